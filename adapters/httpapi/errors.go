@@ -1,0 +1,240 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
+	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/domain/user"
+)
+
+// The detail texts clients see. They are FastAPI's where FastAPI has one.
+const (
+	msgNotAuthenticated = "Not authenticated"
+	msgInvalidToken     = "Invalid authentication credentials"
+	msgForbidden        = "Not authorized to access this user's tasks"
+	msgTaskNotFound     = "Task not found"
+	msgNotFound         = "Not Found"
+	msgMethodNotAllowed = "Method Not Allowed"
+	msgEmailTaken       = "Email already registered to another user"
+	msgTooLarge         = "Request body too large"
+	msgAuthUnavailable  = "Authentication temporarily unavailable, retry shortly"
+	msgInternal         = "Internal Server Error"
+)
+
+// retryAfterSeconds is what a 503 asks clients to wait.
+const retryAfterSeconds = "5"
+
+// HTTPError is the body of every error except 422: {"detail": "..."}.
+type HTTPError struct {
+	status  int
+	headers http.Header
+	Detail  string `json:"detail" doc:"What went wrong, for people." example:"Task not found"`
+}
+
+func (e *HTTPError) Error() string { return e.Detail }
+
+// GetStatus tells huma the response status.
+func (e *HTTPError) GetStatus() int { return e.status }
+
+// GetHeaders tells huma the extra response headers (WWW-Authenticate, Retry-After).
+func (e *HTTPError) GetHeaders() http.Header { return e.headers }
+
+// ValidationItem is one problem in a 422 body, as FastAPI reports it.
+type ValidationItem struct {
+	Loc  []any  `json:"loc" doc:"Where the problem is: [\"body\", \"title\"], [\"path\", \"id\"], [\"query\", \"status\"]." example:"[\"body\",\"title\"]"`
+	Msg  string `json:"msg" doc:"What is wrong, for people." example:"must not be empty"`
+	Type string `json:"type" doc:"A short machine-readable kind of problem." example:"string_too_short"`
+}
+
+// ValidationProblem is the 422 body: {"detail": [{"loc", "msg", "type"}, ...]}.
+type ValidationProblem struct {
+	Detail []ValidationItem `json:"detail" doc:"One entry per problem." nullable:"false"`
+}
+
+func (e *ValidationProblem) Error() string {
+	msgs := make([]string, len(e.Detail))
+	for i, d := range e.Detail {
+		msgs[i] = d.Msg
+	}
+	return "validation: " + strings.Join(msgs, "; ")
+}
+
+// GetStatus tells huma the response status.
+func (e *ValidationProblem) GetStatus() int { return http.StatusUnprocessableEntity }
+
+func newHTTPError(status int, detail string) *HTTPError {
+	return &HTTPError{status: status, Detail: detail}
+}
+
+func (e *HTTPError) with(key, value string) *HTTPError {
+	if e.headers == nil {
+		e.headers = http.Header{}
+	}
+	e.headers.Set(key, value)
+	return e
+}
+
+// errorMapper is THE table from errors to responses. Everything the service
+// answers with an error status passes through toResponse; it is also the one
+// place errors are logged.
+type errorMapper struct {
+	log *zap.Logger
+}
+
+// toResponse maps err, as returned by a use case, to the error huma writes.
+// loc is where domain validation problems are reported ("body" or "query").
+func (m errorMapper) toResponse(ctx context.Context, err error, loc string) error {
+	var verr *task.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		p := &ValidationProblem{Detail: make([]ValidationItem, len(verr.Problems))}
+		for i, pr := range verr.Problems {
+			p.Detail[i] = ValidationItem{Loc: []any{loc, pr.Field}, Msg: pr.Msg, Type: pr.Type}
+		}
+		return p
+	case errors.Is(err, task.ErrNotFound):
+		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
+	case errors.Is(err, auth.ErrUnavailable):
+		m.log.Warn("authentication unavailable", zap.Error(err), requestIDField(ctx))
+		return newHTTPError(http.StatusServiceUnavailable, msgAuthUnavailable).with("Retry-After", retryAfterSeconds)
+	case errors.Is(err, auth.ErrUnauthenticated):
+		m.log.Info("authentication refused", zap.String("reason", reason(err)), requestIDField(ctx))
+		return newHTTPError(http.StatusUnauthorized, msgInvalidToken).with("WWW-Authenticate", "Bearer")
+	case errors.Is(err, auth.ErrForbidden):
+		return newHTTPError(http.StatusForbidden, msgForbidden)
+	case errors.Is(err, user.ErrEmailTaken):
+		return newHTTPError(http.StatusConflict, msgEmailTaken)
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads this answer.
+		return newHTTPError(499, "Client Closed Request")
+	}
+	m.log.Error("request failed", zap.Error(err), requestIDField(ctx))
+	return newHTTPError(http.StatusInternalServerError, msgInternal)
+}
+
+func reason(err error) string {
+	var r *auth.ReasonError
+	if errors.As(err, &r) {
+		return r.Reason
+	}
+	return err.Error()
+}
+
+// hookHumaErrors makes huma's own errors (bad parameters, bad JSON, body too
+// large) take the contract's shapes. huma keeps the constructor in a package
+// variable, so it is set once for the process.
+func hookHumaErrors() {
+	humaErrorsOnce.Do(func() {
+		huma.NewError = newHumaError
+		huma.NewErrorWithContext = func(_ huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			return newHumaError(status, msg, errs...)
+		}
+	})
+}
+
+// newHumaError renders an error that huma raised before a handler ran. Request
+// problems become FastAPI's 422 list, whatever status huma chose (FastAPI
+// answers 422 for unreadable JSON too).
+func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		p := &ValidationProblem{Detail: []ValidationItem{}}
+		for _, e := range errs {
+			if e == nil {
+				continue
+			}
+			p.Detail = append(p.Detail, humaItem(status, e))
+		}
+		if len(p.Detail) == 0 {
+			p.Detail = append(p.Detail, bodyItem(msg))
+		}
+		return p
+	case http.StatusRequestEntityTooLarge:
+		return newHTTPError(status, msgTooLarge)
+	case http.StatusUnsupportedMediaType:
+		// FastAPI answers a non-JSON body with 422 too.
+		return &ValidationProblem{Detail: []ValidationItem{{Loc: []any{"body"},
+			Msg: "Content-Type must be application/json", Type: "model_attributes_type"}}}
+	case http.StatusInternalServerError:
+		return newHTTPError(status, msgInternal)
+	}
+	if status == 0 { // huma asks for an example value to document the model
+		return &HTTPError{}
+	}
+	return newHTTPError(status, http.StatusText(status))
+}
+
+func bodyItem(msg string) ValidationItem {
+	if strings.Contains(msg, "body is required") {
+		return ValidationItem{Loc: []any{"body"}, Msg: "Field required", Type: "missing"}
+	}
+	return ValidationItem{Loc: []any{"body"}, Msg: msg, Type: "value_error"}
+}
+
+func humaItem(status int, e error) ValidationItem {
+	var d *huma.ErrorDetail
+	if !errors.As(e, &d) {
+		return ValidationItem{Loc: []any{"body"}, Msg: e.Error(), Type: "value_error"}
+	}
+	loc := []any{}
+	for _, part := range strings.Split(d.Location, ".") {
+		if part != "" {
+			loc = append(loc, part)
+		}
+	}
+	if len(loc) == 0 {
+		loc = []any{"body"}
+	}
+	if status == http.StatusBadRequest && len(loc) == 1 && loc[0] == "body" {
+		// The body is not JSON at all: no internals, FastAPI's words.
+		return ValidationItem{Loc: loc, Msg: "JSON decode error", Type: "json_invalid"}
+	}
+	if name, ok := requiredProperty(d.Message); ok {
+		return ValidationItem{Loc: append(loc, name), Msg: "Field required", Type: "missing"}
+	}
+	typ := "value_error"
+	for _, k := range humaKinds {
+		if strings.HasPrefix(d.Message, k.prefix) {
+			typ = k.typ
+			break
+		}
+	}
+	return ValidationItem{Loc: loc, Msg: d.Message, Type: typ}
+}
+
+// humaKinds names huma's validation messages in FastAPI's vocabulary. huma
+// gives no error codes, so its message constants are the key.
+var humaKinds = []struct{ prefix, typ string }{
+	{prefixOf(validation.MsgExpectedRequiredProperty), "missing"},
+	{prefixOf(validation.MsgExpectedOneOf), "enum"},
+	{prefixOf(validation.MsgExpectedMinimumNumber), "greater_than_equal"},
+	{validation.MsgExpectedInteger, "int_type"},
+	{"invalid integer", "int_parsing"},
+	{validation.MsgExpectedString, "string_type"},
+	{validation.MsgExpectedBoolean, "bool_type"},
+	{validation.MsgExpectedObject, "model_attributes_type"},
+}
+
+func prefixOf(format string) string {
+	before, _, _ := strings.Cut(format, "%")
+	return before
+}
+
+// requiredProperty reads the field name out of huma's "required property"
+// message, so that the location names the field as FastAPI's does.
+func requiredProperty(msg string) (string, bool) {
+	before, after, _ := strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
+	if !strings.HasPrefix(msg, before) || !strings.HasSuffix(msg, after) {
+		return "", false
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(msg, before), after)
+	return name, name != ""
+}

@@ -1,0 +1,173 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"go.uber.org/zap"
+)
+
+type ctxKey int
+
+const (
+	requestInfoKey ctxKey = iota
+	identityKey
+)
+
+// requestInfo travels in the request context so that inner layers can tell
+// the access log who the caller was.
+type requestInfo struct {
+	id     string
+	userID string
+}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(requestInfoKey).(*requestInfo)
+	return ri
+}
+
+func requestIDField(ctx context.Context) zap.Field {
+	if ri := infoFrom(ctx); ri != nil {
+		return zap.String("request_id", ri.id)
+	}
+	return zap.Skip()
+}
+
+// requestID takes the caller's X-Request-ID when it is sane, or makes one, and
+// echoes it on the response.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !saneRequestID(id) {
+			var b [12]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		ctx := context.WithValue(r.Context(), requestInfoKey, &requestInfo{id: id})
+		ctx = context.WithValue(ctx, middleware.RequestIDKey, id)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog writes one line per request: method, route pattern, status,
+// duration, request id and user id. Never the token.
+func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			route := "unmatched"
+			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+				route = rc.RoutePattern()
+			}
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			fields := []zap.Field{
+				zap.String("method", r.Method),
+				zap.String("route", route),
+				zap.Int("status", status),
+				zap.Duration("duration", time.Since(start)),
+				zap.Int("bytes", ww.BytesWritten()),
+			}
+			if ri := infoFrom(r.Context()); ri != nil {
+				fields = append(fields, zap.String("request_id", ri.id))
+				if ri.userID != "" {
+					fields = append(fields, zap.String("user_id", ri.userID))
+				}
+			}
+			log.Info("request", fields...)
+		})
+	}
+}
+
+// recoverer turns a panic into the contract's JSON 500 and logs the stack.
+func recoverer(log *zap.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				rec := recover()
+				if rec == nil {
+					return
+				}
+				if rec == http.ErrAbortHandler {
+					panic(rec)
+				}
+				log.Error("panic", zap.Any("panic", rec), zap.ByteString("stack", debug.Stack()), requestIDField(r.Context()))
+				writeJSONError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// securityHeaders marks API answers as private and not to be sniffed.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody refuses a declared body over max at once and caps the rest, so a
+// client cannot make the server read more than max bytes.
+func limitBody(max int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > max {
+				writeJSONError(w, newHTTPError(http.StatusRequestEntityTooLarge, msgTooLarge))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// corsFor answers preflights for the configured origins. Credentials are
+// allowed because FastAPI peers allowed them, and origins are never "*".
+func corsFor(origins []string) func(http.Handler) http.Handler {
+	return cors.Handler(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"},
+		ExposedHeaders:   []string{"X-Request-ID", "ETag", "Link", "X-Total-Count", "Retry-After", "Location"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})
+}
+
+func writeJSONError(w http.ResponseWriter, e *HTTPError) {
+	for k, vs := range e.headers {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(e)
+}

@@ -1,0 +1,203 @@
+// Package httpapi is the HTTP adapter: a chi router with huma operations that
+// decode requests, call the application's use cases and render the contract's
+// JSON. The OpenAPI document is generated from the same Go types (code-first),
+// so it cannot drift from what the handlers accept and send.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+var humaErrorsOnce sync.Once
+
+// ReadyCheck is one dependency /readyz asks about (the database, the keys).
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config tunes the router.
+type Config struct {
+	CORSOrigins  []string // origins allowed to call from a browser
+	MaxBodyBytes int64    // 0 means DefaultMaxBodyBytes
+	Version      string   // shown in the OpenAPI document
+}
+
+// Deps is what the router needs from the rest of the service.
+type Deps struct {
+	Service  *application.Service
+	Verifier auth.Verifier
+	Log      *zap.Logger
+	Ready    []ReadyCheck
+	Docs     http.Handler // the docs page, mounted at /docs when set
+	Config   Config
+}
+
+// NewRouter returns the service's whole HTTP surface.
+func NewRouter(d Deps) http.Handler {
+	r, _ := build(d)
+	return r
+}
+
+// OpenAPI returns the OpenAPI 3.1 document of the API as JSON.
+func OpenAPI(version string) ([]byte, error) {
+	_, api := build(Deps{Log: zap.NewNop(), Config: Config{Version: version}})
+	return api.OpenAPI().MarshalJSON()
+}
+
+func build(d Deps) (chi.Router, huma.API) {
+	hookHumaErrors()
+	if d.Log == nil {
+		d.Log = zap.NewNop()
+	}
+	if d.Config.MaxBodyBytes <= 0 {
+		d.Config.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if d.Config.Version == "" {
+		d.Config.Version = "dev"
+	}
+
+	r := chi.NewRouter()
+	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders,
+		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes))
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONError(w, newHTTPError(http.StatusNotFound, msgNotFound))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONError(w, newHTTPError(http.StatusMethodNotAllowed, msgMethodNotAllowed))
+	})
+
+	api := humachi.New(r, apiConfig(d.Config.Version))
+	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errorMapper{log: d.Log}, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes}
+	api.UseMiddleware(h.authenticate)
+	h.register(api)
+
+	spec := newSpecHandler(api)
+	r.Get("/openapi.json", spec.serve31)
+	r.Get("/openapi-3.0.json", spec.serve30)
+	if d.Docs != nil {
+		r.Handle("/docs", d.Docs)
+		r.Handle("/docs/*", d.Docs)
+	}
+	return r, api
+}
+
+func apiConfig(version string) huma.Config {
+	cfg := huma.DefaultConfig("Todo API", version)
+	cfg.Info.Description = "Multi-user todo API. Every /api route needs `Authorization: Bearer <JWT>` " +
+		"issued by Better Auth; a user reaches only their own tasks."
+	// No $schema fields or Link headers in bodies: the JSON shapes are fixed.
+	cfg.CreateHooks = nil
+	// Unknown body fields are ignored, as FastAPI does: a frontend may send
+	// back a whole task to PUT.
+	cfg.AllowAdditionalPropertiesByDefault = true
+	cfg.OpenAPIPath = "" // served below, with caching headers
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+			Description: "A JWT from Better Auth (`authClient.token()` or the `set-auth-jwt` header)."},
+	}
+	return cfg
+}
+
+// specHandler serves the document, built once, with an ETag so that tools
+// can cache it.
+type specHandler struct {
+	api  huma.API
+	once sync.Once
+	v31  []byte
+	v30  []byte
+	etag string
+	err  error
+}
+
+func newSpecHandler(api huma.API) *specHandler { return &specHandler{api: api} }
+
+func (s *specHandler) load() {
+	s.once.Do(func() {
+		if s.v31, s.err = s.api.OpenAPI().MarshalJSON(); s.err != nil {
+			return
+		}
+		if s.v30, s.err = s.api.OpenAPI().Downgrade(); s.err != nil {
+			return
+		}
+		sum := sha256.Sum256(s.v31)
+		s.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	})
+}
+
+func (s *specHandler) serve31(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, func() []byte { return s.v31 })
+}
+func (s *specHandler) serve30(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, func() []byte { return s.v30 })
+}
+
+func (s *specHandler) serve(w http.ResponseWriter, r *http.Request, doc func() []byte) {
+	s.load()
+	if s.err != nil {
+		writeJSONError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", s.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(doc()))
+}
+
+// errorResponses documents the error statuses an operation can answer.
+func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
+	reg := api.OpenAPI().Components.Schemas
+	plain := reg.Schema(reflect.TypeOf(HTTPError{}), true, "HTTPError")
+	list := reg.Schema(reflect.TypeOf(ValidationProblem{}), true, "ValidationProblem")
+	out := make(map[string]*huma.Response, len(codes))
+	for _, c := range codes {
+		s := plain
+		if c == http.StatusUnprocessableEntity {
+			s = list
+		}
+		resp := &huma.Response{
+			Description: errorDescriptions[c],
+			Content:     map[string]*huma.MediaType{"application/json": {Schema: s}},
+		}
+		switch c {
+		case http.StatusUnauthorized:
+			resp.Headers = map[string]*huma.Param{"WWW-Authenticate": {Description: "Always `Bearer`.", Schema: &huma.Schema{Type: "string"}}}
+		case http.StatusServiceUnavailable:
+			resp.Headers = map[string]*huma.Param{"Retry-After": {Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "string"}}}
+		}
+		out[httpCode(c)] = resp
+	}
+	return out
+}
+
+var errorDescriptions = map[int]string{
+	http.StatusUnauthorized:          "Missing, malformed, expired or badly signed token.",
+	http.StatusForbidden:             "The {user_id} in the URL is not the token's user.",
+	http.StatusNotFound:              "No such task for this user.",
+	http.StatusConflict:              "The token's email belongs to another user id.",
+	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
+	http.StatusUnprocessableEntity:   "The request breaks a rule; one entry per problem.",
+	http.StatusInternalServerError:   "Something broke on our side; the body says nothing more.",
+	http.StatusServiceUnavailable:    "A dependency (database or identity provider) is not available; retry later.",
+}

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS tasks;
+--bun:split
+DROP TABLE IF EXISTS users;

@@ -1,0 +1,237 @@
+// Package sqlstore keeps tasks and users in PostgreSQL or SQLite through Bun:
+// the connection, the versioned migrations, and the repositories.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+
+	// The pure Go SQLite driver registers itself as "sqlite"; no cgo.
+	_ "modernc.org/sqlite"
+)
+
+// Defaults applied by Open when the URL or Options leave a value unset.
+const (
+	// DefaultConnectTimeout bounds each PostgreSQL connection attempt when the
+	// URL has no connect_timeout, so a wrong host fails fast instead of hanging.
+	// It leaves room for a Neon compute waking from scale-to-zero.
+	DefaultConnectTimeout = 5 * time.Second
+	// DefaultSQLiteBusyTimeout is how long SQLite waits on another process's
+	// write lock before failing with SQLITE_BUSY.
+	DefaultSQLiteBusyTimeout = 5 * time.Second
+
+	defaultConnMaxIdleTime = 5 * time.Minute
+	defaultConnMaxLifetime = 30 * time.Minute
+)
+
+// Options tunes the connection pool. Zero values pick the defaults.
+type Options struct {
+	// MaxOpenConns caps PostgreSQL connections. Default: 4 × GOMAXPROCS (8 on
+	// two cores), Bun's recommendation; a pooled Neon endpoint takes far more
+	// clients, a direct one about a hundred. At least 2, because Migrate holds
+	// one connection for its lock while it migrates on another. SQLite always
+	// uses exactly one connection, which serialises writers inside the process.
+	MaxOpenConns int
+	// ConnMaxIdleTime closes PostgreSQL connections idle this long (default 5
+	// min), before a scaled-to-zero Neon compute drops them under us.
+	ConnMaxIdleTime time.Duration
+	// ConnMaxLifetime recycles PostgreSQL connections (default 30 min).
+	ConnMaxLifetime time.Duration
+}
+
+// ErrUnsupportedURL means a database URL has a scheme Open does not know.
+var ErrUnsupportedURL = errors.New("unsupported database URL: want postgres://..., postgresql://..., sqlite:PATH or sqlite::memory:")
+
+// Open connects to the database a URL names and checks that it answers:
+//   - postgres://... or postgresql://... (libpq URL, as Neon prints it) with pgx;
+//   - sqlite:PATH, sqlite:///PATH (SQLAlchemy style) or sqlite::memory: with
+//     the pure Go modernc.org/sqlite driver.
+//
+// It does not migrate; call Migrate. The caller closes the DB.
+func Open(ctx context.Context, databaseURL string, opts Options) (*bun.DB, error) {
+	var (
+		db  *bun.DB
+		err error
+	)
+	switch {
+	case hasScheme(databaseURL, "postgres://"), hasScheme(databaseURL, "postgresql://"):
+		db, err = openPostgres(databaseURL, opts)
+	case hasScheme(databaseURL, "sqlite:"):
+		db, err = openSQLite(databaseURL)
+	default:
+		return nil, fmt.Errorf("%w (got %q)", ErrUnsupportedURL, redactScheme(databaseURL))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return db, nil
+}
+
+func hasScheme(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// redactScheme keeps only what precedes the first colon, so that an error
+// about an unknown scheme never echoes a password.
+func redactScheme(s string) string {
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		return s[:i] + ":..."
+	}
+	if len(s) > 16 {
+		return s[:16] + "..."
+	}
+	return s
+}
+
+// ParsePostgresURL reads a postgres:// or postgresql:// URL into a pgx
+// configuration with this service's defaults:
+//   - connect_timeout: DefaultConnectTimeout unless the URL (or PGCONNECT_TIMEOUT) sets one;
+//   - default_query_exec_mode: exec unless the URL sets one.
+//
+// Why exec: Bun formats every argument into the SQL text itself and hands the
+// driver a query with no parameters, so each distinct statement text is new
+// to the server. pgx's default, cache_statement, would prepare a named
+// statement for each such text (an extra round trip, filling a 512-entry
+// per-connection cache with statements never reused), and named prepared
+// statements do not survive a transaction-mode pooler such as Neon's
+// -pooler PgBouncer endpoint, where the next statement may run on another
+// server connection. cache_describe has the same reuse problem. exec sends
+// an unnamed Parse/Bind/Execute in one round trip, which any pooler accepts.
+// It is applied to direct hosts too because the reasoning does not depend on
+// the pooler; an explicit default_query_exec_mode in the URL always wins.
+func ParsePostgresURL(databaseURL string) (*pgx.ConnConfig, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		// url.Error quotes the URL, password included: keep only the reason.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		// pgconn's ParseConfigError redacts the password itself.
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	q := u.Query()
+	if !q.Has("connect_timeout") && cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	if !q.Has("default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	return cfg, nil
+}
+
+func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
+	cfg, err := ParsePostgresURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+
+	maxOpen := opts.MaxOpenConns
+	if maxOpen <= 0 {
+		maxOpen = 4 * runtime.GOMAXPROCS(0)
+	}
+	maxOpen = max(maxOpen, 2)
+	idle := opts.ConnMaxIdleTime
+	if idle <= 0 {
+		idle = defaultConnMaxIdleTime
+	}
+	life := opts.ConnMaxLifetime
+	if life <= 0 {
+		life = defaultConnMaxLifetime
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(maxOpen)
+	sqldb.SetConnMaxIdleTime(idle)
+	sqldb.SetConnMaxLifetime(life)
+	return bun.NewDB(sqldb, pgdialect.New()), nil
+}
+
+func openSQLite(databaseURL string) (*bun.DB, error) {
+	dsn, err := SQLiteDSN(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// One connection: writers queue in database/sql instead of failing with
+	// SQLITE_BUSY, a transaction (Update) excludes every other statement of
+	// this process, and sqlite::memory: stays one database. It never expires,
+	// for the same reason.
+	sqldb.SetMaxOpenConns(1)
+	sqldb.SetMaxIdleConns(1)
+	sqldb.SetConnMaxLifetime(0)
+	sqldb.SetConnMaxIdleTime(0)
+	return bun.NewDB(sqldb, sqlitedialect.New()), nil
+}
+
+// SQLiteDSN turns sqlite:PATH, sqlite:///PATH or sqlite::memory: into a
+// modernc.org/sqlite data source name with the pragmas this service relies
+// on: WAL journal (readers do not block the writer), a busy timeout (another
+// process's write waits instead of failing), foreign keys on, and
+// BEGIN IMMEDIATE transactions (a read-then-write transaction takes the write
+// lock up front, so two processes cannot both read and then both write).
+// Query parameters already in the URL are kept; a _pragma it names wins over
+// the default for that pragma.
+func SQLiteDSN(databaseURL string) (string, error) {
+	if !hasScheme(databaseURL, "sqlite:") {
+		return "", fmt.Errorf("%w (got %q)", ErrUnsupportedURL, redactScheme(databaseURL))
+	}
+	rest := databaseURL[len("sqlite:"):]
+	if strings.HasPrefix(rest, "//") {
+		// SQLAlchemy: sqlite:///relative.db and sqlite:////abs/path.db.
+		if !strings.HasPrefix(rest, "///") {
+			return "", fmt.Errorf("%w: sqlite://HOST is not a file, use sqlite:PATH", ErrUnsupportedURL)
+		}
+		rest = rest[len("///"):]
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" {
+		return "", fmt.Errorf("%w: sqlite: needs a file path, e.g. sqlite:todo.db", ErrUnsupportedURL)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", fmt.Errorf("parse sqlite URL query: %w", err)
+	}
+	have := make(map[string]bool)
+	for _, p := range q["_pragma"] {
+		name, _, _ := strings.Cut(p, "(")
+		name, _, _ = strings.Cut(name, "=")
+		have[strings.ToLower(strings.TrimSpace(name))] = true
+	}
+	for _, p := range []struct{ name, value string }{
+		{"busy_timeout", fmt.Sprint(DefaultSQLiteBusyTimeout.Milliseconds())},
+		{"journal_mode", "WAL"},
+		{"foreign_keys", "1"},
+	} {
+		if !have[p.name] {
+			q.Add("_pragma", p.name+"("+p.value+")")
+		}
+	}
+	if !q.Has("_txlock") {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode(), nil
+}

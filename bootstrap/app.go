@@ -1,0 +1,226 @@
+// Package bootstrap wires the service together with fx: configuration from
+// the environment, zap, one module per adapter package and one for the
+// application. It is the only package (with cmd) that imports fx.
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxevent"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/docsui"
+	"github.com/todo-backend/todo/adapters/jwks"
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/domain/user"
+)
+
+// App is the whole service for c: pass it to fx.New.
+func App(c Config) fx.Option {
+	return fx.Options(
+		fx.Supply(c),
+		fx.Provide(NewLogger),
+		fx.WithLogger(func(l *zap.Logger) fxevent.Logger {
+			zl := &fxevent.ZapLogger{Logger: l.Named("fx")}
+			zl.UseLogLevel(zapcore.DebugLevel) // wiring details only when asked for
+			return zl
+		}),
+		fx.StartTimeout(30*time.Second),
+		fx.StopTimeout(c.ShutdownTimeout+5*time.Second),
+		Storage(c),
+		Auth,
+		Application,
+		HTTP,
+	)
+}
+
+// Storage picks the storage module that DATABASE_URL names.
+func Storage(c Config) fx.Option {
+	if c.StorageKind() == "memory" {
+		return Memory
+	}
+	return SQLStore
+}
+
+// readyCheck tags a readiness check for /readyz.
+func readyCheck(f any) any {
+	return fx.Annotate(f, fx.ResultTags(`group:"ready"`))
+}
+
+// Memory keeps tasks in the process (DATABASE_URL=memory:): gone on restart.
+var Memory = fx.Module("memory",
+	fx.Provide(
+		fx.Annotate(memory.NewTaskRepository, fx.As(new(task.Repository))),
+		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
+	),
+)
+
+// SQLStore keeps tasks in PostgreSQL or SQLite through Bun, migrated at start.
+var SQLStore = fx.Module("sqlstore",
+	fx.Provide(
+		newDB,
+		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
+		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
+		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
+			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
+		}),
+	),
+)
+
+func newDB(lc fx.Lifecycle, c Config, log *zap.Logger) (*bun.DB, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	db, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Options{MaxOpenConns: c.DBMaxConns})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := sqlstore.Migrate(ctx, db); err != nil {
+				return fmt.Errorf("migrate: %w", err)
+			}
+			log.Info("database ready", zap.String("kind", c.StorageKind()))
+			return nil
+		},
+		OnStop: func(context.Context) error { return db.Close() },
+	})
+	return db, nil
+}
+
+// Auth verifies Better Auth's tokens: JWKS, shared secret, or both.
+var Auth = fx.Module("auth",
+	fx.Provide(
+		newVerifier,
+		func(v *jwks.Verifier) auth.Verifier { return v },
+		readyCheck(func(v *jwks.Verifier) httpapi.ReadyCheck {
+			return httpapi.ReadyCheck{Name: "auth keys", Check: func(context.Context) error {
+				if !v.Ready() {
+					return errors.New("signing keys not loaded yet")
+				}
+				return nil
+			}}
+		}),
+	),
+)
+
+func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, error) {
+	cfg := jwks.Config{
+		JWKSURL:  c.JWKSURL,
+		Secret:   []byte(c.Secret),
+		Issuer:   c.Issuer,
+		Audience: c.Audience,
+		OnRefreshError: func(err error) {
+			log.Warn("jwks refresh failed", zap.Error(err))
+		},
+	}
+	// The verifier's background refresh lives until the app stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	v, err := jwks.New(ctx, cfg)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("token verifier: %w", err)
+	}
+	lc.Append(fx.StopHook(func() { cancel(); v.Close() }))
+	mode := "secret (HS256)"
+	switch {
+	case c.JWKSURL != "" && c.Secret != "":
+		mode = "jwks and secret"
+	case c.JWKSURL != "":
+		mode = "jwks"
+	}
+	log.Info("token verification", zap.String("mode", mode), zap.String("jwks_url", c.JWKSURL),
+		zap.String("issuer", c.Issuer), zap.String("audience", c.Audience))
+	return v, nil
+}
+
+// Application provides the use cases.
+var Application = fx.Module("application",
+	fx.Provide(func(t task.Repository, u user.Repository) *application.Service {
+		return application.New(t, u, nil)
+	}),
+)
+
+// HTTP serves the API on PORT.
+var HTTP = fx.Module("http",
+	fx.Provide(newRouter, newServer),
+	fx.Invoke(func(*http.Server) {}),
+)
+
+type routerParams struct {
+	fx.In
+	Config   Config
+	Service  *application.Service
+	Verifier auth.Verifier
+	Log      *zap.Logger
+	Ready    []httpapi.ReadyCheck `group:"ready"`
+}
+
+func newRouter(p routerParams) http.Handler {
+	return httpapi.NewRouter(httpapi.Deps{
+		Service:  p.Service,
+		Verifier: p.Verifier,
+		Log:      p.Log,
+		Ready:    p.Ready,
+		Docs:     docsui.Handler("/openapi.json"),
+		Config:   httpapi.Config{CORSOrigins: p.Config.CORSOrigins, Version: p.Config.Version},
+	})
+}
+
+// Server timeouts: long enough for any real request, short enough that a
+// slow client cannot hold a connection open.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
+func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, log *zap.Logger) *http.Server {
+	srv := &http.Server{
+		Addr:              fmt.Sprintf(":%d", c.Port),
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := net.Listen("tcp", srv.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+			}
+			log.Info("listening", zap.String("addr", ln.Addr().String()))
+			go func() {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("http server stopped", zap.Error(err))
+					_ = sd.Shutdown(fx.ExitCode(1))
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, c.ShutdownTimeout)
+			defer cancel()
+			log.Info("shutting down: draining requests", zap.Duration("timeout", c.ShutdownTimeout))
+			return srv.Shutdown(ctx)
+		},
+	})
+	return srv
+}

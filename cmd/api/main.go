@@ -1,0 +1,192 @@
+// Command api is the todo service: `serve` (the default) runs the HTTP API,
+// `migrate up|down|status` manages the schema, `token` prints a development
+// token, and `openapi` prints the API's OpenAPI document.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/joho/godotenv"
+	"go.uber.org/fx"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/jwks"
+	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/bootstrap"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: api [command]
+
+commands:
+  serve                   run the HTTP API (default)
+  migrate up|down|status  apply, roll back (last group) or list schema migrations
+  token --user ID         print an HS256 token signed with BETTER_AUTH_SECRET
+  openapi                 print the OpenAPI 3.1 document
+  version                 print the version
+
+Configuration comes from the environment (and a .env file when present):
+PORT, DATABASE_URL, BETTER_AUTH_URL, BETTER_AUTH_JWKS_URL, BETTER_AUTH_ISSUER,
+BETTER_AUTH_AUDIENCE, BETTER_AUTH_SECRET, CORS_ORIGINS, LOG_LEVEL, LOG_FORMAT,
+SHUTDOWN_TIMEOUT, DB_MAX_CONNS. See README.md.
+`
+
+func main() {
+	code, err := run(os.Args[1:], os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func run(args []string, stdout io.Writer) (int, error) {
+	// A missing .env is normal; variables already set win over the file.
+	if err := godotenv.Load(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 1, fmt.Errorf("read .env: %w", err)
+	}
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve()
+	case "migrate":
+		return 0, migrate(args, stdout)
+	case "token":
+		return 0, token(args, stdout)
+	case "openapi":
+		doc, err := httpapi.OpenAPI(version)
+		if err != nil {
+			return 1, err
+		}
+		_, err = fmt.Fprintln(stdout, string(doc))
+		return 0, err
+	case "version":
+		_, err := fmt.Fprintln(stdout, version)
+		return 0, err
+	case "help", "-h", "--help":
+		_, err := fmt.Fprint(stdout, usage)
+		return 0, err
+	}
+	return 2, fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}
+
+func loadConfig() (bootstrap.Config, error) {
+	c, err := bootstrap.LoadConfig(os.Getenv)
+	c.Version = version
+	return c, err
+}
+
+func serve() (int, error) {
+	c, err := loadConfig()
+	if err != nil {
+		return 1, fmt.Errorf("configuration:\n%w", err)
+	}
+	app := fx.New(bootstrap.App(c))
+	if err := app.Err(); err != nil {
+		return 1, err
+	}
+	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return 1, fmt.Errorf("start: %w", err)
+	}
+	sig := <-app.Wait()
+	stopCtx, cancel := context.WithTimeout(context.Background(), app.StopTimeout())
+	defer cancel()
+	if err := app.Stop(stopCtx); err != nil {
+		return 1, fmt.Errorf("stop: %w", err)
+	}
+	return sig.ExitCode, nil
+}
+
+func migrate(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: api migrate up|down|status")
+	}
+	dbURL := os.Getenv("DATABASE_URL")
+	if dbURL == "" {
+		dbURL = bootstrap.DefaultDatabaseURL
+	}
+	if dbURL == "memory:" {
+		return errors.New("DATABASE_URL=memory: has no schema to migrate")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	db, err := sqlstore.Open(ctx, dbURL, sqlstore.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch args[0] {
+	case "up":
+		if err := sqlstore.Migrate(ctx, db); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, "migrated")
+		return err
+	case "down":
+		if err := sqlstore.Rollback(ctx, db); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, "rolled back the last migration group")
+		return err
+	case "status":
+		ms, err := sqlstore.MigrationStatus(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if _, err := fmt.Fprintln(stdout, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown migrate command %q: want up, down or status", args[0])
+}
+
+func token(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	userID := fs.String("user", "", "user id (the token's sub)")
+	email := fs.String("email", "", "email claim (default USER@example.com)")
+	name := fs.String("name", "", "name claim (default USER)")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *userID == "" {
+		return errors.New("usage: api token --user ID [--email E] [--name N] [--ttl 1h]")
+	}
+	secret := os.Getenv("BETTER_AUTH_SECRET")
+	if secret == "" {
+		return errors.New("BETTER_AUTH_SECRET is not set: the token is signed with it (HS256)")
+	}
+	if *email == "" {
+		*email = *userID + "@example.com"
+	}
+	if *name == "" {
+		*name = *userID
+	}
+	c, _ := bootstrap.LoadConfig(os.Getenv) // issuer/audience when configured; other problems do not matter here
+	tok, err := jwks.SignHS256([]byte(secret), auth.Identity{UserID: auth.UserID(*userID), Email: *email, Name: *name},
+		*ttl, time.Now(), c.Issuer, c.Audience)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

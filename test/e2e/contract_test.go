@@ -1,0 +1,507 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// testOrigin is the browser origin the binaries allow through CORS_ORIGINS.
+const testOrigin = "http://app.e2e.test:3000"
+
+// storageKind is one DATABASE_URL kind; url prepares a fresh store.
+type storageKind struct {
+	name string
+	url  func(t *testing.T) string
+}
+
+var storageKinds = []storageKind{
+	{"memory", func(*testing.T) string { return "memory:" }},
+	{"sqlite", func(t *testing.T) string { return "sqlite:" + t.TempDir() + "/todo.db" }},
+	{"postgres", postgresDatabase},
+}
+
+// TestContract runs the black-box contract suite against the binary in HS256
+// mode, once per storage kind.
+func TestContract(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storageKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			a := startAPI(t,
+				"DATABASE_URL="+kind.url(t),
+				"BETTER_AUTH_SECRET="+testSecret,
+				"CORS_ORIGINS="+testOrigin,
+				"LOG_LEVEL=warn",
+			)
+			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			runContractSuite(t, newClient(a.URL))
+		})
+	}
+}
+
+// runContractSuite checks every endpoint and status code of the contract.
+// Every case uses users of its own, so the cases run in parallel on one
+// server.
+func runContractSuite(t *testing.T, c *client) {
+	t.Run("health", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{"/healthz", "/readyz"} {
+			expect(t, c.do(t, http.MethodGet, path, "", nil), http.StatusOK)
+		}
+	})
+
+	t.Run("empty list is []", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		r := c.do(t, http.MethodGet, tasksPath(u.ID), u.Token, nil)
+		if expect(t, r, http.StatusOK) && string(bytes.TrimSpace(r.Body)) != "[]" {
+			t.Errorf("%s, want body []", r)
+		}
+	})
+
+	t.Run("create and get", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		r := c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, map[string]any{"title": "Buy milk", "description": "2 litres"})
+		got := task(t, r, http.StatusCreated)
+		if got.UserID != u.ID || got.Title != "Buy milk" || got.Description != str("2 litres") || got.Completed {
+			t.Errorf("%s, want user_id %s, title Buy milk, description 2 litres, completed false", r, u.ID)
+		}
+		if again := c.get(t, u, got.ID); again != got {
+			t.Errorf("GET = %+v, want %+v as created", again, got)
+		}
+	})
+
+	t.Run("description absent or null", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		for _, body := range []raw{`{"title":"a"}`, `{"title":"a","description":null}`} {
+			r := c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, body)
+			if got := task(t, r, http.StatusCreated); got.Description != null {
+				t.Errorf("POST %s: description = %v, want null", body, got.Description)
+			}
+		}
+	})
+
+	t.Run("title and description boundaries", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		for _, tc := range []struct{ name, title, desc string }{
+			{"200 ascii", strings.Repeat("a", 200), ""},
+			{"200 two-byte", strings.Repeat("é", 200), ""},
+			{"200 four-byte", strings.Repeat("😀", 200), ""},
+			{"1 char", "x", ""},
+			{"1000 description", "d", strings.Repeat("é", 1000)},
+		} {
+			body := map[string]any{"title": tc.title}
+			if tc.desc != "" {
+				body["description"] = tc.desc
+			}
+			got := task(t, c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, body), http.StatusCreated)
+			if got.Title != tc.title {
+				t.Errorf("%s: title = %q, want %q", tc.name, got.Title, tc.title)
+			}
+			if tc.desc != "" && got.Description != str(tc.desc) {
+				t.Errorf("%s: description changed", tc.name)
+			}
+		}
+	})
+
+	t.Run("list oldest first, own tasks only", func(t *testing.T) {
+		t.Parallel()
+		u, other := newHS256User(t), newHS256User(t)
+		var want []int64
+		for _, title := range []string{"first", "second", "third"} {
+			want = append(want, c.create(t, u, title).ID)
+			c.create(t, other, "other "+title)
+		}
+		got := c.list(t, u, "")
+		if !slices.Equal(ids(got), want) {
+			t.Errorf("list ids = %v, want %v", ids(got), want)
+		}
+		for _, a := range got {
+			if a.UserID != u.ID {
+				t.Errorf("list of %s holds %+v", u.ID, a)
+			}
+		}
+	})
+
+	t.Run("status filter", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		a, b, d := c.create(t, u, "a"), c.create(t, u, "b"), c.create(t, u, "c")
+		task(t, c.do(t, http.MethodPatch, completePath(u.ID, b.ID), u.Token, nil), http.StatusOK)
+		for _, tc := range []struct {
+			query string
+			want  []int64
+		}{
+			{"", []int64{a.ID, b.ID, d.ID}},
+			{"?status=all", []int64{a.ID, b.ID, d.ID}},
+			{"?status=pending", []int64{a.ID, d.ID}},
+			{"?status=completed", []int64{b.ID}},
+		} {
+			if got := ids(c.list(t, u, tc.query)); !slices.Equal(got, tc.want) {
+				t.Errorf("GET tasks%s ids = %v, want %v", tc.query, got, tc.want)
+			}
+		}
+		for _, bad := range []string{"done", "ALL", ""} {
+			r := c.do(t, http.MethodGet, tasksPath(u.ID)+"?status="+bad, u.Token, nil)
+			if bad == "" {
+				// An empty value is either the default or refused; never a 500.
+				if r.Status != http.StatusOK && r.Status != http.StatusUnprocessableEntity {
+					t.Errorf("%s, want 200 or 422", r)
+				}
+				continue
+			}
+			validationOn(t, r, "status")
+		}
+	})
+
+	t.Run("put", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		orig := c.create(t, u, "old")
+		r := c.do(t, http.MethodPut, taskPath(u.ID, orig.ID), u.Token, map[string]any{"title": "new", "description": "d", "completed": true})
+		got := task(t, r, http.StatusOK)
+		if got.ID != orig.ID || got.Title != "new" || got.Description != str("d") || !got.Completed {
+			t.Errorf("%s, want id %d, title new, description d, completed true", r, orig.ID)
+		}
+		if got.CreatedAt != orig.CreatedAt {
+			t.Errorf("PUT changed created_at %s -> %s", orig.CreatedAt, got.CreatedAt)
+		}
+		if !got.updated(t).After(orig.updated(t)) {
+			t.Errorf("PUT: updated_at %s, want after %s", got.UpdatedAt, orig.UpdatedAt)
+		}
+		if again := c.get(t, u, orig.ID); again != got {
+			t.Errorf("GET after PUT = %+v, want %+v", again, got)
+		}
+		for _, body := range []raw{`{}`, `{"description":"x"}`, `{"title":null}`, `{"title":""}`, `{"completed":true}`} {
+			validationOn(t, c.do(t, http.MethodPut, taskPath(u.ID, orig.ID), u.Token, body), "title")
+		}
+		if after := c.get(t, u, orig.ID); after != got {
+			t.Errorf("refused PUTs changed the task: %+v, want %+v", after, got)
+		}
+	})
+
+	t.Run("complete toggles, body sets", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		prev := c.create(t, u, "t")
+		path := completePath(u.ID, prev.ID)
+		for i, tc := range []struct {
+			body any
+			want bool
+		}{
+			{nil, true},
+			{nil, false},
+			{raw(`{"completed": true}`), true},
+			{raw(`{"completed": true}`), true},
+			{raw(`{"completed": false}`), false},
+			{nil, true},
+		} {
+			got := task(t, c.do(t, http.MethodPatch, path, u.Token, tc.body), http.StatusOK)
+			if got.Completed != tc.want {
+				t.Errorf("PATCH #%d (body %v): completed = %v, want %v", i, tc.body, got.Completed, tc.want)
+			}
+			if got.CreatedAt != prev.CreatedAt {
+				t.Errorf("PATCH #%d changed created_at %s -> %s", i, prev.CreatedAt, got.CreatedAt)
+			}
+			if got.Completed != prev.Completed && !got.updated(t).After(prev.updated(t)) {
+				t.Errorf("PATCH #%d: updated_at %s, want after %s", i, got.UpdatedAt, prev.UpdatedAt)
+			}
+			prev = got
+		}
+		validation(t, c.do(t, http.MethodPatch, path, u.Token, raw(`{"completed": "yes"}`)))
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		keep, gone := c.create(t, u, "keep"), c.create(t, u, "gone")
+		expect(t, c.do(t, http.MethodDelete, taskPath(u.ID, gone.ID), u.Token, nil), http.StatusNoContent)
+		if d := detail(t, c.do(t, http.MethodGet, taskPath(u.ID, gone.ID), u.Token, nil), http.StatusNotFound); d != "" && d != "Task not found" {
+			t.Errorf("GET deleted task: detail = %q, want %q", d, "Task not found")
+		}
+		detail(t, c.do(t, http.MethodDelete, taskPath(u.ID, gone.ID), u.Token, nil), http.StatusNotFound)
+		if got := ids(c.list(t, u, "")); !slices.Equal(got, []int64{keep.ID}) {
+			t.Errorf("list after delete = %v, want [%d]", got, keep.ID)
+		}
+	})
+
+	t.Run("missing task is 404", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		const id = "9223372036854775807"
+		for _, r := range []*response{
+			c.do(t, http.MethodGet, taskPath(u.ID, id), u.Token, nil),
+			c.do(t, http.MethodPut, taskPath(u.ID, id), u.Token, map[string]any{"title": "x"}),
+			c.do(t, http.MethodPatch, completePath(u.ID, id), u.Token, nil),
+			c.do(t, http.MethodDelete, taskPath(u.ID, id), u.Token, nil),
+		} {
+			if d := detail(t, r, http.StatusNotFound); d != "" && d != "Task not found" {
+				t.Errorf("%s: detail = %q, want %q", r, d, "Task not found")
+			}
+		}
+	})
+
+	t.Run("other user's task is 404 on own URL", func(t *testing.T) {
+		t.Parallel()
+		a, b := newHS256User(t), newHS256User(t)
+		theirs := c.create(t, b, "secret")
+		for _, r := range []*response{
+			c.do(t, http.MethodGet, taskPath(a.ID, theirs.ID), a.Token, nil),
+			c.do(t, http.MethodPut, taskPath(a.ID, theirs.ID), a.Token, map[string]any{"title": "mine now"}),
+			c.do(t, http.MethodPatch, completePath(a.ID, theirs.ID), a.Token, nil),
+			c.do(t, http.MethodDelete, taskPath(a.ID, theirs.ID), a.Token, nil),
+		} {
+			detail(t, r, http.StatusNotFound)
+		}
+		if got := c.list(t, a, ""); len(got) != 0 {
+			t.Errorf("A's list = %v, want []", ids(got))
+		}
+		if got := c.get(t, b, theirs.ID); got != theirs {
+			t.Errorf("B's task = %+v, want unchanged %+v", got, theirs)
+		}
+	})
+
+	t.Run("other user's URL is 403", func(t *testing.T) {
+		t.Parallel()
+		a, b := newHS256User(t), newHS256User(t)
+		theirs := c.create(t, b, "secret")
+		for _, r := range []*response{
+			c.do(t, http.MethodGet, tasksPath(b.ID), a.Token, nil),
+			c.do(t, http.MethodPost, tasksPath(b.ID), a.Token, map[string]any{"title": "planted"}),
+			c.do(t, http.MethodGet, taskPath(b.ID, theirs.ID), a.Token, nil),
+			c.do(t, http.MethodPut, taskPath(b.ID, theirs.ID), a.Token, map[string]any{"title": "mine now"}),
+			c.do(t, http.MethodPatch, completePath(b.ID, theirs.ID), a.Token, nil),
+			c.do(t, http.MethodDelete, taskPath(b.ID, theirs.ID), a.Token, nil),
+		} {
+			detail(t, r, http.StatusForbidden)
+		}
+		if got := c.list(t, b, ""); len(got) != 1 || got[0] != theirs {
+			t.Errorf("B's tasks = %+v, want only %+v unchanged", got, theirs)
+		}
+	})
+
+	t.Run("401", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		now := time.Now()
+		with := func(edit func(jwt.MapClaims)) jwt.MapClaims {
+			cl := userClaims(u.ID)
+			edit(cl)
+			return cl
+		}
+		for _, tc := range []struct {
+			name, authorization string
+		}{
+			{"missing", ""},
+			{"empty bearer", "Bearer "},
+			{"not a JWT", "Bearer not-a-token"},
+			{"basic scheme", "Basic YWxpY2U6c2VjcmV0"},
+			{"token without scheme", u.Token},
+			{"expired", "Bearer " + signHS256(t, testSecret, with(func(c jwt.MapClaims) {
+				c["iat"], c["exp"] = now.Add(-20*time.Minute).Unix(), now.Add(-2*time.Minute).Unix()
+			}))},
+			{"no exp", "Bearer " + signHS256(t, testSecret, with(func(c jwt.MapClaims) { delete(c, "exp") }))},
+			{"iat in the future", "Bearer " + signHS256(t, testSecret, with(func(c jwt.MapClaims) { c["iat"] = now.Add(10 * time.Minute).Unix() }))},
+			{"nbf in the future", "Bearer " + signHS256(t, testSecret, with(func(c jwt.MapClaims) { c["nbf"] = now.Add(10 * time.Minute).Unix() }))},
+			{"no sub nor id", "Bearer " + signHS256(t, testSecret, with(func(c jwt.MapClaims) { delete(c, "sub"); delete(c, "id") }))},
+			{"wrong secret", "Bearer " + signHS256(t, testSecret+"x", userClaims(u.ID))},
+			{"alg none", "Bearer " + signNone(t, userClaims(u.ID))},
+			{"alg none, signature kept", "Bearer " + withHeader(t, u.Token, `{"alg":"none","typ":"JWT"}`)},
+			{"tampered payload", "Bearer " + tamperSub(t, u.Token, newUserID(t))},
+		} {
+			for _, req := range []struct{ method, path string }{
+				{http.MethodGet, tasksPath(u.ID)},
+				{http.MethodPost, tasksPath(u.ID)}, // a bad body too: auth comes first
+			} {
+				var body any
+				if req.method == http.MethodPost {
+					body = raw(`{"title": ""}`)
+				}
+				var extra []string
+				if tc.authorization != "" {
+					extra = []string{"Authorization", tc.authorization}
+				}
+				r := c.do(t, req.method, req.path, "", body, extra...)
+				detail(t, r, http.StatusUnauthorized)
+				if got := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer") {
+					t.Errorf("%s (%s): WWW-Authenticate = %q, want Bearer", r, tc.name, got)
+				}
+			}
+		}
+	})
+
+	t.Run("id claim stands in for sub", func(t *testing.T) {
+		t.Parallel()
+		id := newUserID(t)
+		cl := userClaims(id)
+		delete(cl, "sub")
+		u := user{ID: id, Token: signHS256(t, testSecret, cl)}
+		if got := c.create(t, u, "via id"); got.UserID != id {
+			t.Errorf("user_id = %q, want %q", got.UserID, id)
+		}
+	})
+
+	t.Run("405", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		own := c.create(t, u, "t")
+		for _, req := range []struct{ method, path string }{
+			{http.MethodDelete, tasksPath(u.ID)},
+			{http.MethodPut, tasksPath(u.ID)},
+			{http.MethodPatch, tasksPath(u.ID)},
+			{http.MethodPost, taskPath(u.ID, own.ID)},
+			{http.MethodPatch, taskPath(u.ID, own.ID)},
+			{http.MethodGet, completePath(u.ID, own.ID)},
+			{http.MethodPost, completePath(u.ID, own.ID)},
+		} {
+			detail(t, c.do(t, req.method, req.path, u.Token, nil), http.StatusMethodNotAllowed)
+		}
+	})
+
+	t.Run("unknown route is 404 JSON", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		for _, path := range []string{"/nope", "/api", "/api/" + u.ID, "/api/" + u.ID + "/things", taskPath(u.ID, 1) + "/extra"} {
+			detail(t, c.do(t, http.MethodGet, path, u.Token, nil), http.StatusNotFound)
+		}
+	})
+
+	t.Run("413 over 1 MiB", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		big := raw(`{"title":"big","description":"` + strings.Repeat("a", 1<<20+1024) + `"}`)
+		detail(t, c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, big), http.StatusRequestEntityTooLarge)
+		big5 := raw(`{"title":"` + strings.Repeat("b", 5<<20) + `"}`)
+		detail(t, c.do(t, http.MethodPut, taskPath(u.ID, 1), u.Token, big5), http.StatusRequestEntityTooLarge)
+		if got := c.list(t, u, ""); len(got) != 0 {
+			t.Errorf("tasks after refused bodies = %v, want none", ids(got))
+		}
+	})
+
+	t.Run("422 body", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		for _, tc := range []struct {
+			body  raw
+			field string // the loc the problem must name; "" to check the shape only
+		}{
+			{`{"title":""}`, "title"},
+			{`{"title":"   "}`, "title"},
+			{raw(`{"title":"` + strings.Repeat("a", 201) + `"}`), "title"},
+			{raw(`{"title":"` + strings.Repeat("é", 201) + `"}`), "title"},
+			{`{"title":"a\u0000b"}`, "title"},
+			{`{}`, "title"},
+			{`{"title":null}`, "title"},
+			{`{"title":123}`, "title"},
+			{`{"description":"no title"}`, "title"},
+			{raw(`{"title":"ok","description":"` + strings.Repeat("é", 1001) + `"}`), "description"},
+			{`{"title":"ok","description":"a\u0000b"}`, "description"},
+			{`{"title":"ok","description":5}`, "description"},
+			{`{"title":`, ""},
+			{`not json`, ""},
+			{`[]`, ""},
+			{`"title"`, ""},
+			{``, ""},
+		} {
+			r := c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, tc.body)
+			if tc.field == "" {
+				validation(t, r)
+			} else {
+				validationOn(t, r, tc.field)
+			}
+		}
+		if got := c.list(t, u, ""); len(got) != 0 {
+			t.Errorf("tasks after refused bodies = %v, want none", ids(got))
+		}
+	})
+
+	t.Run("422 id", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		for _, id := range []string{"abc", "0", "-1", "9223372036854775808", "1.5", "1e3", "%20"} {
+			for _, r := range []*response{
+				c.do(t, http.MethodGet, taskPath(u.ID, id), u.Token, nil),
+				c.do(t, http.MethodPut, taskPath(u.ID, id), u.Token, map[string]any{"title": "x"}),
+				c.do(t, http.MethodPatch, completePath(u.ID, id), u.Token, nil),
+				c.do(t, http.MethodDelete, taskPath(u.ID, id), u.Token, nil),
+			} {
+				validation(t, r)
+			}
+		}
+	})
+
+	t.Run("409 email held by another user", func(t *testing.T) {
+		t.Parallel()
+		first, second := newUserID(t), newUserID(t)
+		email := first + "@shared.test"
+		firstClaims := userClaims(first)
+		firstClaims["email"] = email
+		a := user{ID: first, Token: signHS256(t, testSecret, firstClaims)}
+		c.create(t, a, "mine")
+		for _, e := range []string{email, strings.ToUpper(email)} {
+			cl := userClaims(second)
+			cl["email"] = e
+			b := user{ID: second, Token: signHS256(t, testSecret, cl)}
+			detail(t, c.do(t, http.MethodGet, tasksPath(b.ID), b.Token, nil), http.StatusConflict)
+			detail(t, c.do(t, http.MethodPost, tasksPath(b.ID), b.Token, map[string]any{"title": "x"}), http.StatusConflict)
+		}
+		if got := c.list(t, a, ""); len(got) != 1 {
+			t.Errorf("first user's tasks = %v, want one", ids(got))
+		}
+	})
+
+	t.Run("request id", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		r := c.do(t, http.MethodGet, tasksPath(u.ID), u.Token, nil)
+		if r.Header.Get("X-Request-ID") == "" {
+			t.Errorf("%s: no X-Request-ID header", r)
+		}
+	})
+
+	t.Run("CORS", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		pre := func(origin string) *response {
+			return c.do(t, http.MethodOptions, tasksPath(u.ID), "", nil,
+				"Origin", origin,
+				"Access-Control-Request-Method", http.MethodPost,
+				"Access-Control-Request-Headers", "authorization,content-type")
+		}
+		r := pre(testOrigin)
+		if r.Status >= 300 || r.Header.Get("Access-Control-Allow-Origin") != testOrigin {
+			t.Errorf("preflight from %s: %s, Access-Control-Allow-Origin %q; want 2xx and the origin",
+				testOrigin, r, r.Header.Get("Access-Control-Allow-Origin"))
+		}
+		if r := pre("http://evil.e2e.test"); r.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("preflight from another origin: Access-Control-Allow-Origin = %q, want none", r.Header.Get("Access-Control-Allow-Origin"))
+		}
+		r = c.do(t, http.MethodGet, tasksPath(u.ID), u.Token, nil, "Origin", testOrigin)
+		if expect(t, r, http.StatusOK) && r.Header.Get("Access-Control-Allow-Origin") != testOrigin {
+			t.Errorf("GET from %s: Access-Control-Allow-Origin = %q", testOrigin, r.Header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+
+	t.Run("token subcommand", func(t *testing.T) {
+		t.Parallel()
+		id := newUserID(t)
+		out, errOut, code := runAPI(t, []string{"BETTER_AUTH_SECRET=" + testSecret},
+			"token", "--user", id, "--email", id+"@cli.test", "--name", "CLI User", "--ttl", "1h")
+		tok := strings.TrimSpace(out)
+		if code != 0 || strings.Count(tok, ".") != 2 {
+			t.Fatalf("todo-api token: exit %d, stdout %q, stderr %q; want 0 and a JWT", code, out, errOut)
+		}
+		if got := c.create(t, user{ID: id, Token: tok}, "from cli"); got.UserID != id {
+			t.Errorf("user_id = %q, want %q", got.UserID, id)
+		}
+	})
+}

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestStartup starts the binary on each storage kind, uses it, stops it with
+// SIGTERM and, for the stores that outlive the process, starts it again on
+// the same data.
+func TestStartup(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storageKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			dbURL := kind.url(t)
+			env := []string{"DATABASE_URL=" + dbURL, "BETTER_AUTH_SECRET=" + testSecret}
+			u := newHS256User(t)
+
+			// memory: runs the bare binary, which must serve by default.
+			args := []string{"serve"}
+			if kind.name == "memory" {
+				args = nil
+			}
+			a := startAPIArgs(t, args, env...)
+			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			c := newClient(a.URL)
+			created := c.create(t, u, "survives a restart")
+			if got := c.list(t, u, ""); len(got) != 1 || got[0] != created {
+				t.Errorf("list = %+v, want [%+v]", got, created)
+			}
+			stopCleanly(t, a)
+			checkJSONLogs(t, a.process)
+
+			if kind.name == "memory" {
+				return
+			}
+			b := startAPI(t, env...)
+			waitHTTP(t, b.process, b.URL+"/readyz", http.StatusOK)
+			c = newClient(b.URL)
+			if got := c.list(t, u, ""); len(got) != 1 || got[0] != created {
+				t.Errorf("list after restart = %+v, want [%+v]", got, created)
+			}
+			if next := c.create(t, u, "after restart"); next.ID <= created.ID {
+				t.Errorf("id after restart = %d, want > %d", next.ID, created.ID)
+			}
+			stopCleanly(t, b)
+		})
+	}
+}
+
+// stopCleanly sends SIGTERM and expects exit code 0 within stopTimeout.
+func stopCleanly(t *testing.T, a *api) {
+	t.Helper()
+	code, err := a.terminate()
+	if err != nil {
+		t.Errorf("SIGTERM: %v", err)
+		return
+	}
+	if code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+}
+
+// checkJSONLogs expects the process's stdout to be JSON lines, at least one.
+func checkJSONLogs(t *testing.T, p *process) {
+	t.Helper()
+	lines := 0
+	for line := range strings.Lines(p.stdout.String()) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		lines++
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Errorf("stdout line is not a JSON object: %q", line)
+			return
+		}
+	}
+	if lines == 0 {
+		t.Errorf("no log lines on stdout")
+	}
+}
+
+// TestRefusesToStartWithoutAuth checks that the binary will not serve
+// unauthenticated-by-mistake: with no auth variable it exits non-zero and
+// names the variables to set.
+func TestRefusesToStartWithoutAuth(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	env := append(baseEnv(t), "PORT="+strconv.Itoa(port), "DATABASE_URL=memory:")
+	p := startProcess(t, "todo-api serve", t.TempDir(), env, apiBinary(t), "serve")
+	code := p.wait(t, startTimeout)
+	if code == 0 {
+		t.Errorf("exit code without auth configuration = 0, want non-zero\n%s", p.output())
+	}
+	out := p.stdout.String() + p.stderr.String()
+	for _, name := range []string{"BETTER_AUTH_URL", "BETTER_AUTH_SECRET"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("output does not name %s:\n%s", name, p.output())
+		}
+	}
+}
+
+// TestMigrateCommand runs `todo-api migrate` on the stores that keep a schema.
+func TestMigrateCommand(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storageKinds {
+		if kind.name == "memory" {
+			continue
+		}
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			env := []string{"DATABASE_URL=" + kind.url(t)}
+			for _, step := range []string{"status", "up", "status", "up", "down", "status", "up"} {
+				out, errOut, code := runAPI(t, env, "migrate", step)
+				if code != 0 {
+					t.Fatalf("todo-api migrate %s: exit %d\nstdout:\n%s\nstderr:\n%s", step, code, out, errOut)
+				}
+			}
+			a := startAPI(t, append(env, "BETTER_AUTH_SECRET="+testSecret)...)
+			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			newClient(a.URL).create(t, newHS256User(t), "after migrate")
+		})
+	}
+}
