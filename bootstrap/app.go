@@ -133,7 +133,22 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 		cancel()
 		return nil, fmt.Errorf("token verifier: %w", err)
 	}
-	lc.Append(fx.StopHook(func() { cancel(); v.Close() }))
+	lc.Append(fx.Hook{
+		// Give Better Auth a moment so the first requests do not get 503,
+		// but never depend on it: the service starts either way.
+		OnStart: func(ctx context.Context) error {
+			if c.JWKSURL == "" {
+				return nil
+			}
+			ctx, cancelWait := context.WithTimeout(ctx, 5*time.Second)
+			defer cancelWait()
+			if err := v.WaitReady(ctx); err != nil {
+				log.Warn("signing keys not loaded yet; asymmetric tokens get 503 until they are", zap.String("jwks_url", c.JWKSURL))
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); v.Close(); return nil },
+	})
 	mode := "secret (HS256)"
 	switch {
 	case c.JWKSURL != "" && c.Secret != "":

@@ -285,14 +285,16 @@ type claims struct {
 // Verify checks token and returns the identity it carries. Failures wrap
 // auth.ErrUnauthenticated with a reason (see auth.ReasonError), or
 // auth.ErrUnavailable for an asymmetric token while no JWKS key was ever
-// loaded. Errors never contain the token.
+// loaded. Errors never contain the token. ctx bounds the wait when an
+// unknown kid triggers a JWKS refresh; if it ends first, the error wraps
+// ctx.Err() instead.
 func (v *Verifier) Verify(ctx context.Context, token string) (auth.Identity, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return auth.Identity{}, errMalformed
 	}
 	var sum [sha256.Size]byte
 	if v.cache != nil {
-		sum = sha256.Sum256([]byte(token))
+		sum = hashToken(token)
 		if id, ok := v.cache.get(sum, v.now(), v.keyCurrent); ok {
 			return id, nil
 		}
@@ -325,6 +327,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (auth.Identity, err
 		v.cache.put(sum, e, v.now())
 	}
 	return id, nil
+}
+
+// hashToken is sha256(token) without a heap copy for tokens of usual size.
+func hashToken(token string) [sha256.Size]byte {
+	var buf [4096]byte
+	return sha256.Sum256(append(buf[:0], token...))
 }
 
 // key picks the key for t: the secret for HS256, the JWKS key named by kid

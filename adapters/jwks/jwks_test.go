@@ -65,6 +65,7 @@ func TestVerifyJWKS(t *testing.T) {
 				{"swapped signature", strings.Join(append(strings.Split(valid, ".")[:2], strings.Split(another, ".")[2]), "."), "bad signature"},
 				{"empty signature", strings.Join(append(strings.Split(valid, ".")[:2], ""), "."), "bad signature"},
 				{"signed by another instance, same kid", other.sign(t, claimsAt(now)), "bad signature"},
+				{"signed by another instance, its kid", signWith(t, k.method, randomKID(t), other.priv, claimsAt(now)), "unknown kid"},
 				{"alg relabelled " + otherAlg, reencode(t, valid, 0, map[string]any{"alg": otherAlg}), "key does not match algorithm"},
 				{"expired", k.sign(t, claimsWith(now, map[string]any{"iat": now.Add(-20 * time.Minute).Unix(), "exp": now.Add(-5 * time.Minute).Unix()})), "expired"},
 				{"expired within leeway", k.sign(t, claimsWith(now, map[string]any{"exp": now.Add(-10 * time.Second).Unix()})), ""},
@@ -318,7 +319,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 
 func TestKeyRotation(t *testing.T) {
 	t.Parallel()
-	oldKey, newKey_ := newKey(t, "EdDSA"), newKey(t, "EdDSA")
+	oldKey, nextKey := newKey(t, "EdDSA"), newKey(t, "EdDSA")
 	s := newKeyServer(t, oldKey.jwk(t))
 	v := readyVerifier(t, s, Config{UnknownKIDInterval: time.Nanosecond})
 	now := time.Now()
@@ -328,9 +329,9 @@ func TestKeyRotation(t *testing.T) {
 	}
 
 	// Better Auth rotates: the new key signs, the old one stays published.
-	s.publish(t, newKey_.jwk(t), oldKey.jwk(t))
+	s.publish(t, nextKey.jwk(t), oldKey.jwk(t))
 	before := s.hits.Load()
-	if _, err := v.Verify(t.Context(), newKey_.sign(t, claimsAt(now))); err != nil {
+	if _, err := v.Verify(t.Context(), nextKey.sign(t, claimsAt(now))); err != nil {
 		t.Errorf("Verify(new kid) = %v, want nil", err)
 	}
 	if got := s.hits.Load() - before; got != 1 {
@@ -346,7 +347,7 @@ func TestKeyRotation(t *testing.T) {
 
 	// The grace period ends: the old key leaves the JWKS. Once a refresh has
 	// seen that, even the cached old token is refused.
-	s.publish(t, newKey_.jwk(t))
+	s.publish(t, nextKey.jwk(t))
 	stranger := newKey(t, "EdDSA")
 	if _, err := v.Verify(t.Context(), stranger.sign(t, claimsAt(now))); reasonOf(t, err) != "unknown kid" {
 		t.Fatalf("Verify(stranger) = %v, want unknown kid", err)
@@ -354,7 +355,7 @@ func TestKeyRotation(t *testing.T) {
 	if _, err := v.Verify(t.Context(), oldToken); reasonOf(t, err) != "unknown kid" {
 		t.Errorf("Verify(cached token of a withdrawn kid) = %v, want unknown kid", err)
 	}
-	if _, err := v.Verify(t.Context(), newKey_.sign(t, claimsAt(now))); err != nil {
+	if _, err := v.Verify(t.Context(), nextKey.sign(t, claimsAt(now))); err != nil {
 		t.Errorf("Verify(new kid) after the old left = %v, want nil", err)
 	}
 }
@@ -446,6 +447,29 @@ func TestJWKSUnreachableAtStart(t *testing.T) {
 	}
 	if v.Ready() {
 		t.Errorf("Ready() = true, want false")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := v.WaitReady(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("WaitReady(cancelled) = %v, want context.Canceled", err)
+	}
+}
+
+// TestVerifyCancelled: a request that goes away while its unknown kid
+// waits for a refresh gets the context's error, not a verdict on the token.
+func TestVerifyCancelled(t *testing.T) {
+	t.Parallel()
+	k := newKey(t, "EdDSA")
+	v := readyVerifier(t, newKeyServer(t, k.jwk(t)), Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	stranger := newKey(t, "EdDSA")
+	_, err := v.Verify(ctx, stranger.sign(t, claimsAt(time.Now())))
+	if !errors.Is(err, context.Canceled) || errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("Verify(cancelled, unknown kid) = %v, want context.Canceled", err)
+	}
+	if _, err := v.Verify(ctx, k.sign(t, claimsAt(time.Now()))); err != nil {
+		t.Errorf("Verify(cancelled, known kid) = %v, want nil", err)
 	}
 }
 

@@ -121,7 +121,12 @@ type betterAuth struct {
 // own address.
 func startBetterAuth(t *testing.T, dir, alg, issuer string) *betterAuth {
 	t.Helper()
-	port := freePort(t)
+	return startBetterAuthOn(t, dir, alg, issuer, freePort(t))
+}
+
+// startBetterAuthOn is startBetterAuth on a given port.
+func startBetterAuthOn(t *testing.T, dir, alg, issuer string, port int) *betterAuth {
+	t.Helper()
 	addr := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if issuer == "" {
 		issuer = addr
@@ -405,4 +410,48 @@ func runIsolation(t *testing.T, c *client, a, b user) {
 	if got := c.list(t, b, ""); len(got) != 1 || got[0] != theirs {
 		t.Errorf("B's list = %+v, want only %+v unchanged", got, theirs)
 	}
+}
+
+// TestBetterAuthOutage checks what the API does when Better Auth is away:
+// down at start-up it answers 503 with Retry-After (the client should retry,
+// not log the user out) and is not ready; once Better Auth is up it becomes
+// ready by itself; and once it has the keys, Better Auth going away changes
+// nothing for valid tokens.
+func TestBetterAuthOutage(t *testing.T) {
+	t.Parallel()
+	dir := requireBetterAuth(t)
+	port := freePort(t)
+	baURL := fmt.Sprintf("http://127.0.0.1:%d", port)
+	a := startAPI(t, "BETTER_AUTH_URL="+baURL, "DATABASE_URL=memory:", "LOG_LEVEL=error")
+	c := newClient(a.URL)
+
+	r := c.do(t, http.MethodGet, "/readyz", "", nil)
+	if r.Status != http.StatusServiceUnavailable {
+		t.Errorf("%s with Better Auth down, want 503", r)
+	}
+	// A well-formed token the API cannot check yet: no key was ever loaded.
+	early := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"EdDSA","kid":"not-yet"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1","iss":"`+baURL+`","aud":"`+baURL+`","exp":`+
+			strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)+`}`)) + "." +
+		base64.RawURLEncoding.EncodeToString(make([]byte, 64))
+	r = c.do(t, http.MethodGet, tasksPath("u1"), early, nil)
+	detail(t, r, http.StatusServiceUnavailable)
+	if r.Header.Get("Retry-After") == "" {
+		t.Errorf("%s: no Retry-After header", r)
+	}
+
+	ba := startBetterAuthOn(t, dir, "EdDSA", "", port)
+	alice := ba.signUp(t, "Alice")
+	waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+	created := c.create(t, alice.user, "before the outage")
+
+	code, err := ba.terminate()
+	if err != nil || code != 0 {
+		t.Fatalf("stop Better Auth: exit %d, %v", code, err)
+	}
+	if got := c.list(t, alice.user, ""); len(got) != 1 || got[0] != created {
+		t.Errorf("list during the outage = %+v, want [%+v]", got, created)
+	}
+	// A forged token is still refused, not waved through or turned into a 503.
+	detail(t, c.do(t, http.MethodGet, tasksPath(alice.ID), tamperSub(t, alice.Token, alice.ID+"x"), nil), http.StatusUnauthorized)
 }

@@ -139,17 +139,34 @@ func exitCode(err error) int {
 	return -1
 }
 
-// freePort asks the kernel for a free loopback port. Another process could
-// take it before the child binds it; on loopback in a test run that is rare
-// enough to accept.
+var (
+	portsMu sync.Mutex
+	ports   = map[int]bool{} // every port freePort handed out in this run
+)
+
+// freePort asks the kernel for a free loopback port that this test run has
+// not handed out before: the port is closed again until a child binds it,
+// and the kernel would happily give it to a parallel test meanwhile. Another
+// program could still take it in that window; on loopback in a test run that
+// is rare enough to accept.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find free port: %v", err)
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find free port: %v", err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !ports[port] {
+			ports[port] = true
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("find free port: the kernel keeps handing out ports already used")
+	return 0
 }
 
 // waitHTTP polls url until it answers want, the process exits, or startTimeout

@@ -1,0 +1,122 @@
+package bootstrap
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/fx"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+const secret = "test-secret-0123456789-0123456789-xx"
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret}))
+	if err != nil {
+		t.Fatalf("LoadConfig = %v, want nil", err)
+	}
+	if c.Port != 8000 || c.DatabaseURL != "sqlite:todo.db" || c.LogLevel != "info" || c.LogFormat != "json" {
+		t.Errorf("defaults = port %d, db %q, log %q/%q; want 8000, sqlite:todo.db, info/json", c.Port, c.DatabaseURL, c.LogLevel, c.LogFormat)
+	}
+	if len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "http://localhost:3000" {
+		t.Errorf("CORSOrigins = %v, want [http://localhost:3000]", c.CORSOrigins)
+	}
+	if c.ShutdownTimeout != 20*time.Second {
+		t.Errorf("ShutdownTimeout = %v, want 20s", c.ShutdownTimeout)
+	}
+	if c.JWKSURL != "" || c.Issuer != "" || c.Audience != "" {
+		t.Errorf("secret mode derived JWKS %q iss %q aud %q, want none", c.JWKSURL, c.Issuer, c.Audience)
+	}
+}
+
+func TestLoadConfigBetterAuthURL(t *testing.T) {
+	tests := []struct {
+		name                    string
+		vars                    map[string]string
+		wantJWKS, wantIss, want string
+	}{
+		{"base url", map[string]string{"BETTER_AUTH_URL": "http://localhost:3000"},
+			"http://localhost:3000/api/auth/jwks", "http://localhost:3000", "http://localhost:3000"},
+		{"trailing slash", map[string]string{"BETTER_AUTH_URL": "https://app.example.com/"},
+			"https://app.example.com/api/auth/jwks", "https://app.example.com", "https://app.example.com"},
+		{"base path given", map[string]string{"BETTER_AUTH_URL": "https://app.example.com/api/auth"},
+			"https://app.example.com/api/auth/jwks", "https://app.example.com", "https://app.example.com"},
+		{"explicit overrides", map[string]string{"BETTER_AUTH_URL": "https://app.example.com",
+			"BETTER_AUTH_JWKS_URL": "https://keys.example.com/jwks", "BETTER_AUTH_ISSUER": "iss", "BETTER_AUTH_AUDIENCE": "aud"},
+			"https://keys.example.com/jwks", "iss", "aud"},
+		{"jwks url alone", map[string]string{"BETTER_AUTH_JWKS_URL": "https://keys.example.com/jwks"},
+			"https://keys.example.com/jwks", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig(env(tt.vars))
+			if err != nil {
+				t.Fatalf("LoadConfig = %v", err)
+			}
+			if c.JWKSURL != tt.wantJWKS || c.Issuer != tt.wantIss || c.Audience != tt.want {
+				t.Errorf("got jwks %q iss %q aud %q, want %q %q %q", c.JWKSURL, c.Issuer, c.Audience, tt.wantJWKS, tt.wantIss, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // a word the error must contain
+	}{
+		{"no auth", map[string]string{}, "BETTER_AUTH_SECRET"},
+		{"short secret", map[string]string{"BETTER_AUTH_SECRET": "short"}, "at least 32"},
+		{"bad port", map[string]string{"BETTER_AUTH_SECRET": secret, "PORT": "http"}, "PORT"},
+		{"port out of range", map[string]string{"BETTER_AUTH_SECRET": secret, "PORT": "70000"}, "PORT"},
+		{"bad database url", map[string]string{"BETTER_AUTH_SECRET": secret, "DATABASE_URL": "mysql://u:hunter2@h/db"}, "DATABASE_URL"},
+		{"bad auth url", map[string]string{"BETTER_AUTH_URL": "localhost:3000"}, "BETTER_AUTH_URL"},
+		{"bad log format", map[string]string{"BETTER_AUTH_SECRET": secret, "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{"bad shutdown", map[string]string{"BETTER_AUTH_SECRET": secret, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(env(tt.vars))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadConfig(%v) = %v, want an error naming %s", tt.vars, err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the database password", err)
+			}
+		})
+	}
+	if _, err := LoadConfig(env(nil)); !errors.Is(err, ErrNoAuth) {
+		t.Errorf("LoadConfig(no auth) = %v, want ErrNoAuth", err)
+	}
+}
+
+func TestStorageKind(t *testing.T) {
+	for url, want := range map[string]string{
+		"memory:": "memory", "sqlite:todo.db": "sqlite", "postgres://h/db": "postgres",
+		"postgresql://h/db?sslmode=require": "postgres", "mysql://h/db": "",
+	} {
+		if got := (Config{DatabaseURL: url}).StorageKind(); got != want {
+			t.Errorf("StorageKind(%q) = %q, want %q", url, got, want)
+		}
+	}
+}
+
+// TestAppGraph checks that fx can build the whole graph for each storage
+// kind without starting anything.
+func TestAppGraph(t *testing.T) {
+	for _, db := range []string{"memory:", "sqlite:" + t.TempDir() + "/x.db", "postgres://postgres@127.0.0.1:5432/test"} {
+		c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "DATABASE_URL": db}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fx.ValidateApp(App(c)); err != nil {
+			t.Errorf("ValidateApp(%s) = %v", c.StorageKind(), err)
+		}
+	}
+}
