@@ -49,7 +49,7 @@ func (e *HTTPError) GetHeaders() http.Header { return e.headers }
 
 // ValidationItem is one problem in a 422 body, as FastAPI reports it.
 type ValidationItem struct {
-	Loc  []any  `json:"loc" doc:"Where the problem is: [\"body\", \"title\"], [\"path\", \"id\"], [\"query\", \"status\"]." example:"[\"body\",\"title\"]"`
+	Loc  []any  `json:"loc" doc:"Where the problem is: [\"body\", \"title\"], [\"path\", \"id\"], [\"query\", \"status\"]." example:"[\"body\",\"title\"]" nullable:"false"`
 	Msg  string `json:"msg" doc:"What is wrong, for people." example:"must not be empty"`
 	Type string `json:"type" doc:"A short machine-readable kind of problem." example:"string_too_short"`
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/application"
@@ -77,7 +78,8 @@ func build(d Deps) (chi.Router, huma.API) {
 
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders,
-		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes))
+		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes),
+		middleware.StripSlashes) // /api/u/tasks/ is /api/u/tasks, as FastAPI's redirect would make it
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, newHTTPError(http.StatusNotFound, msgNotFound))
 	})

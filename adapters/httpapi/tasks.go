@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
@@ -67,6 +68,24 @@ type listInput struct {
 	Status StatusParam `query:"status"`
 }
 
+// Resolve refuses an empty ?status=: huma would take it as absent, FastAPI
+// (and the contract) as a value that is not allowed.
+func (in *listInput) Resolve(ctx huma.Context) []error {
+	u := ctx.URL()
+	if q := u.Query(); q.Has("status") && q.Get("status") == "" {
+		return []error{&huma.ErrorDetail{Location: "query.status", Message: statusEnumMsg(), Value: ""}}
+	}
+	return nil
+}
+
+func statusEnumMsg() string {
+	names := make([]string, 0, len(task.Statuses()))
+	for _, s := range task.Statuses() {
+		names = append(names, string(s))
+	}
+	return fmt.Sprintf(validation.MsgExpectedOneOf, strings.Join(names, ", "))
+}
+
 type createBody struct {
 	Title       string  `json:"title" doc:"See the task rules." example:"Buy milk"`
 	Description *string `json:"description,omitempty" nullable:"true" example:"2 litres"`
@@ -109,7 +128,7 @@ type taskOutput struct {
 }
 
 type listOutput struct {
-	Body []Task
+	Body []Task `nullable:"false"` // never null: `[]` when there are none
 }
 
 type handlers struct {

@@ -31,6 +31,9 @@ func newClient(base string) *client {
 // raw is a request body sent as is, byte for byte.
 type raw string
 
+// chunked is a raw body sent without Content-Length (chunked encoding).
+type chunked string
+
 // response is an HTTP answer read in full.
 type response struct {
 	req    string // "METHOD path", for messages
@@ -53,6 +56,9 @@ func (c *client) do(t *testing.T, method, path, token string, body any, extra ..
 	case nil:
 	case raw:
 		rd = strings.NewReader(string(b))
+	case chunked:
+		// MultiReader hides the length, so net/http streams the body.
+		rd = io.MultiReader(strings.NewReader(string(b)))
 	default:
 		enc, err := json.Marshal(b)
 		if err != nil {

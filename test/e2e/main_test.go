@@ -48,6 +48,9 @@ func apiBinary(t *testing.T) string {
 		// go test puts its own GOROOT/bin first on PATH, so this is the
 		// toolchain that builds the test itself.
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, apiPackage)
+		// As `make build` does: the binary must work without cgo (SQLite
+		// is pure Go).
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		var log bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &log, &log
 		if err := cmd.Run(); err != nil {
@@ -60,6 +63,15 @@ func apiBinary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
+}
+
+// skipShort skips end-to-end tests under -short (`make test-short`): they
+// build the binary and start servers.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
 }
 
 // onCI reports whether the tests run on CI, where missing dependencies

@@ -98,10 +98,15 @@ func (p *process) exited() bool {
 
 // terminate sends SIGTERM and waits up to stopTimeout for the exit. It returns
 // the exit code, or an error when the process had to be killed.
-func (p *process) terminate() (int, error) {
+func (p *process) terminate() (int, error) { return p.signal(syscall.SIGTERM) }
+
+// signal is terminate with another signal.
+func (p *process) signal(sig os.Signal) (int, error) {
 	if !p.exited() {
-		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return -1, fmt.Errorf("signal %s: %w", p.name, err)
+		if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			p.cmd.Process.Kill()
+			<-p.done
+			return -1, fmt.Errorf("signal %s: %w; killed", p.name, err)
 		}
 	}
 	select {
@@ -109,7 +114,7 @@ func (p *process) terminate() (int, error) {
 	case <-time.After(stopTimeout):
 		p.cmd.Process.Kill()
 		<-p.done
-		return -1, fmt.Errorf("%s still running %v after SIGTERM; killed", p.name, stopTimeout)
+		return -1, fmt.Errorf("%s still running %v after %v; killed", p.name, stopTimeout, sig)
 	}
 	return exitCode(p.err), nil
 }
@@ -173,8 +178,14 @@ func freePort(t *testing.T) int {
 // passes; it fails the test with the process's output otherwise.
 func waitHTTP(t *testing.T, p *process, url string, want int) {
 	t.Helper()
+	waitHTTPWithin(t, p, url, want, startTimeout)
+}
+
+// waitHTTPWithin is waitHTTP with another bound than startTimeout.
+func waitHTTPWithin(t *testing.T, p *process, url string, want int, timeout time.Duration) {
+	t.Helper()
 	client := &http.Client{Timeout: 2 * time.Second}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	last := "no answer"
 	for {
@@ -196,7 +207,7 @@ func waitHTTP(t *testing.T, p *process, url string, want int) {
 		case <-p.done:
 			t.Fatalf("%s exited (code %d) before GET %s answered %d\n%s", p.name, exitCode(p.err), url, want, p.output())
 		case <-ctx.Done():
-			t.Fatalf("GET %s did not answer %d within %v (last: %s)\n%s", url, want, startTimeout, last, p.output())
+			t.Fatalf("GET %s did not answer %d within %v (last: %s)\n%s", url, want, timeout, last, p.output())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -205,8 +216,7 @@ func waitHTTP(t *testing.T, p *process, url string, want int) {
 // baseEnv is the environment every child gets: enough to find programs and a
 // home, and nothing that configures the service.
 func baseEnv(t *testing.T) []string {
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir()}
-	return env
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "TMPDIR=" + os.TempDir()}
 }
 
 // api is a running todo-api serve process.

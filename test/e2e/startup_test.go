@@ -3,15 +3,18 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
 // TestStartup starts the binary on each storage kind, uses it, stops it with
 // SIGTERM and, for the stores that outlive the process, starts it again on
-// the same data.
+// the same data and stops it with SIGINT.
 func TestStartup(t *testing.T) {
+	skipShort(t)
 	t.Parallel()
 	for _, kind := range storageKinds {
 		t.Run(kind.name, func(t *testing.T) {
@@ -32,7 +35,7 @@ func TestStartup(t *testing.T) {
 			if got := c.list(t, u, ""); len(got) != 1 || got[0] != created {
 				t.Errorf("list = %+v, want [%+v]", got, created)
 			}
-			stopCleanly(t, a)
+			stopCleanly(t, a, syscall.SIGTERM)
 			checkJSONLogs(t, a.process)
 
 			if kind.name == "memory" {
@@ -47,21 +50,21 @@ func TestStartup(t *testing.T) {
 			if next := c.create(t, u, "after restart"); next.ID <= created.ID {
 				t.Errorf("id after restart = %d, want > %d", next.ID, created.ID)
 			}
-			stopCleanly(t, b)
+			stopCleanly(t, b, syscall.SIGINT)
 		})
 	}
 }
 
-// stopCleanly sends SIGTERM and expects exit code 0 within stopTimeout.
-func stopCleanly(t *testing.T, a *api) {
+// stopCleanly sends sig and expects exit code 0 within stopTimeout.
+func stopCleanly(t *testing.T, a *api, sig os.Signal) {
 	t.Helper()
-	code, err := a.terminate()
+	code, err := a.signal(sig)
 	if err != nil {
-		t.Errorf("SIGTERM: %v", err)
+		t.Errorf("%v: %v", sig, err)
 		return
 	}
 	if code != 0 {
-		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+		t.Errorf("exit code after %v = %d, want 0", sig, code)
 	}
 }
 
@@ -90,6 +93,7 @@ func checkJSONLogs(t *testing.T, p *process) {
 // unauthenticated-by-mistake: with no auth variable it exits non-zero and
 // names the variables to set.
 func TestRefusesToStartWithoutAuth(t *testing.T) {
+	skipShort(t)
 	t.Parallel()
 	port := freePort(t)
 	env := append(baseEnv(t), "PORT="+strconv.Itoa(port), "DATABASE_URL=memory:")
@@ -108,6 +112,7 @@ func TestRefusesToStartWithoutAuth(t *testing.T) {
 
 // TestMigrateCommand runs `todo-api migrate` on the stores that keep a schema.
 func TestMigrateCommand(t *testing.T) {
+	skipShort(t)
 	t.Parallel()
 	for _, kind := range storageKinds {
 		if kind.name == "memory" {

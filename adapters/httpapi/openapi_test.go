@@ -1,0 +1,389 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+)
+
+// TestServeDocument: both documents are served without auth, as JSON,
+// cacheable, with an ETag that a conditional request turns into 304.
+func TestServeDocument(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, path := range []string{"/openapi.json", "/openapi-3.0.json"} {
+		res := e.call(t, http.MethodGet, path, "", "")
+		wantStatus(t, "GET "+path, res, http.StatusOK)
+		if !json.Valid(res.body) {
+			t.Errorf("GET %s: body is not JSON", path)
+		}
+		cc := strings.ToLower(res.header.Get("Cache-Control"))
+		if !cacheable(cc) {
+			t.Errorf("GET %s: Cache-Control = %q, want it cacheable (public or max-age > 0, no no-store/no-cache/private)", path, cc)
+		}
+		etag := res.header.Get("ETag")
+		if etag == "" {
+			t.Fatalf("GET %s: no ETag", path)
+		}
+
+		again := e.do(t, request{method: http.MethodGet, path: path, header: http.Header{"If-None-Match": {etag}}})
+		if again.status != http.StatusNotModified || len(again.body) != 0 {
+			t.Errorf("GET %s with If-None-Match: %s = %s, want 304 without a body", path, etag, again)
+		}
+		stale := e.do(t, request{method: http.MethodGet, path: path, header: http.Header{"If-None-Match": {`"stale"`}}})
+		if stale.status != http.StatusOK || string(stale.body) != string(res.body) {
+			t.Errorf("GET %s with a stale If-None-Match = %d, want 200 and the document", path, stale.status)
+		}
+	}
+}
+
+func cacheable(cc string) bool {
+	if cc == "" {
+		return false
+	}
+	ok := false
+	for _, d := range strings.Split(cc, ",") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+		switch name {
+		case "no-store", "no-cache", "private":
+			return false
+		case "public":
+			ok = true
+		case "max-age", "s-maxage":
+			if n, err := strconv.Atoi(value); err == nil && n > 0 {
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
+// TestOpenAPIFunc: the document the binary can print is the one it serves.
+func TestOpenAPIFunc(t *testing.T) {
+	t.Parallel()
+	printed, err := httpapi.OpenAPI("dev")
+	if err != nil {
+		t.Fatalf("OpenAPI(dev): %v", err)
+	}
+	e := newEnv(t)
+	served := e.call(t, http.MethodGet, "/openapi.json", "", "")
+	var a, b any
+	if err := json.Unmarshal(printed, &a); err != nil {
+		t.Fatalf("OpenAPI(dev) is not JSON: %v", err)
+	}
+	if err := json.Unmarshal(served.body, &b); err != nil {
+		t.Fatalf("/openapi.json is not JSON: %v", err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("OpenAPI(\"dev\") differs from the served /openapi.json")
+	}
+	var doc struct {
+		Info struct{ Version string } `json:"info"`
+	}
+	printed, err = httpapi.OpenAPI("1.2.3")
+	if err != nil {
+		t.Fatalf("OpenAPI(1.2.3): %v", err)
+	}
+	if err := json.Unmarshal(printed, &doc); err != nil || doc.Info.Version != "1.2.3" {
+		t.Errorf("OpenAPI(\"1.2.3\") info.version = %q, want 1.2.3 (%v)", doc.Info.Version, err)
+	}
+}
+
+// taskOp is what the contract says of one task operation.
+type taskOp struct {
+	id, method, path string
+	success          int
+	body             string // "" none, "required", "optional"
+	codes            []int  // error statuses it can answer
+}
+
+var taskOps = []taskOp{
+	{"list-tasks", http.MethodGet, "/api/{user_id}/tasks", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"create-task", http.MethodPost, "/api/{user_id}/tasks", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"get-task", http.MethodGet, "/api/{user_id}/tasks/{id}", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"replace-task", http.MethodPut, "/api/{user_id}/tasks/{id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"delete-task", http.MethodDelete, "/api/{user_id}/tasks/{id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"complete-task", http.MethodPatch, "/api/{user_id}/tasks/{id}/complete", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+}
+
+// TestDocument holds both served documents (3.1 and its 3.0 downgrade) to
+// the contract: versions, operations, parameters, bodies, responses and
+// the security scheme.
+func TestDocument(t *testing.T) {
+	t.Parallel()
+	for _, c := range contracts(t) {
+		t.Run(strings.TrimPrefix(c.name, "/"), func(t *testing.T) {
+			t.Parallel()
+			doc := c.doc
+			wantVersion := "3.1."
+			if c.name == "/openapi-3.0.json" {
+				wantVersion = "3.0."
+			}
+			if !strings.HasPrefix(doc.OpenAPI, wantVersion) {
+				t.Errorf("openapi = %q, want %sx", doc.OpenAPI, wantVersion)
+			}
+			if doc.Info == nil || doc.Info.Title == "" || doc.Info.Version == "" {
+				t.Errorf("info = %+v, want a title and a version", doc.Info)
+			}
+			checkOperations(t, doc)
+			checkSecurity(t, doc)
+			for _, op := range taskOps {
+				checkTaskOp(t, doc, op)
+			}
+			checkSchemas(t, doc)
+			for _, path := range []string{"/healthz", "/readyz"} {
+				item := doc.Paths.Value(path)
+				if item == nil || item.Get == nil {
+					t.Errorf("no GET %s", path)
+					continue
+				}
+				if item.Get.Security != nil && len(*item.Get.Security) > 0 {
+					t.Errorf("GET %s requires %v, want no auth", path, *item.Get.Security)
+				}
+				if item.Get.Responses.Status(200) == nil {
+					t.Errorf("GET %s declares no 200", path)
+				}
+			}
+			if r := doc.Paths.Value("/readyz"); r != nil && r.Get != nil && r.Get.Responses.Status(503) == nil {
+				t.Errorf("GET /readyz declares no 503")
+			}
+		})
+	}
+}
+
+func checkOperations(t *testing.T, doc *openapi3.T) {
+	t.Helper()
+	seen := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", where)
+			} else if other, dup := seen[op.OperationID]; dup {
+				t.Errorf("%s and %s share operationId %q", where, other, op.OperationID)
+			}
+			seen[op.OperationID] = where
+			if strings.TrimSpace(op.Summary) == "" {
+				t.Errorf("%s (%s) has no summary", where, op.OperationID)
+			}
+		}
+	}
+	if len(seen) != len(taskOps)+2 {
+		t.Errorf("operations = %v, want the six task operations, healthz and readyz", seen)
+	}
+}
+
+func checkSecurity(t *testing.T, doc *openapi3.T) {
+	t.Helper()
+	ref := doc.Components.SecuritySchemes["bearer"]
+	if ref == nil || ref.Value == nil {
+		t.Fatalf("no security scheme \"bearer\" (have %v)", doc.Components.SecuritySchemes)
+	}
+	if s := ref.Value; s.Type != "http" || !strings.EqualFold(s.Scheme, "bearer") {
+		t.Errorf("security scheme bearer = type %q scheme %q, want http/bearer", s.Type, s.Scheme)
+	}
+}
+
+func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
+	t.Helper()
+	item := doc.Paths.Value(want.path)
+	if item == nil {
+		t.Errorf("no path %s", want.path)
+		return
+	}
+	op := item.GetOperation(want.method)
+	if op == nil {
+		t.Errorf("no %s %s", want.method, want.path)
+		return
+	}
+	where := want.method + " " + want.path
+	if op.OperationID != want.id {
+		t.Errorf("%s operationId = %q, want %q", where, op.OperationID, want.id)
+	}
+	if op.Security == nil || !slices.ContainsFunc(*op.Security, func(r openapi3.SecurityRequirement) bool { _, ok := r["bearer"]; return ok }) {
+		t.Errorf("%s does not require the bearer scheme", where)
+	}
+
+	// Parameters.
+	params := map[string]*openapi3.Parameter{}
+	for _, p := range op.Parameters {
+		params[p.Value.Name] = p.Value
+	}
+	for _, p := range item.Parameters {
+		params[p.Value.Name] = p.Value
+	}
+	if p := params["user_id"]; p == nil || p.In != "path" || !p.Required || !p.Schema.Value.Type.Is("string") {
+		t.Errorf("%s: user_id parameter = %+v, want a required string in the path", where, p)
+	}
+	if strings.Contains(want.path, "{id}") {
+		p := params["id"]
+		if p == nil || p.In != "path" || !p.Required {
+			t.Errorf("%s: id parameter = %+v, want required in the path", where, p)
+		} else if s := p.Schema.Value; !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 {
+			t.Errorf("%s: id schema = type %v minimum %v, want integer with minimum 1", where, s.Type, s.Min)
+		}
+	}
+	if want.id == "list-tasks" {
+		p := params["status"]
+		if p == nil || p.In != "query" || p.Required {
+			t.Errorf("%s: status parameter = %+v, want optional in the query", where, p)
+		} else {
+			s := p.Schema.Value
+			var enum []string
+			for _, v := range s.Enum {
+				enum = append(enum, v.(string))
+			}
+			slices.Sort(enum)
+			if !s.Type.Is("string") || !slices.Equal(enum, []string{"all", "completed", "pending"}) {
+				t.Errorf("%s: status schema = type %v enum %v, want a string enum of all, pending, completed", where, s.Type, s.Enum)
+			}
+			if s.Default != "all" {
+				t.Errorf("%s: status default = %v, want all", where, s.Default)
+			}
+		}
+	}
+
+	// Request body.
+	rb := op.RequestBody
+	switch want.body {
+	case "":
+		if rb != nil {
+			t.Errorf("%s declares a request body", where)
+		}
+	default:
+		if rb == nil || rb.Value == nil || rb.Value.Content.Get("application/json") == nil {
+			t.Errorf("%s: no JSON request body", where)
+			break
+		}
+		if got := rb.Value.Required; got != (want.body == "required") {
+			t.Errorf("%s: request body required = %v, want %v", where, got, want.body == "required")
+		}
+		s := rb.Value.Content.Get("application/json").Schema.Value
+		switch want.id {
+		case "create-task", "replace-task":
+			if !slices.Contains(s.Required, "title") || s.Properties["title"] == nil || !s.Properties["title"].Value.Type.Is("string") {
+				t.Errorf("%s: body schema does not require a string title", where)
+			}
+			if d := s.Properties["description"]; d == nil || !allowsNull(d.Value) || !d.Value.Type.Includes("string") || slices.Contains(s.Required, "description") {
+				t.Errorf("%s: body description is not an optional string or null", where)
+			}
+		}
+		if want.id != "create-task" {
+			if c := s.Properties["completed"]; c == nil || !c.Value.Type.Includes("boolean") || slices.Contains(s.Required, "completed") {
+				t.Errorf("%s: body completed is not an optional boolean", where)
+			}
+		}
+	}
+
+	// Responses.
+	ok := op.Responses.Status(want.success)
+	if ok == nil {
+		t.Errorf("%s declares no %d", where, want.success)
+	} else {
+		content := ok.Value.Content.Get("application/json")
+		switch want.success {
+		case http.StatusNoContent:
+			if len(ok.Value.Content) != 0 {
+				t.Errorf("%s: 204 declares content", where)
+			}
+		default:
+			if content == nil || content.Schema == nil {
+				t.Errorf("%s: %d has no JSON schema", where, want.success)
+				break
+			}
+			s := content.Schema
+			if want.id == "list-tasks" {
+				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
+					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
+				}
+				s = s.Value.Items
+			}
+			if s == nil || s.Ref != "#/components/schemas/Task" {
+				t.Errorf("%s: %d body is not the Task schema", where, want.success)
+			}
+		}
+	}
+	for _, code := range want.codes {
+		r := op.Responses.Status(code)
+		if r == nil {
+			t.Errorf("%s declares no %d", where, code)
+			continue
+		}
+		schema := "#/components/schemas/HTTPError"
+		if code == http.StatusUnprocessableEntity {
+			schema = "#/components/schemas/ValidationProblem"
+		}
+		if c := r.Value.Content.Get("application/json"); c == nil || c.Schema == nil || c.Schema.Ref != schema {
+			t.Errorf("%s: %d body is not %s", where, code, schema)
+		}
+		if code == http.StatusUnauthorized && r.Value.Headers["WWW-Authenticate"] == nil {
+			t.Errorf("%s: 401 does not declare WWW-Authenticate", where)
+		}
+	}
+}
+
+func allowsNull(s *openapi3.Schema) bool {
+	return s.Nullable || s.Type.IncludesNull()
+}
+
+func checkSchemas(t *testing.T, doc *openapi3.T) {
+	t.Helper()
+	schema := func(name string) *openapi3.Schema {
+		ref := doc.Components.Schemas[name]
+		if ref == nil || ref.Value == nil {
+			t.Fatalf("no schema %s", name)
+		}
+		return ref.Value
+	}
+
+	task := schema("Task")
+	required := slices.Clone(task.Required)
+	slices.Sort(required)
+	if want := []string{"completed", "created_at", "description", "id", "title", "updated_at", "user_id"}; !slices.Equal(required, want) {
+		t.Errorf("Task requires %v, want %v", required, want)
+	}
+	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string"}
+	for name, typ := range props {
+		p := task.Properties[name]
+		if p == nil || !p.Value.Type.Includes(typ) {
+			t.Errorf("Task.%s is not a %s", name, typ)
+			continue
+		}
+		if nullable := allowsNull(p.Value); nullable != (name == "description") {
+			t.Errorf("Task.%s nullable = %v, want %v", name, nullable, name == "description")
+		}
+	}
+	for _, name := range []string{"created_at", "updated_at"} {
+		if p := task.Properties[name]; p != nil && p.Value.Format != "date-time" {
+			t.Errorf("Task.%s format = %q, want date-time", name, p.Value.Format)
+		}
+	}
+
+	plain := schema("HTTPError")
+	if d := plain.Properties["detail"]; d == nil || !d.Value.Type.Is("string") || !slices.Contains(plain.Required, "detail") {
+		t.Errorf("HTTPError is not {\"detail\": string}")
+	}
+
+	list := schema("ValidationProblem")
+	d := list.Properties["detail"]
+	if d == nil || !d.Value.Type.Is("array") || !slices.Contains(list.Required, "detail") || d.Value.Items == nil {
+		t.Fatalf("ValidationProblem is not {\"detail\": [...]}")
+	}
+	item := d.Value.Items.Value
+	for _, name := range []string{"loc", "msg", "type"} {
+		if !slices.Contains(item.Required, name) || item.Properties[name] == nil {
+			t.Errorf("ValidationProblem item does not require %q", name)
+		}
+	}
+	if loc := item.Properties["loc"]; loc != nil && (!loc.Value.Type.Includes("array") || allowsNull(loc.Value)) {
+		t.Errorf("ValidationProblem item loc type %v nullable %v, want an array that is never null", loc.Value.Type.Slice(), loc.Value.Nullable)
+	}
+}
