@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -139,13 +140,31 @@ func securityHeaders(next http.Handler) http.Handler {
 func limitBody(max int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > max {
+			if r.ContentLength > max && takesBody(r.Method) {
 				writeJSONError(w, newHTTPError(http.StatusRequestEntityTooLarge, msgTooLarge))
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// takesBody reports whether requests with this method carry a body the API
+// reads. Bodies of other requests are never read, so they cost nothing.
+func takesBody(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
+}
+
+// allowHeader lists the methods a path does answer, for a 405's Allow
+// header (RFC 9110, and what FastAPI sends).
+func allowHeader(router chi.Routes, path string) string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if router.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
 }
 
 // corsFor answers preflights for the configured origins. Credentials are

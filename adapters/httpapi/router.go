@@ -83,8 +83,8 @@ func build(d Deps) (chi.Router, huma.API) {
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, newHTTPError(http.StatusNotFound, msgNotFound))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSONError(w, newHTTPError(http.StatusMethodNotAllowed, msgMethodNotAllowed))
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		writeJSONError(w, newHTTPError(http.StatusMethodNotAllowed, msgMethodNotAllowed).with("Allow", allowHeader(r, req.URL.Path)))
 	})
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
@@ -125,12 +125,11 @@ func apiConfig(version string) huma.Config {
 // specHandler serves the document, built once, with an ETag so that tools
 // can cache it.
 type specHandler struct {
-	api  huma.API
-	once sync.Once
-	v31  []byte
-	v30  []byte
-	etag string
-	err  error
+	api            huma.API
+	once           sync.Once
+	v31, v30       []byte
+	etag31, etag30 string
+	err            error
 }
 
 func newSpecHandler(api huma.API) *specHandler { return &specHandler{api: api} }
@@ -143,28 +142,34 @@ func (s *specHandler) load() {
 		if s.v30, s.err = s.api.OpenAPI().Downgrade(); s.err != nil {
 			return
 		}
-		sum := sha256.Sum256(s.v31)
-		s.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+		s.etag31, s.etag30 = etagOf(s.v31), etagOf(s.v30)
 	})
 }
 
-func (s *specHandler) serve31(w http.ResponseWriter, r *http.Request) {
-	s.serve(w, r, func() []byte { return s.v31 })
-}
-func (s *specHandler) serve30(w http.ResponseWriter, r *http.Request) {
-	s.serve(w, r, func() []byte { return s.v30 })
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
 }
 
-func (s *specHandler) serve(w http.ResponseWriter, r *http.Request, doc func() []byte) {
+func (s *specHandler) serve31(w http.ResponseWriter, r *http.Request) {
 	s.load()
+	s.serve(w, r, s.v31, s.etag31)
+}
+
+func (s *specHandler) serve30(w http.ResponseWriter, r *http.Request) {
+	s.load()
+	s.serve(w, r, s.v30, s.etag30)
+}
+
+func (s *specHandler) serve(w http.ResponseWriter, r *http.Request, doc []byte, etag string) {
 	if s.err != nil {
 		writeJSONError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("ETag", s.etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(doc()))
+	w.Header().Set("ETag", etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(doc))
 }
 
 // errorResponses documents the error statuses an operation can answer.
