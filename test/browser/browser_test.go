@@ -32,6 +32,9 @@ const tabTimeout = 60 * time.Second
 // TestBrowser runs the built binary and one headless Chromium for all the
 // subtests: each opens its own tab.
 func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives a browser; skipped with -short")
+	}
 	chromium := findChromium(t)
 
 	// Two more origins on other ports: the frontend's, which CORS_ORIGINS
@@ -146,7 +149,9 @@ func newTab(t *testing.T, browser context.Context, rec *recorder) (tab, ctx cont
 		cancel()
 		cancelTab()
 	})
-	if err := chromedp.Do(ctx); err != nil {
+	// The first action opens the tab and ties it to its context: use tab, so
+	// that the tab outlives ctx's deadline for screenshots of a failure.
+	if err := chromedp.Do(tab); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
 	return tab, ctx
@@ -263,8 +268,12 @@ func testDocs(t *testing.T, browser context.Context, apiURL string) {
 	for _, e := range errs {
 		t.Errorf("browser reported: %s", e)
 	}
+	urls := map[network.RequestID]string{}
+	for _, r := range requests {
+		urls[r.RequestID] = r.Request.URL
+	}
 	for _, f := range failed {
-		t.Errorf("request %s failed: %s", f.RequestID, f.ErrorText)
+		t.Errorf("request for %s failed: %s %s", urls[f.RequestID], f.ErrorText, f.BlockedReason)
 	}
 	// Nothing may come from anywhere but the service itself.
 	loaded := map[string]bool{}
@@ -329,7 +338,7 @@ func tryListTasks(t *testing.T, tab, ctx context.Context) {
 			t.Fatalf("Try it out: %s: %v", s.name, err)
 		}
 	}
-	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(op+".live-responses-table .response-col_status")))
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(op+".live-responses-table tbody .response-col_status")))
 	if err != nil {
 		shot(t, tab, "docs-try-it-out.png")
 		t.Fatalf("read the response of Try it out: %v", err)

@@ -50,6 +50,9 @@ func TestPage(t *testing.T) {
 			}
 		}
 		csp := res.Header.Get("Content-Security-Policy")
+		if strings.Contains(csp, "unsafe") {
+			t.Errorf("GET %s: Content-Security-Policy = %q, want no 'unsafe-...' source", target, csp)
+		}
 		for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self'"} {
 			if !strings.Contains(csp, want) {
 				t.Errorf("GET %s: Content-Security-Policy = %q, want it to contain %q", target, csp, want)

@@ -42,6 +42,18 @@ func Build(t testing.TB) string {
 	return out
 }
 
+// Env is the environment that Start gives the service, less PORT: PATH and
+// HOME from the test's environment, an in-memory store and HS256 auth with
+// Secret. Nothing else leaks in from the developer's shell.
+func Env() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"DATABASE_URL=memory:",
+		"BETTER_AUTH_SECRET=" + Secret,
+	}
+}
+
 // Server is a todo-api process that Start runs until the test ends.
 type Server struct {
 	// URL is the base URL, http://127.0.0.1:PORT.
@@ -52,10 +64,9 @@ type Server struct {
 // Logs returns what the process wrote to stdout and stderr so far.
 func (s *Server) Logs() string { return s.logs.String() }
 
-// Start runs bin on a free port with an in-memory store and HS256 auth
-// (Secret), plus env (KEY=VALUE entries, which win over the defaults). The
-// process runs in an empty folder, so no .env file is read, and with only
-// PATH and HOME from the test's environment. Start returns once GET /healthz
+// Start runs `bin serve` on a free port with Env plus env (KEY=VALUE entries, which
+// win over Env). The process runs in an empty folder, so no .env file is
+// read. Start returns once GET /healthz
 // answers 200, and stops the process (SIGINT, then SIGKILL) when the test
 // ends, logging its output if the test failed.
 func Start(t testing.TB, bin string, env ...string) *Server {
@@ -65,17 +76,11 @@ func Start(t testing.TB, bin string, env ...string) *Server {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin)
+	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + os.Getenv("HOME"),
-		"PORT=" + strconv.Itoa(port),
-		"DATABASE_URL=memory:",
-		"BETTER_AUTH_SECRET=" + Secret,
-	}, env...)
+	cmd.Env = append(append(Env(), "PORT="+strconv.Itoa(port)), env...)
 	s := &Server{URL: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncBuffer{}}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
