@@ -34,6 +34,7 @@ const retryAfterSeconds = "5"
 
 // HTTPError is the body of every error except 422: {"detail": "..."}.
 type HTTPError struct {
+	_       struct{} `json:"-" additionalProperties:"false"`
 	status  int
 	headers http.Header
 	Detail  string `json:"detail" doc:"What went wrong, for people." example:"Task not found"`
@@ -49,13 +50,15 @@ func (e *HTTPError) GetHeaders() http.Header { return e.headers }
 
 // ValidationItem is one problem in a 422 body, as FastAPI reports it.
 type ValidationItem struct {
-	Loc  []any  `json:"loc" doc:"Where the problem is: [\"body\", \"title\"], [\"path\", \"id\"], [\"query\", \"status\"]." example:"[\"body\",\"title\"]" nullable:"false"`
-	Msg  string `json:"msg" doc:"What is wrong, for people." example:"must not be empty"`
-	Type string `json:"type" doc:"A short machine-readable kind of problem." example:"string_too_short"`
+	_    struct{} `json:"-" additionalProperties:"false"`
+	Loc  []any    `json:"loc" doc:"Where the problem is: [\"body\", \"title\"], [\"path\", \"id\"], [\"query\", \"status\"]." example:"[\"body\",\"title\"]" nullable:"false"`
+	Msg  string   `json:"msg" doc:"What is wrong, for people." example:"must not be empty"`
+	Type string   `json:"type" doc:"A short machine-readable kind of problem." example:"string_too_short"`
 }
 
 // ValidationProblem is the 422 body: {"detail": [{"loc", "msg", "type"}, ...]}.
 type ValidationProblem struct {
+	_      struct{}         `json:"-" additionalProperties:"false"`
 	Detail []ValidationItem `json:"detail" doc:"One entry per problem." nullable:"false"`
 }
 

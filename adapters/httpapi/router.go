@@ -183,9 +183,13 @@ func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
 		if c == http.StatusUnprocessableEntity {
 			s = list
 		}
+		mt := &huma.MediaType{Schema: s}
+		if c != http.StatusUnprocessableEntity {
+			mt.Example = map[string]any{"detail": errorExamples[c]}
+		}
 		resp := &huma.Response{
 			Description: errorDescriptions[c],
-			Content:     map[string]*huma.MediaType{"application/json": {Schema: s}},
+			Content:     map[string]*huma.MediaType{"application/json": mt},
 		}
 		switch c {
 		case http.StatusUnauthorized:
@@ -196,6 +200,16 @@ func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
 		out[httpCode(c)] = resp
 	}
 	return out
+}
+
+var errorExamples = map[int]string{
+	http.StatusUnauthorized:          msgInvalidToken,
+	http.StatusForbidden:             msgForbidden,
+	http.StatusNotFound:              msgTaskNotFound,
+	http.StatusConflict:              msgEmailTaken,
+	http.StatusRequestEntityTooLarge: msgTooLarge,
+	http.StatusInternalServerError:   msgInternal,
+	http.StatusServiceUnavailable:    msgAuthUnavailable,
 }
 
 var errorDescriptions = map[int]string{

@@ -23,6 +23,7 @@ func httpCode(c int) string { return strconv.Itoa(c) }
 
 // Task is a task as the API shows it.
 type Task struct {
+	_           struct{}  `json:"-" additionalProperties:"false"`
 	ID          int64     `json:"id" doc:"Assigned by the server." example:"1"`
 	UserID      string    `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
 	Title       string    `json:"title" example:"Buy milk"`
