@@ -4,6 +4,7 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -62,14 +63,31 @@ func (s *Service) Authorize(ctx context.Context, id auth.Identity, pathUser stri
 	return Actor{owner: id.UserID}, nil
 }
 
-// ListTasks returns the actor's tasks that match the filter.
-func (s *Service) ListTasks(ctx context.Context, a Actor, f task.Filter) ([]*task.Task, error) {
-	return s.tasks.List(ctx, a.owner, f)
+// ListTasks returns one page of the actor's tasks. It normalizes q (a
+// ValidationError names the parameter at fault) and sets its Now from the
+// service's clock.
+func (s *Service) ListTasks(ctx context.Context, a Actor, q task.Query) (task.Page, error) {
+	q.Now = s.now()
+	q, err := q.Normalized()
+	if err != nil {
+		return task.Page{}, err
+	}
+	return s.tasks.List(ctx, a.owner, q)
 }
 
-// CreateTask adds a task for the actor.
-func (s *Service) CreateTask(ctx context.Context, a Actor, title string, description *string) (*task.Task, error) {
-	t, err := task.New(a.owner, title, description, s.now())
+// ListTags returns the actor's tags with how many tasks carry each.
+func (s *Service) ListTags(ctx context.Context, a Actor) ([]task.TagCount, error) {
+	return s.tasks.Tags(ctx, a.owner)
+}
+
+// TaskStats counts the actor's tasks as seen now in their time zone (nil: UTC).
+func (s *Service) TaskStats(ctx context.Context, a Actor, zone *time.Location) (task.Stats, error) {
+	return s.tasks.Stats(ctx, a.owner, task.Moment{Now: s.now(), Zone: zone})
+}
+
+// CreateTask adds a task for the actor; opts set its optional attributes.
+func (s *Service) CreateTask(ctx context.Context, a Actor, title string, description *string, opts ...task.Option) (*task.Task, error) {
+	t, err := task.New(a.owner, title, description, s.now(), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +100,14 @@ func (s *Service) GetTask(ctx context.Context, a Actor, id task.ID) (*task.Task,
 }
 
 // ReplaceTask sets the title and description; completed changes only when
-// given. This is PUT: an absent description clears it.
-func (s *Service) ReplaceTask(ctx context.Context, a Actor, id task.ID, title string, description *string, completed *bool) (*task.Task, error) {
-	return s.tasks.Update(ctx, a.owner, id, func(t *task.Task) error {
+// given. This is PUT: an absent description clears it. opts change the
+// optional attributes; those no option names stay as they are. With expect
+// other than task.AnyVersion, a task at another version is not changed and
+// the error is a *task.ConflictError carrying it.
+func (s *Service) ReplaceTask(ctx context.Context, a Actor, id task.ID, expect task.Version, title string, description *string, completed *bool, opts ...task.Option) (*task.Task, error) {
+	return s.tasks.Update(ctx, a.owner, id, expect, func(t *task.Task) error {
 		now := s.now()
-		if err := t.Edit(title, description, now); err != nil {
+		if err := t.Edit(title, description, now, opts...); err != nil {
 			return err
 		}
 		if completed != nil {
@@ -96,9 +117,59 @@ func (s *Service) ReplaceTask(ctx context.Context, a Actor, id task.ID, title st
 	})
 }
 
+// Patch is a partial change of a task (a JSON Merge Patch): only what it
+// names changes.
+type Patch struct {
+	Title *string // nil: unchanged
+	// SetDescription says whether the description changes: to Description,
+	// nil clearing it.
+	SetDescription bool
+	Description    *string
+	Completed      *bool         // nil: unchanged
+	Options        []task.Option // the optional attributes that change
+}
+
+func (p Patch) empty() bool {
+	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0
+}
+
+// PatchTask applies p under the same rules as ReplaceTask. An empty patch
+// changes nothing (not even updated_at or the version) and returns the
+// task; expect is checked all the same.
+func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect task.Version, p Patch) (*task.Task, error) {
+	if p.empty() {
+		t, err := s.tasks.Get(ctx, a.owner, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := task.Conflict(t, expect); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	return s.tasks.Update(ctx, a.owner, id, expect, func(t *task.Task) error {
+		now := s.now()
+		title, description := t.Title(), t.Description()
+		if p.Title != nil {
+			title = *p.Title
+		}
+		if p.SetDescription {
+			description = p.Description
+		}
+		if err := t.Edit(title, description, now, p.Options...); err != nil {
+			return err
+		}
+		if p.Completed != nil {
+			t.SetCompleted(*p.Completed, now)
+		}
+		return nil
+	})
+}
+
 // CompleteTask toggles the task, or sets it to *completed when given.
-func (s *Service) CompleteTask(ctx context.Context, a Actor, id task.ID, completed *bool) (*task.Task, error) {
-	return s.tasks.Update(ctx, a.owner, id, func(t *task.Task) error {
+// expect is checked as in ReplaceTask.
+func (s *Service) CompleteTask(ctx context.Context, a Actor, id task.ID, expect task.Version, completed *bool) (*task.Task, error) {
+	return s.tasks.Update(ctx, a.owner, id, expect, func(t *task.Task) error {
 		if completed != nil {
 			t.SetCompleted(*completed, s.now())
 		} else {
@@ -108,9 +179,145 @@ func (s *Service) CompleteTask(ctx context.Context, a Actor, id task.ID, complet
 	})
 }
 
-// DeleteTask removes one of the actor's tasks.
-func (s *Service) DeleteTask(ctx context.Context, a Actor, id task.ID) error {
-	return s.tasks.Delete(ctx, a.owner, id)
+// DeleteTask moves one of the actor's tasks to the trash, where it stays
+// until RestoreTask, EmptyTrash or the purge. expect is checked as in
+// ReplaceTask.
+func (s *Service) DeleteTask(ctx context.Context, a Actor, id task.ID, expect task.Version) error {
+	return s.tasks.Trash(ctx, a.owner, id, expect, s.now())
+}
+
+// DeleteTaskForGood removes one of the actor's tasks, from the list or the
+// trash, with no way back. expect is checked as in ReplaceTask.
+func (s *Service) DeleteTaskForGood(ctx context.Context, a Actor, id task.ID, expect task.Version) error {
+	return s.tasks.Delete(ctx, a.owner, id, expect)
+}
+
+// RestoreTask brings a task back from the trash exactly as it was deleted
+// (same fields, same version). A task not in the trash is returned as it
+// is, so that a retried restore succeeds.
+func (s *Service) RestoreTask(ctx context.Context, a Actor, id task.ID) (*task.Task, error) {
+	return s.tasks.RestoreFromTrash(ctx, a.owner, id)
+}
+
+// ListTrash returns a page of the actor's trash, the latest deletion first.
+func (s *Service) ListTrash(ctx context.Context, a Actor, limit, offset int) (task.TrashPage, error) {
+	return s.tasks.ListTrash(ctx, a.owner, limit, offset)
+}
+
+// EmptyTrash removes every task in the actor's trash for good and returns
+// how many.
+func (s *Service) EmptyTrash(ctx context.Context, a Actor) (int, error) {
+	return s.tasks.EmptyTrash(ctx, a.owner)
+}
+
+// ClearCompleted moves every completed task of the actor to the trash and
+// returns how many.
+func (s *Service) ClearCompleted(ctx context.Context, a Actor) (int, error) {
+	return s.tasks.TrashCompleted(ctx, a.owner, s.now())
+}
+
+// NewTask is one task of a bulk create.
+type NewTask struct {
+	Title       string
+	Description *string
+	Options     []task.Option
+}
+
+// CreateTasks adds 1 to task.MaxBatch tasks for the actor, all or none. When
+// items break rules the error is a *task.BatchError naming each by index.
+func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]*task.Task, error) {
+	if err := batchSize("", len(items)); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ts := make([]*task.Task, len(items))
+	var bad task.BatchError
+	for i, it := range items {
+		t, err := task.New(a.owner, it.Title, it.Description, now, it.Options...)
+		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
+			bad.Items = append(bad.Items, task.ItemError{Index: i, Problems: ve.Problems})
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ts[i] = t
+	}
+	if len(bad.Items) > 0 {
+		return nil, &bad
+	}
+	return s.tasks.AddAll(ctx, ts)
+}
+
+// BulkSet is what a bulk change sets on every task: completion when given,
+// and the optional attributes that options name.
+type BulkSet struct {
+	Completed *bool
+	Options   []task.Option
+}
+
+// UpdateTasks applies set to each of the actor's tasks ids (1 to
+// task.MaxBatch), all or none: an id that is not the actor's live task is
+// task.ErrNotFound for the whole call. Problems with set are reported under
+// "set".
+func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set BulkSet) ([]*task.Task, error) {
+	if err := batchSize("ids", len(ids)); err != nil {
+		return nil, err
+	}
+	if set.Completed == nil && len(set.Options) == 0 {
+		return nil, &task.ValidationError{Problems: []task.Problem{{Field: "set",
+			Msg: "must set at least one of completed, priority, tags, due_date", Type: "missing"}}}
+	}
+	now := s.now()
+	// The options are checked once, on a scratch task, so that a bad value
+	// is reported once and before anything is read.
+	if _, err := task.New(a.owner, "scratch", nil, now, set.Options...); err != nil {
+		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
+			problems := make([]task.Problem, len(ve.Problems))
+			for i, p := range ve.Problems {
+				p.Field = "set." + p.Field
+				problems[i] = p
+			}
+			return nil, &task.ValidationError{Problems: problems}
+		}
+		return nil, err
+	}
+	return s.tasks.UpdateAll(ctx, a.owner, ids, func(t *task.Task) error {
+		if len(set.Options) > 0 {
+			if err := t.Edit(t.Title(), t.Description(), now, set.Options...); err != nil {
+				return err
+			}
+		}
+		if set.Completed != nil {
+			t.SetCompleted(*set.Completed, now)
+		}
+		return nil
+	})
+}
+
+// TrashTasks moves the actor's tasks ids (1 to task.MaxBatch) to the trash,
+// all or none (task.ErrNotFound when one is not the actor's live task), and
+// returns how many.
+func (s *Service) TrashTasks(ctx context.Context, a Actor, ids []task.ID) (int, error) {
+	if err := batchSize("ids", len(ids)); err != nil {
+		return 0, err
+	}
+	return s.tasks.TrashAll(ctx, a.owner, ids, s.now())
+}
+
+func batchSize(field string, n int) error {
+	if n >= 1 && n <= task.MaxBatch {
+		return nil
+	}
+	return &task.ValidationError{Problems: []task.Problem{{Field: field,
+		Msg: fmt.Sprintf("must have 1 to %d items, not %d", task.MaxBatch, n), Type: "too_long"}}}
+}
+
+// PurgeTrash removes for good, for every user, at most limit tasks that
+// have been in the trash longer than retention, and returns how many. The
+// background purge calls it.
+func (s *Service) PurgeTrash(ctx context.Context, retention time.Duration, limit int) (int, error) {
+	return s.tasks.PurgeTrash(ctx, s.now().Add(-retention), limit)
 }
 
 // seenUsers remembers users already saved with the same email and name, so

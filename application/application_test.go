@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	_ "time/tzdata" // zones whatever the machine has
 
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
@@ -253,9 +254,9 @@ func TestCreateTaskInvalid(t *testing.T) {
 	if !errors.As(err, &ve) || len(ve.Problems) != 2 {
 		t.Fatalf("CreateTask(%q, %q) = %v, want a ValidationError with 2 problems", " ", "\x00", err)
 	}
-	list, err := s.ListTasks(context.Background(), a, task.Filter{})
-	if err != nil || len(list) != 0 {
-		t.Errorf("after a refused CreateTask, ListTasks() = %d tasks, %v, want none", len(list), err)
+	page, err := s.ListTasks(context.Background(), a, task.Query{})
+	if list := page.Tasks; err != nil || len(list) != 0 {
+		t.Errorf("after a refused CreateTask, ListTasks() = %d tasks, %v, want none", len(page.Tasks), err)
 	}
 }
 
@@ -269,7 +270,7 @@ func TestListTasks(t *testing.T) {
 		c.advance(time.Second)
 	}
 	create(t, s, b, "bob's", nil)
-	if _, err := s.CompleteTask(ctx, a, 2, nil); err != nil {
+	if _, err := s.CompleteTask(ctx, a, 2, task.AnyVersion, nil); err != nil {
 		t.Fatalf("CompleteTask(2) = %v, want no error", err)
 	}
 
@@ -286,7 +287,8 @@ func TestListTasks(t *testing.T) {
 		{b, task.StatusCompleted, []string{}},
 	}
 	for _, tt := range tests {
-		list, err := s.ListTasks(ctx, tt.actor, task.Filter{Status: tt.status})
+		page, err := s.ListTasks(ctx, tt.actor, task.Query{Statuses: []task.Status{tt.status}})
+		list := page.Tasks
 		if err != nil {
 			t.Fatalf("ListTasks(%q, %q) = %v, want no error", tt.actor.Owner(), tt.status, err)
 		}
@@ -335,13 +337,13 @@ func TestReplaceTask(t *testing.T) {
 			if tt.wasCompleted {
 				c.advance(time.Second)
 				var err error
-				if before, err = s.CompleteTask(ctx, a, before.ID(), ptr(true)); err != nil {
+				if before, err = s.CompleteTask(ctx, a, before.ID(), task.AnyVersion, ptr(true)); err != nil {
 					t.Fatalf("CompleteTask(true) = %v, want no error", err)
 				}
 			}
 			c.advance(time.Minute)
 
-			got, err := s.ReplaceTask(ctx, a, before.ID(), tt.title, tt.desc, tt.completed)
+			got, err := s.ReplaceTask(ctx, a, before.ID(), task.AnyVersion, tt.title, tt.desc, tt.completed)
 			if err != nil {
 				t.Fatalf("ReplaceTask(%q) = %v, want no error", tt.title, err)
 			}
@@ -368,7 +370,7 @@ func TestReplaceTaskInvalidChangesNothing(t *testing.T) {
 	before := create(t, s, a, "Old", ptr("old"))
 	c.advance(time.Minute)
 
-	got, err := s.ReplaceTask(ctx, a, before.ID(), "", ptr("new"), ptr(true))
+	got, err := s.ReplaceTask(ctx, a, before.ID(), task.AnyVersion, "", ptr("new"), ptr(true))
 	var ve *task.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Field != "title" {
 		t.Fatalf("ReplaceTask(%q) = %v, %v, want a ValidationError on title", "", got, err)
@@ -401,13 +403,13 @@ func TestCompleteTask(t *testing.T) {
 			before := create(t, s, a, "title", ptr("desc"))
 			if tt.was {
 				var err error
-				if before, err = s.ReplaceTask(ctx, a, before.ID(), "title", ptr("desc"), ptr(true)); err != nil {
+				if before, err = s.ReplaceTask(ctx, a, before.ID(), task.AnyVersion, "title", ptr("desc"), ptr(true)); err != nil {
 					t.Fatalf("ReplaceTask(completed=true) = %v, want no error", err)
 				}
 			}
 			c.advance(time.Minute)
 
-			got, err := s.CompleteTask(ctx, a, before.ID(), tt.completed)
+			got, err := s.CompleteTask(ctx, a, before.ID(), task.AnyVersion, tt.completed)
 			if err != nil {
 				t.Fatalf("CompleteTask(%s) = %v, want no error", name, err)
 			}
@@ -432,13 +434,13 @@ func TestDeleteTask(t *testing.T) {
 	gone := create(t, s, a, "gone", nil)
 	kept := create(t, s, a, "kept", nil)
 
-	if err := s.DeleteTask(ctx, a, gone.ID()); err != nil {
+	if err := s.DeleteTask(ctx, a, gone.ID(), task.AnyVersion); err != nil {
 		t.Fatalf("DeleteTask(%d) = %v, want no error", gone.ID(), err)
 	}
 	if _, err := s.GetTask(ctx, a, gone.ID()); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("GetTask(%d) after delete = %v, want %v", gone.ID(), err, task.ErrNotFound)
 	}
-	if err := s.DeleteTask(ctx, a, gone.ID()); !errors.Is(err, task.ErrNotFound) {
+	if err := s.DeleteTask(ctx, a, gone.ID(), task.AnyVersion); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("DeleteTask(%d) again = %v, want %v", gone.ID(), err, task.ErrNotFound)
 	}
 	stored(t, s, a, kept)
@@ -460,19 +462,19 @@ func TestAnotherActorsTask(t *testing.T) {
 			return err
 		},
 		"ReplaceTask": func(x application.Actor, id task.ID) error {
-			_, err := s.ReplaceTask(ctx, x, id, "mine now", nil, ptr(true))
+			_, err := s.ReplaceTask(ctx, x, id, task.AnyVersion, "mine now", nil, ptr(true))
 			return err
 		},
 		"ReplaceTask(invalid)": func(x application.Actor, id task.ID) error {
-			_, err := s.ReplaceTask(ctx, x, id, "", nil, nil)
+			_, err := s.ReplaceTask(ctx, x, id, task.AnyVersion, "", nil, nil)
 			return err
 		},
 		"CompleteTask": func(x application.Actor, id task.ID) error {
-			_, err := s.CompleteTask(ctx, x, id, nil)
+			_, err := s.CompleteTask(ctx, x, id, task.AnyVersion, nil)
 			return err
 		},
 		"DeleteTask": func(x application.Actor, id task.ID) error {
-			return s.DeleteTask(ctx, x, id)
+			return s.DeleteTask(ctx, x, id, task.AnyVersion)
 		},
 	}
 	targets := []struct {
@@ -491,7 +493,124 @@ func TestAnotherActorsTask(t *testing.T) {
 		}
 	}
 	stored(t, s, a, tk)
-	if list, err := s.ListTasks(ctx, b, task.Filter{}); err != nil || len(list) != 0 {
-		t.Errorf("ListTasks(bob) = %d tasks, %v, want none", len(list), err)
+	if page, err := s.ListTasks(ctx, b, task.Query{}); err != nil || len(page.Tasks) != 0 {
+		t.Errorf("ListTasks(bob) = %d tasks, %v, want none", len(page.Tasks), err)
+	}
+}
+
+func TestCreateAndReplaceWithDetails(t *testing.T) {
+	s, c := newService(t)
+	ctx := context.Background()
+	a := authorize(t, s, alice)
+	tk, err := s.CreateTask(ctx, a, "t", nil, task.WithPriority("HIGH"), task.WithDue("2026-03-01"), task.WithTags([]string{"x", "X", "y"}))
+	if err != nil {
+		t.Fatalf("CreateTask(details) = %v", err)
+	}
+	if tk.Priority() != task.PriorityHigh || tk.Due().String() != "2026-03-01" || !slices.Equal(tk.Tags(), []string{"x", "y"}) {
+		t.Errorf("CreateTask(details) = %q %q %q, want high, 2026-03-01, [x y]", tk.Priority(), tk.Due(), tk.Tags())
+	}
+	stored(t, s, a, tk)
+
+	// Without options, PUT keeps them; with some, it changes only those.
+	c.advance(time.Minute)
+	got, err := s.ReplaceTask(ctx, a, tk.ID(), task.AnyVersion, "t2", nil, ptr(true))
+	if err != nil || got.Priority() != task.PriorityHigh || got.Due().String() != "2026-03-01" || !slices.Equal(got.Tags(), []string{"x", "y"}) {
+		t.Errorf("ReplaceTask(no options) = %v, %v, want the details kept", got, err)
+	}
+	if at := got.CompletedAt(); at == nil || !at.Equal(got.UpdatedAt()) {
+		t.Errorf("ReplaceTask(completed) CompletedAt() = %v, want %v", at, got.UpdatedAt())
+	}
+	got, err = s.ReplaceTask(ctx, a, tk.ID(), task.AnyVersion, "t2", nil, nil, task.WithDue(""), task.WithTags(nil))
+	if err != nil || got.Priority() != task.PriorityHigh || !got.Due().IsZero() || len(got.Tags()) != 0 || got.CompletedAt() == nil {
+		t.Errorf("ReplaceTask(clear due and tags) = %v, %v", got, err)
+	}
+	stored(t, s, a, got)
+
+	// A refused option refuses the whole change.
+	if _, err := s.ReplaceTask(ctx, a, tk.ID(), task.AnyVersion, "t3", nil, nil, task.WithPriority("urgent")); err == nil {
+		t.Errorf("ReplaceTask(bad priority) = nil error")
+	}
+	if again, _ := s.GetTask(ctx, a, tk.ID()); again.Title() != "t2" {
+		t.Errorf("after a refused ReplaceTask the title is %q, want t2", again.Title())
+	}
+}
+
+func TestListTasksQuery(t *testing.T) {
+	s, c := newService(t)
+	ctx := context.Background()
+	a := authorize(t, s, alice)
+	late := create(t, s, a, "late", nil)
+	if _, err := s.ReplaceTask(ctx, a, late.ID(), task.AnyVersion, "late", nil, nil, task.WithDue(clean(c.now()).Add(time.Hour).Format(time.RFC3339))); err != nil {
+		t.Fatal(err)
+	}
+	create(t, s, a, "later", nil)
+
+	yes := true
+	page, err := s.ListTasks(ctx, a, task.Query{Overdue: &yes})
+	if err != nil || len(page.Tasks) != 0 {
+		t.Errorf("ListTasks(overdue) before the due time = %d tasks, %v, want none", len(page.Tasks), err)
+	}
+	// The service's clock, not the caller's, decides what is overdue.
+	c.advance(2 * time.Hour)
+	page, err = s.ListTasks(ctx, a, task.Query{Overdue: &yes, Now: start.Add(-24 * time.Hour)})
+	if err != nil || len(page.Tasks) != 1 || page.Tasks[0].ID() != late.ID() || page.Total != 1 {
+		t.Errorf("ListTasks(overdue) after the due time = %v (total %d), %v, want [%d]", page.Tasks, page.Total, err, late.ID())
+	}
+
+	page, err = s.ListTasks(ctx, a, task.Query{Limit: 1, Sort: task.SortTitle, Order: task.OrderDesc})
+	if err != nil || len(page.Tasks) != 1 || page.Tasks[0].Title() != "later" || page.Next == nil || page.Total != 2 {
+		t.Fatalf("ListTasks(limit 1, title desc) = %v, next %v, total %d, %v", page.Tasks, page.Next, page.Total, err)
+	}
+	page, err = s.ListTasks(ctx, a, task.Query{Limit: 1, Sort: task.SortTitle, Order: task.OrderDesc, After: page.Next})
+	if err != nil || len(page.Tasks) != 1 || page.Tasks[0].Title() != "late" || page.Next != nil {
+		t.Errorf("ListTasks(next page) = %v, next %v, %v, want [late] and no next", page.Tasks, page.Next, err)
+	}
+
+	_, err = s.ListTasks(ctx, a, task.Query{Sort: "name", Limit: -1})
+	var ve *task.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 2 {
+		t.Errorf("ListTasks(bad sort and limit) = %v, want a ValidationError with 2 problems", err)
+	}
+}
+
+func TestTagsAndStats(t *testing.T) {
+	s, c := newService(t)
+	ctx := context.Background()
+	a := authorize(t, s, alice)
+	b := authorize(t, s, bob)
+	for _, tags := range [][]string{{"Home", "work"}, {"home"}, nil} {
+		if _, err := s.CreateTask(ctx, a, "t", nil, task.WithTags(tags), task.WithDue("2026-01-05")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateTask(ctx, b, "bob's", nil, task.WithTags([]string{"secret"})); err != nil {
+		t.Fatal(err)
+	}
+	tags, err := s.ListTags(ctx, a)
+	if want := []task.TagCount{{Name: "Home", Count: 2}, {Name: "work", Count: 1}}; err != nil || !slices.Equal(tags, want) {
+		t.Errorf("ListTags(alice) = %+v, %v, want %+v", tags, err, want)
+	}
+
+	// start is 5 January 10:00 UTC: the tasks are due today in UTC, and
+	// overdue where 5 January is over (Kiritimati, UTC+14).
+	kiritimati, err := time.LoadLocation("Pacific/Kiritimati")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		zone              *time.Location
+		overdue, dueToday int
+	}{
+		{nil, 0, 3},
+		{kiritimati, 3, 0},
+	} {
+		st, err := s.TaskStats(ctx, a, tt.zone)
+		if err != nil || st.Total != 3 || st.Pending != 3 || st.Overdue != tt.overdue || st.DueToday != tt.dueToday || st.ByPriority[task.PriorityMedium] != 3 {
+			t.Errorf("TaskStats(%v) = %+v, %v, want 3 pending, %d overdue, %d due today, 3 medium", tt.zone, st, err, tt.overdue, tt.dueToday)
+		}
+	}
+	c.advance(24 * time.Hour)
+	if st, err := s.TaskStats(ctx, a, nil); err != nil || st.Overdue != 3 {
+		t.Errorf("TaskStats a day later = %+v, %v, want 3 overdue", st, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -43,6 +44,7 @@ func App(c Config) fx.Option {
 		Storage(c),
 		Auth,
 		Application,
+		Metrics,
 		HTTP,
 	)
 }
@@ -78,24 +80,35 @@ var SQLStore = fx.Module("sqlstore",
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
 	),
+	// The pool's own figures: connections open, in use, idle, waits.
+	fx.Invoke(func(set *metrics.Set, db *bun.DB) { registerDBStats(set, db.DB, "todo") }),
 )
 
 func newDB(lc fx.Lifecycle, c Config, log *zap.Logger) (*bun.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	db, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Options{MaxOpenConns: c.DBMaxConns})
+	db, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Options{MaxOpenConns: c.DBMaxConns, Timeout: c.DBTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// fx runs OnStop hooks in the reverse order of OnStart: this hook is
+	// appended before the HTTP server's (the server needs the repositories,
+	// which need the DB), so the database closes only after the server has
+	// drained its requests.
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
-			if err := sqlstore.Migrate(ctx, db); err != nil {
+			// A migration may rightly take longer than one request's statement.
+			if err := sqlstore.Migrate(sqlstore.WithoutTimeout(ctx), db); err != nil {
 				return fmt.Errorf("migrate: %w", err)
 			}
 			log.Info("database ready", zap.String("kind", c.StorageKind()))
 			return nil
 		},
-		OnStop: func(context.Context) error { return db.Close() },
+		OnStop: func(context.Context) error {
+			err := db.Close()
+			log.Info("database closed")
+			return err
+		},
 	})
 	return db, nil
 }
@@ -181,37 +194,51 @@ type routerParams struct {
 	Verifier auth.Verifier
 	Log      *zap.Logger
 	Ready    []httpapi.ReadyCheck `group:"ready"`
+	Metrics  *httpapi.Metrics
+	Set      *metrics.Set
 }
 
 func newRouter(p routerParams) http.Handler {
-	return httpapi.NewRouter(httpapi.Deps{
+	d := httpapi.Deps{
 		Service:  p.Service,
 		Verifier: p.Verifier,
 		Log:      p.Log,
 		Ready:    p.Ready,
 		Docs:     docsui.Handler("/openapi.json"),
-		Config:   httpapi.Config{CORSOrigins: p.Config.CORSOrigins, Version: p.Config.Version},
-	})
+		Metrics:  p.Metrics,
+		Config: httpapi.Config{
+			CORSOrigins:    p.Config.CORSOrigins,
+			Version:        p.Config.Version,
+			RequestTimeout: p.Config.RequestTimeout,
+			UserRateLimit:  p.Config.UserRateLimit,
+			IPRateLimit:    p.Config.IPRateLimit,
+			TrustedProxies: p.Config.TrustedProxies,
+			ListMax:        p.Config.ListMax,
+		},
+	}
+	if p.Config.MetricsAddr == "" {
+		d.MetricsHandler = httpapi.MetricsHandler(p.Set)
+	}
+	if c := p.Config; c.UserRateLimit.Enabled() || c.IPRateLimit.Enabled() {
+		p.Log.Info("rate limits", zap.Stringer("per_user", c.UserRateLimit), zap.Stringer("per_ip", c.IPRateLimit))
+	}
+	return httpapi.NewRouter(d)
 }
 
-// Server timeouts: long enough for any real request, short enough that a
-// slow client cannot hold a connection open.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 30 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
-)
+// maxHeaderBytes caps the request line and headers; a bearer token is a
+// few hundred bytes.
+const maxHeaderBytes = 64 << 10
 
 func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, log *zap.Logger) *http.Server {
+	// The timeouts are long enough for any real request and short enough that
+	// a slow client (one header byte a second) cannot hold a connection.
 	srv := &http.Server{
 		Addr:              fmt.Sprintf(":%d", c.Port),
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
@@ -234,7 +261,11 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, log 
 			ctx, cancel := context.WithTimeout(ctx, c.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: draining requests", zap.Duration("timeout", c.ShutdownTimeout))
-			return srv.Shutdown(ctx)
+			if err := srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("drain requests: %w", err)
+			}
+			log.Info("requests drained")
+			return nil
 		},
 	})
 	return srv

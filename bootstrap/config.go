@@ -3,10 +3,14 @@ package bootstrap
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
 )
 
 // Config is everything the service reads from its environment.
@@ -24,6 +28,27 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DBMaxConns      int
 	Version         string
+	// ListMax is how many tasks a list returns without a limit (LIST_MAX,
+	// default httpapi.DefaultListMax); a Link header leads to the rest.
+	ListMax int
+
+	// DBTimeout bounds each database statement and transaction (DB_TIMEOUT).
+	DBTimeout time.Duration
+	// RequestTimeout bounds each request's work (REQUEST_TIMEOUT); past it
+	// the answer is 503 with Retry-After.
+	RequestTimeout time.Duration
+	// The HTTP server's timeouts (READ_HEADER_TIMEOUT, READ_TIMEOUT,
+	// WRITE_TIMEOUT, IDLE_TIMEOUT): a client slower than these is dropped.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// UserRateLimit (RATE_LIMIT) and IPRateLimit (RATE_LIMIT_IP): off by
+	// default.
+	UserRateLimit, IPRateLimit httpapi.RateLimit
+	// TrustedProxies (TRUSTED_PROXIES) are the reverse proxies whose
+	// X-Forwarded-For names the client for RATE_LIMIT_IP.
+	TrustedProxies []string
+	// MetricsAddr (METRICS_ADDR), when set, serves /metrics on a listener of
+	// its own (e.g. 127.0.0.1:9090) instead of on PORT.
+	MetricsAddr string
 }
 
 // Defaults for the variables CONTRACT.md names.
@@ -31,6 +56,14 @@ const (
 	DefaultPort        = 8000
 	DefaultDatabaseURL = "sqlite:todo.db"
 	DefaultCORSOrigins = "http://localhost:3000"
+
+	DefaultShutdownTimeout   = 20 * time.Second
+	DefaultDBTimeout         = 5 * time.Second
+	DefaultRequestTimeout    = 10 * time.Second
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
 )
 
 // ErrNoAuth means no way to verify tokens was configured.
@@ -69,8 +102,57 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
-	if c.ShutdownTimeout, err = time.ParseDuration(get("SHUTDOWN_TIMEOUT", "20s")); err != nil || c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 20s, got %q", getenv("SHUTDOWN_TIMEOUT")))
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+		def  time.Duration
+	}{
+		{"SHUTDOWN_TIMEOUT", &c.ShutdownTimeout, DefaultShutdownTimeout},
+		{"DB_TIMEOUT", &c.DBTimeout, DefaultDBTimeout},
+		{"REQUEST_TIMEOUT", &c.RequestTimeout, DefaultRequestTimeout},
+		{"READ_HEADER_TIMEOUT", &c.ReadHeaderTimeout, DefaultReadHeaderTimeout},
+		{"READ_TIMEOUT", &c.ReadTimeout, DefaultReadTimeout},
+		{"WRITE_TIMEOUT", &c.WriteTimeout, DefaultWriteTimeout},
+		{"IDLE_TIMEOUT", &c.IdleTimeout, DefaultIdleTimeout},
+	} {
+		v := get(d.name, "")
+		if v == "" {
+			*d.to = d.def
+			continue
+		}
+		if *d.to, err = time.ParseDuration(v); err != nil || *d.to <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive duration such as %s, got %q", d.name, d.def, v))
+		}
+	}
+	if c.RequestTimeout >= c.WriteTimeout && c.WriteTimeout > 0 {
+		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT (%s) must be shorter than WRITE_TIMEOUT (%s), or the 503 it causes cannot be sent", c.RequestTimeout, c.WriteTimeout))
+	}
+	if c.UserRateLimit, err = httpapi.ParseRateLimit(getenv("RATE_LIMIT")); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT: %w", err))
+	}
+	if c.IPRateLimit, err = httpapi.ParseRateLimit(getenv("RATE_LIMIT_IP")); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_IP: %w", err))
+	}
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES must be CIDR prefixes such as 10.0.0.0/8, got %q", p))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.MetricsAddr = get("METRICS_ADDR", ""); c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR must be HOST:PORT or :PORT such as 127.0.0.1:9090, got %q", c.MetricsAddr))
+		}
+	}
+	c.ListMax = httpapi.DefaultListMax
+	if v := get("LIST_MAX", ""); v != "" {
+		if c.ListMax, err = strconv.Atoi(v); err != nil || c.ListMax < 1 {
+			errs = append(errs, fmt.Errorf("LIST_MAX must be a positive integer, got %q", v))
+		}
 	}
 	if v := get("DB_MAX_CONNS", ""); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {

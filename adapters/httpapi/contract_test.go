@@ -12,7 +12,8 @@ import (
 func TestContractCatchesMismatches(t *testing.T) {
 	t.Parallel()
 	const task = `{"id":1,"user_id":"u_1","title":"t","description":null,"completed":false,` +
-		`"created_at":"2026-01-05T10:00:00Z","updated_at":"2026-01-05T10:00:00Z"}`
+		`"created_at":"2026-01-05T10:00:00Z","updated_at":"2026-01-05T10:00:00Z",` +
+		`"priority":"medium","due_date":null,"tags":[],"completed_at":null,"version":1}`
 	get := request{method: http.MethodGet, path: "/api/u_1/tasks/1", token: "t"}
 	list := request{method: http.MethodGet, path: "/api/u_1/tasks", token: "t"}
 	post := request{method: http.MethodPost, path: "/api/u_1/tasks", token: "t", body: `{"title": "x"}`}
@@ -35,7 +36,28 @@ func TestContractCatchesMismatches(t *testing.T) {
 		{"an unknown route", unknown, 404, `{"detail":"Not Found"}`, false},
 		{"a wrong method", modify(list, func(r *request) { r.method, r.outsideDoc = http.MethodPatch, true }), 405, `{"detail":"Method Not Allowed"}`, false},
 
+		{"a task due on a day", get, 200, strings.Replace(task, `"due_date":null`, `"due_date":"2026-03-01"`, 1), false},
+		{"a task due at an instant", get, 200, strings.Replace(task, `"due_date":null`, `"due_date":"2026-03-01T10:00:00.5Z"`, 1), false},
+		{"a task with tags", get, 200, strings.Replace(task, `"tags":[]`, `"tags":["home","Work"]`, 1), false},
+		{"a list with headers", list, 200, "[" + task + "]", false},
+		{"stats", request{method: http.MethodGet, path: "/api/u_1/tasks/stats?tz=Europe/Paris", token: "t"}, 200,
+			`{"total":1,"completed":0,"pending":1,"overdue":0,"due_today":0,"by_priority":{"low":0,"medium":1,"high":0},"tz":"Europe/Paris"}`, false},
+		{"tags", request{method: http.MethodGet, path: "/api/u_1/tags", token: "t"}, 200, `[{"name":"home","count":2}]`, false},
+
 		{"a task without title", get, 200, strings.Replace(task, `"title":"t",`, "", 1), true},
+		{"a task without priority", get, 200, strings.Replace(task, `"priority":"medium",`, "", 1), true},
+		{"a task with another priority", get, 200, strings.Replace(task, `"priority":"medium"`, `"priority":"urgent"`, 1), true},
+		{"a task with an upper-case priority", get, 200, strings.Replace(task, `"priority":"medium"`, `"priority":"HIGH"`, 1), true},
+		{"a task with null tags", get, 200, strings.Replace(task, `"tags":[]`, `"tags":null`, 1), true},
+		{"a task due at midnight with an offset", get, 200, strings.Replace(task, `"due_date":null`, `"due_date":"2026-03-01T00:00:00+02:00"`, 1), true},
+		{"a task with a key of its own", get, 200, strings.Replace(task, `"tags":[]`, `"tags":[],"colour":"red"`, 1), true},
+		{"stats without a count", request{method: http.MethodGet, path: "/api/u_1/tasks/stats", token: "t"}, 200,
+			`{"total":1,"completed":0,"pending":1,"overdue":0,"by_priority":{"low":0,"medium":1,"high":0},"tz":"UTC"}`, true},
+		{"a tag without a count", request{method: http.MethodGet, path: "/api/u_1/tags", token: "t"}, 200, `[{"name":"home"}]`, true},
+		{"a list with a bad limit", modify(list, func(r *request) { r.path += "?limit=0" }), 422,
+			`{"detail":[{"loc":["query","limit"],"msg":"m","type":"value_error"}]}`, true},
+		{"a list with a bad priority", modify(list, func(r *request) { r.path += "?priority=urgent" }), 422,
+			`{"detail":[{"loc":["query","priority"],"msg":"m","type":"enum"}]}`, true},
 		{"a task with a string id", get, 200, strings.Replace(task, `"id":1`, `"id":"1"`, 1), true},
 		{"a task with a null completed", get, 200, strings.Replace(task, `"completed":false`, `"completed":null`, 1), true},
 		{"a task with a bad time", get, 200, strings.Replace(task, `"created_at":"2026-01-05T10:00:00Z"`, `"created_at":"yesterday"`, 1), true},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -11,6 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -26,6 +29,7 @@ const (
 	msgEmailTaken       = "Email already registered to another user"
 	msgTooLarge         = "Request body too large"
 	msgAuthUnavailable  = "Authentication temporarily unavailable, retry shortly"
+	msgUnavailable      = "Service temporarily unavailable, retry shortly"
 	msgInternal         = "Internal Server Error"
 )
 
@@ -96,21 +100,46 @@ type errorMapper struct {
 // loc is where domain validation problems are reported ("body" or "query").
 func (m errorMapper) toResponse(ctx context.Context, err error, loc string) error {
 	var verr *task.ValidationError
+	var berr *task.BatchError
+	var conflict *task.ConflictError
 	switch {
 	case errors.As(err, &verr):
 		p := &ValidationProblem{Detail: make([]ValidationItem, len(verr.Problems))}
 		for i, pr := range verr.Problems {
-			p.Detail[i] = ValidationItem{Loc: []any{loc, pr.Field}, Msg: pr.Msg, Type: pr.Type}
+			p.Detail[i] = ValidationItem{Loc: problemLoc([]any{loc}, pr.Field), Msg: pr.Msg, Type: pr.Type}
 		}
 		return p
+	case errors.As(err, &berr):
+		// One entry per problem of each bad item: ["body", index, field].
+		p := &ValidationProblem{Detail: []ValidationItem{}}
+		for _, it := range berr.Items {
+			for _, pr := range it.Problems {
+				p.Detail = append(p.Detail, ValidationItem{Loc: problemLoc([]any{loc, it.Index}, pr.Field), Msg: pr.Msg, Type: pr.Type})
+			}
+		}
+		return p
+	case errors.As(err, &conflict):
+		// If-Match named a version the task no longer has.
+		return preconditionFailed(conflict.Current)
+	case errors.Is(err, idempotency.ErrInFlight):
+		return newHTTPError(http.StatusConflict, msgInFlight).with("Retry-After", inFlightRetryAfter)
+	case errors.Is(err, idempotency.ErrMismatch):
+		return keyProblem("was used for another request (method, path or body) in the last 24 hours", "value_error")
 	case errors.Is(err, task.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
 	case errors.Is(err, auth.ErrUnavailable):
 		m.log.Warn("authentication unavailable", zap.Error(err), requestIDField(ctx))
+		setAuthFailure(ctx, reasonUnavailable)
 		return newHTTPError(http.StatusServiceUnavailable, msgAuthUnavailable).with("Retry-After", retryAfterSeconds)
 	case errors.Is(err, auth.ErrUnauthenticated):
 		m.log.Info("authentication refused", zap.String("reason", reason(err)), requestIDField(ctx))
+		setAuthFailure(ctx, metricReason(err))
 		return newHTTPError(http.StatusUnauthorized, msgInvalidToken).with("WWW-Authenticate", "Bearer")
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		// The database cannot be reached or did not answer within the
+		// request's deadline: the client should retry, not give up.
+		m.log.Warn("service unavailable", zap.Error(err), requestIDField(ctx))
+		return newHTTPError(http.StatusServiceUnavailable, msgUnavailable).with("Retry-After", retryAfterSeconds)
 	case errors.Is(err, auth.ErrForbidden):
 		return newHTTPError(http.StatusForbidden, msgForbidden)
 	case errors.Is(err, user.ErrEmailTaken):
@@ -121,6 +150,25 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	}
 	m.log.Error("request failed", zap.Error(err), requestIDField(ctx))
 	return newHTTPError(http.StatusInternalServerError, msgInternal)
+}
+
+// problemLoc is the location of a domain problem: prefix, then the field,
+// whose dots separate nested members ("set.priority"); none for a problem
+// of the whole input.
+func problemLoc(prefix []any, field string) []any {
+	if field == "" {
+		return prefix
+	}
+	for part := range strings.SplitSeq(field, ".") {
+		prefix = append(prefix, part)
+	}
+	return prefix
+}
+
+func setAuthFailure(ctx context.Context, reason string) {
+	if ri := infoFrom(ctx); ri != nil {
+		ri.authFailure = reason
+	}
 }
 
 func reason(err error) string {
@@ -189,9 +237,7 @@ func humaItem(status int, e error) ValidationItem {
 	}
 	loc := []any{}
 	for _, part := range strings.Split(d.Location, ".") {
-		if part != "" {
-			loc = append(loc, part)
-		}
+		loc = append(loc, locParts(part)...)
 	}
 	if len(loc) == 0 {
 		loc = []any{"body"}
@@ -229,6 +275,27 @@ var humaKinds = []struct{ prefix, typ string }{
 func prefixOf(format string) string {
 	before, _, _ := strings.Cut(format, "%")
 	return before
+}
+
+// locParts splits one dotted part of a huma location into FastAPI's: huma
+// writes an array item as name[3], FastAPI as name, 3.
+func locParts(part string) []any {
+	var out []any
+	name, rest, found := strings.Cut(part, "[")
+	if name != "" {
+		out = append(out, name)
+	}
+	for found {
+		var index string
+		index, rest, _ = strings.Cut(rest, "]")
+		if n, err := strconv.Atoi(index); err == nil {
+			out = append(out, n)
+		} else {
+			out = append(out, index)
+		}
+		rest, found = strings.CutPrefix(rest, "[")
+	}
+	return out
 }
 
 // requiredProperty reads the field name out of huma's "required property"

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -61,10 +62,11 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	t.Cleanup(v.Close)
 	core, logs := observer.New(zap.DebugLevel)
 	d := httpapi.Deps{
-		Service:  application.New(memory.NewTaskRepository(), memory.NewUserRepository(), nil),
-		Verifier: v,
-		Log:      zap.New(core),
-		Config:   httpapi.Config{CORSOrigins: []string{frontend}},
+		Service:     application.New(memory.NewTaskRepository(), memory.NewUserRepository(), nil),
+		Verifier:    v,
+		Log:         zap.New(core),
+		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
+		Idempotency: memory.NewIdempotencyStore(),
 	}
 	for _, o := range opts {
 		o(&d)
@@ -409,32 +411,46 @@ func (e *env) call(t *testing.T, method, path, token, body string) *response {
 	return e.do(t, request{method: method, path: path, token: token, body: body})
 }
 
-// taskJSON is a task as the contract shows it.
+// taskJSON is a task as the API shows it: the contract's seven fields and
+// the four of issue 5.
 type taskJSON struct {
-	ID          int64   `json:"id"`
-	UserID      string  `json:"user_id"`
-	Title       string  `json:"title"`
-	Description *string `json:"description"`
-	Completed   bool    `json:"completed"`
-	CreatedAt   string  `json:"created_at"`
-	UpdatedAt   string  `json:"updated_at"`
+	ID          int64    `json:"id"`
+	UserID      string   `json:"user_id"`
+	Title       string   `json:"title"`
+	Description *string  `json:"description"`
+	Completed   bool     `json:"completed"`
+	CreatedAt   string   `json:"created_at"`
+	UpdatedAt   string   `json:"updated_at"`
+	Priority    string   `json:"priority"`
+	DueDate     *string  `json:"due_date"`
+	Tags        []string `json:"tags"`
+	CompletedAt *string  `json:"completed_at"`
+	Version     int64    `json:"version"`
 }
 
 func (a taskJSON) equal(b taskJSON) bool {
-	same := equalPtr(a.Description, b.Description)
-	a.Description, b.Description = nil, nil
-	return same && a == b
+	return a.ID == b.ID && a.UserID == b.UserID && a.Title == b.Title && equalPtr(a.Description, b.Description) &&
+		a.Completed == b.Completed && a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt &&
+		a.Priority == b.Priority && equalPtr(a.DueDate, b.DueDate) && slices.Equal(a.Tags, b.Tags) &&
+		equalPtr(a.CompletedAt, b.CompletedAt) && a.Version == b.Version
 }
 
 func (a taskJSON) String() string {
-	return fmt.Sprintf("{id:%d user_id:%s title:%q description:%s completed:%v created_at:%s updated_at:%s}",
-		a.ID, a.UserID, a.Title, show(a.Description), a.Completed, a.CreatedAt, a.UpdatedAt)
+	return fmt.Sprintf("{id:%d user_id:%s title:%q description:%s completed:%v created_at:%s updated_at:%s "+
+		"priority:%s due_date:%s tags:%q completed_at:%s version:%d}",
+		a.ID, a.UserID, a.Title, show(a.Description), a.Completed, a.CreatedAt, a.UpdatedAt,
+		a.Priority, show(a.DueDate), a.Tags, show(a.CompletedAt), a.Version)
 }
 
-var taskKeys = []string{"id", "user_id", "title", "description", "completed", "created_at", "updated_at"}
+// taskKeys are every key of a task body: the contract's seven, then issue
+// 5's, then issue 6's version.
+var taskKeys = []string{"id", "user_id", "title", "description", "completed", "created_at", "updated_at",
+	"priority", "due_date", "tags", "completed_at", "version"}
 
-// decodeTask reads a task body and checks its shape: exactly the contract's
-// keys (description present even when null) and RFC 3339 UTC times.
+// decodeTask reads a task body and checks its shape: exactly taskKeys
+// (description, due_date and completed_at present even when null, tags
+// never null), RFC 3339 UTC times, and completed_at set exactly when the
+// task is completed.
 func decodeTask(t *testing.T, raw []byte) taskJSON {
 	t.Helper()
 	var keys map[string]json.RawMessage
@@ -455,6 +471,18 @@ func decodeTask(t *testing.T, raw []byte) taskJSON {
 	}
 	checkTime(t, "created_at", tk.CreatedAt)
 	checkTime(t, "updated_at", tk.UpdatedAt)
+	if tk.Tags == nil {
+		t.Errorf("task body %s: tags is null, want an array", truncate(string(raw), 300))
+	}
+	if tk.Completed != (tk.CompletedAt != nil) {
+		t.Errorf("task body %s: completed %v with completed_at %s", truncate(string(raw), 300), tk.Completed, show(tk.CompletedAt))
+	}
+	if tk.CompletedAt != nil {
+		checkTime(t, "completed_at", *tk.CompletedAt)
+	}
+	if tk.Version < 1 {
+		t.Errorf("task body %s: version %d, want at least 1", truncate(string(raw), 300), tk.Version)
+	}
 	return tk
 }
 

@@ -28,6 +28,9 @@ const (
 type requestInfo struct {
 	id     string
 	userID string
+	// authFailure is why the token was refused (or could not be checked),
+	// set by the error table, for the metrics.
+	authFailure string
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -72,8 +75,9 @@ func saneRequestID(id string) bool {
 }
 
 // accessLog writes one line per request: method, route pattern, status,
-// duration, request id and user id. Never the token.
-func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
+// duration, request id and user id (never the token), and counts the request
+// in m.
+func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -87,20 +91,24 @@ func accessLog(log *zap.Logger) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
+			took := time.Since(start)
 			fields := []zap.Field{
 				zap.String("method", r.Method),
 				zap.String("route", route),
 				zap.Int("status", status),
-				zap.Duration("duration", time.Since(start)),
+				zap.Duration("duration", took),
 				zap.Int("bytes", ww.BytesWritten()),
 			}
+			var authFailure string
 			if ri := infoFrom(r.Context()); ri != nil {
 				fields = append(fields, zap.String("request_id", ri.id))
 				if ri.userID != "" {
 					fields = append(fields, zap.String("user_id", ri.userID))
 				}
+				authFailure = ri.authFailure
 			}
 			log.Info("request", fields...)
+			m.observe(route, r.Method, status, took, authFailure)
 		})
 	}
 }
@@ -133,6 +141,24 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deadline bounds the work of every request: storage calls and token checks
+// still running after d end with context.DeadlineExceeded, which the error
+// table answers with 503 and Retry-After. It covers what a per-statement
+// timeout cannot: waiting for a free database connection when all of them
+// hang on a database that stopped answering. Zero means no deadline.
+func deadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }
 
 // limitBody refuses a declared body over max at once and caps the rest, so a

@@ -118,7 +118,7 @@ func TestMethodNotAllowed(t *testing.T) {
 		{request{method: http.MethodPut, path: u.tasks(), body: `{"title": "x"}`}, []string{"get", "post"}},
 		{request{method: http.MethodDelete, path: u.tasks()}, []string{"get", "post"}},
 		{request{method: http.MethodPost, path: u.task(tk.ID), body: `{"title": "x"}`}, []string{"get", "put", "delete"}},
-		{request{method: http.MethodPatch, path: u.task(tk.ID), body: `{"title": "x"}`}, []string{"get", "put", "delete"}},
+		{request{method: http.MethodGet, path: u.task(tk.ID) + "/restore"}, []string{"post"}},
 		{request{method: http.MethodGet, path: u.complete(tk.ID)}, []string{"patch"}},
 		{request{method: http.MethodPost, path: u.complete(tk.ID)}, []string{"patch"}},
 		{request{method: http.MethodPut, path: u.complete(tk.ID)}, []string{"patch"}},

@@ -112,6 +112,32 @@ var taskOps = []taskOp{
 	{"replace-task", http.MethodPut, "/api/{user_id}/tasks/{id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"delete-task", http.MethodDelete, "/api/{user_id}/tasks/{id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"complete-task", http.MethodPatch, "/api/{user_id}/tasks/{id}/complete", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"task-stats", http.MethodGet, "/api/{user_id}/tasks/stats", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"list-tags", http.MethodGet, "/api/{user_id}/tags", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	// Issue 6.
+	{"patch-task", http.MethodPatch, "/api/{user_id}/tasks/{id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"list-trash", http.MethodGet, "/api/{user_id}/trash", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"empty-trash", http.MethodDelete, "/api/{user_id}/trash", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"restore-task", http.MethodPost, "/api/{user_id}/tasks/{id}/restore", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"create-tasks", http.MethodPost, "/api/{user_id}/tasks/bulk", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"update-tasks", http.MethodPatch, "/api/{user_id}/tasks/bulk", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"delete-tasks", http.MethodPost, "/api/{user_id}/tasks/bulk-delete", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"clear-completed", http.MethodPost, "/api/{user_id}/tasks/clear-completed", 200, "", []int{401, 403, 409, 422, 500, 503}},
+}
+
+// conditionalOps take If-Match and answer 412 with the current task.
+var conditionalOps = []string{"replace-task", "patch-task", "delete-task", "complete-task"}
+
+// idempotentOps are the POSTs that honour Idempotency-Key.
+var idempotentOps = []string{"create-task", "create-tasks", "delete-tasks", "clear-completed", "restore-task"}
+
+// listParams are every query parameter of list-tasks, peer spellings
+// included: the document must describe each.
+var listParams = []string{
+	"status", "status_filter", "status_param", "completed", "priority", "tags", "tags_match",
+	"search", "q", "due_from", "due_date_from", "due_start", "due_to", "due_date_to", "due_end",
+	"overdue", "is_overdue", "sort", "sort_by", "sortBy", "order", "sort_order", "sortOrder",
+	"limit", "cursor", "offset", "tz",
 }
 
 // TestDocument holds both served documents (3.1 and its 3.0 downgrade) to
@@ -177,7 +203,7 @@ func checkOperations(t *testing.T, doc *openapi3.T) {
 		}
 	}
 	if len(seen) != len(taskOps)+2 {
-		t.Errorf("operations = %v, want the six task operations, healthz and readyz", seen)
+		t.Errorf("operations = %v, want the %d task operations, healthz and readyz", seen, len(taskOps))
 	}
 }
 
@@ -243,11 +269,41 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 			}
 			slices.Sort(enum)
 			if !s.Type.Is("string") || !slices.Equal(enum, []string{"all", "completed", "pending"}) {
-				t.Errorf("%s: status schema = type %v enum %v, want a string enum of all, pending, completed", where, s.Type, s.Enum)
+				t.Errorf("%s: status schema = type %v enum %v, want a string enum of all, pending, completed (the base contract's)", where, s.Type, s.Enum)
 			}
 			if s.Default != "all" {
 				t.Errorf("%s: status default = %v, want all", where, s.Default)
 			}
+		}
+	}
+
+	if want.id == "list-tasks" {
+		for _, name := range listParams {
+			if p := params[name]; p == nil || p.In != "query" || p.Required || p.Schema == nil || p.Description == "" {
+				t.Errorf("%s: query parameter %s = %+v, want it documented, optional, with a schema and a description", where, name, p)
+			}
+		}
+		for _, name := range []string{"priority", "tags"} {
+			if p := params[name]; p != nil && (!p.Schema.Value.Type.Is("array") || p.Explode == nil || !*p.Explode) {
+				t.Errorf("%s: %s is not an exploded array (repeatable)", where, name)
+			}
+		}
+		if p := params["limit"]; p != nil {
+			if s := p.Schema.Value; !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 || s.Max == nil || *s.Max != 200 {
+				t.Errorf("%s: limit schema = %v min %v max %v, want an integer 1..200", where, s.Type, s.Min, s.Max)
+			}
+		}
+		if ok := op.Responses.Status(http.StatusOK); ok != nil {
+			for _, h := range []string{"X-Total-Count", "Link"} {
+				if hd := ok.Value.Headers[h]; hd == nil || hd.Value == nil || hd.Value.Description == "" && hd.Value.Schema.Value.Description == "" {
+					t.Errorf("%s: 200 does not declare and describe the %s header", where, h)
+				}
+			}
+		}
+	}
+	if want.id == "task-stats" {
+		if p := params["tz"]; p == nil || p.In != "query" || p.Required {
+			t.Errorf("%s: tz parameter = %+v, want optional in the query", where, p)
 		}
 	}
 
@@ -275,8 +331,31 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 			if d := s.Properties["description"]; d == nil || !allowsNull(d.Value) || !d.Value.Type.Includes("string") || slices.Contains(s.Required, "description") {
 				t.Errorf("%s: body description is not an optional string or null", where)
 			}
+			for name, typ := range map[string]string{"priority": "string", "due_date": "string", "tags": "array"} {
+				p := s.Properties[name]
+				if p == nil || !p.Value.Type.Includes(typ) || slices.Contains(s.Required, name) || p.Value.Description == "" {
+					t.Errorf("%s: body %s is not an optional, described %s", where, name, typ)
+					continue
+				}
+				if nullable := allowsNull(p.Value); nullable != (name == "due_date") {
+					t.Errorf("%s: body %s nullable = %v, want %v", where, name, nullable, name == "due_date")
+				}
+			}
+			if p := s.Properties["priority"]; p != nil && len(p.Value.Enum) != 6 {
+				t.Errorf("%s: body priority enum = %v, want low, medium, high in lower and upper case", where, p.Value.Enum)
+			}
 		}
-		if want.id != "create-task" {
+		if want.id == "patch-task" {
+			if item.Patch.RequestBody.Value.Content.Get("application/merge-patch+json") == nil {
+				t.Errorf("%s: no application/merge-patch+json request body", where)
+			}
+			for name, null := range map[string]bool{"title": false, "completed": false, "description": true, "due_date": true, "priority": true, "tags": true} {
+				if p := s.Properties[name]; p == nil || allowsNull(p.Value) != null || slices.Contains(s.Required, name) {
+					t.Errorf("%s: body %s is not an optional member with nullable %v", where, name, null)
+				}
+			}
+		}
+		if want.id == "replace-task" || want.id == "complete-task" || want.id == "patch-task" {
 			if c := s.Properties["completed"]; c == nil || !c.Value.Type.Includes("boolean") || slices.Contains(s.Required, "completed") {
 				t.Errorf("%s: body completed is not an optional boolean", where)
 			}
@@ -300,14 +379,33 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				break
 			}
 			s := content.Schema
-			if want.id == "list-tasks" {
+			schema := "#/components/schemas/Task"
+			switch want.id {
+			case "task-stats":
+				schema = "#/components/schemas/Stats"
+			case "list-tags":
+				schema = "#/components/schemas/Tag"
+			case "list-trash":
+				schema = "#/components/schemas/TrashedTask"
+			case "empty-trash":
+				schema = "#/components/schemas/Deleted"
+			case "delete-tasks", "clear-completed":
+				schema = "#/components/schemas/TrashCount"
+			}
+			switch want.id {
+			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task":
+				if h := ok.Value.Headers["ETag"]; h == nil || h.Value == nil {
+					t.Errorf("%s: %d does not declare ETag", where, want.success)
+				}
+			}
+			if want.id == "list-tasks" || want.id == "list-tags" || want.id == "list-trash" || want.id == "create-tasks" || want.id == "update-tasks" {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}
 				s = s.Value.Items
 			}
-			if s == nil || s.Ref != "#/components/schemas/Task" {
-				t.Errorf("%s: %d body is not the Task schema", where, want.success)
+			if s == nil || s.Ref != schema {
+				t.Errorf("%s: %d body is not the %s schema", where, want.success, schema)
 			}
 		}
 	}
@@ -328,6 +426,40 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 			t.Errorf("%s: 401 does not declare WWW-Authenticate", where)
 		}
 	}
+
+	// Issue 6: conditional writes, conditional reads, idempotency keys.
+	if slices.Contains(conditionalOps, want.id) {
+		if p := params["If-Match"]; p == nil || p.In != "header" || p.Required {
+			t.Errorf("%s: If-Match = %+v, want an optional header", where, p)
+		}
+		r := op.Responses.Status(http.StatusPreconditionFailed)
+		if r == nil {
+			t.Errorf("%s declares no 412", where)
+		} else if c := r.Value.Content.Get("application/json"); c == nil || c.Schema == nil || c.Schema.Ref != "#/components/schemas/PreconditionFailed" || r.Value.Headers["ETag"] == nil {
+			t.Errorf("%s: 412 is not PreconditionFailed with an ETag", where)
+		}
+	}
+	if want.id == "get-task" {
+		if p := params["If-None-Match"]; p == nil || p.In != "header" || p.Required {
+			t.Errorf("%s: If-None-Match = %+v, want an optional header", where, p)
+		}
+		if r := op.Responses.Status(http.StatusNotModified); r == nil || len(r.Value.Content) != 0 || r.Value.Headers["ETag"] == nil {
+			t.Errorf("%s: no 304 with an ETag and no content", where)
+		}
+	}
+	if slices.Contains(idempotentOps, want.id) {
+		if p := params["Idempotency-Key"]; p == nil || p.In != "header" || p.Required || p.Schema.Value.MaxLength == nil || *p.Schema.Value.MaxLength != 255 {
+			t.Errorf("%s: Idempotency-Key = %+v, want an optional header of at most 255 characters", where, p)
+		}
+		if ok := op.Responses.Status(want.success); ok != nil && ok.Value.Headers["Idempotent-Replayed"] == nil {
+			t.Errorf("%s: %d does not declare Idempotent-Replayed", where, want.success)
+		}
+		if r := op.Responses.Status(http.StatusConflict); r == nil || r.Value.Headers["Retry-After"] == nil {
+			t.Errorf("%s: 409 does not declare Retry-After", where)
+		}
+	} else if p := params["Idempotency-Key"]; p != nil {
+		t.Errorf("%s takes Idempotency-Key, which only POSTs honour", where)
+	}
 }
 
 func allowsNull(s *openapi3.Schema) bool {
@@ -347,21 +479,41 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	task := schema("Task")
 	required := slices.Clone(task.Required)
 	slices.Sort(required)
-	if want := []string{"completed", "created_at", "description", "id", "title", "updated_at", "user_id"}; !slices.Equal(required, want) {
+	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
 		t.Errorf("Task requires %v, want %v", required, want)
 	}
-	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string"}
+	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string",
+		"priority": "string", "due_date": "string", "tags": "array", "completed_at": "string", "version": "integer"}
+	nullable := map[string]bool{"description": true, "due_date": true, "completed_at": true}
 	for name, typ := range props {
 		p := task.Properties[name]
 		if p == nil || !p.Value.Type.Includes(typ) {
 			t.Errorf("Task.%s is not a %s", name, typ)
 			continue
 		}
-		if nullable := allowsNull(p.Value); nullable != (name == "description") {
-			t.Errorf("Task.%s nullable = %v, want %v", name, nullable, name == "description")
+		if got := allowsNull(p.Value); got != nullable[name] {
+			t.Errorf("Task.%s nullable = %v, want %v", name, got, nullable[name])
 		}
 	}
-	for _, name := range []string{"created_at", "updated_at"} {
+	if p := task.Properties["priority"]; p != nil && len(p.Value.Enum) != 3 {
+		t.Errorf("Task.priority enum = %v, want low, medium, high", p.Value.Enum)
+	}
+	if p := task.Properties["due_date"]; p != nil && p.Value.Pattern == "" {
+		t.Errorf("Task.due_date has no pattern (date or date-time)")
+	}
+	stats := schema("Stats")
+	for _, name := range []string{"total", "completed", "pending", "overdue", "due_today", "by_priority", "tz"} {
+		if !slices.Contains(stats.Required, name) {
+			t.Errorf("Stats does not require %q", name)
+		}
+	}
+	tag := schema("Tag")
+	for _, name := range []string{"name", "count"} {
+		if !slices.Contains(tag.Required, name) {
+			t.Errorf("Tag does not require %q", name)
+		}
+	}
+	for _, name := range []string{"created_at", "updated_at", "completed_at"} {
 		if p := task.Properties[name]; p != nil && p.Value.Format != "date-time" {
 			t.Errorf("Task.%s format = %q, want date-time", name, p.Value.Format)
 		}

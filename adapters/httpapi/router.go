@@ -22,6 +22,7 @@ import (
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -40,6 +41,20 @@ type Config struct {
 	CORSOrigins  []string // origins allowed to call from a browser
 	MaxBodyBytes int64    // 0 means DefaultMaxBodyBytes
 	Version      string   // shown in the OpenAPI document
+	// RequestTimeout bounds each request's work (storage, token checks):
+	// past it the answer is 503 with Retry-After. 0 means no bound.
+	RequestTimeout time.Duration
+	// UserRateLimit limits each verified user, IPRateLimit each client IP
+	// before its token is checked; the zero RateLimit means no limit. The
+	// counters live in the process: each instance counts its own requests.
+	UserRateLimit, IPRateLimit RateLimit
+	// TrustedProxies are the CIDR prefixes of reverse proxies whose
+	// X-Forwarded-For names the client for IPRateLimit; none means the
+	// peer's address is the client's.
+	TrustedProxies []string
+	// ListMax is how many tasks a list returns when the request sets no
+	// limit (LIST_MAX); 0 means DefaultListMax.
+	ListMax int
 }
 
 // Deps is what the router needs from the rest of the service.
@@ -50,6 +65,13 @@ type Deps struct {
 	Ready    []ReadyCheck
 	Docs     http.Handler // the docs page, mounted at /docs when set
 	Config   Config
+	// Metrics, when set, counts requests and refused tokens.
+	Metrics *Metrics
+	// MetricsHandler, when set, serves GET /metrics (Prometheus), with no
+	// user auth; leave it unset when metrics have a listener of their own.
+	MetricsHandler http.Handler
+	// Idempotency keeps Idempotency-Key responses; nil ignores the header.
+	Idempotency idempotency.Store
 }
 
 // NewRouter returns the service's whole HTTP surface.
@@ -77,8 +99,9 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverer(d.Log), securityHeaders,
+	r.Use(requestID, accessLog(d.Log, d.Metrics), recoverer(d.Log), securityHeaders,
 		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes),
+		deadline(d.Config.RequestTimeout), clientIP(d.Config.TrustedProxies),
 		middleware.StripSlashes) // /api/u/tasks/ is /api/u/tasks, as FastAPI's redirect would make it
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, newHTTPError(http.StatusNotFound, msgNotFound))
@@ -88,13 +111,19 @@ func build(d Deps) (chi.Router, huma.API) {
 	})
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
-	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errorMapper{log: d.Log}, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes}
-	api.UseMiddleware(h.authenticate)
+	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errorMapper{log: d.Log}, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
+	h.keys, h.keyLease = d.Idempotency, max(DefaultIdempotencyLease, 2*d.Config.RequestTimeout)
+	limits := newLimiter(d.Config, h.writeError)
+	api.UseMiddleware(limits.byIP, h.authenticate, limits.byUser)
 	h.register(api)
+	documentRateLimits(api)
 
 	spec := newSpecHandler(api)
 	r.Get("/openapi.json", spec.serve31)
 	r.Get("/openapi-3.0.json", spec.serve30)
+	if d.MetricsHandler != nil {
+		r.Get("/metrics", d.MetricsHandler.ServeHTTP)
+	}
 	if d.Docs != nil {
 		r.Handle("/docs", d.Docs)
 		r.Handle("/docs/*", d.Docs)
@@ -194,7 +223,7 @@ func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
 		switch c {
 		case http.StatusUnauthorized:
 			resp.Headers = map[string]*huma.Param{"WWW-Authenticate": {Description: "Always `Bearer`.", Schema: &huma.Schema{Type: "string"}}}
-		case http.StatusServiceUnavailable:
+		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 			resp.Headers = map[string]*huma.Param{"Retry-After": {Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "string"}}}
 		}
 		out[httpCode(c)] = resp
@@ -208,6 +237,7 @@ var errorExamples = map[int]string{
 	http.StatusNotFound:              msgTaskNotFound,
 	http.StatusConflict:              msgEmailTaken,
 	http.StatusRequestEntityTooLarge: msgTooLarge,
+	http.StatusTooManyRequests:       msgTooManyRequests,
 	http.StatusInternalServerError:   msgInternal,
 	http.StatusServiceUnavailable:    msgAuthUnavailable,
 }
@@ -219,6 +249,7 @@ var errorDescriptions = map[int]string{
 	http.StatusConflict:              "The token's email belongs to another user id.",
 	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
 	http.StatusUnprocessableEntity:   "The request breaks a rule; one entry per problem.",
+	http.StatusTooManyRequests:       "Over the rate limit (per user, or per client IP before the token is checked).",
 	http.StatusInternalServerError:   "Something broke on our side; the body says nothing more.",
 	http.StatusServiceUnavailable:    "A dependency (database or identity provider) is not available; retry later.",
 }

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/validation"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -21,20 +21,26 @@ const bearerScheme = "bearer"
 
 func httpCode(c int) string { return strconv.Itoa(c) }
 
-// Task is a task as the API shows it.
+// Task is a task as the API shows it: the base contract's seven fields,
+// then priority, due_date, tags and completed_at.
 type Task struct {
-	_           struct{}  `json:"-" additionalProperties:"false"`
-	ID          int64     `json:"id" doc:"Assigned by the server." example:"1"`
-	UserID      string    `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
-	Title       string    `json:"title" example:"Buy milk"`
-	Description *string   `json:"description" example:"2 litres"`
-	Completed   bool      `json:"completed" example:"false"`
-	CreatedAt   time.Time `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
-	UpdatedAt   time.Time `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change."`
+	_           struct{}   `json:"-" additionalProperties:"false"`
+	ID          int64      `json:"id" doc:"Assigned by the server." example:"1"`
+	UserID      string     `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
+	Title       string     `json:"title" example:"Buy milk"`
+	Description *string    `json:"description" example:"2 litres"`
+	Completed   bool       `json:"completed" example:"false"`
+	CreatedAt   time.Time  `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
+	UpdatedAt   time.Time  `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change."`
+	Priority    string     `json:"priority" enum:"low,medium,high" doc:"low, medium (the default) or high." example:"medium"`
+	DueDate     *string    `json:"due_date" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z)?$" doc:"A date (YYYY-MM-DD: all day) or an RFC 3339 date-time in UTC, as it was given; null when none." example:"2026-03-01"`
+	Tags        []string   `json:"tags" nullable:"false" doc:"In the order given, duplicates (ignoring case) dropped; [] when none." example:"[\"home\"]"`
+	CompletedAt *time.Time `json:"completed_at" doc:"RFC 3339, UTC: when the task was last completed; null while it is not (or when it was completed before this was recorded). Set by the server."`
+	Version     int64      `json:"version" minimum:"1" doc:"1 when created, one more on every change. The ETag of a response carrying the task names it; send that ETag back in If-Match to change the task only if nobody else did." example:"1"`
 }
 
 func taskOut(t *task.Task) Task {
-	return Task{
+	out := Task{
 		ID:          int64(t.ID()),
 		UserID:      string(t.Owner()),
 		Title:       t.Title(),
@@ -42,7 +48,16 @@ func taskOut(t *task.Task) Task {
 		Completed:   t.Completed(),
 		CreatedAt:   t.CreatedAt(),
 		UpdatedAt:   t.UpdatedAt(),
+		Priority:    string(t.Priority()),
+		Tags:        t.Tags(),
+		CompletedAt: t.CompletedAt(),
+		Version:     int64(t.Version()),
 	}
+	if d := t.Due(); !d.IsZero() {
+		s := d.String()
+		out.DueDate = &s
+	}
+	return out
 }
 
 var (
@@ -50,63 +65,82 @@ var (
 	descriptionDoc = fmt.Sprintf("At most %d characters (Unicode code points); no NUL. null or absent means none.", task.MaxDescriptionLen)
 )
 
-// StatusParam is the status filter of a list. Its allowed values come from
-// the domain, so the document and the rules cannot disagree.
-type StatusParam string
-
-// Schema documents the filter's values.
-func (StatusParam) Schema(huma.Registry) *huma.Schema {
-	enum := []any{}
-	for _, s := range task.Statuses() {
-		enum = append(enum, string(s))
-	}
-	return &huma.Schema{Type: huma.TypeString, Enum: enum, Default: string(task.StatusAll),
-		Description: "Which tasks to list by completion."}
-}
-
-type listInput struct {
-	UserID string      `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	Status StatusParam `query:"status"`
-}
-
-// Resolve refuses an empty ?status=: huma would take it as absent, FastAPI
-// (and the contract) as a value that is not allowed.
-func (in *listInput) Resolve(ctx huma.Context) []error {
-	u := ctx.URL()
-	if q := u.Query(); q.Has("status") && q.Get("status") == "" {
-		return []error{&huma.ErrorDetail{Location: "query.status", Message: statusEnumMsg(), Value: ""}}
-	}
-	return nil
-}
-
-func statusEnumMsg() string {
-	names := make([]string, 0, len(task.Statuses()))
-	for _, s := range task.Statuses() {
-		names = append(names, string(s))
-	}
-	return fmt.Sprintf(validation.MsgExpectedOneOf, strings.Join(names, ", "))
-}
+// duePattern is the shape of a due date on input: a date, or an RFC 3339
+// date-time with any offset. The domain checks the calendar (no 30
+// February) and the range.
+const duePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
 
 type createBody struct {
-	Title       string  `json:"title" doc:"See the task rules." example:"Buy milk"`
-	Description *string `json:"description,omitempty" nullable:"true" example:"2 litres"`
+	Title       string    `json:"title" doc:"See the task rules." example:"Buy milk"`
+	Description *string   `json:"description,omitempty" nullable:"true" example:"2 litres"`
+	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
+	DueDate     *string   `json:"due_date,omitempty" nullable:"true" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
+	Tags        *[]string `json:"tags,omitempty" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
 }
 
 type createInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	Body   createBody
+	IdempotencyParam
+	Body createBody
 }
 
 type replaceBody struct {
-	Title       string  `json:"title" example:"Buy oat milk"`
-	Description *string `json:"description,omitempty" nullable:"true" doc:"Absent or null clears the description (PUT replaces)."`
-	Completed   *bool   `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
+	Title       string      `json:"title" example:"Buy oat milk"`
+	Description *string     `json:"description,omitempty" nullable:"true" doc:"Absent or null clears the description (PUT replaces)."`
+	Completed   *bool       `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
+	Priority    *string     `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
+	DueDate     optionalDue `json:"due_date,omitempty"`
+	Tags        *[]string   `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
+}
+
+// optionalDue is due_date in a PUT body, where absent (leave it), null
+// (clear it) and a value (set it) are three different requests.
+type optionalDue struct {
+	set   bool
+	value string // "" for null
+}
+
+// UnmarshalJSON runs only when the field is present.
+func (o *optionalDue) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.value = ""
+		return nil
+	}
+	return json.Unmarshal(b, &o.value)
+}
+
+// Schema documents the field: a date or date-time string, or null.
+func (optionalDue) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{
+		Type: huma.TypeString, Nullable: true, Pattern: duePattern,
+		Description: "A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); " +
+			"null clears it; absent leaves it as it is.",
+		Examples: []any{"2026-03-01"},
+	}
+}
+
+// options turns the optional attributes of a body into domain options:
+// only the ones present.
+func options(priority *string, due *optionalDue, tags *[]string) []task.Option {
+	var opts []task.Option
+	if priority != nil {
+		opts = append(opts, task.WithPriority(*priority))
+	}
+	if due != nil && due.set {
+		opts = append(opts, task.WithDue(due.value))
+	}
+	if tags != nil {
+		opts = append(opts, task.WithTags(*tags))
+	}
+	return opts
 }
 
 type replaceInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
-	Body   replaceBody
+	IfMatchParam
+	Body replaceBody
 }
 
 type completeBody struct {
@@ -114,31 +148,48 @@ type completeBody struct {
 }
 
 type completeInput struct {
-	UserID string        `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	ID     int64         `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
-	Body   *completeBody `required:"false"`
-}
-
-type taskInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	IfMatchParam
+	Body *completeBody `required:"false"`
 }
 
+type getInput struct {
+	UserID      string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	ID          int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	IfNoneMatch string `header:"If-None-Match" doc:"The ETag of the copy the client has (or a comma-separated list, or *): when the task is still at that version the answer is 304 with no body."`
+}
+
+type deleteInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	IfMatchParam
+	Permanent bool `query:"permanent" doc:"true deletes for good, from the list or the trash; otherwise the task goes to the trash."`
+}
+
+// taskOutput is a response carrying one task, with its ETag.
 type taskOutput struct {
+	ETag string `header:"ETag" doc:"The task's version as an entity tag: send it in If-Match to change the task only if it is still this version, or in If-None-Match to get 304 while it is."`
 	Body Task
 }
 
-type listOutput struct {
-	Body []Task `nullable:"false"` // never null: `[]` when there are none
+// getOutput is taskOutput, or 304 Not Modified with no body.
+type getOutput struct {
+	Status int
+	ETag   string `header:"ETag" doc:"The task's version as an entity tag: send it in If-Match to change the task only if it is still this version, or in If-None-Match to get 304 while it is."`
+	Body   Task
 }
 
 type handlers struct {
 	svc      *application.Service
+	keys     idempotency.Store // nil: Idempotency-Key is ignored
+	keyLease time.Duration     // how long an unfinished request holds its key
 	verifier auth.Verifier
 	errs     errorMapper
 	api      huma.API
 	ready    []ReadyCheck
 	maxBody  int64
+	listMax  int // tasks a list returns without a limit; 0 means DefaultListMax
 }
 
 func (h *handlers) register(api huma.API) {
@@ -161,18 +212,45 @@ func (h *handlers) register(api huma.API) {
 	const tasksPath = "/api/{user_id}/tasks"
 	const taskPath = "/api/{user_id}/tasks/{id}"
 
-	huma.Register(api, op("list-tasks", http.MethodGet, tasksPath, "List tasks",
-		"The caller's tasks, oldest first (creation time, then id). `[]` when there are none.", http.StatusOK), h.list)
-	huma.Register(api, op("create-task", http.MethodPost, tasksPath, "Create a task",
-		"Creates a task for the caller. "+titleDoc+" Description: "+descriptionDoc, http.StatusCreated, 413), h.create)
-	huma.Register(api, op("get-task", http.MethodGet, taskPath, "Get a task",
-		"One of the caller's tasks. Another user's task is 404, as if it did not exist.", http.StatusOK, 404), h.get)
-	huma.Register(api, op("replace-task", http.MethodPut, taskPath, "Replace a task",
-		"Sets title and description (absent description clears it); completed changes only when given.", http.StatusOK, 404, 413), h.replace)
-	huma.Register(api, op("delete-task", http.MethodDelete, taskPath, "Delete a task",
-		"Deletes one of the caller's tasks.", http.StatusNoContent, 404), h.delete)
-	huma.Register(api, op("complete-task", http.MethodPatch, taskPath+"/complete", "Toggle or set completion",
-		"Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it.", http.StatusOK, 404, 413), h.complete)
+	list := op("list-tasks", http.MethodGet, tasksPath, "List tasks", listDescription, http.StatusOK)
+	list.Parameters = listParamDocs()
+	huma.Register(api, list, h.list)
+	huma.Register(api, op("task-stats", http.MethodGet, tasksPath+"/stats", "Count tasks",
+		statsDescription, http.StatusOK), h.stats)
+	huma.Register(api, op("list-tags", http.MethodGet, "/api/{user_id}/tags", "List tags",
+		"The caller's tags, each with how many tasks carry it, ordered by the tag lower-cased. "+
+			"Tags equal but for case are one tag, shown in one of its spellings. `[]` when there are none.", http.StatusOK), h.tags)
+	create := op("create-task", http.MethodPost, tasksPath, "Create a task",
+		"Creates a task for the caller. "+titleDoc+" Description: "+descriptionDoc+
+			" Optional: priority (default medium), due_date, tags."+idempotencyDoc, http.StatusCreated, 413)
+	h.idempotentOp(api, &create)
+	huma.Register(api, create, h.create)
+	get := op("get-task", http.MethodGet, taskPath, "Get a task",
+		"One of the caller's tasks. Another user's task is 404, as if it did not exist; so is a task "+
+			"in the trash. With If-None-Match naming the current ETag: 304 and no body.", http.StatusOK, 404)
+	notModified(&get)
+	huma.Register(api, get, h.get)
+	replace := op("replace-task", http.MethodPut, taskPath, "Replace a task",
+		"Sets title and description (absent description clears it); completed changes only when given. "+
+			"priority, due_date and tags change only when given, so that a frontend that does not know them "+
+			"keeps them: due_date null clears it, tags [] removes them (null priority or tags is as if absent). completed_at is set by the server when "+
+			"the task becomes completed and cleared when it is reopened."+ifMatchDoc, http.StatusOK, 404, 413)
+	conditional(api, &replace)
+	huma.Register(api, replace, h.replace)
+	h.registerPatch(api, op)
+	del := op("delete-task", http.MethodDelete, taskPath, "Delete a task",
+		"Moves one of the caller's tasks to the trash: from then on it is 404 and left out of lists, counts and "+
+			"tags, until it is restored (POST .../restore) or deleted for good (`permanent=true`, DELETE .../trash, "+
+			"or the purge after the retention period, 30 days by default). `permanent=true` deletes for good, "+
+			"from the list or the trash."+ifMatchDoc, http.StatusNoContent, 404)
+	conditional(api, &del)
+	huma.Register(api, del, h.delete)
+	complete := op("complete-task", http.MethodPatch, taskPath+"/complete", "Toggle or set completion",
+		"Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it."+ifMatchDoc, http.StatusOK, 404, 413)
+	conditional(api, &complete)
+	huma.Register(api, complete, h.complete)
+	h.registerTrash(api, op)
+	h.registerBulk(api, op)
 
 	h.registerHealth(api)
 }
@@ -186,42 +264,38 @@ func (h *handlers) actor(ctx context.Context, pathUser string) (application.Acto
 	return a, nil
 }
 
-func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	status, err := task.ParseStatus(string(in.Status))
-	if err != nil {
-		return nil, h.errs.toResponse(ctx, err, "query")
-	}
-	ts, err := h.svc.ListTasks(ctx, a, task.Filter{Status: status})
-	if err != nil {
-		return nil, h.errs.toResponse(ctx, err, "query")
-	}
-	out := &listOutput{Body: make([]Task, len(ts))}
-	for i, t := range ts {
-		out.Body[i] = taskOut(t)
-	}
-	return out, nil
-}
-
 func (h *handlers) create(ctx context.Context, in *createInput) (*taskOutput, error) {
 	a, err := h.actor(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.CreateTask(ctx, a, in.Body.Title, in.Body.Description)
+	t, err := h.svc.CreateTask(ctx, a, in.Body.Title, in.Body.Description, in.Body.options()...)
 	return h.one(ctx, t, err)
 }
 
-func (h *handlers) get(ctx context.Context, in *taskInput) (*taskOutput, error) {
+// options are the domain options of a create body: only what it gives.
+func (b createBody) options() []task.Option {
+	var due *optionalDue
+	if d := b.DueDate; d != nil {
+		due = &optionalDue{set: true, value: *d}
+	}
+	return options(b.Priority, due, b.Tags)
+}
+
+func (h *handlers) get(ctx context.Context, in *getInput) (*getOutput, error) {
 	a, err := h.actor(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
 	t, err := h.svc.GetTask(ctx, a, task.ID(in.ID))
-	return h.one(ctx, t, err)
+	if err != nil {
+		return nil, h.errs.toResponse(ctx, err, "body")
+	}
+	out := &getOutput{Status: http.StatusOK, ETag: etag(t), Body: taskOut(t)}
+	if noneMatch(in.IfNoneMatch, out.ETag) {
+		out.Status = http.StatusNotModified
+	}
+	return out, nil
 }
 
 func (h *handlers) replace(ctx context.Context, in *replaceInput) (*taskOutput, error) {
@@ -229,7 +303,9 @@ func (h *handlers) replace(ctx context.Context, in *replaceInput) (*taskOutput, 
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.ReplaceTask(ctx, a, task.ID(in.ID), in.Body.Title, in.Body.Description, in.Body.Completed)
+	b := &in.Body
+	t, err := h.svc.ReplaceTask(ctx, a, task.ID(in.ID), in.expect(in.ID), b.Title, b.Description, b.Completed,
+		options(b.Priority, &b.DueDate, b.Tags)...)
 	return h.one(ctx, t, err)
 }
 
@@ -242,16 +318,21 @@ func (h *handlers) complete(ctx context.Context, in *completeInput) (*taskOutput
 	if in.Body != nil {
 		set = in.Body.Completed
 	}
-	t, err := h.svc.CompleteTask(ctx, a, task.ID(in.ID), set)
+	t, err := h.svc.CompleteTask(ctx, a, task.ID(in.ID), in.expect(in.ID), set)
 	return h.one(ctx, t, err)
 }
 
-func (h *handlers) delete(ctx context.Context, in *taskInput) (*struct{}, error) {
+func (h *handlers) delete(ctx context.Context, in *deleteInput) (*struct{}, error) {
 	a, err := h.actor(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
-	if err := h.svc.DeleteTask(ctx, a, task.ID(in.ID)); err != nil {
+	if in.Permanent {
+		err = h.svc.DeleteTaskForGood(ctx, a, task.ID(in.ID), in.expect(in.ID))
+	} else {
+		err = h.svc.DeleteTask(ctx, a, task.ID(in.ID), in.expect(in.ID))
+	}
+	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "body")
 	}
 	return nil, nil
@@ -261,7 +342,7 @@ func (h *handlers) one(ctx context.Context, t *task.Task, err error) (*taskOutpu
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "body")
 	}
-	return &taskOutput{Body: taskOut(t)}, nil
+	return &taskOutput{ETag: etag(t), Body: taskOut(t)}, nil
 }
 
 // authenticate checks the bearer token of every operation that declares a

@@ -5,21 +5,28 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-
 	// The pure Go SQLite driver registers itself as "sqlite"; no cgo.
-	_ "modernc.org/sqlite"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/todo-backend/todo/domain/store"
 )
 
 // Defaults applied by Open when the URL or Options leave a value unset.
@@ -49,6 +56,12 @@ type Options struct {
 	ConnMaxIdleTime time.Duration
 	// ConnMaxLifetime recycles PostgreSQL connections (default 30 min).
 	ConnMaxLifetime time.Duration
+	// Timeout bounds every statement, and every transaction from BEGIN to
+	// COMMIT, on the client side (DB_TIMEOUT when serving): a database that
+	// stopped answering then costs a request this long, not the minutes TCP
+	// takes to notice, and the error wraps store.ErrUnavailable. Zero means
+	// no bound (the migrate command); WithoutTimeout lifts it for one call.
+	Timeout time.Duration
 }
 
 // ErrUnsupportedURL means a database URL has a scheme Open does not know.
@@ -69,7 +82,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*bun.DB, error
 	case hasScheme(databaseURL, "postgres://"), hasScheme(databaseURL, "postgresql://"):
 		db, err = openPostgres(databaseURL, opts)
 	case hasScheme(databaseURL, "sqlite:"):
-		db, err = openSQLite(databaseURL)
+		db, err = openSQLite(databaseURL, opts)
 	default:
 		return nil, fmt.Errorf("%w (got %q)", ErrUnsupportedURL, redactScheme(databaseURL))
 	}
@@ -145,7 +158,7 @@ func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqldb := stdlib.OpenDB(*cfg)
+	sqldb := sql.OpenDB(guard(stdlib.GetConnector(*cfg), opts.Timeout))
 
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
@@ -167,15 +180,18 @@ func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
 	return bun.NewDB(sqldb, pgdialect.New()), nil
 }
 
-func openSQLite(databaseURL string) (*bun.DB, error) {
+func openSQLite(databaseURL string, opts Options) (*bun.DB, error) {
 	dsn, err := SQLiteDSN(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	sqldb, err := sql.Open("sqlite", dsn)
+	// This package's own modernc driver (see sqliteDriver), wrapped like
+	// PostgreSQL's (see guard).
+	drv, err := sqliteDriver()
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	sqldb := sql.OpenDB(guard(dsnConnector{dsn: dsn, drv: drv}, opts.Timeout))
 	// One connection: writers queue in database/sql instead of failing with
 	// SQLITE_BUSY, a transaction (Update) excludes every other statement of
 	// this process, and sqlite::memory: stays one database. It never expires,
@@ -235,3 +251,59 @@ func SQLiteDSN(databaseURL string) (string, error) {
 	}
 	return path + "?" + q.Encode(), nil
 }
+
+// classify marks an error that means "the database cannot be reached or did
+// not answer in time" as store.ErrUnavailable, keeping the original in the
+// chain for the logs and for errors.As. Any other error, and nil, is
+// returned as it is. A caller that gave up (context.Canceled) is not an
+// outage and is left alone.
+func classify(err error) error {
+	if err == nil || !unavailable(err) {
+		return err
+	}
+	return &unavailableError{err: err}
+}
+
+func unavailable(err error) bool {
+	switch {
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.Canceled):
+		return false // already marked; or the client went away
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, io.ErrUnexpectedEOF), err != io.EOF && errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true // refused, reset, unreachable, DNS, TLS handshake timeouts
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch {
+		case strings.HasPrefix(pe.Code, "08") && pe.Code != "08P01", // connection exception, but not a protocol violation (a bug)
+			strings.HasPrefix(pe.Code, "53"), // insufficient resources: too many connections, disk full, out of memory
+			pe.Code == "57014",               // query_canceled: statement_timeout, or our deadline's cancel request
+			pe.Code == "57P01",               // admin_shutdown
+			pe.Code == "57P02",               // crash_shutdown
+			pe.Code == "57P03":               // cannot_connect_now: starting up or in recovery
+			return true
+		}
+		return false
+	}
+	if le, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch le.Code() & 0xff { // the primary code of an extended one
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// unavailableError is an error that is store.ErrUnavailable and, through
+// the chain, still the driver's own error.
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string   { return store.ErrUnavailable.Error() + ": " + e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{store.ErrUnavailable, e.err} }

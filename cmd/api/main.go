@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/joho/godotenv"
+	"go.uber.org/dig"
 	"go.uber.org/fx"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
@@ -37,7 +38,9 @@ commands:
 Configuration comes from the environment (and a .env file when present):
 PORT, DATABASE_URL, BETTER_AUTH_URL, BETTER_AUTH_JWKS_URL, BETTER_AUTH_ISSUER,
 BETTER_AUTH_AUDIENCE, BETTER_AUTH_SECRET, CORS_ORIGINS, LOG_LEVEL, LOG_FORMAT,
-SHUTDOWN_TIMEOUT, DB_MAX_CONNS. See README.md.
+SHUTDOWN_TIMEOUT, DB_MAX_CONNS, DB_TIMEOUT, REQUEST_TIMEOUT, READ_HEADER_TIMEOUT,
+READ_TIMEOUT, WRITE_TIMEOUT, IDLE_TIMEOUT, RATE_LIMIT, RATE_LIMIT_IP,
+TRUSTED_PROXIES, METRICS_ADDR. See README.md and docs/RELIABILITY.md.
 `
 
 func main() {
@@ -97,7 +100,10 @@ func serve() (int, error) {
 	}
 	app := fx.New(bootstrap.App(c))
 	if err := app.Err(); err != nil {
-		return 1, err
+		// fx wraps a constructor's error in the whole dependency path, with
+		// source locations; the constructor's own error says what is wrong
+		// (e.g. "open database: ...") in one line.
+		return 1, dig.RootCause(err)
 	}
 	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
 	defer cancel()

@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
 )
@@ -35,25 +36,112 @@ func ParseStatus(s string) (Status, error) {
 	}}}
 }
 
-// Filter narrows a list. The zero Filter lists every task.
-type Filter struct {
-	Status Status
+// Stats are the counts a sidebar shows, for one user at one Moment.
+type Stats struct {
+	Total     int
+	Completed int
+	Pending   int
+	// Overdue counts pending tasks that are late (Cutoffs.Overdue).
+	Overdue int
+	// DueToday counts pending tasks due on the user's today, timed ones
+	// already past included (they are overdue too).
+	DueToday int
+	// ByPriority counts pending tasks by priority; every priority is present.
+	ByPriority map[Priority]int
+}
+
+// StatsOf computes Stats from tasks: the reference the stores' own counting
+// must agree with.
+func StatsOf(tasks []*Task, m Moment) Stats {
+	c := m.Cutoffs()
+	s := Stats{ByPriority: map[Priority]int{}}
+	for _, p := range Priorities() {
+		s.ByPriority[p] = 0
+	}
+	for _, t := range tasks {
+		s.Total++
+		if t.completed {
+			s.Completed++
+			continue
+		}
+		s.Pending++
+		s.ByPriority[t.priority]++
+		if c.Overdue(t.due) {
+			s.Overdue++
+		}
+		if c.DueToday(t.due) {
+			s.DueToday++
+		}
+	}
+	return s
 }
 
 // Repository stores tasks. Every call is scoped to an owner: another user's
-// task is ErrNotFound, exactly like a task that does not exist.
+// task is ErrNotFound, exactly like a task that does not exist. A task in
+// the trash is ErrNotFound too, and is not listed or counted, except by the
+// calls about the trash.
+//
+// Every write of a task adds one to its version. A write given an expected
+// version other than AnyVersion checks it in the same statement that
+// writes (UPDATE ... WHERE version = ?), so that of many writers holding
+// one version exactly one succeeds; the others get a *ConflictError with
+// the task as it is.
 type Repository interface {
-	// Add stores a new task and returns it with its assigned ID.
+	// Add stores a new task and returns it with its assigned ID, at
+	// version 1.
 	Add(ctx context.Context, t *Task) (*Task, error)
+	// AddAll stores new tasks of one owner, all or none, and returns them
+	// with their IDs in the order given.
+	AddAll(ctx context.Context, ts []*Task) ([]*Task, error)
 	// Get returns one task of owner.
 	Get(ctx context.Context, owner auth.UserID, id ID) (*Task, error)
-	// List returns owner's tasks matching f, oldest first (creation time, then
-	// id). It returns an empty, non-nil slice when there are none.
-	List(ctx context.Context, owner auth.UserID, f Filter) ([]*Task, error)
+	// List returns one page of owner's tasks: those q.Matches, in q's order
+	// (q.Compare), after q.After or q.Offset tasks, at most q.Limit of them
+	// (every one when 0), the total that match, and the cursor of the next
+	// page when there is one (q.CursorAt of the page's last task). Stores
+	// normalize q themselves, so any Query is safe to pass.
+	List(ctx context.Context, owner auth.UserID, q Query) (Page, error)
 	// Update loads the task, applies fn and stores the result atomically: no
-	// other change to the task can land between the load and the store. If fn
-	// fails, nothing is stored and its error is returned.
-	Update(ctx context.Context, owner auth.UserID, id ID, fn func(*Task) error) (*Task, error)
-	// Delete removes the task.
-	Delete(ctx context.Context, owner auth.UserID, id ID) error
+	// other change to the task can land between the load and the store. If
+	// fn fails, nothing is stored and its error is returned. With expect
+	// other than AnyVersion, a task at another version is a *ConflictError
+	// and fn is not called.
+	Update(ctx context.Context, owner auth.UserID, id ID, expect Version, fn func(*Task) error) (*Task, error)
+	// UpdateAll applies fn to each of owner's tasks ids (in the order given,
+	// duplicates once) and stores them, all or none: when one id is not
+	// owner's live task the error is ErrNotFound, when fn fails its error,
+	// and nothing changes.
+	UpdateAll(ctx context.Context, owner auth.UserID, ids []ID, fn func(*Task) error) ([]*Task, error)
+	// Trash moves the task to the trash, as deleted at at. Its version and
+	// fields stay as they are, so that RestoreFromTrash brings it back
+	// exactly. expect is checked as in Update.
+	Trash(ctx context.Context, owner auth.UserID, id ID, expect Version, at time.Time) error
+	// TrashAll moves owner's tasks ids to the trash, all or none (ErrNotFound
+	// when one is not owner's live task), and returns how many.
+	TrashAll(ctx context.Context, owner auth.UserID, ids []ID, at time.Time) (int, error)
+	// TrashCompleted moves every completed task of owner to the trash and
+	// returns how many.
+	TrashCompleted(ctx context.Context, owner auth.UserID, at time.Time) (int, error)
+	// ListTrash returns owner's trash, the most recently deleted first (then
+	// the highest id), skipping offset tasks and returning at most limit
+	// (every one when 0).
+	ListTrash(ctx context.Context, owner auth.UserID, limit, offset int) (TrashPage, error)
+	// RestoreFromTrash brings a task back from the trash as it was. A task
+	// not in the trash is returned as it is; one that does not exist is
+	// ErrNotFound.
+	RestoreFromTrash(ctx context.Context, owner auth.UserID, id ID) (*Task, error)
+	// Delete removes the task for good, from the list or from the trash.
+	// expect is checked as in Update.
+	Delete(ctx context.Context, owner auth.UserID, id ID, expect Version) error
+	// EmptyTrash removes every task in owner's trash for good and returns
+	// how many.
+	EmptyTrash(ctx context.Context, owner auth.UserID) (int, error)
+	// PurgeTrash removes for good, whoever owns them, at most limit tasks
+	// that went to the trash before cutoff, and returns how many.
+	PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// Tags returns owner's tags, each with how many tasks carry it, ordered
+	// by TagKey (byte-wise).
+	Tags(ctx context.Context, owner auth.UserID) ([]TagCount, error)
+	// Stats counts owner's tasks as StatsOf does.
+	Stats(ctx context.Context, owner auth.UserID, m Moment) (Stats, error)
 }

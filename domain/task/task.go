@@ -4,6 +4,7 @@ package task
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -32,71 +33,185 @@ type Task struct {
 	title       string
 	description *string
 	completed   bool
+	priority    Priority
+	due         Due
+	tags        []string
+	completedAt *time.Time
 	createdAt   time.Time
 	updatedAt   time.Time
+	version     Version
 }
 
-// New makes a task for owner, not yet stored (its ID is zero).
-func New(owner auth.UserID, title string, description *string, now time.Time) (*Task, error) {
+// Option sets one of a task's optional attributes in New or Edit. Options
+// are checked in the same pass as the title and description, so a client
+// learns of every broken rule at once.
+type Option func(*validator, *Task)
+
+// WithPriority sets the priority: low, medium or high, in lower or upper case.
+func WithPriority(p string) Option {
+	return func(v *validator, t *Task) {
+		if pr, err := ParsePriority(p); err != nil {
+			v.problems = append(v.problems, priorityProblem("priority", p))
+		} else {
+			t.priority = pr
+		}
+	}
+}
+
+// WithDue sets the due date from YYYY-MM-DD (all-day) or an RFC 3339
+// date-time; "" clears it.
+func WithDue(s string) Option {
+	return func(v *validator, t *Task) {
+		if s == "" {
+			t.due = Due{}
+			return
+		}
+		d, err := ParseDue("due_date", s)
+		if err != nil {
+			v.merge(err)
+			return
+		}
+		t.due = d
+	}
+}
+
+// WithTags replaces the tags (see NormalizeTags for the rules); none clears them.
+func WithTags(tags []string) Option {
+	return func(v *validator, t *Task) {
+		t.tags = v.tags(tags)
+	}
+}
+
+// New makes a task for owner, not yet stored (its ID is zero, its Version
+// 1). Without options its priority is DefaultPriority and it has no due date
+// and no tags.
+func New(owner auth.UserID, title string, description *string, now time.Time, opts ...Option) (*Task, error) {
 	var v validator
 	v.owner(owner)
-	title = v.title(title)
-	description = v.description(description)
+	now = clean(now)
+	t := &Task{
+		owner:       owner,
+		title:       v.title(title),
+		description: v.description(description),
+		priority:    DefaultPriority,
+		tags:        []string{},
+		createdAt:   now,
+		updatedAt:   now,
+		version:     1,
+	}
+	for _, o := range opts {
+		o(&v, t)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	now = clean(now)
-	return &Task{
-		owner:       owner,
-		title:       title,
-		description: description,
-		createdAt:   now,
-		updatedAt:   now,
-	}, nil
+	return t, nil
 }
 
 // Restore rebuilds a stored task. It re-checks the rules so that a corrupt row
-// never becomes a Task.
+// never becomes a Task. The attributes it has no parameter for take their
+// defaults; stores use Stored.Restore.
 func Restore(id ID, owner auth.UserID, title string, description *string, completed bool, createdAt, updatedAt time.Time) (*Task, error) {
+	return Stored{
+		ID: id, Owner: owner, Title: title, Description: description, Completed: completed,
+		CreatedAt: createdAt, UpdatedAt: updatedAt,
+	}.Restore()
+}
+
+// Stored is a task as a store keeps it.
+type Stored struct {
+	ID          ID
+	Owner       auth.UserID
+	Title       string
+	Description *string
+	Completed   bool
+	Priority    Priority // "" means DefaultPriority
+	Due         Due
+	Tags        []string
+	CompletedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// Version is the task's version; 0 means 1 (a store that does not
+	// count versions).
+	Version Version
+}
+
+// Restore rebuilds the task, re-checking the rules. A completed_at on a task
+// that is not completed is dropped (a reopened task has none); a completed
+// task may lack one (completed before tasks recorded it).
+func (s Stored) Restore() (*Task, error) {
 	var v validator
-	v.owner(owner)
-	if id <= 0 {
+	v.owner(s.Owner)
+	if s.ID <= 0 {
 		v.add("id", "must be a positive integer", "greater_than")
 	}
-	t := v.title(title)
-	d := v.description(description)
+	t := &Task{
+		id:          s.ID,
+		owner:       s.Owner,
+		title:       v.title(s.Title),
+		description: v.description(s.Description),
+		completed:   s.Completed,
+		priority:    DefaultPriority,
+		due:         s.Due,
+		tags:        v.tags(s.Tags),
+		createdAt:   clean(s.CreatedAt),
+		updatedAt:   clean(s.UpdatedAt),
+		version:     s.Version,
+	}
+	switch {
+	case s.Version == 0:
+		t.version = 1
+	case s.Version < 0:
+		v.add("version", "must be a positive integer", "greater_than")
+	}
+	if s.Priority != "" {
+		if s.Priority.Rank() == 0 {
+			v.problems = append(v.problems, priorityProblem("priority", string(s.Priority)))
+		}
+		t.priority = s.Priority
+	}
+	if s.Completed && s.CompletedAt != nil {
+		at := clean(*s.CompletedAt)
+		t.completedAt = &at
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return &Task{
-		id:          id,
-		owner:       owner,
-		title:       t,
-		description: d,
-		completed:   completed,
-		createdAt:   clean(createdAt),
-		updatedAt:   clean(updatedAt),
-	}, nil
+	return t, nil
 }
 
-// Edit replaces the title and description. On error the task is unchanged.
-func (t *Task) Edit(title string, description *string, now time.Time) error {
+// Edit replaces the title and description and applies opts; attributes no
+// option names stay as they are. On error the task is unchanged.
+func (t *Task) Edit(title string, description *string, now time.Time, opts ...Option) error {
 	var v validator
-	title = v.title(title)
-	description = v.description(description)
+	next := *t
+	next.title = v.title(title)
+	next.description = v.description(description)
+	for _, o := range opts {
+		o(&v, &next)
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
-	t.title = title
-	t.description = description
+	*t = next
 	t.touch(now)
 	return nil
 }
 
-// SetCompleted marks the task done or not done.
+// SetCompleted marks the task done or not done. A task that becomes done
+// records when (completed_at, equal to its updated_at); one that is reopened
+// forgets it; one already done keeps the time it was first done.
 func (t *Task) SetCompleted(completed bool, now time.Time) {
+	was := t.completed
 	t.completed = completed
 	t.touch(now)
+	switch {
+	case !completed:
+		t.completedAt = nil
+	case !was:
+		at := t.updatedAt
+		t.completedAt = &at
+	}
 }
 
 // ToggleCompleted flips the task between done and not done.
@@ -108,7 +223,16 @@ func (t *Task) ToggleCompleted(now time.Time) {
 func (t *Task) WithID(id ID) *Task {
 	c := *t
 	c.id = id
+	c.tags = slices.Clone(t.tags)
 	return &c
+}
+
+// WithVersion returns a copy of the task at version v: stores set it, one
+// more on every write (see Repository.Update).
+func (t *Task) WithVersion(v Version) *Task {
+	c := t.WithID(t.id)
+	c.version = v
+	return c
 }
 
 // touch moves updatedAt forward, strictly, even when two changes fall in the
@@ -142,11 +266,39 @@ func (t *Task) Description() *string {
 // Completed reports whether the task is done.
 func (t *Task) Completed() bool { return t.completed }
 
+// Priority returns how much the task matters.
+func (t *Task) Priority() Priority { return t.priority }
+
+// Due returns when the task is due; the zero Due when it is not.
+func (t *Task) Due() Due { return t.due }
+
+// Tags returns the task's tags in the order given; never nil.
+func (t *Task) Tags() []string {
+	if t.tags == nil {
+		return []string{}
+	}
+	return slices.Clone(t.tags)
+}
+
+// CompletedAt returns when the task was completed, nil when it is not (or
+// when it was completed before tasks recorded this).
+func (t *Task) CompletedAt() *time.Time {
+	if t.completedAt == nil {
+		return nil
+	}
+	at := *t.completedAt
+	return &at
+}
+
 // CreatedAt returns when the task was created, in UTC.
 func (t *Task) CreatedAt() time.Time { return t.createdAt }
 
 // UpdatedAt returns when the task last changed, in UTC.
 func (t *Task) UpdatedAt() time.Time { return t.updatedAt }
+
+// Version returns how many times the stored task was written: 1 when it was
+// added, one more on every change.
+func (t *Task) Version() Version { return t.version }
 
 // clean puts a time in UTC at microsecond precision: what PostgreSQL keeps,
 // so that every store hands back exactly what it was given.
@@ -199,6 +351,13 @@ func (v *validator) description(p *string) *string {
 		v.add("description", "must be at most 1000 characters", "string_too_long")
 	}
 	return &s
+}
+
+// merge adds the problems of a ValidationError.
+func (v *validator) merge(err error) {
+	if ve, ok := err.(*ValidationError); ok {
+		v.problems = append(v.problems, ve.Problems...)
+	}
 }
 
 func (v *validator) err() error {

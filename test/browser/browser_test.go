@@ -225,8 +225,11 @@ func testDocs(t *testing.T, browser context.Context, apiURL string) {
 	}
 	t.Logf("rendered operations: %+v", ops)
 
-	// The contract's six task operations, each with a summary.
+	// The contract's six task operations and issue 5's stats and tags, each
+	// with a summary.
 	want := []string{
+		"GET /api/{user_id}/tasks/stats",
+		"GET /api/{user_id}/tags",
 		"GET /api/{user_id}/tasks",
 		"POST /api/{user_id}/tasks",
 		"GET /api/{user_id}/tasks/{id}",

@@ -94,13 +94,13 @@ func mustGet(t *testing.T, repo task.Repository, owner auth.UserID, id task.ID) 
 	return got
 }
 
-func mustList(t *testing.T, repo task.Repository, owner auth.UserID, f task.Filter) []*task.Task {
+func mustList(t *testing.T, repo task.Repository, owner auth.UserID, q task.Query) []*task.Task {
 	t.Helper()
-	got, err := repo.List(context.Background(), owner, f)
+	page, err := repo.List(context.Background(), owner, q)
 	if err != nil {
-		t.Fatalf("List(%+v) error = %v", f, err)
+		t.Fatalf("List(%+v) error = %v", q, err)
 	}
-	return got
+	return page.Tasks
 }
 
 func ids(ts []*task.Task) []task.ID {
@@ -226,7 +226,7 @@ func testListOrder(t *testing.T, repo task.Repository) {
 	slices.SortStableFunc(want, func(a, b *task.Task) int { // stable: equal times keep id (insertion) order
 		return a.CreatedAt().Compare(b.CreatedAt())
 	})
-	for _, f := range []task.Filter{{}, {Status: task.StatusAll}} {
+	for _, f := range []task.Query{{}, {Statuses: []task.Status{task.StatusAll}}} {
 		got := mustList(t, repo, owner, f)
 		if !slices.Equal(ids(got), ids(want)) {
 			t.Errorf("List(%+v) ids = %v, want %v", f, ids(got), ids(want))
@@ -246,7 +246,7 @@ func testListStatus(t *testing.T, repo task.Repository) {
 		tk := mustAdd(t, repo, mustNew(t, owner, "task "+strconv.Itoa(i), nil, base.Add(time.Duration(i)*time.Second)))
 		all = append(all, tk.ID())
 		if i%2 == 1 {
-			if _, err := repo.Update(ctx, owner, tk.ID(), func(tk *task.Task) error {
+			if _, err := repo.Update(ctx, owner, tk.ID(), task.AnyVersion, func(tk *task.Task) error {
 				tk.SetCompleted(true, base.Add(time.Minute))
 				return nil
 			}); err != nil {
@@ -258,20 +258,20 @@ func testListStatus(t *testing.T, repo task.Repository) {
 		}
 	}
 	for _, tt := range []struct {
-		f    task.Filter
+		f    task.Query
 		want []task.ID
 	}{
-		{task.Filter{}, all},
-		{task.Filter{Status: task.StatusAll}, all},
-		{task.Filter{Status: task.StatusPending}, pending},
-		{task.Filter{Status: task.StatusCompleted}, completed},
+		{task.Query{}, all},
+		{task.Query{Statuses: []task.Status{task.StatusAll}}, all},
+		{task.Query{Statuses: []task.Status{task.StatusPending}}, pending},
+		{task.Query{Statuses: []task.Status{task.StatusCompleted}}, completed},
 	} {
 		got := mustList(t, repo, owner, tt.f)
 		if !slices.Equal(ids(got), tt.want) {
 			t.Errorf("List(%+v) ids = %v, want %v", tt.f, ids(got), tt.want)
 		}
 		for _, tk := range got {
-			if tt.f.Status == task.StatusPending && tk.Completed() || tt.f.Status == task.StatusCompleted && !tk.Completed() {
+			if slices.Contains(tt.f.Statuses, task.StatusPending) && tk.Completed() || slices.Contains(tt.f.Statuses, task.StatusCompleted) && !tk.Completed() {
 				t.Errorf("List(%+v) has task %d with completed=%v", tt.f, tk.ID(), tk.Completed())
 			}
 		}
@@ -280,7 +280,7 @@ func testListStatus(t *testing.T, repo task.Repository) {
 
 func testListEmpty(t *testing.T, repo task.Repository) {
 	owner := newOwner()
-	for _, f := range []task.Filter{{}, {Status: task.StatusAll}, {Status: task.StatusPending}, {Status: task.StatusCompleted}} {
+	for _, f := range []task.Query{{}, {Statuses: []task.Status{task.StatusAll}}, {Statuses: []task.Status{task.StatusPending}}, {Statuses: []task.Status{task.StatusCompleted}}} {
 		got := mustList(t, repo, owner, f)
 		if got == nil || len(got) != 0 {
 			t.Errorf("List(%+v) for a new owner = %#v, want an empty non-nil slice", f, got)
@@ -298,7 +298,7 @@ func testIsolation(t *testing.T, repo task.Repository) {
 		t.Errorf("Get(other owner's task) error = %v, want ErrNotFound", err)
 	}
 	calls := 0
-	if _, err := repo.Update(ctx, bob, theirs.ID(), func(tk *task.Task) error {
+	if _, err := repo.Update(ctx, bob, theirs.ID(), task.AnyVersion, func(tk *task.Task) error {
 		calls++
 		tk.SetCompleted(true, base.Add(time.Hour))
 		return tk.Edit("hijacked", nil, base.Add(time.Hour))
@@ -308,10 +308,10 @@ func testIsolation(t *testing.T, repo task.Repository) {
 	if calls != 0 {
 		t.Errorf("Update(other owner's task) called fn %d times, want 0", calls)
 	}
-	if err := repo.Delete(ctx, bob, theirs.ID()); !errors.Is(err, task.ErrNotFound) {
+	if err := repo.Delete(ctx, bob, theirs.ID(), task.AnyVersion); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("Delete(other owner's task) error = %v, want ErrNotFound", err)
 	}
-	for _, f := range []task.Filter{{}, {Status: task.StatusPending}} {
+	for _, f := range []task.Query{{}, {Statuses: []task.Status{task.StatusPending}}} {
 		if got := ids(mustList(t, repo, bob, f)); !slices.Equal(got, []task.ID{mine.ID()}) {
 			t.Errorf("List(bob, %+v) ids = %v, want only bob's %d", f, got, mine.ID())
 		}
@@ -324,7 +324,7 @@ func testUpdate(t *testing.T, repo task.Repository) {
 	orig := mustAdd(t, repo, mustNew(t, owner, "draft", nil, base))
 	later := base.Add(90*time.Minute + 123456*time.Microsecond)
 
-	got, err := repo.Update(context.Background(), owner, orig.ID(), func(tk *task.Task) error {
+	got, err := repo.Update(context.Background(), owner, orig.ID(), task.AnyVersion, func(tk *task.Task) error {
 		checkTask(t, "Update fn's task", tk, orig)
 		if err := tk.Edit("final", ptr("now with details"), later); err != nil {
 			return err
@@ -368,7 +368,7 @@ func testUpdateFnError(t *testing.T, repo task.Repository) {
 			return tk.Edit("   ", nil, base.Add(time.Hour))
 		}, func(err error) bool { var v *task.ValidationError; return errors.As(err, &v) }},
 	} {
-		got, err := repo.Update(context.Background(), owner, orig.ID(), tt.fn)
+		got, err := repo.Update(context.Background(), owner, orig.ID(), task.AnyVersion, tt.fn)
 		if !tt.is(err) {
 			t.Errorf("Update(%s) error = %v, want fn's error", tt.name, err)
 		}
@@ -383,7 +383,7 @@ func testUpdateUnknown(t *testing.T, repo task.Repository) {
 	owner := newOwner()
 	added := mustAdd(t, repo, mustNew(t, owner, "exists", nil, base))
 	calls := 0
-	_, err := repo.Update(context.Background(), owner, added.ID()+1_000_000, func(*task.Task) error { calls++; return nil })
+	_, err := repo.Update(context.Background(), owner, added.ID()+1_000_000, task.AnyVersion, func(*task.Task) error { calls++; return nil })
 	if !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("Update(unknown id) error = %v, want ErrNotFound", err)
 	}
@@ -398,19 +398,19 @@ func testDelete(t *testing.T, repo task.Repository) {
 	gone := mustAdd(t, repo, mustNew(t, owner, "delete me", nil, base))
 	kept := mustAdd(t, repo, mustNew(t, owner, "keep me", nil, base))
 
-	if err := repo.Delete(ctx, owner, gone.ID()); err != nil {
+	if err := repo.Delete(ctx, owner, gone.ID(), task.AnyVersion); err != nil {
 		t.Fatalf("Delete() error = %v", err)
 	}
 	if _, err := repo.Get(ctx, owner, gone.ID()); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("Get(deleted) error = %v, want ErrNotFound", err)
 	}
-	if err := repo.Delete(ctx, owner, gone.ID()); !errors.Is(err, task.ErrNotFound) {
+	if err := repo.Delete(ctx, owner, gone.ID(), task.AnyVersion); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("Delete(deleted) error = %v, want ErrNotFound", err)
 	}
-	if _, err := repo.Update(ctx, owner, gone.ID(), func(*task.Task) error { return nil }); !errors.Is(err, task.ErrNotFound) {
+	if _, err := repo.Update(ctx, owner, gone.ID(), task.AnyVersion, func(*task.Task) error { return nil }); !errors.Is(err, task.ErrNotFound) {
 		t.Errorf("Update(deleted) error = %v, want ErrNotFound", err)
 	}
-	if got := ids(mustList(t, repo, owner, task.Filter{})); !slices.Equal(got, []task.ID{kept.ID()}) {
+	if got := ids(mustList(t, repo, owner, task.Query{})); !slices.Equal(got, []task.ID{kept.ID()}) {
 		t.Errorf("List() after Delete ids = %v, want %v", got, []task.ID{kept.ID()})
 	}
 }
@@ -429,7 +429,7 @@ func testConcurrentUpdates(t *testing.T, repo task.Repository) {
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			_, err := repo.Update(context.Background(), owner, tk.ID(), func(tk *task.Task) error {
+			_, err := repo.Update(context.Background(), owner, tk.ID(), task.AnyVersion, func(tk *task.Task) error {
 				count, err := strconv.Atoi(tk.Title())
 				if err != nil {
 					return err
@@ -498,7 +498,7 @@ func testConcurrentAdds(t *testing.T, repo task.Repository) {
 		want = append(want, tk.ID())
 	}
 	slices.Sort(want) // all created at the same instant: id order
-	if got := ids(mustList(t, repo, owner, task.Filter{})); !slices.Equal(got, want) {
+	if got := ids(mustList(t, repo, owner, task.Query{})); !slices.Equal(got, want) {
 		t.Errorf("List() after %d concurrent adds ids = %v, want %v", n, got, want)
 	}
 }

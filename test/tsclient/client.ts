@@ -113,13 +113,17 @@ expectType<Equal<Task["description"], string | null>>();
 expectType<Equal<Task["completed"], boolean>>();
 expectType<Equal<Task["created_at"], string>>();
 expectType<Equal<Task["updated_at"], string>>();
+expectType<Equal<Task["priority"], "low" | "medium" | "high">>();
+expectType<Equal<Task["due_date"], string | null>>();
+expectType<Equal<Task["tags"], string[]>>();
+expectType<Equal<Task["completed_at"], string | null>>();
 expectType<Equal<Status, "all" | "pending" | "completed">>();
 expectType<Equal<ValidationErrorBody["detail"][number]["msg"], string>>();
 expectType<Equal<ValidationErrorBody["detail"][number]["type"], string>>();
 expectType<Equal<ErrorBody["detail"], string>>();
 
-// The example task of CONTRACT.md is a Task, and the documented bodies take
-// what the frontend sends.
+// The example task of CONTRACT.md, with the fields the richer task adds, is
+// a Task, and the documented bodies take what the frontend sends.
 export const example: Task = {
   id: 1,
   user_id: "u_123",
@@ -128,9 +132,22 @@ export const example: Task = {
   completed: false,
   created_at: "2026-01-05T10:00:00Z",
   updated_at: "2026-01-05T10:00:00Z",
+  priority: "medium",
+  due_date: null,
+  tags: [],
+  completed_at: null,
 };
-export const newTasks: NewTask[] = [{ title: "Buy milk" }, { title: "Buy milk", description: null }, { title: "a", description: "b" }];
-export const updates: TaskUpdate[] = [{ title: "Buy milk" }, { title: "Buy milk", description: null, completed: true }];
+export const newTasks: NewTask[] = [
+  { title: "Buy milk" },
+  { title: "Buy milk", description: null },
+  { title: "a", description: "b" },
+  { title: "a", priority: "HIGH", due_date: "2026-03-01", tags: ["home"] },
+];
+export const updates: TaskUpdate[] = [
+  { title: "Buy milk" },
+  { title: "Buy milk", description: null, completed: true },
+  { title: "Buy milk", priority: "low", due_date: null, tags: [] },
+];
 export const completeBody: CompleteBody = { completed: true };
 export const validationError: ValidationErrorBody = {
   detail: [{ loc: ["body", "title"], msg: "String should have at least 1 character", type: "string_too_short" }],

@@ -1,0 +1,162 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+type bulkCreateInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	IdempotencyParam
+	Body []createBody `minItems:"1" maxItems:"100" nullable:"false"`
+}
+
+type tasksOutput struct {
+	Body []Task `nullable:"false"`
+}
+
+// bulkSet is what a bulk change sets on every task; what it leaves out
+// stays as it is.
+type bulkSet struct {
+	Completed *bool       `json:"completed,omitempty" doc:"Done or not; completed_at follows."`
+	Priority  *string     `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case."`
+	Tags      *[]string   `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them."`
+	DueDate   optionalDue `json:"due_date,omitempty"`
+}
+
+type bulkUpdateBody struct {
+	IDs []int64 `json:"ids" minItems:"1" maxItems:"100" nullable:"false" doc:"The tasks to change (repeats count once). One that is not the caller's makes the whole call 404."`
+	Set bulkSet `json:"set" doc:"What to set on each: at least one of completed, priority, tags, due_date."`
+}
+
+type bulkUpdateInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	Body   bulkUpdateBody
+}
+
+type bulkDeleteBody struct {
+	IDs []int64 `json:"ids" minItems:"1" maxItems:"100" nullable:"false" doc:"The tasks to move to the trash (repeats count once). One that is not the caller's makes the whole call 404."`
+}
+
+type bulkDeleteInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	IdempotencyParam
+	Body bulkDeleteBody
+}
+
+type clearInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	IdempotencyParam
+}
+
+// TrashCount says how many tasks went to the trash.
+type TrashCount struct {
+	Trashed int `json:"trashed" doc:"How many tasks went to the trash." example:"3"`
+}
+
+type trashCountOutput struct {
+	Body TrashCount
+}
+
+var bulkLimit = fmt.Sprintf("1 to %d", task.MaxBatch)
+
+func (h *handlers) registerBulk(api huma.API, op func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation) {
+	const tasksPath = "/api/{user_id}/tasks"
+	create := op("create-tasks", http.MethodPost, tasksPath+"/bulk", "Create tasks",
+		"Creates "+bulkLimit+" tasks, each as POST /tasks would, all or none: when any breaks a rule the answer "+
+			"is 422 naming each bad item by its index (`[\"body\", 2, \"title\"]`) and nothing is created. "+
+			"The tasks come back in the order given."+idempotencyDoc, http.StatusCreated, 413)
+	h.idempotentOp(api, &create)
+	huma.Register(api, create, h.createTasks)
+
+	huma.Register(api, op("update-tasks", http.MethodPatch, tasksPath+"/bulk", "Change tasks",
+		"Sets the same values on "+bulkLimit+" of the caller's tasks, all or none: an id that is not the caller's "+
+			"(or is in the trash) makes the whole call 404, and nothing changes. Returns the tasks in the order "+
+			"of `ids`, each one version up.", http.StatusOK, 404, 413), h.updateTasks)
+
+	del := op("delete-tasks", http.MethodPost, tasksPath+"/bulk-delete", "Delete tasks",
+		"Moves "+bulkLimit+" of the caller's tasks to the trash, all or none: an id that is not the caller's (or "+
+			"is in the trash already) makes the whole call 404, and nothing changes."+idempotencyDoc, http.StatusOK, 404, 413)
+	h.idempotentOp(api, &del)
+	huma.Register(api, del, h.deleteTasks)
+
+	clear := op("clear-completed", http.MethodPost, tasksPath+"/clear-completed", "Delete completed tasks",
+		"Moves every completed task of the caller to the trash and says how many."+idempotencyDoc, http.StatusOK)
+	h.idempotentOp(api, &clear)
+	huma.Register(api, clear, h.clearCompleted)
+}
+
+func (h *handlers) createTasks(ctx context.Context, in *bulkCreateInput) (*tasksOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]application.NewTask, len(in.Body))
+	for i, b := range in.Body {
+		items[i] = application.NewTask{Title: b.Title, Description: b.Description, Options: b.options()}
+	}
+	ts, err := h.svc.CreateTasks(ctx, a, items)
+	return h.many(ctx, ts, err)
+}
+
+func (h *handlers) updateTasks(ctx context.Context, in *bulkUpdateInput) (*tasksOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	s := &in.Body.Set
+	ts, err := h.svc.UpdateTasks(ctx, a, taskIDs(in.Body.IDs), application.BulkSet{
+		Completed: s.Completed,
+		Options:   options(s.Priority, &s.DueDate, s.Tags),
+	})
+	return h.many(ctx, ts, err)
+}
+
+func (h *handlers) deleteTasks(ctx context.Context, in *bulkDeleteInput) (*trashCountOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.svc.TrashTasks(ctx, a, taskIDs(in.Body.IDs))
+	if err != nil {
+		return nil, h.errs.toResponse(ctx, err, "body")
+	}
+	return &trashCountOutput{Body: TrashCount{Trashed: n}}, nil
+}
+
+func (h *handlers) clearCompleted(ctx context.Context, in *clearInput) (*trashCountOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := h.svc.ClearCompleted(ctx, a)
+	if err != nil {
+		return nil, h.errs.toResponse(ctx, err, "body")
+	}
+	return &trashCountOutput{Body: TrashCount{Trashed: n}}, nil
+}
+
+func (h *handlers) many(ctx context.Context, ts []*task.Task, err error) (*tasksOutput, error) {
+	if err != nil {
+		return nil, h.errs.toResponse(ctx, err, "body")
+	}
+	out := &tasksOutput{Body: make([]Task, len(ts))}
+	for i, t := range ts {
+		out.Body[i] = taskOut(t)
+	}
+	return out, nil
+}
+
+func taskIDs(raw []int64) []task.ID {
+	out := make([]task.ID, len(raw))
+	for i, id := range raw {
+		out[i] = task.ID(id)
+	}
+	return out
+}

@@ -1,0 +1,273 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/idempotency"
+)
+
+// Idempotency keys make a retried POST harmless. The first request with a
+// key claims it in the store (a row in the database, so every instance sees
+// it); its response is held back until it is stored with the key, then
+// sent. A repeat with the same key, method, path and body gets that
+// response again, with Idempotent-Replayed: true, and does nothing. A repeat
+// while the first is still running gets 409 with Retry-After; the same key
+// with another request, 422. Responses of 500 and above are not kept: the
+// key is released so that a retry runs again.
+
+const (
+	headerIdempotencyKey = "Idempotency-Key"
+	headerReplayed       = "Idempotent-Replayed"
+	// IdempotencyTTL is how long a key and its response are kept.
+	IdempotencyTTL = 24 * time.Hour
+	// DefaultIdempotencyLease is how long an unfinished request holds its
+	// key (see idempotency.Claim.Lease) when the router has no request
+	// timeout longer than half of it.
+	DefaultIdempotencyLease = time.Minute
+	maxIdempotencyKeyLen    = 255
+	inFlightRetryAfter      = "1"
+	msgInFlight             = "A request with this Idempotency-Key is still in progress; retry shortly"
+)
+
+const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request with the same key within 24 hours " +
+	"gets the first response again (with `Idempotent-Replayed: true`) and does nothing; the same key with " +
+	"another request is 422; a repeat while the first still runs is 409 with `Retry-After`."
+
+// IdempotencyParam is the Idempotency-Key parameter of a POST, embedded in
+// the inputs of the operations that honour it. The middleware reads it; the
+// field documents it.
+type IdempotencyParam struct {
+	IdempotencyKey string `header:"Idempotency-Key" minLength:"1" maxLength:"255" pattern:"^[ -~]+$" doc:"A key the client makes up for one logical request (a UUID), sent again on every retry of it: 1 to 255 printable ASCII characters. Kept 24 hours, per user."`
+}
+
+// idempotentOp makes op honour Idempotency-Key and documents what that adds.
+func (h *handlers) idempotentOp(api huma.API, op *huma.Operation) {
+	op.Middlewares = append(op.Middlewares, h.idempotent)
+	status := httpCode(op.DefaultStatus)
+	if op.Responses[status] == nil {
+		op.Responses[status] = &huma.Response{}
+	}
+	if op.Responses[status].Headers == nil {
+		op.Responses[status].Headers = map[string]*huma.Param{}
+	}
+	op.Responses[status].Headers[headerReplayed] = &huma.Param{
+		Description: "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
+		Schema:      &huma.Schema{Type: huma.TypeString, Enum: []any{"true"}},
+	}
+	if r := op.Responses[httpCode(http.StatusConflict)]; r != nil {
+		r.Description = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
+			"is still in progress: retry after Retry-After seconds."
+		r.Headers = map[string]*huma.Param{"Retry-After": {
+			Description: "Seconds to wait before retrying (when the key is in progress).",
+			Schema:      &huma.Schema{Type: huma.TypeString},
+		}}
+	}
+	if r := op.Responses[httpCode(http.StatusUnprocessableEntity)]; r != nil {
+		r.Description += " Also: an Idempotency-Key that is not 1 to 255 printable characters, or that was used " +
+			"for another request (`[\"header\", \"Idempotency-Key\"]`)."
+	}
+}
+
+// idempotent is the operation middleware of idempotentOp. It runs after
+// authentication: keys are per user, and a request that is refused its
+// token or the URL's user never touches them.
+func (h *handlers) idempotent(ctx huma.Context, next func(huma.Context)) {
+	key, present := idempotencyKey(ctx)
+	id, _ := ctx.Context().Value(identityKey).(auth.Identity)
+	if !present || h.keys == nil || id.UserID == "" || string(id.UserID) != ctx.Param("user_id") {
+		next(ctx) // the handler answers 401 or 403 as it would without a key
+		return
+	}
+	if !validIdempotencyKey(key) {
+		h.writeError(ctx, keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error"))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), h.maxBody+1))
+	if err != nil {
+		h.writeError(ctx, h.errs.toResponse(ctx.Context(), err, "body"))
+		return
+	}
+	rec := &recorder{humaContext: ctx, reqBody: body, header: http.Header{}}
+	if int64(len(body)) > h.maxBody {
+		next(rec) // huma answers 413; nothing worth keeping
+		rec.flush()
+		return
+	}
+	claim := idempotency.Claim{
+		Key:         idempotency.Key{Owner: id.UserID, Value: key},
+		Fingerprint: fingerprint(ctx, body),
+		Token:       rand.Text(),
+		Now:         time.Now(),
+		Lease:       h.keyLease,
+		TTL:         IdempotencyTTL,
+	}
+	if claim.Lease <= 0 {
+		claim.Lease = DefaultIdempotencyLease
+	}
+	stored, err := h.keys.Begin(ctx.Context(), claim)
+	if err != nil { // in progress (409), another request (422), or the store failed
+		h.writeError(ctx, h.errs.toResponse(ctx.Context(), err, "header"))
+		return
+	}
+	if stored != nil {
+		replay(ctx, stored)
+		return
+	}
+
+	done := false
+	defer func() {
+		if !done { // the handler panicked: let a retry run again
+			h.release(ctx.Context(), claim, nil)
+		}
+	}()
+	next(rec)
+	done = true
+	status := rec.Status()
+	var keep *idempotency.Response
+	if status > 0 && status < http.StatusInternalServerError && status != 499 {
+		keep = &idempotency.Response{Status: status, Header: rec.header, Body: rec.buf.Bytes()}
+	}
+	h.release(ctx.Context(), claim, keep)
+	rec.flush()
+}
+
+// release stores the response with the claim's key (or, with none,
+// abandons the claim), whether or not the client is still there: a retry
+// must find it.
+func (h *handlers) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var err error
+	if r != nil {
+		err = h.keys.Finish(ctx, c, *r)
+	} else {
+		err = h.keys.Abandon(ctx, c)
+	}
+	if err != nil {
+		// The response goes out anyway; a repeat will wait for the lease.
+		h.errs.log.Warn("idempotency key not released", zap.Error(err), requestIDField(ctx))
+	}
+}
+
+// idempotencyKey returns the Idempotency-Key header and whether there is
+// one. Sent twice, it comes back as "" (which is invalid).
+func idempotencyKey(ctx huma.Context) (string, bool) {
+	var values []string
+	ctx.EachHeader(func(name, value string) {
+		if strings.EqualFold(name, headerIdempotencyKey) {
+			values = append(values, value)
+		}
+	})
+	switch len(values) {
+	case 0:
+		return "", false
+	case 1:
+		return strings.TrimSpace(values[0]), true
+	}
+	return "", true
+}
+
+func validIdempotencyKey(k string) bool {
+	if k == "" || len(k) > maxIdempotencyKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func keyProblem(msg, typ string) *ValidationProblem {
+	return &ValidationProblem{Detail: []ValidationItem{{Loc: []any{"header", headerIdempotencyKey}, Msg: msg, Type: typ}}}
+}
+
+// fingerprint identifies a request: method, path, query and body. A JSON
+// body is compacted first, so that a client re-encoding the same value
+// with other spacing is the same request.
+func fingerprint(ctx huma.Context, body []byte) string {
+	var compact bytes.Buffer
+	if json.Compact(&compact, body) == nil {
+		body = compact.Bytes()
+	}
+	u := ctx.URL()
+	h := sha256.New()
+	h.Write([]byte(ctx.Method() + " " + u.Path + "?" + u.RawQuery + "\n"))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay answers with a stored response.
+func replay(ctx huma.Context, r *idempotency.Response) {
+	for name, values := range r.Header {
+		for i, v := range values {
+			if i == 0 {
+				ctx.SetHeader(name, v)
+			} else {
+				ctx.AppendHeader(name, v)
+			}
+		}
+	}
+	ctx.SetHeader(headerReplayed, "true")
+	ctx.SetStatus(r.Status)
+	_, _ = ctx.BodyWriter().Write(r.Body)
+}
+
+// humaContext names the embedded context of recorder, whose own name
+// (Context) would hide huma.Context's Context method.
+type humaContext = huma.Context
+
+// recorder runs the handler with the body already read, and holds back
+// the response (status and body; headers go through, since they are sent
+// with the status) until the middleware has stored it.
+type recorder struct {
+	humaContext
+	reqBody []byte
+	status  int
+	header  http.Header
+	buf     bytes.Buffer
+}
+
+func (r *recorder) BodyReader() io.Reader { return bytes.NewReader(r.reqBody) }
+
+func (r *recorder) SetStatus(code int) { r.status = code }
+
+func (r *recorder) Status() int { return r.status }
+
+func (r *recorder) SetHeader(name, value string) {
+	r.header.Set(name, value)
+	r.humaContext.SetHeader(name, value)
+}
+
+func (r *recorder) AppendHeader(name, value string) {
+	r.header.Add(name, value)
+	r.humaContext.AppendHeader(name, value)
+}
+
+func (r *recorder) BodyWriter() io.Writer { return &r.buf }
+
+// flush sends what the handler answered.
+func (r *recorder) flush() {
+	status := r.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	r.humaContext.SetStatus(status)
+	if r.buf.Len() > 0 {
+		_, _ = r.humaContext.BodyWriter().Write(r.buf.Bytes())
+	}
+}

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// mergePatchType is RFC 7396's media type. Its +json suffix makes huma read
+// it as JSON; the operation documents it next to application/json.
+const mergePatchType = "application/merge-patch+json"
+
+// member is one member of a JSON Merge Patch, where absent (leave it),
+// null (remove it) and a value (set it) are three different requests.
+type member[T any] struct {
+	set   bool // the member is present
+	null  bool
+	value T
+}
+
+// UnmarshalJSON runs only when the member is present.
+func (m *member[T]) UnmarshalJSON(b []byte) error {
+	m.set = true
+	if string(b) == "null" {
+		m.null = true
+		return nil
+	}
+	return json.Unmarshal(b, &m.value)
+}
+
+// Schema documents the member as T or null; the field's tags refine it
+// (nullable:"false" for members that cannot be removed).
+func (member[T]) Schema(r huma.Registry) *huma.Schema {
+	s := *r.Schema(reflect.TypeFor[T](), false, "")
+	s.Nullable = true
+	return &s
+}
+
+// patchBody is a JSON Merge Patch of a task.
+type patchBody struct {
+	Title       member[string]   `json:"title,omitempty" nullable:"false" doc:"A new title (same rules as on create); it cannot be removed." example:"Buy oat milk"`
+	Description member[string]   `json:"description,omitempty" doc:"A new description; null removes it."`
+	Completed   member[bool]     `json:"completed,omitempty" nullable:"false" doc:"Done or not; completed_at follows."`
+	Priority    member[string]   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
+	DueDate     member[string]   `json:"due_date,omitempty" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
+	Tags        member[[]string] `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
+}
+
+// patch turns the body into the use case's Patch. A member that cannot be
+// removed but is null was refused by the schema already.
+func (b *patchBody) patch() application.Patch {
+	var p application.Patch
+	if b.Title.set && !b.Title.null {
+		p.Title = &b.Title.value
+	}
+	if b.Description.set {
+		p.SetDescription = true
+		if !b.Description.null {
+			p.Description = &b.Description.value
+		}
+	}
+	if b.Completed.set && !b.Completed.null {
+		p.Completed = &b.Completed.value
+	}
+	if b.Priority.set {
+		prio := string(task.DefaultPriority)
+		if !b.Priority.null {
+			prio = b.Priority.value
+		}
+		p.Options = append(p.Options, task.WithPriority(prio))
+	}
+	if b.DueDate.set {
+		p.Options = append(p.Options, task.WithDue(b.DueDate.value)) // null: "", which clears it
+	}
+	if b.Tags.set {
+		p.Options = append(p.Options, task.WithTags(b.Tags.value)) // null: none
+	}
+	return p
+}
+
+type patchInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	IfMatchParam
+	Body patchBody
+}
+
+const patchDescription = "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
+	"`application/merge-patch+json` or `application/json`. A member that is absent stays as it is; null " +
+	"removes a value (description and due_date become null, tags [], priority back to medium); title and " +
+	"completed cannot be null. The same rules as PUT apply, and the task is checked as a whole: a broken rule " +
+	"is 422 and nothing changes. An empty patch `{}` changes nothing (not even updated_at or the version)." + ifMatchDoc
+
+func (h *handlers) registerPatch(api huma.API, op func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation) {
+	const taskPath = "/api/{user_id}/tasks/{id}"
+	patch := op("patch-task", http.MethodPatch, taskPath, "Change part of a task", patchDescription, http.StatusOK, 404, 413)
+	conditional(api, &patch)
+	huma.Register(api, patch, h.patch)
+	// huma documents the body as application/json; the merge patch type
+	// takes the same schema.
+	if item := api.OpenAPI().Paths[taskPath]; item != nil && item.Patch != nil && item.Patch.RequestBody != nil {
+		c := item.Patch.RequestBody.Content
+		if j := c["application/json"]; j != nil {
+			c[mergePatchType] = &huma.MediaType{Schema: j.Schema}
+		}
+	}
+}
+
+func (h *handlers) patch(ctx context.Context, in *patchInput) (*taskOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.PatchTask(ctx, a, task.ID(in.ID), in.expect(in.ID), in.Body.patch())
+	return h.one(ctx, t, err)
+}

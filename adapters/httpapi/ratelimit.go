@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/httprate"
+
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+const msgTooManyRequests = "Too many requests, retry later"
+
+// RateLimit is a budget of Requests per Window (a sliding window). The zero
+// value means no limit.
+type RateLimit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// Enabled reports whether l limits anything.
+func (l RateLimit) Enabled() bool { return l.Requests > 0 && l.Window > 0 }
+
+func (l RateLimit) String() string {
+	if !l.Enabled() {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s", l.Requests, l.Window)
+}
+
+// ParseRateLimit reads a budget such as "100/1m", "10/s", "5000/1h" or
+// "100/30s"; "", "0" and "off" mean no limit.
+func ParseRateLimit(s string) (RateLimit, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "", "0", "off", "none":
+		return RateLimit{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	if !ok {
+		return RateLimit{}, fmt.Errorf("rate limit %q: want REQUESTS/WINDOW such as 100/1m", s)
+	}
+	reqs, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || reqs < 1 {
+		return RateLimit{}, fmt.Errorf("rate limit %q: requests must be a positive integer", s)
+	}
+	per = strings.TrimSpace(per)
+	if per != "" && (per[0] < '0' || per[0] > '9') {
+		per = "1" + per // "10/s" is "10/1s"
+	}
+	window, err := time.ParseDuration(per)
+	if err != nil || window < time.Second {
+		return RateLimit{}, fmt.Errorf("rate limit %q: window must be a duration of at least 1s such as 1m", s)
+	}
+	return RateLimit{Requests: reqs, Window: window}, nil
+}
+
+// limiter applies the rate limits to the API operations (those that need a
+// token): by client IP before the token is checked, so that a flood of bad
+// tokens costs no signature checks, and by the verified user id after.
+// Health, metrics and documents are never limited.
+type limiter struct {
+	ip, user *httprate.RateLimiter // nil when off
+	write    func(huma.Context, error)
+}
+
+func newLimiter(c Config, write func(huma.Context, error)) *limiter {
+	l := &limiter{write: write}
+	if c.IPRateLimit.Enabled() {
+		l.ip = httprate.NewRateLimiter(c.IPRateLimit.Requests, c.IPRateLimit.Window)
+	}
+	if c.UserRateLimit.Enabled() {
+		l.user = httprate.NewRateLimiter(c.UserRateLimit.Requests, c.UserRateLimit.Window)
+	}
+	return l
+}
+
+// clientIP resolves the caller's address for the IP limit: the peer's, or,
+// from peers in trusted (the reverse proxies), the right-most untrusted
+// X-Forwarded-For entry.
+func clientIP(trusted []string) func(http.Handler) http.Handler {
+	if len(trusted) == 0 {
+		return middleware.ClientIPFromRemoteAddr
+	}
+	return middleware.ClientIPFromXFF(trusted...)
+}
+
+func secured(ctx huma.Context) bool {
+	op := ctx.Operation()
+	return op != nil && len(op.Security) > 0
+}
+
+// byIP runs before authentication.
+func (l *limiter) byIP(ctx huma.Context, next func(huma.Context)) {
+	if l.ip == nil || !secured(ctx) {
+		next(ctx)
+		return
+	}
+	r, w := humachi.Unwrap(ctx)
+	key := "ip:" + httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
+	if l.ip.OnLimit(w, r, key) {
+		l.write(ctx, newHTTPError(http.StatusTooManyRequests, msgTooManyRequests))
+		return
+	}
+	next(ctx)
+}
+
+// byUser runs after authentication, keyed by the verified user id.
+func (l *limiter) byUser(ctx huma.Context, next func(huma.Context)) {
+	id, ok := ctx.Context().Value(identityKey).(auth.Identity)
+	if l.user == nil || !ok || !secured(ctx) {
+		next(ctx)
+		return
+	}
+	r, w := humachi.Unwrap(ctx)
+	if l.user.OnLimit(w, r, "user:"+string(id.UserID)) {
+		l.write(ctx, newHTTPError(http.StatusTooManyRequests, msgTooManyRequests))
+		return
+	}
+	next(ctx)
+}
+
+// documentRateLimits adds 429 to every operation that needs a token: the
+// document does not depend on whether limits are configured.
+func documentRateLimits(api huma.API) {
+	resp := errorResponses(api, http.StatusTooManyRequests)[httpCode(http.StatusTooManyRequests)]
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op != nil && len(op.Security) > 0 {
+				if op.Responses == nil {
+					op.Responses = map[string]*huma.Response{}
+				}
+				op.Responses[httpCode(http.StatusTooManyRequests)] = resp
+			}
+		}
+	}
+}

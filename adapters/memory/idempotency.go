@@ -1,0 +1,110 @@
+package memory
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/todo-backend/todo/domain/idempotency"
+)
+
+// IdempotencyStore is an idempotency.Store held in memory: keys are seen by
+// this process only, which is all a memory: service has.
+type IdempotencyStore struct {
+	mu   sync.Mutex
+	keys map[idempotency.Key]*keyEntry
+}
+
+type keyEntry struct {
+	fingerprint string
+	token       string
+	lockedUntil time.Time
+	expiresAt   time.Time
+	done        bool
+	resp        idempotency.Response
+}
+
+var _ idempotency.Store = (*IdempotencyStore)(nil)
+
+// NewIdempotencyStore returns an empty store.
+func NewIdempotencyStore() *IdempotencyStore {
+	return &IdempotencyStore{keys: make(map[idempotency.Key]*keyEntry)}
+}
+
+// Begin claims the key, or says why not.
+func (s *IdempotencyStore) Begin(_ context.Context, c idempotency.Claim) (*idempotency.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.keys[c.Key]
+	switch {
+	case !ok || !c.Now.Before(e.expiresAt):
+		// New, or expired: claim it.
+	case e.fingerprint != c.Fingerprint:
+		return nil, idempotency.ErrMismatch
+	case e.done:
+		r := e.resp
+		r.Header = cloneHeader(r.Header)
+		r.Body = slices.Clone(r.Body)
+		return &r, nil
+	case c.Now.Before(e.lockedUntil):
+		return nil, idempotency.ErrInFlight
+	}
+	s.keys[c.Key] = &keyEntry{
+		fingerprint: c.Fingerprint,
+		token:       c.Token,
+		lockedUntil: c.Now.Add(c.Lease),
+		expiresAt:   c.Now.Add(c.TTL),
+	}
+	return nil, nil
+}
+
+// Finish keeps the response, if the claim still holds the key.
+func (s *IdempotencyStore) Finish(_ context.Context, c idempotency.Claim, r idempotency.Response) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
+		e.done = true
+		e.resp = idempotency.Response{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
+	}
+	return nil
+}
+
+// Abandon forgets the key, if the claim still holds it.
+func (s *IdempotencyStore) Abandon(_ context.Context, c idempotency.Claim) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
+		delete(s.keys, c.Key)
+	}
+	return nil
+}
+
+// Purge forgets up to limit expired keys.
+func (s *IdempotencyStore) Purge(_ context.Context, now time.Time, limit int) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, e := range s.keys {
+		if limit > 0 && n >= limit {
+			break
+		}
+		if !now.Before(e.expiresAt) {
+			delete(s.keys, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func cloneHeader(h map[string][]string) map[string][]string {
+	if h == nil {
+		return nil
+	}
+	out := maps.Clone(h)
+	for k, v := range out {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}

@@ -1,0 +1,193 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// The trash: a task with deleted_at set. Moving a task in or out is one
+// UPDATE of that column; the task's fields and version stay as they are, so
+// a restored task is exactly the one deleted.
+
+// Trash sets deleted_at on owner's live task id; with expect, only at that
+// version (checked by the UPDATE itself).
+func (r *TaskRepository) Trash(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
+	q := r.db.NewUpdate().Model((*taskRow)(nil)).
+		Set("deleted_at = ?", trashTime(at)).
+		Where("t.id = ?", int64(id)).
+		Where("t.user_id = ?", string(owner)).
+		Where("t.deleted_at IS NULL")
+	if expect != task.AnyVersion {
+		q = q.Where("t.version = ?", int64(expect))
+	}
+	n, err := affected(q.Exec(ctx))
+	if err != nil {
+		return fmt.Errorf("trash task: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	current, err := r.Get(ctx, owner, id)
+	if err != nil {
+		return err
+	}
+	if err := task.Conflict(current, expect); err != nil {
+		return err
+	}
+	return task.ErrNotFound
+}
+
+// trashTime is the deletion time as every store keeps it: UTC microseconds.
+func trashTime(at time.Time) time.Time { return at.UTC().Truncate(time.Microsecond) }
+
+func affected(res interface{ RowsAffected() (int64, error) }, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// errPartial rolls back a bulk statement that did not find every id.
+var errPartial = errors.New("not every task was found")
+
+// TrashAll trashes every task in one UPDATE, rolled back unless it found
+// them all.
+func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
+	ids = unique(ids)
+	raw := make([]int64, len(ids))
+	for i, id := range ids {
+		raw[i] = int64(id)
+	}
+	var n int64
+	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		n, err = affected(tx.NewUpdate().Model((*taskRow)(nil)).
+			Set("deleted_at = ?", trashTime(at)).
+			Where("t.user_id = ?", string(owner)).
+			Where("t.id IN (?)", bun.In(raw)).
+			Where("t.deleted_at IS NULL").
+			Exec(ctx))
+		if err != nil {
+			return fmt.Errorf("trash tasks: %w", err)
+		}
+		if n != int64(len(ids)) {
+			return errPartial
+		}
+		return nil
+	})
+	if errors.Is(err, errPartial) {
+		return 0, task.ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// TrashCompleted trashes owner's completed tasks in one UPDATE.
+func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, at time.Time) (int, error) {
+	n, err := affected(r.db.NewUpdate().Model((*taskRow)(nil)).
+		Set("deleted_at = ?", trashTime(at)).
+		Where("t.user_id = ?", string(owner)).
+		Where("t.completed = ?", true).
+		Where("t.deleted_at IS NULL").
+		Exec(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("trash completed tasks: %w", err)
+	}
+	return int(n), nil
+}
+
+// ListTrash reads a page of owner's trash from tasks_user_trash_idx.
+func (r *TaskRepository) ListTrash(ctx context.Context, owner auth.UserID, limit, offset int) (task.TrashPage, error) {
+	var rows []taskRow
+	trash := func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("t.user_id = ?", string(owner)).Where("t.deleted_at IS NOT NULL")
+	}
+	q := trash(r.db.NewSelect().Model(&rows)).OrderExpr("t.deleted_at DESC, t.id DESC")
+	switch {
+	case limit > 0:
+		q = q.Limit(int64(limit))
+	case offset > 0 && r.db.Dialect().Name() != dialect.PG:
+		q = q.Limit(math.MaxInt64) // SQLite needs a LIMIT before OFFSET (bun drops a negative one)
+	}
+	if offset > 0 {
+		q = q.Offset(int64(offset))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return task.TrashPage{}, fmt.Errorf("list trash: %w", err)
+	}
+	total, err := trash(r.db.NewSelect().Model((*taskRow)(nil))).Count(ctx)
+	if err != nil {
+		return task.TrashPage{}, fmt.Errorf("count trash: %w", err)
+	}
+	ids := make([]int64, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+	}
+	tags, err := loadTags(ctx, r.db, owner, ids...)
+	if err != nil {
+		return task.TrashPage{}, err
+	}
+	page := task.TrashPage{Items: make([]task.Trashed, 0, len(rows)), Total: int(total)}
+	for i := range rows {
+		t, err := rows[i].task(tags[rows[i].ID])
+		if err != nil {
+			return task.TrashPage{}, err
+		}
+		page.Items = append(page.Items, task.Trashed{Task: t, DeletedAt: rows[i].DeletedAt.UTC()})
+	}
+	return page, nil
+}
+
+// RestoreFromTrash clears deleted_at and reads the task back.
+func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
+	n, err := affected(r.db.NewUpdate().Model((*taskRow)(nil)).
+		Set("deleted_at = NULL").
+		Where("t.id = ?", int64(id)).
+		Where("t.user_id = ?", string(owner)).
+		Where("t.deleted_at IS NOT NULL").
+		Exec(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("restore task: %w", err)
+	}
+	_ = n // 0: not in the trash, or not there at all; Get tells which
+	return r.Get(ctx, owner, id)
+}
+
+// EmptyTrash deletes owner's trashed tasks (tags by ON DELETE CASCADE).
+func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
+	n, err := affected(r.db.NewDelete().Model((*taskRow)(nil)).
+		Where("t.user_id = ?", string(owner)).
+		Where("t.deleted_at IS NOT NULL").
+		Exec(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("empty trash: %w", err)
+	}
+	return int(n), nil
+}
+
+// PurgeTrash deletes at most limit tasks trashed before cutoff, the oldest
+// first, in one statement that reads tasks_trash_purge_idx.
+func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	n, err := affected(r.db.NewRaw(
+		"DELETE FROM tasks WHERE id IN ("+
+			"SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at LIMIT ?)",
+		trashTime(cutoff), limit).Exec(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("purge trash: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,616 @@
+#!/usr/bin/env bash
+# `make bench`: the service against PostgreSQL itself, side by side, on this
+# machine. It builds the binary, creates a fresh database on the server of
+# TEST_DATABASE_URL, seeds it, starts a local JWKS (bench/cmd/jwksserver) and
+# the service, drives the service with wrk (bench/wrk/api.lua) and PostgreSQL
+# with pgbench running the same SQL (bench/pgbench/*.sql), and prints one
+# table. Everything it starts is stopped and the database dropped on exit,
+# failure or Ctrl-C included. Loopback only. See docs/PERFORMANCE.md.
+#
+# Knobs (environment):
+#   QUICK=1             one 2 s round per measurement, 500 users: under a minute
+#   DURATION=5          seconds per run (QUICK: 2)
+#   ROUNDS=2            rounds of each measurement, interleaved with its
+#                       pgbench twin; the table shows the best (QUICK: 1)
+#   USERS=2000          seeded users (20 tasks each)
+#   SCENARIOS="..."     subset, e.g. "list32 create" (default: all)
+#   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
+#   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
+#                       (pprof, and perf when present) during list32
+#   BENCH_LOG_LEVEL=warn  LOG_LEVEL of the service under test
+#   API_DB_PARAMS=...   extra DATABASE_URL query parameters for the service,
+#                       e.g. default_query_exec_mode=simple_protocol
+#   DB_MAX_CONNS=N      passed through to the service (its pool size)
+#   WRK_THREADS=1 PGBENCH_THREADS=1 PGBENCH_MAX_CLIENTS=64 WRK_TIMEOUT=2
+#   BENCH_OUT=bench/out  where reports, profiles and plans are written
+set -Eeuo pipefail
+[[ -n ${BENCH_TRACE:-} ]] && set -x
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+QUICK=${QUICK:-0}
+GROWTH=${GROWTH:-0}
+PROFILE=${PROFILE:-0}
+if [[ $QUICK == 1 ]]; then
+  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; USERS=${USERS:-500}; WARMUP=1
+else
+  DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-2}; USERS=${USERS:-2000}; WARMUP=2
+fi
+[[ $GROWTH == 1 ]] && USERS=10000
+PER=20
+WRK_THREADS=${WRK_THREADS:-1}
+WRK_TIMEOUT=${WRK_TIMEOUT:-2}
+PGBENCH_THREADS=${PGBENCH_THREADS:-1}
+PGBENCH_MAX_CLIENTS=${PGBENCH_MAX_CLIENTS:-64}
+LOG_LEVEL_API=${BENCH_LOG_LEVEL:-warn}
+SCENARIOS=${SCENARIOS:-all}
+OUT=${BENCH_OUT:-$ROOT/bench/out}
+TEST_DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+SECRET=bench-only-hs256-secret-0123456789-abcdefghij
+ISSUER=http://localhost:3000
+LUA=$ROOT/bench/wrk/api.lua
+STAMP=$(date +%Y%m%d_%H%M%S)
+DB=bench_${STAMP}_$$
+START_TIME=$SECONDS
+
+say() { printf '[bench %3ds] %s\n' $((SECONDS - START_TIME)) "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+want() { [[ $SCENARIOS == all || " $SCENARIOS " == *" $1 "* ]]; }
+
+# ---------------------------------------------------------------- tools
+if ! command -v wrk >/dev/null; then
+  [[ $(id -u) == 0 ]] || die "wrk is missing: apt-get install wrk (as root)"
+  say "installing wrk (Debian package)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } ||
+    die "could not install wrk"
+fi
+for t in pgbench psql curl jq awk; do
+  command -v $t >/dev/null || die "$t is missing (pgbench and psql come with PostgreSQL; apt-get install postgresql-15 curl jq)"
+done
+psql "$TEST_DATABASE_URL" -Atqc 'SELECT 1' >/dev/null 2>&1 ||
+  die "PostgreSQL at TEST_DATABASE_URL is not reachable (start it: pg_ctlcluster --skip-systemctl-redirect 15 main start)"
+
+# ---------------------------------------------------------------- cleanup
+TMP=$(mktemp -d /tmp/todo-bench.XXXXXX)
+mkdir -p "$OUT"
+PIDS=()
+DB_CREATED=0
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ $DB_CREATED == 1 ]]; then
+    psql "$TEST_DATABASE_URL" -Atqc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
+      say "could not drop database $DB"
+  fi
+  if [[ $rc != 0 ]]; then
+    for f in "$TMP"/*.log; do [[ -f $f ]] && cp "$f" "$OUT/failed-$STAMP-$(basename "$f")"; done
+    say "failed (exit $rc); service logs copied to $OUT/failed-$STAMP-*"
+  fi
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- build
+say "building"
+make -s build >/dev/null
+mkdir -p "$TMP/bin"
+go build -o "$TMP/bin/" ./bench/cmd/seed ./bench/cmd/jwksserver
+API_BIN=$ROOT/bin/todo-api
+if [[ $PROFILE == 1 ]]; then
+  go build -o "$TMP/bin/" ./bench/cmd/profserve
+  API_BIN=$TMP/bin/profserve
+fi
+
+# ---------------------------------------------------------------- database
+BENCH_URL=$(sed -E "s#^(postgres(ql)?://[^/?]*)/[^?]*#\\1/$DB#" <<<"$TEST_DATABASE_URL")
+[[ $BENCH_URL == *"/$DB"* ]] || die "cannot put a database name into TEST_DATABASE_URL"
+psql "$TEST_DATABASE_URL" -Atqc "CREATE DATABASE $DB" >/dev/null
+DB_CREATED=1
+say "database $DB created"
+if [[ $GROWTH == 1 ]]; then
+  "$TMP/bin/seed" -db "$BENCH_URL" -growth -users "$USERS" >&2
+else
+  "$TMP/bin/seed" -db "$BENCH_URL" -users "$USERS" -tasks "$PER" >&2
+fi
+
+# The pgbench scripts, their markers filled in from the schema (see
+# bench/pgbench/README.md).
+has_column() {
+  [[ $(psql "$BENCH_URL" -Atqc "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tasks' AND column_name = '$1'") == 1 ]]
+}
+LIVE="" SET="" COLS="" VALS=""
+has_column deleted_at && LIVE="AND deleted_at IS NULL"
+has_column version && SET+=", version = version + 1"
+has_column completed_at && SET+=", completed_at = CASE WHEN completed THEN NULL ELSE now() END"
+has_column title_key && COLS=", title_key" && VALS=", 'bench task'"
+mkdir -p "$TMP/sql"
+for f in "$ROOT"/bench/pgbench/*.sql; do
+  sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#" "$f" >"$TMP/sql/$(basename "$f")"
+done
+SQL=$TMP/sql
+
+# ---------------------------------------------------------------- services
+free_port() {
+  local p used
+  used=$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u)
+  while :; do
+    p=$((20000 + RANDOM % 20000))
+    grep -qx "$p" <<<"$used" || { echo "$p"; return; }
+  done
+}
+
+BETTER_AUTH_SECRET=$SECRET "$TMP/bin/jwksserver" -addr 127.0.0.1:0 -addr-file "$TMP/jwks.addr" \
+  -users "$USERS" -issuer "$ISSUER" -audience "$ISSUER" \
+  -eddsa-tokens "$TMP/eddsa.tokens" -hs256-tokens "$TMP/hs256.tokens" >"$TMP/jwks.log" 2>&1 &
+PIDS+=($!)
+JWKS_PID=$!
+for _ in $(seq 100); do [[ -s $TMP/jwks.addr ]] && break; kill -0 $JWKS_PID || die "jwksserver died"; sleep 0.1; done
+[[ -s $TMP/jwks.addr ]] || die "jwksserver did not start"
+JWKS_URL="http://$(cat "$TMP/jwks.addr")/api/auth/jwks"
+
+API_DB_URL=$BENCH_URL
+if [[ -n ${API_DB_PARAMS:-} ]]; then
+  if [[ $API_DB_URL == *\?* ]]; then API_DB_URL+="&$API_DB_PARAMS"; else API_DB_URL+="?$API_DB_PARAMS"; fi
+fi
+
+# start_api NAME LOG_LEVEL: starts the service, sets API_PID and API_URL.
+start_api() {
+  local name=$1 level=$2 port pprof_port
+  port=$(free_port)
+  pprof_port=$(free_port)
+  # The working directory is the temporary one, so no .env is read.
+  (cd "$TMP" && exec env -u BETTER_AUTH_URL PORT="$port" DATABASE_URL="$API_DB_URL" \
+    BETTER_AUTH_JWKS_URL="$JWKS_URL" BETTER_AUTH_ISSUER="$ISSUER" BETTER_AUTH_AUDIENCE="$ISSUER" \
+    BETTER_AUTH_SECRET="$SECRET" LOG_LEVEL="$level" LOG_FORMAT=json PPROF_ADDR="127.0.0.1:$pprof_port" \
+    "$API_BIN" serve) >"$TMP/$name.log" 2>&1 &
+  API_PID=$!
+  PIDS+=($API_PID)
+  API_URL=http://127.0.0.1:$port
+  PPROF_URL=http://127.0.0.1:$pprof_port
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "$API_URL/readyz" 2>/dev/null && return 0
+    kill -0 $API_PID 2>/dev/null || die "the service exited; see its log:$(echo; tail -5 "$TMP/$name.log")"
+    sleep 0.1
+  done
+  die "the service was not ready within 30 s"
+}
+
+stop_api() { # PID
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+token() { sed -n "$(($2 + 1))p" "$TMP/$1.tokens" | cut -d' ' -f2; }
+uid() { sed -n "$(($1 + 1))p" "$TMP/eddsa.tokens" | cut -d' ' -f1; }
+task_id() { echo $(($2 * USERS + $1 + 1)); } # user n, task j (default layout)
+
+# check DESCRIPTION EXPECTED_STATUS JQ_FILTER EXPECTED_VALUE curl-args...
+check() {
+  local what=$1 want_status=$2 filter=$3 want=$4 status got
+  shift 4
+  status=$(curl -sS -o "$TMP/check.json" -w '%{http_code}' "$@")
+  [[ $status == "$want_status" ]] || die "sanity check '$what': status $status, want $want_status: $(head -c 300 "$TMP/check.json")"
+  if [[ $filter != - ]]; then
+    got=$(jq -r "$filter" "$TMP/check.json")
+    [[ $got == "$want" ]] || die "sanity check '$what': $filter = $got, want $want"
+  fi
+}
+
+sanity() {
+  local u0 e0 h0 id created
+  u0=$(uid 0); e0=$(token eddsa 0); h0=$(token hs256 0)
+  check "list (EdDSA)" 200 length $PER "$API_URL/api/$u0/tasks" -H "Authorization: Bearer $e0"
+  check "list (HS256)" 200 length $PER "$API_URL/api/$u0/tasks" -H "Authorization: Bearer $h0"
+  id=$(task_id 0 3)
+  check "get" 200 .id "$id" "$API_URL/api/$u0/tasks/$id" -H "Authorization: Bearer $e0"
+  check "toggle" 200 .id "$id" -X PATCH "$API_URL/api/$u0/tasks/$id/complete" -H "Authorization: Bearer $e0"
+  check "toggle back" 200 .id "$id" -X PATCH "$API_URL/api/$u0/tasks/$id/complete" -H "Authorization: Bearer $e0"
+  check "create" 201 .user_id "$u0" -X POST "$API_URL/api/$u0/tasks" -H "Authorization: Bearer $e0" \
+    -H 'Content-Type: application/json' -d '{"title":"bench task","description":null}'
+  created=$(jq -r .id "$TMP/check.json")
+  check "delete" 204 - - -X DELETE "$API_URL/api/$u0/tasks/$created" -H "Authorization: Bearer $e0"
+  check "someone else's tasks" 403 - - "$API_URL/api/$(uid 1)/tasks" -H "Authorization: Bearer $e0"
+}
+
+# ---------------------------------------------------------------- measuring
+CLK_TCK=$(getconf CLK_TCK)
+NPROC=$(nproc)
+
+# snap prints CPU ticks and the time: machine busy, the service, the time,
+# then pid:ticks of each PostgreSQL process that works for the bench
+# database (their process titles name it; autovacuum workers included) or
+# is the shared WAL writer, checkpointer or background writer. Other
+# databases on the same server count as other load.
+snap() {
+  local busy api=0 pg="" pid title f
+  busy=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat)
+  # Builtins only below: the snapshot must be quick, pgbench's backends
+  # are about to exit.
+  if read -r -a f 2>/dev/null <"/proc/${API_PID:-0}/stat"; then api=$((f[13] + f[14])); fi
+  for pid in $(pgrep -x postgres); do
+    IFS= read -r -d '' title 2>/dev/null <"/proc/$pid/cmdline" || [[ -n $title ]] || continue
+    case "$title " in
+      *" $DB "* | *walwriter* | *checkpointer* | *"background writer"*) ;;
+      *) continue ;;
+    esac
+    read -r -a f 2>/dev/null <"/proc/$pid/stat" || continue
+    pg+=" $pid:$((f[13] + f[14]))"
+  done
+  echo "$busy $api $(date +%s.%N)$pg"
+}
+
+declare -A RPS P50 P99 ERR PG_TPS PG_P50 PG_P99 PG_ERR PG_C CPU_REQ PG_CPU_REQ GEN OTHER NOTE
+TIMEFORMAT='%U %S'
+
+# usage KEY S0 S1 GENERATOR_CPU_SECONDS [REQS]: sets OTHER (CPU of
+# everything else, % of the machine between the two snapshots) and, given
+# REQS, CPU_REQ and PG_CPU_REQ (µs of service and PostgreSQL CPU per request).
+usage() {
+  local key=$1 gen=$4 reqs=${5:-0} b0 a0 e0 b1 a1 e1 pg d
+  read -r b0 a0 e0 _ <<<"$2"
+  read -r b1 a1 e1 _ <<<"$3"
+  # PostgreSQL: what each process spent between the snapshots; a process
+  # born in between counts whole, one that ended in between (pgbench's
+  # backends of the run before) not at all.
+  pg=$(awk -v s0="$2" -v s1="$3" 'BEGIN{
+    n = split(s0, a, " "); for (i = 4; i <= n; i++) { split(a[i], kv, ":"); t0[kv[1]] = kv[2] }
+    n = split(s1, a, " "); for (i = 4; i <= n; i++) { split(a[i], kv, ":"); d += kv[2] - (kv[1] in t0 ? t0[kv[1]] : 0) }
+    print d + 0 }')
+  d=$(awk -v x="$e0" -v y="$e1" 'BEGIN{print y - x}')
+  OTHER[$key]=$(awk -v b=$((b1 - b0)) -v a=$((a1 - a0)) -v p="$pg" -v g="$gen" -v hz="$CLK_TCK" -v n="$NPROC" -v d="$d" \
+    'BEGIN{o=(b-a-p-g*hz)/(n*d*hz)*100; if(o<0)o=0; printf "%.0f%%", o}')
+  if [[ $reqs -gt 0 ]]; then
+    CPU_REQ[$key]=$(awk -v a=$((a1 - a0)) -v hz="$CLK_TCK" -v r="$reqs" 'BEGIN{printf "%.0f", a/hz*1e6/r}')
+    PG_CPU_REQ[$key]=$(awk -v p="$pg" -v hz="$CLK_TCK" -v r="$reqs" 'BEGIN{printf "%.0f", p/hz*1e6/r}')
+  fi
+}
+
+# run_wrk KEY CONNS MODE TOKENS [QUERY] [USER]
+run_wrk() {
+  local key=$1 conns=$2 mode=$3 tokens=$4 query=${5:--} user=${6:--1} s0 s1 line t
+  local threads=$((WRK_THREADS < conns ? WRK_THREADS : conns))
+  say "wrk      $key: $mode, $conns connections, ${DURATION}s"
+  s0=$(snap)
+  { time wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" -s "$LUA" "$API_URL" \
+      -- "$mode" "$TMP/$tokens.tokens" "$PER" "$query" "$user" >"$TMP/wrk_$key.out" 2>&1; } 2>"$TMP/time_$key" ||
+    die "wrk failed: $(tail -3 "$TMP/wrk_$key.out")"
+  s1=$(snap)
+  line=$(grep '^WRK_RESULT' "$TMP/wrk_$key.out") || die "wrk printed no result: $(tail -3 "$TMP/wrk_$key.out")"
+  eval "$(sed -E 's/([a-z0-9_]+)=/w_\1=/g; s/^WRK_RESULT /local /' <<<"$line")"
+  RPS[$key]=$(awk -v r="$w_requests" -v d="$w_duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}')
+  P50[$key]=$(awk -v v="$w_p50_us" 'BEGIN{printf "%.2f", v/1000}')
+  P99[$key]=$(awk -v v="$w_p99_us" 'BEGIN{printf "%.2f", v/1000}')
+  ERR[$key]=$((w_connect + w_read + w_write + w_status + w_timeout))
+  [[ ${ERR[$key]} == 0 ]] || NOTE[$key]+=" errors: connect $w_connect read $w_read write $w_write status $w_status timeout $w_timeout;"
+  t=$(awk '{print $1+$2}' "$TMP/time_$key")
+  GEN[$key]=$(awk -v t="$t" -v d="$DURATION" 'BEGIN{printf "%.0f%%", t/d*100}')
+  usage "$key" "$s0" "$s1" "$t" "$w_requests"
+}
+
+# run_pgbench KEY CONNS MODE SCRIPT[@WEIGHT]... (extra -D with PGB_EXTRA)
+run_pgbench() {
+  local key=$1 conns=$2 mode=$3 s0 s1 t c j files=() f n
+  shift 3
+  c=$((conns < PGBENCH_MAX_CLIENTS ? conns : PGBENCH_MAX_CLIENTS))
+  j=$((PGBENCH_THREADS < c ? PGBENCH_THREADS : c))
+  for f in "$@"; do files+=(-f "$SQL/$f"); done
+  say "pgbench  $key: $*, -M $mode, $c clients, ${DURATION}s"
+  s0=$(snap)
+  { time pgbench -n -M "$mode" -c "$c" -j "$j" -T "$DURATION" -D nusers="$USERS" -D per="$PER" ${PGB_EXTRA:-} \
+      -l --log-prefix="$TMP/pgb_$key" "${files[@]}" "$BENCH_URL" >"$TMP/pgb_$key.out" 2>&1; } 2>"$TMP/time_pgb_$key" &
+  local pgb=$!
+  # pgbench's backends exit with it: count their CPU just before the end.
+  sleep "$(awk -v d="$DURATION" 'BEGIN{print d - 0.25}')"
+  s1=$(snap)
+  wait "$pgb" || true
+  PG_TPS[$key]=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$TMP/pgb_$key.out" | head -1)
+  if [[ -z ${PG_TPS[$key]} ]]; then
+    NOTE[$key]+=" pgbench failed: $(grep -m1 -E 'pgbench: error|FATAL|fatal:|abort' "$TMP/pgb_$key.out" || tail -1 "$TMP/pgb_$key.out");"
+    PG_TPS[$key]=0
+  fi
+  PG_TPS[$key]=$(awk -v v="${PG_TPS[$key]}" 'BEGIN{printf "%.0f", v}')
+  PG_ERR[$key]=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
+  PG_ERR[$key]=${PG_ERR[$key]:-0}
+  PG_C[$key]=$c
+  { cat "$TMP"/pgb_"$key".[0-9]* 2>/dev/null || true; } | awk '$3 ~ /^[0-9]+$/ {print $3}' | sort -n >"$TMP/pgb_$key.lat"
+  n=$(wc -l <"$TMP/pgb_$key.lat")
+  if [[ $n -gt 0 ]]; then
+    PG_P50[$key]=$(sed -n "$(((n + 1) / 2))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
+    PG_P99[$key]=$(sed -n "$(((n * 99 + 99) / 100))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
+  fi
+  rm -f "$TMP"/pgb_"$key".[0-9]* "$TMP/pgb_$key.lat"
+  t=$(awk '{print $1+$2}' "$TMP/time_pgb_$key")
+  n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
+  # The CPU was counted up to 0.25 s before the end: scale the count to it.
+  n=$(awk -v n="${n:-0}" -v a="$(cut -d' ' -f3 <<<"$s0")" -v b="$(cut -d' ' -f3 <<<"$s1")" -v d="$DURATION" 'BEGIN{f=(b-a)/d; if(f>1)f=1; printf "%.0f", n*f}')
+  usage "pgb_$key" "$s0" "$s1" "$t" "$n"
+}
+
+# measure KEY [WRK_ARGS...] [-- PGBENCH_ARGS...]: ROUNDS rounds of a run
+# of the service (run_wrk's arguments after KEY) and of its pgbench twin
+# (run_pgbench's), interleaved so that both see the same machine. The table
+# shows the best round of each (noise from other processes only ever slows
+# a run down); errors are summed over all rounds; the notes list every round.
+measure() {
+  local key=$1 r a w=() p=() seen=0
+  shift
+  for a in "$@"; do
+    if [[ $a == -- ]]; then seen=1; elif [[ $seen == 0 ]]; then w+=("$a"); else p+=("$a"); fi
+  done
+  for ((r = 1; r <= ROUNDS; r++)); do
+    [[ ${#w[@]} -gt 0 ]] && run_wrk "$key.r$r" "${w[@]}"
+    [[ ${#p[@]} -gt 0 ]] && run_pgbench "$key.r$r" "${p[@]}"
+  done
+  [[ ${#w[@]} -gt 0 ]] && pick_wrk "$key"
+  [[ ${#p[@]} -gt 0 ]] && pick_pgbench "$key"
+  pick_notes "$key"
+}
+
+# pick_wrk KEY / pick_pgbench KEY: the best of the rounds KEY.r1... becomes KEY.
+pick_wrk() {
+  local key=$1 r v b=-1 best="" arr rounds="" errs=0
+  for ((r = 1; r <= ROUNDS; r++)); do
+    v=${RPS[$key.r$r]:-0}; rounds+="${rounds:+, }$v"; errs=$((errs + ${ERR[$key.r$r]:-0}))
+    if ((v > b)); then b=$v; best=$key.r$r; fi
+  done
+  for arr in RPS P50 P99 CPU_REQ PG_CPU_REQ GEN OTHER; do eval "$arr[\$key]=\${$arr[\$best]:-}"; done
+  ERR[$key]=$errs
+  [[ $ROUNDS -gt 1 ]] && NOTE[$key]+=" req/s by round: $rounds;"
+  return 0
+}
+pick_pgbench() {
+  local key=$1 r v b=-1 best="" arr rounds=""
+  for ((r = 1; r <= ROUNDS; r++)); do
+    v=${PG_TPS[$key.r$r]:-0}; rounds+="${rounds:+, }$v"
+    if ((v > b)); then b=$v; best=$key.r$r; fi
+  done
+  for arr in PG_TPS PG_P50 PG_P99 PG_ERR PG_C; do eval "$arr[\$key]=\${$arr[\$best]:-}"; done
+  for arr in OTHER CPU_REQ PG_CPU_REQ; do eval "$arr[pgb_\$key]=\${$arr[pgb_\$best]:-}"; done
+  [[ $ROUNDS -gt 1 ]] && NOTE[$key]+=" pgbench tx/s by round: $rounds;"
+  return 0
+}
+pick_notes() {
+  local key=$1 r
+  for ((r = 1; r <= ROUNDS; r++)); do
+    [[ -n ${NOTE[$key.r$r]:-} ]] && NOTE[$key]+="$([[ $ROUNDS -gt 1 ]] && echo " round $r:")${NOTE[$key.r$r]}"
+  done
+  return 0
+}
+
+warmup() { # TOKENS [MODE]
+  say "warm-up  ${WARMUP}s, every user once ($1)"
+  wrk -t1 -c32 -d"${WARMUP}s" -s "$LUA" "$API_URL" -- "${2:-seq}" "$TMP/$1.tokens" "$PER" >/dev/null 2>&1 || die "warm-up failed"
+}
+
+# perf_start / perf_stop NAME: a system-wide perf profile of the next
+# DURATION-1 seconds (PROFILE=1, when perf works here), summarised per
+# process, per process and object (kernel or user), and per PostgreSQL
+# function.
+PERF_PID=
+perf_start() {
+  PERF_PID=
+  perf record -a -g -o "$TMP/perf-probe.data" -- true >/dev/null 2>&1 || return 0
+  perf record -a -g -F 499 -o "$TMP/perf.data" -- sleep $((DURATION - 1)) >/dev/null 2>&1 &
+  PERF_PID=$!
+  PIDS+=($PERF_PID)
+}
+perf_stop() {
+  [[ -n $PERF_PID ]] || return 0
+  wait "$PERF_PID" || true
+  local f=$OUT/perf-$1-$STAMP.txt
+  {
+    echo "== CPU per process (system-wide, ${DURATION}s run)"
+    perf report -i "$TMP/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -12 || true
+    echo "== per process and object ([kernel.kallsyms] is kernel time: TCP, scheduling)"
+    perf report -i "$TMP/perf.data" --no-children --sort comm,dso --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -16 || true
+    echo "== PostgreSQL, top functions"
+    perf report -i "$TMP/perf.data" --no-children --comms postgres --sort sym --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -30 || true
+  } >"$f"
+  say "perf: $f"
+}
+
+rss() { # PID -> "VmRSS VmHWM" in MiB
+  awk '/^VmRSS|^VmHWM/{v[$1]=$2} END{printf "%.1f MiB (peak VmHWM %.1f MiB)", v["VmRSS:"]/1024, v["VmHWM:"]/1024}' "/proc/$1/status"
+}
+
+# ---------------------------------------------------------------- the runs
+ORDER=()
+declare -A LABEL CONNS
+row() { ORDER+=("$1"); LABEL[$1]=$2; CONNS[$1]=$3; }
+EXTRA_LINES=()
+
+if [[ $GROWTH != 1 ]]; then
+  start_api api "$LOG_LEVEL_API"
+  MAIN_API_PID=$API_PID
+  say "service ready at $API_URL (LOG_LEVEL=$LOG_LEVEL_API, pool ${DB_MAX_CONNS:-default}${API_DB_PARAMS:+, $API_DB_PARAMS}); JWKS at $JWKS_URL"
+  sanity
+  PLANS=$OUT/plans-$STAMP.txt
+  {
+    echo "== list (user 0, $PER tasks)"
+    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = '$(uid 0)' $LIVE ORDER BY created_at, id"
+    echo "== get"
+    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE id = $(task_id 0 3) AND user_id = '$(uid 0)' $LIVE"
+  } >"$PLANS" 2>&1
+  warmup eddsa
+  warmup hs256
+  RSS_IDLE=$(rss "$API_PID")
+
+  if want list32; then
+    row list32 "list (EdDSA)" 32
+    if [[ $PROFILE == 1 ]]; then
+      curl -sS -o "$OUT/cpu-list32-$STAMP.pprof" "$PPROF_URL/debug/pprof/profile?seconds=$((DURATION - 1))" &
+      PROF_PID=$!
+      PIDS+=($PROF_PID)
+      perf_start
+      run_wrk list32 32 list eddsa
+      wait "$PROF_PID" || true
+      perf_stop service-list32
+      perf_start
+      run_pgbench list32 32 prepared list.sql
+      perf_stop pgbench-list32
+      if want list32hs; then
+        row list32hs "list (HS256)" 32
+        run_wrk list32hs 32 list hs256
+      fi
+    else
+      # EdDSA, HS256 and pgbench interleaved, round by round, so that the
+      # EdDSA/HS256 comparison sees the same machine.
+      for ((r = 1; r <= ROUNDS; r++)); do
+        run_wrk "list32.r$r" 32 list eddsa
+        want list32hs && run_wrk "list32hs.r$r" 32 list hs256
+        run_pgbench "list32.r$r" 32 prepared list.sql
+      done
+      pick_wrk list32; pick_pgbench list32; pick_notes list32
+      if want list32hs; then
+        row list32hs "list (HS256)" 32
+        pick_wrk list32hs; pick_notes list32hs
+      fi
+    fi
+  fi
+  if want list32hs && ! want list32; then
+    row list32hs "list (HS256)" 32
+    measure list32hs 32 list hs256
+  fi
+  if want list32hs && [[ -n ${PG_TPS[list32]:-} ]]; then
+    PG_TPS[list32hs]=${PG_TPS[list32]}; PG_P50[list32hs]=${PG_P50[list32]}; PG_P99[list32hs]=${PG_P99[list32]}; PG_ERR[list32hs]=0; PG_C[list32hs]=32
+    NOTE[list32hs]+=" pgbench: the list (EdDSA) run;"
+  fi
+  if want list128; then
+    row list128 "list (EdDSA), memory" 128
+    measure list128 128 list eddsa
+    RSS_128=$(rss "$API_PID")
+    NOTE[list128]+=" RSS after: $RSS_128;"
+  fi
+  if want list256; then
+    row list256 "list (EdDSA)" 256
+    measure list256 256 list eddsa -- 256 prepared list.sql
+  fi
+  if want list32simple && [[ $QUICK != 1 ]]; then
+    row list32simple "list: pgbench -M simple" 32
+    measure list32simple -- 32 simple list.sql
+  fi
+  if want list32info && [[ $QUICK != 1 && $PROFILE != 1 ]]; then
+    row list32info "list (EdDSA), LOG_LEVEL=info" 32
+    SAVED_PID=$API_PID SAVED_URL=$API_URL
+    start_api api-info info
+    warmup eddsa
+    measure list32info 32 list eddsa
+    INFO_LOG_BYTES=$(stat -c %s "$TMP/api-info.log")
+    stop_api "$API_PID"
+    API_PID=$SAVED_PID API_URL=$SAVED_URL
+    if [[ -n ${PG_TPS[list32]:-} ]]; then PG_TPS[list32info]=${PG_TPS[list32]}; PG_P50[list32info]=${PG_P50[list32]}; PG_P99[list32info]=${PG_P99[list32]}; PG_ERR[list32info]=0; PG_C[list32info]=32; NOTE[list32info]+=" pgbench: the list (EdDSA) run; $((INFO_LOG_BYTES / 1024)) KiB of logs;"; fi
+  fi
+  if want get32; then
+    row get32 "get" 32
+    measure get32 32 get eddsa -- 32 prepared get.sql
+  fi
+  if want toggle32; then
+    row toggle32 "toggle (PATCH complete)" 32
+    measure toggle32 32 toggle eddsa -- 32 prepared toggle.sql
+    NOTE[toggle32]+=" pgbench: one UPDATE ... RETURNING;"
+    if [[ $QUICK != 1 ]]; then
+      row toggle32tx "toggle: pgbench as BEGIN/SELECT FOR UPDATE/UPDATE/COMMIT" 32
+      measure toggle32tx -- 32 prepared toggle_tx.sql
+    fi
+  fi
+  if want mixed32; then
+    row mixed32 "mixed 80% list / 20% create" 32
+    measure mixed32 32 mixed eddsa -- 32 prepared list.sql@8 create.sql@2
+  fi
+  if want create32; then
+    row create32 "create (POST)" 32
+    measure create32 32 create eddsa -- 32 prepared create.sql
+  fi
+  RSS_END=$(rss "$API_PID")
+else
+  # ------------------------------------------------------------ growth
+  start_api api "$LOG_LEVEL_API"
+  say "service ready at $API_URL; growth layout: user 0 has 100,000 tasks, user 1 has 100"
+  WARMUP=5 warmup eddsa seqauth
+  PLANS=$OUT/growth-plans-$STAMP.txt
+  {
+    for n in 0 1; do
+      echo "== list, limit 50, user $n ($(psql "$BENCH_URL" -Atqc "SELECT tasks FROM bench_users WHERE n = $n") tasks)"
+      psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = '$(uid $n)' $LIVE ORDER BY created_at, id LIMIT 50"
+    done
+    echo "== create"
+    psql "$BENCH_URL" -Atqc "BEGIN; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at) VALUES ('$(uid 5)', 'plan', NULL, false, now(), now()) RETURNING id; ROLLBACK;"
+  } >"$PLANS" 2>&1
+  say "query plans in $PLANS"
+  LIMIT_OK=$(curl -sS "$API_URL/api/$(uid 1)/tasks?limit=50" -H "Authorization: Bearer $(token eddsa 1)" | jq length)
+  for n in 1 0; do
+    key=list50u$n
+    row $key "list limit=50, user $n ($([[ $n == 0 ]] && echo 100,000 || echo 100) tasks)" 32
+    if [[ $LIMIT_OK == 50 ]]; then
+      PGB_EXTRA="-D user=$n" measure $key 32 list eddsa "?limit=50" $n -- 32 prepared list50.sql
+    else
+      NOTE[$key]+=" API: no limit parameter yet (GET returned $LIMIT_OK tasks), pgbench only;"
+      PGB_EXTRA="-D user=$n" measure $key -- 32 prepared list50.sql
+    fi
+  done
+  row create32 "create (POST), 1,000,000-task table" 32
+  measure create32 32 create eddsa -- 32 prepared create.sql
+  RSS_END=$(rss "$API_PID")
+fi
+
+# ---------------------------------------------------------------- the table
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{if (a>0 && b>0) printf "%.2f", a/b; else printf "-"}'; }
+REPORT=$OUT/bench-$STAMP.txt
+MD=$OUT/bench-$STAMP.md
+{
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' scenario conns "req/s" "p50 ms" "p99 ms" errors \
+    "pgbench tx/s" "pgbench p99 ms" "ratio" "API CPU µs/req" "PG CPU µs/req" "other load"
+  for k in "${ORDER[@]}"; do
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${LABEL[$k]}" "${CONNS[$k]}" "${RPS[$k]:--}" "${P50[$k]:--}" \
+      "${P99[$k]:--}" "${ERR[$k]:--}" "${PG_TPS[$k]:--}$([[ -n ${PG_C[$k]:-} && ${PG_C[$k]} != "${CONNS[$k]}" ]] && echo " (c=${PG_C[$k]})")" \
+      "${PG_P99[$k]:--}" "$(ratio "${RPS[$k]:-0}" "${PG_TPS[$k]:-0}")" "${CPU_REQ[$k]:--}" "${PG_CPU_REQ[$k]:--}/${PG_CPU_REQ[pgb_$k]:--}" "${OTHER[$k]:--}/${OTHER[pgb_$k]:--}"
+  done
+} >"$TMP/table.tsv"
+
+{
+  echo
+  echo "todo-api vs pgbench, $(date -u +%Y-%m-%dT%H:%MZ), $([[ $QUICK == 1 ]] && echo QUICK, )${DURATION}s per run, best of $ROUNDS round(s), $([[ $GROWTH == 1 ]] && echo "growth layout: 1,000,000 tasks, $USERS users" || echo "$USERS users × $PER tasks")"
+  echo "machine: $NPROC CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | awk '{print $3}'), $(psql "$TEST_DATABASE_URL" -Atqc 'SHOW server_version' | awk '{print "PostgreSQL " $1}'), wrk $WRK_THREADS thread(s), pgbench -j $PGBENCH_THREADS"
+  echo "service: LOG_LEVEL=$LOG_LEVEL_API, DB_MAX_CONNS=${DB_MAX_CONNS:-default}${API_DB_PARAMS:+, $API_DB_PARAMS}$([[ $PROFILE == 1 ]] && echo ', profserve (pprof build)')"
+  echo
+  column -t -s $'\t' "$TMP/table.tsv"
+  echo
+  echo "ratio = service req/s ÷ pgbench tx/s (same SQL, -M prepared, same clients, same duration); (c=N): pgbench capped at PGBENCH_MAX_CLIENTS=$PGBENCH_MAX_CLIENTS for max_connections."
+  echo "CPU µs/req from /proc: the service's own, and PostgreSQL's (the bench database's backends, autovacuum, WAL writer, checkpointer) per service request / per pgbench transaction."
+  echo "other load = CPU used by neither the service, PostgreSQL nor the load generator, % of the machine (wrk run/pgbench run): noise."
+  for k in "${ORDER[@]}"; do [[ -n ${NOTE[$k]:-} ]] && echo "note ${LABEL[$k]} (${CONNS[$k]}):${NOTE[$k]}"; done
+  if [[ -n ${RPS[list32]:-} && -n ${RPS[list32hs]:-} ]]; then
+    echo "EdDSA ÷ HS256 list throughput: $(ratio "${RPS[list32]}" "${RPS[list32hs]}")"
+  fi
+  if [[ -n ${RPS[list32]:-} && -n ${RPS[list32info]:-} ]]; then
+    echo "LOG_LEVEL=info ÷ LOG_LEVEL=warn list throughput: $(ratio "${RPS[list32info]}" "${RPS[list32]}")"
+  fi
+  [[ -n ${RSS_IDLE:-} ]] && echo "service memory after warm-up: VmRSS $RSS_IDLE"
+  [[ -n ${RSS_128:-} ]] && echo "service memory after 128 connections: VmRSS $RSS_128"
+  echo "service memory at the end: VmRSS $RSS_END"
+  for k in "${ORDER[@]}"; do [[ -n ${GEN[$k]:-} ]] && printf 'wrk CPU %s: %s of one core\n' "$k" "${GEN[$k]}"; done | paste -sd';' | sed 's/;/; /g'
+} | tee "$REPORT"
+
+# The same table in Markdown, for docs/PERFORMANCE.md.
+awk -F'\t' 'NR==1{h="|"; s="|"; for(i=1;i<=NF;i++){h=h" "$i" |"; s=s"---|"} print h; print s; next}
+  {r="|"; for(i=1;i<=NF;i++) r=r" "$i" |"; print r}' "$TMP/table.tsv" >"$MD"
+
+if [[ $PROFILE == 1 && -s $OUT/cpu-list32-$STAMP.pprof ]]; then
+  go tool pprof -top -nodecount=35 "$API_BIN" "$OUT/cpu-list32-$STAMP.pprof" >"$OUT/pprof-top-$STAMP.txt" 2>/dev/null || true
+  go tool pprof -top -cum -nodecount=45 "$API_BIN" "$OUT/cpu-list32-$STAMP.pprof" >"$OUT/pprof-cum-$STAMP.txt" 2>/dev/null || true
+  go tool pprof -traces "$API_BIN" "$OUT/cpu-list32-$STAMP.pprof" 2>/dev/null | awk -f "$ROOT/bench/profsum.awk" >"$OUT/pprof-where-$STAMP.txt" || true
+  echo
+  echo "Where the service's CPU goes during list (32 connections), by library:"
+  cat "$OUT/pprof-where-$STAMP.txt"
+  say "CPU profile: $OUT/cpu-list32-$STAMP.pprof (summaries: $OUT/pprof-{where,top,cum}-$STAMP.txt)"
+fi
+say "report: $REPORT, markdown table: $MD; total $((SECONDS - START_TIME)) s"
