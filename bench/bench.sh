@@ -274,6 +274,13 @@ usage() {
   fi
 }
 
+# window_share N S0 S1: the part of a run's N requests made between the two
+# snapshots (the CPU is counted up to 0.25 s before the end of a run).
+window_share() {
+  awk -v n="$1" -v a="$(cut -d' ' -f3 <<<"$2")" -v b="$(cut -d' ' -f3 <<<"$3")" -v d="$DURATION" \
+    'BEGIN{f=(b-a)/d; if(f>1)f=1; printf "%.0f", n*f}'
+}
+
 # run_wrk KEY CONNS MODE TOKENS [QUERY] [USER]
 run_wrk() {
   local key=$1 conns=$2 mode=$3 tokens=$4 query=${5:--} user=${6:--1} s0 s1 line t
@@ -281,9 +288,15 @@ run_wrk() {
   say "wrk      $key: $mode, $conns connections, ${DURATION}s"
   s0=$(snap)
   { time wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" -s "$LUA" "$API_URL" \
-      -- "$mode" "$TMP/$tokens.tokens" "$PER" "$query" "$user" >"$TMP/wrk_$key.out" 2>&1; } 2>"$TMP/time_$key" ||
-    die "wrk failed: $(tail -3 "$TMP/wrk_$key.out")"
+      -- "$mode" "$TMP/$tokens.tokens" "$PER" "$query" "$user" >"$TMP/wrk_$key.out" 2>&1; } 2>"$TMP/time_$key" &
+  local wp=$!
+  # The CPU is counted up to 0.25 s before the end, under full load: when
+  # wrk closes its connections, the requests in flight are cancelled and
+  # the service's pool closes their PostgreSQL connections (pgx does that
+  # on a cancelled query), taking those backends' counters with them.
+  sleep "$(awk -v d="$DURATION" 'BEGIN{print d - 0.25}')"
   s1=$(snap)
+  wait "$wp" || die "wrk failed: $(tail -3 "$TMP/wrk_$key.out")"
   line=$(grep '^WRK_RESULT' "$TMP/wrk_$key.out") || die "wrk printed no result: $(tail -3 "$TMP/wrk_$key.out")"
   eval "$(sed -E 's/([a-z0-9_]+)=/w_\1=/g; s/^WRK_RESULT /local /' <<<"$line")"
   RPS[$key]=$(awk -v r="$w_requests" -v d="$w_duration_us" 'BEGIN{printf "%.0f", r/(d/1e6)}')
@@ -293,7 +306,7 @@ run_wrk() {
   [[ ${ERR[$key]} == 0 ]] || NOTE[$key]+=" errors: connect $w_connect read $w_read write $w_write status $w_status timeout $w_timeout;"
   t=$(awk '{print $1+$2}' "$TMP/time_$key")
   GEN[$key]=$(awk -v t="$t" -v d="$DURATION" 'BEGIN{printf "%.0f%%", t/d*100}')
-  usage "$key" "$s0" "$s1" "$t" "$w_requests"
+  usage "$key" "$s0" "$s1" "$t" "$(window_share "$w_requests" "$s0" "$s1")"
 }
 
 # run_pgbench KEY CONNS MODE SCRIPT[@WEIGHT]... (extra -D with PGB_EXTRA)
@@ -330,9 +343,7 @@ run_pgbench() {
   rm -f "$TMP"/pgb_"$key".[0-9]* "$TMP/pgb_$key.lat"
   t=$(awk '{print $1+$2}' "$TMP/time_pgb_$key")
   n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
-  # The CPU was counted up to 0.25 s before the end: scale the count to it.
-  n=$(awk -v n="${n:-0}" -v a="$(cut -d' ' -f3 <<<"$s0")" -v b="$(cut -d' ' -f3 <<<"$s1")" -v d="$DURATION" 'BEGIN{f=(b-a)/d; if(f>1)f=1; printf "%.0f", n*f}')
-  usage "pgb_$key" "$s0" "$s1" "$t" "$n"
+  usage "pgb_$key" "$s0" "$s1" "$t" "$(window_share "${n:-0}" "$s0" "$s1")"
 }
 
 # measure KEY [WRK_ARGS...] [-- PGBENCH_ARGS...]: ROUNDS rounds of a run

@@ -25,6 +25,7 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -46,6 +47,7 @@ func App(c Config) fx.Option {
 		Application,
 		Metrics,
 		HTTP,
+		Purge,
 	)
 }
 
@@ -67,6 +69,7 @@ var Memory = fx.Module("memory",
 	fx.Provide(
 		fx.Annotate(memory.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
+		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(idempotency.Store))),
 	),
 )
 
@@ -76,6 +79,7 @@ var SQLStore = fx.Module("sqlstore",
 		newDB,
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
+		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(idempotency.Store))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
@@ -196,6 +200,7 @@ type routerParams struct {
 	Ready    []httpapi.ReadyCheck `group:"ready"`
 	Metrics  *httpapi.Metrics
 	Set      *metrics.Set
+	Keys     idempotency.Store
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -206,6 +211,8 @@ func newRouter(p routerParams) http.Handler {
 		Ready:    p.Ready,
 		Docs:     docsui.Handler("/openapi.json"),
 		Metrics:  p.Metrics,
+		// Idempotency-Key responses, in the database with the tasks.
+		Idempotency: p.Keys,
 		Config: httpapi.Config{
 			CORSOrigins:    p.Config.CORSOrigins,
 			Version:        p.Config.Version,

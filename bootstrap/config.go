@@ -49,6 +49,13 @@ type Config struct {
 	// MetricsAddr (METRICS_ADDR), when set, serves /metrics on a listener of
 	// its own (e.g. 127.0.0.1:9090) instead of on PORT.
 	MetricsAddr string
+	// TrashRetention (TRASH_RETENTION) is how long a deleted task stays in
+	// the trash before the purge deletes it for good.
+	TrashRetention time.Duration
+	// PurgeInterval (PURGE_INTERVAL) is how often the purge runs; each run
+	// deletes at most PurgeBatch trashed tasks and as many expired
+	// idempotency keys.
+	PurgeInterval time.Duration
 }
 
 // Defaults for the variables CONTRACT.md names.
@@ -64,6 +71,8 @@ const (
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
 	DefaultIdleTimeout       = 120 * time.Second
+	DefaultTrashRetention    = 30 * 24 * time.Hour
+	DefaultPurgeInterval     = time.Minute
 )
 
 // ErrNoAuth means no way to verify tokens was configured.
@@ -114,6 +123,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"READ_TIMEOUT", &c.ReadTimeout, DefaultReadTimeout},
 		{"WRITE_TIMEOUT", &c.WriteTimeout, DefaultWriteTimeout},
 		{"IDLE_TIMEOUT", &c.IdleTimeout, DefaultIdleTimeout},
+		{"TRASH_RETENTION", &c.TrashRetention, DefaultTrashRetention},
+		{"PURGE_INTERVAL", &c.PurgeInterval, DefaultPurgeInterval},
 	} {
 		v := get(d.name, "")
 		if v == "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -47,16 +48,47 @@ type patchBody struct {
 	Title       member[string]   `json:"title,omitempty" nullable:"false" doc:"A new title (same rules as on create); it cannot be removed." example:"Buy oat milk"`
 	Description member[string]   `json:"description,omitempty" doc:"A new description; null removes it."`
 	Completed   member[bool]     `json:"completed,omitempty" nullable:"false" doc:"Done or not; completed_at follows."`
-	Priority    member[string]   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
+	Priority    patchPriority    `json:"priority,omitempty" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
 	DueDate     member[string]   `json:"due_date,omitempty" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
 	Tags        member[[]string] `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
 }
 
-// patch turns the body into the use case's Patch. A member that cannot be
-// removed but is null was refused by the schema already.
-func (b *patchBody) patch() application.Patch {
+// patchPriority is the priority member: its enum names null too, as JSON
+// Schema wants of a nullable enum.
+type patchPriority struct {
+	member[string]
+}
+
+// Schema documents the member.
+func (patchPriority) Schema(huma.Registry) *huma.Schema {
+	enum := []any{}
+	for _, p := range task.Priorities() {
+		enum = append(enum, string(p))
+	}
+	for _, p := range task.Priorities() {
+		enum = append(enum, strings.ToUpper(string(p)))
+	}
+	return &huma.Schema{Type: huma.TypeString, Nullable: true, Enum: append(enum, nil)}
+}
+
+// patch turns the body into the use case's Patch. huma lets null through
+// for any optional member, so the members that cannot be removed are
+// checked here.
+func (b *patchBody) patch() (application.Patch, error) {
 	var p application.Patch
-	if b.Title.set && !b.Title.null {
+	var nulls []ValidationItem
+	for _, m := range []struct {
+		name string
+		null bool
+	}{{"title", b.Title.null}, {"completed", b.Completed.null}} {
+		if m.null {
+			nulls = append(nulls, ValidationItem{Loc: []any{"body", m.name}, Msg: "must not be null: it cannot be removed", Type: "missing"})
+		}
+	}
+	if len(nulls) > 0 {
+		return p, &ValidationProblem{Detail: nulls}
+	}
+	if b.Title.set {
 		p.Title = &b.Title.value
 	}
 	if b.Description.set {
@@ -65,7 +97,7 @@ func (b *patchBody) patch() application.Patch {
 			p.Description = &b.Description.value
 		}
 	}
-	if b.Completed.set && !b.Completed.null {
+	if b.Completed.set {
 		p.Completed = &b.Completed.value
 	}
 	if b.Priority.set {
@@ -81,7 +113,7 @@ func (b *patchBody) patch() application.Patch {
 	if b.Tags.set {
 		p.Options = append(p.Options, task.WithTags(b.Tags.value)) // null: none
 	}
-	return p
+	return p, nil
 }
 
 type patchInput struct {
@@ -117,6 +149,10 @@ func (h *handlers) patch(ctx context.Context, in *patchInput) (*taskOutput, erro
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.PatchTask(ctx, a, task.ID(in.ID), in.expect(in.ID), in.Body.patch())
+	p, err := in.Body.patch()
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.PatchTask(ctx, a, task.ID(in.ID), in.expect(in.ID), p)
 	return h.one(ctx, t, err)
 }

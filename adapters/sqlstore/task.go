@@ -321,7 +321,7 @@ var errStale = errors.New("task changed since it was read")
 //     connection, holds the write lock), so writers queue and every change
 //     lands.
 func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	for {
+	for attempt := 1; ; attempt++ {
 		var out *task.Task
 		err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			row, t, err := r.readLive(ctx, tx, owner, []task.ID{id}, expect == task.AnyVersion)
@@ -351,8 +351,11 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 		if err := task.Conflict(current, expect); err != nil {
 			return nil, err
 		}
-		// Unconditional, and raced anyway (no row lock to take): try again
-		// on the new version.
+		// The version read is gone although expect still holds (or there
+		// is none): read again. The row lock makes this all but impossible.
+		if attempt == 3 {
+			return nil, fmt.Errorf("update task: %w", errStale)
+		}
 	}
 }
 
@@ -415,7 +418,7 @@ func writeTask(ctx context.Context, tx bun.Tx, row *taskRow, t *task.Task, befor
 			"completed_at", "title_key", "updated_at", "version").
 		Where("t.id = ?", row.ID).
 		Where("t.user_id = ?", row.UserID).
-		// MUTATION
+		Where("t.version = ?", row.Version).
 		Where("t.deleted_at IS NULL").
 		Exec(ctx)
 	if err != nil {

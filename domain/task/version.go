@@ -3,7 +3,6 @@ package task
 import (
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Version counts the writes of a stored task: 1 when it is added, one more on
@@ -42,35 +41,4 @@ func Conflict(current *Task, want Version) error {
 		return nil
 	}
 	return &ConflictError{Expected: want, Current: current}
-}
-
-// MaxBatch is the most tasks one bulk call creates, changes or deletes.
-const MaxBatch = 100
-
-// ItemError is what broke the rules in one item of a batch.
-type ItemError struct {
-	Index    int // from 0, in the order given
-	Problems []Problem
-}
-
-// BatchError refuses a whole batch and lists every item at fault.
-type BatchError struct {
-	Items []ItemError
-}
-
-func (e *BatchError) Error() string {
-	return fmt.Sprintf("invalid batch: %d items break a rule", len(e.Items))
-}
-
-// Trashed is a deleted task, kept until it is restored or purged. Every
-// other call treats it as gone.
-type Trashed struct {
-	Task      *Task
-	DeletedAt time.Time
-}
-
-// TrashPage is a part of a user's trash, the most recently deleted first.
-type TrashPage struct {
-	Items []Trashed // never nil
-	Total int       // every task in the trash
 }

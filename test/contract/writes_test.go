@@ -214,15 +214,23 @@ func testConcurrentConditional(t *testing.T, s writeStore) {
 	tk := mustAdd(t, s.repo, mustNewWith(t, owner, "contended", base))
 
 	race := func(v task.Version, write func(i int) error) (winner int, errs []error) {
-		var wg sync.WaitGroup
+		var wg, ready sync.WaitGroup
 		start := make(chan struct{})
 		errs = make([]error, n)
 		for i := range n {
+			ready.Add(1)
 			wg.Go(func() {
+				// A read first, all at once, fills the connection pool: else
+				// the first writer may be done before the others connect.
+				_, errs[i] = s.repo.Get(ctx, owner, tk.ID())
+				ready.Done()
 				<-start
-				errs[i] = write(i)
+				if errs[i] == nil {
+					errs[i] = write(i)
+				}
 			})
 		}
+		ready.Wait()
 		close(start)
 		wg.Wait()
 		winner = -1
@@ -247,7 +255,7 @@ func testConcurrentConditional(t *testing.T, s writeStore) {
 	v := tk.Version()
 	winner, errs := race(v, func(i int) error {
 		_, err := s.repo.Update(ctx, owner, tk.ID(), v, func(tk *task.Task) error {
-			time.Sleep(time.Millisecond) // the others read meanwhile
+			time.Sleep(5 * time.Millisecond) // the others read meanwhile
 			return tk.Edit("writer "+strconv.Itoa(i), nil, base.Add(time.Second))
 		})
 		return err
@@ -711,4 +719,3 @@ func testTrashAll(t *testing.T, s writeStore) {
 		t.Errorf("List() after TrashAll = %v, want [%d]", got, added[1].ID())
 	}
 }
-

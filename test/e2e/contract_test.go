@@ -393,7 +393,7 @@ func runContractSuite(t *testing.T, c *client) {
 			{http.MethodPut, tasksPath(u.ID)},
 			{http.MethodPatch, tasksPath(u.ID)},
 			{http.MethodPost, taskPath(u.ID, own.ID)},
-			{http.MethodPatch, taskPath(u.ID, own.ID)},
+			{http.MethodPut, taskPath(u.ID, own.ID) + "/restore"}, // PATCH on a task is issue 6's merge patch
 			{http.MethodGet, completePath(u.ID, own.ID)},
 			{http.MethodPost, completePath(u.ID, own.ID)},
 		} {

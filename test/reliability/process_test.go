@@ -331,11 +331,21 @@ func postgresDatabase(t *testing.T) string {
 	return u.String()
 }
 
-// storedTasks reads a user's tasks straight from the database: id to title
-// and completion.
+// storedTasks reads a user's live tasks straight from the database: id to
+// title and completion. A task in the trash (deleted_at set, where the
+// schema has it) is not live.
 func storedTasks(t *testing.T, conn *pgx.Conn, userID string) map[int64]storedTask {
 	t.Helper()
-	rows, err := conn.Query(t.Context(), "SELECT id, title, completed FROM tasks WHERE user_id = $1", userID)
+	q := "SELECT id, title, completed FROM tasks WHERE user_id = $1"
+	var trash bool
+	if err := conn.QueryRow(t.Context(), "SELECT EXISTS (SELECT 1 FROM information_schema.columns "+
+		"WHERE table_schema = current_schema() AND table_name = 'tasks' AND column_name = 'deleted_at')").Scan(&trash); err != nil {
+		t.Fatalf("read the tasks table's columns: %v", err)
+	}
+	if trash {
+		q += " AND deleted_at IS NULL"
+	}
+	rows, err := conn.Query(t.Context(), q, userID)
 	if err != nil {
 		t.Fatalf("read tasks of %s: %v", userID, err)
 	}

@@ -117,6 +117,7 @@ expectType<Equal<Task["priority"], "low" | "medium" | "high">>();
 expectType<Equal<Task["due_date"], string | null>>();
 expectType<Equal<Task["tags"], string[]>>();
 expectType<Equal<Task["completed_at"], string | null>>();
+expectType<Equal<Task["version"], number>>();
 expectType<Equal<Status, "all" | "pending" | "completed">>();
 expectType<Equal<ValidationErrorBody["detail"][number]["msg"], string>>();
 expectType<Equal<ValidationErrorBody["detail"][number]["type"], string>>();
@@ -136,6 +137,7 @@ export const example: Task = {
   due_date: null,
   tags: [],
   completed_at: null,
+  version: 1,
 };
 export const newTasks: NewTask[] = [
   { title: "Buy milk" },

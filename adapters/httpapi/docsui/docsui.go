@@ -11,11 +11,13 @@ package docsui
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -29,7 +31,7 @@ import (
 // Handler on both patterns without stripping the prefix.
 const Path = "/docs"
 
-//go:embed dist/swagger-ui-bundle.js dist/swagger-ui.css dist/favicon-32x32.png
+//go:embed dist/swagger-ui-bundle.js.gz dist/swagger-ui.css.gz dist/favicon-32x32.png
 //go:embed dist/LICENSE dist/NOTICE dist/swagger-ui-bundle.js.LICENSE.txt
 //go:embed page/init.js
 var files embed.FS
@@ -51,7 +53,9 @@ var contentTypes = map[string]string{
 
 // asset is one embedded file, served at Path + "/" + name.
 type asset struct {
-	body        []byte
+	body        []byte // the bytes to send; gzip-encoded when gzipped is set
+	gzipped     bool
+	plain       func() []byte // gzipped assets inflated, once, for clients without gzip
 	contentType string
 	// hash is a digest of body. It versions the asset's URL and is its ETag.
 	hash string
@@ -74,7 +78,13 @@ var loadAssets = sync.OnceValue(func() map[string]asset {
 			return err
 		}
 		name := path.Base(p)
-		assets[name] = asset{body: body, contentType: contentTypes[path.Ext(name)], hash: digest(body)}
+		a := asset{body: body, hash: digest(body)}
+		if n, ok := strings.CutSuffix(name, ".gz"); ok {
+			name, a.gzipped = n, true
+			a.plain = sync.OnceValue(func() []byte { return gunzip(body) })
+		}
+		a.contentType = contentTypes[path.Ext(name)]
+		assets[name] = a
 		return nil
 	})
 	if err != nil {
@@ -83,6 +93,31 @@ var loadAssets = sync.OnceValue(func() map[string]asset {
 	}
 	return assets
 })
+
+// gunzip inflates an embedded gzip file; a broken one is a build defect.
+func gunzip(b []byte) []byte {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		panic("docsui: embedded gzip: " + err.Error())
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		panic("docsui: embedded gzip: " + err.Error())
+	}
+	return out
+}
+
+// acceptsGzip reports whether the client takes gzip content coding. Every
+// browser does; a q=0 refusal is honoured.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return strings.ReplaceAll(params, " ", "") != "q=0"
+		}
+	}
+	return false
+}
 
 func digest(b []byte) string {
 	sum := sha256.Sum256(b)
@@ -176,14 +211,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	header.Set("Content-Type", a.contentType)
-	header.Set("ETag", `"`+a.hash+`"`)
+	body, etag := a.body, `"`+a.hash+`"`
+	if a.gzipped {
+		header.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			header.Set("Content-Encoding", "gzip")
+			etag = `"` + a.hash + `-gzip"`
+		} else {
+			body = a.plain()
+		}
+	}
+	header.Set("ETag", etag)
 	if r.URL.Query().Get("v") == a.hash {
 		// This URL names these exact bytes; a new version gets a new URL.
 		header.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		header.Set("Cache-Control", "no-cache")
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
 // writeDetail writes the FastAPI-shaped error body that the rest of the API

@@ -1,0 +1,102 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+func TestLoadConfigTrash(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret}))
+	if err != nil || c.TrashRetention != 720*time.Hour || c.PurgeInterval != time.Minute {
+		t.Errorf("defaults: TrashRetention %v, PurgeInterval %v (%v), want 720h, 1m", c.TrashRetention, c.PurgeInterval, err)
+	}
+	c, err = LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "TRASH_RETENTION": "168h", "PURGE_INTERVAL": "10s"}))
+	if err != nil || c.TrashRetention != 168*time.Hour || c.PurgeInterval != 10*time.Second {
+		t.Errorf("TRASH_RETENTION=168h PURGE_INTERVAL=10s: %v, %v (%v)", c.TrashRetention, c.PurgeInterval, err)
+	}
+	for _, bad := range []string{"30 days", "-1h", "0"} {
+		if _, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "TRASH_RETENTION": bad})); err == nil {
+			t.Errorf("TRASH_RETENTION=%q accepted", bad)
+		}
+	}
+}
+
+// TestPurgeJob runs the purge through its fx lifecycle on memory stores:
+// it deletes the trashed task older than the retention and the expired
+// key, leaves the rest, and stops when the app stops.
+func TestPurgeJob(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	tasks, keys := memory.NewTaskRepository(), memory.NewIdempotencyStore()
+	svc := application.New(tasks, memory.NewUserRepository(), func() time.Time { return now })
+	add := func(title string, trashedAt time.Time) *task.Task {
+		t.Helper()
+		tk, err := task.New("u_purge", title, nil, now)
+		if err == nil {
+			tk, err = tasks.Add(ctx, tk)
+		}
+		if err == nil && !trashedAt.IsZero() {
+			err = tasks.Trash(ctx, "u_purge", tk.ID(), task.AnyVersion, trashedAt)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	old := add("old", now.Add(-31*24*time.Hour))
+	recent := add("recent", now.Add(-time.Hour))
+	live := add("live", time.Time{})
+	claim := func(key string, at time.Time) idempotency.Claim {
+		return idempotency.Claim{Key: idempotency.Key{Owner: "u_purge", Value: key}, Fingerprint: "f", Token: key,
+			Now: at, Lease: time.Minute, TTL: 24 * time.Hour}
+	}
+	for _, c := range []idempotency.Claim{claim("expired", now.Add(-25*time.Hour)), claim("fresh", now)} {
+		if _, err := keys.Begin(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	lc := fxtest.NewLifecycle(t)
+	newPurger(lc, Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}, svc, keys, zap.NewNop())
+	lc.RequireStart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := tasks.ListTrash(ctx, "u_purge", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the purge did not run: %d tasks in the trash, want 1", page.Total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	lc.RequireStop()
+
+	if _, err := tasks.RestoreFromTrash(ctx, "u_purge", old.ID()); !errors.Is(err, task.ErrNotFound) {
+		t.Errorf("the task trashed 31 days ago: %v, want purged", err)
+	}
+	for _, tk := range []*task.Task{recent, live} {
+		if _, err := tasks.RestoreFromTrash(ctx, "u_purge", tk.ID()); err != nil {
+			t.Errorf("task %q: %v, want it kept", tk.Title(), err)
+		}
+	}
+	if n, err := keys.Purge(ctx, now, 0); n != 0 || err != nil {
+		t.Errorf("after the purge job, Purge() found %d expired keys (%v), want 0", n, err)
+	}
+	if _, err := keys.Begin(ctx, claim("fresh", now)); !errors.Is(err, idempotency.ErrInFlight) {
+		t.Errorf("the fresh key: %v, want it kept (in flight)", err)
+	}
+}
