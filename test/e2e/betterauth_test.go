@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // betterAuthDir is the pinned Node project that runs a real Better Auth.
@@ -43,20 +45,20 @@ func requireBetterAuth(t *testing.T) string {
 	}
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			unavailable(t, "%s is not on PATH; install Node.js 20+ (for example `apt-get install nodejs npm`) to run the Better Auth end-to-end test", tool)
+			testenv.Unavailable(t, "%s is not on PATH; install Node.js 20+ (for example `apt-get install nodejs npm`) to run the Better Auth end-to-end test", tool)
 		}
 	}
 	out, err := exec.Command("node", "--version").Output()
 	if err != nil {
-		unavailable(t, "node --version: %v", err)
+		testenv.Unavailable(t, "node --version: %v", err)
 	}
 	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
 	if major, _, _ := strings.Cut(v, "."); atoiOr0(major) < 20 {
-		unavailable(t, "node %s is too old; Better Auth needs Node.js 20+", v)
+		testenv.Unavailable(t, "node %s is too old; Better Auth needs Node.js 20+", v)
 	}
 	npmOnce.Do(func() { npmErr = npmCI(dir) })
 	if npmErr != nil {
-		unavailable(t, "%v", npmErr)
+		testenv.Unavailable(t, "%v", npmErr)
 	}
 	return dir
 }
@@ -110,7 +112,7 @@ func readJSON(path string, v any) error {
 
 // betterAuth is a running Better Auth server (server.mjs).
 type betterAuth struct {
-	*process
+	*testenv.Process
 	addr   string // http://127.0.0.1:PORT, where it listens
 	url    string // its BETTER_AUTH_URL: the issuer and audience of its tokens
 	secret string
@@ -121,7 +123,7 @@ type betterAuth struct {
 // own address.
 func startBetterAuth(t *testing.T, dir, alg, issuer string) *betterAuth {
 	t.Helper()
-	return startBetterAuthOn(t, dir, alg, issuer, freePort(t))
+	return startBetterAuthOn(t, dir, alg, issuer, testenv.FreePort(t))
 }
 
 // startBetterAuthOn is startBetterAuth on a given port.
@@ -134,15 +136,15 @@ func startBetterAuthOn(t *testing.T, dir, alg, issuer string, port int) *betterA
 	b := make([]byte, 32)
 	rand.Read(b)
 	secret := hex.EncodeToString(b)
-	env := append(baseEnv(t),
+	env := append(testenv.BaseEnv(t),
 		"PORT="+strconv.Itoa(port),
 		"JWT_ALG="+alg,
 		"BETTER_AUTH_URL="+issuer,
 		"BETTER_AUTH_SECRET="+secret,
 	)
 	p := startProcess(t, "better-auth "+alg+" "+addr, dir, env, "node", "server.mjs")
-	waitHTTP(t, p, addr+"/api/auth/ok", http.StatusOK)
-	return &betterAuth{process: p, addr: addr, url: issuer, secret: secret}
+	testenv.WaitHTTP(t, p, addr+"/api/auth/ok", http.StatusOK, startTimeout)
+	return &betterAuth{Process: p, addr: addr, url: issuer, secret: secret}
 }
 
 // baUser is a user signed up on a Better Auth server, with the JWTs it handed out.
@@ -247,8 +249,8 @@ func TestBetterAuth(t *testing.T) {
 			checkJWKS(t, ba, tc.alg, tc.kty)
 
 			a := startAPI(t, "BETTER_AUTH_URL="+ba.url, "DATABASE_URL=memory:", "LOG_LEVEL=debug")
-			t.Cleanup(func() { checkNoTokensLogged(t, a.process) })
-			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			t.Cleanup(func() { checkNoTokensLogged(t, a.Process) })
+			testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, startTimeout)
 			c := newClient(a.URL)
 
 			t.Run("lifecycle", func(t *testing.T) {
@@ -423,7 +425,7 @@ func TestBetterAuthOutage(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
 	dir := requireBetterAuth(t)
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	baURL := fmt.Sprintf("http://127.0.0.1:%d", port)
 	a := startAPI(t, "BETTER_AUTH_URL="+baURL, "DATABASE_URL=memory:", "LOG_LEVEL=error")
 	c := newClient(a.URL)
@@ -446,10 +448,10 @@ func TestBetterAuthOutage(t *testing.T) {
 	ba := startBetterAuthOn(t, dir, "EdDSA", "", port)
 	alice := ba.signUp(t, "Alice")
 	// The API retries the JWKS with a backoff of up to 30 s between tries.
-	waitHTTPWithin(t, a.process, a.URL+"/readyz", http.StatusOK, 40*time.Second)
+	testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, 40*time.Second)
 	created := c.create(t, alice.user, "before the outage")
 
-	code, err := ba.terminate()
+	code, err := ba.Terminate()
 	if err != nil || code != 0 {
 		t.Fatalf("stop Better Auth: exit %d, %v", code, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // testOrigin is the browser origin the binaries allow through CORS_ORIGINS.
@@ -23,7 +25,7 @@ type storageKind struct {
 var storageKinds = []storageKind{
 	{"memory", func(*testing.T) string { return "memory:" }},
 	{"sqlite", func(t *testing.T) string { return "sqlite:" + t.TempDir() + "/todo.db" }},
-	{"postgres", postgresDatabase},
+	{"postgres", func(t *testing.T) string { return testenv.PostgresDatabase(t) }},
 }
 
 // TestContract runs the black-box contract suite against the binary in HS256
@@ -40,19 +42,19 @@ func TestContract(t *testing.T) {
 				"CORS_ORIGINS="+testOrigin,
 				"LOG_LEVEL=debug",
 			)
-			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, startTimeout)
 			// The suite's cases run in parallel; this t.Run returns when all are done.
 			t.Run("suite", func(t *testing.T) { runContractSuite(t, newClient(a.URL)) })
-			checkNoTokensLogged(t, a.process)
+			checkNoTokensLogged(t, a.Process)
 		})
 	}
 }
 
 // checkNoTokensLogged fails if the process wrote anything that looks like a
 // JWT: every JWT starts with "eyJ", the base64 of `{"`.
-func checkNoTokensLogged(t *testing.T, p *process) {
+func checkNoTokensLogged(t *testing.T, p *testenv.Process) {
 	t.Helper()
-	for line := range strings.Lines(p.output()) {
+	for line := range strings.Lines(p.Output()) {
 		if strings.Contains(line, "eyJ") {
 			t.Errorf("a token reached the logs: %s", line)
 			return

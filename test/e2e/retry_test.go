@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // The "done when": under a client that retries every request up to
@@ -202,10 +204,10 @@ func TestRetryingClient(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
 	a := startAPI(t,
-		"DATABASE_URL="+postgresDatabase(t),
+		"DATABASE_URL="+testenv.PostgresDatabase(t),
 		"BETTER_AUTH_SECRET="+testSecret,
 	)
-	waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+	testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, startTimeout)
 	id := newUserID(t)
 	token := signHS256(t, testSecret, userClaims(id))
 	direct := newClient(a.URL) // the truth, without the proxy

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // TestStartup starts the binary on each storage kind, uses it, stops it with
@@ -29,20 +31,20 @@ func TestStartup(t *testing.T) {
 				args = nil
 			}
 			a := startAPIArgs(t, args, env...)
-			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, startTimeout)
 			c := newClient(a.URL)
 			created := c.create(t, u, "survives a restart")
 			if got := c.list(t, u, ""); len(got) != 1 || got[0] != created {
 				t.Errorf("list = %+v, want [%+v]", got, created)
 			}
 			stopCleanly(t, a, syscall.SIGTERM)
-			checkJSONLogs(t, a.process)
+			checkJSONLogs(t, a.Process)
 
 			if kind.name == "memory" {
 				return
 			}
 			b := startAPI(t, env...)
-			waitHTTP(t, b.process, b.URL+"/readyz", http.StatusOK)
+			testenv.WaitHTTP(t, b.Process, b.URL+"/readyz", http.StatusOK, startTimeout)
 			c = newClient(b.URL)
 			if got := c.list(t, u, ""); len(got) != 1 || got[0] != created {
 				t.Errorf("list after restart = %+v, want [%+v]", got, created)
@@ -58,7 +60,7 @@ func TestStartup(t *testing.T) {
 // stopCleanly sends sig and expects exit code 0 within stopTimeout.
 func stopCleanly(t *testing.T, a *api, sig os.Signal) {
 	t.Helper()
-	code, err := a.signal(sig)
+	code, err := a.Signal(sig)
 	if err != nil {
 		t.Errorf("%v: %v", sig, err)
 		return
@@ -69,10 +71,10 @@ func stopCleanly(t *testing.T, a *api, sig os.Signal) {
 }
 
 // checkJSONLogs expects the process's stdout to be JSON lines, at least one.
-func checkJSONLogs(t *testing.T, p *process) {
+func checkJSONLogs(t *testing.T, p *testenv.Process) {
 	t.Helper()
 	lines := 0
-	for line := range strings.Lines(p.stdout.String()) {
+	for line := range strings.Lines(p.Stdout()) {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
@@ -95,17 +97,17 @@ func checkJSONLogs(t *testing.T, p *process) {
 func TestRefusesToStartWithoutAuth(t *testing.T) {
 	skipShort(t)
 	t.Parallel()
-	port := freePort(t)
-	env := append(baseEnv(t), "PORT="+strconv.Itoa(port), "DATABASE_URL=memory:")
-	p := startProcess(t, "todo-api serve", t.TempDir(), env, apiBinary(t), "serve")
-	code := p.wait(t, startTimeout)
+	port := testenv.FreePort(t)
+	env := append(testenv.BaseEnv(t), "PORT="+strconv.Itoa(port), "DATABASE_URL=memory:")
+	p := startProcess(t, "todo-api serve", t.TempDir(), env, testenv.APIBinary(t), "serve")
+	code := p.Wait(t, startTimeout)
 	if code == 0 {
-		t.Errorf("exit code without auth configuration = 0, want non-zero\n%s", p.output())
+		t.Errorf("exit code without auth configuration = 0, want non-zero\n%s", p.Output())
 	}
-	out := p.stdout.String() + p.stderr.String()
+	out := p.Stdout() + p.Stderr()
 	for _, name := range []string{"BETTER_AUTH_URL", "BETTER_AUTH_SECRET"} {
 		if !strings.Contains(out, name) {
-			t.Errorf("output does not name %s:\n%s", name, p.output())
+			t.Errorf("output does not name %s:\n%s", name, p.Output())
 		}
 	}
 }
@@ -128,7 +130,7 @@ func TestMigrateCommand(t *testing.T) {
 				}
 			}
 			a := startAPI(t, append(env, "BETTER_AUTH_SECRET="+testSecret)...)
-			waitHTTP(t, a.process, a.URL+"/readyz", http.StatusOK)
+			testenv.WaitHTTP(t, a.Process, a.URL+"/readyz", http.StatusOK, startTimeout)
 			newClient(a.URL).create(t, newHS256User(t), "after migrate")
 		})
 	}

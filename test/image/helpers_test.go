@@ -3,30 +3,11 @@ package image
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 )
-
-// onCI reports whether the tests run on CI, where a missing tool fails the
-// run instead of skipping the test.
-func onCI() bool {
-	v := os.Getenv("CI")
-	return v == "true" || v == "1"
-}
-
-// unavailable fails the test on CI and skips it elsewhere, saying how to
-// provide what is missing.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if onCI() {
-		t.Fatalf("CI=true and %s", msg)
-	}
-	t.Skip(msg)
-}
 
 // repoRoot is the repository's top directory (go test runs in test/image).
 func repoRoot(t *testing.T) string {

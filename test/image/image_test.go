@@ -8,7 +8,6 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // maxImageBytes bounds the image's uncompressed size: issue 9 asks for
@@ -44,13 +43,13 @@ func TestImage(t *testing.T) {
 	}
 	if os.Geteuid() != 0 {
 		if _, err := exec.LookPath("buildah"); err != nil {
-			unavailable(t, "buildah is missing and the user is not root: run this test as root "+
+			testenv.Unavailable(t, "buildah is missing and the user is not root: run this test as root "+
 				"(`make image` then installs Debian's buildah), or install buildah and run it as root")
 		}
-		unavailable(t, "building and running the image with buildah (chroot isolation) needs root: run this test as root")
+		testenv.Unavailable(t, "building and running the image with buildah (chroot isolation) needs root: run this test as root")
 	}
 	if _, err := exec.LookPath("make"); err != nil {
-		unavailable(t, "make is not installed (apt-get install make)")
+		testenv.Unavailable(t, "make is not installed (apt-get install make)")
 	}
 	root := repoRoot(t)
 	tmp := t.TempDir()
@@ -230,7 +229,7 @@ func runImage(t *testing.T, b buildah, image, id string, cfg imageConfig) {
 	ctr := strings.TrimSpace(b.run(t, "from", "--pull=never", "--name", "todo-api-test-"+id, image))
 	t.Cleanup(func() { _ = b.cmd("rm", ctr).Run() })
 
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	marker := "TODO_IMAGE_TEST=" + id // finds the server process among the host's
 	args := []string{"run", "--isolation", "chroot",
 		"--env", "PORT=" + strconv.Itoa(port),
@@ -240,7 +239,7 @@ func runImage(t *testing.T, b buildah, image, id string, cfg imageConfig) {
 		ctr, "--"}
 	args = append(append(args, cfg.Config.Entrypoint...), cfg.Config.Cmd...)
 	cmd := b.cmd(args...)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	// Wait returns even if an orphaned child still holds stdout open.
 	cmd.WaitDelay = 5 * time.Second
@@ -349,7 +348,7 @@ func runImage(t *testing.T, b buildah, image, id string, cfg imageConfig) {
 
 // waitHealthy polls url until it answers 200, failing when the container
 // exits first or a minute passes.
-func waitHealthy(t *testing.T, client *http.Client, url string, done <-chan struct{}, stdout, stderr *syncBuffer) {
+func waitHealthy(t *testing.T, client *http.Client, url string, done <-chan struct{}, stdout, stderr *testenv.Buffer) {
 	t.Helper()
 	deadline := time.After(time.Minute)
 	for {
@@ -466,16 +465,6 @@ func call(t *testing.T, client *http.Client, method, url, token, body string) (i
 	return resp.StatusCode, buf.String()
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // buildah runs buildah on one storage driver: every command on a storage
 // must use the driver that created it.
 type buildah struct{ driver string }
@@ -494,22 +483,4 @@ func (b buildah) run(t *testing.T, args ...string) string {
 		t.Fatalf("buildah %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 	}
 	return string(out)
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // TestTwoInstances runs two binaries on one PostgreSQL database and sends
@@ -16,7 +18,7 @@ import (
 func TestTwoInstances(t *testing.T) {
 	heavy(t)
 	t.Parallel()
-	dbURL := postgresDatabase(t)
+	dbURL := testenv.PostgresDatabase(t)
 	// Both start (and migrate) at once, as a rolling deploy would.
 	var a, b *api
 	var starting sync.WaitGroup

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // outagePhase drives workers, each with its own user, for d: creates and
@@ -107,7 +109,7 @@ func mergeAcked(into, from map[string][]apiTask) {
 func TestDatabaseOutage(t *testing.T) {
 	heavy(t)
 	t.Parallel()
-	dbURL := postgresDatabase(t)
+	dbURL := testenv.PostgresDatabase(t)
 	u, _ := url.Parse(dbURL)
 	p := newProxy(t, u.Host)
 	q := u.Query()
@@ -168,7 +170,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	mergeAcked(acked, afterAcked)
 	checkServed(t, "after healing", users, after, afterAcked)
-	if a.exited() {
+	if a.Exited() {
 		t.Fatal("the service exited during the outage; it must ride it out")
 	}
 
@@ -203,13 +205,13 @@ func TestDatabaseOutage(t *testing.T) {
 func TestStartWithDatabaseDown(t *testing.T) {
 	heavy(t)
 	t.Parallel()
-	port := freePort(t) // nothing listens there
+	port := testenv.FreePort(t) // nothing listens there
 	a := start(t, "todo-api", "DATABASE_URL=postgres://app:hunter2@127.0.0.1:"+strconv.Itoa(port)+"/todo?sslmode=disable&connect_timeout=2")
-	code := a.wait(t, 30*time.Second)
+	code := a.Wait(t, 30*time.Second)
 	if code == 0 {
 		t.Errorf("exit code with the database down = 0, want non-zero")
 	}
-	stderr := strings.TrimSpace(a.stderr.String())
+	stderr := strings.TrimSpace(a.Stderr())
 	if n := strings.Count(stderr, "\n") + 1; stderr == "" || n != 1 {
 		t.Errorf("stderr has %d lines, want exactly one:\n%s", n, stderr)
 	}
@@ -219,7 +221,7 @@ func TestStartWithDatabaseDown(t *testing.T) {
 	if !strings.Contains(stderr, "database") {
 		t.Errorf("stderr %q does not say the database is the problem", stderr)
 	}
-	if strings.Contains(stderr+a.stdout.String(), "hunter2") {
+	if strings.Contains(stderr+a.Stdout(), "hunter2") {
 		t.Errorf("the output shows the database password")
 	}
 	t.Logf("figures: start with the database down: exit code %d, stderr: %s", code, stderr)

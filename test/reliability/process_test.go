@@ -2,27 +2,19 @@ package reliability
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // The HS256 secret every binary of these drills runs with.
@@ -33,49 +25,9 @@ const (
 	stopTimeout  = 20 * time.Second
 )
 
-var (
-	buildDir  string
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// apiBinary builds cmd/api once per run (without the race detector, as
-// `make build` does: the drills measure the service, not the detector).
-func apiBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "todo-reliability-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildDir = dir
-		out := filepath.Join(dir, "todo-api")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "github.com/todo-backend/todo/cmd/api")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		var log bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Run(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, log.String())
-			return
-		}
-		binPath = out
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	defer testenv.Cleanup()
+	m.Run()
 }
 
 // heavy skips a drill under -short (make test-short): they build and start
@@ -87,81 +39,27 @@ func heavy(t *testing.T) {
 	}
 }
 
-func onCI() bool { v := os.Getenv("CI"); return v == "true" || v == "1" }
-
-// unavailable fails the test on CI and skips it elsewhere.
-func unavailable(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if onCI() {
-		t.Fatalf("CI=true and %s", msg)
-	}
-	t.Skip(msg)
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // api is a running todo-api serve.
 type api struct {
-	name   string
-	cmd    *exec.Cmd
-	stdout *lockedBuffer
-	stderr *lockedBuffer
-	done   chan struct{}
-	err    error
-	URL    string
+	*testenv.Process
+	URL string
 }
 
 // start runs `todo-api serve` on a free port with exactly env (nothing is
 // inherited) in an empty directory. It does not wait: see waitReady.
 func start(t *testing.T, name string, env ...string) *api {
 	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(apiBinary(t), "serve")
-	cmd.Dir = t.TempDir()
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PORT=" + strconv.Itoa(port),
-		"BETTER_AUTH_SECRET=" + testSecret}, env...)
-	a := &api{name: name, cmd: cmd, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{}),
-		URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
-	cmd.Stdout, cmd.Stderr = a.stdout, a.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		a.err = cmd.Wait()
-		close(a.done)
-	}()
-	t.Cleanup(func() {
-		if !a.exited() {
-			a.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-a.done:
-			case <-time.After(stopTimeout):
-				a.cmd.Process.Kill()
-				<-a.done
-			}
-		}
-		if t.Failed() {
-			t.Logf("%s stdout (last 4000 bytes):\n%s\n%s stderr:\n%s", name, tail(a.stdout.String(), 4000), name, a.stderr.String())
-		}
+	port := testenv.FreePort(t)
+	p := testenv.Start(t, testenv.Spec{
+		Label: name,
+		Env: append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PORT=" + strconv.Itoa(port),
+			"BETTER_AUTH_SECRET=" + testSecret}, env...),
+		Path:        testenv.APIBinary(t),
+		Args:        []string{"serve"},
+		StopTimeout: stopTimeout,
+		LogTail:     4000,
 	})
-	return a
+	return &api{Process: p, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
 }
 
 // startReady starts the binary and waits until /readyz answers 200.
@@ -172,67 +70,11 @@ func startReady(t *testing.T, name string, env ...string) *api {
 	return a
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "..." + s[len(s)-n:]
-}
-
-func (a *api) exited() bool {
-	select {
-	case <-a.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the process to end by itself and returns its exit code.
-func (a *api) wait(t *testing.T, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-a.done:
-	case <-time.After(timeout):
-		a.cmd.Process.Kill()
-		<-a.done
-		t.Fatalf("%s still running after %v; killed", a.name, timeout)
-	}
-	if ee, ok := errors.AsType[*exec.ExitError](a.err); ok {
-		return ee.ExitCode()
-	}
-	if a.err != nil {
-		return -1
-	}
-	return 0
-}
-
 // waitStatus polls GET path until it answers want; it fails the test when
 // the process exits or timeout passes first.
 func (a *api) waitStatus(t *testing.T, path string, want int, timeout time.Duration) {
 	t.Helper()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	last := "no answer"
-	for {
-		resp, err := hc.Get(a.URL + path)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-			last = "status " + strconv.Itoa(resp.StatusCode)
-		} else {
-			last = err.Error()
-		}
-		if a.exited() {
-			t.Fatalf("%s exited before GET %s answered %d (last: %s)", a.name, path, want, last)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s%s did not answer %d within %v (last: %s)", a.name, path, want, timeout, last)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitHTTP(t, a.Process, a.URL+path, want, timeout)
 }
 
 // logLine is one JSON log line of the service.
@@ -248,87 +90,17 @@ type logLine struct {
 func (a *api) logs(t *testing.T) []logLine {
 	t.Helper()
 	var out []logLine
-	sc := bufio.NewScanner(strings.NewReader(a.stdout.String()))
+	sc := bufio.NewScanner(strings.NewReader(a.Stdout()))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var l logLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Errorf("%s stdout line is not JSON: %.200s", a.name, sc.Text())
+			t.Errorf("%s stdout line is not JSON: %.200s", a.Name(), sc.Text())
 			continue
 		}
 		out = append(out, l)
 	}
 	return out
-}
-
-var (
-	portsMu sync.Mutex
-	ports   = map[int]bool{}
-)
-
-// freePort returns a loopback port the kernel had free and this run has not
-// handed out before.
-func freePort(t *testing.T) int {
-	t.Helper()
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if !ports[port] {
-			ports[port] = true
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
-
-// postgresDatabase creates a database rel_<random> on TEST_DATABASE_URL's
-// server, dropped at the end, and returns its URL. Without PostgreSQL it
-// skips, or fails on CI.
-func postgresDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	u, err := url.Parse(admin)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("TEST_DATABASE_URL must be a postgres:// URL")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		unavailable(t, "PostgreSQL is unreachable at TEST_DATABASE_URL (%s): %v; start PostgreSQL or set TEST_DATABASE_URL", u.Redacted(), err)
-	}
-	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "rel_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
 }
 
 // storedTasks reads a user's live tasks straight from the database: id to

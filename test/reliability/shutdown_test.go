@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // TestGracefulShutdownUnderLoad sends SIGTERM to the binary on PostgreSQL
@@ -30,7 +32,7 @@ import (
 func TestGracefulShutdownUnderLoad(t *testing.T) {
 	heavy(t)
 	t.Parallel()
-	dbURL := postgresDatabase(t)
+	dbURL := testenv.PostgresDatabase(t)
 	a := startReady(t, "todo-api", "DATABASE_URL="+dbURL, "SHUTDOWN_TIMEOUT=10s")
 	c := newClient(a.URL, 15*time.Second)
 	defer c.close()
@@ -81,10 +83,10 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	}
 
 	time.Sleep(1500 * time.Millisecond)
-	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := a.Send(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool { return strings.Contains(a.stdout.String(), "shutting down: draining requests") })
+	waitFor(t, 10*time.Second, func() bool { return strings.Contains(a.Stdout(), "shutting down: draining requests") })
 	if _, err := io.WriteString(conn, slowBody[10:]); err != nil {
 		t.Fatalf("slow client: send the rest of the body during the drain: %v", err)
 	}
@@ -96,7 +98,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("slow client: %d, want 201", resp.StatusCode)
 	}
-	code := a.wait(t, stopTimeout)
+	code := a.Wait(t, stopTimeout)
 	cancel()
 	wg.Wait()
 	if code != 0 {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/todo-backend/todo/test/internal/testenv"
 )
 
 // soakDuration is SOAK_DURATION (make soak: 60s), or 5s: the short soak that
@@ -195,7 +197,7 @@ func TestSoak(t *testing.T) {
 			concurrency = n
 		}
 	}
-	dbURL := postgresDatabase(t)
+	dbURL := testenv.PostgresDatabase(t)
 	a := startReady(t, "todo-api", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
 	mc := &http.Client{Timeout: 5 * time.Second}
 	baseGoroutines, baseHeap, err := scrape(mc, a.URL)

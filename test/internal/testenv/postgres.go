@@ -1,4 +1,4 @@
-package e2e
+package testenv
 
 import (
 	"context"
@@ -12,26 +12,29 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+// DefaultDatabaseURL is the server PostgresDatabase uses when
+// TEST_DATABASE_URL is not set.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// postgresDatabase creates a fresh database e2e_<random> on the server that
+// PostgresDatabase creates a fresh database e2e_<random> on the server that
 // TEST_DATABASE_URL names and returns a URL for it; the database is dropped
-// when the test ends. Without a reachable server it skips, or fails on CI.
-func postgresDatabase(t *testing.T) string {
+// (WITH (FORCE)) when the test ends. Without a reachable server it skips, or
+// fails on CI.
+func PostgresDatabase(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("TEST_DATABASE_URL")
 	if admin == "" {
-		admin = defaultTestDatabaseURL
+		admin = DefaultDatabaseURL
 	}
 	u, err := url.Parse(admin)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("TEST_DATABASE_URL must be a postgres:// URL, not %q", admin)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		unavailable(t, "PostgreSQL is unreachable at TEST_DATABASE_URL (%s): %v; start PostgreSQL or set TEST_DATABASE_URL", u.Redacted(), err)
+		Unavailable(t, "PostgreSQL is unreachable at TEST_DATABASE_URL (%s): %v; start PostgreSQL or set TEST_DATABASE_URL", u.Redacted(), err)
 	}
 	defer conn.Close(context.Background())
 
@@ -42,7 +45,7 @@ func postgresDatabase(t *testing.T) string {
 		t.Fatalf("create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, admin)
 		if err != nil {
