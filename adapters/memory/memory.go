@@ -157,7 +157,7 @@ func (r *TaskRepository) Update(_ context.Context, owner auth.UserID, id task.ID
 func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ids = unique(ids)
+	ids = task.UniqueIDs(ids)
 	entries := make([]*entry, len(ids))
 	for i, id := range ids {
 		e, ok := r.live(owner, id)
@@ -180,19 +180,6 @@ func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []t
 		out[i] = e.t.WithID(e.t.ID())
 	}
 	return out, nil
-}
-
-// unique drops repeated ids, keeping the first of each.
-func unique(ids []task.ID) []task.ID {
-	seen := make(map[task.ID]bool, len(ids))
-	out := make([]task.ID, 0, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // Trash marks owner's task id as deleted at at.
@@ -219,7 +206,7 @@ func trashTime(at time.Time) *time.Time {
 func (r *TaskRepository) TrashAll(_ context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ids = unique(ids)
+	ids = task.UniqueIDs(ids)
 	for _, id := range ids {
 		if _, ok := r.live(owner, id); !ok {
 			return 0, task.ErrNotFound

@@ -446,7 +446,7 @@ func writeTask(ctx context.Context, tx bun.Tx, row *taskRow, t *task.Task, befor
 // in one transaction: a missing id, a failing fn or a failing write rolls
 // all of it back.
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
-	ids = unique(ids)
+	ids = task.UniqueIDs(ids)
 	out := make([]*task.Task, len(ids))
 	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		rows, ts, err := r.readLive(ctx, tx, owner, ids, true)
@@ -473,19 +473,6 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 		return nil, err
 	}
 	return out, nil
-}
-
-// unique drops repeated ids, keeping the first of each.
-func unique(ids []task.ID) []task.ID {
-	seen := make(map[task.ID]bool, len(ids))
-	out := make([]task.ID, 0, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // Delete removes owner's task id for good, from the list or the trash; its

@@ -62,7 +62,7 @@ var errPartial = errors.New("not every task was found")
 // TrashAll trashes every task in one UPDATE, rolled back unless it found
 // them all.
 func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
-	ids = unique(ids)
+	ids = task.UniqueIDs(ids)
 	raw := make([]int64, len(ids))
 	for i, id := range ids {
 		raw[i] = int64(id)

@@ -19,3 +19,17 @@ type BatchError struct {
 func (e *BatchError) Error() string {
 	return fmt.Sprintf("invalid batch: %d items break a rule", len(e.Items))
 }
+
+// UniqueIDs drops repeated ids, keeping the first of each in order: a batch
+// names each task once, however often the caller repeated it.
+func UniqueIDs(ids []ID) []ID {
+	seen := make(map[ID]bool, len(ids))
+	out := make([]ID, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

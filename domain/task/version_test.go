@@ -2,6 +2,7 @@ package task_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,6 +54,21 @@ func TestConflict(t *testing.T) {
 		var ce *task.ConflictError
 		if !errors.As(err, &ce) || !errors.Is(err, task.ErrVersionMismatch) || ce.Current != tk || ce.Expected != tt.expect {
 			t.Errorf("Conflict(version 5, expect %d) = %#v, want a ConflictError carrying the task", tt.expect, err)
+		}
+	}
+}
+
+func TestUniqueIDs(t *testing.T) {
+	tests := []struct {
+		in, want []task.ID
+	}{
+		{nil, []task.ID{}},
+		{[]task.ID{3, 1, 2}, []task.ID{3, 1, 2}},
+		{[]task.ID{3, 1, 3, 2, 1, 3}, []task.ID{3, 1, 2}},
+	}
+	for _, tt := range tests {
+		if got := task.UniqueIDs(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("UniqueIDs(%v) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -136,4 +138,12 @@ func uniq() string {
 
 func uniqEmail() string {
 	return fmt.Sprintf("%s@example.com", uniq())
+}
+
+// taskStores opens a fresh task.Repository of each kind; every task suite
+// runs unchanged on all of them.
+var taskStores = map[string]func(*testing.T) task.Repository{
+	"memory":   func(*testing.T) task.Repository { return memory.NewTaskRepository() },
+	"sqlite":   func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openSQLiteDB(t)) },
+	"postgres": func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openPostgresDB(t)) },
 }

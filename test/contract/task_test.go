@@ -11,19 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/adapters/memory"
-	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
 )
 
 func TestTaskRepository(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(*testing.T) task.Repository{
-		"memory":   func(*testing.T) task.Repository { return memory.NewTaskRepository() },
-		"sqlite":   func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openSQLiteDB(t)) },
-		"postgres": func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openPostgresDB(t)) },
-	} {
+	for name, open := range taskStores {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			runTaskSuite(t, open(t))
