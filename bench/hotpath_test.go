@@ -39,10 +39,10 @@ import (
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/bench/internal/pgtest"
 	"github.com/todo-backend/todo/bench/seed"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 var secret = []byte("bench-only-hs256-secret-0123456789-abcdefghij")
@@ -453,7 +453,7 @@ func BenchmarkHandler(b *testing.B) {
 // mode, to price the layers and the statement mode.
 func BenchmarkRepository(b *testing.B) {
 	ctx := context.Background()
-	url := pgtest.FreshSchema(b, "bench_repo")
+	url := testenv.FreshSchema(b, "bench_repo")
 	const users = 1000
 	if _, err := seed.Run(ctx, url, seed.Options{Users: users, TasksPerUser: tasksPerUser}); err != nil {
 		b.Fatal(err)

@@ -9,10 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
-	"github.com/todo-backend/todo/bench/internal/pgtest"
 	"github.com/todo-backend/todo/bench/seed"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 func TestUserIDIsStable(t *testing.T) {
@@ -43,7 +43,7 @@ func TestOptionsRefused(t *testing.T) {
 func TestRun(t *testing.T) {
 	ctx := t.Context()
 	t.Run("default", func(t *testing.T) {
-		url := pgtest.FreshSchema(t, "bench_seed")
+		url := testenv.FreshSchema(t, "bench_seed")
 		const users, per = 3, 4
 		res, err := seed.Run(ctx, url, seed.Options{Users: users, TasksPerUser: per})
 		if err != nil {
@@ -97,7 +97,7 @@ func TestRun(t *testing.T) {
 		}
 	})
 	t.Run("growth", func(t *testing.T) {
-		url := pgtest.FreshSchema(t, "bench_seed")
+		url := testenv.FreshSchema(t, "bench_seed")
 		g := seed.Growth{Total: 40, BigUser: 20, SmallUser: 3}
 		res, err := seed.Run(ctx, url, seed.Options{Users: 6, Growth: &g})
 		if err != nil {

@@ -5,89 +5,29 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/internal/testenv"
 )
-
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// testDatabaseURL is the PostgreSQL server the tests may use. Each test
-// works in its own schema there and drops it afterwards.
-func testDatabaseURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultTestDatabaseURL
-}
-
-var (
-	pgOnce sync.Once
-	pgErr  error
-)
-
-// requirePostgres skips the test when PostgreSQL cannot be reached, or fails
-// it when CI=true, where a silently skipped store would hide regressions.
-func requirePostgres(t *testing.T) {
-	t.Helper()
-	pgOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		db, err := sqlstore.Open(ctx, testDatabaseURL(), sqlstore.Options{MaxOpenConns: 2})
-		if err != nil {
-			pgErr = err
-			return
-		}
-		pgErr = db.Close()
-	})
-	if pgErr == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("PostgreSQL at TEST_DATABASE_URL is required in CI: %v", pgErr)
-	}
-	t.Skipf("PostgreSQL unreachable (%v); start it or set TEST_DATABASE_URL to run these tests", pgErr)
-}
 
 // freshPostgresSchema creates an empty schema, dropped when the test ends,
-// and returns a database URL whose connections use it.
+// and returns a database URL whose connections use it. Without PostgreSQL it
+// skips, or fails when CI=true, where a silently skipped store would hide
+// regressions.
 func freshPostgresSchema(t *testing.T) string {
 	t.Helper()
-	requirePostgres(t)
-	ctx := context.Background()
-	admin, err := sqlstore.Open(ctx, testDatabaseURL(), sqlstore.Options{MaxOpenConns: 2})
+	u, err := url.Parse(testenv.FreshSchema(t, "contract"))
 	if err != nil {
-		t.Fatalf("open admin connection: %v", err)
-	}
-	schema := "contract_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA ?", bun.Ident(schema)); err != nil {
-		admin.Close()
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA ? CASCADE", bun.Ident(schema)); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-
-	u, err := url.Parse(testDatabaseURL())
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL is not a URL: %v", err)
+		t.Fatalf("schema URL: %v", err)
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
 	// Commits need not wait for the disk: nothing here must survive a crash,
 	// and a thousand single-row inserts stay fast.
 	q.Set("synchronous_commit", "off")

@@ -10,7 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // testOrigin is the browser origin the binaries allow through CORS_ORIGINS.

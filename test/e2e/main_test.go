@@ -3,7 +3,7 @@ package e2e
 import (
 	"testing"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 func TestMain(m *testing.M) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 const (

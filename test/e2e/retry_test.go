@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // The "done when": under a client that retries every request up to

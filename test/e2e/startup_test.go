@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // TestStartup starts the binary on each storage kind, uses it, stops it with

@@ -24,7 +24,7 @@ import (
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // maxImageBytes bounds the image's uncompressed size: issue 9 asks for

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // TestTwoInstances runs two binaries on one PostgreSQL database and sends

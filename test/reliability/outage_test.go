@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // outagePhase drives workers, each with its own user, for d: creates and

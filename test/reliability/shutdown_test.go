@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // TestGracefulShutdownUnderLoad sends SIGTERM to the binary on PostgreSQL

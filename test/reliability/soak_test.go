@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/todo-backend/todo/test/internal/testenv"
+	"github.com/todo-backend/todo/internal/testenv"
 )
 
 // soakDuration is SOAK_DURATION (make soak: 60s), or 5s: the short soak that
