@@ -46,7 +46,28 @@ func NewUserRepository(db *bun.DB) *UserRepository {
 // Save inserts u or updates its email and name in one statement. The unique
 // constraint on email decides races: when another id holds the email the
 // statement fails as a whole and Save returns user.ErrEmailTaken.
+//
+// A user's first requests can reach two instances at once, and both insert
+// the same new row. PostgreSQL's ON CONFLICT only arbitrates on id, so the
+// loser can trip over the winner's email in the other unique index before it
+// sees the id conflict. By then the winner has committed (a unique check
+// waits for the inserting transaction), so one more try takes the ON
+// CONFLICT path; a second email violation is another id's and is final.
 func (r *UserRepository) Save(ctx context.Context, u user.User) error {
+	err := r.upsert(ctx, u)
+	if isEmailTaken(err) {
+		err = r.upsert(ctx, u)
+	}
+	if isEmailTaken(err) {
+		return user.ErrEmailTaken
+	}
+	if err != nil {
+		return fmt.Errorf("upsert user: %w", err)
+	}
+	return nil
+}
+
+func (r *UserRepository) upsert(ctx context.Context, u user.User) error {
 	now := r.now().UTC()
 	row := userRow{ID: string(u.ID), Email: u.Email, Name: u.Name, CreatedAt: now, UpdatedAt: now}
 	_, err := r.db.NewInsert().Model(&row).
@@ -55,13 +76,7 @@ func (r *UserRepository) Save(ctx context.Context, u user.User) error {
 		Set("name = EXCLUDED.name").
 		Set("updated_at = EXCLUDED.updated_at").
 		Exec(ctx)
-	if isEmailTaken(err) {
-		return user.ErrEmailTaken
-	}
-	if err != nil {
-		return fmt.Errorf("upsert user: %w", err)
-	}
-	return nil
+	return err
 }
 
 // isEmailTaken reports whether err is a violation of the unique email

@@ -38,6 +38,7 @@ func runUserSuite(t *testing.T, repo user.Repository) {
 		{"emails compare in lower case", testUserLowerCase},
 		{"empty emails never conflict", testUserEmptyEmail},
 		{"concurrent claims of one email: one wins", testUserConcurrentClaims},
+		{"concurrent first saves of one user all succeed", testUserConcurrentSameUser},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -125,5 +126,32 @@ func testUserConcurrentClaims(t *testing.T, repo user.Repository) {
 	}
 	if won != 1 {
 		t.Errorf("%d concurrent claims of one email: %d succeeded, want 1", n, won)
+	}
+}
+
+// testUserConcurrentSameUser is a user's first requests reaching two
+// instances at once: each saves the same id and email. None of them may be
+// told the email belongs to someone else.
+func testUserConcurrentSameUser(t *testing.T, repo user.Repository) {
+	const n = 16
+	for range 5 {
+		u := user.User{ID: newUserID(), Email: uniqEmail(), Name: "Same"}
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for range n {
+			wg.Go(func() {
+				<-start
+				errs <- repo.Save(context.Background(), u)
+			})
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent Save() of the same user %q error = %v, want nil", u.ID, err)
+			}
+		}
 	}
 }
