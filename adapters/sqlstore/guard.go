@@ -7,6 +7,8 @@ import (
 	"io"
 	"reflect"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // guard wraps the database driver below database/sql, so that every
@@ -29,10 +31,13 @@ import (
 type guardConnector struct {
 	driver.Connector
 	timeout time.Duration
+	mode    pgx.QueryExecMode
 }
 
-func guard(c driver.Connector, timeout time.Duration) driver.Connector {
-	return &guardConnector{Connector: c, timeout: timeout}
+// guard wraps c. mode is how the repositories' hand-written PostgreSQL
+// statements run on pgx directly (see withPgx); zero for SQLite.
+func guard(c driver.Connector, timeout time.Duration, mode pgx.QueryExecMode) driver.Connector {
+	return &guardConnector{Connector: c, timeout: timeout, mode: mode}
 }
 
 func (c *guardConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -40,7 +45,7 @@ func (c *guardConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	return &guardConn{Conn: dc, timeout: c.timeout}, nil
+	return &guardConn{Conn: dc, timeout: c.timeout, mode: c.mode}, nil
 }
 
 // dsnConnector is a driver.Connector for a driver that has none of its own.
@@ -64,6 +69,7 @@ func WithoutTimeout(ctx context.Context) context.Context {
 type guardConn struct {
 	driver.Conn
 	timeout time.Duration
+	mode    pgx.QueryExecMode
 }
 
 // bound gives one statement or transaction its deadline.

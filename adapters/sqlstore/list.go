@@ -6,7 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uptrace/bun"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/todo-backend/todo/domain/auth"
@@ -22,14 +23,17 @@ import (
 const overdueSQL = "(t.completed = ? AND t.due_at IS NOT NULL AND " +
 	"CASE WHEN t.due_all_day THEN t.due_at < ? ELSE t.due_at < ? END)"
 
-// applyFilters adds q's filters (q normalized) to a select of owner's tasks.
-func applyFilters(sel *bun.SelectQuery, owner auth.UserID, q task.Query, pg bool) *bun.SelectQuery {
-	for _, s := range q.Statuses {
-		switch s {
+// filters appends q's filters (q normalized) on owner's live tasks, as a
+// WHERE clause.
+func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
+	s.adhoc = s.adhoc || !onlyStatus(q)
+	s.add(" WHERE t.user_id = ? AND t.deleted_at IS NULL", string(owner))
+	for _, st := range q.Statuses {
+		switch st {
 		case task.StatusPending:
-			sel = sel.Where("t.completed = ?", false)
+			s.add(" AND t.completed = ?", false)
 		case task.StatusCompleted:
-			sel = sel.Where("t.completed = ?", true)
+			s.add(" AND t.completed = ?", true)
 		}
 	}
 	if len(q.Priorities) > 0 {
@@ -37,71 +41,76 @@ func applyFilters(sel *bun.SelectQuery, owner auth.UserID, q task.Query, pg bool
 		for i, p := range q.Priorities {
 			ranks[i] = p.Rank()
 		}
-		sel = sel.Where("t.priority IN (?)", bun.In(ranks))
+		in(s.add(" AND t.priority IN "), ranks)
 	}
 	if len(q.Tags) > 0 {
 		// q.Tags are keys already. The subquery is one range of the
 		// (user_id, tag_key, task_id) index per key.
-		sub := "SELECT tt.task_id FROM task_tags AS tt WHERE tt.user_id = ? AND tt.tag_key IN (?)"
+		in(s.add(" AND t.id IN (SELECT tt.task_id FROM task_tags AS tt WHERE tt.user_id = ? AND tt.tag_key IN ", string(owner)), q.Tags)
 		if q.TagsMatch == task.MatchAll {
-			sel = sel.Where("t.id IN ("+sub+" GROUP BY tt.task_id HAVING count(*) = ?)", string(owner), bun.In(q.Tags), len(q.Tags))
-		} else {
-			sel = sel.Where("t.id IN ("+sub+")", string(owner), bun.In(q.Tags))
+			s.add(" GROUP BY tt.task_id HAVING count(*) = ?", len(q.Tags))
 		}
+		s.add(")")
 	}
 	if q.Search != "" {
 		needle := task.Fold(q.Search)
-		if pg {
+		if s.pg {
 			// LIKE on the folded title and ILIKE on the description: both
 			// served by the trigram GIN indexes.
 			pattern := "%" + escapeLike(needle) + "%"
-			sel = sel.Where("(t.title_key LIKE ? ESCAPE '!' OR t.description ILIKE ? ESCAPE '!')", pattern, pattern)
+			s.add(" AND (t.title_key LIKE ? ESCAPE '!' OR t.description ILIKE ? ESCAPE '!')", pattern, pattern)
 		} else {
-			sel = sel.Where("(instr(t.title_key, ?) > 0 OR instr("+foldFunc+"(t.description), ?) > 0)", needle, needle)
+			s.add(" AND (instr(t.title_key, ?) > 0 OR instr("+foldFunc+"(t.description), ?) > 0)", needle, needle)
 		}
 	}
 	if r := q.DueRange(); !r.IsZero() {
-		sel = sel.Where("t.due_at IS NOT NULL")
+		s.add(" AND t.due_at IS NOT NULL")
 		if !r.AllDayFrom.IsZero() {
 			// The outer bound lets the (user_id, due_at, id) index narrow the
 			// scan; the CASE applies the bound of each kind of due date.
-			sel = sel.Where("t.due_at >= ?", earlier(r.AllDayFrom, r.TimedFrom)).
-				Where("CASE WHEN t.due_all_day THEN t.due_at >= ? ELSE t.due_at >= ? END", r.AllDayFrom, r.TimedFrom)
+			s.add(" AND t.due_at >= ?", earlier(r.AllDayFrom, r.TimedFrom)).
+				add(" AND CASE WHEN t.due_all_day THEN t.due_at >= ? ELSE t.due_at >= ? END", r.AllDayFrom, r.TimedFrom)
 		}
 		if !r.AllDayTo.IsZero() {
-			sel = sel.Where("t.due_at < ?", later(r.AllDayTo, r.TimedTo)).
-				Where("CASE WHEN t.due_all_day THEN t.due_at < ? ELSE t.due_at < ? END", r.AllDayTo, r.TimedTo)
+			s.add(" AND t.due_at < ?", later(r.AllDayTo, r.TimedTo)).
+				add(" AND CASE WHEN t.due_all_day THEN t.due_at < ? ELSE t.due_at < ? END", r.AllDayTo, r.TimedTo)
 		}
 	}
 	if q.Overdue != nil {
 		c := q.Cutoffs()
 		if *q.Overdue {
-			sel = sel.Where(overdueSQL, false, c.Today, c.Now)
+			s.add(" AND "+overdueSQL, false, c.Today, c.Now)
 		} else {
-			sel = sel.Where("NOT "+overdueSQL, false, c.Today, c.Now)
+			s.add(" AND NOT "+overdueSQL, false, c.Today, c.Now)
 		}
 	}
-	return sel
+	return s
 }
 
-// applyOrder sorts and, after a cursor, starts the page: the order is
-// (key, id), both in q's direction, so the keyset is one row comparison.
-// For due_date, tasks without one come last in both directions.
-func applyOrder(sel *bun.SelectQuery, q task.Query) *bun.SelectQuery {
+// onlyStatus reports whether q filters on nothing but status, so that its
+// total is in task_counts.
+func onlyStatus(q task.Query) bool {
+	return len(q.Priorities) == 0 && len(q.Tags) == 0 && q.Search == "" && q.DueRange().IsZero() && q.Overdue == nil
+}
+
+// order appends q's order and, after a cursor, the start of the page: the
+// order is (key, id), both in q's direction, so the keyset is one row
+// comparison. For due_date, tasks without one come last in both directions.
+// It returns the ORDER BY clause; the keyset condition is appended to s.
+func order(s *sqlText, q task.Query) string {
 	dir, op := "ASC", ">"
 	if q.Order == task.OrderDesc {
 		dir, op = "DESC", "<"
 	}
 	if q.Sort == task.SortDue {
-		sel = sel.OrderExpr("t.due_at " + dir + " NULLS LAST, t.id " + dir)
 		if c := q.After; c != nil {
 			if c.NoDue {
-				sel = sel.Where("t.due_at IS NULL AND t.id "+op+" ?", int64(c.ID))
+				s.add(" AND t.due_at IS NULL AND t.id "+op+" ?", int64(c.ID))
 			} else {
-				sel = sel.Where("(t.due_at IS NULL OR (t.due_at, t.id) "+op+" (?, ?))", c.Time, int64(c.ID))
+				s.add(" AND (t.due_at IS NULL OR (t.due_at, t.id) "+op+" (?, ?))", c.Time, int64(c.ID))
 			}
 		}
-		return sel
+		return " ORDER BY t.due_at " + dir + " NULLS LAST, t.id " + dir
 	}
 	var col string
 	var key func(task.Cursor) any
@@ -115,11 +124,53 @@ func applyOrder(sel *bun.SelectQuery, q task.Query) *bun.SelectQuery {
 	default:
 		col, key = "t.created_at", func(c task.Cursor) any { return c.Time }
 	}
-	sel = sel.OrderExpr(col + " " + dir + ", t.id " + dir)
 	if c := q.After; c != nil {
-		sel = sel.Where("("+col+", t.id) "+op+" (?, ?)", key(*c), int64(c.ID))
+		s.add(" AND ("+col+", t.id) "+op+" (?, ?)", key(*c), int64(c.ID))
 	}
-	return sel
+	return " ORDER BY " + col + " " + dir + ", t.id " + dir
+}
+
+// listSQL is the statement of a page in any order but a due_date keyset
+// page: one index range scan.
+func listSQL(owner auth.UserID, q task.Query, pg bool) *sqlText {
+	s := filters(newSQL(pg).add("SELECT "+taskColumns+" FROM tasks AS t"), owner, q)
+	s.add(order(s, q))
+	switch {
+	case q.Limit > 0:
+		s.add(" LIMIT ?", q.Limit+1) // one more tells whether there is a next page
+	case q.Offset > 0 && !pg:
+		s.add(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
+	}
+	if q.Offset > 0 {
+		s.add(" OFFSET ?", q.Offset)
+	}
+	return s
+}
+
+// dueKeyset reports whether q's page is read by dueKeysetPage.
+func dueKeyset(q task.Query) bool { return q.Sort == task.SortDue && q.Limit > 0 && q.Offset == 0 }
+
+// dueSQL is one of dueKeysetPage's two statements: up to limit tasks with a
+// due date after q's cursor (due), or without one (!due).
+func dueSQL(owner auth.UserID, q task.Query, pg, due bool, limit int) *sqlText {
+	dir, op := "ASC", ">"
+	if q.Order == task.OrderDesc {
+		dir, op = "DESC", "<"
+	}
+	s := filters(newSQL(pg).add("SELECT "+taskColumns+" FROM tasks AS t"), owner, q)
+	c := q.After
+	if due {
+		s.add(" AND t.due_at IS NOT NULL")
+		if c != nil {
+			s.add(" AND (t.due_at, t.id) "+op+" (?, ?)", c.Time, int64(c.ID))
+		}
+		return s.add(" ORDER BY t.due_at "+dir+", t.id "+dir+" LIMIT ?", limit)
+	}
+	s.add(" AND t.due_at IS NULL")
+	if c != nil && c.NoDue {
+		s.add(" AND t.id "+op+" ?", int64(c.ID))
+	}
+	return s.add(" ORDER BY t.id "+dir+" LIMIT ?", limit)
 }
 
 // dueKeysetPage reads up to q.Limit+1 tasks of a due_date page in at most
@@ -129,41 +180,56 @@ func applyOrder(sel *bun.SelectQuery, q task.Query) *bun.SelectQuery {
 // keyset (due_at IS NULL OR (due_at, id) > cursor) is no index range, and
 // in descending order NULLS LAST is not the index's order either: deep
 // pages would read every task before them.
-func (r *TaskRepository) dueKeysetPage(ctx context.Context, q task.Query, filter func(*bun.SelectQuery) *bun.SelectQuery) ([]taskRow, error) {
-	dir, op := "ASC", ">"
-	if q.Order == task.OrderDesc {
-		dir, op = "DESC", "<"
-	}
+func (r *TaskRepository) dueKeysetPage(ctx context.Context, owner auth.UserID, q task.Query) ([]taskRow, error) {
+	pg := isPG(r.db)
 	want := q.Limit + 1
 	var rows []taskRow
-	c := q.After
-	if c == nil || !c.NoDue {
-		sel := filter(r.db.NewSelect().Model(&rows)).
-			Where("t.due_at IS NOT NULL").
-			OrderExpr("t.due_at " + dir + ", t.id " + dir).
-			Limit(int64(want))
-		if c != nil {
-			sel = sel.Where("(t.due_at, t.id) "+op+" (?, ?)", c.Time, int64(c.ID))
-		}
-		if err := sel.Scan(ctx); err != nil {
+	if q.After == nil || !q.After.NoDue {
+		var err error
+		if rows, err = queryTasks(ctx, r.db, dueSQL(owner, q, pg, true, want)); err != nil {
 			return nil, err
 		}
 	}
 	if len(rows) == want {
 		return rows, nil
 	}
-	var none []taskRow
-	sel := filter(r.db.NewSelect().Model(&none)).
-		Where("t.due_at IS NULL").
-		OrderExpr("t.id " + dir).
-		Limit(int64(want - len(rows)))
-	if c != nil && c.NoDue {
-		sel = sel.Where("t.id "+op+" ?", int64(c.ID))
-	}
-	if err := sel.Scan(ctx); err != nil {
+	none, err := queryTasks(ctx, r.db, dueSQL(owner, q, pg, false, want-len(rows)))
+	if err != nil {
 		return nil, err
 	}
 	return append(rows, none...), nil
+}
+
+// ExplainList is the plan PostgreSQL runs for the statement List sends for
+// q (the first, for a due_date keyset page), with its arguments bound as
+// List binds them: EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF).
+// For tests and benchmarks that show which index a page uses.
+func (r *TaskRepository) ExplainList(ctx context.Context, owner auth.UserID, q task.Query) (string, error) {
+	if !isPG(r.db) {
+		return "", fmt.Errorf("explain: PostgreSQL only")
+	}
+	q, err := q.Normalized()
+	if err != nil {
+		return "", err
+	}
+	s := listSQL(owner, q, true)
+	if dueKeyset(q) {
+		s = dueSQL(owner, q, true, q.After == nil || !q.After.NoDue, q.Limit+1)
+	}
+	var lines []string
+	err = withPgx(ctx, r.db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
+		rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "+s.String(),
+			append([]any{pgx.QueryExecModeExec}, s.args...)...)
+		if err != nil {
+			return err
+		}
+		lines, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("explain: %w", err)
+	}
+	return s.String() + "\n" + strings.Join(lines, "\n"), nil
 }
 
 // escapeLike makes s match itself in a LIKE pattern with ESCAPE '!'.

@@ -117,18 +117,29 @@ func redactScheme(s string) string {
 //   - connect_timeout: DefaultConnectTimeout unless the URL (or PGCONNECT_TIMEOUT) sets one;
 //   - default_query_exec_mode: exec unless the URL sets one.
 //
-// Why exec: Bun formats every argument into the SQL text itself and hands the
-// driver a query with no parameters, so each distinct statement text is new
-// to the server. pgx's default, cache_statement, would prepare a named
-// statement for each such text (an extra round trip, filling a 512-entry
-// per-connection cache with statements never reused), and named prepared
-// statements do not survive a transaction-mode pooler such as Neon's
-// -pooler PgBouncer endpoint, where the next statement may run on another
-// server connection. cache_describe has the same reuse problem. exec sends
+// Why exec for Bun's queries: Bun formats every argument into the SQL text
+// itself and hands the driver a query with no parameters, so each distinct
+// statement text is new to the server. pgx's default, cache_statement, would
+// prepare a named statement for each such text (an extra round trip, filling
+// a 512-entry per-connection cache with statements never reused). exec sends
 // an unnamed Parse/Bind/Execute in one round trip, which any pooler accepts.
-// It is applied to direct hosts too because the reasoning does not depend on
-// the pooler; an explicit default_query_exec_mode in the URL always wins.
+//
+// The hot statements (list, get, create, the fast update) are hand-written
+// with bound parameters and run on pgx directly in HotMode: prepared once per
+// connection and reused, which halves what PostgreSQL spends on them.
 func ParsePostgresURL(databaseURL string) (*pgx.ConnConfig, error) {
+	cfg, _, err := parsePostgresURL(databaseURL)
+	return cfg, err
+}
+
+// HotMode is how the hand-written statements run: cache_statement (named
+// prepared statements, cached per connection), unless the URL names a
+// default_query_exec_mode, which then applies to them too. Named prepared
+// statements work on direct connections and through PgBouncer 1.21 and
+// later in transaction mode (max_prepared_statements > 0), which Neon's
+// -pooler endpoints run; behind an older pooler, put
+// default_query_exec_mode=exec in the URL.
+func parsePostgresURL(databaseURL string) (cfg *pgx.ConnConfig, hot pgx.QueryExecMode, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		// url.Error quotes the URL, password included: keep only the reason.
@@ -136,29 +147,32 @@ func ParsePostgresURL(databaseURL string) (*pgx.ConnConfig, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("parse database URL: %w", err)
+		return nil, 0, fmt.Errorf("parse database URL: %w", err)
 	}
-	cfg, err := pgx.ParseConfig(databaseURL)
+	cfg, err = pgx.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn's ParseConfigError redacts the password itself.
-		return nil, fmt.Errorf("parse database URL: %w", err)
+		return nil, 0, fmt.Errorf("parse database URL: %w", err)
 	}
 	q := u.Query()
 	if !q.Has("connect_timeout") && cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	if !q.Has("default_query_exec_mode") {
+	hot = pgx.QueryExecModeCacheStatement
+	if q.Has("default_query_exec_mode") {
+		hot = cfg.DefaultQueryExecMode
+	} else {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	}
-	return cfg, nil
+	return cfg, hot, nil
 }
 
 func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
-	cfg, err := ParsePostgresURL(databaseURL)
+	cfg, hot, err := parsePostgresURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	sqldb := sql.OpenDB(guard(stdlib.GetConnector(*cfg), opts.Timeout))
+	sqldb := sql.OpenDB(guard(stdlib.GetConnector(*cfg), opts.Timeout, hot))
 
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
@@ -191,7 +205,7 @@ func openSQLite(databaseURL string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	sqldb := sql.OpenDB(guard(dsnConnector{dsn: dsn, drv: drv}, opts.Timeout))
+	sqldb := sql.OpenDB(guard(dsnConnector{dsn: dsn, drv: drv}, opts.Timeout, 0))
 	// One connection: writers queue in database/sql instead of failing with
 	// SQLITE_BUSY, a transaction (Update) excludes every other statement of
 	// this process, and sqlite::memory: stays one database. It never expires,

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -34,6 +33,7 @@ type taskRow struct {
 	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
 	Version     int64      `bun:"version,notnull"`
 	DeletedAt   *time.Time `bun:"deleted_at"` // in the trash since; nil when live
+	Tags        string     `bun:"tags,notnull"` // JSON array, a copy of the task_tags rows (encodeTags)
 }
 
 // tagRow is one tag of one task.
@@ -60,6 +60,7 @@ func newTaskRow(t *task.Task) taskRow {
 		CreatedAt:   t.CreatedAt(),
 		UpdatedAt:   t.UpdatedAt(),
 		Version:     int64(t.Version()),
+		Tags:        encodeTags(t.Tags()),
 	}
 	if d := t.Due(); !d.IsZero() {
 		at := d.Time()
@@ -77,7 +78,11 @@ func newTagRows(id int64, t *task.Task) []tagRow {
 	return rows
 }
 
-func (r *taskRow) task(tags []string) (*task.Task, error) {
+func (r *taskRow) task() (*task.Task, error) {
+	tags, err := decodeTags(r.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("restore task %d: %w", r.ID, err)
+	}
 	s := task.Stored{
 		ID:          task.ID(r.ID),
 		Owner:       auth.UserID(r.UserID),
@@ -124,20 +129,37 @@ func NewTaskRepository(db *bun.DB) *TaskRepository {
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
-// the id the database assigned, at version 1.
+// the id the database assigned, at version 1. Without tags it is one
+// INSERT ... RETURNING id, prepared on PostgreSQL.
 func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
-	if len(t.Tags()) == 0 {
+	if len(t.Tags()) > 0 {
+		out, err := r.AddAll(ctx, []*task.Task{t})
+		if err != nil {
+			return nil, err
+		}
+		return out[0], nil
+	}
+	if !isPG(r.db) {
 		id, err := insertTask(ctx, r.db, t)
 		if err != nil {
 			return nil, err
 		}
 		return t.WithID(id).WithVersion(1), nil
 	}
-	out, err := r.AddAll(ctx, []*task.Task{t})
-	if err != nil {
-		return nil, err
+	row := newTaskRow(t)
+	s := newSQL(true).add("INSERT INTO tasks (user_id, title, description, completed, priority, due_at, due_all_day, "+
+		"completed_at, title_key, created_at, updated_at, version, tags) "+
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+		row.UserID, row.Title, row.Description, row.Completed, row.Priority, row.DueAt, row.DueAllDay,
+		row.CompletedAt, row.TitleKey, row.CreatedAt, row.UpdatedAt, row.Tags)
+	var id int64
+	if err := queryInts(ctx, r.db, s, &id); err != nil {
+		return nil, fmt.Errorf("insert task: %w", err)
 	}
-	return out[0], nil
+	if id <= 0 {
+		return nil, fmt.Errorf("insert task: database returned id %d", id)
+	}
+	return t.WithID(task.ID(id)).WithVersion(1), nil
 }
 
 // AddAll inserts every task, then all their tags, in one transaction.
@@ -181,86 +203,43 @@ func insertTask(ctx context.Context, db bun.IDB, t *task.Task) (task.ID, error) 
 
 // Get returns owner's task id, unless it is in the trash.
 func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	return getTask(ctx, r.db, owner, id, true)
+	return r.getTask(ctx, owner, id, true)
 }
 
-// getTask reads owner's task id with its tags; live only, or in the trash
-// too.
-func getTask(ctx context.Context, db bun.IDB, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
-	var row taskRow
-	q := db.NewSelect().Model(&row).
-		Where("t.id = ?", int64(id)).
-		Where("t.user_id = ?", string(owner))
+// getTask reads owner's task id; live only, or in the trash too.
+func (r *TaskRepository) getTask(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
+	s := newSQL(isPG(r.db)).add("SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ?", int64(id), string(owner))
 	if liveOnly {
-		q = q.Where("t.deleted_at IS NULL")
+		s.add(" AND t.deleted_at IS NULL")
 	}
-	err := q.Scan(ctx)
+	row, err := queryTask(ctx, r.db, s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, task.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select task: %w", err)
 	}
-	tags, err := loadTags(ctx, db, owner, row.ID)
-	if err != nil {
-		return nil, err
-	}
-	return row.task(tags[row.ID])
-}
-
-// loadTags returns the tags of owner's tasks ids, in each task's order.
-func loadTags(ctx context.Context, db bun.IDB, owner auth.UserID, ids ...int64) (map[int64][]string, error) {
-	out := make(map[int64][]string, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	var rows []tagRow
-	err := db.NewSelect().Model(&rows).
-		Column("task_id", "tag").
-		Where("tt.user_id = ?", string(owner)).
-		Where("tt.task_id IN (?)", bun.In(ids)).
-		OrderExpr("tt.task_id, tt.position").
-		Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("select tags: %w", err)
-	}
-	for _, t := range rows {
-		out[t.TaskID] = append(out[t.TaskID], t.Tag)
-	}
-	return out, nil
+	return row.task()
 }
 
 // List returns one page of owner's tasks (see task.Repository). Every
 // filter, the order, the keyset and the page size are SQL: a page costs one
-// index range scan whatever its position, and one more query loads the
-// page's tags. The total is a second COUNT over the same filters, skipped
-// when the first page already holds every match.
+// index range scan whatever its position, in one statement, prepared on
+// PostgreSQL. The total needs no query when the first page holds every
+// match; filtered by status alone it is the user's task_counts row; with
+// other filters it is a COUNT over them.
 func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Query) (task.Page, error) {
 	q, err := q.Normalized()
 	if err != nil {
 		return task.Page{}, err
 	}
-	pg := r.db.Dialect().Name() == dialect.PG
-	filter := func(sel *bun.SelectQuery) *bun.SelectQuery {
-		return applyFilters(sel.Where("t.user_id = ?", string(owner)).Where("t.deleted_at IS NULL"), owner, q, pg)
-	}
+	pg := isPG(r.db)
 
 	var rows []taskRow
-	if q.Sort == task.SortDue && q.Limit > 0 && q.Offset == 0 {
-		rows, err = r.dueKeysetPage(ctx, q, filter)
+	if dueKeyset(q) {
+		rows, err = r.dueKeysetPage(ctx, owner, q)
 	} else {
-		sel := filter(r.db.NewSelect().Model(&rows))
-		sel = applyOrder(sel, q)
-		switch {
-		case q.Limit > 0:
-			sel = sel.Limit(int64(q.Limit) + 1) // one more tells whether there is a next page
-		case q.Offset > 0 && !pg:
-			sel = sel.Limit(math.MaxInt64) // SQLite needs a LIMIT before OFFSET (bun drops a negative one)
-		}
-		if q.Offset > 0 {
-			sel = sel.Offset(int64(q.Offset))
-		}
-		err = sel.Scan(ctx)
+		rows, err = queryTasks(ctx, r.db, listSQL(owner, q, pg))
 	}
 	if err != nil {
 		return task.Page{}, fmt.Errorf("list tasks: %w", err)
@@ -273,24 +252,11 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	}
 	if q.After == nil && q.Offset == 0 && !more {
 		page.Total = len(rows)
-	} else {
-		n, err := filter(r.db.NewSelect().Model((*taskRow)(nil))).Count(ctx)
-		if err != nil {
-			return task.Page{}, fmt.Errorf("count tasks: %w", err)
-		}
-		page.Total = int(n)
-	}
-
-	ids := make([]int64, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-	}
-	tags, err := loadTags(ctx, r.db, owner, ids...)
-	if err != nil {
+	} else if page.Total, err = r.count(ctx, owner, q); err != nil {
 		return task.Page{}, err
 	}
 	for i := range rows {
-		t, err := rows[i].task(tags[rows[i].ID])
+		t, err := rows[i].task()
 		if err != nil {
 			return task.Page{}, err
 		}
@@ -303,26 +269,68 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	return page, nil
 }
 
+// count is how many of owner's live tasks match q's filters.
+func (r *TaskRepository) count(ctx context.Context, owner auth.UserID, q task.Query) (int, error) {
+	pg := isPG(r.db)
+	if onlyStatus(q) {
+		var live, completed int64
+		s := newSQL(pg).add("SELECT live, completed FROM task_counts WHERE user_id = ?", string(owner))
+		err := queryInts(ctx, r.db, s, &live, &completed)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return 0, nil
+		case err != nil:
+			return 0, fmt.Errorf("count tasks: %w", err)
+		}
+		pending, done := false, false
+		for _, st := range q.Statuses {
+			pending = pending || st == task.StatusPending
+			done = done || st == task.StatusCompleted
+		}
+		switch {
+		case pending && done:
+			return 0, nil // a contradiction: no task is both
+		case pending:
+			return int(live - completed), nil
+		case done:
+			return int(completed), nil
+		}
+		return int(live), nil
+	}
+	var n int64
+	s := filters(newSQL(pg).add("SELECT count(*) FROM tasks AS t"), owner, q)
+	if err := queryInts(ctx, r.db, s, &n); err != nil {
+		return 0, fmt.Errorf("count tasks: %w", err)
+	}
+	return int(n), nil
+}
+
 // errStale means a conditional write found the row at another version
 // than the one it read: someone else wrote it in between.
 var errStale = errors.New("task changed since it was read")
 
-// Update reads owner's task id, applies fn and writes the result, tags
-// included, in one transaction. The write is conditional on the version
-// read (UPDATE ... WHERE version = ?), so it can never overwrite a change
-// it did not see:
+// Update reads owner's task id, applies fn and writes the result, on
+// condition that the row is still at the version read (UPDATE ... WHERE
+// version = ?), so it can never overwrite a change it did not see:
 //
-//   - with expect (If-Match), the row is read without a lock and checked
-//     against expect; a writer that lost the race finds 0 rows and gets a
-//     *task.ConflictError with the task as it is now. Of many writers on
-//     one version, exactly one writes.
-//   - without, the row is locked as it is read (SELECT ... FOR UPDATE on
-//     PostgreSQL; on SQLite the transaction, begun IMMEDIATE on the only
-//     connection, holds the write lock), so writers queue and every change
-//     lands.
+//   - first without a transaction: one read and one conditional UPDATE,
+//     both prepared on PostgreSQL. This is every write that leaves the tags
+//     as they are (a toggle, an edit of the text) when nobody else writes
+//     the task at the same moment.
+//   - with expect (If-Match), a writer that lost the race finds 0 rows and
+//     gets a *task.ConflictError with the task as it is now. Of many writers
+//     on one version, exactly one writes.
+//   - without, a lost race (or a change of tags, which rewrites task_tags
+//     too) goes to a transaction that locks the row as it reads it
+//     (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the transaction, begun
+//     IMMEDIATE on the only connection, holds the write lock), so writers
+//     queue and every change lands.
 func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
+	out, err := r.updateFast(ctx, owner, id, expect, fn)
+	if !errors.Is(err, errSlowPath) {
+		return out, err
+	}
 	for attempt := 1; ; attempt++ {
-		var out *task.Task
 		err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			row, t, err := r.readLive(ctx, tx, owner, []task.ID{id}, expect == task.AnyVersion)
 			if err != nil {
@@ -344,11 +352,7 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 			}
 			return out, nil
 		}
-		current, err := r.Get(ctx, owner, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := task.Conflict(current, expect); err != nil {
+		if err := r.stillExpected(ctx, owner, id, expect); err != nil {
 			return nil, err
 		}
 		// The version read is gone although expect still holds (or there
@@ -359,8 +363,65 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 	}
 }
 
-// readLive reads owner's live tasks ids, in the order given, with their
-// tags; ErrNotFound when one is missing. lock takes their row locks on
+// errSlowPath sends Update from its fast path to its transaction.
+var errSlowPath = errors.New("update needs a transaction")
+
+// updateFast is Update's first try, without a transaction (see Update):
+// errSlowPath when the transaction must do it.
+func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
+	pg := isPG(r.db)
+	row, err := queryTask(ctx, r.db, newSQL(pg).add(
+		"SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ? AND t.deleted_at IS NULL", int64(id), string(owner)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, task.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select task: %w", err)
+	}
+	t, err := row.task()
+	if err != nil {
+		return nil, err
+	}
+	if err := task.Conflict(t, expect); err != nil {
+		return nil, err
+	}
+	before := t.Tags()
+	if err := fn(t); err != nil {
+		return nil, err
+	}
+	if !slices.Equal(before, t.Tags()) {
+		return nil, errSlowPath
+	}
+	next := newTaskRow(t)
+	n, err := execSQL(ctx, r.db, newSQL(pg).add("UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, "+
+		"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? "+
+		"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL",
+		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
+		next.TitleKey, next.UpdatedAt, row.Version+1, row.ID, row.UserID, row.Version))
+	if err != nil {
+		return nil, fmt.Errorf("update task: %w", err)
+	}
+	if n == 1 {
+		return t.WithVersion(task.Version(row.Version + 1)), nil
+	}
+	if err := r.stillExpected(ctx, owner, id, expect); err != nil {
+		return nil, err
+	}
+	return nil, errSlowPath
+}
+
+// stillExpected is what a write that found its row at another version than
+// it read says: the task's *task.ConflictError when expect no longer holds,
+// ErrNotFound when it is gone, nil when a retry may succeed.
+func (r *TaskRepository) stillExpected(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
+	current, err := r.Get(ctx, owner, id)
+	if err != nil {
+		return err
+	}
+	return task.Conflict(current, expect)
+}
+
+// readLive reads owner's live tasks ids, in the order given; ErrNotFound when one is missing. lock takes their row locks on
 // PostgreSQL, in id order (the same order for every writer, so two bulk
 // writers cannot deadlock).
 func (r *TaskRepository) readLive(ctx context.Context, tx bun.Tx, owner auth.UserID, ids []task.ID, lock bool) ([]taskRow, []*task.Task, error) {
@@ -383,10 +444,6 @@ func (r *TaskRepository) readLive(ctx context.Context, tx bun.Tx, owner auth.Use
 	if len(rows) != len(ids) {
 		return nil, nil, task.ErrNotFound
 	}
-	tags, err := loadTags(ctx, tx, owner, raw...)
-	if err != nil {
-		return nil, nil, err
-	}
 	byID := make(map[int64]int, len(rows))
 	for i := range rows {
 		byID[rows[i].ID] = i
@@ -398,7 +455,7 @@ func (r *TaskRepository) readLive(ctx context.Context, tx bun.Tx, owner auth.Use
 		if !ok {
 			return nil, nil, task.ErrNotFound
 		}
-		t, err := rows[j].task(tags[id])
+		t, err := rows[j].task()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -415,7 +472,7 @@ func writeTask(ctx context.Context, tx bun.Tx, row *taskRow, t *task.Task, befor
 	next.Version = row.Version + 1
 	res, err := tx.NewUpdate().Model(&next).
 		Column("title", "description", "completed", "priority", "due_at", "due_all_day",
-			"completed_at", "title_key", "updated_at", "version").
+			"completed_at", "title_key", "updated_at", "version", "tags").
 		Where("t.id = ?", row.ID).
 		Where("t.user_id = ?", row.UserID).
 		Where("t.version = ?", row.Version).
@@ -496,7 +553,7 @@ func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.
 	if n == 1 {
 		return nil
 	}
-	current, err := getTask(ctx, r.db, owner, id, false)
+	current, err := r.getTask(ctx, owner, id, false)
 	if err != nil {
 		return err
 	}

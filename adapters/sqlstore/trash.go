@@ -130,17 +130,9 @@ func (r *TaskRepository) ListTrash(ctx context.Context, owner auth.UserID, limit
 	if err != nil {
 		return task.TrashPage{}, fmt.Errorf("count trash: %w", err)
 	}
-	ids := make([]int64, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-	}
-	tags, err := loadTags(ctx, r.db, owner, ids...)
-	if err != nil {
-		return task.TrashPage{}, err
-	}
 	page := task.TrashPage{Items: make([]task.Trashed, 0, len(rows)), Total: int(total)}
 	for i := range rows {
-		t, err := rows[i].task(tags[rows[i].ID])
+		t, err := rows[i].task()
 		if err != nil {
 			return task.TrashPage{}, err
 		}

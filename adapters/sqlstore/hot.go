@@ -1,0 +1,233 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// The hot paths (list, get, add, the fast update) are SQL written here with
+// bound parameters, not built by Bun, for two reasons a profile of `make
+// bench` showed: Bun formats every argument into the SQL text, so PostgreSQL
+// parses and plans each statement anew, and scanning through database/sql
+// and reflection cost the service more CPU than the rest of the request. On
+// PostgreSQL they run on the pooled connection's *pgx.Conn (withPgx), as
+// prepared statements, scanned straight into taskRow; on SQLite, through
+// Bun's raw queries, which format and scan them as every other query.
+
+// sqlText is one statement being written: SQL with ? placeholders, as both
+// dialects' fragments are written, and its arguments in order. For
+// PostgreSQL the placeholders become $1, $2, ... as they are added.
+type sqlText struct {
+	pg   bool
+	b    strings.Builder
+	args []any
+	// adhoc marks a statement whose best plan depends on its arguments (a
+	// search pattern, a tag, a date range): it is planned for them each
+	// time rather than prepared once, where PostgreSQL could settle on a
+	// generic plan that suits no pattern in particular.
+	adhoc bool
+}
+
+func newSQL(pg bool) *sqlText { return &sqlText{pg: pg} }
+
+// add appends frag, whose ? placeholders take args in order. A frag never
+// holds a ? of its own in a literal.
+func (s *sqlText) add(frag string, args ...any) *sqlText {
+	n := strings.Count(frag, "?")
+	if n != len(args) {
+		panic(fmt.Sprintf("sqlstore: %d placeholders for %d arguments in %q", n, len(args), frag))
+	}
+	if !s.pg || n == 0 {
+		s.b.WriteString(frag)
+		s.args = append(s.args, args...)
+		return s
+	}
+	for _, a := range args {
+		i := strings.IndexByte(frag, '?')
+		s.b.WriteString(frag[:i])
+		s.args = append(s.args, a)
+		s.b.WriteByte('$')
+		s.b.WriteString(strconv.Itoa(len(s.args)))
+		frag = frag[i+1:]
+	}
+	s.b.WriteString(frag)
+	return s
+}
+
+// in appends "(?, ?, ...)" for the values.
+func in[T any](s *sqlText, vals []T) *sqlText {
+	s.add("(")
+	for i, v := range vals {
+		if i > 0 {
+			s.add(", ")
+		}
+		s.add("?", v)
+	}
+	return s.add(")")
+}
+
+func (s *sqlText) String() string { return s.b.String() }
+
+// run is how s runs on a connection whose hand-written statements run in
+// mode, as pgx's leading argument, followed by s's arguments.
+func (s *sqlText) run(mode pgx.QueryExecMode) []any {
+	if s.adhoc && (mode == pgx.QueryExecModeCacheStatement || mode == pgx.QueryExecModeCacheDescribe) {
+		mode = pgx.QueryExecModeExec
+	}
+	return append([]any{mode}, s.args...)
+}
+
+// taskColumns are taskRow's columns in the order scanTask reads them.
+const taskColumns = "t.id, t.user_id, t.title, t.description, t.completed, t.priority, t.due_at, " +
+	"t.due_all_day, t.completed_at, t.title_key, t.created_at, t.updated_at, t.version, t.deleted_at, t.tags"
+
+func scanTask(row pgx.Row, r *taskRow) error {
+	return row.Scan(&r.ID, &r.UserID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.DueAt,
+		&r.DueAllDay, &r.CompletedAt, &r.TitleKey, &r.CreatedAt, &r.UpdatedAt, &r.Version, &r.DeletedAt, &r.Tags)
+}
+
+// isPG reports whether db is PostgreSQL.
+func isPG(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+
+// withPgx runs fn on one pooled connection's *pgx.Conn, under the statement
+// deadline and with the error classification that every other statement
+// gets from guard. mode is the exec mode the URL allows for hand-written
+// statements (see parsePostgresURL). A connection fn leaves broken is closed
+// by pgx, and database/sql drops it when it is next reused.
+func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error) error {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		gc, ok := dc.(*guardConn)
+		if !ok {
+			return fmt.Errorf("sqlstore: connection is %T, not a guarded pgx connection", dc)
+		}
+		pc, ok := gc.Conn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("sqlstore: connection is %T, not pgx", gc.Conn)
+		}
+		ctx, cancel := gc.bound(ctx)
+		defer cancel()
+		return classify(fn(ctx, pc.Conn(), gc.mode))
+	})
+}
+
+// queryTasks runs a statement that selects taskColumns.
+func queryTasks(ctx context.Context, db *bun.DB, s *sqlText) ([]taskRow, error) {
+	if !s.pg {
+		var rows []taskRow
+		if err := db.NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
+			return nil, err
+		}
+		return rows, nil
+	}
+	var rows []taskRow
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := c.Query(ctx, s.String(), s.run(mode)...)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for res.Next() {
+			rows = append(rows, taskRow{})
+			if err := scanTask(res, &rows[len(rows)-1]); err != nil {
+				return err
+			}
+		}
+		return res.Err()
+	})
+	return rows, err
+}
+
+// queryTask runs a statement that selects taskColumns of at most one row;
+// sql.ErrNoRows when there is none.
+func queryTask(ctx context.Context, db *bun.DB, s *sqlText) (taskRow, error) {
+	var row taskRow
+	if !s.pg {
+		err := db.NewRaw(s.String(), s.args...).Scan(ctx, &row)
+		return row, err
+	}
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		err := scanTask(c.QueryRow(ctx, s.String(), s.run(mode)...), &row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sql.ErrNoRows
+		}
+		return err
+	})
+	return row, err
+}
+
+// queryInts runs a statement that selects integer columns of at most one
+// row into dest; sql.ErrNoRows when there is none.
+func queryInts(ctx context.Context, db *bun.DB, s *sqlText, dest ...*int64) error {
+	if !s.pg {
+		ptrs := make([]any, len(dest))
+		for i, d := range dest {
+			ptrs[i] = d
+		}
+		return db.NewRaw(s.String(), s.args...).Scan(ctx, ptrs...)
+	}
+	return withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		ptrs := make([]any, len(dest))
+		for i, d := range dest {
+			ptrs[i] = d
+		}
+		err := c.QueryRow(ctx, s.String(), s.run(mode)...).Scan(ptrs...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sql.ErrNoRows
+		}
+		return err
+	})
+}
+
+// execSQL runs a statement that returns no rows and reports how many it
+// changed.
+func execSQL(ctx context.Context, db *bun.DB, s *sqlText) (int64, error) {
+	if !s.pg {
+		return affected(db.NewRaw(s.String(), s.args...).Exec(ctx))
+	}
+	var n int64
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		tag, err := c.Exec(ctx, s.String(), s.run(mode)...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// encodeTags is the tags column: a JSON array of strings, "[]" for none.
+func encodeTags(tags []string) string {
+	if len(tags) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(tags)
+	if err != nil {
+		panic(fmt.Sprintf("sqlstore: encode tags: %v", err)) // []string always encodes
+	}
+	return string(b)
+}
+
+// decodeTags reads the tags column.
+func decodeTags(s string) ([]string, error) {
+	if s == "[]" || s == "" {
+		return nil, nil
+	}
+	var tags []string
+	if err := json.Unmarshal([]byte(s), &tags); err != nil {
+		return nil, fmt.Errorf("decode tags %q: %w", s, err)
+	}
+	return tags, nil
+}
