@@ -32,7 +32,7 @@ type taskRow struct {
 	CreatedAt   time.Time  `bun:"created_at,notnull"`
 	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
 	Version     int64      `bun:"version,notnull"`
-	DeletedAt   *time.Time `bun:"deleted_at"` // in the trash since; nil when live
+	DeletedAt   *time.Time `bun:"deleted_at"`   // in the trash since; nil when live
 	Tags        string     `bun:"tags,notnull"` // JSON array, a copy of the task_tags rows (encodeTags)
 }
 
