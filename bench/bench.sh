@@ -126,14 +126,16 @@ fi
 has_column() {
   [[ $(psql "$BENCH_URL" -Atqc "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'tasks' AND column_name = '$1'") == 1 ]]
 }
-LIVE="" SET="" COLS="" VALS=""
+LIVE="" SET="" COLS="" VALS="" MORE=""
 has_column deleted_at && LIVE="AND deleted_at IS NULL"
 has_column version && SET+=", version = version + 1"
 has_column completed_at && SET+=", completed_at = CASE WHEN completed THEN NULL ELSE now() END"
 has_column title_key && COLS=", title_key" && VALS=", 'bench task'"
+has_column tags && COLS+=", priority, due_all_day, version, tags" && VALS+=", 2, false, 1, '[]'"
+has_column tags && MORE=", priority, due_at, due_all_day, completed_at, title_key, version, deleted_at, tags"
 mkdir -p "$TMP/sql"
 for f in "$ROOT"/bench/pgbench/*.sql; do
-  sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#" "$f" >"$TMP/sql/$(basename "$f")"
+  sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#; s#/\*more\*/#$MORE#" "$f" >"$TMP/sql/$(basename "$f")"
 done
 SQL=$TMP/sql
 
@@ -532,7 +534,7 @@ if [[ $GROWTH != 1 ]]; then
     measure toggle32 32 toggle eddsa -- 32 prepared toggle.sql
     NOTE[toggle32]+=" pgbench: one UPDATE ... RETURNING;"
     if [[ $QUICK != 1 ]]; then
-      row toggle32tx "toggle: pgbench as BEGIN/SELECT FOR UPDATE/UPDATE/COMMIT" 32
+      row toggle32tx "toggle: pgbench as the repository: SELECT, then UPDATE" 32
       measure toggle32tx -- 32 prepared toggle_tx.sql
     fi
   fi

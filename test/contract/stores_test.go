@@ -70,6 +70,13 @@ func migrated(t *testing.T, databaseURL string) *bun.DB {
 func openSQLiteDB(t *testing.T) *bun.DB   { return migrated(t, sqliteURL(t)) }
 func openPostgresDB(t *testing.T) *bun.DB { return migrated(t, freshPostgresSchema(t)) }
 
+// openPostgresExecDB is PostgreSQL as behind a pooler that keeps no
+// prepared statements: default_query_exec_mode=exec in the URL sends the
+// repository's hand-written statements unnamed too.
+func openPostgresExecDB(t *testing.T) *bun.DB {
+	return migrated(t, freshPostgresSchema(t)+"&default_query_exec_mode=exec")
+}
+
 // uniq returns a random lower-case token, so that parallel cases never share
 // an owner or an email.
 func uniq() string {
@@ -86,4 +93,7 @@ var taskStores = map[string]func(*testing.T) task.Repository{
 	"memory":   func(*testing.T) task.Repository { return memory.NewTaskRepository() },
 	"sqlite":   func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openSQLiteDB(t)) },
 	"postgres": func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openPostgresDB(t)) },
+	"postgres-exec": func(t *testing.T) task.Repository {
+		return sqlstore.NewTaskRepository(openPostgresExecDB(t))
+	},
 }
