@@ -556,10 +556,14 @@ else
   {
     for n in 0 1; do
       echo "== list, limit 50, user $n ($(psql "$BENCH_URL" -Atqc "SELECT tasks FROM bench_users WHERE n = $n") tasks)"
-      psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = '$(uid $n)' $LIVE ORDER BY created_at, id LIMIT 50"
+      psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at $MORE FROM tasks WHERE user_id = '$(uid $n)' $LIVE ORDER BY created_at, id LIMIT 51"
+      if [[ $(psql "$BENCH_URL" -Atqc "SELECT to_regclass('task_counts') IS NOT NULL") == t ]]; then
+        echo "== its X-Total-Count, user $n"
+        psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT live, completed FROM task_counts WHERE user_id = '$(uid $n)'"
+      fi
     done
     echo "== create"
-    psql "$BENCH_URL" -Atqc "BEGIN; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at) VALUES ('$(uid 5)', 'plan', NULL, false, now(), now()) RETURNING id; ROLLBACK;"
+    psql "$BENCH_URL" -Atqc "BEGIN; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at $COLS) VALUES ('$(uid 5)', 'plan', NULL, false, now(), now() $VALS) RETURNING id; ROLLBACK;"
   } >"$PLANS" 2>&1
   say "query plans in $PLANS"
   LIMIT_OK=$(curl -sS "$API_URL/api/$(uid 1)/tasks?limit=50" -H "Authorization: Bearer $(token eddsa 1)" | jq length)
