@@ -4,7 +4,7 @@
 //
 //	go test ./bench -run '^$' -bench . -benchmem
 //
-// BenchmarkTaskJSON    the task JSON encoding (huma's JSON format vs encoding/json)
+// BenchmarkTaskJSON    the task JSON encoding (the router's format vs huma's, encoding/json, JSON v2)
 // BenchmarkHandler     the whole HTTP handler on the memory adapter (allocs per request)
 // BenchmarkRepository  the PostgreSQL repository, next to pgx used directly
 //
@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/danielgtaylor/huma/v2"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -136,6 +137,17 @@ func TestTaskJSONVariants(t *testing.T) {
 			t.Errorf("core %s encoding =\n%s\nwant (encoding/json)\n%s", name, got, want.Bytes())
 		}
 	}
+	var api bytes.Buffer
+	if err := httpapi.JSONFormat.Marshal(&api, list); err != nil {
+		t.Fatal(err)
+	}
+	var humaList bytes.Buffer
+	if err := huma.DefaultJSONFormat.Marshal(&humaList, list); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(api.Bytes(), humaList.Bytes()) {
+		t.Errorf("API tasks through the router's format =\n%s\nwant (encoding/json)\n%s", api.Bytes(), humaList.Bytes())
+	}
 	out, err := jsonv2.Marshal(list)
 	if err != nil {
 		t.Fatal(err)
@@ -146,11 +158,13 @@ func TestTaskJSONVariants(t *testing.T) {
 	}
 }
 
-// BenchmarkTaskJSON encodes tasks the way huma writes a response (its
-// default JSON format: a json.Encoder without HTML escaping), with
-// json.Marshal, and with the JSON v2 encoder (go-json-experiment, already in
-// the module graph): one API task and a list of 20. On the seven core
-// fields it adds a hand-written encoder, the floor.
+// BenchmarkTaskJSON encodes tasks with the router's format
+// (httpapi.JSONFormat: hand-written for task bodies, the same bytes), the
+// way huma writes a response by default (a json.Encoder without HTML
+// escaping), with json.Marshal, and with the JSON v2 encoder
+// (go-json-experiment, already in the module graph): one API task and a
+// list of 20. On the seven core fields it adds a hand-written encoder, the
+// floor.
 func BenchmarkTaskJSON(b *testing.B) {
 	list := sampleTasks(b)
 	core := coreOf(list)
@@ -158,6 +172,7 @@ func BenchmarkTaskJSON(b *testing.B) {
 		name string
 		enc  func(*bytes.Buffer, any) error
 	}{
+		{"api-format", func(w *bytes.Buffer, v any) error { return httpapi.JSONFormat.Marshal(w, v) }},
 		{"huma-format", func(w *bytes.Buffer, v any) error { return huma.DefaultJSONFormat.Marshal(w, v) }},
 		{"json.Marshal", func(w *bytes.Buffer, v any) error {
 			out, err := json.Marshal(v)
@@ -220,7 +235,8 @@ type handlerEnv struct {
 
 type envOptions struct {
 	log       *zap.Logger
-	cacheSize int // jwks.Config.CacheSize: 0 default, -1 off
+	cacheSize int  // jwks.Config.CacheSize: 0 default, -1 off
+	metrics   bool // count requests in a metrics set, as the service does
 }
 
 func newHandlerEnv(tb testing.TB, o envOptions) *handlerEnv {
@@ -256,8 +272,12 @@ func newHandlerEnv(tb testing.TB, o envOptions) *handlerEnv {
 	if o.log == nil {
 		o.log = zap.NewNop()
 	}
+	var m *httpapi.Metrics
+	if o.metrics {
+		m = httpapi.NewMetrics(metrics.NewSet())
+	}
 	e.router = httpapi.NewRouter(httpapi.Deps{
-		Service: svc, Verifier: v, Log: o.log,
+		Service: svc, Verifier: v, Log: o.log, Metrics: m,
 		Config: httpapi.Config{CORSOrigins: []string{"http://localhost:3000"}},
 	})
 	return e
@@ -369,8 +389,8 @@ func baselineMux(e *handlerEnv) http.Handler {
 // BenchmarkHandler serves requests through httpapi.NewRouter (the whole
 // middleware chain, huma, the use case) on the memory adapter, with an HS256
 // verifier and its token cache, so that only the HTTP layer's cost remains.
-// Sub-benchmarks vary one thing: the access log at info level, the token
-// cache off, and a bare net/http baseline for the list.
+// Sub-benchmarks vary one thing: the access log at info level, the request
+// metrics on, the token cache off, and a bare net/http baseline for the list.
 // The log=info variants put the production access log back (the service's
 // default LOG_LEVEL is info; make bench runs warn): encoded and discarded,
 // written to a file line by line as stdout is, and through zap's buffered
@@ -405,6 +425,10 @@ func BenchmarkHandler(b *testing.B) {
 		ws := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(logFile(b))}
 		b.Cleanup(func() { _ = ws.Stop() })
 		e := newHandlerEnv(b, envOptions{log: infoLogger(ws)})
+		listRun(b, e, e.router)
+	})
+	b.Run("list20/metrics", func(b *testing.B) {
+		e := newHandlerEnv(b, envOptions{metrics: true})
 		listRun(b, e, e.router)
 	})
 	b.Run("list20/token-cache=off", func(b *testing.B) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -24,13 +25,32 @@ import (
 // container image over its 25 MB budget).
 type Metrics struct {
 	set *metrics.Set
+
+	// series caches the request counter and histogram of each route,
+	// method and status seen, so that counting a request builds no label
+	// strings. The keys are bounded: route patterns, knownMethod's methods
+	// and status codes.
+	mu     sync.RWMutex
+	series map[seriesKey]*requestSeries
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests *metrics.Counter
+	duration *metrics.PrometheusHistogram
 }
 
 // latencyBuckets are the upper bounds of the latency histogram, in seconds.
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 
 // NewMetrics records the router's metrics in set.
-func NewMetrics(set *metrics.Set) *Metrics { return &Metrics{set: set} }
+func NewMetrics(set *metrics.Set) *Metrics {
+	return &Metrics{set: set, series: map[seriesKey]*requestSeries{}}
+}
 
 // MetricsHandler serves the Go runtime's and the process's metrics (go_*,
 // process_*) and those in set, in Prometheus' text format.
@@ -70,9 +90,9 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration, aut
 	if m == nil {
 		return
 	}
-	method = knownMethod(method)
-	m.set.GetOrCreateCounter(Label("todo_http_requests_total", "method", method, "route", route, "status", strconv.Itoa(status))).Inc()
-	m.set.GetOrCreatePrometheusHistogramExt(Label("todo_http_request_duration_seconds", "method", method, "route", route), latencyBuckets).Update(d.Seconds())
+	s := m.requestSeries(route, knownMethod(method), status)
+	s.requests.Inc()
+	s.duration.Update(d.Seconds())
 	if authFailure == "" && status == http.StatusUnauthorized {
 		// The only 401 that does not pass through the error table: no
 		// usable Authorization header at all.
@@ -81,6 +101,27 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration, aut
 	if authFailure != "" {
 		m.set.GetOrCreateCounter(Label("todo_auth_failures_total", "reason", authFailure)).Inc()
 	}
+}
+
+func (m *Metrics) requestSeries(route, method string, status int) *requestSeries {
+	k := seriesKey{route: route, method: method, status: status}
+	m.mu.RLock()
+	s := m.series[k]
+	m.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	s = &requestSeries{
+		requests: m.set.GetOrCreateCounter(Label("todo_http_requests_total", "method", method, "route", route, "status", strconv.Itoa(status))),
+		duration: m.set.GetOrCreatePrometheusHistogramExt(Label("todo_http_request_duration_seconds", "method", method, "route", route), latencyBuckets),
+	}
+	m.mu.Lock()
+	if m.series == nil {
+		m.series = map[seriesKey]*requestSeries{}
+	}
+	m.series[k] = s
+	m.mu.Unlock()
+	return s
 }
 
 // knownMethod keeps the method label to a fixed set: a client may send any

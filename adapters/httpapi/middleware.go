@@ -45,19 +45,42 @@ func requestIDField(ctx context.Context) zap.Field {
 	return zap.Skip()
 }
 
+// requestCtx is the request's context with its requestInfo, which it
+// answers for requestInfoKey, and its id, for chi's middleware.RequestIDKey:
+// one allocation where two context.WithValue and the info were three.
+type requestCtx struct {
+	context.Context
+	info     requestInfo
+	idHeader [1]string // the X-Request-ID header's value slice
+}
+
+func (c *requestCtx) Value(key any) any {
+	switch key {
+	case requestInfoKey:
+		return &c.info
+	case middleware.RequestIDKey:
+		return c.info.id
+	}
+	return c.Context.Value(key)
+}
+
+// headerRequestID is X-Request-ID as net/http spells it (canonical), so
+// that reading and setting it need not canonicalize it on every request.
+const headerRequestID = "X-Request-Id"
+
 // requestID takes the caller's X-Request-ID when it is sane, or makes one, and
 // echoes it on the response.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		id := r.Header.Get(headerRequestID)
 		if !saneRequestID(id) {
 			var b [12]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
-		w.Header().Set("X-Request-ID", id)
-		ctx := context.WithValue(r.Context(), requestInfoKey, &requestInfo{id: id})
-		ctx = context.WithValue(ctx, middleware.RequestIDKey, id)
+		ctx := &requestCtx{Context: r.Context(), info: requestInfo{id: id}}
+		ctx.idHeader[0] = id
+		w.Header()[headerRequestID] = ctx.idHeader[:]
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -76,38 +99,51 @@ func saneRequestID(id string) bool {
 
 // accessLog writes one line per request: method, route pattern, status,
 // duration, request id and user id (never the token), and counts the request
-// in m.
+// in m. Its fields are built only when the logger writes info lines.
+//
+// It also holds back the response (see respWriter): an API answer goes out
+// with its Content-Length in one write instead of as a chunked stream.
 func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ww := newRespWriter(w, r.Method)
 			next.ServeHTTP(ww, r)
+			ww.finish()
 			route := "unmatched"
-			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-				route = rc.RoutePattern()
+			if rc := chi.RouteContext(r.Context()); rc != nil {
+				if p := rc.RoutePattern(); p != "" {
+					route = p
+				}
 			}
-			status := ww.Status()
+			status, written := ww.status, ww.bytes
+			ww.free()
 			if status == 0 {
 				status = http.StatusOK
 			}
 			took := time.Since(start)
-			fields := []zap.Field{
-				zap.String("method", r.Method),
-				zap.String("route", route),
-				zap.Int("status", status),
-				zap.Duration("duration", took),
-				zap.Int("bytes", ww.BytesWritten()),
+			ri := infoFrom(r.Context())
+			if ce := log.Check(zap.InfoLevel, "request"); ce != nil {
+				fields := make([]zap.Field, 0, 7)
+				fields = append(fields,
+					zap.String("method", r.Method),
+					zap.String("route", route),
+					zap.Int("status", status),
+					zap.Duration("duration", took),
+					zap.Int("bytes", written),
+				)
+				if ri != nil {
+					fields = append(fields, zap.String("request_id", ri.id))
+					if ri.userID != "" {
+						fields = append(fields, zap.String("user_id", ri.userID))
+					}
+				}
+				ce.Write(fields...)
 			}
 			var authFailure string
-			if ri := infoFrom(r.Context()); ri != nil {
-				fields = append(fields, zap.String("request_id", ri.id))
-				if ri.userID != "" {
-					fields = append(fields, zap.String("user_id", ri.userID))
-				}
+			if ri != nil {
 				authFailure = ri.authFailure
 			}
-			log.Info("request", fields...)
 			m.observe(route, r.Method, status, took, authFailure)
 		})
 	}
@@ -133,12 +169,19 @@ func recoverer(log *zap.Logger) func(http.Handler) http.Handler {
 	}
 }
 
+var (
+	nosniffValue = []string{"nosniff"}
+	noStoreValue = []string{"no-store"}
+)
+
 // securityHeaders marks API answers as private and not to be sniffed.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Cache-Control", "no-store")
+		// Shared value slices: Set and Add never write into them (Set
+		// replaces the slice, Add appends past its capacity).
+		h["X-Content-Type-Options"] = nosniffValue
+		h["Cache-Control"] = noStoreValue
 		next.ServeHTTP(w, r)
 	})
 }
