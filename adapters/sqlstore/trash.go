@@ -169,15 +169,19 @@ func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int
 }
 
 // PurgeTrash deletes at most limit tasks trashed before cutoff, the oldest
-// first, in one statement that reads tasks_trash_purge_idx.
+// first, in one statement that reads tasks_trash_purge_idx. The outer
+// DELETE repeats the condition: on PostgreSQL a row the subquery picked may
+// be restored by a concurrent transaction before the DELETE locks it, and
+// only the outer WHERE is checked again on the row as it is then.
 func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
+	at := trashTime(cutoff)
 	n, err := affected(r.db.NewRaw(
-		"DELETE FROM tasks WHERE id IN ("+
+		"DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? AND id IN ("+
 			"SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at LIMIT ?)",
-		trashTime(cutoff), limit).Exec(ctx))
+		at, at, limit).Exec(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("purge trash: %w", err)
 	}

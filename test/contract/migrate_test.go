@@ -203,14 +203,18 @@ func TestMigrateUpgrade(t *testing.T) {
 // downToInit undoes the migrations after the first by hand (Rollback
 // would undo the whole group), as if the database had been migrated before
 // they existed.
-func downToInit(t *testing.T, db *bun.DB, dialect string) {
+func downToInit(t *testing.T, db *bun.DB, dialect string) { downTo(t, db, dialect, "") }
+
+// downTo undoes, by hand and newest first, every migration after the one
+// named keep (all but the first when keep is empty).
+func downTo(t *testing.T, db *bun.DB, dialect, keep string) {
 	t.Helper()
 	ctx := context.Background()
 	ms, err := sqlstore.MigrationStatus(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := len(ms) - 1; i > 0; i-- {
+	for i := len(ms) - 1; i > 0 && ms[i].Name > keep; i-- {
 		path := filepath.Join("..", "..", "adapters", "sqlstore", "migrations", dialect, ms[i].String()+".tx.down.sql")
 		sqlText, err := os.ReadFile(path)
 		if err != nil {
@@ -227,5 +231,114 @@ func downToInit(t *testing.T, db *bun.DB, dialect string) {
 		if _, err := db.NewRaw("DELETE FROM bun_migrations WHERE name = ?", ms[i].Name).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestMigrateReadPaths upgrades a database of the version before the tags
+// column and the counters (20260301000001), holding tasks with tags, in the
+// trash and completed, then plays the previous version writing on through a
+// rolling update, which knows neither copy: it writes tasks and task_tags
+// rows only. The triggers must keep both copies right: the tags a task
+// shows, the tags the next edit starts from, and the totals.
+func TestMigrateReadPaths(t *testing.T) {
+	t.Parallel()
+	for name, newURL := range map[string]func(*testing.T) string{
+		"sqlite":   sqliteURL,
+		"postgres": freshPostgresSchema,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := openDB(t, newURL(t))
+			if err := sqlstore.Migrate(ctx, db); err != nil {
+				t.Fatal(err)
+			}
+			downTo(t, db, name, "20260301000001")
+
+			owner := newOwner()
+			// The previous version's writes: a task row, then its tags.
+			oldAdd := func(title string, completed bool, deleted *time.Time, tags ...string) task.ID {
+				t.Helper()
+				var id int64
+				if err := db.NewRaw("INSERT INTO tasks (user_id, title, title_key, completed, created_at, updated_at, deleted_at) "+
+					"VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", string(owner), title, strings.ToLower(title), completed,
+					base, base, deleted).Scan(ctx, &id); err != nil {
+					t.Fatalf("insert a task as the previous version does: %v", err)
+				}
+				for i, tag := range tags {
+					if _, err := db.NewRaw("INSERT INTO task_tags (task_id, tag_key, user_id, position, tag) VALUES (?, ?, ?, ?, ?)",
+						id, strings.ToLower(tag), string(owner), i, tag).Exec(ctx); err != nil {
+						t.Fatalf("insert a tag as the previous version does: %v", err)
+					}
+				}
+				return task.ID(id)
+			}
+			trashed := base.Add(time.Minute)
+			tagged := oldAdd("tagged", false, nil, "b", "A", `é"q`)
+			oldAdd("done", true, nil)
+			oldAdd("in the trash", true, &trashed, "z")
+
+			if err := sqlstore.Migrate(ctx, db); err != nil {
+				t.Fatalf("Migrate() from 20260301000001 = %v", err)
+			}
+			repo := sqlstore.NewTaskRepository(db)
+			wantTags := func(when string, id task.ID, want ...string) {
+				t.Helper()
+				got, err := repo.Get(ctx, owner, id)
+				if err != nil {
+					t.Fatalf("%s: Get(%d) = %v", when, id, err)
+				}
+				if !slices.Equal(got.Tags(), want) && !(len(want) == 0 && len(got.Tags()) == 0) {
+					t.Errorf("%s: task %d tags %q, want %q", when, id, got.Tags(), want)
+				}
+			}
+			wantTotals := func(when string, all, completed int) {
+				t.Helper()
+				for _, c := range []struct {
+					st   task.Status
+					want int
+				}{{task.StatusAll, all}, {task.StatusCompleted, completed}, {task.StatusPending, all - completed}} {
+					// A page of one with a cursor: the total comes from the counters.
+					first, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{c.st}, Limit: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					total := first.Total
+					if first.Next != nil {
+						next, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{c.st}, Limit: 1, After: first.Next})
+						if err != nil {
+							t.Fatal(err)
+						}
+						total = next.Total
+					}
+					if total != c.want {
+						t.Errorf("%s: %s total %d, want %d", when, c.st, total, c.want)
+					}
+				}
+			}
+			wantTags("after the upgrade", tagged, "b", "A", `é"q`)
+			wantTotals("after the upgrade", 2, 1)
+
+			// The previous version, still serving, adds a tagged task and
+			// retags another (it deletes and inserts task_tags rows).
+			skew := oldAdd("written by the previous version", false, nil, "Home")
+			wantTags("a task the previous version wrote", skew, "Home")
+			if _, err := db.NewRaw("DELETE FROM task_tags WHERE task_id = ? AND tag_key = ?", int64(tagged), "a").Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			wantTags("a tag the previous version removed", tagged, "b", `é"q`)
+			wantTotals("a task the previous version added", 3, 1)
+			// This version then edits the tags the previous one wrote.
+			if _, err := repo.Update(ctx, owner, skew, task.AnyVersion, func(tk *task.Task) error {
+				return tk.Edit(tk.Title(), tk.Description(), base.Add(time.Hour), task.WithTags(append(tk.Tags(), "Work")))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			wantTags("retagged by this version", skew, "Home", "Work")
+			if got := mustList(t, repo, owner, task.Query{Tags: []string{"home"}}); len(got) != 1 || got[0].ID() != skew {
+				t.Errorf("tags filter home = %v, want only task %d", ids(got), skew)
+			}
+			checkSchemaWorks(t, db)
+		})
 	}
 }

@@ -719,3 +719,58 @@ func testTrashAll(t *testing.T, s writeStore) {
 		t.Errorf("List() after TrashAll = %v, want [%d]", got, added[1].ID())
 	}
 }
+
+// TestPurgeSparesRestored: a purge that picked a task while a restore of it
+// was still uncommitted must not delete it once the restore commits. The
+// purge waits on the restore's row lock; PostgreSQL then checks the
+// DELETE's own WHERE again on the restored row, so the condition has to be
+// there, not only in the subquery that picked the ids.
+func TestPurgeSparesRestored(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openPostgresDB(t)
+	repo := sqlstore.NewTaskRepository(db)
+	owner := newOwner()
+	tk := mustAdd(t, repo, mustNewWith(t, owner, "restored while purged", base))
+	if err := repo.Trash(ctx, owner, tk.ID(), task.AnyVersion, base); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "UPDATE tasks SET deleted_at = NULL WHERE id = ?", int64(tk.ID())); err != nil {
+		t.Fatal(err)
+	}
+	purged := make(chan error, 1)
+	go func() {
+		_, err := repo.PurgeTrash(ctx, base.Add(time.Hour), 10)
+		purged <- err
+	}()
+	// Until the purge waits on the restore's lock (it must, to be a race).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM tasks%'").
+			Scan(ctx, &waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the purge never waited on the restore's row lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-purged; err != nil {
+		t.Fatalf("PurgeTrash = %v", err)
+	}
+	if _, err := repo.Get(ctx, owner, tk.ID()); err != nil {
+		t.Errorf("the restored task after the purge: Get = %v, want it live", err)
+	}
+}

@@ -6,4 +6,6 @@ DROP TRIGGER IF EXISTS tasks_counts_insert;
 --bun:split
 DROP TABLE IF EXISTS task_counts;
 --bun:split
-ALTER TABLE tasks DROP COLUMN tags;
+DROP TRIGGER IF EXISTS task_tags_copy_delete;
+--bun:split
+DROP TRIGGER IF EXISTS task_tags_copy_insert;

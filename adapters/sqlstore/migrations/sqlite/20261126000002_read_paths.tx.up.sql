@@ -1,9 +1,20 @@
 -- See the PostgreSQL migration of the same name for what each part means.
-ALTER TABLE tasks ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+-- SQLite's triggers are per row; a row written many times in one
+-- transaction costs nothing special here. The migration's transaction holds
+-- the database's write lock throughout.
+CREATE TRIGGER task_tags_copy_insert AFTER INSERT ON task_tags
+BEGIN
+    UPDATE tasks SET tags = (SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = NEW.task_id)
+    WHERE id = NEW.task_id;
+END;
 --bun:split
-UPDATE tasks SET tags = (
-    SELECT json_group_array(tag) FROM (SELECT tag FROM task_tags WHERE task_id = tasks.id ORDER BY position)
-)
+CREATE TRIGGER task_tags_copy_delete AFTER DELETE ON task_tags
+BEGIN
+    UPDATE tasks SET tags = (SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = OLD.task_id)
+    WHERE id = OLD.task_id;
+END;
+--bun:split
+UPDATE tasks SET tags = (SELECT json_group_array(tag ORDER BY position) FROM task_tags WHERE task_id = tasks.id)
 WHERE id IN (SELECT task_id FROM task_tags);
 --bun:split
 CREATE TABLE task_counts (

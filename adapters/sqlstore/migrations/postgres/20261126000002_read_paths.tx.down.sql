@@ -8,4 +8,8 @@ DROP FUNCTION IF EXISTS task_counts_apply();
 --bun:split
 DROP TABLE IF EXISTS task_counts;
 --bun:split
-ALTER TABLE tasks DROP COLUMN IF EXISTS tags;
+DROP TRIGGER IF EXISTS task_tags_copy_delete ON task_tags;
+--bun:split
+DROP TRIGGER IF EXISTS task_tags_copy_insert ON task_tags;
+--bun:split
+DROP FUNCTION IF EXISTS task_tags_copy();
