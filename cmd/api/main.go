@@ -94,27 +94,21 @@ func loadConfig() (bootstrap.Config, error) {
 	return c, err
 }
 
-// The collector's settings when the environment sets none (GOGC,
-// GOMEMLIMIT). The service's live heap is small (a few MiB: pools, caches,
-// the tasks of the requests in flight) and nearly everything a request
-// allocates dies with it, so Go's default, GOGC=100, collects every few MiB
-// of garbage: under load in `make bench` that was a sixth of the service's
-// CPU. GOGC=400 collects a quarter as often, and the soft limit keeps the
-// heap from growing past what a small container allows: the collector runs
-// sooner as the limit nears, whatever GOGC says. docs/PERFORMANCE.md has
-// the figures (list CPU per request 166 -> 115 µs; resident set 54 MiB at
-// 128 connections).
-const (
-	defaultGCPercent   = 400
-	defaultMemoryLimit = 40 << 20
-)
+// gcPercent is the collector's GOGC unless the environment sets one. The
+// service's live heap is small (a few MiB: pools, caches, the tasks of the
+// requests in flight) and nearly everything a request allocates dies with
+// it, so Go's default, 100, collects every few MiB of garbage: under load in
+// `make bench` that was a sixth of the service's CPU. 200 halves how often,
+// for a resident set that stays under 64 MiB at 128 connections
+// (docs/PERFORMANCE.md). No memory limit is set by default: a soft limit
+// below the live heap makes the collector run back to back; a container
+// with a memory limit should set GOMEMLIMIT a little under it, as
+// deploy/deployment.yaml does.
+const gcPercent = 200
 
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		debug.SetGCPercent(gcPercent)
 	}
 }
 
