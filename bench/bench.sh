@@ -32,6 +32,8 @@ QUICK=${QUICK:-0}
 GROWTH=${GROWTH:-0}
 PROFILE=${PROFILE:-0}
 if [[ $QUICK == 1 ]]; then
+  # A profile is taken over DURATION-1 seconds: too short a run gives none.
+  [[ $PROFILE == 1 ]] && DURATION=${DURATION:-6}
   DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; USERS=${USERS:-500}; WARMUP=1
 else
   DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-2}; USERS=${USERS:-2000}; WARMUP=2
@@ -172,7 +174,7 @@ start_api() {
   (cd "$TMP" && exec env -u BETTER_AUTH_URL PORT="$port" DATABASE_URL="$API_DB_URL" \
     BETTER_AUTH_JWKS_URL="$JWKS_URL" BETTER_AUTH_ISSUER="$ISSUER" BETTER_AUTH_AUDIENCE="$ISSUER" \
     BETTER_AUTH_SECRET="$SECRET" LOG_LEVEL="$level" LOG_FORMAT=json PPROF_ADDR="127.0.0.1:$pprof_port" \
-    "$API_BIN" serve) >"$TMP/$name.log" 2>&1 &
+    $([[ $PROFILE == 1 && -z ${GOGC:-} ]] && echo GOGC=200) "$API_BIN" serve) >"$TMP/$name.log" 2>&1 &
   API_PID=$!
   PIDS+=($API_PID)
   API_URL=http://127.0.0.1:$port
