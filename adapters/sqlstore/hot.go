@@ -36,6 +36,9 @@ type sqlText struct {
 	// time rather than prepared once, where PostgreSQL could settle on a
 	// generic plan that suits no pattern in particular.
 	adhoc bool
+	// counted marks a page that selects the owner's counters after
+	// taskColumns (listSQL).
+	counted bool
 }
 
 func newSQL(pg bool) *sqlText { return &sqlText{pg: pg} }
@@ -91,7 +94,14 @@ func (s *sqlText) run(mode pgx.QueryExecMode) []any {
 const taskColumns = "t.id, t.user_id, t.title, t.description, t.completed, t.priority, t.due_at, " +
 	"t.due_all_day, t.completed_at, t.title_key, t.created_at, t.updated_at, t.version, t.deleted_at, t.tags"
 
-func scanTask(row pgx.Row, r *taskRow) error {
+// scanTask reads taskColumns, and the counters when the statement has them
+// (listSQL).
+func scanTask(row pgx.Row, r *taskRow, counted bool) error {
+	if counted {
+		return row.Scan(&r.ID, &r.UserID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.DueAt,
+			&r.DueAllDay, &r.CompletedAt, &r.TitleKey, &r.CreatedAt, &r.UpdatedAt, &r.Version, &r.DeletedAt, &r.Tags,
+			&r.CountedLive, &r.CountedCompleted)
+	}
 	return row.Scan(&r.ID, &r.UserID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.DueAt,
 		&r.DueAllDay, &r.CompletedAt, &r.TitleKey, &r.CreatedAt, &r.UpdatedAt, &r.Version, &r.DeletedAt, &r.Tags)
 }
@@ -143,7 +153,7 @@ func queryTasks(ctx context.Context, db *bun.DB, s *sqlText) ([]taskRow, error) 
 		defer res.Close()
 		for res.Next() {
 			rows = append(rows, taskRow{})
-			if err := scanTask(res, &rows[len(rows)-1]); err != nil {
+			if err := scanTask(res, &rows[len(rows)-1], s.counted); err != nil {
 				return err
 			}
 		}
@@ -161,7 +171,7 @@ func queryTask(ctx context.Context, db *bun.DB, s *sqlText) (taskRow, error) {
 		return row, err
 	}
 	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		err := scanTask(c.QueryRow(ctx, s.String(), s.run(mode)...), &row)
+		err := scanTask(c.QueryRow(ctx, s.String(), s.run(mode)...), &row, false)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return sql.ErrNoRows
 		}

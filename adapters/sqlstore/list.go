@@ -131,9 +131,18 @@ func order(s *sqlText, q task.Query) string {
 }
 
 // listSQL is the statement of a page in any order but a due_date keyset
-// page: one index range scan.
-func listSQL(owner auth.UserID, q task.Query, pg bool) *sqlText {
-	s := filters(newSQL(pg).add("SELECT "+taskColumns+" FROM tasks AS t"), owner, q)
+// page: one index range scan. With counts, each row also carries the
+// owner's task_counts row (two uncorrelated subqueries, which PostgreSQL
+// and SQLite both evaluate once per statement), so that a page that needs
+// its total gets it in the same round trip.
+func listSQL(owner auth.UserID, q task.Query, pg, counts bool) *sqlText {
+	s := newSQL(pg).add("SELECT " + taskColumns)
+	if counts {
+		s.counted = true
+		s.add(", (SELECT c.live FROM task_counts AS c WHERE c.user_id = ?) AS counted_live"+
+			", (SELECT c.completed FROM task_counts AS c WHERE c.user_id = ?) AS counted_completed", string(owner), string(owner))
+	}
+	filters(s.add(" FROM tasks AS t"), owner, q)
 	s.add(order(s, q))
 	switch {
 	case q.Limit > 0:
@@ -145,6 +154,14 @@ func listSQL(owner auth.UserID, q task.Query, pg bool) *sqlText {
 		s.add(" OFFSET ?", q.Offset)
 	}
 	return s
+}
+
+// withCounts reports whether a page of q should bring the owner's counters
+// along: its total comes from them (status filters alone) and it is likely
+// not the whole list (a page size a client asked for, or a later page).
+// The whole list up to LIST_MAX, the common case, has its total in hand.
+func withCounts(q task.Query) bool {
+	return onlyStatus(q) && (q.After != nil || q.Offset > 0 || q.Limit > 0 && q.Limit <= task.MaxPageSize)
 }
 
 // dueKeyset reports whether q's page is read by dueKeysetPage.
@@ -212,7 +229,7 @@ func (r *TaskRepository) ExplainList(ctx context.Context, owner auth.UserID, q t
 	if err != nil {
 		return "", err
 	}
-	s := listSQL(owner, q, true)
+	s := listSQL(owner, q, true, withCounts(q))
 	if dueKeyset(q) {
 		s = dueSQL(owner, q, true, q.After == nil || !q.After.NoDue, q.Limit+1)
 	}

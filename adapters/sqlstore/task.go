@@ -34,6 +34,11 @@ type taskRow struct {
 	Version     int64      `bun:"version,notnull"`
 	DeletedAt   *time.Time `bun:"deleted_at"`   // in the trash since; nil when live
 	Tags        string     `bun:"tags,notnull"` // JSON array, a copy of the task_tags rows (encodeTags)
+
+	// The owner's task_counts row, read with a page when its total is
+	// likely needed (see listSQL); nil without one.
+	CountedLive      *int64 `bun:"counted_live,scanonly"`
+	CountedCompleted *int64 `bun:"counted_completed,scanonly"`
 }
 
 // tagRow is one tag of one task.
@@ -236,10 +241,12 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	pg := isPG(r.db)
 
 	var rows []taskRow
+	counted := false
 	if dueKeyset(q) {
 		rows, err = r.dueKeysetPage(ctx, owner, q)
 	} else {
-		rows, err = queryTasks(ctx, r.db, listSQL(owner, q, pg))
+		counted = withCounts(q)
+		rows, err = queryTasks(ctx, r.db, listSQL(owner, q, pg, counted))
 	}
 	if err != nil {
 		return task.Page{}, fmt.Errorf("list tasks: %w", err)
@@ -250,10 +257,20 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	if more {
 		rows = rows[:q.Limit]
 	}
-	if q.After == nil && q.Offset == 0 && !more {
+	switch {
+	case q.After == nil && q.Offset == 0 && !more:
 		page.Total = len(rows)
-	} else if page.Total, err = r.count(ctx, owner, q); err != nil {
-		return task.Page{}, err
+	case counted && len(rows) > 0:
+		// The counters came with the page: no second round trip.
+		var live, completed int64
+		if rows[0].CountedLive != nil && rows[0].CountedCompleted != nil {
+			live, completed = *rows[0].CountedLive, *rows[0].CountedCompleted
+		}
+		page.Total = totalOf(q, live, completed)
+	default:
+		if page.Total, err = r.count(ctx, owner, q); err != nil {
+			return task.Page{}, err
+		}
 	}
 	for i := range rows {
 		t, err := rows[i].task()
@@ -282,20 +299,7 @@ func (r *TaskRepository) count(ctx context.Context, owner auth.UserID, q task.Qu
 		case err != nil:
 			return 0, fmt.Errorf("count tasks: %w", err)
 		}
-		pending, done := false, false
-		for _, st := range q.Statuses {
-			pending = pending || st == task.StatusPending
-			done = done || st == task.StatusCompleted
-		}
-		switch {
-		case pending && done:
-			return 0, nil // a contradiction: no task is both
-		case pending:
-			return int(live - completed), nil
-		case done:
-			return int(completed), nil
-		}
-		return int(live), nil
+		return totalOf(q, live, completed), nil
 	}
 	var n int64
 	s := filters(newSQL(pg).add("SELECT count(*) FROM tasks AS t"), owner, q)
@@ -303,6 +307,25 @@ func (r *TaskRepository) count(ctx context.Context, owner auth.UserID, q task.Qu
 		return 0, fmt.Errorf("count tasks: %w", err)
 	}
 	return int(n), nil
+}
+
+// totalOf is the total of q, filtered by status alone, from the owner's
+// counters.
+func totalOf(q task.Query, live, completed int64) int {
+	pending, done := false, false
+	for _, st := range q.Statuses {
+		pending = pending || st == task.StatusPending
+		done = done || st == task.StatusCompleted
+	}
+	switch {
+	case pending && done:
+		return 0 // a contradiction: no task is both
+	case pending:
+		return int(live - completed)
+	case done:
+		return int(completed)
+	}
+	return int(live)
 }
 
 // errStale means a conditional write found the row at another version
