@@ -154,11 +154,16 @@ func (c *guardConn) Ping(ctx context.Context) error {
 }
 
 // ResetSession runs before a pooled connection is reused; pgx pings one
-// that sat idle, which must not hang on a silent network either.
+// that sat idle, which must not hang on a silent network either. A caller
+// with a deadline of its own (every request has one) bounds the ping
+// already: no timer of ours then, on a path every statement takes.
 func (c *guardConn) ResetSession(ctx context.Context) error {
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		ctx, cancel := c.bound(ctx)
-		defer cancel()
+		if _, has := ctx.Deadline(); !has {
+			var cancel context.CancelFunc
+			ctx, cancel = c.bound(ctx)
+			defer cancel()
+		}
 		return r.ResetSession(ctx)
 	}
 	return nil
