@@ -5,11 +5,11 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
 	"golang.org/x/time/rate"
 )
 
-// load sets up keyfunc over v.keys, then retries with backoff until the
+// load sets up the jwkset client that fetches into v.keys (on a timer, and
+// on unknown kids via awaitRefresh), then retries with backoff until the
 // JWKS has yielded at least one key, and marks the Verifier ready. It is the
 // goroutine New starts; jwkset's own refresh goroutine, started here too,
 // also ends with ctx.
@@ -53,17 +53,7 @@ func (v *Verifier) load(ctx context.Context) {
 		onError(ctx, err)
 		return
 	}
-	kf, err := keyfunc.New(keyfunc.Options{
-		Ctx:     ctx,
-		Storage: client,
-		// A key published for encryption must not check signatures.
-		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
-	})
-	if err != nil {
-		onError(ctx, err)
-		return
-	}
-	v.keyfunc.Store(&kf)
+	v.remote.Store(&client)
 
 	delay := cfg.RetryMin
 	for !v.hasKeys(ctx) {

@@ -194,6 +194,7 @@ type keyServer struct {
 	mu     sync.Mutex
 	status int
 	body   []byte
+	gate   chan struct{} // when set, requests wait for it to close
 }
 
 func newKeyServer(t testing.TB, keys ...json.RawMessage) *keyServer {
@@ -207,8 +208,15 @@ func newKeyServer(t testing.TB, keys ...json.RawMessage) *keyServer {
 		default:
 		}
 		s.mu.Lock()
-		status, body := s.status, s.body
+		status, body, gate := s.status, s.body, s.gate
 		s.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
@@ -233,6 +241,27 @@ func (s *keyServer) answer(status int, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status, s.body = status, body
+}
+
+// hold makes the requests that come from now on wait, each answering with
+// the keys published when it came, until the returned release is called.
+func (s *keyServer) hold(t testing.TB) (release func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	s.mu.Lock()
+	s.gate = gate
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.gate = nil
+			s.mu.Unlock()
+			close(gate)
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
 
 // drain forgets the requests seen so far.

@@ -21,6 +21,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/todo-backend/todo/domain/auth"
 )
@@ -100,7 +101,8 @@ type Config struct {
 	// It may be called concurrently, from background goroutines and from Verify.
 	OnRefreshError func(error)
 
-	now func() time.Time // tests move the clock
+	now    func() time.Time // tests move the clock
+	onWait func()           // tests: a verification starts waiting for a refresh
 }
 
 // Verifier implements auth.Verifier. Its methods are safe for concurrent use.
@@ -113,12 +115,15 @@ type Verifier struct {
 	now     func() time.Time
 
 	// JWKS mode only.
-	keys    *jwkset.MemoryJWKSet // the keys last fetched
-	keyfunc atomic.Pointer[keyfunc.Keyfunc]
-	ready   atomic.Bool
-	readyCh chan struct{}
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	keys      *jwkset.MemoryJWKSet           // the keys last fetched
+	keyfunc   keyfunc.Keyfunc                // over keys alone: never fetches
+	remote    atomic.Pointer[jwkset.Storage] // fetches on unknown kids, rate-limited; set before ready
+	refreshes singleflight.Group             // the one unknown-kid refresh in flight
+	life      context.Context                // ends with Close: bounds refreshes
+	ready     atomic.Bool
+	readyCh   chan struct{}
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 var _ auth.Verifier = (*Verifier)(nil)
@@ -211,7 +216,17 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return v, nil
 	}
 	v.keys = jwkset.NewMemoryStorage()
+	kf, err := keyfunc.New(keyfunc.Options{
+		Storage: v.keys,
+		// A key published for encryption must not check signatures.
+		UseWhitelist: []jwkset.USE{jwkset.UseSig, ""},
+	})
+	if err != nil { // only without storage
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	v.keyfunc = kf
 	ctx, v.cancel = context.WithCancel(ctx)
+	v.life = ctx
 	v.wg.Add(1)
 	go v.load(ctx)
 	return v, nil
@@ -348,29 +363,59 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	if !v.ready.Load() {
 		return nil, errNoKeys
 	}
-	kf := *v.keyfunc.Load()
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" {
 		return nil, errMissingKID
 	}
-	key, err := kf.KeyfuncCtx(ctx)(t)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("jwks: look up kid: %w", ctx.Err())
+	key, err := v.keyfunc.KeyfuncCtx(ctx)(t)
+	if errors.Is(err, jwkset.ErrKeyNotFound) {
+		if err := v.awaitRefresh(ctx, kid); err != nil {
+			return nil, err
 		}
-		if _, err := v.keys.KeyRead(ctx, kid); err != nil {
+		key, err = v.keyfunc.KeyfuncCtx(ctx)(t)
+		if errors.Is(err, jwkset.ErrKeyNotFound) {
 			return nil, errUnknownKID
 		}
-		// The kid is known now: either a concurrent refresh just brought it,
-		// or keyfunc refused the key (its alg or use does not fit).
-		if key, err = kf.KeyfuncCtx(ctx)(t); err != nil {
-			return nil, errKeyMismatch
-		}
+	}
+	if err != nil { // keyfunc refused the key: its alg or use does not fit
+		return nil, errKeyMismatch
 	}
 	if !fits(alg, key) {
 		return nil, errKeyMismatch
 	}
 	return key, nil
+}
+
+// awaitRefresh waits for the JWKS refresh that a kid missing from v.keys
+// calls for, starting it unless one is in flight already: all verifications
+// that miss a kid while a refresh runs share it, so the burst of tokens that
+// follows a key rotation waits for the new key instead of failing. The
+// refresh itself is rate-limited (Config.UnknownKIDInterval) by jwkset, does
+// nothing when the limiter refuses, and takes at most FetchTimeout. It runs
+// on v.life, not on ctx, so that the request that started it cannot cancel
+// it for the others; ctx only ends this caller's wait.
+func (v *Verifier) awaitRefresh(ctx context.Context, kid string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("jwks: look up kid: %w", err)
+	}
+	remote := *v.remote.Load()
+	done := v.refreshes.DoChan("", func() (any, error) {
+		ctx, cancel := context.WithTimeout(v.life, v.cfg.FetchTimeout)
+		defer cancel()
+		// jwkset's client fetches only when kid is still missing, and when
+		// its limiter allows; fetch errors go to OnRefreshError.
+		_, err := remote.KeyRead(ctx, kid)
+		return nil, err
+	})
+	if v.cfg.onWait != nil {
+		v.cfg.onWait()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("jwks: look up kid: %w", ctx.Err())
+	}
 }
 
 // fits reports whether key is the kind of key alg needs, so that, say, an RSA
