@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todo-backend/todo/internal/testenv"
 	"github.com/todo-backend/todo/test/browser/apibin"
 )
 
@@ -111,10 +112,7 @@ func openAPIDocument(t *testing.T, bin string) []byte {
 // start serving instead, so it runs on a free port and is stopped after a
 // few seconds; the caller then falls back to the served document.
 func printedDocument(t *testing.T, bin string) ([]byte, error) {
-	port, err := apibin.FreePort()
-	if err != nil {
-		return nil, err
-	}
+	port := testenv.FreePort(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "openapi")
