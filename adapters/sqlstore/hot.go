@@ -183,18 +183,14 @@ func queryTask(ctx context.Context, db *bun.DB, s *sqlText) (taskRow, error) {
 // queryInts runs a statement that selects integer columns of at most one
 // row into dest; sql.ErrNoRows when there is none.
 func queryInts(ctx context.Context, db *bun.DB, s *sqlText, dest ...*int64) error {
+	ptrs := make([]any, len(dest))
+	for i, d := range dest {
+		ptrs[i] = d
+	}
 	if !s.pg {
-		ptrs := make([]any, len(dest))
-		for i, d := range dest {
-			ptrs[i] = d
-		}
 		return db.NewRaw(s.String(), s.args...).Scan(ctx, ptrs...)
 	}
 	return withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		ptrs := make([]any, len(dest))
-		for i, d := range dest {
-			ptrs[i] = d
-		}
 		err := c.QueryRow(ctx, s.String(), s.run(mode)...).Scan(ptrs...)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return sql.ErrNoRows

@@ -93,15 +93,21 @@ func onlyStatus(q task.Query) bool {
 	return len(q.Priorities) == 0 && len(q.Tags) == 0 && q.Search == "" && q.DueRange().IsZero() && q.Overdue == nil
 }
 
+// direction is q's order in SQL, and the comparison that finds the rows
+// after a cursor in it.
+func direction(q task.Query) (dir, op string) {
+	if q.Order == task.OrderDesc {
+		return "DESC", "<"
+	}
+	return "ASC", ">"
+}
+
 // order appends q's order and, after a cursor, the start of the page: the
 // order is (key, id), both in q's direction, so the keyset is one row
 // comparison. For due_date, tasks without one come last in both directions.
 // It returns the ORDER BY clause; the keyset condition is appended to s.
 func order(s *sqlText, q task.Query) string {
-	dir, op := "ASC", ">"
-	if q.Order == task.OrderDesc {
-		dir, op = "DESC", "<"
-	}
+	dir, op := direction(q)
 	if q.Sort == task.SortDue {
 		if c := q.After; c != nil {
 			if c.NoDue {
@@ -170,10 +176,7 @@ func dueKeyset(q task.Query) bool { return q.Sort == task.SortDue && q.Limit > 0
 // dueSQL is one of dueKeysetPage's two statements: up to limit tasks with a
 // due date after q's cursor (due), or without one (!due).
 func dueSQL(owner auth.UserID, q task.Query, pg, due bool, limit int) *sqlText {
-	dir, op := "ASC", ">"
-	if q.Order == task.OrderDesc {
-		dir, op = "DESC", "<"
-	}
+	dir, op := direction(q)
 	s := filters(newSQL(pg).add("SELECT "+taskColumns+" FROM tasks AS t"), owner, q)
 	c := q.After
 	if due {

@@ -213,18 +213,29 @@ func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID)
 
 // getTask reads owner's task id; live only, or in the trash too.
 func (r *TaskRepository) getTask(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
+	row, err := r.readRow(ctx, owner, id, liveOnly)
+	if err != nil {
+		return nil, err
+	}
+	return row.task()
+}
+
+// readRow reads owner's task id as it is stored, in one prepared statement
+// on PostgreSQL; live only, or in the trash too. ErrNotFound when there is
+// none.
+func (r *TaskRepository) readRow(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (taskRow, error) {
 	s := newSQL(isPG(r.db)).add("SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ?", int64(id), string(owner))
 	if liveOnly {
 		s.add(" AND t.deleted_at IS NULL")
 	}
 	row, err := queryTask(ctx, r.db, s)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, task.ErrNotFound
+		return row, task.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("select task: %w", err)
+		return row, fmt.Errorf("select task: %w", err)
 	}
-	return row.task()
+	return row, nil
 }
 
 // List returns one page of owner's tasks (see task.Repository). Every
@@ -392,14 +403,9 @@ var errSlowPath = errors.New("update needs a transaction")
 // updateFast is Update's first try, without a transaction (see Update):
 // errSlowPath when the transaction must do it.
 func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	pg := isPG(r.db)
-	row, err := queryTask(ctx, r.db, newSQL(pg).add(
-		"SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ? AND t.deleted_at IS NULL", int64(id), string(owner)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, task.ErrNotFound
-	}
+	row, err := r.readRow(ctx, owner, id, true)
 	if err != nil {
-		return nil, fmt.Errorf("select task: %w", err)
+		return nil, err
 	}
 	t, err := row.task()
 	if err != nil {
@@ -416,7 +422,7 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 		return nil, errSlowPath
 	}
 	next := newTaskRow(t)
-	n, err := execSQL(ctx, r.db, newSQL(pg).add("UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, "+
+	n, err := execSQL(ctx, r.db, newSQL(isPG(r.db)).add("UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, "+
 		"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? "+
 		"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL",
 		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
