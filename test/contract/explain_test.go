@@ -8,7 +8,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
-	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -23,7 +22,7 @@ func TestSearchUsesTrigramIndex(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openPostgresDB(t)
-	owner := auth.UserID("u_" + uniq())
+	owner := newOwner()
 	// One connection, so that its settings hold for every statement.
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -112,7 +111,7 @@ func TestKeysetPagesUseIndexes(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := openPostgresDB(t)
-	owner := auth.UserID("u_" + uniq())
+	owner := newOwner()
 	if _, err := db.ExecContext(ctx, `
 		INSERT INTO tasks (user_id, title, title_key, completed, priority, due_at, created_at, updated_at)
 		SELECT ?, 'task ' || i, 'task ' || i, i % 4 = 0, 1 + i % 3,

@@ -19,10 +19,7 @@ import (
 
 func TestMigrations(t *testing.T) {
 	t.Parallel()
-	for name, newURL := range map[string]func(*testing.T) string{
-		"sqlite":   sqliteURL,
-		"postgres": freshPostgresSchema,
-	} {
+	for name, newURL := range dialectURLs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			runMigrationCycle(t, openDB(t, newURL(t)))
@@ -128,18 +125,11 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 // that sorting and search find them on every store).
 func TestMigrateUpgrade(t *testing.T) {
 	t.Parallel()
-	for name, newURL := range map[string]func(*testing.T) string{
-		"sqlite":   sqliteURL,
-		"postgres": freshPostgresSchema,
-	} {
+	for name, newURL := range dialectURLs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			db := openDB(t, newURL(t))
-			if err := sqlstore.Migrate(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			downToInit(t, db, name)
+			db := migratedTo(t, newURL(t), name, "")
 
 			owner := newOwner()
 			created := base
@@ -200,10 +190,24 @@ func TestMigrateUpgrade(t *testing.T) {
 	}
 }
 
-// downToInit undoes the migrations after the first by hand (Rollback
-// would undo the whole group), as if the database had been migrated before
-// they existed.
-func downToInit(t *testing.T, db *bun.DB, dialect string) { downTo(t, db, dialect, "") }
+// dialectURLs makes a fresh empty database of each SQL dialect.
+var dialectURLs = map[string]func(*testing.T) string{
+	"sqlite":   sqliteURL,
+	"postgres": freshPostgresSchema,
+}
+
+// migratedTo opens databaseURL as a database of an older version: every
+// migration up to the one named keep (the first when keep is empty), as if
+// it had been migrated before the later ones existed.
+func migratedTo(t *testing.T, databaseURL, dialect, keep string) *bun.DB {
+	t.Helper()
+	db := openDB(t, databaseURL)
+	if err := sqlstore.Migrate(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	downTo(t, db, dialect, keep)
+	return db
+}
 
 // downTo undoes, by hand and newest first, every migration after the one
 // named keep (all but the first when keep is empty).
@@ -242,18 +246,11 @@ func downTo(t *testing.T, db *bun.DB, dialect, keep string) {
 // shows, the tags the next edit starts from, and the totals.
 func TestMigrateReadPaths(t *testing.T) {
 	t.Parallel()
-	for name, newURL := range map[string]func(*testing.T) string{
-		"sqlite":   sqliteURL,
-		"postgres": freshPostgresSchema,
-	} {
+	for name, newURL := range dialectURLs {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			db := openDB(t, newURL(t))
-			if err := sqlstore.Migrate(ctx, db); err != nil {
-				t.Fatal(err)
-			}
-			downTo(t, db, name, "20260301000001")
+			db := migratedTo(t, newURL(t), name, "20260301000001")
 
 			owner := newOwner()
 			// The previous version's writes: a task row, then its tags.
@@ -299,17 +296,9 @@ func TestMigrateReadPaths(t *testing.T) {
 					want int
 				}{{task.StatusAll, all}, {task.StatusCompleted, completed}, {task.StatusPending, all - completed}} {
 					// A page of one with a cursor: the total comes from the counters.
-					first, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{c.st}, Limit: 1})
-					if err != nil {
-						t.Fatal(err)
-					}
-					total := first.Total
-					if first.Next != nil {
-						next, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{c.st}, Limit: 1, After: first.Next})
-						if err != nil {
-							t.Fatal(err)
-						}
-						total = next.Total
+					total, second, paged := pagedTotals(t, repo, owner, c.st)
+					if paged {
+						total = second
 					}
 					if total != c.want {
 						t.Errorf("%s: %s total %d, want %d", when, c.st, total, c.want)

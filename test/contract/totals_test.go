@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -32,22 +33,15 @@ func testListTotals(t *testing.T, repo task.Repository) {
 		t.Helper()
 		for _, st := range []task.Status{task.StatusAll, task.StatusPending, task.StatusCompleted} {
 			all := mustList(t, repo, owner, task.Query{Statuses: []task.Status{st}})
-			first, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{st}, Limit: 1})
-			if err != nil {
-				t.Fatalf("%s: List(%s, limit 1) = %v", step, st, err)
-			}
-			if first.Next == nil {
+			first, second, paged := pagedTotals(t, repo, owner, st)
+			if !paged {
 				if len(all) > 1 {
 					t.Fatalf("%s: %s: no next page with %d tasks", step, st, len(all))
 				}
 				continue
 			}
-			second, err := repo.List(ctx, owner, task.Query{Statuses: []task.Status{st}, Limit: 1, After: first.Next})
-			if err != nil {
-				t.Fatalf("%s: List(%s, second page) = %v", step, st, err)
-			}
-			if first.Total != len(all) || second.Total != len(all) {
-				t.Errorf("%s: %s: totals %d (first page) and %d (second page), want %d", step, st, first.Total, second.Total, len(all))
+			if first != len(all) || second != len(all) {
+				t.Errorf("%s: %s: totals %d (first page) and %d (second page), want %d", step, st, first, second, len(all))
 			}
 		}
 	}
@@ -133,4 +127,26 @@ func testListTotals(t *testing.T, repo task.Repository) {
 	if got := mustList(t, repo, other, task.Query{}); len(got) != 1 {
 		t.Errorf("the other owner lists %d tasks, want 1", len(got))
 	}
+}
+
+// pagedTotals lists owner's tasks of status st in pages of one and returns
+// the totals of the first page and, when there is one (paged), of the
+// second: one the store may count with the page in hand, one it cannot.
+func pagedTotals(t *testing.T, repo task.Repository, owner auth.UserID, st task.Status) (first, second int, paged bool) {
+	t.Helper()
+	ctx := context.Background()
+	q := task.Query{Statuses: []task.Status{st}, Limit: 1}
+	p1, err := repo.List(ctx, owner, q)
+	if err != nil {
+		t.Fatalf("List(%s, limit 1) = %v", st, err)
+	}
+	if p1.Next == nil {
+		return p1.Total, 0, false
+	}
+	q.After = p1.Next
+	p2, err := repo.List(ctx, owner, q)
+	if err != nil {
+		t.Fatalf("List(%s, second page) = %v", st, err)
+	}
+	return p1.Total, p2.Total, true
 }
