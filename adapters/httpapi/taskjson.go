@@ -72,44 +72,42 @@ func appendTaskBody(b []byte, v any) ([]byte, bool) {
 			b, ok = appendTask(b, x)
 		}
 	case []Task:
-		if x == nil {
-			b = append(b, "null"...)
-			break
-		}
-		b = append(b, '[')
-		for i := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = appendTask(b, &x[i]); !ok {
-				return b, false
-			}
-		}
-		b = append(b, ']')
+		b, ok = appendArray(b, x, appendTask)
 	case []TrashedTask:
-		if x == nil {
-			b = append(b, "null"...)
-			break
-		}
-		b = append(b, '[')
-		for i := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if b, ok = appendTaskFields(b, &x[i].Task); !ok {
+		b, ok = appendArray(b, x, func(b []byte, t *TrashedTask) ([]byte, bool) {
+			b, ok := appendTaskFields(b, &t.Task)
+			if !ok {
 				return b, false
 			}
 			b = append(b, `,"deleted_at":`...)
-			if b, ok = appendTime(b, x[i].DeletedAt); !ok {
+			if b, ok = appendTime(b, t.DeletedAt); !ok {
 				return b, false
 			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+			return append(b, '}'), true
+		})
 	default:
 		return b, false
 	}
 	return append(b, '\n'), ok
+}
+
+// appendArray appends xs as encoding/json writes a slice (null when nil),
+// each element by each; it stops at the first element each refuses.
+func appendArray[T any](b []byte, xs []T, each func([]byte, *T) ([]byte, bool)) ([]byte, bool) {
+	if xs == nil {
+		return append(b, "null"...), true
+	}
+	b = append(b, '[')
+	for i := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = each(b, &xs[i]); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
 }
 
 // appendTask appends t as encoding/json writes a Task.

@@ -134,10 +134,7 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 		Set("status = ?", r.Status).
 		Set("headers = ?", headers).
 		Set("body = ?", body).
-		Where("k.user_id = ?", string(c.Key.Owner)).
-		Where("k.idem_key = ?", c.Key.Value).
-		Where("k.token = ?", c.Token).
-		Where("k.status = 0").
+		ApplyQueryBuilder(heldBy(c)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
@@ -145,13 +142,21 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 	return nil
 }
 
+// heldBy narrows a statement to the key c claimed, while c still holds it
+// unfinished: the same owner, key and claim token, no response stored yet.
+func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
+	return func(q bun.QueryBuilder) bun.QueryBuilder {
+		return q.Where("k.user_id = ?", string(c.Key.Owner)).
+			Where("k.idem_key = ?", c.Key.Value).
+			Where("k.token = ?", c.Token).
+			Where("k.status = 0")
+	}
+}
+
 // Abandon deletes the key, if this claim still holds it unfinished.
 func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
 	_, err := s.db.NewDelete().Model((*keyRow)(nil)).
-		Where("k.user_id = ?", string(c.Key.Owner)).
-		Where("k.idem_key = ?", c.Key.Value).
-		Where("k.token = ?", c.Token).
-		Where("k.status = 0").
+		ApplyQueryBuilder(heldBy(c)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release idempotency key: %w", err)
