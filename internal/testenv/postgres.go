@@ -28,26 +28,11 @@ func PostgresDatabase(t testing.TB) string {
 	conn := connect(ctx, t, admin, u)
 	defer conn.Close(context.Background())
 
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "e2e_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
+	name := randomName("e2e")
+	createDropped(ctx, t, conn, admin, 20*time.Second, "database "+name,
+		"CREATE DATABASE "+pgx.Identifier{name}.Sanitize(),
 		// FORCE ends connections the binary may have left behind.
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
+		"DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 	u.Path = "/" + name
 	return u.String()
 }
@@ -90,27 +75,41 @@ func FreshSchema(t testing.TB, prefix string) string {
 	defer cancel()
 	conn := connect(ctx, t, admin, u)
 	defer conn.Close(context.Background())
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := prefix + "_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatalf("create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	schema := randomName(prefix)
+	createDropped(ctx, t, conn, admin, 30*time.Second, "schema "+schema,
+		"CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize(),
+		"DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// randomName is prefix_ and 12 random hex digits.
+func randomName(prefix string) string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return prefix + "_" + hex.EncodeToString(b)
+}
+
+// createDropped runs create on conn, and drop on a new admin connection,
+// within dropTimeout, when the test ends; what names the object in messages.
+func createDropped(ctx context.Context, t testing.TB, conn *pgx.Conn, admin string, dropTimeout time.Duration, what, create, drop string) {
+	t.Helper()
+	if _, err := conn.Exec(ctx, create); err != nil {
+		t.Fatalf("create %s: %v", what, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dropTimeout)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("drop %s: %v", what, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, drop); err != nil {
+			t.Errorf("drop %s: %v", what, err)
+		}
+	})
 }
