@@ -134,7 +134,7 @@ has_column version && SET+=", version = version + 1"
 has_column completed_at && SET+=", completed_at = CASE WHEN completed THEN NULL ELSE now() END"
 has_column title_key && COLS=", title_key" && VALS=", 'bench task'"
 has_column tags && COLS+=", priority, due_all_day, version, tags" && VALS+=", 2, false, 1, '[]'"
-has_column tags && MORE=", priority, due_at, due_all_day, completed_at, title_key, version, deleted_at, tags"
+has_column tags && MORE=", priority, due_at, due_all_day, completed_at, version, deleted_at, tags"
 mkdir -p "$TMP/sql"
 for f in "$ROOT"/bench/pgbench/*.sql; do
   sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#; s#/\*more\*/#$MORE#" "$f" >"$TMP/sql/$(basename "$f")"
@@ -451,9 +451,9 @@ if [[ $GROWTH != 1 ]]; then
   PLANS=$OUT/plans-$STAMP.txt
   {
     echo "== list (user 0, $PER tasks)"
-    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = '$(uid 0)' $LIVE ORDER BY created_at, id"
+    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = '$(uid 0)' $LIVE ORDER BY created_at, id"
     echo "== get"
-    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks WHERE id = $(task_id 0 3) AND user_id = '$(uid 0)' $LIVE"
+    psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE id = $(task_id 0 3) AND user_id = '$(uid 0)' $LIVE"
   } >"$PLANS" 2>&1
   warmup eddsa
   warmup hs256
@@ -558,7 +558,7 @@ else
   {
     for n in 0 1; do
       echo "== list, limit 50, user $n ($(psql "$BENCH_URL" -Atqc "SELECT tasks FROM bench_users WHERE n = $n") tasks)"
-      psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, user_id, title, description, completed, created_at, updated_at $MORE FROM tasks WHERE user_id = '$(uid $n)' $LIVE ORDER BY created_at, id LIMIT 51"
+      psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT id, title, description, completed, created_at, updated_at $MORE FROM tasks WHERE user_id = '$(uid $n)' $LIVE ORDER BY created_at, id LIMIT 51"
       if [[ $(psql "$BENCH_URL" -Atqc "SELECT to_regclass('task_counts') IS NOT NULL") == t ]]; then
         echo "== its X-Total-Count, user $n"
         psql "$BENCH_URL" -Atqc "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT live, completed FROM task_counts WHERE user_id = '$(uid $n)'"

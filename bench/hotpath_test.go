@@ -553,7 +553,7 @@ func BenchmarkRepository(b *testing.B) {
 	}
 	// The repository's own list query, live tasks only when the schema has
 	// a trash (its list indexes are partial on deleted_at IS NULL).
-	listSQL := `SELECT id, user_id, title, description, completed, created_at, updated_at
+	listSQL := `SELECT id, title, description, completed, created_at, updated_at
 		FROM tasks WHERE user_id = $1`
 	var trash bool
 	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
@@ -573,7 +573,6 @@ func BenchmarkRepository(b *testing.B) {
 			defer conn.Close(ctx)
 			type row struct {
 				ID          int64
-				UserID      string
 				Title       string
 				Description *string
 				Completed   bool

@@ -146,11 +146,7 @@ func (h *handlers) many(ctx context.Context, ts []*task.Task, err error) (*tasks
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "body")
 	}
-	out := &tasksOutput{Body: make([]Task, len(ts))}
-	for i, t := range ts {
-		out.Body[i] = taskOut(t)
-	}
-	return out, nil
+	return &tasksOutput{Body: tasksOut(ts)}, nil
 }
 
 func taskIDs(raw []int64) []task.ID {

@@ -395,10 +395,7 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	out := &listOutput{
 		TotalCount: page.Total,
 		Link:       nextLink(in.self, in.query, page.Next),
-		Body:       make([]Task, len(page.Tasks)),
-	}
-	for i, t := range page.Tasks {
-		out.Body[i] = taskOut(t)
+		Body:       tasksOut(page.Tasks),
 	}
 	return out, nil
 }

@@ -40,18 +40,44 @@ type Task struct {
 }
 
 func taskOut(t *task.Task) Task {
+	out := taskFields(t)
+	out.Description, out.CompletedAt = t.Description(), t.CompletedAt()
+	return out
+}
+
+// tasksOut is taskOut for each task, with the descriptions and completion
+// times that the API's pointers refer to held in one block each rather than
+// one allocation per task: lists are the hot path.
+func tasksOut(ts []*task.Task) []Task {
+	out := make([]Task, len(ts))
+	descs := make([]string, len(ts))
+	times := make([]time.Time, len(ts))
+	for i, t := range ts {
+		out[i] = taskFields(t)
+		if d := t.Description(); d != nil {
+			descs[i] = *d
+			out[i].Description = &descs[i]
+		}
+		if at := t.CompletedAt(); at != nil {
+			times[i] = *at
+			out[i].CompletedAt = &times[i]
+		}
+	}
+	return out
+}
+
+// taskFields is taskOut without the description and completed_at.
+func taskFields(t *task.Task) Task {
 	out := Task{
-		ID:          int64(t.ID()),
-		UserID:      string(t.Owner()),
-		Title:       t.Title(),
-		Description: t.Description(),
-		Completed:   t.Completed(),
-		CreatedAt:   t.CreatedAt(),
-		UpdatedAt:   t.UpdatedAt(),
-		Priority:    string(t.Priority()),
-		Tags:        t.Tags(),
-		CompletedAt: t.CompletedAt(),
-		Version:     int64(t.Version()),
+		ID:        int64(t.ID()),
+		UserID:    string(t.Owner()),
+		Title:     t.Title(),
+		Completed: t.Completed(),
+		CreatedAt: t.CreatedAt(),
+		UpdatedAt: t.UpdatedAt(),
+		Priority:  string(t.Priority()),
+		Tags:      t.Tags(),
+		Version:   int64(t.Version()),
 	}
 	if d := t.Due(); !d.IsZero() {
 		s := d.String()

@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 // The hot paths (list, get, add, the fast update) are SQL written here with
@@ -90,21 +95,64 @@ func (s *sqlText) run(mode pgx.QueryExecMode) []any {
 	return append([]any{mode}, s.args...)
 }
 
-// taskColumns are taskRow's columns in the order scanTask reads them.
-const taskColumns = "t.id, t.user_id, t.title, t.description, t.completed, t.priority, t.due_at, " +
-	"t.due_all_day, t.completed_at, t.title_key, t.created_at, t.updated_at, t.version, t.deleted_at, t.tags"
+// taskColumns are the columns a read selects, in the order scanTask reads
+// them. The owner is not among them: every statement that selects them
+// filters on t.user_id, so the caller sets it (taskRow.UserID).
+const taskColumns = "t.id, t.title, t.description, t.completed, t.priority, t.due_at, " +
+	"t.due_all_day, t.completed_at, t.created_at, t.updated_at, t.version, t.deleted_at, t.tags"
 
-// scanTask reads taskColumns, and the counters when the statement has them
-// (listSQL).
-func scanTask(row pgx.Row, r *taskRow, counted bool) error {
-	if counted {
-		return row.Scan(&r.ID, &r.UserID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.DueAt,
-			&r.DueAllDay, &r.CompletedAt, &r.TitleKey, &r.CreatedAt, &r.UpdatedAt, &r.Version, &r.DeletedAt, &r.Tags,
-			&r.CountedLive, &r.CountedCompleted)
-	}
-	return row.Scan(&r.ID, &r.UserID, &r.Title, &r.Description, &r.Completed, &r.Priority, &r.DueAt,
-		&r.DueAllDay, &r.CompletedAt, &r.TitleKey, &r.CreatedAt, &r.UpdatedAt, &r.Version, &r.DeletedAt, &r.Tags)
+// pgTaskRow is one row of taskColumns as pgx scans it on the hot paths:
+// value types throughout, so that a row costs no allocation beyond its
+// strings, and the tags read in place from pgx's buffer (valid until the
+// next row; decoded at once).
+type pgTaskRow struct {
+	id, version                   int64
+	title                         string
+	description                   pgtype.Text
+	completed, dueAllDay          bool
+	priority                      int16
+	dueAt, completedAt, deletedAt pgtype.Timestamptz
+	createdAt, updatedAt          time.Time
+	tags                          pgtype.DriverBytes
+	live, done                    pgtype.Int8 // the counters, when the statement selects them
+	targets                       []any
 }
+
+func newPgTaskRow(counted bool) *pgTaskRow {
+	p := &pgTaskRow{}
+	p.targets = []any{&p.id, &p.title, &p.description, &p.completed, &p.priority, &p.dueAt, &p.dueAllDay,
+		&p.completedAt, &p.createdAt, &p.updatedAt, &p.version, &p.deletedAt, &p.tags}
+	if counted {
+		p.targets = append(p.targets, &p.live, &p.done)
+	}
+	return p
+}
+
+// task is the scanned row as owner's task; the row's memory is not kept.
+func (p *pgTaskRow) task(owner auth.UserID) (*task.Task, error) {
+	r := taskRow{
+		ID: p.id, UserID: string(owner), Title: p.title, Completed: p.completed, Priority: p.priority,
+		DueAllDay: p.dueAllDay, CreatedAt: p.createdAt, UpdatedAt: p.updatedAt, Version: p.version,
+	}
+	if p.description.Valid {
+		r.Description = &p.description.String
+	}
+	if p.dueAt.Valid {
+		r.DueAt = &p.dueAt.Time
+	}
+	if p.completedAt.Valid {
+		r.CompletedAt = &p.completedAt.Time
+	}
+	tags, err := decodeTags(p.tags)
+	if err != nil {
+		return nil, fmt.Errorf("restore task %d: %w", p.id, err)
+	}
+	return r.restore(tags)
+}
+
+// counters are the owner's task_counts row as a page read it (listSQL);
+// zero when the statement did not select it or the owner has none.
+type counters struct{ live, completed int64 }
 
 // isPG reports whether db is PostgreSQL.
 func isPG(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
@@ -135,49 +183,66 @@ func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pg
 	})
 }
 
-// queryTasks runs a statement that selects taskColumns.
-func queryTasks(ctx context.Context, db *bun.DB, s *sqlText) ([]taskRow, error) {
+// queryTasks runs a statement that selects taskColumns of owner's tasks
+// (and the counters, when s.counted) and returns them as tasks.
+func queryTasks(ctx context.Context, db *bun.DB, owner auth.UserID, s *sqlText) ([]*task.Task, counters, error) {
+	var c counters
 	if !s.pg {
 		var rows []taskRow
 		if err := db.NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
-			return nil, err
+			return nil, c, err
 		}
-		return rows, nil
+		ts := make([]*task.Task, len(rows))
+		for i := range rows {
+			rows[i].UserID = string(owner)
+			t, err := rows[i].task()
+			if err != nil {
+				return nil, c, err
+			}
+			ts[i] = t
+		}
+		if len(rows) > 0 && rows[0].CountedLive != nil && rows[0].CountedCompleted != nil {
+			c = counters{live: *rows[0].CountedLive, completed: *rows[0].CountedCompleted}
+		}
+		return ts, c, nil
 	}
-	var rows []taskRow
-	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		res, err := c.Query(ctx, s.String(), s.run(mode)...)
+	var ts []*task.Task
+	err := withPgx(ctx, db, func(ctx context.Context, conn *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := conn.Query(ctx, s.String(), s.run(mode)...)
 		if err != nil {
 			return err
 		}
 		defer res.Close()
+		p := newPgTaskRow(s.counted)
 		for res.Next() {
-			rows = append(rows, taskRow{})
-			if err := scanTask(res, &rows[len(rows)-1], s.counted); err != nil {
+			if err := res.Scan(p.targets...); err != nil {
 				return err
 			}
+			t, err := p.task(owner)
+			if err != nil {
+				return err
+			}
+			if ts == nil && p.live.Valid && p.done.Valid {
+				c = counters{live: p.live.Int64, completed: p.done.Int64}
+			}
+			ts = append(ts, t)
 		}
 		return res.Err()
 	})
-	return rows, err
+	return ts, c, err
 }
 
-// queryTask runs a statement that selects taskColumns of at most one row;
-// sql.ErrNoRows when there is none.
-func queryTask(ctx context.Context, db *bun.DB, s *sqlText) (taskRow, error) {
-	var row taskRow
-	if !s.pg {
-		err := db.NewRaw(s.String(), s.args...).Scan(ctx, &row)
-		return row, err
+// queryTask runs a statement that selects taskColumns of at most one of
+// owner's tasks; task.ErrNotFound when there is none.
+func queryTask(ctx context.Context, db *bun.DB, owner auth.UserID, s *sqlText) (*task.Task, error) {
+	ts, _, err := queryTasks(ctx, db, owner, s)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(ts) == 0:
+		return nil, task.ErrNotFound
 	}
-	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		err := scanTask(c.QueryRow(ctx, s.String(), s.run(mode)...), &row, false)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sql.ErrNoRows
-		}
-		return err
-	})
-	return row, err
+	return ts[0], nil
 }
 
 // queryInts runs a statement that selects integer columns of at most one
@@ -227,8 +292,8 @@ func encodeTags(tags []string) string {
 }
 
 // decodeTags reads the tags column.
-func decodeTags(s string) ([]string, error) {
-	if s == "[]" || s == "" {
+func decodeTags[T ~string | ~[]byte](s T) ([]string, error) {
+	if len(s) == 0 || string(s) == "[]" {
 		return nil, nil
 	}
 	var tags []string

@@ -200,24 +200,24 @@ func dueSQL(owner auth.UserID, q task.Query, pg, due bool, limit int) *sqlText {
 // keyset (due_at IS NULL OR (due_at, id) > cursor) is no index range, and
 // in descending order NULLS LAST is not the index's order either: deep
 // pages would read every task before them.
-func (r *TaskRepository) dueKeysetPage(ctx context.Context, owner auth.UserID, q task.Query) ([]taskRow, error) {
+func (r *TaskRepository) dueKeysetPage(ctx context.Context, owner auth.UserID, q task.Query) ([]*task.Task, error) {
 	pg := isPG(r.db)
 	want := q.Limit + 1
-	var rows []taskRow
+	var ts []*task.Task
 	if q.After == nil || !q.After.NoDue {
 		var err error
-		if rows, err = queryTasks(ctx, r.db, dueSQL(owner, q, pg, true, want)); err != nil {
+		if ts, _, err = queryTasks(ctx, r.db, owner, dueSQL(owner, q, pg, true, want)); err != nil {
 			return nil, err
 		}
 	}
-	if len(rows) == want {
-		return rows, nil
+	if len(ts) == want {
+		return ts, nil
 	}
-	none, err := queryTasks(ctx, r.db, dueSQL(owner, q, pg, false, want-len(rows)))
+	none, _, err := queryTasks(ctx, r.db, owner, dueSQL(owner, q, pg, false, want-len(ts)))
 	if err != nil {
 		return nil, err
 	}
-	return append(rows, none...), nil
+	return append(ts, none...), nil
 }
 
 // ExplainList is the plan PostgreSQL runs for the statement List sends for

@@ -88,6 +88,12 @@ func (r *taskRow) task() (*task.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("restore task %d: %w", r.ID, err)
 	}
+	return r.restore(tags)
+}
+
+// restore is the row, with tags for its Tags column, as a task. The task
+// keeps none of the row's pointers.
+func (r *taskRow) restore(tags []string) (*task.Task, error) {
 	s := task.Stored{
 		ID:          task.ID(r.ID),
 		Owner:       auth.UserID(r.UserID),
@@ -211,31 +217,18 @@ func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID)
 	return r.getTask(ctx, owner, id, true)
 }
 
-// getTask reads owner's task id; live only, or in the trash too.
+// getTask reads owner's task id, in one prepared statement on PostgreSQL;
+// live only, or in the trash too. ErrNotFound when there is none.
 func (r *TaskRepository) getTask(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
-	row, err := r.readRow(ctx, owner, id, liveOnly)
-	if err != nil {
-		return nil, err
-	}
-	return row.task()
-}
-
-// readRow reads owner's task id as it is stored, in one prepared statement
-// on PostgreSQL; live only, or in the trash too. ErrNotFound when there is
-// none.
-func (r *TaskRepository) readRow(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (taskRow, error) {
 	s := newSQL(isPG(r.db)).add("SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ?", int64(id), string(owner))
 	if liveOnly {
 		s.add(" AND t.deleted_at IS NULL")
 	}
-	row, err := queryTask(ctx, r.db, s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, task.ErrNotFound
+	t, err := queryTask(ctx, r.db, owner, s)
+	if err != nil && !errors.Is(err, task.ErrNotFound) {
+		return nil, fmt.Errorf("select task: %w", err)
 	}
-	if err != nil {
-		return row, fmt.Errorf("select task: %w", err)
-	}
-	return row, nil
+	return t, err
 }
 
 // List returns one page of owner's tasks (see task.Repository). Every
@@ -251,44 +244,38 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	}
 	pg := isPG(r.db)
 
-	var rows []taskRow
+	var ts []*task.Task
+	var c counters
 	counted := false
 	if dueKeyset(q) {
-		rows, err = r.dueKeysetPage(ctx, owner, q)
+		ts, err = r.dueKeysetPage(ctx, owner, q)
 	} else {
 		counted = withCounts(q)
-		rows, err = queryTasks(ctx, r.db, listSQL(owner, q, pg, counted))
+		ts, c, err = queryTasks(ctx, r.db, owner, listSQL(owner, q, pg, counted))
 	}
 	if err != nil {
 		return task.Page{}, fmt.Errorf("list tasks: %w", err)
 	}
 
-	page := task.Page{Tasks: make([]*task.Task, 0, len(rows))}
-	more := q.Limit > 0 && len(rows) > q.Limit
+	more := q.Limit > 0 && len(ts) > q.Limit
 	if more {
-		rows = rows[:q.Limit]
+		ts = ts[:q.Limit]
+	}
+	page := task.Page{Tasks: ts}
+	if page.Tasks == nil {
+		page.Tasks = []*task.Task{}
 	}
 	switch {
 	case q.After == nil && q.Offset == 0 && !more:
-		page.Total = len(rows)
-	case counted && len(rows) > 0:
-		// The counters came with the page: no second round trip.
-		var live, completed int64
-		if rows[0].CountedLive != nil && rows[0].CountedCompleted != nil {
-			live, completed = *rows[0].CountedLive, *rows[0].CountedCompleted
-		}
-		page.Total = totalOf(q, live, completed)
+		page.Total = len(ts)
+	case counted && len(ts) > 0:
+		// The counters came with the page: no second round trip. A user
+		// with tasks has a task_counts row; without one, 0 (as before).
+		page.Total = totalOf(q, c.live, c.completed)
 	default:
 		if page.Total, err = r.count(ctx, owner, q); err != nil {
 			return task.Page{}, err
 		}
-	}
-	for i := range rows {
-		t, err := rows[i].task()
-		if err != nil {
-			return task.Page{}, err
-		}
-		page.Tasks = append(page.Tasks, t)
 	}
 	if more {
 		next := q.CursorAt(page.Tasks[len(page.Tasks)-1])
@@ -403,14 +390,11 @@ var errSlowPath = errors.New("update needs a transaction")
 // updateFast is Update's first try, without a transaction (see Update):
 // errSlowPath when the transaction must do it.
 func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	row, err := r.readRow(ctx, owner, id, true)
+	t, err := r.getTask(ctx, owner, id, true)
 	if err != nil {
 		return nil, err
 	}
-	t, err := row.task()
-	if err != nil {
-		return nil, err
-	}
+	read := int64(t.Version())
 	if err := task.Conflict(t, expect); err != nil {
 		return nil, err
 	}
@@ -426,12 +410,12 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 		"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? "+
 		"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL",
 		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
-		next.TitleKey, next.UpdatedAt, row.Version+1, row.ID, row.UserID, row.Version))
+		next.TitleKey, next.UpdatedAt, read+1, next.ID, next.UserID, read))
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}
 	if n == 1 {
-		return t.WithVersion(task.Version(row.Version + 1)), nil
+		return t.WithVersion(task.Version(read + 1)), nil
 	}
 	if err := r.stillExpected(ctx, owner, id, expect); err != nil {
 		return nil, err

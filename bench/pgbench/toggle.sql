@@ -4,4 +4,4 @@
 \set tid random(0, :per - 1) * :nusers + :n + 1
 UPDATE tasks SET completed = NOT completed, updated_at = now() /*set*/
 WHERE id = :tid AND user_id = (SELECT id FROM bench_users WHERE n = :n) /*live*/
-RETURNING id, user_id, title, description, completed, created_at, updated_at;
+RETURNING id, title, description, completed, created_at, updated_at;

@@ -5,7 +5,7 @@
 -- decides what the new state is, not the SQL).
 \set n random(0, :nusers - 1)
 \set tid random(0, :per - 1) * :nusers + :n + 1
-SELECT id, user_id, title, description, completed, created_at, updated_at /*more*/
+SELECT id, title, description, completed, created_at, updated_at /*more*/
 FROM tasks WHERE id = :tid AND user_id = (SELECT id FROM bench_users WHERE n = :n) /*live*/;
 UPDATE tasks SET title = title, description = description, completed = NOT completed, updated_at = now() /*set*/
 WHERE id = :tid AND user_id = (SELECT id FROM bench_users WHERE n = :n) /*live*/;
