@@ -129,19 +129,21 @@ func (r *taskRow) restore(tags []string) (*task.Task, error) {
 
 // TaskRepository is a task.Repository in PostgreSQL or SQLite.
 type TaskRepository struct {
-	db *bun.DB
+	db  *bun.DB
+	ins *inserter // PostgreSQL's group commit for creates (batch.go)
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
 
 // NewTaskRepository returns a repository on a migrated db.
 func NewTaskRepository(db *bun.DB) *TaskRepository {
-	return &TaskRepository{db: db}
+	return &TaskRepository{db: db, ins: &inserter{db: db}}
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
 // the id the database assigned, at version 1. Without tags it is one
-// INSERT ... RETURNING id, prepared on PostgreSQL.
+// INSERT ... RETURNING id, prepared on PostgreSQL, where creates that
+// arrive together share a statement and a commit (batch.go).
 func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
 	if len(t.Tags()) > 0 {
 		out, err := r.AddAll(ctx, []*task.Task{t})
@@ -157,14 +159,8 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 		}
 		return t.WithID(id).WithVersion(1), nil
 	}
-	row := newTaskRow(t)
-	s := newSQL(true).add("INSERT INTO tasks (user_id, title, description, completed, priority, due_at, due_all_day, "+
-		"completed_at, title_key, created_at, updated_at, version, tags) "+
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
-		row.UserID, row.Title, row.Description, row.Completed, row.Priority, row.DueAt, row.DueAllDay,
-		row.CompletedAt, row.TitleKey, row.CreatedAt, row.UpdatedAt, row.Tags)
-	var id int64
-	if err := queryInts(ctx, r.db, s, &id); err != nil {
+	id, err := r.ins.insert(ctx, newTaskRow(t))
+	if err != nil {
 		return nil, fmt.Errorf("insert task: %w", err)
 	}
 	if id <= 0 {

@@ -490,6 +490,11 @@ func testConcurrentAdds(t *testing.T, repo task.Repository) {
 		}
 		seen[tk.ID()] = true
 		want = append(want, tk.ID())
+		// Each create is told its own row's id, also when PostgreSQL's
+		// creates share a statement (sqlstore's group commit).
+		if got, err := repo.Get(context.Background(), owner, tk.ID()); err != nil || got.Title() != tk.Title() {
+			t.Errorf("Get(%d) after concurrent Add(%q) = %v, %v; want that task", tk.ID(), tk.Title(), got, err)
+		}
 	}
 	slices.Sort(want) // all created at the same instant: id order
 	if got := ids(mustList(t, repo, owner, task.Query{})); !slices.Equal(got, want) {

@@ -1,0 +1,138 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/internal/testenv"
+)
+
+func batchDB(t *testing.T) *bun.DB {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs PostgreSQL (-short)")
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, testenv.FreshSchema(t, "batch"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func batchOf(t *testing.T, ctx context.Context, titles ...string) []*insertReq {
+	t.Helper()
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	reqs := make([]*insertReq, len(titles))
+	for i, title := range titles {
+		tk, err := task.New("batch-user", "x", nil, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := newTaskRow(tk)
+		row.Title, row.TitleKey = title, strings.ToLower(title) // past the domain's rules, to make a row fail
+		reqs[i] = &insertReq{ctx: ctx, row: row, done: make(chan insertResult, 1)}
+	}
+	return reqs
+}
+
+// inserted reads back each answer of a flushed batch: the title stored
+// under the id it was given, and the transaction that wrote it (xmin).
+func inserted(t *testing.T, db *bun.DB, reqs []*insertReq) (titles []string, txs map[string]bool, errs []error) {
+	t.Helper()
+	txs = make(map[string]bool)
+	for _, r := range reqs {
+		res := <-r.done
+		errs = append(errs, res.err)
+		if res.err != nil {
+			titles = append(titles, "")
+			continue
+		}
+		var title, xmin string
+		if err := db.DB.QueryRowContext(context.Background(), "SELECT title, xmin::text FROM tasks WHERE id = $1", res.id).Scan(&title, &xmin); err != nil {
+			t.Fatalf("read back id %d: %v", res.id, err)
+		}
+		titles = append(titles, title)
+		txs[xmin] = true
+	}
+	return titles, txs, errs
+}
+
+// A batch is one statement and one commit, and each create is told its own
+// row's id.
+func TestInsertBatch(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	var want []string
+	for i := range 40 {
+		want = append(want, "batched "+strconv.Itoa(i))
+	}
+	reqs := batchOf(t, context.Background(), want...)
+	in.flush(context.Background(), reqs)
+	titles, txs, errs := inserted(t, db, reqs)
+	for i := range want {
+		if errs[i] != nil || titles[i] != want[i] {
+			t.Errorf("create %d: stored %q, %v under its id; want %q", i, titles[i], errs[i], want[i])
+		}
+	}
+	if len(txs) != 1 {
+		t.Errorf("a batch of %d creates committed in %d transactions, want 1", len(reqs), len(txs))
+	}
+}
+
+// One bad row fails its own create only: the batch's statement fails as a
+// whole, and its creates are retried one by one.
+func TestInsertBatchBadRow(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	bad := strings.Repeat("x", 201) // over the table's CHECK on title
+	reqs := batchOf(t, context.Background(), "first", "second", bad, "fourth")
+	in.flush(context.Background(), reqs)
+	titles, _, errs := inserted(t, db, reqs)
+	for i, want := range []string{"first", "second", "", "fourth"} {
+		if titles[i] != want {
+			t.Errorf("create %d: stored %q, want %q", i, titles[i], want)
+		}
+	}
+	if errs[2] == nil || !strings.Contains(errs[2].Error(), "tasks_title_len") {
+		t.Errorf("bad row's create error = %v, want the title CHECK", errs[2])
+	}
+	for _, i := range []int{0, 1, 3} {
+		if errs[i] != nil {
+			t.Errorf("create %d error = %v, want none", i, errs[i])
+		}
+	}
+}
+
+// A create whose request is gone before its batch is sent is not stored,
+// and says why.
+func TestInsertBatchSkipsGoneRequests(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	reqs := append(batchOf(t, context.Background(), "kept"), batchOf(t, gone, "gone")...)
+	in.flush(context.Background(), reqs)
+	titles, _, errs := inserted(t, db, reqs)
+	if titles[0] != "kept" || errs[0] != nil {
+		t.Errorf("live create: stored %q, %v; want kept", titles[0], errs[0])
+	}
+	if !errors.Is(errs[1], context.Canceled) {
+		t.Errorf("gone create error = %v, want context.Canceled", errs[1])
+	}
+	var n int
+	if err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM tasks WHERE title = 'gone'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows of the gone create = %d, %v; want 0", n, err)
+	}
+}
