@@ -228,10 +228,13 @@ func FreePort(t testing.TB) int {
 }
 
 // WaitHTTP polls GET url until it answers want, p exits, or timeout passes;
-// it fails the test with p's output in the last two cases.
+// it fails the test with p's output in the last two cases. Each poll waits
+// up to 5 s: /readyz takes up to its 2 s budget to say 503 when the
+// database does not answer, and a poll that gave up at the same 2 s would
+// race it (TestDatabaseOutage failed so, its 503s arriving at 1.98-2.00 s).
 func WaitHTTP(t testing.TB, p *Process, url string, want int, timeout time.Duration) {
 	t.Helper()
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{Timeout: 5 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	last := "no answer"
