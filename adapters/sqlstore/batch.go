@@ -92,8 +92,15 @@ func (in *inserter) insert(ctx context.Context, row taskRow) (int64, error) {
 	if batch != nil {
 		in.run(ctx, batch)
 	}
-	res := <-req.done
-	return res.id, res.err
+	select {
+	case res := <-req.done:
+		return res.id, res.err
+	case <-ctx.Done():
+		// The request's deadline came first (its batch waits on a stuck
+		// database, say): answered as a statement that ran out of time
+		// would be. The create may still commit; it was not acknowledged.
+		return 0, classify(ctx.Err())
+	}
 }
 
 // take removes up to maxBatch waiting creates from the queue; mu is held.
@@ -108,7 +115,9 @@ func (in *inserter) take() []*insertReq {
 // batch to a new goroutine (the caller has its answer and may return), or
 // gives its turn back.
 func (in *inserter) run(ctx context.Context, batch []*insertReq) {
-	in.flush(context.WithoutCancel(ctx), batch)
+	bctx, cancel := batchContext(ctx, batch)
+	in.flush(bctx, batch)
+	cancel()
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.queue) == 0 {
@@ -119,9 +128,28 @@ func (in *inserter) run(ctx context.Context, batch []*insertReq) {
 	go in.run(ctx, next)
 }
 
+// batchContext is the context a batch runs under: ctx's values, none of its
+// cancellation (the batch serves other requests too), and the latest of
+// the batch's deadlines, so that no create is cut short before its own
+// request's deadline and a stuck database holds the batch no longer than
+// that (each waiting request also gives up at its own deadline).
+func batchContext(ctx context.Context, batch []*insertReq) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, r := range batch {
+		d, ok := r.ctx.Deadline()
+		if !ok {
+			return context.WithCancel(context.WithoutCancel(ctx))
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), latest)
+}
+
 // flush sends one batch and answers each create in it. A create whose
 // request is already gone by now is answered with its context's error and
-// not sent. ctx carries no cancellation: a batch serves many requests.
+// not sent. ctx is batchContext's.
 func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
 	live := batch[:0:0]
 	for _, r := range batch {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
@@ -134,5 +135,27 @@ func TestInsertBatchSkipsGoneRequests(t *testing.T) {
 	var n int
 	if err := db.QueryRowContext(context.Background(), "SELECT count(*) FROM tasks WHERE title = 'gone'").Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows of the gone create = %d, %v; want 0", n, err)
+	}
+}
+
+// A create waits for its batch no longer than its request's deadline, and
+// says so as a statement that ran out of time does (503 upstream).
+func TestInsertWaitsNoLongerThanItsDeadline(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	ctx := context.Background()
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = in.insert(short, batchOf(t, short, "stuck")[0].row)
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("insert behind a lock, past its deadline: error = %v, want store.ErrUnavailable", err)
 	}
 }
