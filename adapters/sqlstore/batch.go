@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 
@@ -29,17 +30,18 @@ import (
 // load the batches grow with the queue. Every create is answered only
 // after its commit, as before, so durability is unchanged.
 //
-// A batch fails as a whole (one statement). When it fails because
-// PostgreSQL is out of reach, every create in it gets that error; for any
-// other error each create is retried alone, so that one bad row fails
-// only its own request.
+// A batch fails as a whole (one statement). When PostgreSQL refused it (a
+// row broke a constraint), each create is retried alone, so that one bad
+// row fails only its own request; any other error, which may have come
+// after the commit (a lost connection), is every create's answer.
 
 // maxFlushes is how many batches may be in flight at once: more than one,
 // so that one batch's round trip and flush overlap the next one's CPU.
 const maxFlushes = 2
 
-// maxBatch bounds the creates in one statement.
-const maxBatch = 256
+// maxBatch bounds the creates in one statement: one user's counter row
+// locked by a long transaction holds up the other creates of its batch.
+const maxBatch = 64
 
 // insertSQL is the single create, prepared on PostgreSQL.
 const insertSQL = "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, due_all_day, " +
@@ -65,9 +67,18 @@ type insertResult struct {
 }
 
 type insertReq struct {
-	ctx  context.Context
-	row  taskRow
-	done chan insertResult // buffered: the flush never waits for the caller
+	ctx      context.Context
+	row      taskRow
+	done     chan insertResult // buffered: the flush never waits for the caller
+	answered bool              // by the batch's goroutine only
+}
+
+// answer tells the create its outcome, once.
+func (r *insertReq) answer(id int64, err error) {
+	if !r.answered {
+		r.answered = true
+		r.done <- insertResult{id, err}
+	}
 }
 
 // inserter gathers concurrent creates into batches (see above).
@@ -78,7 +89,10 @@ type inserter struct {
 	flushes int // batches in flight
 }
 
-// insert stores row (tags '[]') and returns its id, once committed.
+// insert stores row (tags '[]') and returns its id, once committed. It
+// waits for its batch's answer, also past its own deadline (by at most the
+// spread of the deadlines in one batch, see batchContext): a create is
+// acknowledged exactly when it was committed.
 func (in *inserter) insert(ctx context.Context, row taskRow) (int64, error) {
 	req := &insertReq{ctx: ctx, row: row, done: make(chan insertResult, 1)}
 	in.mu.Lock()
@@ -90,17 +104,10 @@ func (in *inserter) insert(ctx context.Context, row taskRow) (int64, error) {
 	}
 	in.mu.Unlock()
 	if batch != nil {
-		in.run(ctx, batch)
+		in.run(batch)
 	}
-	select {
-	case res := <-req.done:
-		return res.id, res.err
-	case <-ctx.Done():
-		// The request's deadline came first (its batch waits on a stuck
-		// database, say): answered as a statement that ran out of time
-		// would be. The create may still commit; it was not acknowledged.
-		return 0, classify(ctx.Err())
-	}
+	res := <-req.done
+	return res.id, res.err
 }
 
 // take removes up to maxBatch waiting creates from the queue; mu is held.
@@ -113,48 +120,57 @@ func (in *inserter) take() []*insertReq {
 
 // run sends batch, then, if creates queued up meanwhile, hands the next
 // batch to a new goroutine (the caller has its answer and may return), or
-// gives its turn back.
-func (in *inserter) run(ctx context.Context, batch []*insertReq) {
-	bctx, cancel := batchContext(ctx, batch)
-	in.flush(bctx, batch)
-	cancel()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if len(in.queue) == 0 {
-		in.flushes--
-		return
-	}
-	next := in.take()
-	go in.run(ctx, next)
+// gives its turn back. A panic while sending is every unanswered create's
+// error, not the process's end nor a turn never given back.
+func (in *inserter) run(batch []*insertReq) {
+	defer func() {
+		if p := recover(); p != nil {
+			for _, r := range batch {
+				r.answer(0, fmt.Errorf("insert task: panic in batch: %v", p))
+			}
+		}
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		if len(in.queue) == 0 {
+			in.flushes--
+			return
+		}
+		go in.run(in.take())
+	}()
+	ctx, cancel := batchContext(batch)
+	defer cancel()
+	in.flush(ctx, batch)
 }
 
-// batchContext is the context a batch runs under: ctx's values, none of its
-// cancellation (the batch serves other requests too), and the latest of
-// the batch's deadlines, so that no create is cut short before its own
-// request's deadline and a stuck database holds the batch no longer than
-// that (each waiting request also gives up at its own deadline).
-func batchContext(ctx context.Context, batch []*insertReq) (context.Context, context.CancelFunc) {
+// batchContext is the context a batch runs under: the first request's
+// values, none of any request's cancellation (the batch serves them all),
+// and the latest of their deadlines, so that no create is cut short before
+// its own request's deadline while a stuck database holds a batch no
+// longer than that. Creates in one batch arrived within one batch's round
+// trip of each other, so their deadlines differ by about that much.
+func batchContext(batch []*insertReq) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(batch[0].ctx)
 	var latest time.Time
 	for _, r := range batch {
 		d, ok := r.ctx.Deadline()
 		if !ok {
-			return context.WithCancel(context.WithoutCancel(ctx))
+			return context.WithCancel(ctx)
 		}
 		if d.After(latest) {
 			latest = d
 		}
 	}
-	return context.WithDeadline(context.WithoutCancel(ctx), latest)
+	return context.WithDeadline(ctx, latest)
 }
 
 // flush sends one batch and answers each create in it. A create whose
-// request is already gone by now is answered with its context's error and
-// not sent. ctx is batchContext's.
+// request is gone by now is answered with its context's error and not
+// sent.
 func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.done <- insertResult{err: err}
+			r.answer(0, classify(err))
 			continue
 		}
 		live = append(live, r)
@@ -163,24 +179,33 @@ func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
 	case 0:
 		return
 	case 1:
-		id, err := in.one(ctx, live[0].row)
-		live[0].done <- insertResult{id, err}
+		live[0].answer(in.one(ctx, live[0].row))
 		return
 	}
 	ids, err := in.many(ctx, live)
 	if err == nil {
 		for i, r := range live {
-			r.done <- insertResult{id: ids[i]}
+			r.answer(ids[i], nil)
+		}
+		return
+	}
+	// PostgreSQL refused the statement (a row broke a constraint, say):
+	// nothing of it was committed, and each create is retried alone, under
+	// its own request's context. Any other error (the database out of
+	// reach, the connection lost, an answer that does not add up) may have
+	// come after the commit: retrying could store a create twice.
+	if _, refused := errors.AsType[*pgconn.PgError](err); !refused || errors.Is(err, store.ErrUnavailable) {
+		for _, r := range live {
+			r.answer(0, err)
 		}
 		return
 	}
 	for _, r := range live {
-		if errors.Is(err, store.ErrUnavailable) {
-			r.done <- insertResult{err: err}
+		if err := r.ctx.Err(); err != nil {
+			r.answer(0, classify(err))
 			continue
 		}
-		id, err := in.one(ctx, r.row)
-		r.done <- insertResult{id, err}
+		r.answer(in.one(r.ctx, r.row))
 	}
 }
 

@@ -2,9 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,24 +141,84 @@ func TestInsertBatchSkipsGoneRequests(t *testing.T) {
 	}
 }
 
-// A create waits for its batch no longer than its request's deadline, and
-// says so as a statement that ran out of time does (503 upstream).
-func TestInsertWaitsNoLongerThanItsDeadline(t *testing.T) {
+// A batch stuck behind a lock ends at its requests' deadline, and its
+// create is answered as a statement that ran out of time (503 upstream).
+func TestInsertBatchEndsAtItsDeadline(t *testing.T) {
 	db := batchDB(t)
 	in := &inserter{db: db}
 	ctx := context.Background()
-	tx, err := db.DB.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := lockTasks(t, db)
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	_, err = in.insert(short, batchOf(t, short, "stuck")[0].row)
+	_, err := in.insert(short, batchOf(t, short, "stuck")[0].row)
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("insert behind a lock, past its deadline: error = %v, want store.ErrUnavailable", err)
 	}
+}
+
+// When a batch is refused and its creates are retried one by one, a create
+// whose request is gone by then is not stored (its client was told it
+// failed).
+func TestInsertBatchRetrySkipsGoneRequests(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	ctx := context.Background()
+	tx := lockTasks(t, db)
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	reqs := append(batchOf(t, short, "expired"), batchOf(t, ctx, strings.Repeat("x", 201))...)
+	go func() {
+		<-short.Done() // the batch, which runs to the latest deadline, is still behind the lock
+		time.Sleep(100 * time.Millisecond)
+		_ = tx.Rollback()
+	}()
+	in.flush(ctx, reqs)
+	titles, _, errs := inserted(t, db, reqs)
+	if titles[0] != "" || !errors.Is(errs[0], store.ErrUnavailable) {
+		t.Errorf("create past its deadline: stored %q, error %v; want not stored, store.ErrUnavailable", titles[0], errs[0])
+	}
+	if errs[1] == nil {
+		t.Error("bad row's create: no error")
+	}
+}
+
+// Batches of many users' creates, sent concurrently, do not deadlock on the
+// users' counter rows (the counters' trigger takes them in user order).
+func TestInsertBatchesDoNotDeadlock(t *testing.T) {
+	db := batchDB(t)
+	in := &inserter{db: db}
+	stop := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 1))
+			for time.Now().Before(stop) {
+				reqs := batchOf(t, context.Background(), make([]string, 2+rng.IntN(60))...)
+				for _, r := range reqs {
+					r.row.Title, r.row.TitleKey = "t", "t"
+					r.row.UserID = "user-" + strconv.Itoa(rng.IntN(80))
+				}
+				if _, err := in.many(context.Background(), reqs); err != nil {
+					t.Errorf("batch of %d creates for random users: %v", len(reqs), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// lockTasks holds an exclusive lock on tasks until its transaction ends.
+func lockTasks(t *testing.T, db *bun.DB) *sql.Tx {
+	t.Helper()
+	tx, err := db.DB.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.ExecContext(context.Background(), "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
