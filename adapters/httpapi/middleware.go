@@ -104,6 +104,9 @@ func saneRequestID(id string) bool {
 // It also holds back the response (see respWriter): an API answer goes out
 // with its Content-Length in one write instead of as a chunked stream.
 func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
+	// Where the line is written is always here: no caller (runtime.Caller
+	// on every request).
+	log = log.WithOptions(zap.WithCaller(false))
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
