@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,31 +17,33 @@ import (
 	"github.com/todo-backend/todo/domain/store"
 )
 
-// Group commit for creates on PostgreSQL. A create is one INSERT and one
-// commit, and the commit waits for its WAL to reach the disk. With a pool
-// of a few connections that flush is what bounds creates a second, and it
-// costs PostgreSQL CPU per commit (`make bench`: the service's creates cost
-// PostgreSQL 238 µs each against pgbench's 167 for the same INSERT from 32
-// connections, whose commits share flushes). So concurrent single creates
-// are gathered: a create that finds fewer than maxFlushes batches in
-// flight sends every create waiting at that moment, its own included, as
-// one INSERT ... SELECT FROM unnest(...) RETURNING id, one statement and
-// one commit; the others wait for its answer. Nothing waits on a timer:
-// under no load a batch is one create, sent at once as before, and under
-// load the batches grow with the queue. Every create is answered only
-// after its commit, as before, so durability is unchanged.
+// Group commit on PostgreSQL, for creates and for the update's fast path.
+// A create is one INSERT and one commit, an update (after its read) one
+// conditional UPDATE and one commit, and a commit waits for its WAL to
+// reach the disk. With a pool of a few connections that flush is what
+// bounds writes a second, and it costs PostgreSQL CPU per commit (`make
+// bench`: the service's creates cost PostgreSQL 238 µs each against
+// pgbench's 167 for the same INSERT from 32 connections, whose commits
+// share flushes). So concurrent writes of one kind are gathered: a write
+// that finds fewer than maxFlushes batches of its kind in flight sends
+// every write waiting at that moment, its own included, as one statement
+// over unnest(...) arrays and one commit; the others wait for its answer.
+// Nothing waits on a timer: under no load a batch is one write, sent at
+// once as before, and under load the batches grow with the queue. Every
+// write is answered only after its commit, as before, so durability is
+// unchanged.
 //
 // A batch fails as a whole (one statement). When PostgreSQL refused it (a
-// row broke a constraint), each create is retried alone, so that one bad
-// row fails only its own request; any other error, which may have come
-// after the commit (a lost connection), is every create's answer.
+// row broke a constraint, a deadlock), each write is retried alone, so that
+// one bad row fails only its own request; any other error, which may have
+// come after the commit (a lost connection), is every write's answer.
 
 // maxFlushes is how many batches may be in flight at once: more than one,
 // so that one batch's round trip and flush overlap the next one's CPU.
 const maxFlushes = 2
 
-// maxBatch bounds the creates in one statement: one user's counter row
-// locked by a long transaction holds up the other creates of its batch.
+// maxBatch bounds the writes in one statement: one user's counter row
+// locked by a long transaction holds up the other writes of its batch.
 const maxBatch = 64
 
 // insertSQL is the single create, prepared on PostgreSQL.
@@ -61,94 +64,127 @@ const insertManySQL = "INSERT INTO tasks (user_id, title, description, completed
 	"AS u(user_id, title, description, completed, priority, due_at, due_all_day, completed_at, title_key, created_at, updated_at, n) " +
 	"ORDER BY u.n RETURNING id"
 
-type insertResult struct {
-	id  int64
+type batchResult struct {
+	n   int64 // a create's id, an update's rows changed
 	err error
 }
 
-type insertReq struct {
+type batchReq[T any] struct {
 	ctx      context.Context
-	row      taskRow
-	done     chan insertResult // buffered: the flush never waits for the caller
-	answered bool              // by the batch's goroutine only
+	item     T
+	done     chan batchResult // buffered: the flush never waits for the caller
+	answered bool             // by the batch's goroutine only
 }
 
-// answer tells the create its outcome, once.
-func (r *insertReq) answer(id int64, err error) {
+// answer tells the write its outcome, once.
+func (r *batchReq[T]) answer(n int64, err error) {
 	if !r.answered {
 		r.answered = true
-		r.done <- insertResult{id, err}
+		r.done <- batchResult{n, err}
 	}
 }
 
-// inserter gathers concurrent creates into batches (see above).
-type inserter struct {
-	db      *bun.DB
+// batcher gathers concurrent writes of one kind into batches (see above).
+type batcher[T any] struct {
+	db *bun.DB
+	// one sends a single write; many sends two or more as one statement
+	// and returns each one's result, in order.
+	one  func(ctx context.Context, db *bun.DB, item T) (int64, error)
+	many func(ctx context.Context, db *bun.DB, items []T) ([]int64, error)
+	// key, when set, names the row a write changes: a batch holds at most
+	// one write per key (the others wait for the next), so that every
+	// write in a statement is decided on its own.
+	key func(T) int64
+
 	mu      sync.Mutex
-	queue   []*insertReq
+	queue   []*batchReq[T]
 	flushes int // batches in flight
 }
 
-// insert stores row (tags '[]') and returns its id, once committed. It
-// waits for its batch's answer, also past its own deadline (by at most the
-// spread of the deadlines in one batch, see batchContext): a create is
-// acknowledged exactly when it was committed.
-func (in *inserter) insert(ctx context.Context, row taskRow) (int64, error) {
-	req := &insertReq{ctx: ctx, row: row, done: make(chan insertResult, 1)}
-	in.mu.Lock()
-	in.queue = append(in.queue, req)
-	var batch []*insertReq
-	if in.flushes < maxFlushes {
-		in.flushes++
-		batch = in.take()
-	}
-	in.mu.Unlock()
-	if batch != nil {
-		in.run(batch)
-	}
-	res := <-req.done
-	return res.id, res.err
+func newInserter(db *bun.DB) *batcher[taskRow] {
+	return &batcher[taskRow]{db: db, one: insertOne, many: insertMany}
 }
 
-// take removes up to maxBatch waiting creates from the queue; mu is held.
-func (in *inserter) take() []*insertReq {
-	n := min(len(in.queue), maxBatch)
-	batch := slices.Clone(in.queue[:n])
-	in.queue = slices.Delete(in.queue, 0, n)
+func newUpdater(db *bun.DB) *batcher[updateArg] {
+	return &batcher[updateArg]{db: db, one: updateOne, many: updateMany, key: func(a updateArg) int64 { return a.next.ID }}
+}
+
+// do sends item with the writes around it and returns its result, once
+// committed. It waits for its batch's answer, also past its own deadline
+// (by at most the spread of the deadlines in one batch, see batchContext):
+// a write is acknowledged exactly when it was committed.
+func (b *batcher[T]) do(ctx context.Context, item T) (int64, error) {
+	req := &batchReq[T]{ctx: ctx, item: item, done: make(chan batchResult, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, req)
+	var batch []*batchReq[T]
+	if b.flushes < maxFlushes {
+		b.flushes++
+		batch = b.take()
+	}
+	b.mu.Unlock()
+	if batch != nil {
+		b.run(batch)
+	}
+	res := <-req.done
+	return res.n, res.err
+}
+
+// take removes up to maxBatch waiting writes from the queue, in order, at
+// most one per key; mu is held.
+func (b *batcher[T]) take() []*batchReq[T] {
+	if b.key == nil {
+		n := min(len(b.queue), maxBatch)
+		batch := slices.Clone(b.queue[:n])
+		b.queue = slices.Delete(b.queue, 0, n)
+		return batch
+	}
+	var batch, rest []*batchReq[T]
+	keys := make(map[int64]bool, min(len(b.queue), maxBatch))
+	for _, r := range b.queue {
+		k := b.key(r.item)
+		if len(batch) == maxBatch || keys[k] {
+			rest = append(rest, r)
+			continue
+		}
+		keys[k] = true
+		batch = append(batch, r)
+	}
+	b.queue = rest
 	return batch
 }
 
-// run sends batch, then, if creates queued up meanwhile, hands the next
+// run sends batch, then, if writes queued up meanwhile, hands the next
 // batch to a new goroutine (the caller has its answer and may return), or
-// gives its turn back. A panic while sending is every unanswered create's
+// gives its turn back. A panic while sending is every unanswered write's
 // error, not the process's end nor a turn never given back.
-func (in *inserter) run(batch []*insertReq) {
+func (b *batcher[T]) run(batch []*batchReq[T]) {
 	defer func() {
 		if p := recover(); p != nil {
 			for _, r := range batch {
-				r.answer(0, fmt.Errorf("insert task: panic in batch: %v", p))
+				r.answer(0, fmt.Errorf("panic in a batch of writes: %v", p))
 			}
 		}
-		in.mu.Lock()
-		defer in.mu.Unlock()
-		if len(in.queue) == 0 {
-			in.flushes--
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if len(b.queue) == 0 {
+			b.flushes--
 			return
 		}
-		go in.run(in.take())
+		go b.run(b.take())
 	}()
 	ctx, cancel := batchContext(batch)
 	defer cancel()
-	in.flush(ctx, batch)
+	b.flush(ctx, batch)
 }
 
 // batchContext is the context a batch runs under: the first request's
 // values, none of any request's cancellation (the batch serves them all),
-// and the latest of their deadlines, so that no create is cut short before
+// and the latest of their deadlines, so that no write is cut short before
 // its own request's deadline while a stuck database holds a batch no
-// longer than that. Creates in one batch arrived within one batch's round
+// longer than that. Writes in one batch arrived within one batch's round
 // trip of each other, so their deadlines differ by about that much.
-func batchContext(batch []*insertReq) (context.Context, context.CancelFunc) {
+func batchContext[T any](batch []*batchReq[T]) (context.Context, context.CancelFunc) {
 	ctx := context.WithoutCancel(batch[0].ctx)
 	var latest time.Time
 	for _, r := range batch {
@@ -163,10 +199,10 @@ func batchContext(batch []*insertReq) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(ctx, latest)
 }
 
-// flush sends one batch and answers each create in it. A create whose
+// flush sends one batch and answers each write in it. A write whose
 // request is gone by now is answered with its context's error and not
 // sent.
-func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
+func (b *batcher[T]) flush(ctx context.Context, batch []*batchReq[T]) {
 	live := batch[:0:0]
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -179,21 +215,26 @@ func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
 	case 0:
 		return
 	case 1:
-		live[0].answer(in.one(ctx, live[0].row))
+		live[0].answer(b.one(ctx, b.db, live[0].item))
 		return
 	}
-	ids, err := in.many(ctx, live)
+	items := make([]T, len(live))
+	for i, r := range live {
+		items[i] = r.item
+	}
+	ns, err := b.many(ctx, b.db, items)
 	if err == nil {
 		for i, r := range live {
-			r.answer(ids[i], nil)
+			r.answer(ns[i], nil)
 		}
 		return
 	}
-	// PostgreSQL refused the statement (a row broke a constraint, say):
-	// nothing of it was committed, and each create is retried alone, under
-	// its own request's context. Any other error (the database out of
-	// reach, the connection lost, an answer that does not add up) may have
-	// come after the commit: retrying could store a create twice.
+	// PostgreSQL refused the statement (a row broke a constraint, a
+	// deadlock): nothing of it was committed, and each write is retried
+	// alone, under its own request's context. Any other error (the
+	// database out of reach, the connection lost, an answer that does not
+	// add up) may have come after the commit: retrying could store a create
+	// twice, or apply an update again.
 	if _, refused := errors.AsType[*pgconn.PgError](err); !refused || errors.Is(err, store.ErrUnavailable) {
 		for _, r := range live {
 			r.answer(0, err)
@@ -205,25 +246,26 @@ func (in *inserter) flush(ctx context.Context, batch []*insertReq) {
 			r.answer(0, classify(err))
 			continue
 		}
-		r.answer(in.one(r.ctx, r.row))
+		r.answer(b.one(r.ctx, b.db, r.item))
 	}
 }
 
-// one is a single create: one prepared INSERT ... RETURNING id.
-func (in *inserter) one(ctx context.Context, row taskRow) (int64, error) {
+// insertOne is a single create: one prepared INSERT ... RETURNING id.
+func insertOne(ctx context.Context, db *bun.DB, row taskRow) (int64, error) {
 	s := newSQL(true).add(insertSQL,
 		row.UserID, row.Title, row.Description, row.Completed, row.Priority, row.DueAt, row.DueAllDay,
 		row.CompletedAt, row.TitleKey, row.CreatedAt, row.UpdatedAt, row.Tags)
 	var id int64
-	if err := queryInts(ctx, in.db, s, &id); err != nil {
+	if err := queryInts(ctx, db, s, &id); err != nil {
 		return 0, err
 	}
 	return id, nil
 }
 
-// many sends the batch as one statement and returns the ids in its order.
-func (in *inserter) many(ctx context.Context, batch []*insertReq) ([]int64, error) {
-	n := len(batch)
+// insertMany sends the creates as one statement and returns their ids, in
+// order.
+func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error) {
+	n := len(rows)
 	var (
 		users, titles, keys = make([]string, n), make([]string, n), make([]string, n)
 		descs               = make([]pgtype.Text, n)
@@ -233,29 +275,29 @@ func (in *inserter) many(ctx context.Context, batch []*insertReq) ([]int64, erro
 		created, updated    = make([]time.Time, n), make([]time.Time, n)
 		ids                 = make([]int64, 0, n)
 	)
-	for i, r := range batch {
-		row := &r.row
+	for i := range rows {
+		row := &rows[i]
 		users[i], titles[i], keys[i] = row.UserID, row.Title, row.TitleKey
 		descs[i] = pgText(row.Description)
 		completed[i], allDay[i], prios[i] = row.Completed, row.DueAllDay, row.Priority
 		due[i], done[i] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt)
 		created[i], updated[i] = row.CreatedAt, row.UpdatedAt
 	}
-	err := withPgx(ctx, in.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		rows, err := c.Query(ctx, insertManySQL, mode, users, titles, descs, completed, prios, due, allDay,
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := c.Query(ctx, insertManySQL, mode, users, titles, descs, completed, prios, due, allDay,
 			done, keys, created, updated)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
+		defer res.Close()
+		for res.Next() {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
+			if err := res.Scan(&id); err != nil {
 				return err
 			}
 			ids = append(ids, id)
 		}
-		return rows.Err()
+		return res.Err()
 	})
 	if err != nil {
 		return nil, err
@@ -282,4 +324,93 @@ func pgTimestamptz(t *time.Time) pgtype.Timestamptz {
 		return pgtype.Timestamptz{}
 	}
 	return pgtype.Timestamptz{Time: *t, Valid: true}
+}
+
+// updateArg is the update fast path's write (TaskRepository.updateFast):
+// the task's new row, to be stored if the task is still live at version
+// read.
+type updateArg struct {
+	next taskRow
+	read int64
+}
+
+// updateSQL is a single update, prepared on PostgreSQL.
+const updateSQL = "UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, " +
+	"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? " +
+	"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL"
+
+// updateManySQL is a batch of updates, one per task (batcher.key), each on
+// the same conditions as updateSQL; RETURNING names the tasks that were
+// still as read. The rows come sorted by id, which is the order the join
+// visits and locks them in, so that two batches do not lock two tasks in
+// opposite orders.
+const updateManySQL = "UPDATE tasks AS t SET title = u.title, description = u.description, completed = u.completed, " +
+	"priority = u.priority, due_at = u.due_at, due_all_day = u.due_all_day, completed_at = u.completed_at, " +
+	"title_key = u.title_key, updated_at = u.updated_at, version = u.version + 1 " +
+	"FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bool[], $7::int2[], " +
+	"$8::timestamptz[], $9::bool[], $10::timestamptz[], $11::text[], $12::timestamptz[]) " +
+	"AS u(id, user_id, version, title, description, completed, priority, due_at, due_all_day, completed_at, title_key, updated_at) " +
+	"WHERE t.id = u.id AND t.user_id = u.user_id AND t.version = u.version AND t.deleted_at IS NULL " +
+	"RETURNING t.id"
+
+// updateOne is a single update; it returns the rows changed (0 or 1).
+func updateOne(ctx context.Context, db *bun.DB, a updateArg) (int64, error) {
+	next := &a.next
+	return execSQL(ctx, db, newSQL(isPG(db)).add(updateSQL,
+		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
+		next.TitleKey, next.UpdatedAt, a.read+1, next.ID, next.UserID, a.read))
+}
+
+// updateMany sends the updates (one per task) as one statement and returns
+// each one's rows changed (0 or 1), in order.
+func updateMany(ctx context.Context, db *bun.DB, as []updateArg) ([]int64, error) {
+	n := len(as)
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(as[i].next.ID, as[j].next.ID) })
+	var (
+		ids, versions       = make([]int64, n), make([]int64, n)
+		users, titles, keys = make([]string, n), make([]string, n), make([]string, n)
+		descs               = make([]pgtype.Text, n)
+		completed, allDay   = make([]bool, n), make([]bool, n)
+		prios               = make([]int16, n)
+		due, done           = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
+		updated             = make([]time.Time, n)
+	)
+	for k, i := range order {
+		row := &as[i].next
+		ids[k], versions[k], users[k] = row.ID, as[i].read, row.UserID
+		titles[k], keys[k], descs[k] = row.Title, row.TitleKey, pgText(row.Description)
+		completed[k], allDay[k], prios[k] = row.Completed, row.DueAllDay, row.Priority
+		due[k], done[k], updated[k] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt), row.UpdatedAt
+	}
+	changed := make(map[int64]bool, n)
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := c.Query(ctx, updateManySQL, mode, ids, users, versions, titles, descs, completed, prios,
+			due, allDay, done, keys, updated)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				return err
+			}
+			changed[id] = true
+		}
+		return res.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, n)
+	for i, a := range as {
+		if changed[a.next.ID] {
+			out[i] = 1
+		}
+	}
+	return out, nil
 }

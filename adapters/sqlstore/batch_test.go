@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,10 +36,10 @@ func batchDB(t *testing.T) *bun.DB {
 	return db
 }
 
-func batchOf(t *testing.T, ctx context.Context, titles ...string) []*insertReq {
+func batchOf(t *testing.T, ctx context.Context, titles ...string) []*batchReq[taskRow] {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	reqs := make([]*insertReq, len(titles))
+	reqs := make([]*batchReq[taskRow], len(titles))
 	for i, title := range titles {
 		tk, err := task.New("batch-user", "x", nil, now)
 		if err != nil {
@@ -46,14 +47,14 @@ func batchOf(t *testing.T, ctx context.Context, titles ...string) []*insertReq {
 		}
 		row := newTaskRow(tk)
 		row.Title, row.TitleKey = title, strings.ToLower(title) // past the domain's rules, to make a row fail
-		reqs[i] = &insertReq{ctx: ctx, row: row, done: make(chan insertResult, 1)}
+		reqs[i] = &batchReq[taskRow]{ctx: ctx, item: row, done: make(chan batchResult, 1)}
 	}
 	return reqs
 }
 
 // inserted reads back each answer of a flushed batch: the title stored
 // under the id it was given, and the transaction that wrote it (xmin).
-func inserted(t *testing.T, db *bun.DB, reqs []*insertReq) (titles []string, txs map[string]bool, errs []error) {
+func inserted(t *testing.T, db *bun.DB, reqs []*batchReq[taskRow]) (titles []string, txs map[string]bool, errs []error) {
 	t.Helper()
 	txs = make(map[string]bool)
 	for _, r := range reqs {
@@ -64,8 +65,8 @@ func inserted(t *testing.T, db *bun.DB, reqs []*insertReq) (titles []string, txs
 			continue
 		}
 		var title, xmin string
-		if err := db.DB.QueryRowContext(context.Background(), "SELECT title, xmin::text FROM tasks WHERE id = $1", res.id).Scan(&title, &xmin); err != nil {
-			t.Fatalf("read back id %d: %v", res.id, err)
+		if err := db.DB.QueryRowContext(context.Background(), "SELECT title, xmin::text FROM tasks WHERE id = $1", res.n).Scan(&title, &xmin); err != nil {
+			t.Fatalf("read back id %d: %v", res.n, err)
 		}
 		titles = append(titles, title)
 		txs[xmin] = true
@@ -77,7 +78,7 @@ func inserted(t *testing.T, db *bun.DB, reqs []*insertReq) (titles []string, txs
 // row's id.
 func TestInsertBatch(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
+	in := newInserter(db)
 	var want []string
 	for i := range 40 {
 		want = append(want, "batched "+strconv.Itoa(i))
@@ -99,7 +100,7 @@ func TestInsertBatch(t *testing.T) {
 // whole, and its creates are retried one by one.
 func TestInsertBatchBadRow(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
+	in := newInserter(db)
 	bad := strings.Repeat("x", 201) // over the table's CHECK on title
 	reqs := batchOf(t, context.Background(), "first", "second", bad, "fourth")
 	in.flush(context.Background(), reqs)
@@ -123,7 +124,7 @@ func TestInsertBatchBadRow(t *testing.T) {
 // and says why.
 func TestInsertBatchSkipsGoneRequests(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
+	in := newInserter(db)
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
 	reqs := append(batchOf(t, context.Background(), "kept"), batchOf(t, gone, "gone")...)
@@ -145,13 +146,13 @@ func TestInsertBatchSkipsGoneRequests(t *testing.T) {
 // create is answered as a statement that ran out of time (503 upstream).
 func TestInsertBatchEndsAtItsDeadline(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
+	in := newInserter(db)
 	ctx := context.Background()
 	tx := lockTasks(t, db)
 	defer tx.Rollback()
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	_, err := in.insert(short, batchOf(t, short, "stuck")[0].row)
+	_, err := in.do(short, batchOf(t, short, "stuck")[0].item)
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Errorf("insert behind a lock, past its deadline: error = %v, want store.ErrUnavailable", err)
 	}
@@ -162,7 +163,7 @@ func TestInsertBatchEndsAtItsDeadline(t *testing.T) {
 // failed).
 func TestInsertBatchRetrySkipsGoneRequests(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
+	in := newInserter(db)
 	ctx := context.Background()
 	tx := lockTasks(t, db)
 	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
@@ -187,7 +188,6 @@ func TestInsertBatchRetrySkipsGoneRequests(t *testing.T) {
 // users' counter rows (the counters' trigger takes them in user order).
 func TestInsertBatchesDoNotDeadlock(t *testing.T) {
 	db := batchDB(t)
-	in := &inserter{db: db}
 	stop := time.Now().Add(3 * time.Second)
 	var wg sync.WaitGroup
 	for w := range 3 {
@@ -196,10 +196,14 @@ func TestInsertBatchesDoNotDeadlock(t *testing.T) {
 			for time.Now().Before(stop) {
 				reqs := batchOf(t, context.Background(), make([]string, 2+rng.IntN(60))...)
 				for _, r := range reqs {
-					r.row.Title, r.row.TitleKey = "t", "t"
-					r.row.UserID = "user-" + strconv.Itoa(rng.IntN(80))
+					r.item.Title, r.item.TitleKey = "t", "t"
+					r.item.UserID = "user-" + strconv.Itoa(rng.IntN(80))
 				}
-				if _, err := in.many(context.Background(), reqs); err != nil {
+				rows := make([]taskRow, len(reqs))
+				for i, r := range reqs {
+					rows[i] = r.item
+				}
+				if _, err := insertMany(context.Background(), db, rows); err != nil {
 					t.Errorf("batch of %d creates for random users: %v", len(reqs), err)
 					return
 				}
@@ -221,4 +225,85 @@ func lockTasks(t *testing.T, db *bun.DB) *sql.Tx {
 		t.Fatal(err)
 	}
 	return tx
+}
+
+// addRows stores one task per title, each of its own user, and returns
+// their rows as stored (id, version 1).
+func addRows(t *testing.T, db *bun.DB, titles ...string) []taskRow {
+	t.Helper()
+	reqs := batchOf(t, context.Background(), titles...)
+	rows := make([]taskRow, len(reqs))
+	for i, r := range reqs {
+		r.item.UserID = "batch-user-" + strconv.Itoa(i)
+		id, err := insertOne(context.Background(), db, r.item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[i] = r.item
+		rows[i].ID, rows[i].Version = id, 1
+	}
+	return rows
+}
+
+// A batch of updates is one statement and one commit; each update is told
+// whether its task was still as it read it, and only those change.
+func TestUpdateBatch(t *testing.T) {
+	db := batchDB(t)
+	ctx := context.Background()
+	rows := addRows(t, db, "a", "b", "c", "d", "e")
+	var reqs []*batchReq[updateArg]
+	for i, row := range rows {
+		next := row
+		next.Title, next.TitleKey, next.Completed = "new "+row.Title, "new "+row.Title, true
+		read := row.Version
+		if i == 2 {
+			read = 7 // someone else's write came first
+		}
+		reqs = append(reqs, &batchReq[updateArg]{ctx: ctx, item: updateArg{next: next, read: read}, done: make(chan batchResult, 1)})
+	}
+	slices.Reverse(reqs) // the statement sorts them by id
+	newUpdater(db).flush(ctx, reqs)
+	txs := map[string]bool{}
+	for _, r := range reqs {
+		res := <-r.done
+		var title, xmin string
+		var version int64
+		if err := db.DB.QueryRowContext(ctx, "SELECT title, version, xmin::text FROM tasks WHERE id = $1", r.item.next.ID).Scan(&title, &version, &xmin); err != nil {
+			t.Fatal(err)
+		}
+		stale := r.item.read != 1
+		switch {
+		case res.err != nil:
+			t.Errorf("update of task %d: %v", r.item.next.ID, res.err)
+		case stale && (res.n != 0 || title != strings.TrimPrefix(r.item.next.Title, "new ") || version != 1):
+			t.Errorf("stale update of task %d: changed %d, stored %q v%d; want 0, unchanged", r.item.next.ID, res.n, title, version)
+		case !stale && (res.n != 1 || title != r.item.next.Title || version != 2):
+			t.Errorf("update of task %d: changed %d, stored %q v%d; want 1, %q v2", r.item.next.ID, res.n, title, version, r.item.next.Title)
+		case !stale:
+			txs[xmin] = true
+		}
+	}
+	if len(txs) != 1 {
+		t.Errorf("a batch of updates committed in %d transactions, want 1", len(txs))
+	}
+}
+
+// A batch holds at most one update per task: the others wait, in order, for
+// the next (one statement cannot say which of two updates of a row won).
+func TestUpdateBatchOnePerTask(t *testing.T) {
+	u := newUpdater(nil)
+	for _, id := range []int64{1, 2, 1, 3, 2, 1} {
+		u.queue = append(u.queue, &batchReq[updateArg]{item: updateArg{next: taskRow{ID: id}}})
+	}
+	var got [][]int64
+	for len(u.queue) > 0 {
+		var ids []int64
+		for _, r := range u.take() {
+			ids = append(ids, r.item.next.ID)
+		}
+		got = append(got, ids)
+	}
+	if want := [][]int64{{1, 2, 3}, {1, 2}, {1}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("batches taken = %v, want %v", got, want)
+	}
 }

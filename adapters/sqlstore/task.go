@@ -129,15 +129,18 @@ func (r *taskRow) restore(tags []string) (*task.Task, error) {
 
 // TaskRepository is a task.Repository in PostgreSQL or SQLite.
 type TaskRepository struct {
-	db  *bun.DB
-	ins *inserter // PostgreSQL's group commit for creates (batch.go)
+	db *bun.DB
+	// PostgreSQL's group commit (batch.go) for creates and for the
+	// update's fast path.
+	ins *batcher[taskRow]
+	upd *batcher[updateArg]
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
 
 // NewTaskRepository returns a repository on a migrated db.
 func NewTaskRepository(db *bun.DB) *TaskRepository {
-	return &TaskRepository{db: db, ins: &inserter{db: db}}
+	return &TaskRepository{db: db, ins: newInserter(db), upd: newUpdater(db)}
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
@@ -159,7 +162,7 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 		}
 		return t.WithID(id).WithVersion(1), nil
 	}
-	id, err := r.ins.insert(ctx, newTaskRow(t))
+	id, err := r.ins.do(ctx, newTaskRow(t))
 	if err != nil {
 		return nil, fmt.Errorf("insert task: %w", err)
 	}
@@ -401,12 +404,13 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	if !slices.Equal(before, t.Tags()) {
 		return nil, errSlowPath
 	}
-	next := newTaskRow(t)
-	n, err := execSQL(ctx, r.db, newSQL(isPG(r.db)).add("UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, "+
-		"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? "+
-		"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL",
-		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
-		next.TitleKey, next.UpdatedAt, read+1, next.ID, next.UserID, read))
+	arg := updateArg{next: newTaskRow(t), read: read}
+	var n int64
+	if isPG(r.db) {
+		n, err = r.upd.do(ctx, arg)
+	} else {
+		n, err = updateOne(ctx, r.db, arg)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}

@@ -49,6 +49,7 @@ func runTaskSuite(t *testing.T, repo task.Repository) {
 		{"delete", testDelete},
 		{"concurrent updates all land", testConcurrentUpdates},
 		{"concurrent adds get distinct ids", testConcurrentAdds},
+		{"concurrent updates of many tasks each land once", testConcurrentUpdatesOfMany},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -453,6 +454,45 @@ func testConcurrentUpdates(t *testing.T, repo task.Repository) {
 	// Every change moves updated_at one microsecond past the last (two per update).
 	if want := edited.Add((2*n - 1) * time.Microsecond); !got.UpdatedAt().Equal(want) {
 		t.Errorf("after %d concurrent updates updated_at = %v, want %v", n, got.UpdatedAt(), want)
+	}
+}
+
+// testConcurrentUpdatesOfMany updates 20 tasks of 4 owners at once, each
+// twice (a toggle and a rename, concurrently), as PostgreSQL's group commit
+// sends them in shared statements: every update lands, on its own task,
+// once.
+func testConcurrentUpdatesOfMany(t *testing.T, repo task.Repository) {
+	const n = 20
+	owners := []auth.UserID{newOwner(), newOwner(), newOwner(), newOwner()}
+	tks := make([]*task.Task, n)
+	for i := range tks {
+		tks[i] = mustAdd(t, repo, mustNew(t, owners[i%len(owners)], "task "+strconv.Itoa(i), nil, base))
+	}
+	edited := base.Add(time.Second)
+	var wg sync.WaitGroup
+	for i, tk := range tks {
+		for _, rename := range []bool{false, true} {
+			wg.Go(func() {
+				_, err := repo.Update(context.Background(), tk.Owner(), tk.ID(), task.AnyVersion, func(tk *task.Task) error {
+					if rename {
+						return tk.Edit("renamed "+strconv.Itoa(i), tk.Description(), edited)
+					}
+					tk.ToggleCompleted(edited)
+					return nil
+				})
+				if err != nil {
+					t.Errorf("concurrent Update(task %d, rename %v) error = %v", i, rename, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i, tk := range tks {
+		got := mustGet(t, repo, tk.Owner(), tk.ID())
+		if got.Title() != "renamed "+strconv.Itoa(i) || !got.Completed() || got.Version() != 3 {
+			t.Errorf("task %d after a concurrent toggle and rename = %q, completed %v, version %d; want %q, true, 3",
+				i, got.Title(), got.Completed(), got.Version(), "renamed "+strconv.Itoa(i))
+		}
 	}
 }
 
