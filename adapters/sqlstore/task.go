@@ -334,9 +334,11 @@ var errStale = errors.New("task changed since it was read")
 // version = ?), so it can never overwrite a change it did not see:
 //
 //   - first without a transaction: one read and one conditional UPDATE,
-//     both prepared on PostgreSQL. This is every write that leaves the tags
-//     as they are (a toggle, an edit of the text) when nobody else writes
-//     the task at the same moment.
+//     both prepared on PostgreSQL, where the UPDATE shares a statement and
+//     a commit with the updates of other tasks sent at the same moment
+//     (batch.go). This is every write that leaves the tags as they are (a
+//     toggle, an edit of the text) when nobody else writes the task at the
+//     same moment.
 //   - with expect (If-Match), a writer that lost the race finds 0 rows and
 //     gets a *task.ConflictError with the task as it is now. Of many writers
 //     on one version, exactly one writes.
