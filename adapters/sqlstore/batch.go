@@ -341,17 +341,21 @@ const updateSQL = "UPDATE tasks SET title = ?, description = ?, completed = ?, p
 
 // updateManySQL is a batch of updates, one per task (batcher.key), each on
 // the same conditions as updateSQL; RETURNING names the tasks that were
-// still as read. The rows come sorted by id, which is the order the join
-// visits and locks them in, so that two batches do not lock two tasks in
-// opposite orders.
-const updateManySQL = "UPDATE tasks AS t SET title = u.title, description = u.description, completed = u.completed, " +
+// still as read. The tasks are locked first, in id order (the CTE), as
+// every statement that writes many tasks locks them (see lockInIDOrder),
+// so that two such statements never wait on each other in a cycle: the
+// join alone locks in the order of its plan, which on a small table is a
+// hash join in heap order (a reviewer's test: 4 deadlocks in 4 s).
+const updateManySQL = "WITH locked AS MATERIALIZED (SELECT id FROM tasks WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL " +
+	"ORDER BY id FOR UPDATE) " +
+	"UPDATE tasks AS t SET title = u.title, description = u.description, completed = u.completed, " +
 	"priority = u.priority, due_at = u.due_at, due_all_day = u.due_all_day, completed_at = u.completed_at, " +
 	"title_key = u.title_key, updated_at = u.updated_at, version = u.version + 1 " +
 	"FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bool[], $7::int2[], " +
 	"$8::timestamptz[], $9::bool[], $10::timestamptz[], $11::text[], $12::timestamptz[]) " +
 	"AS u(id, user_id, version, title, description, completed, priority, due_at, due_all_day, completed_at, title_key, updated_at) " +
-	"WHERE t.id = u.id AND t.user_id = u.user_id AND t.version = u.version AND t.deleted_at IS NULL " +
-	"RETURNING t.id"
+	"WHERE t.id = u.id AND t.id IN (SELECT id FROM locked) AND t.user_id = u.user_id AND t.version = u.version " +
+	"AND t.deleted_at IS NULL RETURNING t.id"
 
 // updateOne is a single update; it returns the rows changed (0 or 1).
 func updateOne(ctx context.Context, db *bun.DB, a updateArg) (int64, error) {
@@ -369,7 +373,7 @@ func updateMany(ctx context.Context, db *bun.DB, as []updateArg) ([]int64, error
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(as[i].next.ID, as[j].next.ID) })
+	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(as[i].next.ID, as[j].next.ID) }) // for plans that follow it
 	var (
 		ids, versions       = make([]int64, n), make([]int64, n)
 		users, titles, keys = make([]string, n), make([]string, n), make([]string, n)

@@ -307,3 +307,44 @@ func TestUpdateBatchOnePerTask(t *testing.T) {
 		t.Errorf("batches taken = %v, want %v", got, want)
 	}
 }
+
+// Batches of updates of overlapping tasks, sent concurrently, do not
+// deadlock (each locks its tasks in id order before it writes them).
+func TestUpdateBatchesDoNotDeadlock(t *testing.T) {
+	db := batchDB(t)
+	titles := make([]string, 40)
+	for i := range titles {
+		titles[i] = "task " + strconv.Itoa(i)
+	}
+	rows := addRows(t, db, titles...)
+	// A small table the planner knows: it joins by hashing, and the rows
+	// move in the heap as they are updated.
+	if _, err := db.DB.Exec("ANALYZE tasks"); err != nil {
+		t.Fatal(err)
+	}
+	stop := time.Now().Add(3 * time.Second)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 2))
+			for time.Now().Before(stop) {
+				var as []updateArg
+				for _, i := range rng.Perm(len(rows))[:2+rng.IntN(20)] {
+					next := rows[i]
+					var read int64
+					if err := db.DB.QueryRow("SELECT version FROM tasks WHERE id = $1", next.ID).Scan(&read); err != nil {
+						t.Error(err)
+						return
+					}
+					next.Completed = rng.IntN(2) == 0
+					as = append(as, updateArg{next: next, read: read})
+				}
+				if _, err := updateMany(context.Background(), db, as); err != nil {
+					t.Errorf("batch of %d updates of overlapping tasks: %v", len(as), err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -70,11 +70,11 @@ func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []
 	var n int64
 	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		n, err = affected(tx.NewUpdate().Model((*taskRow)(nil)).
-			Set("deleted_at = ?", trashTime(at)).
-			Where("t.user_id = ?", string(owner)).
-			Where("t.id IN (?)", bun.In(raw)).
-			Where("t.deleted_at IS NULL").
+		live := func(q bun.QueryBuilder) bun.QueryBuilder {
+			return q.Where("t.user_id = ?", string(owner)).Where("t.id IN (?)", bun.In(raw)).Where("t.deleted_at IS NULL")
+		}
+		n, err = affected(lockInIDOrder(tx, tx.NewUpdate().Model((*taskRow)(nil)).
+			Set("deleted_at = ?", trashTime(at)), live).
 			Exec(ctx))
 		if err != nil {
 			return fmt.Errorf("trash tasks: %w", err)
@@ -95,11 +95,11 @@ func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []
 
 // TrashCompleted trashes owner's completed tasks in one UPDATE.
 func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, at time.Time) (int, error) {
-	n, err := affected(r.db.NewUpdate().Model((*taskRow)(nil)).
-		Set("deleted_at = ?", trashTime(at)).
-		Where("t.user_id = ?", string(owner)).
-		Where("t.completed = ?", true).
-		Where("t.deleted_at IS NULL").
+	completed := func(q bun.QueryBuilder) bun.QueryBuilder {
+		return q.Where("t.user_id = ?", string(owner)).Where("t.completed = ?", true).Where("t.deleted_at IS NULL")
+	}
+	n, err := affected(lockInIDOrder(r.db, r.db.NewUpdate().Model((*taskRow)(nil)).
+		Set("deleted_at = ?", trashTime(at)), completed).
 		Exec(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("trash completed tasks: %w", err)
@@ -186,4 +186,21 @@ func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit
 		return 0, fmt.Errorf("purge trash: %w", err)
 	}
 	return int(n), nil
+}
+
+// lockInIDOrder is q, an UPDATE of the tasks that where selects, which on
+// PostgreSQL first locks those rows in id order (a subquery SELECT ...
+// ORDER BY id FOR UPDATE). Every statement that writes many tasks takes
+// their locks in that order (this, UpdateAll's read, the update batches of
+// batch.go), so that two of them never wait on each other in a cycle; left
+// to its plan, an UPDATE locks rows in the order of an index or of the
+// heap. SQLite writes one transaction at a time.
+func lockInIDOrder(db bun.IDB, q *bun.UpdateQuery, where func(bun.QueryBuilder) bun.QueryBuilder) *bun.UpdateQuery {
+	where(q.QueryBuilder())
+	if !isPG(db) {
+		return q
+	}
+	sel := db.NewSelect().Model((*taskRow)(nil)).Column("t.id")
+	where(sel.QueryBuilder())
+	return q.Where("t.id IN (?)", sel.OrderExpr("t.id").For("UPDATE"))
 }
