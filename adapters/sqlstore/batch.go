@@ -273,7 +273,6 @@ func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error
 		prios               = make([]int16, n)
 		due, done           = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 		created, updated    = make([]time.Time, n), make([]time.Time, n)
-		ids                 = make([]int64, 0, n)
 	)
 	for i := range rows {
 		row := &rows[i]
@@ -283,22 +282,8 @@ func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error
 		due[i], done[i] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt)
 		created[i], updated[i] = row.CreatedAt, row.UpdatedAt
 	}
-	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		res, err := c.Query(ctx, insertManySQL, mode, users, titles, descs, completed, prios, due, allDay,
-			done, keys, created, updated)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			var id int64
-			if err := res.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return res.Err()
-	})
+	ids, err := queryIDs(ctx, db, insertManySQL, users, titles, descs, completed, prios, due, allDay,
+		done, keys, created, updated)
 	if err != nil {
 		return nil, err
 	}
@@ -390,31 +375,31 @@ func updateMany(ctx context.Context, db *bun.DB, as []updateArg) ([]int64, error
 		completed[k], allDay[k], prios[k] = row.Completed, row.DueAllDay, row.Priority
 		due[k], done[k], updated[k] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt), row.UpdatedAt
 	}
-	changed := make(map[int64]bool, n)
-	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		res, err := c.Query(ctx, updateManySQL, mode, ids, users, versions, titles, descs, completed, prios,
-			due, allDay, done, keys, updated)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		for res.Next() {
-			var id int64
-			if err := res.Scan(&id); err != nil {
-				return err
-			}
-			changed[id] = true
-		}
-		return res.Err()
-	})
+	won, err := queryIDs(ctx, db, updateManySQL, ids, users, versions, titles, descs, completed, prios,
+		due, allDay, done, keys, updated)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]int64, n)
 	for i, a := range as {
-		if changed[a.next.ID] {
+		if slices.Contains(won, a.next.ID) {
 			out[i] = 1
 		}
 	}
 	return out, nil
+}
+
+// queryIDs runs a statement that returns one bigint column (RETURNING id)
+// and returns its values.
+func queryIDs(ctx context.Context, db *bun.DB, sql string, args ...any) ([]int64, error) {
+	var ids []int64
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := c.Query(ctx, sql, append([]any{mode}, args...)...)
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(res, pgx.RowTo[int64])
+		return err
+	})
+	return ids, err
 }
