@@ -262,28 +262,44 @@ func insertOne(ctx context.Context, db *bun.DB, row taskRow) (int64, error) {
 	return id, nil
 }
 
+// rowArrays are n task rows, row(0) to row(n-1), as the column arrays a
+// batch's unnest(...) reads.
+type rowArrays struct {
+	users, titles, keys []string
+	descs               []pgtype.Text
+	completed, allDay   []bool
+	prios               []int16
+	due, done           []pgtype.Timestamptz
+	created, updated    []time.Time
+}
+
+func arraysOf(n int, row func(i int) *taskRow) rowArrays {
+	a := rowArrays{
+		users: make([]string, n), titles: make([]string, n), keys: make([]string, n),
+		descs:     make([]pgtype.Text, n),
+		completed: make([]bool, n), allDay: make([]bool, n),
+		prios: make([]int16, n),
+		due:   make([]pgtype.Timestamptz, n), done: make([]pgtype.Timestamptz, n),
+		created: make([]time.Time, n), updated: make([]time.Time, n),
+	}
+	for i := range n {
+		row := row(i)
+		a.users[i], a.titles[i], a.keys[i] = row.UserID, row.Title, row.TitleKey
+		a.descs[i] = pgText(row.Description)
+		a.completed[i], a.allDay[i], a.prios[i] = row.Completed, row.DueAllDay, row.Priority
+		a.due[i], a.done[i] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt)
+		a.created[i], a.updated[i] = row.CreatedAt, row.UpdatedAt
+	}
+	return a
+}
+
 // insertMany sends the creates as one statement and returns their ids, in
 // order.
 func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error) {
 	n := len(rows)
-	var (
-		users, titles, keys = make([]string, n), make([]string, n), make([]string, n)
-		descs               = make([]pgtype.Text, n)
-		completed, allDay   = make([]bool, n), make([]bool, n)
-		prios               = make([]int16, n)
-		due, done           = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-		created, updated    = make([]time.Time, n), make([]time.Time, n)
-	)
-	for i := range rows {
-		row := &rows[i]
-		users[i], titles[i], keys[i] = row.UserID, row.Title, row.TitleKey
-		descs[i] = pgText(row.Description)
-		completed[i], allDay[i], prios[i] = row.Completed, row.DueAllDay, row.Priority
-		due[i], done[i] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt)
-		created[i], updated[i] = row.CreatedAt, row.UpdatedAt
-	}
-	ids, err := queryIDs(ctx, db, insertManySQL, users, titles, descs, completed, prios, due, allDay,
-		done, keys, created, updated)
+	a := arraysOf(n, func(i int) *taskRow { return &rows[i] })
+	ids, err := queryIDs(ctx, db, insertManySQL, a.users, a.titles, a.descs, a.completed, a.prios, a.due, a.allDay,
+		a.done, a.keys, a.created, a.updated)
 	if err != nil {
 		return nil, err
 	}
@@ -354,29 +370,16 @@ func updateOne(ctx context.Context, db *bun.DB, a updateArg) (int64, error) {
 // each one's rows changed (0 or 1), in order.
 func updateMany(ctx context.Context, db *bun.DB, as []updateArg) ([]int64, error) {
 	n := len(as)
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
+	// Sorted by id, for the plans that follow the arrays' order; the
+	// answers go by id.
+	sorted := slices.SortedFunc(slices.Values(as), func(x, y updateArg) int { return cmp.Compare(x.next.ID, y.next.ID) })
+	ids, versions := make([]int64, n), make([]int64, n)
+	for k := range sorted {
+		ids[k], versions[k] = sorted[k].next.ID, sorted[k].read
 	}
-	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(as[i].next.ID, as[j].next.ID) }) // for plans that follow it
-	var (
-		ids, versions       = make([]int64, n), make([]int64, n)
-		users, titles, keys = make([]string, n), make([]string, n), make([]string, n)
-		descs               = make([]pgtype.Text, n)
-		completed, allDay   = make([]bool, n), make([]bool, n)
-		prios               = make([]int16, n)
-		due, done           = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
-		updated             = make([]time.Time, n)
-	)
-	for k, i := range order {
-		row := &as[i].next
-		ids[k], versions[k], users[k] = row.ID, as[i].read, row.UserID
-		titles[k], keys[k], descs[k] = row.Title, row.TitleKey, pgText(row.Description)
-		completed[k], allDay[k], prios[k] = row.Completed, row.DueAllDay, row.Priority
-		due[k], done[k], updated[k] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt), row.UpdatedAt
-	}
-	won, err := queryIDs(ctx, db, updateManySQL, ids, users, versions, titles, descs, completed, prios,
-		due, allDay, done, keys, updated)
+	a := arraysOf(n, func(k int) *taskRow { return &sorted[k].next })
+	won, err := queryIDs(ctx, db, updateManySQL, ids, a.users, versions, a.titles, a.descs, a.completed, a.prios,
+		a.due, a.allDay, a.done, a.keys, a.updated)
 	if err != nil {
 		return nil, err
 	}
