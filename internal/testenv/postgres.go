@@ -22,14 +22,8 @@ const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 // fails on CI.
 func PostgresDatabase(t testing.TB) string {
 	t.Helper()
-	admin, u := DatabaseURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn := connect(ctx, t, admin, u)
-	defer conn.Close(context.Background())
-
 	name := randomName("e2e")
-	createDropped(ctx, t, conn, admin, 20*time.Second, "database "+name,
+	u := createDropped(t, 20*time.Second, "database "+name,
 		"CREATE DATABASE "+pgx.Identifier{name}.Sanitize(),
 		// FORCE ends connections the binary may have left behind.
 		"DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
@@ -70,13 +64,8 @@ func connect(ctx context.Context, t testing.TB, admin string, u *url.URL) *pgx.C
 // skips, or fails on CI.
 func FreshSchema(t testing.TB, prefix string) string {
 	t.Helper()
-	admin, u := DatabaseURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn := connect(ctx, t, admin, u)
-	defer conn.Close(context.Background())
 	schema := randomName(prefix)
-	createDropped(ctx, t, conn, admin, 30*time.Second, "schema "+schema,
+	u := createDropped(t, 30*time.Second, "schema "+schema,
 		"CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize(),
 		"DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	q := u.Query()
@@ -92,10 +81,17 @@ func randomName(prefix string) string {
 	return prefix + "_" + hex.EncodeToString(b)
 }
 
-// createDropped runs create on conn, and drop on a new admin connection,
-// within dropTimeout, when the test ends; what names the object in messages.
-func createDropped(ctx context.Context, t testing.TB, conn *pgx.Conn, admin string, dropTimeout time.Duration, what, create, drop string) {
+// createDropped runs create on an admin connection to TEST_DATABASE_URL's
+// server (skipping, or failing on CI, when it cannot be reached), and drop
+// on a new one, within dropTimeout, when the test ends; what names the
+// object in messages. It returns the server's URL.
+func createDropped(t testing.TB, dropTimeout time.Duration, what, create, drop string) *url.URL {
 	t.Helper()
+	admin, u := DatabaseURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn := connect(ctx, t, admin, u)
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, create); err != nil {
 		t.Fatalf("create %s: %v", what, err)
 	}
@@ -112,4 +108,5 @@ func createDropped(ctx context.Context, t testing.TB, conn *pgx.Conn, admin stri
 			t.Errorf("drop %s: %v", what, err)
 		}
 	})
+	return u
 }
