@@ -136,7 +136,7 @@ has_column version && SET+=", version = version + 1"
 has_column completed_at && SET+=", completed_at = CASE WHEN completed THEN NULL ELSE now() END"
 has_column title_key && COLS=", title_key" && VALS=", 'bench task'"
 has_column tags && COLS+=", priority, due_all_day, version, tags" && VALS+=", 2, false, 1, '[]'"
-has_column tags && MORE=", priority, due_at, due_all_day, completed_at, version, deleted_at, tags"
+has_column tags && MORE=", priority, due_at, due_all_day, completed_at, version, tags"
 mkdir -p "$TMP/sql"
 for f in "$ROOT"/bench/pgbench/*.sql; do
   sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#; s#/\*more\*/#$MORE#" "$f" >"$TMP/sql/$(basename "$f")"

@@ -95,33 +95,35 @@ func (s *sqlText) run(mode pgx.QueryExecMode) []any {
 	return append([]any{mode}, s.args...)
 }
 
-// taskColumns are the columns a read selects, in the order scanTask reads
-// them. The owner is not among them: every statement that selects them
-// filters on t.user_id, so the caller sets it (taskRow.UserID).
+// taskColumns are the columns a read selects, in the order pgTaskRow's
+// targets take them: what a task is made of. Not among them: the owner
+// (every statement that selects them filters on t.user_id, so the caller
+// sets it), title_key (for sorting) and deleted_at (a trashed task's date
+// is read by ListTrash).
 const taskColumns = "t.id, t.title, t.description, t.completed, t.priority, t.due_at, " +
-	"t.due_all_day, t.completed_at, t.created_at, t.updated_at, t.version, t.deleted_at, t.tags"
+	"t.due_all_day, t.completed_at, t.created_at, t.updated_at, t.version, t.tags"
 
 // pgTaskRow is one row of taskColumns as pgx scans it on the hot paths:
 // value types throughout, so that a row costs no allocation beyond its
 // strings, and the tags read in place from pgx's buffer (valid until the
 // next row; decoded at once).
 type pgTaskRow struct {
-	id, version                   int64
-	title                         string
-	description                   pgtype.Text
-	completed, dueAllDay          bool
-	priority                      int16
-	dueAt, completedAt, deletedAt pgtype.Timestamptz
-	createdAt, updatedAt          time.Time
-	tags                          pgtype.DriverBytes
-	live, done                    pgtype.Int8 // the counters, when the statement selects them
-	targets                       []any
+	id, version          int64
+	title                string
+	description          pgtype.Text
+	completed, dueAllDay bool
+	priority             int16
+	dueAt, completedAt   pgtype.Timestamptz
+	createdAt, updatedAt time.Time
+	tags                 pgtype.DriverBytes
+	live, done           pgtype.Int8 // the counters, when the statement selects them
+	targets              []any
 }
 
 func newPgTaskRow(counted bool) *pgTaskRow {
 	p := &pgTaskRow{}
 	p.targets = []any{&p.id, &p.title, &p.description, &p.completed, &p.priority, &p.dueAt, &p.dueAllDay,
-		&p.completedAt, &p.createdAt, &p.updatedAt, &p.version, &p.deletedAt, &p.tags}
+		&p.completedAt, &p.createdAt, &p.updatedAt, &p.version, &p.tags}
 	if counted {
 		p.targets = append(p.targets, &p.live, &p.done)
 	}
