@@ -29,6 +29,8 @@ set -Eeuo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
+# go.mod requires Go 1.27.3 (the Makefile exports the same).
+export GOTOOLCHAIN=${GOTOOLCHAIN:-go1.27.3}
 QUICK=${QUICK:-0}
 GROWTH=${GROWTH:-0}
 PROFILE=${PROFILE:-0}

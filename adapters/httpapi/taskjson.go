@@ -195,7 +195,7 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s quoted as encoding/json does with HTML
 // escaping off (json.Encoder.SetEscapeHTML(false), huma's format): `"` and
 // `\` escaped, \b \f \n \r \t by name and other control characters as
-// \u00XX, invalid UTF-8 as \ufffd, and U+2028 and U+2029 escaped.
+// \u00XX, each invalid UTF-8 byte as U+FFFD (unescaped), and U+2028 and U+2029 escaped.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
@@ -229,7 +229,7 @@ func appendJSONString(b []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
+			b = append(b, "\ufffd"...) // the replacement character itself, as encoding/json writes it since Go 1.27
 			i += size
 			start = i
 			continue
