@@ -111,11 +111,11 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	dbURL := testenv.PostgresDatabase(t)
 	u, _ := url.Parse(dbURL)
-	p := newProxy(t, u.Host)
+	p := testenv.NewProxy(t, u.Host)
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	proxied := *u
-	proxied.Host = p.addr
+	proxied.Host = p.Addr
 	proxied.RawQuery = q.Encode()
 
 	a := startReady(t, "todo-api", "DATABASE_URL="+proxied.String(), "DB_TIMEOUT=2s", "REQUEST_TIMEOUT=5s", "DB_MAX_CONNS=4")
@@ -133,24 +133,24 @@ func TestDatabaseOutage(t *testing.T) {
 	checkServed(t, "before the outage", users, all, got)
 	before := len(all)
 
-	p.stop()
+	p.Stop()
 	refusedAll, got := outagePhase(c, users, phase)
 	mergeAcked(acked, got)
 	refused := check503s(t, "PostgreSQL refusing", refusedAll)
 	a.waitStatus(t, "/readyz", http.StatusServiceUnavailable, 10*time.Second)
 
-	p.heal(t)
+	p.Heal(t)
 	healStart := time.Now()
 	a.waitStatus(t, "/readyz", http.StatusOK, 15*time.Second)
 	recoveredRefused := time.Since(healStart)
 
-	p.blackhole()
+	p.Blackhole()
 	holeAll, got := outagePhase(c, users, phase+2*time.Second)
 	mergeAcked(acked, got)
 	holed := check503s(t, "network blackholed", holeAll)
 	a.waitStatus(t, "/readyz", http.StatusServiceUnavailable, 10*time.Second)
 
-	p.heal(t)
+	p.Heal(t)
 	healStart = time.Now()
 	a.waitStatus(t, "/readyz", http.StatusOK, 15*time.Second)
 	recoveredHole := time.Since(healStart)

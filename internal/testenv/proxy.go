@@ -1,4 +1,4 @@
-package reliability
+package testenv
 
 import (
 	"errors"
@@ -8,18 +8,19 @@ import (
 	"testing"
 )
 
-// proxy forwards TCP connections from a loopback port to upstream (the
-// machine's PostgreSQL), and plays the network failing in between:
-//   - stop: the port refuses connections and every open one is closed, as
+// Proxy forwards TCP connections from a loopback port to upstream (the
+// machine's PostgreSQL), and plays the network failing in between, so that
+// outage tests need not touch PostgreSQL itself (other tests use it
+// meanwhile):
+//   - Stop: the port refuses connections and every open one is closed, as
 //     when PostgreSQL goes down;
-//   - blackhole: connections are accepted and kept, but no byte passes in
+//   - Blackhole: connections are accepted and kept, but no byte passes in
 //     either direction, as when a network path silently drops packets;
-//   - heal: back to forwarding (after stop, on the same port).
-//
-// PostgreSQL itself is never touched: other tests use it meanwhile.
-type proxy struct {
+//   - Heal: back to forwarding (after Stop, on the same port).
+type Proxy struct {
 	upstream string
-	addr     string // 127.0.0.1:port, fixed for the proxy's life
+	// Addr is 127.0.0.1:port, fixed for the proxy's life.
+	Addr string
 
 	mu     sync.Mutex
 	ln     net.Listener
@@ -29,21 +30,23 @@ type proxy struct {
 	wg     sync.WaitGroup
 }
 
-func newProxy(t *testing.T, upstream string) *proxy {
+// NewProxy starts a proxy to upstream (host:port), stopped when the test
+// ends.
+func NewProxy(t testing.TB, upstream string) *Proxy {
 	t.Helper()
-	p := &proxy{upstream: upstream, conns: map[net.Conn]bool{}, healed: make(chan struct{})}
+	p := &Proxy{upstream: upstream, conns: map[net.Conn]bool{}, healed: make(chan struct{})}
 	close(p.healed)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.addr = ln.Addr().String()
+	p.Addr = ln.Addr().String()
 	p.serve(ln)
 	t.Cleanup(p.close)
 	return p
 }
 
-func (p *proxy) serve(ln net.Listener) {
+func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
@@ -64,7 +67,7 @@ func (p *proxy) serve(ln net.Listener) {
 	}()
 }
 
-func (p *proxy) track(c net.Conn) bool {
+func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln == nil { // stopped meanwhile
@@ -74,19 +77,19 @@ func (p *proxy) track(c net.Conn) bool {
 	return true
 }
 
-func (p *proxy) untrack(c net.Conn) {
+func (p *Proxy) untrack(c net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.conns, c)
 }
 
-func (p *proxy) gate() <-chan struct{} {
+func (p *Proxy) gate() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.healed
 }
 
-func (p *proxy) forward(client net.Conn) {
+func (p *Proxy) forward(client net.Conn) {
 	defer client.Close()
 	if !p.track(client) {
 		return
@@ -132,8 +135,8 @@ func (p *proxy) forward(client net.Conn) {
 	<-done
 }
 
-// stop refuses new connections and cuts the open ones.
-func (p *proxy) stop() {
+// Stop refuses new connections and cuts the open ones.
+func (p *Proxy) Stop() {
 	p.mu.Lock()
 	ln := p.ln
 	p.ln = nil
@@ -148,8 +151,8 @@ func (p *proxy) stop() {
 	}
 }
 
-// blackhole holds every byte and every new connection until heal.
-func (p *proxy) blackhole() {
+// Blackhole holds every byte and every new connection until Heal.
+func (p *Proxy) Blackhole() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.holed {
@@ -158,9 +161,9 @@ func (p *proxy) blackhole() {
 	}
 }
 
-// heal forwards again: on the same port after stop, and releasing what a
+// Heal forwards again: on the same port after Stop, and releasing what a
 // blackhole held.
-func (p *proxy) heal(t *testing.T) {
+func (p *Proxy) Heal(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	if p.holed {
@@ -172,20 +175,20 @@ func (p *proxy) heal(t *testing.T) {
 	if listening {
 		return
 	}
-	ln, err := net.Listen("tcp", p.addr) // SO_REUSEADDR: the port is free again at once
+	ln, err := net.Listen("tcp", p.Addr) // SO_REUSEADDR: the port is free again at once
 	if err != nil {
-		t.Fatalf("proxy: listen again on %s: %v", p.addr, err)
+		t.Fatalf("proxy: listen again on %s: %v", p.Addr, err)
 	}
 	p.serve(ln)
 }
 
-func (p *proxy) close() {
+func (p *Proxy) close() {
 	p.mu.Lock()
 	if p.holed {
 		p.holed = false
 		close(p.healed)
 	}
 	p.mu.Unlock()
-	p.stop()
+	p.Stop()
 	p.wg.Wait()
 }
