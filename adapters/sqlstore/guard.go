@@ -7,12 +7,10 @@ import (
 	"io"
 	"reflect"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // guard wraps the database driver below database/sql, so that every
-// repository, present or future, gets two things without doing anything:
+// repository, present or future, gets these without doing anything:
 //
 //   - an error that means "the database cannot be reached" (see classify)
 //     wraps store.ErrUnavailable, which the HTTP layer answers with 503 and
@@ -20,7 +18,13 @@ import (
 //   - every statement, and every transaction from BEGIN to COMMIT, has a
 //     client-side deadline (Options.Timeout), so that a database that stopped
 //     answering (a cut network drops packets, nothing says "refused") costs a
-//     request seconds, not the minutes TCP takes to give up.
+//     request seconds, not the minutes TCP takes to notice;
+//   - on PostgreSQL, a breaker (see breaker): once a statement timed out and
+//     a probe confirmed that the database is silent, statements are refused
+//     at once until a probe gets an answer;
+//   - on PostgreSQL, the exec mode of the hand-written statements, which
+//     falls back by itself behind a pooler that keeps no prepared
+//     statements (see execMode).
 //
 // Everything else is passed through untouched: the driver's optional
 // interfaces are forwarded when it has them and answered as database/sql
@@ -31,21 +35,80 @@ import (
 type guardConnector struct {
 	driver.Connector
 	timeout time.Duration
-	mode    pgx.QueryExecMode
-}
-
-// guard wraps c. mode is how the repositories' hand-written PostgreSQL
-// statements run on pgx directly (see withPgx); zero for SQLite.
-func guard(c driver.Connector, timeout time.Duration, mode pgx.QueryExecMode) driver.Connector {
-	return &guardConnector{Connector: c, timeout: timeout, mode: mode}
+	// hot is how the repositories' hand-written PostgreSQL statements run on
+	// pgx directly (see withPgx); nil for SQLite.
+	hot *execMode
+	// breaker is nil for SQLite (a local file is never silent) and without
+	// a timeout (nothing ever times out).
+	breaker *breaker
 }
 
 func (c *guardConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := c.admit(); err != nil {
+		return nil, err
+	}
+	if c.breaker != nil {
+		// Cut a connection attempt that waits on a silent network when the
+		// breaker opens.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		defer c.breaker.watch(cancel)()
+	}
 	dc, err := c.Connector.Connect(ctx)
 	if err != nil {
-		return nil, classify(err)
+		return nil, c.check(err)
 	}
-	return &guardConn{Conn: dc, timeout: c.timeout, mode: c.mode}, nil
+	return &guardConn{Conn: dc, g: c}, nil
+}
+
+// Close stops the breaker's probe; database/sql's DB.Close calls it.
+func (c *guardConnector) Close() error {
+	if c.breaker != nil {
+		c.breaker.close()
+	}
+	if cl, ok := c.Connector.(io.Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}
+
+// admit is nil, or the error a statement gets at once while the breaker is
+// open.
+func (c *guardConnector) admit() error {
+	if c.breaker == nil {
+		return nil
+	}
+	if err := c.breaker.admit(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// check is what becomes of a statement's error: the breaker looks at it
+// (see breaker.observe), then classify marks an outage.
+func (c *guardConnector) check(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.breaker != nil {
+		err = c.breaker.observe(err)
+	}
+	return classify(err)
+}
+
+// bound gives one statement or transaction its deadline, and has it cut
+// when the breaker opens.
+func (c *guardConnector) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout <= 0 || ctx.Value(noTimeoutKey{}) != nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	if c.breaker == nil {
+		return ctx, cancel
+	}
+	stop := c.breaker.watch(cancel)
+	return ctx, func() { stop(); cancel() }
 }
 
 // dsnConnector is a driver.Connector for a driver that has none of its own.
@@ -68,19 +131,17 @@ func WithoutTimeout(ctx context.Context) context.Context {
 
 type guardConn struct {
 	driver.Conn
-	timeout time.Duration
-	mode    pgx.QueryExecMode
+	g *guardConnector
 }
 
-// bound gives one statement or transaction its deadline.
 func (c *guardConn) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.timeout <= 0 || ctx.Value(noTimeoutKey{}) != nil {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, c.timeout)
+	return c.g.bound(ctx)
 }
 
 func (c *guardConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if err := c.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	var (
@@ -93,12 +154,15 @@ func (c *guardConn) PrepareContext(ctx context.Context, query string) (driver.St
 		st, err = c.Conn.Prepare(query)
 	}
 	if err != nil {
-		return nil, classify(err)
+		return nil, c.g.check(err)
 	}
 	return &guardStmt{Stmt: st, conn: c}, nil
 }
 
 func (c *guardConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if err := c.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := c.bound(ctx)
 	var (
 		tx  driver.Tx
@@ -113,9 +177,9 @@ func (c *guardConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	}
 	if err != nil {
 		cancel()
-		return nil, classify(err)
+		return nil, c.g.check(err)
 	}
-	return &guardTx{Tx: tx, cancel: cancel}, nil
+	return &guardTx{Tx: tx, g: c.g, cancel: cancel}, nil
 }
 
 func (c *guardConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
@@ -123,10 +187,13 @@ func (c *guardConn) ExecContext(ctx context.Context, query string, args []driver
 	if !ok {
 		return nil, driver.ErrSkip // database/sql prepares instead
 	}
+	if err := c.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	res, err := e.ExecContext(ctx, query, args)
-	return res, classify(err)
+	return res, c.g.check(err)
 }
 
 func (c *guardConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -134,13 +201,16 @@ func (c *guardConn) QueryContext(ctx context.Context, query string, args []drive
 	if !ok {
 		return nil, driver.ErrSkip
 	}
+	if err := c.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := c.bound(ctx)
 	rows, err := q.QueryContext(ctx, query, args)
 	if err != nil {
 		cancel()
-		return nil, classify(err)
+		return nil, c.g.check(err)
 	}
-	return &guardRows{Rows: rows, cancel: cancel}, nil
+	return &guardRows{Rows: rows, g: c.g, cancel: cancel}, nil
 }
 
 func (c *guardConn) Ping(ctx context.Context) error {
@@ -148,25 +218,34 @@ func (c *guardConn) Ping(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
+	if err := c.g.admit(); err != nil {
+		return err
+	}
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	return classify(p.Ping(ctx))
+	return c.g.check(p.Ping(ctx))
 }
 
 // ResetSession runs before a pooled connection is reused; pgx pings one
-// that sat idle, which must not hang on a silent network either. A caller
-// with a deadline of its own (every request has one) bounds the ping
-// already: no timer of ours then, on a path every statement takes.
+// that sat idle, which must not hang on a silent network either: it gets
+// the statement deadline, and is cut when the breaker opens. While the
+// breaker is open there is no ping to wait for: the statement that follows
+// is refused at once.
 func (c *guardConn) ResetSession(ctx context.Context) error {
-	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		if _, has := ctx.Deadline(); !has {
-			var cancel context.CancelFunc
-			ctx, cancel = c.bound(ctx)
-			defer cancel()
-		}
-		return r.ResetSession(ctx)
+	r, ok := c.Conn.(driver.SessionResetter)
+	if !ok || c.g.admit() != nil {
+		return nil
 	}
-	return nil
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	err := r.ResetSession(ctx)
+	if err != nil && c.g.breaker != nil {
+		// pgx reports any failed ping as driver.ErrBadConn (database/sql
+		// then takes another connection); the deadline tells whether the
+		// ping went unanswered.
+		c.g.breaker.observe(ctx.Err())
+	}
+	return err
 }
 
 func (c *guardConn) IsValid() bool {
@@ -189,6 +268,9 @@ type guardStmt struct {
 }
 
 func (s *guardStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	if err := s.conn.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := s.conn.bound(ctx)
 	defer cancel()
 	var (
@@ -203,10 +285,13 @@ func (s *guardStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 			res, err = s.Stmt.Exec(vals) //nolint:staticcheck // the fallback database/sql itself uses
 		}
 	}
-	return res, classify(err)
+	return res, s.conn.g.check(err)
 }
 
 func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if err := s.conn.g.admit(); err != nil {
+		return nil, err
+	}
 	ctx, cancel := s.conn.bound(ctx)
 	var (
 		rows driver.Rows
@@ -222,9 +307,9 @@ func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 	}
 	if err != nil {
 		cancel()
-		return nil, classify(err)
+		return nil, s.conn.g.check(err)
 	}
-	return &guardRows{Rows: rows, cancel: cancel}, nil
+	return &guardRows{Rows: rows, g: s.conn.g, cancel: cancel}, nil
 }
 
 func (s *guardStmt) CheckNamedValue(nv *driver.NamedValue) error {
@@ -247,23 +332,25 @@ func values(args []driver.NamedValue) ([]driver.Value, error) {
 
 type guardTx struct {
 	driver.Tx
+	g      *guardConnector
 	cancel context.CancelFunc
 }
 
 func (t *guardTx) Commit() error {
 	defer t.cancel()
-	return classify(t.Tx.Commit())
+	return t.g.check(t.Tx.Commit())
 }
 
 func (t *guardTx) Rollback() error {
 	defer t.cancel()
-	return classify(t.Tx.Rollback())
+	return t.g.check(t.Tx.Rollback())
 }
 
 // guardRows keeps the statement's deadline alive until the rows are closed:
 // they are read after QueryContext returned.
 type guardRows struct {
 	driver.Rows
+	g      *guardConnector
 	cancel context.CancelFunc
 }
 
@@ -272,7 +359,7 @@ func (r *guardRows) Next(dest []driver.Value) error {
 	if err == io.EOF { // the end of the rows, compared with == by database/sql
 		return err
 	}
-	return classify(err)
+	return r.g.check(err)
 }
 
 func (r *guardRows) Close() error {
@@ -317,6 +404,7 @@ func (r *guardRows) ColumnTypePrecisionScale(i int) (precision, scale int64, ok 
 
 var (
 	_ driver.Connector                      = (*guardConnector)(nil)
+	_ io.Closer                             = (*guardConnector)(nil)
 	_ driver.ConnPrepareContext             = (*guardConn)(nil)
 	_ driver.ConnBeginTx                    = (*guardConn)(nil)
 	_ driver.ExecerContext                  = (*guardConn)(nil)

@@ -159,11 +159,13 @@ type counters struct{ live, completed int64 }
 // isPG reports whether db is PostgreSQL.
 func isPG(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
 
-// withPgx runs fn on one pooled connection's *pgx.Conn, under the statement
-// deadline and with the error classification that every other statement
-// gets from guard. mode is the exec mode the URL allows for hand-written
-// statements (see parsePostgresURL). A connection fn leaves broken is closed
-// by pgx, and database/sql drops it when it is next reused.
+// withPgx runs fn on one pooled connection's *pgx.Conn, with what every
+// other statement gets from guard (see runPgx): the breaker, the statement
+// deadline and the error classification. mode is the exec mode for
+// hand-written statements (see parsePostgresURL and execMode); fn runs one
+// statement, and may run twice when the mode falls back. A connection fn
+// leaves broken is closed by pgx, and database/sql drops it when it is next
+// reused.
 func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error) error {
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
@@ -179,9 +181,7 @@ func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pg
 		if !ok {
 			return fmt.Errorf("sqlstore: connection is %T, not pgx", gc.Conn)
 		}
-		ctx, cancel := gc.bound(ctx)
-		defer cancel()
-		return classify(fn(ctx, pc.Conn(), gc.mode))
+		return gc.runPgx(ctx, pc.Conn(), fn)
 	})
 }
 

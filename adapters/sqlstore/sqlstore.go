@@ -61,7 +61,15 @@ type Options struct {
 	// stopped answering then costs a request this long, not the minutes TCP
 	// takes to notice, and the error wraps store.ErrUnavailable. Zero means
 	// no bound (the migrate command); WithoutTimeout lifts it for one call.
+	// On PostgreSQL a Timeout also arms the breaker (see ErrBreakerOpen).
 	Timeout time.Duration
+	// ProbeTimeout bounds the breaker's probe, a ping on a fresh
+	// connection (default DefaultProbeTimeout).
+	ProbeTimeout time.Duration
+	// OnEvent hears what the connection decides by itself: the breaker
+	// opening and closing (see Event). It is called synchronously and must
+	// not block. Nil: nothing.
+	OnEvent func(Event)
 }
 
 // ErrUnsupportedURL means a database URL has a scheme Open does not know.
@@ -128,18 +136,18 @@ func redactScheme(s string) string {
 // with bound parameters and run on pgx directly in HotMode: prepared once per
 // connection and reused, which halves what PostgreSQL spends on them.
 func ParsePostgresURL(databaseURL string) (*pgx.ConnConfig, error) {
-	cfg, _, err := parsePostgresURL(databaseURL)
+	cfg, _, _, err := parsePostgresURL(databaseURL)
 	return cfg, err
 }
 
-// HotMode is how the hand-written statements run: cache_statement (named
+// hot is how the hand-written statements run: cache_statement (named
 // prepared statements, cached per connection), unless the URL names a
-// default_query_exec_mode, which then applies to them too. Named prepared
-// statements work on direct connections and through PgBouncer 1.21 and
-// later in transaction mode (max_prepared_statements > 0), which Neon's
-// -pooler endpoints run; behind an older pooler, put
+// default_query_exec_mode, which then applies to them too (auto is false).
+// Named prepared statements work on direct connections and through
+// PgBouncer 1.21 and later in transaction mode (max_prepared_statements >
+// 0), which Neon's -pooler endpoints run; behind an older pooler, put
 // default_query_exec_mode=exec in the URL.
-func parsePostgresURL(databaseURL string) (cfg *pgx.ConnConfig, hot pgx.QueryExecMode, err error) {
+func parsePostgresURL(databaseURL string) (cfg *pgx.ConnConfig, hot pgx.QueryExecMode, auto bool, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
 		// url.Error quotes the URL, password included: keep only the reason.
@@ -147,32 +155,35 @@ func parsePostgresURL(databaseURL string) (cfg *pgx.ConnConfig, hot pgx.QueryExe
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, 0, fmt.Errorf("parse database URL: %w", err)
+		return nil, 0, false, fmt.Errorf("parse database URL: %w", err)
 	}
 	cfg, err = pgx.ParseConfig(databaseURL)
 	if err != nil {
 		// pgconn's ParseConfigError redacts the password itself.
-		return nil, 0, fmt.Errorf("parse database URL: %w", err)
+		return nil, 0, false, fmt.Errorf("parse database URL: %w", err)
 	}
 	q := u.Query()
 	if !q.Has("connect_timeout") && cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	hot = pgx.QueryExecModeCacheStatement
 	if q.Has("default_query_exec_mode") {
-		hot = cfg.DefaultQueryExecMode
-	} else {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+		return cfg, cfg.DefaultQueryExecMode, false, nil
 	}
-	return cfg, hot, nil
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	return cfg, pgx.QueryExecModeCacheStatement, true, nil
 }
 
 func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
-	cfg, hot, err := parsePostgresURL(databaseURL)
+	cfg, hot, auto, err := parsePostgresURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	sqldb := sql.OpenDB(guard(stdlib.GetConnector(*cfg), opts.Timeout, hot))
+	pgc := stdlib.GetConnector(*cfg)
+	g := &guardConnector{Connector: pgc, timeout: opts.Timeout, hot: newExecMode(hot, auto, opts.OnEvent)}
+	if opts.Timeout > 0 {
+		g.breaker = newBreaker(pingFresh(pgc), opts.ProbeTimeout, opts.OnEvent)
+	}
+	sqldb := sql.OpenDB(g)
 
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
@@ -205,7 +216,7 @@ func openSQLite(databaseURL string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	sqldb := sql.OpenDB(guard(dsnConnector{dsn: dsn, drv: drv}, opts.Timeout, 0))
+	sqldb := sql.OpenDB(&guardConnector{Connector: dsnConnector{dsn: dsn, drv: drv}, timeout: opts.Timeout})
 	// One connection: writers queue in database/sql instead of failing with
 	// SQLITE_BUSY, a transaction (Update) excludes every other statement of
 	// this process, and sqlite::memory: stays one database. It never expires,
