@@ -88,10 +88,11 @@ var SQLStore = fx.Module("sqlstore",
 	fx.Invoke(func(set *metrics.Set, db *bun.DB) { registerDBStats(set, db.DB, "todo") }),
 )
 
-func newDB(lc fx.Lifecycle, c Config, log *zap.Logger) (*bun.DB, error) {
+func newDB(lc fx.Lifecycle, c Config, log *zap.Logger, set *metrics.Set) (*bun.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	db, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Options{MaxOpenConns: c.DBMaxConns, Timeout: c.DBTimeout})
+	db, err := sqlstore.Open(ctx, c.DatabaseURL, sqlstore.Options{MaxOpenConns: c.DBMaxConns, Timeout: c.DBTimeout,
+		OnEvent: dbEvents(set, log)})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -99,6 +100,7 @@ func newDB(lc fx.Lifecycle, c Config, log *zap.Logger) (*bun.DB, error) {
 	// appended before the HTTP server's (the server needs the repositories,
 	// which need the DB), so the database closes only after the server has
 	// drained its requests.
+	// db.Close also stops the breaker's probe (see sqlstore.ErrBreakerOpen).
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			// A migration may rightly take longer than one request's statement.

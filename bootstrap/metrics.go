@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/VictoriaMetrics/metrics"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/sqlstore"
 )
 
 // Metrics provides the service's metric set and the router's metrics, and
@@ -48,6 +50,33 @@ func registerDBStats(set *metrics.Set, db *sql.DB, name string) {
 		{"go_sql_max_lifetime_closed_total", func(s sql.DBStats) float64 { return float64(s.MaxLifetimeClosed) }},
 	} {
 		set.NewGauge(httpapi.Label(g.name, "db_name", name), func() float64 { return g.f(db.Stats()) })
+	}
+}
+
+// dbEvents logs, once each, what the database connection decides by itself,
+// and counts it:
+//   - todo_db_breaker_open: 1 while PostgreSQL is silent and statements are
+//     refused at once (503) until a probe gets an answer, else 0;
+//   - todo_db_breaker_opened_total: how often it opened.
+func dbEvents(set *metrics.Set, log *zap.Logger) func(sqlstore.Event) {
+	var open atomic.Bool
+	set.NewGauge("todo_db_breaker_open", func() float64 {
+		if open.Load() {
+			return 1
+		}
+		return 0
+	})
+	opened := set.NewCounter("todo_db_breaker_opened_total")
+	return func(e sqlstore.Event) {
+		switch e.Kind {
+		case sqlstore.BreakerOpened:
+			open.Store(true)
+			opened.Inc()
+			log.Warn("database not answering: requests get 503 at once until a probe gets an answer", zap.Error(e.Err))
+		case sqlstore.BreakerClosed:
+			open.Store(false)
+			log.Info("database answering again", zap.Duration("down", e.Down), zap.NamedError("answer", e.Err))
+		}
 	}
 }
 

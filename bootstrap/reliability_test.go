@@ -281,6 +281,7 @@ func TestMetrics(t *testing.T) {
 		}
 		for _, want := range []string{
 			"go_goroutines ", "go_memstats_heap_inuse_bytes ", `go_sql_open_connections{db_name="todo"}`,
+			"todo_db_breaker_open 0", "todo_db_breaker_opened_total 0",
 			`todo_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
 			`todo_http_request_duration_seconds_bucket{method="GET",route="/healthz",le=`,
 		} {
