@@ -60,6 +60,7 @@ type outcome struct {
 	err       error // the transport error when no answer came
 	body      []byte
 	header    http.Header
+	at        time.Time // when it was sent
 	took      time.Duration
 }
 
@@ -116,11 +117,11 @@ func (c *client) do(ctx context.Context, method, path, token string, body any) o
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return outcome{requestID: id, err: err, took: time.Since(start)}
+		return outcome{requestID: id, err: err, at: start, took: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	o := outcome{requestID: id, status: resp.StatusCode, body: b, header: resp.Header, took: time.Since(start)}
+	o := outcome{requestID: id, status: resp.StatusCode, body: b, header: resp.Header, at: start, took: time.Since(start)}
 	if err != nil {
 		o.status, o.err = 0, fmt.Errorf("read body of a %d: %w", resp.StatusCode, err)
 	}

@@ -17,13 +17,29 @@ import (
 // lists, as a frontend would. It returns every outcome and the creates that
 // were acknowledged (201), per user.
 func outagePhase(c *client, users []user, d time.Duration) (all []outcome, acked map[string][]apiTask) {
+	stop := make(chan struct{})
+	t := time.AfterFunc(d, func() { close(stop) })
+	defer t.Stop()
+	return drive(c, users, stop)
+}
+
+// drive is outagePhase until stop is closed: each worker sends no request
+// after that, and drive returns when their last answers are in.
+func drive(c *client, users []user, stop <-chan struct{}) (all []outcome, acked map[string][]apiTask) {
 	var mu sync.Mutex
 	acked = map[string][]apiTask{}
 	var wg sync.WaitGroup
-	stop := time.Now().Add(d)
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	for _, u := range users {
 		wg.Go(func() {
-			for i := 0; time.Now().Before(stop); i++ {
+			for i := 0; !stopped(); i++ {
 				var o outcome
 				if i%2 == 0 {
 					o = c.do(context.Background(), http.MethodPost, u.tasks(), u.token, map[string]string{"title": "outage " + strconv.Itoa(i)})

@@ -79,6 +79,7 @@ func (a *api) waitStatus(t *testing.T, path string, want int, timeout time.Durat
 
 // logLine is one JSON log line of the service.
 type logLine struct {
+	TS        string `json:"ts"`
 	Msg       string `json:"msg"`
 	RequestID string `json:"request_id"`
 	Status    int    `json:"status"`
