@@ -42,6 +42,10 @@ const (
 	BreakerOpened EventKind = iota + 1
 	// BreakerClosed: a probe got an answer; statements run again.
 	BreakerClosed
+	// ExecModeFallback: the server (a transaction pooler) does not keep
+	// named prepared statements between transactions, so the hand-written
+	// statements run in exec mode from now on.
+	ExecModeFallback
 )
 
 func (k EventKind) String() string {
@@ -50,6 +54,8 @@ func (k EventKind) String() string {
 		return "breaker opened"
 	case BreakerClosed:
 		return "breaker closed"
+	case ExecModeFallback:
+		return "exec mode fallback"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -59,8 +65,9 @@ func (k EventKind) String() string {
 // no logger.
 type Event struct {
 	Kind EventKind
-	// Err is why: the probe's error that opened the breaker, or the answer
-	// that closed it (nil when the ping succeeded).
+	// Err is why: the probe's error that opened the breaker, the answer
+	// that closed it (nil when the ping succeeded), or the pooler's error
+	// that caused the fallback.
 	Err error
 	// Down is how long the breaker was open (BreakerClosed only).
 	Down time.Duration

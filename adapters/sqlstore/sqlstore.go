@@ -67,8 +67,8 @@ type Options struct {
 	// connection (default DefaultProbeTimeout).
 	ProbeTimeout time.Duration
 	// OnEvent hears what the connection decides by itself: the breaker
-	// opening and closing (see Event). It is called synchronously and must
-	// not block. Nil: nothing.
+	// opening and closing, the fallback to exec mode behind a pooler (see
+	// Event). It is called synchronously and must not block. Nil: nothing.
 	OnEvent func(Event)
 }
 
@@ -145,8 +145,9 @@ func ParsePostgresURL(databaseURL string) (*pgx.ConnConfig, error) {
 // default_query_exec_mode, which then applies to them too (auto is false).
 // Named prepared statements work on direct connections and through
 // PgBouncer 1.21 and later in transaction mode (max_prepared_statements >
-// 0), which Neon's -pooler endpoints run; behind an older pooler, put
-// default_query_exec_mode=exec in the URL.
+// 0), which Neon's -pooler endpoints run; behind an older pooler the first
+// statement that finds its prepared statement missing switches them to exec
+// mode by itself (see execMode).
 func parsePostgresURL(databaseURL string) (cfg *pgx.ConnConfig, hot pgx.QueryExecMode, auto bool, err error) {
 	u, err := url.Parse(databaseURL)
 	if err != nil {
