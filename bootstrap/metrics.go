@@ -53,8 +53,9 @@ func registerDBStats(set *metrics.Set, db *sql.DB, name string) {
 	}
 }
 
-// dbEvents logs, once each, what the database connection decides by itself,
-// and counts it:
+// dbEvents logs, once each, what the database connection decides by itself
+// (the breaker opening and closing, the fallback to exec mode behind a
+// pooler), and counts the breaker's:
 //   - todo_db_breaker_open: 1 while PostgreSQL is silent and statements are
 //     refused at once (503) until a probe gets an answer, else 0;
 //   - todo_db_breaker_opened_total: how often it opened.
@@ -76,6 +77,9 @@ func dbEvents(set *metrics.Set, log *zap.Logger) func(sqlstore.Event) {
 		case sqlstore.BreakerClosed:
 			open.Store(false)
 			log.Info("database answering again", zap.Duration("down", e.Down), zap.NamedError("answer", e.Err))
+		case sqlstore.ExecModeFallback:
+			log.Warn("the database keeps no prepared statements between transactions (a transaction pooler: PgBouncer "+
+				"before 1.21, or max_prepared_statements = 0): statements run unprepared (exec mode) from now on", zap.Error(e.Err))
 		}
 	}
 }
