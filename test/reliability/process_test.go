@@ -90,13 +90,19 @@ type logLine struct {
 // logs parses the JSON lines the process wrote to stdout.
 func (a *api) logs(t *testing.T) []logLine {
 	t.Helper()
+	return parseLogs(t, a.Name(), a.Stdout())
+}
+
+// parseLogs parses the JSON log lines in stdout, which name wrote.
+func parseLogs(t *testing.T, name, stdout string) []logLine {
+	t.Helper()
 	var out []logLine
-	sc := bufio.NewScanner(strings.NewReader(a.Stdout()))
+	sc := bufio.NewScanner(strings.NewReader(stdout))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var l logLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Errorf("%s stdout line is not JSON: %.200s", a.Name(), sc.Text())
+			t.Errorf("%s stdout line is not JSON: %.200s", name, sc.Text())
 			continue
 		}
 		out = append(out, l)
