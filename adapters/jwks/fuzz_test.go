@@ -32,6 +32,7 @@ func FuzzVerify(f *testing.F) {
 		ed.sign(f, claimsWith(now, map[string]any{"exp": now.Add(-time.Hour).Unix()})),
 		ed.sign(f, claimsWith(now, map[string]any{"sub": nil, "id": nil})),
 		ed.sign(f, claimsWith(now, map[string]any{"aud": []string{"x", origin}})),
+		ed.sign(f, claimsWith(now, map[string]any{"sub": "u\x00", "name": strings.Repeat("n", 300)})),
 		hs(claimsWith(now, map[string]any{"iss": "https://evil.example"})),
 		signWith(f, jwt.SigningMethodHS256, ed.kid, ed.publicPEM(f), valid), // alg confusion
 		reencode(f, ed.sign(f, valid), 0, map[string]any{"alg": "none"}),

@@ -353,3 +353,23 @@ func (c *fakeClock) Add(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// signRaw signs payload as it is, byte for byte (encoding/json would mend
+// invalid UTF-8), under Better Auth's header: alg and kid.
+func signRaw(t testing.TB, m jwt.SigningMethod, kid string, key any, payload []byte) string {
+	t.Helper()
+	header := map[string]string{"alg": m.Alg()}
+	if kid != "" {
+		header["kid"] = kid
+	}
+	h, err := json.Marshal(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signing := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := m.Sign(signing, key)
+	if err != nil {
+		t.Fatalf("sign %s token: %v", m.Alg(), err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}

@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
@@ -141,7 +143,7 @@ var (
 	errAudience     = auth.Unauthenticated("wrong audience")
 	errClaimMissing = auth.Unauthenticated("missing required claim")
 	errClaims       = auth.Unauthenticated("invalid claims")
-	errSubject      = auth.Unauthenticated("missing subject")
+	errUTF8         = auth.Unauthenticated("invalid UTF-8")
 	errMissingKID   = auth.Unauthenticated("missing kid")
 	errUnknownKID   = auth.Unauthenticated("unknown kid")
 	errKeyMismatch  = auth.Unauthenticated("key does not match algorithm")
@@ -297,12 +299,24 @@ type claims struct {
 	Name   string `json:"name"`
 }
 
+// UnmarshalJSON refuses a payload that is not UTF-8, as JSON text must be:
+// encoding/json would quietly turn each bad byte into U+FFFD, so that a
+// name or an email would arrive other than it was signed.
+func (c *claims) UnmarshalJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errUTF8
+	}
+	type plain claims // without this method
+	return json.Unmarshal(b, (*plain)(c))
+}
+
 // Verify checks token and returns the identity it carries. Failures wrap
-// auth.ErrUnauthenticated with a reason (see auth.ReasonError), or
-// auth.ErrUnavailable for an asymmetric token while no JWKS key was ever
-// loaded. Errors never contain the token. ctx bounds the wait when an
-// unknown kid triggers a JWKS refresh; if it ends first, the error wraps
-// ctx.Err() instead.
+// auth.ErrUnauthenticated with a reason (see auth.ReasonError), a
+// well-signed token included when its payload is not UTF-8 or its identity
+// breaks auth.Identity.Validate's rules; or auth.ErrUnavailable for an
+// asymmetric token while no JWKS key was ever loaded. Errors never contain
+// the token. ctx bounds the wait when an unknown kid triggers a JWKS
+// refresh; if it ends first, the error wraps ctx.Err() instead.
 func (v *Verifier) Verify(ctx context.Context, token string) (auth.Identity, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return auth.Identity{}, errMalformed
@@ -330,8 +344,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (auth.Identity, err
 	if id.UserID == "" {
 		id.UserID = auth.UserID(c.UserID)
 	}
-	if id.UserID == "" {
-		return auth.Identity{}, errSubject
+	// Signed is not the same as sane: users choose their email and name.
+	if err := id.Validate(); err != nil {
+		return auth.Identity{}, err
 	}
 	if v.cache != nil && c.ExpiresAt != nil {
 		e := cacheEntry{id: id, expires: c.ExpiresAt.Add(v.cfg.Leeway)}

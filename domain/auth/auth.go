@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // UserID identifies a user as the identity provider (Better Auth) names it.
@@ -16,6 +18,68 @@ type Identity struct {
 	UserID UserID
 	Email  string
 	Name   string
+}
+
+// Bounds on an identity. Better Auth lets users choose their own email and
+// name, and a signed token carries whatever they chose, so a verifier holds
+// every identity to these before anything stores it: every store must be able
+// to keep and index it, and refuse it the same way.
+const (
+	// MaxUserIDBytes bounds the user id. Better Auth's ids are 32 characters
+	// (36 as UUIDs); 255 bytes fits any id scheme, an email address included,
+	// and stays far below what PostgreSQL can index (about 2,700 bytes per
+	// B-tree entry; the id is indexed with every task).
+	MaxUserIDBytes = 255
+	// MaxEmailBytes is RFC 5321's limit: a path is at most 256 octets,
+	// angle brackets included.
+	MaxEmailBytes = 254
+	// MaxNameRunes bounds the display name, in code points as task titles
+	// are: room for any real name, not for a page of text.
+	MaxNameRunes = 256
+)
+
+// Reasons for an identity a verifier must refuse; they name the claim, never
+// its value.
+var (
+	errNoUserID  = Unauthenticated("missing subject")
+	errBadUserID = Unauthenticated("invalid subject")
+	errBadEmail  = Unauthenticated("invalid email")
+	errBadName   = Unauthenticated("invalid name")
+)
+
+// Validate reports whether id may be trusted as an identity: a user id is
+// present, each part is within its bound (see MaxUserIDBytes, MaxEmailBytes,
+// MaxNameRunes) and is valid UTF-8 without control characters (NUL, which no
+// store keeps the same way, least of all). The user id and email must not
+// hold U+FFFD either: a JSON decoder puts it in place of what it could not
+// read, so two different ids or emails could arrive as the same string. The
+// error wraps ErrUnauthenticated with a reason naming the claim.
+func (id Identity) Validate() error {
+	switch {
+	case id.UserID == "":
+		return errNoUserID
+	case len(id.UserID) > MaxUserIDBytes || !clean(string(id.UserID), true):
+		return errBadUserID
+	case len(id.Email) > MaxEmailBytes || !clean(id.Email, true):
+		return errBadEmail
+	case utf8.RuneCountInString(id.Name) > MaxNameRunes || !clean(id.Name, false):
+		return errBadName
+	}
+	return nil
+}
+
+// clean reports whether s is valid UTF-8 without control characters (C0,
+// DEL and C1) and, when exact, without U+FFFD.
+func clean(s string, exact bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || exact && r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 // Verifier turns a bearer token into the identity it vouches for. It returns

@@ -55,3 +55,62 @@ func TestSentinelsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentityValidate(t *testing.T) {
+	ok := auth.Identity{UserID: "u_1234567890abcdef1234567890abcd", Email: "ada@example.com", Name: "Ada Lovelace"}
+	with := func(edit func(*auth.Identity)) auth.Identity {
+		id := ok
+		edit(&id)
+		return id
+	}
+	tests := []struct {
+		name string
+		id   auth.Identity
+		want string // reason, "" for valid
+	}{
+		{"Better Auth shaped", ok, ""},
+		{"no email, no name", auth.Identity{UserID: "u1"}, ""},
+		{"UUID id", with(func(id *auth.Identity) { id.UserID = "0b7e6a4c-7f43-4c4b-9d0e-1c1f3f0f9c2a" }), ""},
+		{"id at the bound", with(func(id *auth.Identity) { id.UserID = auth.UserID(strings.Repeat("a", auth.MaxUserIDBytes)) }), ""},
+		{"non-ASCII email and name", with(func(id *auth.Identity) { id.Email, id.Name = "émile@exemple.fr", "Émile Zoë 李小龍 🙂" }), ""},
+		{"email at the bound", with(func(id *auth.Identity) {
+			id.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", auth.MaxEmailBytes-65)
+		}), ""},
+		{"name at the bound", with(func(id *auth.Identity) { id.Name = strings.Repeat("é", auth.MaxNameRunes) }), ""},
+		{"U+FFFD in a name", with(func(id *auth.Identity) { id.Name = "A\uFFFDa" }), ""},
+
+		{"no id", with(func(id *auth.Identity) { id.UserID = "" }), "missing subject"},
+		{"NUL in id", with(func(id *auth.Identity) { id.UserID = "u\x001" }), "invalid subject"},
+		{"newline in id", with(func(id *auth.Identity) { id.UserID = "u1\n" }), "invalid subject"},
+		{"C1 control in id", with(func(id *auth.Identity) { id.UserID = "u\u00851" }), "invalid subject"},
+		{"DEL in id", with(func(id *auth.Identity) { id.UserID = "u\x7f1" }), "invalid subject"},
+		{"U+FFFD in id", with(func(id *auth.Identity) { id.UserID = "u\uFFFD" }), "invalid subject"},
+		{"invalid UTF-8 in id", with(func(id *auth.Identity) { id.UserID = "u\xff1" }), "invalid subject"},
+		{"id over the bound", with(func(id *auth.Identity) { id.UserID = auth.UserID(strings.Repeat("a", auth.MaxUserIDBytes+1)) }), "invalid subject"},
+		{"id of 2,800 characters", with(func(id *auth.Identity) { id.UserID = auth.UserID(strings.Repeat("a", 2800)) }), "invalid subject"},
+		{"NUL in email", with(func(id *auth.Identity) { id.Email = "ada\x00@example.com" }), "invalid email"},
+		{"tab in email", with(func(id *auth.Identity) { id.Email = "ada\t@example.com" }), "invalid email"},
+		{"U+FFFD in email", with(func(id *auth.Identity) { id.Email = "ada\uFFFD@example.com" }), "invalid email"},
+		{"invalid UTF-8 in email", with(func(id *auth.Identity) { id.Email = "ada\xc3@example.com" }), "invalid email"},
+		{"email over the bound", with(func(id *auth.Identity) {
+			id.Email = strings.Repeat("a", 64) + "@" + strings.Repeat("b", auth.MaxEmailBytes-64)
+		}), "invalid email"},
+		{"NUL in name", with(func(id *auth.Identity) { id.Name = "Ada\x00" }), "invalid name"},
+		{"newline in name", with(func(id *auth.Identity) { id.Name = "Ada\nLovelace" }), "invalid name"},
+		{"invalid UTF-8 in name", with(func(id *auth.Identity) { id.Name = "Ad\xe9" }), "invalid name"},
+		{"name over the bound", with(func(id *auth.Identity) { id.Name = strings.Repeat("é", auth.MaxNameRunes+1) }), "invalid name"},
+	}
+	for _, tt := range tests {
+		err := tt.id.Validate()
+		var re *auth.ReasonError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: Validate() = %v, want nil", tt.name, err)
+		case tt.want == "":
+		case !errors.Is(err, auth.ErrUnauthenticated) || !errors.As(err, &re):
+			t.Errorf("%s: Validate() = %v, want ErrUnauthenticated with reason %q", tt.name, err, tt.want)
+		case re.Reason != tt.want:
+			t.Errorf("%s: Validate() reason = %q, want %q", tt.name, re.Reason, tt.want)
+		}
+	}
+}

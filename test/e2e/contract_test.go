@@ -375,6 +375,8 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 	})
 
+	t.Run("hostile claims", func(t *testing.T) { runHostileClaims(t, c) })
+
 	t.Run("id claim stands in for sub", func(t *testing.T) {
 		t.Parallel()
 		id := newUserID(t)
