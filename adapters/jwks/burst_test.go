@@ -80,14 +80,14 @@ func TestRotationBurstWaitsForRefresh(t *testing.T) {
 }
 
 // TestUnknownKIDBurstRateLimited: a burst of random kids shares one refresh,
-// then gets 401; the next burst in the same rate window gets 401 at once,
-// without any fetch.
+// then gets 401; once the bucket is empty (here one fetch an hour), the next
+// burst gets 401 at once, without any fetch.
 func TestUnknownKIDBurstRateLimited(t *testing.T) {
 	t.Parallel()
 	k := newKey(t, "EdDSA")
 	s := newKeyServer(t, k.jwk(t))
 	onWait, waiting := waiters()
-	v := readyVerifier(t, s, Config{onWait: onWait})
+	v := readyVerifier(t, s, Config{onWait: onWait, UnknownKIDInterval: time.Hour, UnknownKIDBurst: 1})
 	before := s.hits.Load()
 	stranger := newKey(t, "EdDSA")
 	now := time.Now()

@@ -5,55 +5,35 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"golang.org/x/time/rate"
 )
 
-// load sets up the jwkset client that fetches into v.keys (on a timer, and
-// on unknown kids via awaitRefresh), then retries with backoff until the
-// JWKS has yielded at least one key, and marks the Verifier ready. It is the
-// goroutine New starts; jwkset's own refresh goroutine, started here too,
-// also ends with ctx.
+// load starts jwkset's periodic refresh into v.keys (every RefreshInterval,
+// the first fetch at once), then retries with backoff until the JWKS has
+// yielded at least one key, and marks the Verifier ready. It is the
+// goroutine New starts; jwkset's refresh goroutine, started here too, also
+// ends with ctx.
 //
 // jwkset fetches once when its storage is created and then only every
-// RefreshInterval (or on an unknown kid, rate-limited), so a Better Auth
-// that is down at start would leave the API without keys for an hour: hence
-// the extra one-shot fetches below until the first success.
+// RefreshInterval, so a Better Auth that is down at start would leave the
+// API without keys until then: hence the extra one-shot fetches below until
+// the first success. Fetches for unknown kids are Verify's (awaitRefresh).
 func (v *Verifier) load(ctx context.Context) {
 	defer v.wg.Done()
 	cfg := v.cfg
-	validate := jwkset.JWKValidateOptions{} // keys without "use" are valid: Better Auth sends none
-	onError := func(_ context.Context, err error) {
-		if cfg.OnRefreshError != nil {
-			cfg.OnRefreshError(err)
-		}
-	}
-
-	// The first fetch happens here; on failure the storage is still usable
-	// and refreshes every RefreshInterval, and on unknown kids.
-	remote, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
+	_, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
 		Client:                    cfg.HTTPClient,
 		Ctx:                       ctx,
 		HTTPTimeout:               cfg.FetchTimeout,
 		NoErrorReturnFirstHTTPReq: true,
-		RefreshErrorHandler:       onError,
+		RefreshErrorHandler:       func(_ context.Context, err error) { v.onError(err) },
 		RefreshInterval:           cfg.RefreshInterval,
 		Storage:                   v.keys,
 		ValidateOptions:           validate,
 	})
 	if err != nil { // only for a bad URL, which New already refused
-		onError(ctx, err)
+		v.onError(err)
 		return
 	}
-	client, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
-		HTTPURLs:          map[string]jwkset.Storage{cfg.JWKSURL: remote},
-		RateLimitWaitMax:  cfg.FetchTimeout,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.UnknownKIDInterval), 1),
-	})
-	if err != nil {
-		onError(ctx, err)
-		return
-	}
-	v.remote.Store(&client)
 
 	delay := cfg.RetryMin
 	for !v.hasKeys(ctx) {
@@ -65,21 +45,37 @@ func (v *Verifier) load(ctx context.Context) {
 		case <-t.C:
 		}
 		delay = min(2*delay, cfg.RetryMax)
-		// A storage without RefreshInterval fetches once, into v.keys, and
-		// starts no goroutine.
-		_, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
-			Client:          cfg.HTTPClient,
-			Ctx:             ctx,
-			HTTPTimeout:     cfg.FetchTimeout,
-			Storage:         v.keys,
-			ValidateOptions: validate,
-		})
-		if err != nil && ctx.Err() == nil {
-			onError(ctx, err)
-		}
+		v.fetch(ctx)
 	}
 	v.ready.Store(true)
 	close(v.readyCh)
+}
+
+// validate accepts keys without "use": Better Auth sends none.
+var validate = jwkset.JWKValidateOptions{}
+
+// fetch gets the JWKS once and, if it is valid, replaces v.keys with it.
+// A failure leaves the keys as they were and goes to OnRefreshError unless
+// the Verifier is closing.
+func (v *Verifier) fetch(ctx context.Context) {
+	// A storage without RefreshInterval fetches once, into v.keys, and
+	// starts no goroutine.
+	_, err := jwkset.NewStorageFromHTTP(v.cfg.JWKSURL, jwkset.HTTPClientStorageOptions{
+		Client:          v.cfg.HTTPClient,
+		Ctx:             ctx,
+		HTTPTimeout:     v.cfg.FetchTimeout,
+		Storage:         v.keys,
+		ValidateOptions: validate,
+	})
+	if err != nil && v.life.Err() == nil {
+		v.onError(err)
+	}
+}
+
+func (v *Verifier) onError(err error) {
+	if v.cfg.OnRefreshError != nil {
+		v.cfg.OnRefreshError(err)
+	}
 }
 
 // hasKeys reports whether a fetch has stored at least one key. Better Auth

@@ -336,10 +336,19 @@ func reasonOf(t testing.TB, err error) string {
 	return re.Reason
 }
 
-// fakeClock is a clock the test moves.
+// fakeClock is a clock the test moves; Sleep waits until it has moved far
+// enough.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu       sync.Mutex
+	t        time.Time
+	sleepers []sleeper
+	// sleeping, when set, hears of each Sleep (dropped when full).
+	sleeping chan time.Duration
+}
+
+type sleeper struct {
+	until time.Time
+	wake  chan struct{}
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -348,10 +357,47 @@ func (c *fakeClock) Now() time.Time {
 	return c.t
 }
 
+// Add moves the clock and wakes the sleepers whose time has come.
 func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+	kept := c.sleepers[:0]
+	for _, s := range c.sleepers {
+		if c.t.Before(s.until) {
+			kept = append(kept, s)
+		} else {
+			close(s.wake)
+		}
+	}
+	c.sleepers = kept
+}
+
+// Sleep is Config.sleep on this clock.
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	s := sleeper{until: c.t.Add(d), wake: make(chan struct{})}
+	c.sleepers = append(c.sleepers, s)
+	c.mu.Unlock()
+	if c.sleeping != nil {
+		select {
+		case c.sleeping <- d:
+		default:
+		}
+	}
+	select {
+	case <-s.wake:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pending reports how many sleepers wait for the clock.
+func (c *fakeClock) pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sleepers)
 }
 
 // signRaw signs payload as it is, byte for byte (encoding/json would mend

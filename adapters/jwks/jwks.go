@@ -24,6 +24,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/sync/singleflight"
+	"golang.org/x/time/rate"
 
 	"github.com/todo-backend/todo/domain/auth"
 )
@@ -35,11 +36,17 @@ const (
 	DefaultLeeway = 30 * time.Second
 	// MaxLeeway caps Config.Leeway: the contract allows at most 60 s.
 	MaxLeeway = 60 * time.Second
-	// DefaultRefreshInterval is how often the JWKS is fetched again.
-	DefaultRefreshInterval = time.Hour
-	// DefaultUnknownKIDInterval is the least time between two JWKS fetches
-	// caused by tokens whose kid is not in the cached set.
-	DefaultUnknownKIDInterval = 5 * time.Minute
+	// DefaultRefreshInterval is how often the JWKS is fetched again, so that
+	// a key published ahead of its first token is known when that token
+	// comes, and a withdrawn key stops verifying within minutes.
+	DefaultRefreshInterval = 5 * time.Minute
+	// DefaultUnknownKIDInterval and DefaultUnknownKIDBurst shape the token
+	// bucket of JWKS fetches caused by kids that are not in the cached set:
+	// a burst of 3, then one every 5 s, so at most 15 a minute whatever the
+	// kids, and a key rotated during a flood of made-up kids is fetched
+	// within 5 s.
+	DefaultUnknownKIDInterval = 5 * time.Second
+	DefaultUnknownKIDBurst    = 3
 	// DefaultFetchTimeout bounds one JWKS request.
 	DefaultFetchTimeout = 10 * time.Second
 	// DefaultRetryMin and DefaultRetryMax bound the backoff between attempts
@@ -83,12 +90,18 @@ type Config struct {
 	// RefreshInterval is how often the JWKS is fetched again; 0 means
 	// DefaultRefreshInterval.
 	RefreshInterval time.Duration
-	// UnknownKIDInterval is the least time between two JWKS fetches caused by
-	// unknown kids, so that a flood of made-up kids cannot flood Better Auth;
-	// 0 means DefaultUnknownKIDInterval.
+	// UnknownKIDInterval and UnknownKIDBurst bound the JWKS fetches caused
+	// by unknown kids, so that a flood of made-up kids cannot flood Better
+	// Auth: a token bucket of UnknownKIDBurst fetches, refilled one per
+	// UnknownKIDInterval. A token with an unknown kid waits for the next
+	// fetch the bucket allows (if it comes within FetchTimeout), so a
+	// rotated key is accepted within UnknownKIDInterval however many bad
+	// kids came before it. 0 means DefaultUnknownKIDInterval and
+	// DefaultUnknownKIDBurst.
 	UnknownKIDInterval time.Duration
-	// FetchTimeout bounds one JWKS request, and how long a request with an
-	// unknown kid may wait for its refresh; 0 means DefaultFetchTimeout.
+	UnknownKIDBurst    int
+	// FetchTimeout bounds one JWKS request, and how long an unknown-kid
+	// fetch may wait for the bucket; 0 means DefaultFetchTimeout.
 	FetchTimeout time.Duration
 	// RetryMin and RetryMax bound the exponential backoff between fetches
 	// while no key was ever loaded; 0 means DefaultRetryMin / DefaultRetryMax.
@@ -103,8 +116,9 @@ type Config struct {
 	// It may be called concurrently, from background goroutines and from Verify.
 	OnRefreshError func(error)
 
-	now    func() time.Time // tests move the clock
-	onWait func()           // tests: a verification starts waiting for a refresh
+	now    func() time.Time                                 // tests move the clock
+	sleep  func(ctx context.Context, d time.Duration) error // waits d on that clock
+	onWait func()                                           // tests: a verification starts waiting for a refresh
 }
 
 // Verifier implements auth.Verifier. Its methods are safe for concurrent use.
@@ -117,11 +131,12 @@ type Verifier struct {
 	now     func() time.Time
 
 	// JWKS mode only.
-	keys      *jwkset.MemoryJWKSet           // the keys last fetched
-	keyfunc   keyfunc.Keyfunc                // over keys alone: never fetches
-	remote    atomic.Pointer[jwkset.Storage] // fetches on unknown kids, rate-limited; set before ready
-	refreshes singleflight.Group             // the one unknown-kid refresh in flight
-	life      context.Context                // ends with Close: bounds refreshes
+	keys      *jwkset.MemoryJWKSet // the keys last fetched
+	keyfunc   keyfunc.Keyfunc      // over keys alone: never fetches
+	limiter   *rate.Limiter        // unknown-kid fetches, read on cfg.now
+	fetches   atomic.Uint64        // unknown-kid fetches begun, numbering them
+	refreshes singleflight.Group   // the one unknown-kid refresh in flight
+	life      context.Context      // ends with Close: bounds refreshes
 	ready     atomic.Bool
 	readyCh   chan struct{}
 	cancel    context.CancelFunc
@@ -227,6 +242,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	v.keyfunc = kf
+	v.limiter = rate.NewLimiter(rate.Every(cfg.UnknownKIDInterval), cfg.UnknownKIDBurst)
 	ctx, v.cancel = context.WithCancel(ctx)
 	v.life = ctx
 	v.wg.Add(1)
@@ -249,6 +265,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.UnknownKIDInterval <= 0 {
 		cfg.UnknownKIDInterval = DefaultUnknownKIDInterval
 	}
+	if cfg.UnknownKIDBurst <= 0 {
+		cfg.UnknownKIDBurst = DefaultUnknownKIDBurst
+	}
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = DefaultFetchTimeout
 	}
@@ -264,6 +283,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
+	}
+	if cfg.sleep == nil {
+		cfg.sleep = sleep
 	}
 	return cfg
 }
@@ -401,35 +423,77 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token) (any, error) {
 	return key, nil
 }
 
-// awaitRefresh waits for the JWKS refresh that a kid missing from v.keys
-// calls for, starting it unless one is in flight already: all verifications
-// that miss a kid while a refresh runs share it, so the burst of tokens that
-// follows a key rotation waits for the new key instead of failing. The
-// refresh itself is rate-limited (Config.UnknownKIDInterval) by jwkset, does
-// nothing when the limiter refuses, and takes at most FetchTimeout. It runs
-// on v.life, not on ctx, so that the request that started it cannot cancel
-// it for the others; ctx only ends this caller's wait.
+// awaitRefresh waits for a JWKS fetch that began after this call did, so
+// that it sees a key published before the token that names it. All
+// verifications that miss a kid share the fetch in flight (a burst after a
+// rotation waits for one fetch instead of failing), and one that joined a
+// fetch already on the wire goes on to the next. ctx only ends this
+// caller's wait: the fetch runs on v.life, so the request that started it
+// cannot cancel it for the others.
 func (v *Verifier) awaitRefresh(ctx context.Context, kid string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("jwks: look up kid: %w", err)
 	}
-	remote := *v.remote.Load()
-	done := v.refreshes.DoChan("", func() (any, error) {
-		ctx, cancel := context.WithTimeout(v.life, v.cfg.FetchTimeout)
-		defer cancel()
-		// jwkset's client fetches only when kid is still missing, and when
-		// its limiter allows; fetch errors go to OnRefreshError.
-		_, err := remote.KeyRead(ctx, kid)
-		return nil, err
-	})
-	if v.cfg.onWait != nil {
-		v.cfg.onWait()
+	arrived := v.fetches.Load()
+	// At most twice: a second flight starts after the first ended, so its
+	// fetch begins after this call did.
+	for i := range 2 {
+		done := v.refreshes.DoChan("", v.refresh)
+		if i == 0 && v.cfg.onWait != nil {
+			v.cfg.onWait()
+		}
+		select {
+		case r := <-done:
+			began, _ := r.Val.(uint64)
+			if began == 0 || began > arrived || v.hasKey(kid) {
+				return nil
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("jwks: look up kid: %w", ctx.Err())
+		}
 	}
+	return nil
+}
+
+// refresh is the one unknown-kid fetch in flight: it takes a token from the
+// bucket (Config.UnknownKIDInterval, UnknownKIDBurst), waiting for the next
+// if it comes within FetchTimeout, then fetches the JWKS into v.keys. It
+// returns the fetch's number, or 0 when the bucket refused and nothing was
+// fetched. Being single-flight, it reads the clock in order, which the
+// bucket needs.
+func (v *Verifier) refresh() (any, error) {
+	now := v.now()
+	r := v.limiter.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > v.cfg.FetchTimeout {
+		r.CancelAt(now)
+		return uint64(0), nil
+	} else if wait > 0 {
+		if err := v.cfg.sleep(v.life, wait); err != nil {
+			return uint64(0), nil // closing
+		}
+	}
+	n := v.fetches.Add(1)
+	ctx, cancel := context.WithTimeout(v.life, v.cfg.FetchTimeout)
+	defer cancel()
+	v.fetch(ctx) // a failure leaves the keys as they were; OnRefreshError has it
+	return n, nil
+}
+
+// hasKey reports whether the cached set holds kid.
+func (v *Verifier) hasKey(kid string) bool {
+	_, err := v.keys.KeyRead(context.Background(), kid)
+	return err == nil
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
-	case <-done:
+	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("jwks: look up kid: %w", ctx.Err())
+		return ctx.Err()
 	}
 }
 

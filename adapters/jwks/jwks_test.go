@@ -255,11 +255,13 @@ func TestBothModes(t *testing.T) {
 	}
 }
 
+// TestUnknownKIDRefreshesOnce: with one unknown-kid fetch an hour, a second
+// unknown kid gets 401 at once: it does not wait an hour, nor fetch.
 func TestUnknownKIDRefreshesOnce(t *testing.T) {
 	t.Parallel()
 	k := newKey(t, "EdDSA")
 	s := newKeyServer(t, k.jwk(t))
-	v := readyVerifier(t, s, Config{})
+	v := readyVerifier(t, s, Config{UnknownKIDInterval: time.Hour, UnknownKIDBurst: 1})
 	if got := s.hits.Load(); got != 1 {
 		t.Fatalf("JWKS requests after start = %d, want 1", got)
 	}
@@ -279,7 +281,7 @@ func TestUnknownKIDFlood(t *testing.T) {
 	t.Parallel()
 	k := newKey(t, "EdDSA")
 	s := newKeyServer(t, k.jwk(t))
-	v := readyVerifier(t, s, Config{})
+	v := readyVerifier(t, s, Config{UnknownKIDInterval: time.Hour, UnknownKIDBurst: 1})
 	stranger := newKey(t, "EdDSA")
 	now := time.Now()
 	tokens := make([]string, 100)
