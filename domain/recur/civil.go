@@ -56,6 +56,9 @@ func (c Civil) Clock() time.Duration { return c.clock }
 // Weekday is the day of the week of c's date.
 func (c Civil) Weekday() time.Weekday { return weekdayOf(c.days()) }
 
+// AddDays is c moved by n days (negative: back), keeping its time of day.
+func (c Civil) AddDays(n int) Civil { return c.withDays(c.days() + int64(n)) }
+
 // IsZero reports whether c is the zero Civil.
 func (c Civil) IsZero() bool { return c == Civil{} }
 
