@@ -1,6 +1,8 @@
 package recur
 
 import (
+	"go/build"
+	"strings"
 	"testing"
 	"time"
 )
@@ -102,6 +104,20 @@ func TestInResolvesAsRFC5545(t *testing.T) {
 		}
 		if got := tc.local.In(loc).Format(time.RFC3339); got != tc.want {
 			t.Errorf("%v.In(%s) = %s, want %s", tc.local, tc.zone, got, tc.want)
+		}
+	}
+}
+
+// TestStdlibOnly keeps the package inside the domain's rule: the standard
+// library only (rrule-go is for the tests).
+func TestStdlibOnly(t *testing.T) {
+	pkg, err := build.Default.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range pkg.Imports {
+		if first, _, _ := strings.Cut(path, "/"); strings.Contains(first, ".") {
+			t.Errorf("recur imports %s; the domain imports the standard library only", path)
 		}
 	}
 }
