@@ -46,8 +46,12 @@
 //
 // # Bounds
 //
-// INTERVAL and COUNT are at most 1,000 (MaxInterval, MaxCount). A search for
-// the next occurrence gives up HorizonYears (1,000) years after the previous
-// one, so a rule that can never match again ends instead of looping, and no
-// occurrence falls after year 9999.
+// INTERVAL and COUNT are at most 1,000 (MaxInterval, MaxCount). A search
+// for the next occurrence gives up once it has seen the rule's whole cycle
+// (400 years for most rules) or HorizonYears (1,000) years after the
+// previous one, so a rule that can never match again ends instead of
+// looping, and no occurrence falls after year 9999. Next costs a few
+// hundred nanoseconds for the rules people write and allocates nothing; the
+// worst (a rule that never matches again, walked through its cycle) about
+// 0.2 ms; see BenchmarkNext.
 package recur

@@ -12,11 +12,15 @@ const maxYear = 9999
 
 // HorizonYears bounds the search for one occurrence: the walk gives up when
 // it reaches a period that starts this many years after the previous
-// occurrence (or after where it was asked to start). A rule that matches
-// nothing for a thousand years (BYMONTH=3 every 12 months from January, or
-// every 4 years on 29 February from 2025) ends there instead of looping;
-// each search costs at most about 12,000 months or 52,000 weeks of cheap
-// checks. No rule a person writes has gaps that long that it then fills.
+// occurrence (or after where it was asked to start), or sooner, once it has
+// seen the rule's whole cycle (see cycleYears): 400 years for most rules,
+// after which a rule that has found nothing never will. So a rule that can
+// never match again (BYMONTH=3 every 12 months from January, every 4 years
+// on 29 February from 2025) ends instead of looping, after at most about
+// 12,000 months or 52,000 weeks of a few bit operations each. A rule whose
+// interval stretches its cycle past 1,000 years and that then matches
+// nothing for 1,000 years ends there, though a later date might match; no
+// one writes such a rule for a task.
 const HorizonYears = 1000
 
 // Series is a rule applied from its anchor, the task's due, which RFC 5545
@@ -116,58 +120,119 @@ func (s Series) Between(from, to Civil, limit int) []Civil {
 
 // walker hands out the dates of a series' occurrences (as day numbers) in
 // order, one period of the rule at a time; the caller adds the time of day.
+// Dates are bits: the days of a month are a uint32, those of a period a
+// daySet, so a period costs a few masks rather than a loop over its days.
 type walker struct {
 	s         *Series
 	anchorDay int64
 	n         int64  // INTERVAL
 	base      int64  // the anchor's period: its day, week start, month index (y*12+m-1) or year
-	p         int64  // the next period to expand, counted from the anchor's
+	p         int64  // the next period to expand, counted from base (DAILY: the next month index)
 	set       daySet // dates of the current period still to hand out, as offsets
 	setStart  int64  // the day number of offset 0
 	emitted   int    // occurrences so far, the anchor included (for COUNT)
+	minDay    int64  // days before this one are not handed out, only counted
+	span      int    // years a search runs without finding an occurrence (cycleYears)
 	horizon   int    // the last year in which a period may start
 	anchor    bool   // the anchor is still to be handed out
 	done      bool
+	plain     [7]uint32 // BYDAY's plain weekdays in a month that starts on each weekday
+	align     uint32    // DAILY: the offsets 0, n, 2n, ... below 32
+	week      uint32    // WEEKLY: the days of a week, as offsets from its WKST day
 }
+
+// everySeventh is offsets 0, 7, 14, 21 and 28: one weekday of a month.
+const everySeventh uint32 = 1 | 1<<7 | 1<<14 | 1<<21 | 1<<28
+
+// lenMask is the days of an n-day month: bits 0 to n-1.
+func lenMask(n int) uint32 { return 1<<n - 1 }
 
 // walker starts a walk that hands out every occurrence at or after from,
 // and maybe a few before it (the caller filters). Without COUNT it jumps
 // straight to the period holding from; with COUNT it must count from the
 // anchor.
-func (s *Series) walker(from Civil) *walker {
-	w := &walker{s: s, anchorDay: s.start.days(), n: int64(max(s.rule.interval, 1)), anchor: true}
-	w.horizon = max(s.start.year, from.year) + HorizonYears
-	if s.rule.freq == 0 {
-		w.done = true // no rule: the anchor alone
+func (s *Series) walker(from Civil) walker {
+	r := &s.rule
+	w := walker{s: s, anchorDay: s.start.days(), n: int64(max(r.interval, 1)), anchor: true}
+	w.span = cycleYears(r.freq, w.n)
+	w.horizon = max(s.start.year, from.year) + w.span
+	for first := range time.Weekday(7) {
+		for wd := range time.Weekday(7) {
+			if r.wdays&(1<<wd) != 0 {
+				w.plain[first] |= everySeventh << ((wd - first + 7) % 7)
+			}
+		}
 	}
-	switch s.rule.freq {
+	switch r.freq {
+	case 0:
+		w.done = true // no rule: the anchor alone
 	case Daily:
 		w.base = w.anchorDay
+		for k := int64(0); k < 32; k += w.n {
+			w.align |= 1 << k
+		}
 	case Weekly:
-		w.base = w.anchorDay - int64((s.start.Weekday()-s.rule.wkst+7)%7)
+		w.base = w.anchorDay - int64((s.start.Weekday()-r.wkst+7)%7)
+		for k := range time.Weekday(7) {
+			wd := (r.wkst + k) % 7
+			if r.wdays&(1<<wd) != 0 || r.wdays == 0 && wd == s.start.Weekday() {
+				w.week |= 1 << k
+			}
+		}
 	case Monthly:
 		w.base = int64(s.start.year)*12 + int64(s.start.month) - 1
 	case Yearly:
 		w.base = int64(s.start.year)
 	}
-	if s.rule.count > 0 || !from.After(s.start) {
-		return w
+	at := s.start
+	if from.After(s.start) {
+		w.minDay = from.days()
+		if r.count == 0 {
+			w.anchor = false
+			at = from
+		}
 	}
-	w.anchor = false
-	var p int64 // the period holding from
-	fromDay := from.days()
-	switch s.rule.freq {
+	var p int64 // the period holding at
+	switch r.freq {
 	case Daily:
-		p = fromDay - w.base
+		w.p = int64(at.year)*12 + int64(at.month) - 1
+		return w
 	case Weekly:
-		p = floorDiv(fromDay-w.base, 7)
+		p = floorDiv(at.days()-w.base, 7)
 	case Monthly:
-		p = int64(from.year)*12 + int64(from.month) - 1 - w.base
+		p = int64(at.year)*12 + int64(at.month) - 1 - w.base
 	case Yearly:
-		p = int64(from.year) - w.base
+		p = int64(at.year) - w.base
 	}
 	w.p = max(0, floorDiv(p, w.n)*w.n)
 	return w
+}
+
+// cycleYears is how long a search for the next occurrence runs: the years
+// after which a rule's dates repeat, or HorizonYears if that is shorter.
+// The calendar repeats every 400 years (146,097 days: 20,871 weeks, or 4,800
+// months), and an interval stretches that to the least common multiple; so
+// a rule with INTERVAL=1, or 7 days, or 2 months, that finds nothing in 400
+// years never will.
+func cycleYears(f Freq, n int64) int {
+	var units int64
+	switch f {
+	case Daily:
+		units = 146097
+	case Weekly:
+		units = 20871
+	case Monthly:
+		units = 4800
+	case Yearly:
+		units = 400
+	default:
+		return HorizonYears
+	}
+	a, b := units, n
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return int(min(400*(n/a), HorizonYears))
 }
 
 // next is the next date, or false when the series has ended.
@@ -187,14 +252,22 @@ func (w *walker) next() (int64, bool) {
 		if day <= w.anchorDay {
 			continue // before the anchor, or the anchor itself (already handed out)
 		}
-		y, _, _ := civilFromDays(day)
 		r := &w.s.rule
-		if (r.count > 0 && w.emitted >= r.count) || y > maxYear || w.s.beyondUntil(day) {
+		if r.count > 0 && w.emitted >= r.count {
+			w.done = true
+			break
+		}
+		if day < w.minDay { // before where the caller asked to start: count it only
+			w.emitted++
+			continue
+		}
+		y, _, _ := civilFromDays(day)
+		if y > maxYear || w.s.beyondUntil(day) {
 			w.done = true
 			break
 		}
 		w.emitted++
-		w.horizon = y + HorizonYears
+		w.horizon = y + w.span
 		return day, true
 	}
 	return 0, false
@@ -221,49 +294,58 @@ func (s *Series) beyondUntil(day int64) bool {
 	return false
 }
 
-// expand fills w.set with the dates of period w.p and moves w.p to the next
-// period of the rule. It returns false once the periods have passed the
-// horizon or year 9999.
+// expand fills w.set with the dates of the next period and moves w.p past
+// it. It returns false once the periods have passed the horizon or year
+// 9999.
 func (w *walker) expand() bool {
 	r := &w.s.rule
 	w.set = daySet{}
 	switch r.freq {
 	case Daily:
-		day := w.base + w.p
-		y, m, d := civilFromDays(day)
+		// Each day is a period of its own, and BYSETPOS (1 or -1 at most)
+		// keeps it; a month of them is done at once.
+		y, m := int(floorDiv(w.p, 12)), time.Month(floorMod(w.p, 12)+1)
 		if y > min(w.horizon, maxYear) {
 			return false
 		}
+		w.p++
 		if r.months != 0 && r.months&(1<<m) == 0 {
-			// Jump to the first day of the next month in BYMONTH.
-			for m++; r.months&(1<<((int(m)-1)%12+1)) == 0; m++ {
-			}
-			w.p = ceilTo(daysFromCivil(y, m, 1)-w.base, w.n)
 			return true
 		}
-		w.setStart = day
-		if r.dayMatches(y, m, d, weekdayOf(day)) {
-			w.set.add(0) // BYSETPOS can only be 1 or -1 here, which keep it
+		start, n := daysFromCivil(y, m, 1), daysIn(y, m)
+		days := lenMask(n)
+		if r.mdays|r.nmdays != 0 {
+			days &= r.monthDayBits(n)
+		}
+		if r.wdays != 0 {
+			days &= w.plain[weekdayOf(start)]
+		}
+		if f := floorMod(w.base-start, w.n); f < int64(n) { // the first day of the interval in the month
+			w.setStart = start
+			w.set.orMask(0, days&(w.align<<f))
 		}
 	case Weekly:
 		start := w.base + 7*w.p
-		y, m, _ := civilFromDays(start)
+		y, m, d := civilFromDays(start)
 		if y > min(w.horizon, maxYear) {
 			return false
 		}
-		w.setStart = start
-		for k := range 7 {
-			wd := (r.wkst + time.Weekday(k)) % 7
-			if r.wdays == 0 && wd != w.s.start.Weekday() || r.wdays != 0 && r.wdays&(1<<wd) == 0 {
-				continue
+		w.p += w.n
+		days := w.week
+		if r.months != 0 {
+			in := 7 // days of the week in month m; the rest are in the next
+			if left := daysIn(y, m) - d + 1; left < 7 {
+				in = left
 			}
-			if r.months != 0 {
-				if _, m, _ = civilFromDays(start + int64(k)); r.months&(1<<m) == 0 {
-					continue
-				}
+			if r.months&(1<<m) == 0 {
+				days &^= lenMask(in)
 			}
-			w.set.add(k)
+			if r.months&(1<<(m%12+1)) == 0 {
+				days &= lenMask(in)
+			}
 		}
+		w.setStart = start
+		w.set.orMask(0, days)
 		w.set = r.choose(w.set)
 	case Monthly:
 		mi := w.base + w.p
@@ -271,9 +353,10 @@ func (w *walker) expand() bool {
 		if y > min(w.horizon, maxYear) {
 			return false
 		}
+		w.p += w.n
 		w.setStart = daysFromCivil(y, m, 1)
 		if r.months == 0 || r.months&(1<<m) != 0 {
-			r.fillMonth(&w.set, 0, daysIn(y, m), weekdayOf(w.setStart), 0, daysIn(y, m), w.s.start.day)
+			w.set.orMask(0, w.monthDates(daysIn(y, m), weekdayOf(w.setStart), nil, 0))
 			w.set = r.choose(w.set)
 		}
 	case Yearly:
@@ -281,80 +364,65 @@ func (w *walker) expand() bool {
 		if y > min(w.horizon, maxYear) {
 			return false
 		}
+		w.p += w.n
 		w.setStart = daysFromCivil(y, time.January, 1)
-		r.fillYear(&w.set, y, weekdayOf(w.setStart), w.s.start.month, w.s.start.day)
+		w.fillYear(y, weekdayOf(w.setStart))
 		w.set = r.choose(w.set)
 	}
-	w.p += w.n
 	return true
 }
 
-// ceilTo rounds v up to a multiple of n.
-func ceilTo(v, n int64) int64 { return -floorDiv(-v, n) * n }
-
-// dayMatches is the DAILY test of one date: BYMONTH, BYMONTHDAY and BYDAY
-// all limit.
-func (r *Rule) dayMatches(y int, m time.Month, d int, wd time.Weekday) bool {
-	if r.months != 0 && r.months&(1<<m) == 0 {
-		return false
+// monthDates is the dates of an n-day month starting on weekday first, as
+// bits (day d at bit d-1), before BYSETPOS. BYMONTHDAY and BYDAY expand, or
+// BYDAY limits BYMONTHDAY; with neither, the anchor's day of the month.
+// yearOrds, when not nil, holds BYDAY's numbered weekdays counted over the
+// year (a YEARLY rule without BYMONTH), ms being the month's offset in it;
+// otherwise they count within the month.
+func (w *walker) monthDates(n int, first time.Weekday, yearOrds *daySet, ms int) uint32 {
+	r := &w.s.rule
+	hasDay := r.wdays != 0 || len(r.nwdays) > 0
+	days := w.plain[first] & lenMask(n)
+	if yearOrds != nil {
+		days |= yearOrds.window(ms, n)
+	} else {
+		days |= r.ordinalBits(first, n)
 	}
-	if r.mdays|r.nmdays != 0 && r.mdays&(1<<d) == 0 && r.nmdays&(1<<(daysIn(y, m)+1-d)) == 0 {
-		return false
-	}
-	return r.wdays == 0 || r.wdays&(1<<wd) != 0
-}
-
-// fillMonth adds the dates of one month that lie at offsets ms to ms+n-1 of
-// the set, the first on weekday first. Ordinal weekdays count within
-// [rs, re) (the month, or for YEARLY without BYMONTH the year). anchorDay is
-// the day of the month used when neither BYMONTHDAY nor BYDAY is given.
-func (r *Rule) fillMonth(set *daySet, ms, n int, first time.Weekday, rs, re, anchorDay int) {
 	switch {
 	case r.mdays|r.nmdays != 0:
-		hasDay := r.wdays != 0 || len(r.nwdays) > 0
-		for d := 1; d <= n; d++ {
-			if r.mdays&(1<<d) == 0 && r.nmdays&(1<<(n+1-d)) == 0 {
-				continue
-			}
-			off := ms + d - 1
-			if hasDay && !r.weekdayMatches(off, rs, re, (first+time.Weekday(d-1))%7) {
-				continue
-			}
-			set.add(off)
+		md := r.monthDayBits(n)
+		if hasDay {
+			md &= days
 		}
-	case r.wdays != 0 || len(r.nwdays) > 0:
-		r.expandWeekdays(set, ms, ms+n, first)
-	case anchorDay <= n:
-		set.add(ms + anchorDay - 1)
+		return md
+	case hasDay:
+		return days
+	case w.s.start.day <= n:
+		return 1 << (w.s.start.day - 1)
 	}
+	return 0
 }
 
-// fillYear adds the dates of year y, whose 1 January is on weekday jan1.
-func (r *Rule) fillYear(set *daySet, y int, jan1 time.Weekday, anchorMonth time.Month, anchorDay int) {
-	hasDay := r.wdays != 0 || len(r.nwdays) > 0
-	hasMonthDay := r.mdays|r.nmdays != 0
-	if hasDay && !hasMonthDay && r.months == 0 {
-		r.expandWeekdays(set, 0, 365+boolInt(isLeap(y)), jan1) // BYDAY=20MO: the 20th Monday of the year
-		return
+// fillYear adds the dates of year y, whose 1 January is a jan1.
+func (w *walker) fillYear(y int, jan1 time.Weekday) {
+	r := &w.s.rule
+	var yearOrds *daySet
+	if r.months == 0 && len(r.nwdays) > 0 { // BYDAY=20MO: the 20th Monday of the year
+		yearOrds = new(daySet)
+		r.yearOrdinals(yearOrds, 365+boolInt(isLeap(y)), jan1)
 	}
 	months := r.months
 	if months == 0 {
-		if hasMonthDay {
+		if r.mdays|r.nmdays != 0 || r.wdays != 0 || len(r.nwdays) > 0 {
 			months = 0x1FFE // every month
 		} else {
-			months = 1 << anchorMonth
+			months = 1 << w.s.start.month
 		}
 	}
 	ms := 0
 	for m := time.January; m <= time.December; m++ {
 		n := daysIn(y, m)
 		if months&(1<<m) != 0 {
-			first := (jan1 + time.Weekday(ms%7)) % 7
-			rs, re := ms, ms+n // ordinals count within the month when BYMONTH is given...
-			if r.months == 0 {
-				rs, re = 0, 365+boolInt(isLeap(y)) // ...and within the year otherwise
-			}
-			r.fillMonth(set, ms, n, first, rs, re, anchorDay)
+			w.set.orMask(ms, w.monthDates(n, (jan1+time.Weekday(ms%7))%7, yearOrds, ms))
 		}
 		ms += n
 	}
@@ -367,40 +435,39 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// weekdayMatches is BYDAY as a limit: whether the date at offset off, a
-// weekday wd, is one of BYDAY, ordinals counting within [rs, re).
-func (r *Rule) weekdayMatches(off, rs, re int, wd time.Weekday) bool {
-	if r.wdays&(1<<wd) != 0 {
-		return true
-	}
-	for _, e := range r.nwdays {
-		if e.day != wd {
-			continue
-		}
-		if e.n > 0 && (off-rs)/7+1 == e.n || e.n < 0 && (re-1-off)/7+1 == -e.n {
-			return true
-		}
-	}
-	return false
+// monthDayBits is BYMONTHDAY in an n-day month: day d at bit d-1, and -d at
+// bit n-d.
+func (r *Rule) monthDayBits(n int) uint32 {
+	return (r.mdays>>1 | bits.Reverse32(r.nmdays)>>(31-n)) & lenMask(n)
 }
 
-// expandWeekdays adds BYDAY's dates within offsets [rs, re), the first on
-// weekday first: every such weekday, or the nth from the start or the end.
-func (r *Rule) expandWeekdays(set *daySet, rs, re int, first time.Weekday) {
-	for wd := time.Sunday; wd <= time.Saturday; wd++ {
-		if r.wdays&(1<<wd) != 0 {
-			for off := rs + int((wd-first+7)%7); off < re; off += 7 {
-				set.add(off)
-			}
+// ordinalBits is BYDAY's numbered weekdays in an n-day month starting on
+// weekday first.
+func (r *Rule) ordinalBits(first time.Weekday, n int) uint32 {
+	var days uint32
+	for _, e := range r.nwdays {
+		start := int((e.day - first + 7) % 7) // the first such weekday
+		off := start + 7*(e.n-1)
+		if e.n < 0 {
+			off = start + 7*((n-1-start)/7) + 7*(e.n+1) // from the last
+		}
+		if off >= 0 && off < n {
+			days |= 1 << off
 		}
 	}
-	last := (first + time.Weekday((re-1-rs)%7)) % 7
+	return days
+}
+
+// yearOrdinals adds BYDAY's numbered weekdays counted over a year of n days
+// starting on weekday jan1.
+func (r *Rule) yearOrdinals(set *daySet, n int, jan1 time.Weekday) {
 	for _, e := range r.nwdays {
-		off := rs + int((e.day-first+7)%7) + 7*(e.n-1)
+		start := int((e.day - jan1 + 7) % 7)
+		off := start + 7*(e.n-1)
 		if e.n < 0 {
-			off = re - 1 - int((last-e.day+7)%7) + 7*(e.n+1)
+			off = start + 7*((n-1-start)/7) + 7*(e.n+1)
 		}
-		if off >= rs && off < re {
+		if off >= 0 && off < n {
 			set.add(off)
 		}
 	}
@@ -429,6 +496,25 @@ func (r *Rule) choose(set daySet) daySet {
 type daySet [6]uint64
 
 func (s *daySet) add(i int) { s[i>>6] |= 1 << (uint(i) & 63) }
+
+// orMask adds the days of a month, as bits, at offset ms.
+func (s *daySet) orMask(ms int, days uint32) {
+	i, sh := ms>>6, uint(ms&63)
+	s[i] |= uint64(days) << sh
+	if sh > 32 && i+1 < len(s) {
+		s[i+1] |= uint64(days) >> (64 - sh)
+	}
+}
+
+// window is the n offsets from ms, as bits.
+func (s *daySet) window(ms, n int) uint32 {
+	i, sh := ms>>6, uint(ms&63)
+	v := s[i] >> sh
+	if sh > 32 && i+1 < len(s) {
+		v |= s[i+1] << (64 - sh)
+	}
+	return uint32(v) & lenMask(n)
+}
 
 // pop removes and returns the smallest offset.
 func (s *daySet) pop() (int, bool) {
