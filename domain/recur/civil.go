@@ -121,7 +121,8 @@ func (c Civil) String() string {
 // New York's 02:30 as 01:30 EST and London's repeated 01:30 as GMT.
 //
 // It assumes at most one change of offset within a day either side of c,
-// which holds for every zone in the tz database today. Years from 1 to 9999.
+// which holds for every zone in the tz database today. loc must not be nil
+// (as for time.Date).
 func (c Civil) In(loc *time.Location) time.Time {
 	wall := c.days()*secondsPerDay + int64(c.clock/time.Second) // the reading, as if it were UTC
 	nsec := int64(c.clock % time.Second)

@@ -64,20 +64,20 @@ const (
 // a repeating task. Parse makes one; the zero Rule is "does not repeat".
 // A Rule is immutable and safe to share.
 type Rule struct {
-	freq     Freq
-	interval int
-	months   uint16       // BYMONTH: bit m for month m
-	mdays    uint32       // BYMONTHDAY: bit d for day d (1..31)
-	nmdays   uint32       // BYMONTHDAY: bit d for day -d
-	wdays    uint8        // BYDAY without an ordinal: bit w for weekday w
-	nwdays   []weekdayNum // BYDAY with an ordinal, in canonical order
-	setPos   []int        // BYSETPOS, in canonical order
-	count    int          // COUNT, 0 for none
-	until    untilKind
-	untilC   Civil     // UNTIL as a date, or the UTC reading of a date-time
-	untilT   time.Time // UNTIL as an instant (untilUTC only)
-	wkst     time.Weekday
-	explicit bool // WKST was given (kept in String when it is not MO)
+	freq      Freq
+	interval  int
+	months    uint16       // BYMONTH: bit m for month m
+	mdays     uint32       // BYMONTHDAY: bit d for day d (1..31)
+	nmdays    uint32       // BYMONTHDAY: bit d for day -d
+	wdays     uint8        // BYDAY without an ordinal: bit w for weekday w
+	nwdays    []weekdayNum // BYDAY with an ordinal, in canonical order
+	setPos    []int        // BYSETPOS, in canonical order
+	count     int          // COUNT, 0 for none
+	until     untilKind
+	untilC    Civil     // UNTIL as a date, or the UTC reading of a date-time
+	untilT    time.Time // UNTIL as an instant (untilUTC only)
+	wkst      time.Weekday
+	wkstGiven bool // WKST was given (kept in String when it is not MO)
 }
 
 // IsZero reports whether r is the zero Rule: no recurrence.
@@ -159,7 +159,7 @@ func (p *parser) parse(s string) Rule {
 			r.until, r.untilC, r.untilT = p.untilValue(value)
 		case "WKST":
 			if w, ok := parseWeekday(value); ok {
-				r.wkst, r.explicit = w, true
+				r.wkst, r.wkstGiven = w, true
 			} else {
 				p.add(name, "enum", "WKST must be one of MO, TU, WE, TH, FR, SA, SU, not %q", value)
 			}
@@ -481,7 +481,7 @@ func (r Rule) String() string {
 	if len(r.setPos) > 0 {
 		b.WriteString(";BYSETPOS=" + joinInts(r.setPos))
 	}
-	if r.explicit && r.wkst != time.Monday {
+	if r.wkstGiven && r.wkst != time.Monday {
 		b.WriteString(";WKST=" + weekdayCodes[r.wkst])
 	}
 	if r.count > 0 {

@@ -36,10 +36,15 @@ const HorizonYears = 1000
 // (for COUNT too), even when the rule would not produce it, and is followed
 // by the rule's occurrences after it. Missing parts come from the anchor: a
 // WEEKLY rule without BYDAY repeats on the anchor's weekday; MONTHLY without
-// BYDAY or BYMONTHDAY on the anchor's day of the month; YEARLY without BYDAY,
-// BYMONTHDAY or BYMONTH on the anchor's month and day. A date that does not
+// BYDAY or BYMONTHDAY on the anchor's day of the month; YEARLY without BYDAY
+// or BYMONTHDAY on the anchor's day of the month, in the BYMONTH months or
+// else the anchor's month. A date that does not
 // exist (the 31st of April, 29 February 2027) is skipped, not moved; use
 // BYMONTHDAY=-1 for the last day of every month, or BYSETPOS.
+//
+// Keep a series' anchor as its reading, not as the instant it resolves to:
+// an anchor at 02:30 on the morning clocks skip to 03:00 resolves to 03:30,
+// and a series rebuilt from that instant would move to 03:30 for good.
 type Series struct {
 	rule  Rule
 	start Civil
@@ -67,7 +72,9 @@ func (s Series) Location() *time.Location { return s.loc }
 
 // Next is the first occurrence after the wall-clock reading after, and
 // false when there is none (COUNT or UNTIL reached, or none within
-// HorizonYears).
+// HorizonYears). To ask from an instant t, pass CivilOf(t.In(loc)); in the
+// hour a fall-back repeats, an occurrence read after t can resolve to an
+// instant before it, so compare instants where that matters.
 func (s Series) Next(after Civil) (Civil, bool) {
 	w := s.walker(after)
 	for {
