@@ -21,7 +21,7 @@ func (r Rule) Describe() string {
 	var b strings.Builder
 	b.WriteString(r.describeBody())
 	if len(r.setPos) > 0 && !r.setPosInline() && r.freq != Daily { // on a DAILY rule BYSETPOS=1 or -1 changes nothing
-		fmt.Fprintf(&b, ", taking the %s of each %s", join(mapInts(r.setPos, position), "and"), periodNoun[r.freq])
+		fmt.Fprintf(&b, ", taking the %s of each %s", join(mapInts(r.setPos, position), "and"), unit[r.freq])
 	}
 	switch {
 	case r.count == 1:
@@ -40,15 +40,13 @@ func (r Rule) Describe() string {
 	return b.String()
 }
 
-var (
-	periodNoun = [...]string{Daily: "day", Weekly: "week", Monthly: "month", Yearly: "year"}
-	everyNoun  = [...]string{Daily: "day", Weekly: "week", Monthly: "month", Yearly: "year"}
-)
+// unit names a rule's period.
+var unit = [...]string{Daily: "day", Weekly: "week", Monthly: "month", Yearly: "year"}
 
 func (r Rule) describeBody() string {
-	every := "every " + everyNoun[r.freq]
+	every := "every " + unit[r.freq]
 	if r.interval > 1 {
-		every = fmt.Sprintf("every %d %ss", r.interval, everyNoun[r.freq])
+		every = fmt.Sprintf("every %d %ss", r.interval, unit[r.freq])
 	}
 	hasMonthDay := r.mdays|r.nmdays != 0
 	hasDay := r.wdays != 0 || len(r.nwdays) > 0

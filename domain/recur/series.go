@@ -38,9 +38,9 @@ const HorizonYears = 1000
 // WEEKLY rule without BYDAY repeats on the anchor's weekday; MONTHLY without
 // BYDAY or BYMONTHDAY on the anchor's day of the month; YEARLY without BYDAY
 // or BYMONTHDAY on the anchor's day of the month, in the BYMONTH months or
-// else the anchor's month. A date that does not
-// exist (the 31st of April, 29 February 2027) is skipped, not moved; use
-// BYMONTHDAY=-1 for the last day of every month, or BYSETPOS.
+// else the anchor's month. A date that does not exist (the 31st of April,
+// 29 February 2027) is skipped, not moved; use BYMONTHDAY=-1 for the last
+// day of every month, or BYSETPOS.
 //
 // Keep a series' anchor as its reading, not as the instant it resolves to:
 // an anchor at 02:30 on the morning clocks skip to 03:00 resolves to 03:30,
