@@ -37,7 +37,10 @@ func offsetOf(t time.Time) time.Duration {
 //     the anchor.
 func TestDSTProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(18, 5545))
-	const cases = 1500
+	cases := 1500
+	if testing.Short() {
+		cases = 300
+	}
 	var gaps, overlaps, occurrences int
 	for i := range cases {
 		zone := dstZones[i%len(dstZones)]
