@@ -198,10 +198,7 @@ func TestAgainstRRuleGo(t *testing.T) {
 			if kind != zoned {
 				return false
 			}
-			y, m, d := c.Date()
-			h := int(c.Clock() / time.Hour)
-			mi, sec := int(c.Clock()/time.Minute%60), int(c.Clock()/time.Second%60)
-			return at.Equal(time.Date(y, m, d, h, mi, sec, 0, loc)) && !at.Equal(c.In(loc))
+			return at.Equal(goDate(c, loc)) && !at.Equal(c.In(loc))
 		}
 		n := min(len(ours), len(theirs))
 		ok := true
@@ -232,9 +229,7 @@ func TestAgainstRRuleGo(t *testing.T) {
 				if len(theirs) > len(ours) {
 					longer = reading(theirs[len(theirs)-1])
 				}
-				y, m, d := longer.Date()
-				h, mi, sec := int(longer.Clock()/time.Hour), int(longer.Clock()/time.Minute%60), int(longer.Clock()/time.Second%60)
-				goAt, rfcAt := time.Date(y, m, d, h, mi, sec, 0, loc), longer.In(loc)
+				goAt, rfcAt := goDate(longer, loc), longer.In(loc)
 				if !goAt.Equal(rfcAt) && (opt.Until.Before(goAt) != opt.Until.Before(rfcAt)) {
 					skippedStraddle++
 					continue
@@ -301,6 +296,14 @@ func numberPlainDays(opt *rrule.ROption) bool {
 	}
 	opt.Byweekday = nth
 	return true
+}
+
+// goDate is time.Date's instant for reading c in loc, which is how rrule-go
+// makes every occurrence.
+func goDate(c recur.Civil, loc *time.Location) time.Time {
+	y, m, d := c.Date()
+	clock := c.Clock()
+	return time.Date(y, m, d, int(clock/time.Hour), int(clock/time.Minute%60), int(clock/time.Second%60), 0, loc)
 }
 
 // rrIterate is up to n of rrule-go's occurrences for opt.

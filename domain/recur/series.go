@@ -453,12 +453,7 @@ func (r *Rule) monthDayBits(n int) uint32 {
 func (r *Rule) ordinalBits(first time.Weekday, n int) uint32 {
 	var days uint32
 	for _, e := range r.nwdays {
-		start := int((e.day - first + 7) % 7) // the first such weekday
-		off := start + 7*(e.n-1)
-		if e.n < 0 {
-			off = start + 7*((n-1-start)/7) + 7*(e.n+1) // from the last
-		}
-		if off >= 0 && off < n {
+		if off := e.offset(first, n); off >= 0 {
 			days |= 1 << off
 		}
 	}
@@ -469,15 +464,25 @@ func (r *Rule) ordinalBits(first time.Weekday, n int) uint32 {
 // starting on weekday jan1.
 func (r *Rule) yearOrdinals(set *daySet, n int, jan1 time.Weekday) {
 	for _, e := range r.nwdays {
-		start := int((e.day - jan1 + 7) % 7)
-		off := start + 7*(e.n-1)
-		if e.n < 0 {
-			off = start + 7*((n-1-start)/7) + 7*(e.n+1)
-		}
-		if off >= 0 && off < n {
+		if off := e.offset(jan1, n); off >= 0 {
 			set.add(off)
 		}
 	}
+}
+
+// offset is where e falls in a span of n days starting on weekday first
+// (a month or a year): the nth such weekday from the start, or from the end
+// when n is negative; -1 when the span has too few.
+func (e weekdayNum) offset(first time.Weekday, n int) int {
+	start := int((e.day - first + 7) % 7) // the first such weekday
+	off := start + 7*(e.n-1)
+	if e.n < 0 {
+		off = start + 7*((n-1-start)/7) + 7*(e.n+1) // back from the last
+	}
+	if off < 0 || off >= n {
+		return -1
+	}
+	return off
 }
 
 // choose applies BYSETPOS to a period's dates.
