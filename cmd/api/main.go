@@ -1,6 +1,7 @@
 // Command api is the todo service: `serve` (the default) runs the HTTP API,
 // `migrate up|down|status` manages the schema, `token` prints a development
-// token, and `openapi` prints the API's OpenAPI document.
+// token, `openapi` prints the API's OpenAPI document, and `vapid-keys` makes
+// a Web Push key pair.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi"
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/adapters/webpush"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
 )
@@ -34,6 +36,7 @@ commands:
   migrate up|down|status  apply, roll back (last group) or list schema migrations
   token --user ID         print an HS256 token signed with BETTER_AUTH_SECRET
   openapi                 print the OpenAPI 3.1 document
+  vapid-keys              print a new Web Push (VAPID) key pair, as .env lines
   version                 print the version
 
 Configuration comes from the environment (and a .env file when present):
@@ -81,6 +84,8 @@ func run(args []string, stdout io.Writer) (int, error) {
 	case "version":
 		_, err := fmt.Fprintln(stdout, version)
 		return 0, err
+	case "vapid-keys":
+		return 0, vapidKeys(stdout)
 	case "help", "-h", "--help":
 		_, err := fmt.Fprint(stdout, usage)
 		return 0, err
@@ -214,5 +219,17 @@ func token(args []string, stdout io.Writer) error {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}
+
+// vapidKeys prints a new VAPID key pair for the environment. Browsers
+// subscribe with the public key, and push services refuse messages signed
+// with any other: generate it once per deployment and keep it.
+func vapidKeys(stdout io.Writer) error {
+	pub, priv, err := webpush.GenerateVAPIDKeys()
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "VAPID_PUBLIC_KEY=%s\nVAPID_PRIVATE_KEY=%s\n", pub, priv)
 	return err
 }
