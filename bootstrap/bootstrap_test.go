@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.uber.org/fx"
+
+	"github.com/todo-backend/todo/adapters/webpush"
 )
 
 func env(m map[string]string) func(string) string {
@@ -93,6 +95,48 @@ func TestLoadConfigErrors(t *testing.T) {
 	}
 	if _, err := LoadConfig(env(nil)); !errors.Is(err, ErrNoAuth) {
 		t.Errorf("LoadConfig(no auth) = %v, want ErrNoAuth", err)
+	}
+}
+
+func TestLoadConfigReminders(t *testing.T) {
+	pub, priv, err := webpush.GenerateVAPIDKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherPub, _, _ := webpush.GenerateVAPIDKeys()
+	vars := func(kv ...string) map[string]string {
+		m := map[string]string{"BETTER_AUTH_SECRET": secret}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	c, err := LoadConfig(env(vars()))
+	if err != nil || c.VAPID != nil || c.WebhookAllowPrivate {
+		t.Errorf("unset: VAPID %v, WebhookAllowPrivate %v, err %v; want nil, false, nil", c.VAPID, c.WebhookAllowPrivate, err)
+	}
+	c, err = LoadConfig(env(vars("VAPID_PUBLIC_KEY", pub, "VAPID_PRIVATE_KEY", priv, "VAPID_SUBJECT", "mailto:ops@example.com",
+		"WEBHOOK_ALLOW_PRIVATE", "true")))
+	if err != nil || c.VAPID == nil || c.VAPID.PublicKey != pub || c.VAPID.Subject != "mailto:ops@example.com" || !c.WebhookAllowPrivate {
+		t.Errorf("set: VAPID %v, WebhookAllowPrivate %v, err %v", c.VAPID, c.WebhookAllowPrivate, err)
+	}
+	for name, tc := range map[string]struct {
+		vars map[string]string
+		want string
+	}{
+		"key without subject": {vars("VAPID_PUBLIC_KEY", pub, "VAPID_PRIVATE_KEY", priv), "VAPID_SUBJECT"},
+		"subject alone":       {vars("VAPID_SUBJECT", "mailto:ops@example.com"), "VAPID_PRIVATE_KEY"},
+		"keys of two pairs":   {vars("VAPID_PUBLIC_KEY", otherPub, "VAPID_PRIVATE_KEY", priv, "VAPID_SUBJECT", "mailto:ops@example.com"), "not the private key's"},
+		"subject not mailto":  {vars("VAPID_PUBLIC_KEY", pub, "VAPID_PRIVATE_KEY", priv, "VAPID_SUBJECT", "ops@example.com"), "VAPID subject"},
+		"allow private maybe": {vars("WEBHOOK_ALLOW_PRIVATE", "maybe"), "WEBHOOK_ALLOW_PRIVATE"},
+	} {
+		_, err := LoadConfig(env(tc.vars))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: LoadConfig = %v, want an error naming %s", name, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), priv) {
+			t.Errorf("%s: the error shows the VAPID private key", name)
+		}
 	}
 }
 

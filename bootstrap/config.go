@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/webpush"
 )
 
 // Config is everything the service reads from its environment.
@@ -56,6 +57,14 @@ type Config struct {
 	// deletes at most PurgeBatch trashed tasks and as many expired
 	// idempotency keys.
 	PurgeInterval time.Duration
+	// VAPID (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT) signs the
+	// Web Push reminders; nil when none is set, and then no push is sent.
+	VAPID *webpush.VAPID
+	// WebhookAllowPrivate (WEBHOOK_ALLOW_PRIVATE) lets reminders reach
+	// loopback and private addresses, webhooks over plain http as well:
+	// for tests with a local receiver or push service, never in
+	// production.
+	WebhookAllowPrivate bool
 }
 
 // Defaults for the variables CONTRACT.md names.
@@ -206,6 +215,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.JWKSURL == "" && c.Secret == "" {
 		errs = append(errs, ErrNoAuth)
+	}
+	pub, priv, sub := get("VAPID_PUBLIC_KEY", ""), get("VAPID_PRIVATE_KEY", ""), get("VAPID_SUBJECT", "")
+	switch {
+	case pub == "" && priv == "" && sub == "":
+	case pub == "" || priv == "" || sub == "":
+		errs = append(errs, errors.New("VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together: set all three (`todo-api vapid-keys` makes a key pair) or none"))
+	default:
+		if v, err := webpush.ParseVAPID(pub, priv, sub); err != nil {
+			errs = append(errs, err)
+		} else {
+			c.VAPID = &v
+		}
+	}
+	if v := get("WEBHOOK_ALLOW_PRIVATE", ""); v != "" {
+		if c.WebhookAllowPrivate, err = strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE must be true or false, got %q", v))
+		}
 	}
 	return c, errors.Join(errs...)
 }
