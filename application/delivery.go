@@ -80,8 +80,12 @@ const (
 	// DeliveryOK: the receiver took the message (a 2xx answer).
 	DeliveryOK DeliveryOutcome = iota + 1
 	// DeliveryRetry: the failure may pass (5xx, 408, 429, a timeout, a
-	// connection error); try again after RetryAfter, or after the
-	// channel's backoff when RetryAfter is zero.
+	// connection error, ctx ending); try again after RetryAfter, or after
+	// the channel's backoff when RetryAfter is zero. Without an answer the
+	// receiver may have the message already: a webhook receiver drops the
+	// repeat by its webhook-id; a push retry replaces a copy still waiting
+	// at the push service, and one already shown is replaced only if the
+	// service worker tags its notification (with the task and reminder).
 	DeliveryRetry
 	// DeliveryFailed: this message will never get through as it is (for
 	// example a webhook answering 400 or 403, a redirect, an address that
