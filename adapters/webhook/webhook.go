@@ -55,7 +55,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Sender posts signed messages to webhooks.
+// Sender posts signed messages to webhooks. It is safe for concurrent use,
+// and keeps idle connections for the next delivery to the same host.
 type Sender struct {
 	client       *http.Client
 	allowPrivate bool

@@ -462,3 +462,27 @@ func TestRequestURLUnchanged(t *testing.T) {
 		t.Errorf("requested %v, want %v", got.Load(), want.RequestURI())
 	}
 }
+
+// TestSendConcurrently: one Sender serves many deliveries at once (the
+// outbox's workers share it).
+func TestSendConcurrently(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	s := New(Options{AllowPrivate: true})
+	w := application.Webhook{URL: rc.URL, Secret: newSecret(t)}
+	const n = 16
+	results := make([]application.DeliveryResult, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = s.Send(t.Context(), w, reminder) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.Outcome != application.DeliveryOK {
+			t.Errorf("delivery %d: %+v", i, res)
+		}
+	}
+	if got := len(rc.deliveries()); got != n {
+		t.Errorf("receiver got %d requests, want %d", got, n)
+	}
+}

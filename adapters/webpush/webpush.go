@@ -68,7 +68,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Sender pushes messages to browsers.
+// Sender pushes messages to browsers. It is safe for concurrent use.
 type Sender struct {
 	vapid        VAPID
 	subscriber   string
