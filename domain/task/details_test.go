@@ -1,6 +1,7 @@
 package task_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -327,6 +328,27 @@ func TestStoredRestore(t *testing.T) {
 		if _, err := s.Restore(); err == nil || problems(t, err)[0].Field != name {
 			t.Errorf("Stored{bad %s}.Restore() = %v, want a %s problem", name, err, name)
 		}
+	}
+}
+
+// Stored is what Restore takes: a stored task restores as itself, and the
+// two share no memory.
+func TestStoredRoundTrip(t *testing.T) {
+	desc := "d"
+	tk, err := task.New(owner, "t", &desc, t0, task.WithPriority("high"), task.WithDue("2026-03-01T10:00:00Z"), task.WithTags([]string{"a", "b"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk.SetCompleted(true, t0.Add(time.Minute))
+	tk = tk.WithID(7).WithVersion(3)
+	s := tk.Stored()
+	back, err := s.Restore()
+	if err != nil || !reflect.DeepEqual(back, tk) {
+		t.Fatalf("Stored().Restore() = %+v, %v; want %+v", back, err, tk)
+	}
+	*s.Description, s.Tags[0], *s.CompletedAt = "changed", "changed", t0
+	if !reflect.DeepEqual(back, tk) || *tk.Description() != "d" || tk.Tags()[0] != "a" || tk.CompletedAt().Equal(t0) {
+		t.Errorf("changing Stored() changed the task: %+v", tk)
 	}
 }
 

@@ -136,6 +136,26 @@ type Stored struct {
 	Version Version
 }
 
+// Stored is the task as a store keeps it, the inverse of Stored.Restore:
+// a store writes every field from it, so that a field added to Stored is
+// written by every store that names it. It shares no memory with the task.
+func (t *Task) Stored() Stored {
+	return Stored{
+		ID:          t.id,
+		Owner:       t.owner,
+		Title:       t.title,
+		Description: t.Description(),
+		Completed:   t.completed,
+		Priority:    t.priority,
+		Due:         t.due,
+		Tags:        slices.Clone(t.tags),
+		CompletedAt: t.CompletedAt(),
+		CreatedAt:   t.createdAt,
+		UpdatedAt:   t.updatedAt,
+		Version:     t.version,
+	}
+}
+
 // Restore rebuilds the task, re-checking the rules. A completed_at on a task
 // that is not completed is dropped (a reopened task has none); a completed
 // task may lack one (completed before tasks recorded it).
