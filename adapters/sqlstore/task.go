@@ -447,7 +447,7 @@ func (r *TaskRepository) readLive(ctx context.Context, tx bun.Tx, owner auth.Use
 	var rows []taskRow
 	q := tx.NewSelect().Model(&rows).
 		Where("t.user_id = ?", string(owner)).
-		Where("t.id IN (?)", bun.In(raw)).
+		Where("t.id IN (?)", bun.List(raw)).
 		Where("t.deleted_at IS NULL").
 		OrderExpr("t.id")
 	if lock && r.db.Dialect().Name() == dialect.PG {

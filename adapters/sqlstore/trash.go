@@ -71,7 +71,7 @@ func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []
 	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		live := func(q bun.QueryBuilder) bun.QueryBuilder {
-			return q.Where("t.user_id = ?", string(owner)).Where("t.id IN (?)", bun.In(raw)).Where("t.deleted_at IS NULL")
+			return q.Where("t.user_id = ?", string(owner)).Where("t.id IN (?)", bun.List(raw)).Where("t.deleted_at IS NULL")
 		}
 		n, err = affected(lockInIDOrder(tx, tx.NewUpdate().Model((*taskRow)(nil)).
 			Set("deleted_at = ?", trashTime(at)), live).
