@@ -11,10 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 // Group commit on PostgreSQL, for creates and for the update's fast path.
@@ -45,24 +45,6 @@ const maxFlushes = 2
 // maxBatch bounds the writes in one statement: one user's counter row
 // locked by a long transaction holds up the other writes of its batch.
 const maxBatch = 64
-
-// insertSQL is the single create, prepared on PostgreSQL.
-const insertSQL = "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, due_all_day, " +
-	"completed_at, title_key, created_at, updated_at, version, tags) " +
-	"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id"
-
-// insertManySQL is a batch: the rows in order (WITH ORDINALITY, ORDER BY),
-// so that the sequence hands out ids in that order too. Tags are '[]':
-// only tasks without tags are batched (tagged ones need their task_tags
-// rows in the same transaction).
-const insertManySQL = "INSERT INTO tasks (user_id, title, description, completed, priority, due_at, due_all_day, " +
-	"completed_at, title_key, created_at, updated_at, version, tags) " +
-	"SELECT u.user_id, u.title, u.description, u.completed, u.priority, u.due_at, u.due_all_day, " +
-	"u.completed_at, u.title_key, u.created_at, u.updated_at, 1, '[]' " +
-	"FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::int2[], $6::timestamptz[], $7::bool[], " +
-	"$8::timestamptz[], $9::text[], $10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY " +
-	"AS u(user_id, title, description, completed, priority, due_at, due_all_day, completed_at, title_key, created_at, updated_at, n) " +
-	"ORDER BY u.n RETURNING id"
 
 type batchResult struct {
 	n   int64 // a create's id, an update's rows changed
@@ -101,12 +83,12 @@ type batcher[T any] struct {
 	flushes int // batches in flight
 }
 
-func newInserter(db *bun.DB) *batcher[taskRow] {
-	return &batcher[taskRow]{db: db, one: insertOne, many: insertMany}
+func newInserter(db *bun.DB) *batcher[task.Stored] {
+	return &batcher[task.Stored]{db: db, one: insertOne, many: insertMany}
 }
 
 func newUpdater(db *bun.DB) *batcher[updateArg] {
-	return &batcher[updateArg]{db: db, one: updateOne, many: updateMany, key: func(a updateArg) int64 { return a.next.ID }}
+	return &batcher[updateArg]{db: db, one: updateOne, many: updateMany, key: func(a updateArg) int64 { return int64(a.next.ID) }}
 }
 
 // do sends item with the writes around it and returns its result, once
@@ -251,55 +233,19 @@ func (b *batcher[T]) flush(ctx context.Context, batch []*batchReq[T]) {
 }
 
 // insertOne is a single create: one prepared INSERT ... RETURNING id.
-func insertOne(ctx context.Context, db *bun.DB, row taskRow) (int64, error) {
-	s := newSQL(true).add(insertSQL,
-		row.UserID, row.Title, row.Description, row.Completed, row.Priority, row.DueAt, row.DueAllDay,
-		row.CompletedAt, row.TitleKey, row.CreatedAt, row.UpdatedAt, row.Tags)
+func insertOne(ctx context.Context, db *bun.DB, row task.Stored) (int64, error) {
 	var id int64
-	if err := queryInts(ctx, db, s, &id); err != nil {
+	if err := pgxInts(ctx, db, (&sqlText{pg: true, dollar: true}).fixed(insertSQL, insertArgs(&row)...), &id); err != nil {
 		return 0, err
 	}
 	return id, nil
 }
 
-// rowArrays are n task rows, row(0) to row(n-1), as the column arrays a
-// batch's unnest(...) reads.
-type rowArrays struct {
-	users, titles, keys []string
-	descs               []pgtype.Text
-	completed, allDay   []bool
-	prios               []int16
-	due, done           []pgtype.Timestamptz
-	created, updated    []time.Time
-}
-
-func arraysOf(n int, row func(i int) *taskRow) rowArrays {
-	a := rowArrays{
-		users: make([]string, n), titles: make([]string, n), keys: make([]string, n),
-		descs:     make([]pgtype.Text, n),
-		completed: make([]bool, n), allDay: make([]bool, n),
-		prios: make([]int16, n),
-		due:   make([]pgtype.Timestamptz, n), done: make([]pgtype.Timestamptz, n),
-		created: make([]time.Time, n), updated: make([]time.Time, n),
-	}
-	for i := range n {
-		row := row(i)
-		a.users[i], a.titles[i], a.keys[i] = row.UserID, row.Title, row.TitleKey
-		a.descs[i] = pgText(row.Description)
-		a.completed[i], a.allDay[i], a.prios[i] = row.Completed, row.DueAllDay, row.Priority
-		a.due[i], a.done[i] = pgTimestamptz(row.DueAt), pgTimestamptz(row.CompletedAt)
-		a.created[i], a.updated[i] = row.CreatedAt, row.UpdatedAt
-	}
-	return a
-}
-
 // insertMany sends the creates as one statement and returns their ids, in
 // order.
-func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error) {
+func insertMany(ctx context.Context, db *bun.DB, rows []task.Stored) ([]int64, error) {
 	n := len(rows)
-	a := arraysOf(n, func(i int) *taskRow { return &rows[i] })
-	ids, err := queryIDs(ctx, db, insertManySQL, a.users, a.titles, a.descs, a.completed, a.prios, a.due, a.allDay,
-		a.done, a.keys, a.created, a.updated)
+	ids, err := queryIDs(ctx, db, insertManySQL, columnArrays(insertedColumns, n, func(i int) *task.Stored { return &rows[i] })...)
 	if err != nil {
 		return nil, err
 	}
@@ -307,63 +253,23 @@ func insertMany(ctx context.Context, db *bun.DB, rows []taskRow) ([]int64, error
 		return nil, fmt.Errorf("insert tasks: %d ids for %d rows", len(ids), n)
 	}
 	// The sequence numbered the rows in insertion order, which is the
-	// batch's (ORDER BY u.n); sorting makes that independent of the order
-	// RETURNING lists them in.
+	// batch's (ORDER BY batch_n); sorting makes that independent of the
+	// order RETURNING lists them in.
 	slices.Sort(ids)
 	return ids, nil
 }
 
-func pgText(s *string) pgtype.Text {
-	if s == nil {
-		return pgtype.Text{}
-	}
-	return pgtype.Text{String: *s, Valid: true}
-}
-
-func pgTimestamptz(t *time.Time) pgtype.Timestamptz {
-	if t == nil {
-		return pgtype.Timestamptz{}
-	}
-	return pgtype.Timestamptz{Time: *t, Valid: true}
-}
-
 // updateArg is the update fast path's write (TaskRepository.updateFast):
-// the task's new row, to be stored if the task is still live at version
-// read.
+// the task's new row, to be stored at version read+1 if the task is still
+// live at version read.
 type updateArg struct {
-	next taskRow
+	next task.Stored
 	read int64
 }
 
-// updateSQL is a single update, prepared on PostgreSQL.
-const updateSQL = "UPDATE tasks SET title = ?, description = ?, completed = ?, priority = ?, " +
-	"due_at = ?, due_all_day = ?, completed_at = ?, title_key = ?, updated_at = ?, version = ? " +
-	"WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL"
-
-// updateManySQL is a batch of updates, one per task (batcher.key), each on
-// the same conditions as updateSQL; RETURNING names the tasks that were
-// still as read. The tasks are locked first, in id order (the CTE), as
-// every statement that writes many tasks locks them (see lockInIDOrder),
-// so that two such statements never wait on each other in a cycle: the
-// join alone locks in the order of its plan, which on a small table is a
-// hash join in heap order (a reviewer's test: 4 deadlocks in 4 s).
-const updateManySQL = "WITH locked AS MATERIALIZED (SELECT id FROM tasks WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL " +
-	"ORDER BY id FOR UPDATE) " +
-	"UPDATE tasks AS t SET title = u.title, description = u.description, completed = u.completed, " +
-	"priority = u.priority, due_at = u.due_at, due_all_day = u.due_all_day, completed_at = u.completed_at, " +
-	"title_key = u.title_key, updated_at = u.updated_at, version = u.version + 1 " +
-	"FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::bool[], $7::int2[], " +
-	"$8::timestamptz[], $9::bool[], $10::timestamptz[], $11::text[], $12::timestamptz[]) " +
-	"AS u(id, user_id, version, title, description, completed, priority, due_at, due_all_day, completed_at, title_key, updated_at) " +
-	"WHERE t.id = u.id AND t.id IN (SELECT id FROM locked) AND t.user_id = u.user_id AND t.version = u.version " +
-	"AND t.deleted_at IS NULL RETURNING t.id"
-
 // updateOne is a single update; it returns the rows changed (0 or 1).
 func updateOne(ctx context.Context, db *bun.DB, a updateArg) (int64, error) {
-	next := &a.next
-	return execSQL(ctx, db, newSQL(isPG(db)).add(updateSQL,
-		next.Title, next.Description, next.Completed, next.Priority, next.DueAt, next.DueAllDay, next.CompletedAt,
-		next.TitleKey, next.UpdatedAt, a.read+1, next.ID, next.UserID, a.read))
+	return pgxExec(ctx, db, (&sqlText{pg: true, dollar: true}).fixed(updateSQL, updateArgs(&a.next, a.read)...))
 }
 
 // updateMany sends the updates (one per task) as one statement and returns
@@ -373,19 +279,19 @@ func updateMany(ctx context.Context, db *bun.DB, as []updateArg) ([]int64, error
 	// Sorted by id, for the plans that follow the arrays' order; the
 	// answers go by id.
 	sorted := slices.SortedFunc(slices.Values(as), func(x, y updateArg) int { return cmp.Compare(x.next.ID, y.next.ID) })
-	ids, versions := make([]int64, n), make([]int64, n)
+	ids, owners, reads := make([]int64, n), make([]string, n), make([]int64, n)
 	for k := range sorted {
-		ids[k], versions[k] = sorted[k].next.ID, sorted[k].read
+		ids[k], owners[k], reads[k] = int64(sorted[k].next.ID), string(sorted[k].next.Owner), sorted[k].read
+		sorted[k].next.Version = task.Version(sorted[k].read + 1)
 	}
-	a := arraysOf(n, func(k int) *taskRow { return &sorted[k].next })
-	won, err := queryIDs(ctx, db, updateManySQL, ids, a.users, versions, a.titles, a.descs, a.completed, a.prios,
-		a.due, a.allDay, a.done, a.keys, a.updated)
+	won, err := queryIDs(ctx, db, updateManySQL,
+		columnArrays(updatedColumns, n, func(k int) *task.Stored { return &sorted[k].next }, ids, owners, reads)...)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]int64, n)
 	for i, a := range as {
-		if slices.Contains(won, a.next.ID) {
+		if slices.Contains(won, int64(a.next.ID)) {
 			out[i] = 1
 		}
 	}

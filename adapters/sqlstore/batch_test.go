@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
@@ -36,25 +37,25 @@ func batchDB(t *testing.T) *bun.DB {
 	return db
 }
 
-func batchOf(t *testing.T, ctx context.Context, titles ...string) []*batchReq[taskRow] {
+func batchOf(t *testing.T, ctx context.Context, titles ...string) []*batchReq[task.Stored] {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	reqs := make([]*batchReq[taskRow], len(titles))
+	reqs := make([]*batchReq[task.Stored], len(titles))
 	for i, title := range titles {
 		tk, err := task.New("batch-user", "x", nil, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		row := newTaskRow(tk)
-		row.Title, row.TitleKey = title, strings.ToLower(title) // past the domain's rules, to make a row fail
-		reqs[i] = &batchReq[taskRow]{ctx: ctx, item: row, done: make(chan batchResult, 1)}
+		row := tk.Stored()
+		row.Title = title // past the domain's rules, to make a row fail
+		reqs[i] = &batchReq[task.Stored]{ctx: ctx, item: row, done: make(chan batchResult, 1)}
 	}
 	return reqs
 }
 
 // inserted reads back each answer of a flushed batch: the title stored
 // under the id it was given, and the transaction that wrote it (xmin).
-func inserted(t *testing.T, db *bun.DB, reqs []*batchReq[taskRow]) (titles []string, txs map[string]bool, errs []error) {
+func inserted(t *testing.T, db *bun.DB, reqs []*batchReq[task.Stored]) (titles []string, txs map[string]bool, errs []error) {
 	t.Helper()
 	txs = make(map[string]bool)
 	for _, r := range reqs {
@@ -196,10 +197,10 @@ func TestInsertBatchesDoNotDeadlock(t *testing.T) {
 			for time.Now().Before(stop) {
 				reqs := batchOf(t, context.Background(), make([]string, 2+rng.IntN(60))...)
 				for _, r := range reqs {
-					r.item.Title, r.item.TitleKey = "t", "t"
-					r.item.UserID = "user-" + strconv.Itoa(rng.IntN(80))
+					r.item.Title = "t"
+					r.item.Owner = auth.UserID("user-" + strconv.Itoa(rng.IntN(80)))
 				}
-				rows := make([]taskRow, len(reqs))
+				rows := make([]task.Stored, len(reqs))
 				for i, r := range reqs {
 					rows[i] = r.item
 				}
@@ -229,18 +230,18 @@ func lockTasks(t *testing.T, db *bun.DB) *sql.Tx {
 
 // addRows stores one task per title, each of its own user, and returns
 // their rows as stored (id, version 1).
-func addRows(t *testing.T, db *bun.DB, titles ...string) []taskRow {
+func addRows(t *testing.T, db *bun.DB, titles ...string) []task.Stored {
 	t.Helper()
 	reqs := batchOf(t, context.Background(), titles...)
-	rows := make([]taskRow, len(reqs))
+	rows := make([]task.Stored, len(reqs))
 	for i, r := range reqs {
-		r.item.UserID = "batch-user-" + strconv.Itoa(i)
+		r.item.Owner = auth.UserID("batch-user-" + strconv.Itoa(i))
 		id, err := insertOne(context.Background(), db, r.item)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows[i] = r.item
-		rows[i].ID, rows[i].Version = id, 1
+		rows[i].ID, rows[i].Version = task.ID(id), 1
 	}
 	return rows
 }
@@ -254,8 +255,8 @@ func TestUpdateBatch(t *testing.T) {
 	var reqs []*batchReq[updateArg]
 	for i, row := range rows {
 		next := row
-		next.Title, next.TitleKey, next.Completed = "new "+row.Title, "new "+row.Title, true
-		read := row.Version
+		next.Title, next.Completed = "new "+row.Title, true
+		read := int64(row.Version)
 		if i == 2 {
 			read = 7 // someone else's write came first
 		}
@@ -293,13 +294,13 @@ func TestUpdateBatch(t *testing.T) {
 func TestUpdateBatchOnePerTask(t *testing.T) {
 	u := newUpdater(nil)
 	for _, id := range []int64{1, 2, 1, 3, 2, 1} {
-		u.queue = append(u.queue, &batchReq[updateArg]{item: updateArg{next: taskRow{ID: id}}})
+		u.queue = append(u.queue, &batchReq[updateArg]{item: updateArg{next: task.Stored{ID: task.ID(id)}}})
 	}
 	var got [][]int64
 	for len(u.queue) > 0 {
 		var ids []int64
 		for _, r := range u.take() {
-			ids = append(ids, r.item.next.ID)
+			ids = append(ids, int64(r.item.next.ID))
 		}
 		got = append(got, ids)
 	}

@@ -3,18 +3,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
@@ -26,27 +22,32 @@ import (
 // parses and plans each statement anew, and scanning through database/sql
 // and reflection cost the service more CPU than the rest of the request. On
 // PostgreSQL they run on the pooled connection's *pgx.Conn (withPgx), as
-// prepared statements, scanned straight into taskRow; on SQLite, through
-// Bun's raw queries, which format and scan them as every other query.
+// prepared statements, scanned by pgx's typed scanners into a pooled
+// rowScan (row.go); on SQLite, through Bun, which formats their arguments
+// as it does every other query's, scanned through database/sql into the
+// same targets. Which of the two a repository uses is its runner.
 
 // sqlText is one statement being written: SQL with ? placeholders, as both
-// dialects' fragments are written, and its arguments in order. For
-// PostgreSQL the placeholders become $1, $2, ... as they are added.
+// dialects' fragments are written, and its arguments in order. For pgx the
+// placeholders become $1, $2, ... as they are added. A statement written
+// once (stmt) is taken whole instead (fixed).
 type sqlText struct {
-	pg   bool
-	b    strings.Builder
-	args []any
+	// pg: the statement is PostgreSQL's, and is spelt as PostgreSQL spells
+	// a search, a row lock or an OFFSET without a LIMIT.
+	pg bool
+	// dollar: its placeholders are pgx's $1, $2, ..., not Bun's ?.
+	dollar bool
+	text   string // a fixed statement
+	b      strings.Builder
+	args   []any
 	// adhoc marks a statement whose best plan depends on its arguments (a
 	// search pattern, a tag, a date range): it is planned for them each
 	// time rather than prepared once, where PostgreSQL could settle on a
 	// generic plan that suits no pattern in particular.
 	adhoc bool
-	// counted marks a page that selects the owner's counters after
-	// taskColumns (listSQL).
-	counted bool
+	// extra is what the statement selects after selectList.
+	extra extra
 }
-
-func newSQL(pg bool) *sqlText { return &sqlText{pg: pg} }
 
 // add appends frag, whose ? placeholders take args in order. A frag never
 // holds a ? of its own in a literal.
@@ -55,7 +56,7 @@ func (s *sqlText) add(frag string, args ...any) *sqlText {
 	if n != len(args) {
 		panic(fmt.Sprintf("sqlstore: %d placeholders for %d arguments in %q", n, len(args), frag))
 	}
-	if !s.pg || n == 0 {
+	if !s.dollar || n == 0 {
 		s.b.WriteString(frag)
 		s.args = append(s.args, args...)
 		return s
@@ -84,7 +85,70 @@ func in[T any](s *sqlText, vals []T) *sqlText {
 	return s.add(")")
 }
 
-func (s *sqlText) String() string { return s.b.String() }
+// lockRows appends what makes a SELECT in a transaction lock the rows it
+// reads: FOR UPDATE on PostgreSQL. SQLite needs nothing: its transaction,
+// begun IMMEDIATE on the only connection, holds the write lock.
+func (s *sqlText) lockRows() *sqlText {
+	if s.pg {
+		s.add(" FOR UPDATE")
+	}
+	return s
+}
+
+// limitOffset appends a LIMIT (none when limit is 0) and an OFFSET (none
+// when offset is 0). SQLite needs a LIMIT before an OFFSET: -1, none.
+func (s *sqlText) limitOffset(limit, offset int) *sqlText {
+	switch {
+	case limit > 0:
+		s.add(" LIMIT ?", limit)
+	case offset > 0 && !s.pg:
+		s.add(" LIMIT -1")
+	}
+	if offset > 0 {
+		s.add(" OFFSET ?", offset)
+	}
+	return s
+}
+
+// stmt is a statement written once, with its placeholders as Bun and as pgx
+// take them.
+type stmt struct{ bun, pgx string }
+
+func newStmt(q string) stmt { return stmt{bun: q, pgx: dollars(q)} }
+
+// dollars is q with its ? placeholders numbered: $1, $2, ...
+func dollars(q string) string {
+	var b strings.Builder
+	for n := 1; ; n++ {
+		i := strings.IndexByte(q, '?')
+		if i < 0 {
+			break
+		}
+		b.WriteString(q[:i])
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+		q = q[i+1:]
+	}
+	b.WriteString(q)
+	return b.String()
+}
+
+// fixed makes s the statement st, with its arguments; nothing is added to it.
+func (s *sqlText) fixed(st stmt, args ...any) *sqlText {
+	s.text = st.bun
+	if s.dollar {
+		s.text = st.pgx
+	}
+	s.args = args
+	return s
+}
+
+func (s *sqlText) String() string {
+	if s.text != "" {
+		return s.text
+	}
+	return s.b.String()
+}
 
 // run is how s runs on a connection whose hand-written statements run in
 // mode, as pgx's leading argument, followed by s's arguments.
@@ -95,69 +159,195 @@ func (s *sqlText) run(mode pgx.QueryExecMode) []any {
 	return append([]any{mode}, s.args...)
 }
 
-// taskColumns are the columns a read selects, in the order pgTaskRow's
-// targets take them: what a task is made of. Not among them: the owner
-// (every statement that selects them filters on t.user_id, so the caller
-// sets it), title_key (for sorting) and deleted_at (a trashed task's date
-// is read by ListTrash).
-const taskColumns = "t.id, t.title, t.description, t.completed, t.priority, t.due_at, " +
-	"t.due_all_day, t.completed_at, t.created_at, t.updated_at, t.version, t.tags"
-
-// pgTaskRow is one row of taskColumns as pgx scans it on the hot paths:
-// value types throughout, so that a row costs no allocation beyond its
-// strings, and the tags read in place from pgx's buffer (valid until the
-// next row; decoded at once).
-type pgTaskRow struct {
-	id, version          int64
-	title                string
-	description          pgtype.Text
-	completed, dueAllDay bool
-	priority             int16
-	dueAt, completedAt   pgtype.Timestamptz
-	createdAt, updatedAt time.Time
-	tags                 pgtype.DriverBytes
-	live, done           pgtype.Int8 // the counters, when the statement selects them
-	targets              []any
+// runner runs the repository's statements: on PostgreSQL on pgx, prepared,
+// with creates and updates group-committed (pgxRunner); on SQLite through
+// Bun, as in a transaction on either database (bunRunner). The repository
+// picks its runner once, when it is made: no method asks the dialect which
+// way to go, and a statement written for a runner (sql) runs on it. A
+// runner bound to another connection (a transaction) is one more runner.
+type runner interface {
+	// sql starts a statement in the runner's dialect and placeholders.
+	sql() *sqlText
+	// tasks runs s, which selects selectList (then s.extra's columns) of
+	// owner's tasks.
+	tasks(ctx context.Context, owner auth.UserID, s *sqlText) (taskRows, error)
+	// ints runs s, which selects integer columns of at most one row, into
+	// dest; sql.ErrNoRows when there is none.
+	ints(ctx context.Context, s *sqlText, dest ...*int64) error
+	// exec runs s, which returns no rows, and reports how many it changed.
+	exec(ctx context.Context, s *sqlText) (int64, error)
+	// insert stores row (insertSQL) and returns the id it was given.
+	insert(ctx context.Context, row task.Stored) (int64, error)
+	// update writes next, at version read+1, over its task if that is
+	// still live at version read (updateSQL), and reports the rows changed:
+	// 0 or 1.
+	update(ctx context.Context, next task.Stored, read int64) (int64, error)
+	// idb is the connection for the statements Bun builds.
+	idb() bun.IDB
 }
 
-func newPgTaskRow(counted bool) *pgTaskRow {
-	p := &pgTaskRow{}
-	p.targets = []any{&p.id, &p.title, &p.description, &p.completed, &p.priority, &p.dueAt, &p.dueAllDay,
-		&p.completedAt, &p.createdAt, &p.updatedAt, &p.version, &p.tags}
-	if counted {
-		p.targets = append(p.targets, &p.live, &p.done)
-	}
-	return p
+// pgxRunner runs the statements on the pooled connection's *pgx.Conn
+// (withPgx), as prepared statements in the mode the URL allows, scanned by
+// pgx's typed scanners (rowScan). Creates, and the updates of Update's fast
+// path, are group-committed (batch.go).
+type pgxRunner struct {
+	db  *bun.DB
+	ins *batcher[task.Stored]
+	upd *batcher[updateArg]
 }
 
-// task is the scanned row as owner's task; the row's memory is not kept.
-func (p *pgTaskRow) task(owner auth.UserID) (*task.Task, error) {
-	r := taskRow{
-		ID: p.id, UserID: string(owner), Title: p.title, Completed: p.completed, Priority: p.priority,
-		DueAllDay: p.dueAllDay, CreatedAt: p.createdAt, UpdatedAt: p.updatedAt, Version: p.version,
-	}
-	if p.description.Valid {
-		r.Description = &p.description.String
-	}
-	if p.dueAt.Valid {
-		r.DueAt = &p.dueAt.Time
-	}
-	if p.completedAt.Valid {
-		r.CompletedAt = &p.completedAt.Time
-	}
-	tags, err := decodeTags(p.tags)
+func newPgxRunner(db *bun.DB) *pgxRunner {
+	return &pgxRunner{db: db, ins: newInserter(db), upd: newUpdater(db)}
+}
+
+func (x *pgxRunner) sql() *sqlText { return &sqlText{pg: true, dollar: true} }
+func (x *pgxRunner) idb() bun.IDB  { return x.db }
+
+func (x *pgxRunner) tasks(ctx context.Context, owner auth.UserID, s *sqlText) (taskRows, error) {
+	var out taskRows
+	err := withPgx(ctx, x.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		res, err := c.Query(ctx, s.String(), s.run(mode)...)
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		r := rowScans.Get().(*rowScan)
+		defer r.release()
+		dest := r.targets[s.extra]
+		for res.Next() {
+			if err := res.Scan(dest...); err != nil {
+				return err
+			}
+			if err := out.add(r, owner, s.extra); err != nil {
+				return err
+			}
+		}
+		return res.Err()
+	})
+	return out, err
+}
+
+func (x *pgxRunner) ints(ctx context.Context, s *sqlText, dest ...*int64) error {
+	return pgxInts(ctx, x.db, s, dest...)
+}
+
+func (x *pgxRunner) exec(ctx context.Context, s *sqlText) (int64, error) {
+	return pgxExec(ctx, x.db, s)
+}
+
+func (x *pgxRunner) insert(ctx context.Context, row task.Stored) (int64, error) {
+	return x.ins.do(ctx, row)
+}
+
+func (x *pgxRunner) update(ctx context.Context, next task.Stored, read int64) (int64, error) {
+	return x.upd.do(ctx, updateArg{next: next, read: read})
+}
+
+// pgxInts runs a statement that selects integer columns of at most one row
+// into dest; sql.ErrNoRows when there is none.
+func pgxInts(ctx context.Context, db *bun.DB, s *sqlText, dest ...*int64) error {
+	return withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		err := c.QueryRow(ctx, s.String(), s.run(mode)...).Scan(ptrs(dest)...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sql.ErrNoRows
+		}
+		return err
+	})
+}
+
+// pgxExec runs a statement that returns no rows and reports how many it
+// changed.
+func pgxExec(ctx context.Context, db *bun.DB, s *sqlText) (int64, error) {
+	var n int64
+	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		tag, err := c.Exec(ctx, s.String(), s.run(mode)...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// bunRunner runs the statements through Bun on db, which formats their
+// arguments into the SQL and runs them on database/sql: SQLite's only
+// connection, or a transaction on either database. pg says which database.
+type bunRunner struct {
+	db bun.IDB
+	pg bool
+}
+
+func (x bunRunner) sql() *sqlText { return &sqlText{pg: x.pg} }
+func (x bunRunner) idb() bun.IDB  { return x.db }
+
+func (x bunRunner) tasks(ctx context.Context, owner auth.UserID, s *sqlText) (taskRows, error) {
+	var out taskRows
+	rows, err := x.db.QueryContext(ctx, s.String(), s.args...)
 	if err != nil {
-		return nil, fmt.Errorf("restore task %d: %w", p.id, err)
+		return out, err
 	}
-	return r.restore(tags)
+	defer rows.Close()
+	r := rowScans.Get().(*rowScan)
+	defer r.release()
+	dest := r.targets[s.extra]
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return out, err
+		}
+		if err := out.add(r, owner, s.extra); err != nil {
+			return out, err
+		}
+	}
+	return out, rows.Err()
 }
 
-// counters are the owner's task_counts row as a page read it (listSQL);
-// zero when the statement did not select it or the owner has none.
-type counters struct{ live, completed int64 }
+func (x bunRunner) ints(ctx context.Context, s *sqlText, dest ...*int64) error {
+	return x.db.QueryRowContext(ctx, s.String(), s.args...).Scan(ptrs(dest)...)
+}
 
-// isPG reports whether db is PostgreSQL.
-func isPG(db bun.IDB) bool { return db.Dialect().Name() == dialect.PG }
+func (x bunRunner) exec(ctx context.Context, s *sqlText) (int64, error) {
+	return affected(x.db.ExecContext(ctx, s.String(), s.args...))
+}
+
+func (x bunRunner) insert(ctx context.Context, row task.Stored) (int64, error) {
+	var id int64
+	if err := x.db.QueryRowContext(ctx, insertSQL.bun, insertArgs(&row)...).Scan(&id); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+func (x bunRunner) update(ctx context.Context, next task.Stored, read int64) (int64, error) {
+	return affected(x.db.ExecContext(ctx, updateSQL.bun, updateArgs(&next, read)...))
+}
+
+// add appends the row r just scanned, as owner's task, and its extra
+// columns.
+func (o *taskRows) add(r *rowScan, owner auth.UserID, e extra) error {
+	t, err := r.task(owner)
+	if err != nil {
+		return err
+	}
+	switch e {
+	case extraCounts:
+		if o.tasks == nil && r.live != nil && r.completed != nil {
+			o.counts = counters{live: *r.live, completed: *r.completed}
+		}
+	case extraDeletedAt:
+		if r.deletedAt == nil {
+			return fmt.Errorf("restore task %d: in the trash without a time", t.ID())
+		}
+		o.deletedAt = append(o.deletedAt, r.deletedAt.UTC())
+	}
+	o.tasks = append(o.tasks, t)
+	return nil
+}
+
+func ptrs(dest []*int64) []any {
+	out := make([]any, len(dest))
+	for i, d := range dest {
+		out[i] = d
+	}
+	return out
+}
 
 // withPgx runs fn on one pooled connection's *pgx.Conn, with what every
 // other statement gets from guard (see runPgx): the breaker, the statement
@@ -183,124 +373,4 @@ func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pg
 		}
 		return gc.runPgx(ctx, pc.Conn(), fn)
 	})
-}
-
-// queryTasks runs a statement that selects taskColumns of owner's tasks
-// (and the counters, when s.counted) and returns them as tasks.
-func queryTasks(ctx context.Context, db *bun.DB, owner auth.UserID, s *sqlText) ([]*task.Task, counters, error) {
-	var c counters
-	if !s.pg {
-		var rows []taskRow
-		if err := db.NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
-			return nil, c, err
-		}
-		ts := make([]*task.Task, len(rows))
-		for i := range rows {
-			rows[i].UserID = string(owner)
-			t, err := rows[i].task()
-			if err != nil {
-				return nil, c, err
-			}
-			ts[i] = t
-		}
-		if len(rows) > 0 && rows[0].CountedLive != nil && rows[0].CountedCompleted != nil {
-			c = counters{live: *rows[0].CountedLive, completed: *rows[0].CountedCompleted}
-		}
-		return ts, c, nil
-	}
-	var ts []*task.Task
-	err := withPgx(ctx, db, func(ctx context.Context, conn *pgx.Conn, mode pgx.QueryExecMode) error {
-		res, err := conn.Query(ctx, s.String(), s.run(mode)...)
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		p := newPgTaskRow(s.counted)
-		for res.Next() {
-			if err := res.Scan(p.targets...); err != nil {
-				return err
-			}
-			t, err := p.task(owner)
-			if err != nil {
-				return err
-			}
-			if ts == nil && p.live.Valid && p.done.Valid {
-				c = counters{live: p.live.Int64, completed: p.done.Int64}
-			}
-			ts = append(ts, t)
-		}
-		return res.Err()
-	})
-	return ts, c, err
-}
-
-// queryTask runs a statement that selects taskColumns of at most one of
-// owner's tasks; task.ErrNotFound when there is none.
-func queryTask(ctx context.Context, db *bun.DB, owner auth.UserID, s *sqlText) (*task.Task, error) {
-	ts, _, err := queryTasks(ctx, db, owner, s)
-	switch {
-	case err != nil:
-		return nil, err
-	case len(ts) == 0:
-		return nil, task.ErrNotFound
-	}
-	return ts[0], nil
-}
-
-// queryInts runs a statement that selects integer columns of at most one
-// row into dest; sql.ErrNoRows when there is none.
-func queryInts(ctx context.Context, db *bun.DB, s *sqlText, dest ...*int64) error {
-	ptrs := make([]any, len(dest))
-	for i, d := range dest {
-		ptrs[i] = d
-	}
-	if !s.pg {
-		return db.NewRaw(s.String(), s.args...).Scan(ctx, ptrs...)
-	}
-	return withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		err := c.QueryRow(ctx, s.String(), s.run(mode)...).Scan(ptrs...)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sql.ErrNoRows
-		}
-		return err
-	})
-}
-
-// execSQL runs a statement that returns no rows and reports how many it
-// changed.
-func execSQL(ctx context.Context, db *bun.DB, s *sqlText) (int64, error) {
-	if !s.pg {
-		return affected(db.NewRaw(s.String(), s.args...).Exec(ctx))
-	}
-	var n int64
-	err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-		tag, err := c.Exec(ctx, s.String(), s.run(mode)...)
-		n = tag.RowsAffected()
-		return err
-	})
-	return n, err
-}
-
-// encodeTags is the tags column: a JSON array of strings, "[]" for none.
-func encodeTags(tags []string) string {
-	if len(tags) == 0 {
-		return "[]"
-	}
-	b, err := json.Marshal(tags)
-	if err != nil {
-		panic(fmt.Sprintf("sqlstore: encode tags: %v", err)) // []string always encodes
-	}
-	return string(b)
-}
-
-// decodeTags reads the tags column.
-func decodeTags[T ~string | ~[]byte](s T) ([]string, error) {
-	if len(s) == 0 || string(s) == "[]" {
-		return nil, nil
-	}
-	var tags []string
-	if err := json.Unmarshal([]byte(s), &tags); err != nil {
-		return nil, fmt.Errorf("decode tags %q: %w", s, err)
-	}
-	return tags, nil
 }

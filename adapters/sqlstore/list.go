@@ -8,8 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/uptrace/bun/dialect"
-
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -141,25 +139,20 @@ func order(s *sqlText, q task.Query) string {
 // owner's task_counts row (two uncorrelated subqueries, which PostgreSQL
 // and SQLite both evaluate once per statement), so that a page that needs
 // its total gets it in the same round trip.
-func listSQL(owner auth.UserID, q task.Query, pg, counts bool) *sqlText {
-	s := newSQL(pg).add("SELECT " + taskColumns)
+func listSQL(s *sqlText, owner auth.UserID, q task.Query, counts bool) *sqlText {
+	s.add("SELECT " + selectList)
 	if counts {
-		s.counted = true
+		s.extra = extraCounts
 		s.add(", (SELECT c.live FROM task_counts AS c WHERE c.user_id = ?) AS counted_live"+
 			", (SELECT c.completed FROM task_counts AS c WHERE c.user_id = ?) AS counted_completed", string(owner), string(owner))
 	}
 	filters(s.add(" FROM tasks AS t"), owner, q)
 	s.add(order(s, q))
-	switch {
-	case q.Limit > 0:
-		s.add(" LIMIT ?", q.Limit+1) // one more tells whether there is a next page
-	case q.Offset > 0 && !pg:
-		s.add(" LIMIT -1") // SQLite needs a LIMIT before OFFSET
+	limit := 0
+	if q.Limit > 0 {
+		limit = q.Limit + 1 // one more tells whether there is a next page
 	}
-	if q.Offset > 0 {
-		s.add(" OFFSET ?", q.Offset)
-	}
-	return s
+	return s.limitOffset(limit, q.Offset)
 }
 
 // withCounts reports whether a page of q should bring the owner's counters
@@ -175,9 +168,9 @@ func dueKeyset(q task.Query) bool { return q.Sort == task.SortDue && q.Limit > 0
 
 // dueSQL is one of dueKeysetPage's two statements: up to limit tasks with a
 // due date after q's cursor (due), or without one (!due).
-func dueSQL(owner auth.UserID, q task.Query, pg, due bool, limit int) *sqlText {
+func dueSQL(s *sqlText, owner auth.UserID, q task.Query, due bool, limit int) *sqlText {
 	dir, op := direction(q)
-	s := filters(newSQL(pg).add("SELECT "+taskColumns+" FROM tasks AS t"), owner, q)
+	filters(s.add("SELECT "+selectList+" FROM tasks AS t"), owner, q)
 	c := q.After
 	if due {
 		s.add(" AND t.due_at IS NOT NULL")
@@ -200,24 +193,24 @@ func dueSQL(owner auth.UserID, q task.Query, pg, due bool, limit int) *sqlText {
 // keyset (due_at IS NULL OR (due_at, id) > cursor) is no index range, and
 // in descending order NULLS LAST is not the index's order either: deep
 // pages would read every task before them.
-func (r *TaskRepository) dueKeysetPage(ctx context.Context, owner auth.UserID, q task.Query) ([]*task.Task, error) {
-	pg := isPG(r.db)
+func dueKeysetPage(ctx context.Context, x runner, owner auth.UserID, q task.Query) ([]*task.Task, error) {
 	want := q.Limit + 1
 	var ts []*task.Task
 	if q.After == nil || !q.After.NoDue {
-		var err error
-		if ts, _, err = queryTasks(ctx, r.db, owner, dueSQL(owner, q, pg, true, want)); err != nil {
+		rows, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, true, want))
+		if err != nil {
 			return nil, err
 		}
+		ts = rows.tasks
 	}
 	if len(ts) == want {
 		return ts, nil
 	}
-	none, _, err := queryTasks(ctx, r.db, owner, dueSQL(owner, q, pg, false, want-len(ts)))
+	none, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, false, want-len(ts)))
 	if err != nil {
 		return nil, err
 	}
-	return append(ts, none...), nil
+	return append(ts, none.tasks...), nil
 }
 
 // ExplainList is the plan PostgreSQL runs for the statement List sends for
@@ -225,16 +218,16 @@ func (r *TaskRepository) dueKeysetPage(ctx context.Context, owner auth.UserID, q
 // List binds them: EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF).
 // For tests and benchmarks that show which index a page uses.
 func (r *TaskRepository) ExplainList(ctx context.Context, owner auth.UserID, q task.Query) (string, error) {
-	if !isPG(r.db) {
+	if !r.pg {
 		return "", fmt.Errorf("explain: PostgreSQL only")
 	}
 	q, err := q.Normalized()
 	if err != nil {
 		return "", err
 	}
-	s := listSQL(owner, q, true, withCounts(q))
+	s := listSQL(r.run.sql(), owner, q, withCounts(q))
 	if dueKeyset(q) {
-		s = dueSQL(owner, q, true, q.After == nil || !q.After.NoDue, q.Limit+1)
+		s = dueSQL(r.run.sql(), owner, q, q.After == nil || !q.After.NoDue, q.Limit+1)
 	}
 	var lines []string
 	err = withPgx(ctx, r.db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
@@ -276,14 +269,14 @@ func later(a, b time.Time) time.Time {
 // tasks in the trash do not count.
 func (r *TaskRepository) Tags(ctx context.Context, owner auth.UserID) ([]task.TagCount, error) {
 	name := "min(tt.tag)"
-	if r.db.Dialect().Name() == dialect.PG {
+	if r.pg {
 		name = `min(tt.tag COLLATE "C")`
 	}
 	var rows []struct {
 		Name  string `bun:"name"`
 		Count int    `bun:"count"`
 	}
-	err := r.db.NewSelect().
+	err := r.on(ctx).idb().NewSelect().
 		TableExpr("task_tags AS tt").
 		Join("JOIN tasks AS t ON t.id = tt.task_id AND t.deleted_at IS NULL").
 		ColumnExpr(name+" AS name").
@@ -318,7 +311,7 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 		Medium    int `bun:"medium"`
 		High      int `bun:"high"`
 	}
-	err := r.db.NewSelect().
+	err := r.on(ctx).idb().NewSelect().
 		TableExpr("tasks AS t").
 		ColumnExpr("count(*) AS total").
 		ColumnExpr(count("t.completed = ?")+" AS completed", true).

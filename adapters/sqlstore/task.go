@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -15,30 +14,10 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 )
 
-// taskRow is a tasks row as Bun reads and writes it.
-type taskRow struct {
+// tasksTable names the tasks table, alias t, for the statements Bun builds
+// (delete, trash). Its columns are taskColumns (row.go).
+type tasksTable struct {
 	bun.BaseModel `bun:"table:tasks,alias:t"`
-
-	ID          int64      `bun:"id,pk,autoincrement"`
-	UserID      string     `bun:"user_id,notnull"`
-	Title       string     `bun:"title,notnull"`
-	Description *string    `bun:"description"`
-	Completed   bool       `bun:"completed,notnull"`
-	Priority    int16      `bun:"priority,notnull"` // task.Priority.Rank
-	DueAt       *time.Time `bun:"due_at"`           // task.Due.Time
-	DueAllDay   bool       `bun:"due_all_day,notnull"`
-	CompletedAt *time.Time `bun:"completed_at"`
-	TitleKey    string     `bun:"title_key,notnull"` // task.TitleKey
-	CreatedAt   time.Time  `bun:"created_at,notnull"`
-	UpdatedAt   time.Time  `bun:"updated_at,notnull"`
-	Version     int64      `bun:"version,notnull"`
-	DeletedAt   *time.Time `bun:"deleted_at"`   // in the trash since; nil when live
-	Tags        string     `bun:"tags,notnull"` // JSON array, a copy of the task_tags rows (encodeTags)
-
-	// The owner's task_counts row, read with a page when its total is
-	// likely needed (see listSQL); nil without one.
-	CountedLive      *int64 `bun:"counted_live,scanonly"`
-	CountedCompleted *int64 `bun:"counted_completed,scanonly"`
 }
 
 // tagRow is one tag of one task.
@@ -52,28 +31,6 @@ type tagRow struct {
 	Tag      string `bun:"tag,notnull"`
 }
 
-func newTaskRow(t *task.Task) taskRow {
-	row := taskRow{
-		ID:          int64(t.ID()),
-		UserID:      string(t.Owner()),
-		Title:       t.Title(),
-		Description: t.Description(),
-		Completed:   t.Completed(),
-		Priority:    int16(t.Priority().Rank()),
-		CompletedAt: t.CompletedAt(),
-		TitleKey:    task.TitleKey(t.Title()),
-		CreatedAt:   t.CreatedAt(),
-		UpdatedAt:   t.UpdatedAt(),
-		Version:     int64(t.Version()),
-		Tags:        encodeTags(t.Tags()),
-	}
-	if d := t.Due(); !d.IsZero() {
-		at := d.Time()
-		row.DueAt, row.DueAllDay = &at, d.AllDay()
-	}
-	return row
-}
-
 func newTagRows(id int64, t *task.Task) []tagRow {
 	tags := t.Tags()
 	rows := make([]tagRow, len(tags))
@@ -83,64 +40,38 @@ func newTagRows(id int64, t *task.Task) []tagRow {
 	return rows
 }
 
-func (r *taskRow) task() (*task.Task, error) {
-	tags, err := decodeTags(r.Tags)
-	if err != nil {
-		return nil, fmt.Errorf("restore task %d: %w", r.ID, err)
-	}
-	return r.restore(tags)
-}
-
-// restore is the row, with tags for its Tags column, as a task. The task
-// keeps none of the row's pointers.
-func (r *taskRow) restore(tags []string) (*task.Task, error) {
-	s := task.Stored{
-		ID:          task.ID(r.ID),
-		Owner:       auth.UserID(r.UserID),
-		Title:       r.Title,
-		Description: r.Description,
-		Completed:   r.Completed,
-		Tags:        tags,
-		CompletedAt: r.CompletedAt,
-		CreatedAt:   r.CreatedAt,
-		UpdatedAt:   r.UpdatedAt,
-		Version:     task.Version(r.Version),
-	}
-	if r.Version < 1 {
-		s.Version = -1 // Restore refuses it
-	}
-	p, ok := task.PriorityOfRank(int(r.Priority))
-	if !ok {
-		p = task.Priority(fmt.Sprintf("rank %d", r.Priority)) // Restore refuses it
-	}
-	s.Priority = p
-	switch {
-	case r.DueAt != nil && r.DueAllDay:
-		s.Due = task.DueOn(r.DueAt.UTC())
-	case r.DueAt != nil:
-		s.Due = task.DueAt(*r.DueAt)
-	}
-	t, err := s.Restore()
-	if err != nil {
-		return nil, fmt.Errorf("restore task %d: %w", r.ID, err)
-	}
-	return t, nil
-}
-
 // TaskRepository is a task.Repository in PostgreSQL or SQLite.
 type TaskRepository struct {
 	db *bun.DB
-	// PostgreSQL's group commit (batch.go) for creates and for the
-	// update's fast path.
-	ins *batcher[taskRow]
-	upd *batcher[updateArg]
+	pg bool // PostgreSQL, whose spelling the statements use
+	// run runs the statements: on PostgreSQL on pgx, prepared, with creates
+	// and the update's fast path group-committed (batch.go); on SQLite
+	// through Bun.
+	run runner
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
 
 // NewTaskRepository returns a repository on a migrated db.
 func NewTaskRepository(db *bun.DB) *TaskRepository {
-	return &TaskRepository{db: db, ins: newInserter(db), upd: newUpdater(db)}
+	r := &TaskRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
+	r.run = bunRunner{db: db}
+	if r.pg {
+		r.run = newPgxRunner(db)
+	}
+	return r
+}
+
+// on is the runner of ctx's statements: the repository's. When use cases
+// carry a transaction in their context, a runner bound to it (as inTx's)
+// is the one more case here.
+func (r *TaskRepository) on(context.Context) runner { return r.run }
+
+// inTx runs fn in a transaction, whose statements run on x.
+func (r *TaskRepository) inTx(ctx context.Context, fn func(ctx context.Context, x runner) error) error {
+	return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, bunRunner{db: tx, pg: r.pg})
+	})
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
@@ -155,30 +86,20 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 		}
 		return out[0], nil
 	}
-	if !isPG(r.db) {
-		id, err := insertTask(ctx, r.db, t)
-		if err != nil {
-			return nil, err
-		}
-		return t.WithID(id).WithVersion(1), nil
-	}
-	id, err := r.ins.do(ctx, newTaskRow(t))
+	id, err := insertTask(ctx, r.on(ctx), t)
 	if err != nil {
-		return nil, fmt.Errorf("insert task: %w", err)
+		return nil, err
 	}
-	if id <= 0 {
-		return nil, fmt.Errorf("insert task: database returned id %d", id)
-	}
-	return t.WithID(task.ID(id)).WithVersion(1), nil
+	return t.WithID(id).WithVersion(1), nil
 }
 
 // AddAll inserts every task, then all their tags, in one transaction.
 func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task, error) {
 	out := make([]*task.Task, len(ts))
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
 		var tags []tagRow
 		for i, t := range ts {
-			id, err := insertTask(ctx, tx, t)
+			id, err := insertTask(ctx, x, t)
 			if err != nil {
 				return err
 			}
@@ -186,7 +107,7 @@ func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.T
 			tags = append(tags, newTagRows(int64(id), t)...)
 		}
 		if len(tags) > 0 {
-			if _, err := tx.NewInsert().Model(&tags).Exec(ctx); err != nil {
+			if _, err := x.idb().NewInsert().Model(&tags).Exec(ctx); err != nil {
 				return fmt.Errorf("insert tags: %w", err)
 			}
 		}
@@ -198,17 +119,19 @@ func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.T
 	return out, nil
 }
 
-// insertTask inserts t's row (not its tags) at version 1 and returns its id.
-func insertTask(ctx context.Context, db bun.IDB, t *task.Task) (task.ID, error) {
-	row := newTaskRow(t)
-	row.ID, row.Version, row.DeletedAt = 0, 1, nil
-	if _, err := db.NewInsert().Model(&row).Returning("id").Exec(ctx); err != nil {
+// insertTask inserts t's row (not its tags: the task_tags rows' triggers
+// fill its tags column) at version 1 and returns its id.
+func insertTask(ctx context.Context, x runner, t *task.Task) (task.ID, error) {
+	row := t.Stored()
+	row.ID, row.Version = 0, 1
+	id, err := x.insert(ctx, row)
+	if err != nil {
 		return 0, fmt.Errorf("insert task: %w", err)
 	}
-	if row.ID <= 0 {
-		return 0, fmt.Errorf("insert task: database returned id %d", row.ID)
+	if id <= 0 {
+		return 0, fmt.Errorf("insert task: database returned id %d", id)
 	}
-	return task.ID(row.ID), nil
+	return task.ID(id), nil
 }
 
 // Get returns owner's task id, unless it is in the trash.
@@ -219,15 +142,19 @@ func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID)
 // getTask reads owner's task id, in one prepared statement on PostgreSQL;
 // live only, or in the trash too. ErrNotFound when there is none.
 func (r *TaskRepository) getTask(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
-	s := newSQL(isPG(r.db)).add("SELECT "+taskColumns+" FROM tasks AS t WHERE t.id = ? AND t.user_id = ?", int64(id), string(owner))
+	st := getAnySQL
 	if liveOnly {
-		s.add(" AND t.deleted_at IS NULL")
+		st = getSQL
 	}
-	t, err := queryTask(ctx, r.db, owner, s)
-	if err != nil && !errors.Is(err, task.ErrNotFound) {
+	x := r.on(ctx)
+	rows, err := x.tasks(ctx, owner, x.sql().fixed(st, int64(id), string(owner)))
+	if err != nil {
 		return nil, fmt.Errorf("select task: %w", err)
 	}
-	return t, err
+	if len(rows.tasks) == 0 {
+		return nil, task.ErrNotFound
+	}
+	return rows.tasks[0], nil
 }
 
 // List returns one page of owner's tasks (see task.Repository). Every
@@ -241,16 +168,18 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	if err != nil {
 		return task.Page{}, err
 	}
-	pg := isPG(r.db)
+	x := r.on(ctx)
 
 	var ts []*task.Task
 	var c counters
 	counted := false
 	if dueKeyset(q) {
-		ts, err = r.dueKeysetPage(ctx, owner, q)
+		ts, err = dueKeysetPage(ctx, x, owner, q)
 	} else {
 		counted = withCounts(q)
-		ts, c, err = queryTasks(ctx, r.db, owner, listSQL(owner, q, pg, counted))
+		var rows taskRows
+		rows, err = x.tasks(ctx, owner, listSQL(x.sql(), owner, q, counted))
+		ts, c = rows.tasks, rows.counts
 	}
 	if err != nil {
 		return task.Page{}, fmt.Errorf("list tasks: %w", err)
@@ -272,7 +201,7 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 		// with tasks has a task_counts row; without one, 0 (as before).
 		page.Total = totalOf(q, c.live, c.completed)
 	default:
-		if page.Total, err = r.count(ctx, owner, q); err != nil {
+		if page.Total, err = count(ctx, x, owner, q); err != nil {
 			return task.Page{}, err
 		}
 	}
@@ -283,13 +212,14 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 	return page, nil
 }
 
+// countsSQL reads the owner's counters.
+var countsSQL = newStmt("SELECT live, completed FROM task_counts WHERE user_id = ?")
+
 // count is how many of owner's live tasks match q's filters.
-func (r *TaskRepository) count(ctx context.Context, owner auth.UserID, q task.Query) (int, error) {
-	pg := isPG(r.db)
+func count(ctx context.Context, x runner, owner auth.UserID, q task.Query) (int, error) {
 	if onlyStatus(q) {
 		var live, completed int64
-		s := newSQL(pg).add("SELECT live, completed FROM task_counts WHERE user_id = ?", string(owner))
-		err := queryInts(ctx, r.db, s, &live, &completed)
+		err := x.ints(ctx, x.sql().fixed(countsSQL, string(owner)), &live, &completed)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return 0, nil
@@ -299,8 +229,8 @@ func (r *TaskRepository) count(ctx context.Context, owner auth.UserID, q task.Qu
 		return totalOf(q, live, completed), nil
 	}
 	var n int64
-	s := filters(newSQL(pg).add("SELECT count(*) FROM tasks AS t"), owner, q)
-	if err := queryInts(ctx, r.db, s, &n); err != nil {
+	s := filters(x.sql().add("SELECT count(*) FROM tasks AS t"), owner, q)
+	if err := x.ints(ctx, s, &n); err != nil {
 		return 0, fmt.Errorf("count tasks: %w", err)
 	}
 	return int(n), nil
@@ -353,19 +283,20 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 		return out, err
 	}
 	for attempt := 1; ; attempt++ {
-		err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			row, t, err := r.readLive(ctx, tx, owner, []task.ID{id}, expect == task.AnyVersion)
+		err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+			ts, err := readLive(ctx, x, owner, []task.ID{id}, expect == task.AnyVersion)
 			if err != nil {
 				return err
 			}
-			if err := task.Conflict(t[0], expect); err != nil {
+			t := ts[0]
+			if err := task.Conflict(t, expect); err != nil {
 				return err
 			}
-			before := t[0].Tags()
-			if err := fn(t[0]); err != nil {
+			read, before := t.Version(), t.Tags()
+			if err := fn(t); err != nil {
 				return err
 			}
-			out, err = writeTask(ctx, tx, &row[0], t[0], before)
+			out, err = writeTask(ctx, x, t, read, before)
 			return err
 		})
 		if !errors.Is(err, errStale) {
@@ -406,13 +337,7 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	if !slices.Equal(before, t.Tags()) {
 		return nil, errSlowPath
 	}
-	arg := updateArg{next: newTaskRow(t), read: read}
-	var n int64
-	if isPG(r.db) {
-		n, err = r.upd.do(ctx, arg)
-	} else {
-		n, err = updateOne(ctx, r.db, arg)
-	}
+	n, err := r.on(ctx).update(ctx, t.Stored(), read)
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}
@@ -436,82 +361,65 @@ func (r *TaskRepository) stillExpected(ctx context.Context, owner auth.UserID, i
 	return task.Conflict(current, expect)
 }
 
-// readLive reads owner's live tasks ids, in the order given; ErrNotFound when one is missing. lock takes their row locks on
-// PostgreSQL, in id order (the same order for every writer, so two bulk
-// writers cannot deadlock).
-func (r *TaskRepository) readLive(ctx context.Context, tx bun.Tx, owner auth.UserID, ids []task.ID, lock bool) ([]taskRow, []*task.Task, error) {
+// readLive reads owner's live tasks ids, in the order given; ErrNotFound
+// when one is missing. lock takes their row locks on PostgreSQL, in id
+// order (the same order for every writer, so two bulk writers cannot
+// deadlock).
+func readLive(ctx context.Context, x runner, owner auth.UserID, ids []task.ID, lock bool) ([]*task.Task, error) {
 	raw := make([]int64, len(ids))
 	for i, id := range ids {
 		raw[i] = int64(id)
 	}
-	var rows []taskRow
-	q := tx.NewSelect().Model(&rows).
-		Where("t.user_id = ?", string(owner)).
-		Where("t.id IN (?)", bun.List(raw)).
-		Where("t.deleted_at IS NULL").
-		OrderExpr("t.id")
-	if lock && r.db.Dialect().Name() == dialect.PG {
-		q = q.For("UPDATE")
+	s := in(x.sql().add("SELECT "+selectList+" FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), raw).
+		add(" AND t.deleted_at IS NULL ORDER BY t.id")
+	if lock {
+		s.lockRows()
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, nil, fmt.Errorf("select task for update: %w", err)
+	rows, err := x.tasks(ctx, owner, s)
+	if err != nil {
+		return nil, fmt.Errorf("select task for update: %w", err)
 	}
-	if len(rows) != len(ids) {
-		return nil, nil, task.ErrNotFound
+	if len(rows.tasks) != len(ids) {
+		return nil, task.ErrNotFound
 	}
-	byID := make(map[int64]int, len(rows))
-	for i := range rows {
-		byID[rows[i].ID] = i
+	byID := make(map[task.ID]*task.Task, len(rows.tasks))
+	for _, t := range rows.tasks {
+		byID[t.ID()] = t
 	}
-	outRows := make([]taskRow, len(ids))
 	out := make([]*task.Task, len(ids))
-	for i, id := range raw {
-		j, ok := byID[id]
+	for i, id := range ids {
+		t, ok := byID[id]
 		if !ok {
-			return nil, nil, task.ErrNotFound
+			return nil, task.ErrNotFound
 		}
-		t, err := rows[j].task()
-		if err != nil {
-			return nil, nil, err
-		}
-		outRows[i], out[i] = rows[j], t
+		out[i] = t
 	}
-	return outRows, out, nil
+	return out, nil
 }
 
-// writeTask writes t over row, one version up, on condition that the row
-// is still at the version read (errStale otherwise), and rewrites its tags
-// when they changed from before.
-func writeTask(ctx context.Context, tx bun.Tx, row *taskRow, t *task.Task, before []string) (*task.Task, error) {
-	next := newTaskRow(t)
-	next.Version = row.Version + 1
-	res, err := tx.NewUpdate().Model(&next).
-		Column("title", "description", "completed", "priority", "due_at", "due_all_day",
-			"completed_at", "title_key", "updated_at", "version", "tags").
-		Where("t.id = ?", row.ID).
-		Where("t.user_id = ?", row.UserID).
-		Where("t.version = ?", row.Version).
-		Where("t.deleted_at IS NULL").
-		Exec(ctx)
+// writeTask writes t, one version up from read, on condition that its row
+// is still at version read (errStale otherwise), and rewrites its tags when
+// they changed from before. x runs in a transaction.
+func writeTask(ctx context.Context, x runner, t *task.Task, read task.Version, before []string) (*task.Task, error) {
+	n, err := x.update(ctx, t.Stored(), int64(read))
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, fmt.Errorf("update task: %w", err)
-	} else if n != 1 {
+	if n != 1 {
 		return nil, errStale
 	}
 	if !slices.Equal(before, t.Tags()) {
-		if _, err := tx.NewDelete().Model((*tagRow)(nil)).Where("tt.task_id = ?", row.ID).Exec(ctx); err != nil {
+		db := x.idb()
+		if _, err := db.NewDelete().Model((*tagRow)(nil)).Where("tt.task_id = ?", int64(t.ID())).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("delete tags: %w", err)
 		}
-		if rows := newTagRows(row.ID, t); len(rows) > 0 {
-			if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		if rows := newTagRows(int64(t.ID()), t); len(rows) > 0 {
+			if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
 				return nil, fmt.Errorf("insert tags: %w", err)
 			}
 		}
 	}
-	return t.WithVersion(task.Version(next.Version)), nil
+	return t.WithVersion(read + 1), nil
 }
 
 // UpdateAll locks and reads every task, applies fn to each and writes them
@@ -520,17 +428,17 @@ func writeTask(ctx context.Context, tx bun.Tx, row *taskRow, t *task.Task, befor
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	ids = task.UniqueIDs(ids)
 	out := make([]*task.Task, len(ids))
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		rows, ts, err := r.readLive(ctx, tx, owner, ids, true)
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		ts, err := readLive(ctx, x, owner, ids, true)
 		if err != nil {
 			return err
 		}
 		for i, t := range ts {
-			before := t.Tags()
+			read, before := t.Version(), t.Tags()
 			if err := fn(t); err != nil {
 				return err
 			}
-			if out[i], err = writeTask(ctx, tx, &rows[i], t, before); err != nil {
+			if out[i], err = writeTask(ctx, x, t, read, before); err != nil {
 				return err
 			}
 		}
@@ -551,7 +459,7 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 // tags go with it (ON DELETE CASCADE). With expect, the DELETE itself checks
 // the version.
 func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
-	q := r.db.NewDelete().Model((*taskRow)(nil)).
+	q := r.on(ctx).idb().NewDelete().Model((*tasksTable)(nil)).
 		Where("t.id = ?", int64(id)).
 		Where("t.user_id = ?", string(owner))
 	if expect != task.AnyVersion {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
@@ -21,7 +19,7 @@ import (
 // Trash sets deleted_at on owner's live task id; with expect, only at that
 // version (checked by the UPDATE itself).
 func (r *TaskRepository) Trash(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
-	q := r.db.NewUpdate().Model((*taskRow)(nil)).
+	q := r.on(ctx).idb().NewUpdate().Model((*tasksTable)(nil)).
 		Set("deleted_at = ?", trashTime(at)).
 		Where("t.id = ?", int64(id)).
 		Where("t.user_id = ?", string(owner)).
@@ -68,12 +66,13 @@ func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []
 		raw[i] = int64(id)
 	}
 	var n int64
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
 		var err error
 		live := func(q bun.QueryBuilder) bun.QueryBuilder {
 			return q.Where("t.user_id = ?", string(owner)).Where("t.id IN (?)", bun.List(raw)).Where("t.deleted_at IS NULL")
 		}
-		n, err = affected(lockInIDOrder(tx, tx.NewUpdate().Model((*taskRow)(nil)).
+		tx := x.idb()
+		n, err = affected(lockInIDOrder(tx, r.pg, tx.NewUpdate().Model((*tasksTable)(nil)).
 			Set("deleted_at = ?", trashTime(at)), live).
 			Exec(ctx))
 		if err != nil {
@@ -98,7 +97,8 @@ func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, 
 	completed := func(q bun.QueryBuilder) bun.QueryBuilder {
 		return q.Where("t.user_id = ?", string(owner)).Where("t.completed = ?", true).Where("t.deleted_at IS NULL")
 	}
-	n, err := affected(lockInIDOrder(r.db, r.db.NewUpdate().Model((*taskRow)(nil)).
+	db := r.on(ctx).idb()
+	n, err := affected(lockInIDOrder(db, r.pg, db.NewUpdate().Model((*tasksTable)(nil)).
 		Set("deleted_at = ?", trashTime(at)), completed).
 		Exec(ctx))
 	if err != nil {
@@ -109,41 +109,32 @@ func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, 
 
 // ListTrash reads a page of owner's trash from tasks_user_trash_idx.
 func (r *TaskRepository) ListTrash(ctx context.Context, owner auth.UserID, limit, offset int) (task.TrashPage, error) {
-	var rows []taskRow
-	trash := func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Where("t.user_id = ?", string(owner)).Where("t.deleted_at IS NOT NULL")
-	}
-	q := trash(r.db.NewSelect().Model(&rows)).OrderExpr("t.deleted_at DESC, t.id DESC")
-	switch {
-	case limit > 0:
-		q = q.Limit(int64(limit))
-	case offset > 0 && r.db.Dialect().Name() != dialect.PG:
-		q = q.Limit(math.MaxInt64) // SQLite needs a LIMIT before OFFSET (bun drops a negative one)
-	}
-	if offset > 0 {
-		q = q.Offset(int64(offset))
-	}
-	if err := q.Scan(ctx); err != nil {
+	x := r.on(ctx)
+	s := x.sql().add("SELECT "+selectList+", t.deleted_at FROM tasks AS t"+
+		" WHERE t.user_id = ? AND t.deleted_at IS NOT NULL ORDER BY t.deleted_at DESC, t.id DESC", string(owner)).
+		limitOffset(limit, offset)
+	s.extra = extraDeletedAt
+	rows, err := x.tasks(ctx, owner, s)
+	if err != nil {
 		return task.TrashPage{}, fmt.Errorf("list trash: %w", err)
 	}
-	total, err := trash(r.db.NewSelect().Model((*taskRow)(nil))).Count(ctx)
-	if err != nil {
+	var total int64
+	if err := x.ints(ctx, x.sql().fixed(trashCountSQL, string(owner)), &total); err != nil {
 		return task.TrashPage{}, fmt.Errorf("count trash: %w", err)
 	}
-	page := task.TrashPage{Items: make([]task.Trashed, 0, len(rows)), Total: int(total)}
-	for i := range rows {
-		t, err := rows[i].task()
-		if err != nil {
-			return task.TrashPage{}, err
-		}
-		page.Items = append(page.Items, task.Trashed{Task: t, DeletedAt: rows[i].DeletedAt.UTC()})
+	page := task.TrashPage{Items: make([]task.Trashed, len(rows.tasks)), Total: int(total)}
+	for i, t := range rows.tasks {
+		page.Items[i] = task.Trashed{Task: t, DeletedAt: rows.deletedAt[i]}
 	}
 	return page, nil
 }
 
+// trashCountSQL counts an owner's trash.
+var trashCountSQL = newStmt("SELECT count(*) FROM tasks AS t WHERE t.user_id = ? AND t.deleted_at IS NOT NULL")
+
 // RestoreFromTrash clears deleted_at and reads the task back.
 func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	n, err := affected(r.db.NewUpdate().Model((*taskRow)(nil)).
+	n, err := affected(r.on(ctx).idb().NewUpdate().Model((*tasksTable)(nil)).
 		Set("deleted_at = NULL").
 		Where("t.id = ?", int64(id)).
 		Where("t.user_id = ?", string(owner)).
@@ -158,7 +149,7 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 
 // EmptyTrash deletes owner's trashed tasks (tags by ON DELETE CASCADE).
 func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
-	n, err := affected(r.db.NewDelete().Model((*taskRow)(nil)).
+	n, err := affected(r.on(ctx).idb().NewDelete().Model((*tasksTable)(nil)).
 		Where("t.user_id = ?", string(owner)).
 		Where("t.deleted_at IS NOT NULL").
 		Exec(ctx))
@@ -178,7 +169,7 @@ func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit
 		limit = 1000
 	}
 	at := trashTime(cutoff)
-	n, err := affected(r.db.NewRaw(
+	n, err := affected(r.on(ctx).idb().NewRaw(
 		"DELETE FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? AND id IN ("+
 			"SELECT id FROM tasks WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at LIMIT ?)",
 		at, at, limit).Exec(ctx))
@@ -194,13 +185,13 @@ func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit
 // their locks in that order (this, UpdateAll's read, the update batches of
 // batch.go), so that two of them never wait on each other in a cycle; left
 // to its plan, an UPDATE locks rows in the order of an index or of the
-// heap. SQLite writes one transaction at a time.
-func lockInIDOrder(db bun.IDB, q *bun.UpdateQuery, where func(bun.QueryBuilder) bun.QueryBuilder) *bun.UpdateQuery {
+// heap. SQLite (!pg) writes one transaction at a time.
+func lockInIDOrder(db bun.IDB, pg bool, q *bun.UpdateQuery, where func(bun.QueryBuilder) bun.QueryBuilder) *bun.UpdateQuery {
 	where(q.QueryBuilder())
-	if !isPG(db) {
+	if !pg {
 		return q
 	}
-	sel := db.NewSelect().Model((*taskRow)(nil)).Column("t.id")
+	sel := db.NewSelect().Model((*tasksTable)(nil)).Column("t.id")
 	where(sel.QueryBuilder())
 	return q.Where("t.id IN (?)", sel.OrderExpr("t.id").For("UPDATE"))
 }
