@@ -174,8 +174,6 @@ type runner interface {
 	// ints runs s, which selects integer columns of at most one row, into
 	// dest; sql.ErrNoRows when there is none.
 	ints(ctx context.Context, s *sqlText, dest ...*int64) error
-	// exec runs s, which returns no rows, and reports how many it changed.
-	exec(ctx context.Context, s *sqlText) (int64, error)
 	// insert stores row (insertSQL) and returns the id it was given.
 	insert(ctx context.Context, row task.Stored) (int64, error)
 	// update writes next, at version read+1, over its task if that is
@@ -229,10 +227,6 @@ func (x *pgxRunner) tasks(ctx context.Context, owner auth.UserID, s *sqlText) (t
 
 func (x *pgxRunner) ints(ctx context.Context, s *sqlText, dest ...*int64) error {
 	return pgxInts(ctx, x.db, s, dest...)
-}
-
-func (x *pgxRunner) exec(ctx context.Context, s *sqlText) (int64, error) {
-	return pgxExec(ctx, x.db, s)
 }
 
 func (x *pgxRunner) insert(ctx context.Context, row task.Stored) (int64, error) {
@@ -301,10 +295,6 @@ func (x bunRunner) tasks(ctx context.Context, owner auth.UserID, s *sqlText) (ta
 
 func (x bunRunner) ints(ctx context.Context, s *sqlText, dest ...*int64) error {
 	return x.db.QueryRowContext(ctx, s.String(), s.args...).Scan(ptrs(dest)...)
-}
-
-func (x bunRunner) exec(ctx context.Context, s *sqlText) (int64, error) {
-	return affected(x.db.ExecContext(ctx, s.String(), s.args...))
 }
 
 func (x bunRunner) insert(ctx context.Context, row task.Stored) (int64, error) {
