@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -348,4 +349,73 @@ func TestUpdateBatchesDoNotDeadlock(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The batches write every column of taskColumns, each as its array and
+// cast: tasks with every field set, and with none, come back as they were
+// sent, after a batch of creates and after a batch of updates.
+func TestBatchesWriteEveryColumn(t *testing.T) {
+	db := batchDB(t)
+	ctx := context.Background()
+	repo := NewTaskRepository(db)
+	const owner = "every-column"
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	newTask := func(title string, desc *string, opts ...task.Option) *task.Task {
+		tk, err := task.New(owner, title, desc, now, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	desc := "described"
+	full := newTask("full", &desc, task.WithPriority("high"), task.WithDue("2026-12-01T09:30:00.123456Z"))
+	full.SetCompleted(true, now.Add(time.Second))
+	tasks := []*task.Task{full, newTask("all day", nil, task.WithPriority("low"), task.WithDue("2026-12-02")), newTask("bare", nil)}
+	check := func(what string, want []*task.Task) {
+		t.Helper()
+		for _, w := range want {
+			got, err := repo.Get(ctx, owner, w.ID())
+			if err != nil {
+				t.Fatalf("%s: Get(%d): %v", what, w.ID(), err)
+			}
+			g, s := got.Stored(), w.Stored()
+			g.Tags, s.Tags = nil, nil // none here; [] or nil
+			if !reflect.DeepEqual(g, s) {
+				t.Errorf("%s: read back\n%+v\nwant\n%+v", what, g, s)
+			}
+		}
+	}
+
+	rows := make([]task.Stored, len(tasks))
+	for i, tk := range tasks {
+		rows[i] = tk.Stored()
+	}
+	ids, err := insertMany(ctx, db, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tasks {
+		tasks[i] = tasks[i].WithID(task.ID(ids[i])).WithVersion(1)
+	}
+	check("batch of creates", tasks)
+
+	// Each task takes another's fields: every column changes, to a value
+	// and from one, NULL included.
+	next := []*task.Task{tasks[2], tasks[0], tasks[1]}
+	var as []updateArg
+	for i, tk := range next {
+		s := tk.Stored()
+		s.ID = tasks[i].ID()
+		as = append(as, updateArg{next: s, read: 1})
+		u, err := s.Restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		next[i] = u.WithVersion(2)
+	}
+	n, err := updateMany(ctx, db, as)
+	if err != nil || !slices.Equal(n, []int64{1, 1, 1}) {
+		t.Fatalf("updateMany = %v, %v; want each task written", n, err)
+	}
+	check("batch of updates", next)
 }
