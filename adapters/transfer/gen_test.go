@@ -55,7 +55,7 @@ func genDocument(r *rand.Rand, nLists, nTasks int) *Document {
 		d.ExportedAt = time.Time{}
 	}
 	for i := range nLists {
-		l := List{Ref: fmt.Sprintf("l%d", i), Name: pick(r, texts) + fmt.Sprint(i), CreatedAt: genTime(r), UpdatedAt: genTime(r), DeletedAt: genTimePtr(r)}
+		l := List{Ref: fmt.Sprintf("l%d", i), Name: oneLine(pick(r, texts)) + fmt.Sprint(i), CreatedAt: genTime(r), UpdatedAt: genTime(r), DeletedAt: genTimePtr(r)}
 		if r.IntN(2) == 0 {
 			l.Color = fmt.Sprintf("#%06x", r.IntN(1<<24))
 		}
@@ -134,4 +134,9 @@ func genDocument(r *rand.Rand, nLists, nTasks int) *Document {
 		d.Tasks = append(d.Tasks, t)
 	}
 	return d
+}
+
+// oneLine is s as a name the domain keeps: trimmed, on one line.
+func oneLine(s string) string {
+	return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s))
 }
