@@ -187,7 +187,10 @@ func (rd *jsonReader) array(item func(v jsontext.Value, line int) error) error {
 				return rd.fail(err)
 			}
 		}
-		off := rd.dec.InputOffset()
+		// The item starts after the separators still unread.
+		unread := rd.dec.UnreadBuffer()
+		skip := len(unread) - len(bytes.TrimLeft(unread, " \t\r\n,"))
+		off := rd.dec.InputOffset() + int64(skip)
 		rd.in.startRow(off, rd.in.lineAt(off))
 		v, err := rd.dec.ReadValue()
 		if err != nil {
