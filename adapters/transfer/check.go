@@ -268,3 +268,13 @@ func ParentsFirst(tasks []Task) []int {
 	}
 	return out // tasks in a cycle are not reachable from a root: left out
 }
+
+// cleanTag makes a tag from another app's label what a tag here may be: no
+// comma (the list filter separates tags with commas), so one becomes a
+// space; changed says whether that happened, for a warning.
+func cleanTag(tag string) (string, bool) {
+	if !strings.ContainsRune(tag, ',') {
+		return tag, false
+	}
+	return strings.TrimSpace(strings.ReplaceAll(tag, ",", " ")), true
+}

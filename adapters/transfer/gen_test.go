@@ -140,3 +140,5 @@ func genDocument(r *rand.Rand, nLists, nTasks int) *Document {
 func oneLine(s string) string {
 	return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s))
 }
+
+func timeOf(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 17, 0, 0, 0, time.UTC) }

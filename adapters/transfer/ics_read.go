@@ -478,7 +478,11 @@ func (rd *icsReader) todo(c *icsComp) error {
 			}
 		case "CATEGORIES":
 			for _, tag := range splitText(p.value) {
-				if tag = strings.TrimSpace(tag); tag != "" {
+				tag, changed := cleanTag(strings.TrimSpace(tag))
+				if changed {
+					warns.add("CATEGORIES", fmt.Sprintf("tags have no commas here; category %q became %q", strings.TrimSpace(unescapeText(p.value)), tag))
+				}
+				if tag != "" {
 					t.Tags = append(t.Tags, tag)
 				}
 			}

@@ -182,7 +182,7 @@ func TestICSOtherApps(t *testing.T) {
 	if !reflect.DeepEqual(a.Reminders, wantRem) {
 		t.Errorf("a's reminders = %+v, want %+v", a.Reminders, wantRem)
 	}
-	if b.ParentRef != "a@x" || !b.Completed || b.Due != DueOn(2026, 3, 2) || strings.Join(b.Tags, "|") != "food|\"quoted\"|a,b|more" {
+	if b.ParentRef != "a@x" || !b.Completed || b.Due != DueOn(2026, 3, 2) || strings.Join(b.Tags, "|") != "food|\"quoted\"|a b|more" {
 		t.Errorf("b = %+v", b)
 	}
 	if c.Due.Kind != DueFloating {

@@ -197,7 +197,15 @@ var labelRE = regexp.MustCompile(`(^|\s)@([^\s@]+)`)
 func (rd *todoistReader) task(rec []string, line int, content string) error {
 	t := Task{Ref: fmt.Sprintf("line:%d", line), ListRef: rd.list, Priority: PriorityLow, Tags: []string{}, Line: line}
 	for _, m := range labelRE.FindAllStringSubmatch(content, -1) {
-		t.Tags = append(t.Tags, m[2])
+		tag, changed := cleanTag(m[2])
+		if changed {
+			if err := rd.warn(line, tdContent, "tags have no commas here; label %q became %q", m[2], tag); err != nil {
+				return err
+			}
+		}
+		if tag != "" {
+			t.Tags = append(t.Tags, tag)
+		}
 	}
 	t.Title = strings.Join(strings.Fields(labelRE.ReplaceAllString(content, "$1")), " ")
 	if t.Title == "" && content != "" {
