@@ -131,7 +131,9 @@ bench: ## the service vs pgbench on a fresh PostgreSQL database: make bench [QUI
 FUZZTIME ?= 30s
 SOAK_DURATION ?= 60s
 FUZZ_TARGETS := ./adapters/httpapi:FuzzCreateTask ./adapters/httpapi:FuzzReplaceTask \
-	./adapters/httpapi:FuzzAuthorizationHeader ./adapters/jwks:FuzzVerify
+	./adapters/httpapi:FuzzAuthorizationHeader ./adapters/jwks:FuzzVerify \
+	./adapters/transfer:FuzzReadJSON ./adapters/transfer:FuzzReadTodoistCSV \
+	./adapters/transfer:FuzzReadICS ./adapters/transfer:FuzzReadCSV
 
 .PHONY: fuzz soak
 
@@ -139,7 +141,7 @@ FUZZ_TARGETS := ./adapters/httpapi:FuzzCreateTask ./adapters/httpapi:FuzzReplace
 # FUZZTIME and writes no failing input is Go's own fuzzing race
 # (golang/go#75804, fixed in Go 1.27), not a finding: it is reported and
 # ignored. A real finding is saved in testdata/fuzz/<target>/ and fails.
-fuzz: ## fuzz the task JSON and the Authorization header, FUZZTIME each (default 30s)
+fuzz: ## fuzz the task JSON, the Authorization header and the import readers, FUZZTIME each (default 30s)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; name=$${t##*:}; dir=$$pkg/testdata/fuzz/$$name; \
 	  before=$$(ls $$dir 2>/dev/null | wc -l); \
