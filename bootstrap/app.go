@@ -222,6 +222,7 @@ func newRouter(p routerParams) http.Handler {
 			UserRateLimit:  p.Config.UserRateLimit,
 			IPRateLimit:    p.Config.IPRateLimit,
 			TrustedProxies: p.Config.TrustedProxies,
+			PublicURL:      p.Config.PublicURL,
 			ListMax:        p.Config.ListMax,
 		},
 	}

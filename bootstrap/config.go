@@ -45,8 +45,13 @@ type Config struct {
 	// default.
 	UserRateLimit, IPRateLimit httpapi.RateLimit
 	// TrustedProxies (TRUSTED_PROXIES) are the reverse proxies whose
-	// X-Forwarded-For names the client for RATE_LIMIT_IP.
+	// X-Forwarded-For names the client for RATE_LIMIT_IP and whose
+	// X-Forwarded-Host and X-Forwarded-Proto count for Link URLs.
 	TrustedProxies []string
+	// PublicURL (PUBLIC_URL), when set, is the service's public base URL
+	// (https://api.example.com): Link URLs are absolute on it. Without it
+	// they are relative, unless a trusted proxy forwards the host.
+	PublicURL string
 	// MetricsAddr (METRICS_ADDR), when set, serves /metrics on a listener of
 	// its own (e.g. 127.0.0.1:9090) instead of on PORT.
 	MetricsAddr string
@@ -162,6 +167,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			continue
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.PublicURL = strings.TrimRight(get("PUBLIC_URL", ""), "/"); c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL must be an http(s) URL with no query such as https://api.example.com, got %q", c.PublicURL))
+		}
 	}
 	if c.MetricsAddr = get("METRICS_ADDR", ""); c.MetricsAddr != "" {
 		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || port == "" {

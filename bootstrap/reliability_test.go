@@ -46,8 +46,8 @@ func TestLoadConfigReliabilityDefaults(t *testing.T) {
 	if c.UserRateLimit.Enabled() || c.IPRateLimit.Enabled() {
 		t.Errorf("default rate limits = %v per user, %v per IP; want both off (make run is unlimited)", c.UserRateLimit, c.IPRateLimit)
 	}
-	if c.MetricsAddr != "" || len(c.TrustedProxies) != 0 {
-		t.Errorf("default METRICS_ADDR %q, TRUSTED_PROXIES %v; want none", c.MetricsAddr, c.TrustedProxies)
+	if c.MetricsAddr != "" || len(c.TrustedProxies) != 0 || c.PublicURL != "" {
+		t.Errorf("default METRICS_ADDR %q, TRUSTED_PROXIES %v, PUBLIC_URL %q; want none", c.MetricsAddr, c.TrustedProxies, c.PublicURL)
 	}
 }
 
@@ -55,7 +55,7 @@ func TestLoadConfigReliabilityValues(t *testing.T) {
 	c, err := LoadConfig(env(map[string]string{
 		"BETTER_AUTH_SECRET": secret, "DB_TIMEOUT": "2s", "REQUEST_TIMEOUT": "3s", "READ_HEADER_TIMEOUT": "1s",
 		"RATE_LIMIT": "100/1m", "RATE_LIMIT_IP": "20/s", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1/32",
-		"METRICS_ADDR": "127.0.0.1:9090",
+		"METRICS_ADDR": "127.0.0.1:9090", "PUBLIC_URL": "https://api.example.com/todo/",
 	}))
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -75,6 +75,9 @@ func TestLoadConfigReliabilityValues(t *testing.T) {
 	if c.MetricsAddr != "127.0.0.1:9090" {
 		t.Errorf("METRICS_ADDR = %q", c.MetricsAddr)
 	}
+	if c.PublicURL != "https://api.example.com/todo" {
+		t.Errorf("PUBLIC_URL=https://api.example.com/todo/ gives %q, want it without the trailing slash", c.PublicURL)
+	}
 }
 
 func TestLoadConfigReliabilityErrors(t *testing.T) {
@@ -92,6 +95,8 @@ func TestLoadConfigReliabilityErrors(t *testing.T) {
 		{"bad ip rate limit", map[string]string{"RATE_LIMIT_IP": "-3/1m"}, "RATE_LIMIT_IP"},
 		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.1"}, "TRUSTED_PROXIES"},
 		{"bad metrics addr", map[string]string{"METRICS_ADDR": "9090"}, "METRICS_ADDR"},
+		{"public url without scheme", map[string]string{"PUBLIC_URL": "api.example.com"}, "PUBLIC_URL"},
+		{"public url with query", map[string]string{"PUBLIC_URL": "https://api.example.com/?a=1"}, "PUBLIC_URL"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.vars["BETTER_AUTH_SECRET"] = secret

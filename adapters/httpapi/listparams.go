@@ -25,7 +25,7 @@ var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation ti
 	"base contract says).\n\n"+
 	"Paging: the body stays a plain array. `X-Total-Count` is the number of tasks that match the "+
 	"filters (not the page); `Link: <url>; rel=\"next\"` is the URL of the next page (same "+
-	"parameters and a `cursor`), absent on the last page. Without `limit` the list is returned whole, "+
+	"parameters and a `cursor`; relative to the request unless the server knows its public URL), absent on the last page. Without `limit` the list is returned whole, "+
 	"up to the server's ceiling (%d by default), with `Link` when there is more. Pages are keyset "+
 	"pages: tasks added between requests never make a page skip or repeat a task.", DefaultListMax)
 
@@ -36,38 +36,19 @@ var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation ti
 type listInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 
-	query url.Values // the raw query
-	self  string     // scheme://host/path of the request, for Link
+	origin origin // the query and where the request came from
 }
 
 // Resolve keeps what the handler parses after authorization, so that a bad
 // token is 401 and another user's URL 403 before any 422.
 func (in *listInput) Resolve(ctx huma.Context) []error {
-	u := ctx.URL()
-	in.query = u.Query()
-	scheme := "http"
-	if ctx.TLS() != nil {
-		scheme = "https"
-	}
-	if p := firstValue(ctx.Header("X-Forwarded-Proto")); p == "http" || p == "https" {
-		scheme = p
-	}
-	host := ctx.Host()
-	if h := firstValue(ctx.Header("X-Forwarded-Host")); h != "" && !strings.ContainsAny(h, "/<>\"\\ ") {
-		host = h
-	}
-	in.self = scheme + "://" + host + u.Path
+	in.origin = originOf(ctx)
 	return nil
-}
-
-func firstValue(h string) string {
-	v, _, _ := strings.Cut(h, ",")
-	return strings.TrimSpace(v)
 }
 
 type listOutput struct {
 	TotalCount int    `header:"X-Total-Count" doc:"How many tasks match the filters, whatever the page."`
-	Link       string `header:"Link" doc:"<url>; rel=\"next\": the next page. Absent on the last page."`
+	Link       string `header:"Link" doc:"<url>; rel=\"next\": the next page, relative to this request unless the server knows its public URL. Absent on the last page."`
 	Body       []Task `nullable:"false"` // never null: `[]` when there are none
 }
 
@@ -359,22 +340,6 @@ func parseBool(name, s string) (bool, error) {
 		Msg: "Input should be a valid boolean", Type: "bool_parsing"}}}
 }
 
-// nextLink is the Link header of the next page: the request's own URL with
-// the cursor of the next page in place of cursor or offset.
-func nextLink(self string, query url.Values, next *task.Cursor) string {
-	if next == nil {
-		return ""
-	}
-	v := url.Values{}
-	for k, vs := range query {
-		if k != "cursor" && k != "offset" {
-			v[k] = vs
-		}
-	}
-	v.Set("cursor", next.String())
-	return "<" + self + "?" + v.Encode() + `>; rel="next"`
-}
-
 func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error) {
 	a, err := h.actor(ctx, in.UserID)
 	if err != nil {
@@ -384,7 +349,7 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	if listMax <= 0 {
 		listMax = DefaultListMax
 	}
-	lq, err := parseList(in.query, listMax)
+	lq, err := parseList(in.origin.query, listMax)
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "query")
 	}
@@ -394,7 +359,7 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	}
 	out := &listOutput{
 		TotalCount: page.Total,
-		Link:       nextLink(in.self, in.query, page.Next),
+		Link:       h.links.next(in.origin, page.Next),
 		Body:       tasksOut(page.Tasks),
 	}
 	return out, nil

@@ -81,16 +81,6 @@ func newLimiter(c Config, write func(huma.Context, error)) *limiter {
 	return l
 }
 
-// clientIP resolves the caller's address for the IP limit: the peer's, or,
-// from peers in trusted (the reverse proxies), the right-most untrusted
-// X-Forwarded-For entry.
-func clientIP(trusted []string) func(http.Handler) http.Handler {
-	if len(trusted) == 0 {
-		return middleware.ClientIPFromRemoteAddr
-	}
-	return middleware.ClientIPFromXFF(trusted...)
-}
-
 func secured(ctx huma.Context) bool {
 	op := ctx.Operation()
 	return op != nil && len(op.Security) > 0

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,9 +50,16 @@ type Config struct {
 	// counters live in the process: each instance counts its own requests.
 	UserRateLimit, IPRateLimit RateLimit
 	// TrustedProxies are the CIDR prefixes of reverse proxies whose
-	// X-Forwarded-For names the client for IPRateLimit; none means the
-	// peer's address is the client's.
+	// X-Forwarded-For names the client for IPRateLimit, and whose
+	// X-Forwarded-Host and X-Forwarded-Proto name the URL clients used, for
+	// Link; none means the peer's address is the client's and links are
+	// relative. They must parse (bootstrap checks them).
 	TrustedProxies []string
+	// PublicURL, when set, is the base of the URLs the API writes (Link),
+	// such as https://api.example.com: they are absolute on it, whoever
+	// asks. Without it, links are relative unless a trusted proxy says
+	// where the client sent the request.
+	PublicURL string
 	// ListMax is how many tasks a list returns when the request sets no
 	// limit (LIST_MAX); 0 means DefaultListMax.
 	ListMax int
@@ -98,6 +106,11 @@ func build(d Deps) (chi.Router, huma.API) {
 		d.Config.Version = "dev"
 	}
 
+	trusted, err := newProxies(d.Config.TrustedProxies)
+	if err != nil {
+		panic(err) // bootstrap refuses such a configuration before it gets here
+	}
+
 	r := chi.NewRouter()
 	r.Use(requestID, accessLog(d.Log, d.Metrics), recoverer(d.Log), securityHeaders,
 		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes),
@@ -105,7 +118,7 @@ func build(d Deps) (chi.Router, huma.API) {
 	if d.Config.IPRateLimit.Enabled() {
 		// The client's address is for the IP limit alone: without it,
 		// resolving it would cost a copy of every request for nothing.
-		r.Use(clientIP(d.Config.TrustedProxies))
+		r.Use(trusted.clientIP)
 	}
 	r.Use(middleware.StripSlashes) // /api/u/tasks/ is /api/u/tasks, as FastAPI's redirect would make it
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -118,6 +131,7 @@ func build(d Deps) (chi.Router, huma.API) {
 	api := humachi.New(r, apiConfig(d.Config.Version))
 	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errorMapper{log: d.Log}, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
 	h.keys, h.keyLease = d.Idempotency, max(DefaultIdempotencyLease, 2*d.Config.RequestTimeout)
+	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := newLimiter(d.Config, h.writeError)
 	api.UseMiddleware(limits.byIP, h.authenticate, limits.byUser)
 	h.register(api)

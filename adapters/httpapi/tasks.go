@@ -215,7 +215,8 @@ type handlers struct {
 	api      huma.API
 	ready    []ReadyCheck
 	maxBody  int64
-	listMax  int // tasks a list returns without a limit; 0 means DefaultListMax
+	listMax  int   // tasks a list returns without a limit; 0 means DefaultListMax
+	links    links // how the URLs in Link begin
 }
 
 func (h *handlers) register(api huma.API) {
