@@ -172,8 +172,7 @@ func setAuthFailure(ctx context.Context, reason string) {
 }
 
 func reason(err error) string {
-	var r *auth.ReasonError
-	if errors.As(err, &r) {
+	if r, ok := errors.AsType[*auth.ReasonError](err); ok {
 		return r.Reason
 	}
 	return err.Error()
@@ -231,8 +230,8 @@ func bodyItem(msg string) ValidationItem {
 }
 
 func humaItem(status int, e error) ValidationItem {
-	var d *huma.ErrorDetail
-	if !errors.As(e, &d) {
+	d, ok := errors.AsType[*huma.ErrorDetail](e)
+	if !ok {
 		return ValidationItem{Loc: []any{"body"}, Msg: e.Error(), Type: "value_error"}
 	}
 	loc := []any{}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -157,7 +158,7 @@ func parseList(v url.Values, listMax int) (listQuery, error) {
 	q := &lq.q
 	var problems []task.Problem
 	fail := func(err error) {
-		if ve, ok := err.(*task.ValidationError); ok {
+		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			problems = append(problems, ve.Problems...)
 		}
 	}
@@ -253,7 +254,7 @@ func parseList(v url.Values, listMax int) (listQuery, error) {
 	}
 	if name, s, ok := lq.single(v, &problems, "tz"); ok {
 		z, err := task.ParseTimeZone(s)
-		if ve, ok := err.(*task.ValidationError); ok {
+		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			for _, p := range ve.Problems {
 				p.Field = name
 				problems = append(problems, p)
@@ -290,7 +291,7 @@ func (lq *listQuery) single(v url.Values, problems *[]task.Problem, names ...str
 // rename makes the problems the domain reports under a parameter's name
 // (Query.Normalized) name the spelling the client sent.
 func (lq *listQuery) rename(err error) error {
-	ve, ok := err.(*task.ValidationError)
+	ve, ok := errors.AsType[*task.ValidationError](err)
 	if !ok {
 		return err
 	}

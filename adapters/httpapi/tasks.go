@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -400,10 +401,10 @@ func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 // writeError renders a mapped error outside a handler (in middleware).
 func (h *handlers) writeError(ctx huma.Context, err error) {
 	status := http.StatusInternalServerError
-	if se, ok := err.(huma.StatusError); ok {
+	if se, ok := errors.AsType[huma.StatusError](err); ok {
 		status = se.GetStatus()
 	}
-	if he, ok := err.(huma.HeadersError); ok {
+	if he, ok := errors.AsType[huma.HeadersError](err); ok {
 		for k, vs := range he.GetHeaders() {
 			for _, v := range vs {
 				ctx.AppendHeader(k, v)

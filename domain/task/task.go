@@ -375,7 +375,7 @@ func (v *validator) description(p *string) *string {
 
 // merge adds the problems of a ValidationError.
 func (v *validator) merge(err error) {
-	if ve, ok := err.(*ValidationError); ok {
+	if ve, ok := errors.AsType[*ValidationError](err); ok {
 		v.problems = append(v.problems, ve.Problems...)
 	}
 }
