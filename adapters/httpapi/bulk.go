@@ -24,10 +24,10 @@ type tasksOutput struct {
 // bulkSet is what a bulk change sets on every task; what it leaves out
 // stays as it is.
 type bulkSet struct {
-	Completed *bool       `json:"completed,omitempty" doc:"Done or not; completed_at follows."`
-	Priority  *string     `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case."`
-	Tags      *[]string   `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them."`
-	DueDate   optionalDue `json:"due_date,omitempty"`
+	Completed *bool             `json:"completed,omitempty" doc:"Done or not; completed_at follows."`
+	Priority  *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case."`
+	Tags      *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them."`
+	DueDate   optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
 }
 
 type bulkUpdateBody struct {
@@ -113,7 +113,7 @@ func (h *handlers) updateTasks(ctx context.Context, in *bulkUpdateInput) (*tasks
 	s := &in.Body.Set
 	ts, err := h.svc.UpdateTasks(ctx, a, taskIDs(in.Body.IDs), application.BulkSet{
 		Completed: s.Completed,
-		Options:   options(s.Priority, &s.DueDate, s.Tags),
+		Options:   options(s.Priority, s.DueDate, s.Tags),
 	})
 	return h.many(ctx, ts, err)
 }

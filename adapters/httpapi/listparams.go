@@ -63,7 +63,6 @@ var (
 	sortNames     = []string{"sort", "sort_by", "sortBy"}
 	orderNames    = []string{"order", "sort_order", "sortOrder"}
 	priorityItems = "low|medium|high|LOW|MEDIUM|HIGH"
-	dateOrTime    = `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
 )
 
 // listParamDocs documents every parameter of the list and every peer
@@ -109,10 +108,10 @@ func listParamDocs() []*huma.Param {
 		"Whether a task needs `any` of the `tags` or `all` of them.", false)
 	add(searchNames, str(huma.Schema{MaxLength: ptrInt(task.MaxSearchLen)}),
 		"Tasks whose title or description contains this text, ignoring case and surrounding white space.", false)
-	add(dueFromNames, str(huma.Schema{Pattern: dateOrTime}),
+	add(dueFromNames, str(huma.Schema{Pattern: duePattern}),
 		"Tasks due at or after this date (YYYY-MM-DD, from the start of that day) or RFC 3339 date-time. "+
 			"Tasks without a due date never match.", false)
-	add(dueToNames, str(huma.Schema{Pattern: dateOrTime}),
+	add(dueToNames, str(huma.Schema{Pattern: duePattern}),
 		"Tasks due at or before this date (YYYY-MM-DD, to the end of that day) or RFC 3339 date-time.", false)
 	add(overdueNames, boolean,
 		"`true`: only tasks not completed and due before now (an all-day task once its day is over in `tz`); "+

@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -17,46 +15,20 @@ import (
 // it as JSON; the operation documents it next to application/json.
 const mergePatchType = "application/merge-patch+json"
 
-// member is one member of a JSON Merge Patch, where absent (leave it),
-// null (remove it) and a value (set it) are three different requests.
-type member[T any] struct {
-	set   bool // the member is present
-	null  bool
-	value T
-}
-
-// UnmarshalJSON runs only when the member is present.
-func (m *member[T]) UnmarshalJSON(b []byte) error {
-	m.set = true
-	if string(b) == "null" {
-		m.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &m.value)
-}
-
-// Schema documents the member as T or null; the field's tags refine it
-// (nullable:"false" for members that cannot be removed).
-func (member[T]) Schema(r huma.Registry) *huma.Schema {
-	s := *r.Schema(reflect.TypeFor[T](), false, "")
-	s.Nullable = true
-	return &s
-}
-
 // patchBody is a JSON Merge Patch of a task.
 type patchBody struct {
-	Title       member[string]   `json:"title,omitempty" nullable:"false" doc:"A new title (same rules as on create); it cannot be removed." example:"Buy oat milk"`
-	Description member[string]   `json:"description,omitempty" doc:"A new description; null removes it."`
-	Completed   member[bool]     `json:"completed,omitempty" nullable:"false" doc:"Done or not; completed_at follows."`
-	Priority    patchPriority    `json:"priority,omitempty" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
-	DueDate     member[string]   `json:"due_date,omitempty" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
-	Tags        member[[]string] `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
+	Title       optional[string]   `json:"title,omitempty" nullable:"false" doc:"A new title (same rules as on create); it cannot be removed." example:"Buy oat milk"`
+	Description optional[string]   `json:"description,omitempty" doc:"A new description; null removes it."`
+	Completed   optional[bool]     `json:"completed,omitempty" nullable:"false" doc:"Done or not; completed_at follows."`
+	Priority    patchPriority      `json:"priority,omitempty" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
+	DueDate     optional[dueDate]  `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
+	Tags        optional[[]string] `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
 }
 
 // patchPriority is the priority member: its enum names null too, as JSON
 // Schema wants of a nullable enum.
 type patchPriority struct {
-	member[string]
+	optional[string]
 }
 
 // Schema documents the member.
@@ -108,7 +80,7 @@ func (b *patchBody) patch() (application.Patch, error) {
 		p.Options = append(p.Options, task.WithPriority(prio))
 	}
 	if b.DueDate.set {
-		p.Options = append(p.Options, task.WithDue(b.DueDate.value)) // null: "", which clears it
+		p.Options = append(p.Options, task.WithDue(string(b.DueDate.value))) // null: "", which clears it
 	}
 	if b.Tags.set {
 		p.Options = append(p.Options, task.WithTags(b.Tags.value)) // null: none

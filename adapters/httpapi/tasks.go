@@ -34,10 +34,20 @@ type Task struct {
 	CreatedAt   time.Time  `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
 	UpdatedAt   time.Time  `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change."`
 	Priority    string     `json:"priority" enum:"low,medium,high" doc:"low, medium (the default) or high." example:"medium"`
-	DueDate     *string    `json:"due_date" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z)?$" doc:"A date (YYYY-MM-DD: all day) or an RFC 3339 date-time in UTC, as it was given; null when none." example:"2026-03-01"`
+	DueDate     *string    `json:"due_date" doc:"A date (YYYY-MM-DD: all day) or an RFC 3339 date-time in UTC, as it was given; null when none." example:"2026-03-01"`
 	Tags        []string   `json:"tags" nullable:"false" doc:"In the order given, duplicates (ignoring case) dropped; [] when none." example:"[\"home\"]"`
 	CompletedAt *time.Time `json:"completed_at" doc:"RFC 3339, UTC: when the task was last completed; null while it is not (or when it was completed before this was recorded). Set by the server."`
 	Version     int64      `json:"version" minimum:"1" doc:"1 when created, one more on every change. The ETag of a response carrying the task names it; send that ETag back in If-Match to change the task only if nobody else did." example:"1"`
+}
+
+// TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
+// could only copy; TrashedTask, which embeds Task, gets it too.
+func (Task) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	if due := s.Properties["due_date"]; due != nil {
+		due.Pattern = dueUTCPattern
+		due.PrecomputeMessages()
+	}
+	return s
 }
 
 func taskOut(t *task.Task) Task {
@@ -92,16 +102,11 @@ var (
 	descriptionDoc = fmt.Sprintf("At most %d characters (Unicode code points); no NUL. null or absent means none.", task.MaxDescriptionLen)
 )
 
-// duePattern is the shape of a due date on input: a date, or an RFC 3339
-// date-time with any offset. The domain checks the calendar (no 30
-// February) and the range.
-const duePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
-
 type createBody struct {
 	Title       string    `json:"title" doc:"See the task rules." example:"Buy milk"`
 	Description *string   `json:"description,omitempty" nullable:"true" example:"2 litres"`
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
-	DueDate     *string   `json:"due_date,omitempty" nullable:"true" pattern:"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
+	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
 	Tags        *[]string `json:"tags,omitempty" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
 }
 
@@ -112,50 +117,23 @@ type createInput struct {
 }
 
 type replaceBody struct {
-	Title       string      `json:"title" example:"Buy oat milk"`
-	Description *string     `json:"description,omitempty" nullable:"true" doc:"Absent or null clears the description (PUT replaces)."`
-	Completed   *bool       `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
-	Priority    *string     `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
-	DueDate     optionalDue `json:"due_date,omitempty"`
-	Tags        *[]string   `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
-}
-
-// optionalDue is due_date in a PUT body, where absent (leave it), null
-// (clear it) and a value (set it) are three different requests.
-type optionalDue struct {
-	set   bool
-	value string // "" for null
-}
-
-// UnmarshalJSON runs only when the field is present.
-func (o *optionalDue) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(b) == "null" {
-		o.value = ""
-		return nil
-	}
-	return json.Unmarshal(b, &o.value)
-}
-
-// Schema documents the field: a date or date-time string, or null.
-func (optionalDue) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{
-		Type: huma.TypeString, Nullable: true, Pattern: duePattern,
-		Description: "A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); " +
-			"null clears it; absent leaves it as it is.",
-		Examples: []any{"2026-03-01"},
-	}
+	Title       string            `json:"title" example:"Buy oat milk"`
+	Description *string           `json:"description,omitempty" nullable:"true" doc:"Absent or null clears the description (PUT replaces)."`
+	Completed   *bool             `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
+	Priority    *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
+	DueDate     optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
+	Tags        *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
 }
 
 // options turns the optional attributes of a body into domain options:
 // only the ones present.
-func options(priority *string, due *optionalDue, tags *[]string) []task.Option {
+func options(priority *string, due optional[dueDate], tags *[]string) []task.Option {
 	var opts []task.Option
 	if priority != nil {
 		opts = append(opts, task.WithPriority(*priority))
 	}
-	if due != nil && due.set {
-		opts = append(opts, task.WithDue(due.value))
+	if due.set {
+		opts = append(opts, task.WithDue(string(due.value))) // null: "", which clears it
 	}
 	if tags != nil {
 		opts = append(opts, task.WithTags(*tags))
@@ -303,9 +281,9 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*taskOutput, er
 
 // options are the domain options of a create body: only what it gives.
 func (b createBody) options() []task.Option {
-	var due *optionalDue
-	if d := b.DueDate; d != nil {
-		due = &optionalDue{set: true, value: *d}
+	var due optional[dueDate]
+	if b.DueDate != nil { // absent and null both mean none
+		due = optional[dueDate]{set: true, value: *b.DueDate}
 	}
 	return options(b.Priority, due, b.Tags)
 }
@@ -333,7 +311,7 @@ func (h *handlers) replace(ctx context.Context, in *replaceInput) (*taskOutput, 
 	}
 	b := &in.Body
 	t, err := h.svc.ReplaceTask(ctx, a, task.ID(in.ID), in.expect(in.ID), b.Title, b.Description, b.Completed,
-		options(b.Priority, &b.DueDate, b.Tags)...)
+		options(b.Priority, b.DueDate, b.Tags)...)
 	return h.one(ctx, t, err)
 }
 
