@@ -83,7 +83,9 @@ func (r *TaskRepository) Get(_ context.Context, owner auth.UserID, id task.ID) (
 }
 
 // List returns a page of copies of owner's tasks, through the domain's
-// reference implementation (Query.Apply), which the SQL stores match.
+// reference implementation (Query.Apply), which the SQL stores match. The
+// service's queries come normalized (Normalized then does nothing); others
+// are normalized here.
 func (r *TaskRepository) List(_ context.Context, owner auth.UserID, q task.Query) (task.Page, error) {
 	q, err := q.Normalized()
 	if err != nil {

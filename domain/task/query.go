@@ -183,6 +183,12 @@ type Query struct {
 	Limit  int
 	Offset int
 	After  *Cursor
+
+	// normalized marks a query Normalized returned, so that normalizing it
+	// again (a store normalizing what the service already did) costs
+	// nothing. Fields changed after Normalized are not checked again:
+	// set them before.
+	normalized bool
 }
 
 // Page is one page of a list.
@@ -195,8 +201,13 @@ type Page struct {
 // Normalized checks q and returns it in the form stores read: defaults
 // filled in (sort created, its default order, any, UTC, Now if zero),
 // statuses and priorities without duplicates, tags as their keys. Problems
-// name the parameter.
+// name the parameter. The service normalizes each list request once; a
+// query that Normalized returned comes back as it is, so the stores, which
+// also normalize for callers that did not, repeat no work.
 func (q Query) Normalized() (Query, error) {
+	if q.normalized {
+		return q, nil
+	}
 	var v validator
 	if q.Sort == "" {
 		q.Sort = SortCreated
@@ -282,6 +293,7 @@ func (q Query) Normalized() (Query, error) {
 	if err := v.err(); err != nil {
 		return Query{}, err
 	}
+	q.normalized = true
 	return q, nil
 }
 

@@ -2,6 +2,7 @@ package task_test
 
 import (
 	"encoding/base64"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -72,6 +73,9 @@ func TestQueryNormalized(t *testing.T) {
 		!slices.Equal(q.Priorities, []task.Priority{task.PriorityLow, task.PriorityHigh}) ||
 		!slices.Equal(q.Tags, []string{"home", "work"}) || q.Order != task.OrderDesc {
 		t.Errorf("Normalized() = %+v, %v", q, err)
+	}
+	if again, err := q.Normalized(); err != nil || !reflect.DeepEqual(again, q) {
+		t.Errorf("Normalized() of a normalized query = %+v, %v; want it as it was: %+v", again, err, q)
 	}
 
 	cur := task.Cursor{Sort: task.SortCreated, Order: task.OrderAsc, ID: 1, Time: t0}
