@@ -30,10 +30,10 @@ var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation ti
 	"up to the server's ceiling (%d by default), with `Link` when there is more. Pages are keyset "+
 	"pages: tasks added between requests never make a page skip or repeat a task.", DefaultListMax)
 
-// listInput is the list request. Its query parameters are parsed by hand
-// (parseList): huma would take each peer spelling apart, and cannot read a
-// list both repeated and comma-separated. They are documented by
-// listParamDocs.
+// listInput is the list request. Its query parameters are read from the
+// table listParams, by parseList, and documented from it, by
+// listParamDocs: huma would take each peer spelling apart, and cannot read
+// a list both repeated and comma-separated.
 type listInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 
@@ -53,89 +53,332 @@ type listOutput struct {
 	Body       []Task `nullable:"false"` // never null: `[]` when there are none
 }
 
-// Parameter spellings: the name first, then what peer frontends send.
-var (
-	statusNames   = []string{"status", "status_filter", "status_param"}
-	searchNames   = []string{"search", "q"}
-	dueFromNames  = []string{"due_from", "due_date_from", "due_start"}
-	dueToNames    = []string{"due_to", "due_date_to", "due_end"}
-	overdueNames  = []string{"overdue", "is_overdue"}
-	sortNames     = []string{"sort", "sort_by", "sortBy"}
-	orderNames    = []string{"order", "sort_order", "sortOrder"}
-	priorityItems = "low|medium|high|LOW|MEDIUM|HIGH"
+// listParam is one query parameter of the list, once: its name and the
+// peer spellings that mean the same, how the document shows it, and how
+// parseList reads it into a task.Query. The domain keeps the values and
+// their rules (task.Parse*, Query.Normalized); the spellings peer
+// frontends send, of parameters and of values, are the HTTP API's and live
+// here.
+type listParam struct {
+	name    string
+	aliases []string // peer spellings of name, read and documented as it
+	arity   arity
+
+	// values, when set, are the values the domain knows (canonical), and
+	// valueAliases the peer spellings of some of them: any other value is
+	// an enum problem listing both. parse gets the canonical value.
+	values       []string
+	valueAliases []valueAlias
+
+	schema *huma.Schema // of name; each alias shows it without the default
+	doc    string
+	// aliasSchema and aliasDoc document the aliases when they differ from
+	// name's (status's aliases show incomplete, which status's enum, the
+	// base contract's, does not).
+	aliasSchema *huma.Schema
+	aliasDoc    string
+
+	// parse reads one value, sent under the spelling name (which problems
+	// name), into q and returns it. (The query goes by value: a pointer
+	// passed to a function value escapes, which would cost every list
+	// request an allocation.)
+	parse func(q task.Query, name, value string) (task.Query, error)
+}
+
+// arity is how many values a parameter takes, and how they are read.
+type arity int
+
+const (
+	// one value under any spelling: an empty value is as if absent, the
+	// same value twice is one, two different values are a 422.
+	one arity = iota
+	// each value is read, empty ones too (each status filter must hold).
+	each
+	// items: the parameter may be repeated, comma-separated, or both;
+	// empty items are dropped. The document shows an exploded array.
+	items
 )
+
+// valueAlias is a peer spelling of a value (sort=created_at is
+// sort=created).
+type valueAlias struct{ alias, value string }
+
+// names is the parameter's name, then its aliases.
+func (p *listParam) names() []string { return append([]string{p.name}, p.aliases...) }
+
+// spellings are the values the parameter accepts, canonical ones first.
+func (p *listParam) spellings() []string {
+	out := slices.Clone(p.values)
+	for _, a := range p.valueAliases {
+		out = append(out, a.alias)
+	}
+	return out
+}
+
+// canonical returns the domain's value for s, and whether s is accepted.
+func (p *listParam) canonical(s string) (string, bool) {
+	for _, a := range p.valueAliases {
+		if s == a.alias {
+			return a.value, true
+		}
+	}
+	return s, slices.Contains(p.values, s)
+}
+
+// listParams are the list's parameters: parseList reads them in this order
+// (so problems come in it) and listParamDocs documents them in it. A new
+// filter is one entry here and its rule in the domain (task.Query).
+var listParams = []listParam{
+	{
+		name: "status", aliases: []string{"status_filter", "status_param"}, arity: each,
+		values: stringsOf(task.Statuses()), valueAliases: []valueAlias{{"incomplete", string(task.StatusPending)}},
+		// status keeps the base contract's enum, so that clients typed
+		// from the document see no difference; incomplete is accepted all
+		// the same.
+		schema:      enum(string(task.StatusAll), stringsOf(task.Statuses())...),
+		doc:         "Which tasks by completion. `incomplete` (a peer spelling of `pending`) is accepted too.",
+		aliasSchema: enum("", append(stringsOf(task.Statuses()), "incomplete")...),
+		aliasDoc:    "Peer spelling of `status`; `incomplete` is `pending`.",
+		parse: func(q task.Query, _, s string) (task.Query, error) {
+			st, err := task.ParseStatus(s)
+			q.Statuses = append(q.Statuses, st)
+			return q, err
+		},
+	},
+	{
+		name: "completed", arity: each,
+		schema: &huma.Schema{Type: huma.TypeBoolean},
+		doc:    "`true` is `status=completed`, `false` is `status=pending`.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			if s == "" {
+				return q, nil // as if absent
+			}
+			b, err := parseBool(name, s)
+			if err != nil {
+				return q, err
+			}
+			if b {
+				q.Statuses = append(q.Statuses, task.StatusCompleted)
+			} else {
+				q.Statuses = append(q.Statuses, task.StatusPending)
+			}
+			return q, nil
+		},
+	},
+	{
+		name: "priority", arity: items,
+		schema: &huma.Schema{Type: huma.TypeArray, Items: &huma.Schema{Type: huma.TypeString, Pattern: priorityListPattern()}},
+		doc:    "Tasks with any of these priorities: repeat the parameter or separate with commas.",
+		parse: func(q task.Query, _, s string) (task.Query, error) {
+			p, err := task.ParsePriority(s)
+			if err == nil {
+				q.Priorities = append(q.Priorities, p)
+			}
+			return q, err
+		},
+	},
+	{
+		name: "tags", arity: items,
+		schema: &huma.Schema{Type: huma.TypeArray, Items: &huma.Schema{Type: huma.TypeString}},
+		doc:    "Tasks with these tags (compared ignoring case): repeat the parameter or separate with commas.",
+		parse: func(q task.Query, _, s string) (task.Query, error) {
+			q.Tags = append(q.Tags, s) // checked by Query.Normalized
+			return q, nil
+		},
+	},
+	{
+		name:   "tags_match",
+		schema: enum(string(task.MatchAny), string(task.MatchAny), string(task.MatchAll)),
+		doc:    "Whether a task needs `any` of the `tags` or `all` of them.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.TagsMatch, err = task.ParseTagsMatch(name, s)
+			return q, err
+		},
+	},
+	{
+		name: "search", aliases: []string{"q"},
+		schema: &huma.Schema{Type: huma.TypeString, MaxLength: ptrInt(task.MaxSearchLen)},
+		doc:    "Tasks whose title or description contains this text, ignoring case and surrounding white space.",
+		parse: func(q task.Query, _, s string) (task.Query, error) {
+			q.Search = s // checked by Query.Normalized
+			return q, nil
+		},
+	},
+	{
+		name: "due_from", aliases: []string{"due_date_from", "due_start"},
+		schema: &huma.Schema{Type: huma.TypeString, Pattern: duePattern},
+		doc: "Tasks due at or after this date (YYYY-MM-DD, from the start of that day) or RFC 3339 date-time. " +
+			"Tasks without a due date never match.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.DueFrom, err = task.ParseDue(name, s)
+			return q, err
+		},
+	},
+	{
+		name: "due_to", aliases: []string{"due_date_to", "due_end"},
+		schema: &huma.Schema{Type: huma.TypeString, Pattern: duePattern},
+		doc:    "Tasks due at or before this date (YYYY-MM-DD, to the end of that day) or RFC 3339 date-time.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.DueTo, err = task.ParseDue(name, s)
+			return q, err
+		},
+	},
+	{
+		name: "overdue", aliases: []string{"is_overdue"},
+		schema: &huma.Schema{Type: huma.TypeBoolean},
+		doc: "`true`: only tasks not completed and due before now (an all-day task once its day is over in `tz`); " +
+			"`false`: only the others.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			b, err := parseBool(name, s)
+			if err == nil {
+				q.Overdue = &b
+			}
+			return q, err
+		},
+	},
+	{
+		name: "sort", aliases: []string{"sort_by", "sortBy"},
+		values: stringsOf(task.Sorts()), valueAliases: []valueAlias{
+			{"created_at", string(task.SortCreated)}, {"updated_at", string(task.SortUpdated)},
+		},
+		schema: enum(string(task.SortCreated), append(stringsOf(task.Sorts()), "created_at", "updated_at")...),
+		doc: "The order: `created` (`created_at`), `updated` (`updated_at`), `title` (ignoring case), `due_date` " +
+			"(tasks without one last, in both orders) or `priority` (by rank: high > medium > low). " +
+			"Ties are broken by id in the same direction.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.Sort, err = task.ParseSort(name, s)
+			return q, err
+		},
+	},
+	{
+		name: "order", aliases: []string{"sort_order", "sortOrder"},
+		schema: enum("", "asc", "desc", "ASC", "DESC"),
+		doc:    "`asc` or `desc`. Default: `asc` for created, title and due_date; `desc` for updated and priority.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.Order, err = task.ParseOrder(name, s)
+			return q, err
+		},
+	},
+	{
+		name:   "limit",
+		schema: &huma.Schema{Type: huma.TypeInteger, Minimum: ptrFloat(1), Maximum: ptrFloat(task.MaxPageSize)},
+		doc:    "Page size. Without it, the whole list up to the server's ceiling.",
+		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
+			q.Limit, err = task.ParseLimit(name, s)
+			return q, err
+		},
+	},
+	{
+		name:   "cursor",
+		schema: &huma.Schema{Type: huma.TypeString},
+		doc: "Where the page starts: the opaque cursor of the previous page's `Link`. Only valid with the same " +
+			"filters, sort and order.",
+		parse: func(q task.Query, _, s string) (task.Query, error) {
+			c, err := task.ParseCursor(s)
+			if err == nil {
+				q.After = &c
+			}
+			return q, err
+		},
+	},
+	{
+		name:   "offset",
+		schema: &huma.Schema{Type: huma.TypeInteger, Minimum: ptrFloat(0)},
+		doc:    "Skip this many tasks, for old clients; prefer `cursor`. Not with `cursor`.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			n, err := strconv.Atoi(s)
+			q.Offset = n
+			if err != nil || n < 0 {
+				return q, &task.ValidationError{Problems: []task.Problem{{Field: name,
+					Msg: "Input should be a non-negative integer", Type: "int_parsing"}}}
+			}
+			return q, nil
+		},
+	},
+	{
+		name:   "tz",
+		schema: &huma.Schema{Type: huma.TypeString, Examples: []any{"Europe/Paris"}},
+		doc: "The user's IANA time zone (default UTC): when an all-day task is overdue, and which instants a date " +
+			"in `due_from`/`due_to` covers for timed tasks.",
+		parse: func(q task.Query, _, s string) (_ task.Query, err error) {
+			q.Zone, err = task.ParseTimeZone(s)
+			return q, err
+		},
+	},
+}
+
+// listParamNames holds each listParam's names(), made once: parseList
+// looks every spelling up on every request.
+var listParamNames = func() [][]string {
+	out := make([][]string, len(listParams))
+	for i := range listParams {
+		out[i] = listParams[i].names()
+	}
+	return out
+}()
+
+func stringsOf[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// enum is the schema of a string that is one of values, with a default
+// ("" for none).
+func enum(def string, values ...string) *huma.Schema {
+	s := &huma.Schema{Type: huma.TypeString}
+	for _, v := range values {
+		s.Enum = append(s.Enum, v)
+	}
+	if def != "" {
+		s.Default = def
+	}
+	return s
+}
+
+// priorityListPattern is a comma-separated list of priorities, in lower or
+// upper case, as task.ParsePriority reads them.
+func priorityListPattern() string {
+	var spellings []string
+	for _, p := range task.Priorities() {
+		spellings = append(spellings, string(p))
+	}
+	for _, p := range task.Priorities() {
+		spellings = append(spellings, strings.ToUpper(string(p)))
+	}
+	one := "(" + strings.Join(spellings, "|") + ")"
+	return "^" + one + "(," + one + ")*$"
+}
 
 // listParamDocs documents every parameter of the list and every peer
 // spelling, for the OpenAPI document.
 func listParamDocs() []*huma.Param {
 	var out []*huma.Param
 	explode := true
-	add := func(names []string, s *huma.Schema, doc string, list bool) {
-		for i, name := range names {
-			d := doc
-			schema := s
-			if i > 0 {
-				d = fmt.Sprintf("Peer spelling of `%s`.", names[0])
-				c := *s
-				c.Default = nil
-				schema = &c
+	for i := range listParams {
+		p := &listParams[i]
+		for j, name := range listParamNames[i] {
+			doc, schema := p.doc, p.schema
+			if j > 0 {
+				doc, schema = p.aliasDoc, p.aliasSchema
+				if doc == "" {
+					doc = fmt.Sprintf("Peer spelling of `%s`.", p.name)
+				}
+				if schema == nil {
+					c := *p.schema
+					c.Default = nil
+					schema = &c
+				}
 			}
-			p := &huma.Param{Name: name, In: "query", Description: d, Schema: schema}
-			if list {
-				p.Explode = &explode
+			param := &huma.Param{Name: name, In: "query", Description: doc, Schema: schema}
+			if p.arity == items {
+				param.Explode = &explode
 			}
-			out = append(out, p)
+			out = append(out, param)
 		}
 	}
-	str := func(s huma.Schema) *huma.Schema { s.Type = huma.TypeString; return &s }
-	boolean := &huma.Schema{Type: huma.TypeBoolean}
-
-	// status keeps the base contract's enum, so that clients typed from the
-	// document see no difference; incomplete is accepted all the same.
-	add([]string{"status"}, str(huma.Schema{Enum: []any{"all", "pending", "completed"}, Default: "all"}),
-		"Which tasks by completion. `incomplete` (a peer spelling of `pending`) is accepted too.", false)
-	for _, name := range statusNames[1:] {
-		add([]string{name}, str(huma.Schema{Enum: []any{"all", "pending", "completed", "incomplete"}}),
-			"Peer spelling of `status`; `incomplete` is `pending`.", false)
-	}
-	add([]string{"completed"}, boolean, "`true` is `status=completed`, `false` is `status=pending`.", false)
-	add([]string{"priority"}, &huma.Schema{Type: huma.TypeArray, Items: str(huma.Schema{
-		Pattern: "^(" + priorityItems + ")(,(" + priorityItems + "))*$"})},
-		"Tasks with any of these priorities: repeat the parameter or separate with commas.", true)
-	add([]string{"tags"}, &huma.Schema{Type: huma.TypeArray, Items: str(huma.Schema{})},
-		"Tasks with these tags (compared ignoring case): repeat the parameter or separate with commas.", true)
-	add([]string{"tags_match"}, str(huma.Schema{Enum: []any{"any", "all"}, Default: "any"}),
-		"Whether a task needs `any` of the `tags` or `all` of them.", false)
-	add(searchNames, str(huma.Schema{MaxLength: ptrInt(task.MaxSearchLen)}),
-		"Tasks whose title or description contains this text, ignoring case and surrounding white space.", false)
-	add(dueFromNames, str(huma.Schema{Pattern: duePattern}),
-		"Tasks due at or after this date (YYYY-MM-DD, from the start of that day) or RFC 3339 date-time. "+
-			"Tasks without a due date never match.", false)
-	add(dueToNames, str(huma.Schema{Pattern: duePattern}),
-		"Tasks due at or before this date (YYYY-MM-DD, to the end of that day) or RFC 3339 date-time.", false)
-	add(overdueNames, boolean,
-		"`true`: only tasks not completed and due before now (an all-day task once its day is over in `tz`); "+
-			"`false`: only the others.", false)
-	sorts := []any{}
-	for _, s := range task.SortSpellings() {
-		sorts = append(sorts, s)
-	}
-	add(sortNames, str(huma.Schema{Enum: sorts, Default: string(task.SortCreated)}),
-		"The order: `created` (`created_at`), `updated` (`updated_at`), `title` (ignoring case), `due_date` "+
-			"(tasks without one last, in both orders) or `priority` (by rank: high > medium > low). "+
-			"Ties are broken by id in the same direction.", false)
-	add(orderNames, str(huma.Schema{Enum: []any{"asc", "desc", "ASC", "DESC"}}),
-		"`asc` or `desc`. Default: `asc` for created, title and due_date; `desc` for updated and priority.", false)
-	add([]string{"limit"}, &huma.Schema{Type: huma.TypeInteger, Minimum: ptrFloat(1), Maximum: ptrFloat(task.MaxPageSize)},
-		"Page size. Without it, the whole list up to the server's ceiling.", false)
-	add([]string{"cursor"}, str(huma.Schema{}),
-		"Where the page starts: the opaque cursor of the previous page's `Link`. Only valid with the same "+
-			"filters, sort and order.", false)
-	add([]string{"offset"}, &huma.Schema{Type: huma.TypeInteger, Minimum: ptrFloat(0)},
-		"Skip this many tasks, for old clients; prefer `cursor`. Not with `cursor`.", false)
-	add([]string{"tz"}, str(huma.Schema{Examples: []any{"Europe/Paris"}}),
-		"The user's IANA time zone (default UTC): when an all-day task is overdue, and which instants a date "+
-			"in `due_from`/`due_to` covers for timed tasks.", false)
 	return out
 }
 
@@ -146,125 +389,67 @@ func ptrFloat(f float64) *float64 { return &f }
 // of each parameter the client used, so that problems name it.
 type listQuery struct {
 	q    task.Query
-	used map[string]string // canonical name -> the spelling sent
+	used map[string]string // canonical name -> the spelling sent; nil when none
 }
 
-// parseList reads every list parameter into a task.Query. Every problem is
-// reported, each naming the parameter as sent. listMax is the page size
-// when no limit is given.
+// parseList reads every list parameter (listParams) into a task.Query.
+// Every problem is reported, each naming the parameter as sent. listMax is
+// the page size when no limit is given.
 func parseList(v url.Values, listMax int) (listQuery, error) {
-	lq := listQuery{used: map[string]string{}}
-	q := &lq.q
+	var lq listQuery
+	lq.q.Limit = listMax
 	var problems []task.Problem
-	fail := func(err error) {
-		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
-			problems = append(problems, ve.Problems...)
-		}
-	}
-
-	// status and its spellings: each value is a filter; all must hold.
-	for _, name := range statusNames {
-		for _, s := range v[name] {
-			st, err := task.ParseStatusFor(name, s)
-			if err != nil {
-				fail(err)
-				continue
+	read := func(p *listParam, name, s string) {
+		if p.values != nil {
+			canonical, ok := p.canonical(s)
+			if !ok {
+				problems = appendProblems(problems, name, task.EnumError(name, s, p.spellings()))
+				return
 			}
-			q.Statuses = append(q.Statuses, st)
+			s = canonical
 		}
+		var err error
+		lq.q, err = p.parse(lq.q, name, s)
+		problems = appendProblems(problems, name, err)
 	}
-	for _, s := range nonEmpty(v["completed"]) {
-		b, err := parseBool("completed", s)
-		if err != nil {
-			fail(err)
-			continue
-		}
-		if b {
-			q.Statuses = append(q.Statuses, task.StatusCompleted)
-		} else {
-			q.Statuses = append(q.Statuses, task.StatusPending)
-		}
-	}
-	for _, s := range splitList(v["priority"]) {
-		p, err := task.ParsePriority(s)
-		if err != nil {
-			fail(err)
-			continue
-		}
-		q.Priorities = append(q.Priorities, p)
-	}
-	q.Tags = splitList(v["tags"])
-
-	if name, s, ok := lq.single(v, &problems, "tags_match"); ok {
-		m, err := task.ParseTagsMatch(name, s)
-		fail(err)
-		q.TagsMatch = m
-	}
-	if _, s, ok := lq.single(v, &problems, searchNames...); ok {
-		q.Search = s
-	}
-	if name, s, ok := lq.single(v, &problems, dueFromNames...); ok {
-		d, err := task.ParseDue(name, s)
-		fail(err)
-		q.DueFrom = d
-	}
-	if name, s, ok := lq.single(v, &problems, dueToNames...); ok {
-		d, err := task.ParseDue(name, s)
-		fail(err)
-		q.DueTo = d
-	}
-	if name, s, ok := lq.single(v, &problems, overdueNames...); ok {
-		b, err := parseBool(name, s)
-		fail(err)
-		if err == nil {
-			q.Overdue = &b
-		}
-	}
-	if name, s, ok := lq.single(v, &problems, sortNames...); ok {
-		so, err := task.ParseSort(name, s)
-		fail(err)
-		q.Sort = so
-	}
-	if name, s, ok := lq.single(v, &problems, orderNames...); ok {
-		o, err := task.ParseOrder(name, s)
-		fail(err)
-		q.Order = o
-	}
-	q.Limit = listMax
-	if name, s, ok := lq.single(v, &problems, "limit"); ok {
-		n, err := task.ParseLimit(name, s)
-		fail(err)
-		q.Limit = n
-	}
-	if _, s, ok := lq.single(v, &problems, "cursor"); ok {
-		c, err := task.ParseCursor(s)
-		fail(err)
-		if err == nil {
-			q.After = &c
-		}
-	}
-	if name, s, ok := lq.single(v, &problems, "offset"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			problems = append(problems, task.Problem{Field: name,
-				Msg: "Input should be a non-negative integer", Type: "int_parsing"})
-		}
-		q.Offset = n
-	}
-	if name, s, ok := lq.single(v, &problems, "tz"); ok {
-		z, err := task.ParseTimeZone(s)
-		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
-			for _, p := range ve.Problems {
-				p.Field = name
-				problems = append(problems, p)
+	for i := range listParams {
+		p, names := &listParams[i], listParamNames[i]
+		switch p.arity {
+		case each:
+			for _, name := range names {
+				for _, s := range v[name] {
+					read(p, name, s)
+				}
+			}
+		case items:
+			for _, name := range names {
+				for _, s := range splitList(v[name]) {
+					read(p, name, s)
+				}
+			}
+		default:
+			if name, s, ok := lq.single(v, &problems, names...); ok {
+				read(p, name, s)
 			}
 		}
-		q.Zone = z
 	}
 	if len(problems) > 0 {
 		return lq, &task.ValidationError{Problems: problems}
 	}
 	return lq, nil
+}
+
+// appendProblems adds the problems of err, a ValidationError about one
+// value of a parameter, each naming the spelling sent (the domain's parsers
+// name the canonical parameter, or none).
+func appendProblems(problems []task.Problem, name string, err error) []task.Problem {
+	if ve, ok := errors.AsType[*task.ValidationError](err); ok {
+		for _, p := range ve.Problems {
+			p.Field = name
+			problems = append(problems, p)
+		}
+	}
+	return problems
 }
 
 // single reads a parameter that takes one value, under any of its
@@ -276,6 +461,9 @@ func (lq *listQuery) single(v url.Values, problems *[]task.Problem, names ...str
 			switch {
 			case !ok:
 				name, value, ok = n, s, true
+				if lq.used == nil {
+					lq.used = map[string]string{}
+				}
 				lq.used[names[0]] = n
 			case s != value:
 				*problems = append(*problems, task.Problem{Field: n,

@@ -26,28 +26,12 @@ const (
 // Sorts lists every Sort, the default first.
 func Sorts() []Sort { return []Sort{SortCreated, SortUpdated, SortTitle, SortDue, SortPriority} }
 
-// sortAliases are the peer spellings ParseSort accepts besides the names.
-var sortAliases = map[string]Sort{"created_at": SortCreated, "updated_at": SortUpdated}
-
-// SortSpellings lists every value ParseSort accepts.
-func SortSpellings() []string {
-	out := make([]string, 0, len(Sorts())+len(sortAliases))
-	for _, s := range Sorts() {
-		out = append(out, string(s))
-	}
-	return append(out, "created_at", "updated_at")
-}
-
-// ParseSort reads a sort name; created_at and updated_at are peer spellings
-// of created and updated. field names the input in the problem.
+// ParseSort reads a sort name; field names the input in the problem.
 func ParseSort(field, s string) (Sort, error) {
-	if a, ok := sortAliases[s]; ok {
-		return a, nil
-	}
 	if slices.Contains(Sorts(), Sort(s)) {
 		return Sort(s), nil
 	}
-	return "", enumError(field, s, SortSpellings())
+	return "", EnumError(field, s, stringsOf(Sorts()))
 }
 
 // DefaultOrder is the order a sort has when none is asked for: oldest first
@@ -78,7 +62,7 @@ func ParseOrder(field, s string) (Order, error) {
 	case "desc", "DESC":
 		return OrderDesc, nil
 	}
-	return "", enumError(field, s, []string{"asc", "desc"})
+	return "", EnumError(field, s, []string{"asc", "desc"})
 }
 
 // TagsMatch says whether a task must carry any or all of the tags a list
@@ -97,23 +81,12 @@ func ParseTagsMatch(field, s string) (TagsMatch, error) {
 	case MatchAny, MatchAll:
 		return TagsMatch(s), nil
 	}
-	return "", enumError(field, s, []string{"any", "all"})
+	return "", EnumError(field, s, []string{"any", "all"})
 }
 
-// ParseStatusFor reads a status as ParseStatus does, accepting incomplete as
-// a peer spelling of pending; field names the input in the problem.
-func ParseStatusFor(field, s string) (Status, error) {
-	if s == "incomplete" {
-		return StatusPending, nil
-	}
-	st, err := ParseStatus(s)
-	if s == "" || err != nil {
-		return "", enumError(field, s, []string{"all", "pending", "completed", "incomplete"})
-	}
-	return st, nil
-}
-
-func enumError(field, s string, allowed []string) error {
+// EnumError is the problem of a value s of field that is not one of
+// allowed, which it lists.
+func EnumError(field, s string, allowed []string) error {
 	quoted := make([]string, len(allowed))
 	for i, a := range allowed {
 		quoted[i] = "'" + a + "'"
@@ -123,6 +96,14 @@ func enumError(field, s string, allowed []string) error {
 		Msg:   fmt.Sprintf("Input should be %s, not %q", strings.Join(quoted, ", "), s),
 		Type:  "enum",
 	}}}
+}
+
+func stringsOf[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // Limits of a list.
@@ -217,7 +198,7 @@ func (q Query) Normalized() (Query, error) {
 	if q.Order == "" {
 		q.Order = q.Sort.DefaultOrder()
 	} else if q.Order != OrderAsc && q.Order != OrderDesc {
-		v.merge(enumError("order", string(q.Order), []string{"asc", "desc"}))
+		v.merge(EnumError("order", string(q.Order), []string{"asc", "desc"}))
 	}
 	if q.TagsMatch == "" {
 		q.TagsMatch = MatchAny

@@ -18,8 +18,10 @@ func TestParseListValues(t *testing.T) {
 		want  any // nil means refused
 	}{
 		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "created", task.SortCreated},
-		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "created_at", task.SortCreated},
-		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "updated_at", task.SortUpdated},
+		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "updated", task.SortUpdated},
+		// created_at and updated_at are the HTTP API's peer spellings
+		// (httpapi's listParams), not sorts.
+		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "created_at", nil},
 		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "due_date", task.SortDue},
 		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "priority", task.SortPriority},
 		{func(s string) (any, error) { return task.ParseSort("sort", s) }, "title", task.SortTitle},
@@ -30,9 +32,6 @@ func TestParseListValues(t *testing.T) {
 		{func(s string) (any, error) { return task.ParseOrder("order", s) }, "Desc", nil},
 		{func(s string) (any, error) { return task.ParseTagsMatch("tags_match", s) }, "all", task.MatchAll},
 		{func(s string) (any, error) { return task.ParseTagsMatch("tags_match", s) }, "ALL", nil},
-		{func(s string) (any, error) { return task.ParseStatusFor("status", s) }, "incomplete", task.StatusPending},
-		{func(s string) (any, error) { return task.ParseStatusFor("status", s) }, "completed", task.StatusCompleted},
-		{func(s string) (any, error) { return task.ParseStatusFor("status", s) }, "", nil},
 		{func(s string) (any, error) { return task.ParseLimit("limit", s) }, "1", 1},
 		{func(s string) (any, error) { return task.ParseLimit("limit", s) }, "200", 200},
 		{func(s string) (any, error) { return task.ParseLimit("limit", s) }, "0", nil},
