@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -31,7 +32,13 @@ const (
 	msgAuthUnavailable  = "Authentication temporarily unavailable, retry shortly"
 	msgUnavailable      = "Service temporarily unavailable, retry shortly"
 	msgInternal         = "Internal Server Error"
+	msgTooManyRequests  = "Too many requests, retry later"
+	msgInFlight         = "A request with this Idempotency-Key is still in progress; retry shortly"
 )
+
+// inFlightRetryAfter is what a 409 for a key still in progress asks
+// clients to wait, in seconds.
+const inFlightRetryAfter = "1"
 
 // retryAfterSeconds is what a 503 asks clients to wait.
 const retryAfterSeconds = "5"
@@ -121,6 +128,15 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	case errors.As(err, &conflict):
 		// If-Match named a version the task no longer has.
 		return preconditionFailed(conflict.Current)
+	case errors.Is(err, errPanic):
+		// recoverer logged it, with the stack.
+		return newHTTPError(http.StatusInternalServerError, msgInternal)
+	case errors.Is(err, errTooLarge):
+		return newHTTPError(http.StatusRequestEntityTooLarge, msgTooLarge)
+	case errors.Is(err, errTooManyRequests):
+		return newHTTPError(http.StatusTooManyRequests, msgTooManyRequests)
+	case errors.Is(err, errBadIdempotencyKey):
+		return keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error")
 	case errors.Is(err, idempotency.ErrInFlight):
 		return newHTTPError(http.StatusConflict, msgInFlight).with("Retry-After", inFlightRetryAfter)
 	case errors.Is(err, idempotency.ErrMismatch):
@@ -152,6 +168,11 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	return newHTTPError(http.StatusInternalServerError, msgInternal)
 }
 
+// keyProblem is a 422 about the Idempotency-Key header.
+func keyProblem(msg, typ string) *ValidationProblem {
+	return &ValidationProblem{Detail: []ValidationItem{{Loc: []any{"header", "Idempotency-Key"}, Msg: msg, Type: typ}}}
+}
+
 // problemLoc is the location of a domain problem: prefix, then the field,
 // whose dots separate nested members ("set.priority"); none for a problem
 // of the whole input.
@@ -165,10 +186,48 @@ func problemLoc(prefix []any, field string) []any {
 	return prefix
 }
 
-func setAuthFailure(ctx context.Context, reason string) {
-	if ri := infoFrom(ctx); ri != nil {
-		ri.authFailure = reason
+// WriteError answers a request a middleware refused, through the table.
+// (Middleware errors are never validation problems of the body or query,
+// so the location given is not used.)
+func (m errorMapper) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, m.toResponse(r.Context(), err, "body"))
+}
+
+// writeError renders a mapped error (toResponse's, or one made here)
+// outside a handler: its status and headers, and its JSON body.
+func writeError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	if se, ok := errors.AsType[huma.StatusError](err); ok {
+		status = se.GetStatus()
 	}
+	if he, ok := errors.AsType[huma.HeadersError](err); ok {
+		for k, vs := range he.GetHeaders() {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(err)
+}
+
+// Auth failure reasons besides the verifier's own (auth.ReasonError), as
+// the metrics label them.
+const (
+	reasonNoToken     = "no bearer token"
+	reasonUnavailable = "keys unavailable"
+	reasonOther       = "other"
+)
+
+// metricReason is the label for a refused token: the verifier's reason,
+// which comes from a fixed set, or "other", so that no error text can grow
+// the label set.
+func metricReason(err error) string {
+	if r, ok := errors.AsType[*auth.ReasonError](err); ok {
+		return r.Reason
+	}
+	return reasonOther
 }
 
 func reason(err error) string {

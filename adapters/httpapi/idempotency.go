@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/domain/auth"
@@ -38,88 +39,60 @@ const (
 	// timeout longer than half of it.
 	DefaultIdempotencyLease = time.Minute
 	maxIdempotencyKeyLen    = 255
-	inFlightRetryAfter      = "1"
-	msgInFlight             = "A request with this Idempotency-Key is still in progress; retry shortly"
 )
 
-const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request with the same key within 24 hours " +
-	"gets the first response again (with `Idempotent-Replayed: true`) and does nothing; the same key with " +
-	"another request is 422; a repeat while the first still runs is 409 with `Retry-After`."
-
-// IdempotencyParam is the Idempotency-Key parameter of a POST, embedded in
-// the inputs of the operations that honour it. The middleware reads it; the
-// field documents it.
-type IdempotencyParam struct {
-	IdempotencyKey string `header:"Idempotency-Key" minLength:"1" maxLength:"255" pattern:"^[ -~]+$" doc:"A key the client makes up for one logical request (a UUID), sent again on every retry of it: 1 to 255 printable ASCII characters. Kept 24 hours, per user."`
+// idempotencyKeys is the middleware that makes an operation honour
+// Idempotency-Key (see idempotentOp).
+type idempotencyKeys struct {
+	store   idempotency.Store // nil: the header is ignored
+	lease   time.Duration     // how long an unfinished request holds its key
+	maxBody int64
+	errs    errorWriter
+	log     *zap.Logger
+	// owner returns the user a request acts for when it is authorized to
+	// (its token's user is the URL's): keys are per user, and a request
+	// that is refused never touches them.
+	owner func(huma.Context) (auth.UserID, bool)
 }
 
-// idempotentOp makes op honour Idempotency-Key and documents what that adds.
-func (h *handlers) idempotentOp(api huma.API, op *huma.Operation) {
-	op.Middlewares = append(op.Middlewares, h.idempotent)
-	status := httpCode(op.DefaultStatus)
-	if op.Responses[status] == nil {
-		op.Responses[status] = &huma.Response{}
-	}
-	if op.Responses[status].Headers == nil {
-		op.Responses[status].Headers = map[string]*huma.Param{}
-	}
-	op.Responses[status].Headers[headerReplayed] = &huma.Param{
-		Description: "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
-		Schema:      &huma.Schema{Type: huma.TypeString, Enum: []any{"true"}},
-	}
-	if r := op.Responses[httpCode(http.StatusConflict)]; r != nil {
-		r.Description = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
-			"is still in progress: retry after Retry-After seconds."
-		r.Headers = map[string]*huma.Param{"Retry-After": {
-			Description: "Seconds to wait before retrying (when the key is in progress).",
-			Schema:      &huma.Schema{Type: huma.TypeString},
-		}}
-	}
-	if r := op.Responses[httpCode(http.StatusUnprocessableEntity)]; r != nil {
-		r.Description += " Also: an Idempotency-Key that is not 1 to 255 printable characters, or that was used " +
-			"for another request (`[\"header\", \"Idempotency-Key\"]`)."
-	}
-}
-
-// idempotent is the operation middleware of idempotentOp. It runs after
-// authentication: keys are per user, and a request that is refused its
-// token or the URL's user never touches them.
-func (h *handlers) idempotent(ctx huma.Context, next func(huma.Context)) {
+// middleware is the operation middleware. It runs after authentication.
+func (k *idempotencyKeys) middleware(ctx huma.Context, next func(huma.Context)) {
 	key, present := idempotencyKey(ctx)
-	id, _ := ctx.Context().Value(identityKey).(auth.Identity)
-	if !present || h.keys == nil || id.UserID == "" || string(id.UserID) != ctx.Param("user_id") {
+	owner, authorized := k.owner(ctx)
+	if !present || k.store == nil || !authorized {
 		next(ctx) // the handler answers 401 or 403 as it would without a key
 		return
 	}
+	r, w := humachi.Unwrap(ctx)
 	if !validIdempotencyKey(key) {
-		h.writeError(ctx, keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error"))
+		k.errs.WriteError(w, r, errBadIdempotencyKey)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), h.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), k.maxBody+1))
 	if err != nil {
-		h.writeError(ctx, h.errs.toResponse(ctx.Context(), err, "body"))
+		k.errs.WriteError(w, r, err)
 		return
 	}
 	rec := &recorder{humaContext: ctx, reqBody: body, header: http.Header{}}
-	if int64(len(body)) > h.maxBody {
+	if int64(len(body)) > k.maxBody {
 		next(rec) // huma answers 413; nothing worth keeping
 		rec.flush()
 		return
 	}
 	claim := idempotency.Claim{
-		Key:         idempotency.Key{Owner: id.UserID, Value: key},
+		Key:         idempotency.Key{Owner: owner, Value: key},
 		Fingerprint: fingerprint(ctx, body),
 		Token:       rand.Text(),
 		Now:         time.Now(),
-		Lease:       h.keyLease,
+		Lease:       k.lease,
 		TTL:         IdempotencyTTL,
 	}
 	if claim.Lease <= 0 {
 		claim.Lease = DefaultIdempotencyLease
 	}
-	stored, err := h.keys.Begin(ctx.Context(), claim)
+	stored, err := k.store.Begin(ctx.Context(), claim)
 	if err != nil { // in progress (409), another request (422), or the store failed
-		h.writeError(ctx, h.errs.toResponse(ctx.Context(), err, "header"))
+		k.errs.WriteError(w, r, err)
 		return
 	}
 	if stored != nil {
@@ -130,7 +103,7 @@ func (h *handlers) idempotent(ctx huma.Context, next func(huma.Context)) {
 	done := false
 	defer func() {
 		if !done { // the handler panicked: let a retry run again
-			h.release(ctx.Context(), claim, nil)
+			k.release(ctx.Context(), claim, nil)
 		}
 	}()
 	next(rec)
@@ -140,25 +113,25 @@ func (h *handlers) idempotent(ctx huma.Context, next func(huma.Context)) {
 	if status > 0 && status < http.StatusInternalServerError && status != 499 {
 		keep = &idempotency.Response{Status: status, Header: rec.header, Body: rec.buf.Bytes()}
 	}
-	h.release(ctx.Context(), claim, keep)
+	k.release(ctx.Context(), claim, keep)
 	rec.flush()
 }
 
 // release stores the response with the claim's key (or, with none,
 // abandons the claim), whether or not the client is still there: a retry
 // must find it.
-func (h *handlers) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
+func (k *idempotencyKeys) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var err error
 	if r != nil {
-		err = h.keys.Finish(ctx, c, *r)
+		err = k.store.Finish(ctx, c, *r)
 	} else {
-		err = h.keys.Abandon(ctx, c)
+		err = k.store.Abandon(ctx, c)
 	}
 	if err != nil {
 		// The response goes out anyway; a repeat will wait for the lease.
-		h.errs.log.Warn("idempotency key not released", zap.Error(err), requestIDField(ctx))
+		k.log.Warn("idempotency key not released", zap.Error(err), requestIDField(ctx))
 	}
 }
 
@@ -190,10 +163,6 @@ func validIdempotencyKey(k string) bool {
 		}
 	}
 	return true
-}
-
-func keyProblem(msg, typ string) *ValidationProblem {
-	return &ValidationProblem{Detail: []ValidationItem{{Loc: []any{"header", headerIdempotencyKey}, Msg: msg, Type: typ}}}
 }
 
 // fingerprint identifies a request: method, path, query and body. A JSON

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-
-	"github.com/todo-backend/todo/domain/auth"
 )
 
 // Metrics counts what the router serves, in Prometheus' text format:
@@ -93,11 +90,6 @@ func (m *Metrics) observe(route, method string, status int, d time.Duration, aut
 	s := m.requestSeries(route, knownMethod(method), status)
 	s.requests.Inc()
 	s.duration.Update(d.Seconds())
-	if authFailure == "" && status == http.StatusUnauthorized {
-		// The only 401 that does not pass through the error table: no
-		// usable Authorization header at all.
-		authFailure = reasonNoToken
-	}
 	if authFailure != "" {
 		m.set.GetOrCreateCounter(Label("todo_auth_failures_total", "reason", authFailure)).Inc()
 	}
@@ -132,21 +124,4 @@ func knownMethod(m string) string {
 		return m
 	}
 	return "other"
-}
-
-// Auth failure reasons besides the verifier's own (auth.ReasonError).
-const (
-	reasonNoToken     = "no bearer token"
-	reasonUnavailable = "keys unavailable"
-	reasonOther       = "other"
-)
-
-// metricReason is the label for a refused token: the verifier's reason,
-// which comes from a fixed set, or "other", so that no error text can grow
-// the label set.
-func metricReason(err error) string {
-	if r, ok := errors.AsType[*auth.ReasonError](err); ok {
-		return r.Reason
-	}
-	return reasonOther
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -18,9 +18,21 @@ import (
 
 type ctxKey int
 
-const (
-	requestInfoKey ctxKey = iota
-	identityKey
+const requestInfoKey ctxKey = 0
+
+// errorWriter renders what a middleware refuses in the API's error shapes:
+// the middleware says what went wrong (one of the errors below, or one a
+// store returned), the API's error table how it looks.
+type errorWriter interface {
+	WriteError(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// What the middleware refuses, for the error table.
+var (
+	errPanic             = errors.New("handler panicked") // logged with its stack by recoverer
+	errTooLarge          = errors.New("request body too large")
+	errTooManyRequests   = errors.New("rate limit exceeded")
+	errBadIdempotencyKey = errors.New("idempotency key is not 1 to 255 printable ASCII characters, sent once")
 )
 
 // requestInfo travels in the request context so that inner layers can tell
@@ -43,6 +55,20 @@ func requestIDField(ctx context.Context) zap.Field {
 		return zap.String("request_id", ri.id)
 	}
 	return zap.Skip()
+}
+
+// setUser names the caller in the access log line.
+func setUser(ctx context.Context, userID string) {
+	if ri := infoFrom(ctx); ri != nil {
+		ri.userID = userID
+	}
+}
+
+// setAuthFailure says why the token was refused, for the metrics.
+func setAuthFailure(ctx context.Context, reason string) {
+	if ri := infoFrom(ctx); ri != nil {
+		ri.authFailure = reason
+	}
 }
 
 // requestCtx is the request's context with its requestInfo, which it
@@ -152,8 +178,9 @@ func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
 	}
 }
 
-// recoverer turns a panic into the contract's JSON 500 and logs the stack.
-func recoverer(log *zap.Logger) func(http.Handler) http.Handler {
+// recoverer turns a panic into errPanic, which errs answers (500), and logs
+// the stack.
+func recoverer(log *zap.Logger, errs errorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -165,7 +192,7 @@ func recoverer(log *zap.Logger) func(http.Handler) http.Handler {
 					panic(rec)
 				}
 				log.Error("panic", zap.Any("panic", rec), zap.ByteString("stack", debug.Stack()), requestIDField(r.Context()))
-				writeJSONError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
+				errs.WriteError(w, r, errPanic)
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -207,13 +234,14 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 	}
 }
 
-// limitBody refuses a declared body over max at once and caps the rest, so a
-// client cannot make the server read more than max bytes.
-func limitBody(max int64) func(http.Handler) http.Handler {
+// limitBody refuses a declared body over max at once (errTooLarge) and
+// caps the rest, so a client cannot make the server read more than max
+// bytes.
+func limitBody(max int64, errs errorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max && takesBody(r.Method) {
-				writeJSONError(w, newHTTPError(http.StatusRequestEntityTooLarge, msgTooLarge))
+				errs.WriteError(w, r, errTooLarge)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -250,15 +278,4 @@ func corsFor(origins []string) func(http.Handler) http.Handler {
 		AllowCredentials: true,
 		MaxAge:           600,
 	})
-}
-
-func writeJSONError(w http.ResponseWriter, e *HTTPError) {
-	for k, vs := range e.headers {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(e)
 }

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -11,11 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
-
-	"github.com/todo-backend/todo/domain/auth"
 )
-
-const msgTooManyRequests = "Too many requests, retry later"
 
 // RateLimit is a budget of Requests per Window (a sliding window). The zero
 // value means no limit.
@@ -67,16 +63,19 @@ func ParseRateLimit(s string) (RateLimit, error) {
 // Health, metrics and documents are never limited.
 type limiter struct {
 	ip, user *httprate.RateLimiter // nil when off
-	write    func(huma.Context, error)
+	errs     errorWriter
+	// userOf returns the verified user of a request, once the token is
+	// checked.
+	userOf func(context.Context) (string, bool)
 }
 
-func newLimiter(c Config, write func(huma.Context, error)) *limiter {
-	l := &limiter{write: write}
-	if c.IPRateLimit.Enabled() {
-		l.ip = httprate.NewRateLimiter(c.IPRateLimit.Requests, c.IPRateLimit.Window)
+func newLimiter(ip, user RateLimit, errs errorWriter, userOf func(context.Context) (string, bool)) *limiter {
+	l := &limiter{errs: errs, userOf: userOf}
+	if ip.Enabled() {
+		l.ip = httprate.NewRateLimiter(ip.Requests, ip.Window)
 	}
-	if c.UserRateLimit.Enabled() {
-		l.user = httprate.NewRateLimiter(c.UserRateLimit.Requests, c.UserRateLimit.Window)
+	if user.Enabled() {
+		l.user = httprate.NewRateLimiter(user.Requests, user.Window)
 	}
 	return l
 }
@@ -95,7 +94,7 @@ func (l *limiter) byIP(ctx huma.Context, next func(huma.Context)) {
 	r, w := humachi.Unwrap(ctx)
 	key := "ip:" + httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
 	if l.ip.OnLimit(w, r, key) {
-		l.write(ctx, newHTTPError(http.StatusTooManyRequests, msgTooManyRequests))
+		l.errs.WriteError(w, r, errTooManyRequests)
 		return
 	}
 	next(ctx)
@@ -103,31 +102,19 @@ func (l *limiter) byIP(ctx huma.Context, next func(huma.Context)) {
 
 // byUser runs after authentication, keyed by the verified user id.
 func (l *limiter) byUser(ctx huma.Context, next func(huma.Context)) {
-	id, ok := ctx.Context().Value(identityKey).(auth.Identity)
-	if l.user == nil || !ok || !secured(ctx) {
+	if l.user == nil || !secured(ctx) {
+		next(ctx)
+		return
+	}
+	id, ok := l.userOf(ctx.Context())
+	if !ok {
 		next(ctx)
 		return
 	}
 	r, w := humachi.Unwrap(ctx)
-	if l.user.OnLimit(w, r, "user:"+string(id.UserID)) {
-		l.write(ctx, newHTTPError(http.StatusTooManyRequests, msgTooManyRequests))
+	if l.user.OnLimit(w, r, "user:"+id) {
+		l.errs.WriteError(w, r, errTooManyRequests)
 		return
 	}
 	next(ctx)
-}
-
-// documentRateLimits adds 429 to every operation that needs a token: the
-// document does not depend on whether limits are configured.
-func documentRateLimits(api huma.API) {
-	resp := errorResponses(api, http.StatusTooManyRequests)[httpCode(http.StatusTooManyRequests)]
-	for _, item := range api.OpenAPI().Paths {
-		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
-			if op != nil && len(op.Security) > 0 {
-				if op.Responses == nil {
-					op.Responses = map[string]*huma.Response{}
-				}
-				op.Responses[httpCode(http.StatusTooManyRequests)] = resp
-			}
-		}
-	}
 }

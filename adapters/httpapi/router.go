@@ -112,8 +112,9 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log, d.Metrics), recoverer(d.Log), securityHeaders,
-		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes),
+	errs := errorMapper{log: d.Log}
+	r.Use(requestID, accessLog(d.Log, d.Metrics), recoverer(d.Log, errs), securityHeaders,
+		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes, errs),
 		deadline(d.Config.RequestTimeout))
 	if d.Config.IPRateLimit.Enabled() {
 		// The client's address is for the IP limit alone: without it,
@@ -122,17 +123,20 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 	r.Use(middleware.StripSlashes) // /api/u/tasks/ is /api/u/tasks, as FastAPI's redirect would make it
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSONError(w, newHTTPError(http.StatusNotFound, msgNotFound))
+		writeError(w, newHTTPError(http.StatusNotFound, msgNotFound))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
-		writeJSONError(w, newHTTPError(http.StatusMethodNotAllowed, msgMethodNotAllowed).with("Allow", allowHeader(r, req.URL.Path)))
+		writeError(w, newHTTPError(http.StatusMethodNotAllowed, msgMethodNotAllowed).with("Allow", allowHeader(r, req.URL.Path)))
 	})
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
-	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errorMapper{log: d.Log}, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
-	h.keys, h.keyLease = d.Idempotency, max(DefaultIdempotencyLease, 2*d.Config.RequestTimeout)
+	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
+	h.keys = &idempotencyKeys{
+		store: d.Idempotency, lease: max(DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
+		maxBody: d.Config.MaxBodyBytes, errs: errs, log: d.Log, owner: owner,
+	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
-	limits := newLimiter(d.Config, h.writeError)
+	limits := newLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
 	api.UseMiddleware(limits.byIP, h.authenticate, limits.byUser)
 	h.register(api)
 	documentRateLimits(api)
@@ -212,7 +216,7 @@ func (s *specHandler) serve30(w http.ResponseWriter, r *http.Request) {
 
 func (s *specHandler) serve(w http.ResponseWriter, r *http.Request, doc []byte, etag string) {
 	if s.err != nil {
-		writeJSONError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
+		writeError(w, newHTTPError(http.StatusInternalServerError, msgInternal))
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=300")
@@ -249,6 +253,22 @@ func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
 		out[httpCode(c)] = resp
 	}
 	return out
+}
+
+// documentRateLimits adds 429 to every operation that needs a token: the
+// document does not depend on whether limits are configured.
+func documentRateLimits(api huma.API) {
+	resp := errorResponses(api, http.StatusTooManyRequests)[httpCode(http.StatusTooManyRequests)]
+	for _, item := range api.OpenAPI().Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op != nil && len(op.Security) > 0 {
+				if op.Responses == nil {
+					op.Responses = map[string]*huma.Response{}
+				}
+				op.Responses[httpCode(http.StatusTooManyRequests)] = resp
+			}
+		}
+	}
 }
 
 var errorExamples = map[int]string{

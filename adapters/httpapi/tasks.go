@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,10 +9,10 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -187,8 +185,7 @@ type getOutput struct {
 
 type handlers struct {
 	svc      *application.Service
-	keys     idempotency.Store // nil: Idempotency-Key is ignored
-	keyLease time.Duration     // how long an unfinished request holds its key
+	keys     *idempotencyKeys // Idempotency-Key, for the operations that honour it
 	verifier auth.Verifier
 	errs     errorMapper
 	api      huma.API
@@ -262,7 +259,7 @@ func (h *handlers) register(api huma.API) {
 }
 
 func (h *handlers) actor(ctx context.Context, pathUser string) (application.Actor, error) {
-	id, _ := ctx.Value(identityKey).(auth.Identity)
+	id, _ := identityOf(ctx)
 	a, err := h.svc.Authorize(ctx, id, pathUser)
 	if err != nil {
 		return a, h.errs.toResponse(ctx, err, "body")
@@ -351,6 +348,30 @@ func (h *handlers) one(ctx context.Context, t *task.Task, err error) (*taskOutpu
 	return &taskOutput{ETag: etag(t), Body: taskOut(t)}, nil
 }
 
+// identityKey is where authenticate leaves the verified identity in the
+// request's context.
+type identityKey struct{}
+
+// identityOf is the verified identity of a request, once authenticate has
+// run.
+func identityOf(ctx context.Context) (auth.Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(auth.Identity)
+	return id, ok
+}
+
+// userOf is the verified user id of a request, for the rate limit.
+func userOf(ctx context.Context) (string, bool) {
+	id, ok := identityOf(ctx)
+	return string(id.UserID), ok
+}
+
+// owner is the user a request acts for when its token's user is the URL's
+// {user_id}, for Idempotency-Key (keys are per user).
+func owner(ctx huma.Context) (auth.UserID, bool) {
+	id, ok := identityOf(ctx.Context())
+	return id.UserID, ok && id.UserID != "" && string(id.UserID) == ctx.Param("user_id")
+}
+
 // authenticate checks the bearer token of every operation that declares a
 // security requirement, before huma reads parameters or body: as in FastAPI,
 // a bad token is 401 even when the request is also malformed.
@@ -362,34 +383,17 @@ func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 	scheme, token, ok := strings.Cut(ctx.Header("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		h.writeError(ctx, newHTTPError(http.StatusUnauthorized, msgNotAuthenticated).with("WWW-Authenticate", "Bearer"))
+		setAuthFailure(ctx.Context(), reasonNoToken)
+		_, w := humachi.Unwrap(ctx)
+		writeError(w, newHTTPError(http.StatusUnauthorized, msgNotAuthenticated).with("WWW-Authenticate", "Bearer"))
 		return
 	}
 	id, err := h.verifier.Verify(ctx.Context(), token)
 	if err != nil {
-		h.writeError(ctx, h.errs.toResponse(ctx.Context(), err, "header"))
+		_, w := humachi.Unwrap(ctx)
+		writeError(w, h.errs.toResponse(ctx.Context(), err, "header"))
 		return
 	}
-	if ri := infoFrom(ctx.Context()); ri != nil {
-		ri.userID = string(id.UserID)
-	}
-	next(huma.WithValue(ctx, identityKey, id))
-}
-
-// writeError renders a mapped error outside a handler (in middleware).
-func (h *handlers) writeError(ctx huma.Context, err error) {
-	status := http.StatusInternalServerError
-	if se, ok := errors.AsType[huma.StatusError](err); ok {
-		status = se.GetStatus()
-	}
-	if he, ok := errors.AsType[huma.HeadersError](err); ok {
-		for k, vs := range he.GetHeaders() {
-			for _, v := range vs {
-				ctx.AppendHeader(k, v)
-			}
-		}
-	}
-	ctx.SetHeader("Content-Type", "application/json")
-	ctx.SetStatus(status)
-	_ = json.NewEncoder(ctx.BodyWriter()).Encode(err)
+	setUser(ctx.Context(), string(id.UserID))
+	next(huma.WithValue(ctx, identityKey{}, id))
 }
