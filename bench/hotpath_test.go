@@ -36,6 +36,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
@@ -272,9 +273,9 @@ func newHandlerEnv(tb testing.TB, o envOptions) *handlerEnv {
 	if o.log == nil {
 		o.log = zap.NewNop()
 	}
-	var m *httpapi.Metrics
+	var m *mw.Metrics
 	if o.metrics {
-		m = httpapi.NewMetrics(metrics.NewSet())
+		m = mw.NewMetrics(metrics.NewSet())
 	}
 	e.router = httpapi.NewRouter(httpapi.Deps{
 		Service: svc, Verifier: v, Log: o.log, Metrics: m,

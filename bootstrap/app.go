@@ -20,6 +20,7 @@ import (
 
 	"github.com/todo-backend/todo/adapters/httpapi"
 	"github.com/todo-backend/todo/adapters/httpapi/docsui"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
@@ -200,7 +201,7 @@ type routerParams struct {
 	Verifier auth.Verifier
 	Log      *zap.Logger
 	Ready    []httpapi.ReadyCheck `group:"ready"`
-	Metrics  *httpapi.Metrics
+	Metrics  *mw.Metrics
 	Set      *metrics.Set
 	Keys     idempotency.Store
 }
@@ -227,7 +228,7 @@ func newRouter(p routerParams) http.Handler {
 		},
 	}
 	if p.Config.MetricsAddr == "" {
-		d.MetricsHandler = httpapi.MetricsHandler(p.Set)
+		d.MetricsHandler = mw.MetricsHandler(p.Set)
 	}
 	if c := p.Config; c.UserRateLimit.Enabled() || c.IPRateLimit.Enabled() {
 		p.Log.Info("rate limits", zap.Stringer("per_user", c.UserRateLimit), zap.Stringer("per_ip", c.IPRateLimit))

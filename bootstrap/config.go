@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/webpush"
 )
 
@@ -43,7 +44,7 @@ type Config struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// UserRateLimit (RATE_LIMIT) and IPRateLimit (RATE_LIMIT_IP): off by
 	// default.
-	UserRateLimit, IPRateLimit httpapi.RateLimit
+	UserRateLimit, IPRateLimit mw.RateLimit
 	// TrustedProxies (TRUSTED_PROXIES) are the reverse proxies whose
 	// X-Forwarded-For names the client for RATE_LIMIT_IP and whose
 	// X-Forwarded-Host and X-Forwarded-Proto count for Link URLs.
@@ -152,10 +153,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.RequestTimeout >= c.WriteTimeout && c.WriteTimeout > 0 {
 		errs = append(errs, fmt.Errorf("REQUEST_TIMEOUT (%s) must be shorter than WRITE_TIMEOUT (%s), or the 503 it causes cannot be sent", c.RequestTimeout, c.WriteTimeout))
 	}
-	if c.UserRateLimit, err = httpapi.ParseRateLimit(getenv("RATE_LIMIT")); err != nil {
+	if c.UserRateLimit, err = mw.ParseRateLimit(getenv("RATE_LIMIT")); err != nil {
 		errs = append(errs, fmt.Errorf("RATE_LIMIT: %w", err))
 	}
-	if c.IPRateLimit, err = httpapi.ParseRateLimit(getenv("RATE_LIMIT_IP")); err != nil {
+	if c.IPRateLimit, err = mw.ParseRateLimit(getenv("RATE_LIMIT_IP")); err != nil {
 		errs = append(errs, fmt.Errorf("RATE_LIMIT_IP: %w", err))
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {

@@ -13,7 +13,7 @@ import (
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 )
 
@@ -22,7 +22,7 @@ import (
 // on PORT). The Go runtime's and the process's metrics (go_goroutines,
 // go_memstats_heap_inuse_bytes, process_*) are written with them.
 var Metrics = fx.Module("metrics",
-	fx.Provide(newMetricSet, httpapi.NewMetrics),
+	fx.Provide(newMetricSet, mw.NewMetrics),
 	fx.Invoke(newMetricsServer),
 )
 
@@ -49,7 +49,7 @@ func registerDBStats(set *metrics.Set, db *sql.DB, name string) {
 		{"go_sql_max_idle_time_closed_total", func(s sql.DBStats) float64 { return float64(s.MaxIdleTimeClosed) }},
 		{"go_sql_max_lifetime_closed_total", func(s sql.DBStats) float64 { return float64(s.MaxLifetimeClosed) }},
 	} {
-		set.NewGauge(httpapi.Label(g.name, "db_name", name), func() float64 { return g.f(db.Stats()) })
+		set.NewGauge(mw.Label(g.name, "db_name", name), func() float64 { return g.f(db.Stats()) })
 	}
 }
 
@@ -91,7 +91,7 @@ func newMetricsServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, set *metrics.
 		return
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", httpapi.MetricsHandler(set))
+	mux.Handle("GET /metrics", mw.MetricsHandler(set))
 	srv := &http.Server{
 		Addr:              c.MetricsAddr,
 		Handler:           mux,

@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/domain/auth"
@@ -63,10 +63,10 @@ func TestLoadConfigReliabilityValues(t *testing.T) {
 	if c.DBTimeout != 2*time.Second || c.RequestTimeout != 3*time.Second || c.ReadHeaderTimeout != time.Second {
 		t.Errorf("timeouts = %v, %v, %v; want 2s, 3s, 1s", c.DBTimeout, c.RequestTimeout, c.ReadHeaderTimeout)
 	}
-	if want := (httpapi.RateLimit{Requests: 100, Window: time.Minute}); c.UserRateLimit != want {
+	if want := (mw.RateLimit{Requests: 100, Window: time.Minute}); c.UserRateLimit != want {
 		t.Errorf("RATE_LIMIT=100/1m gives %v, want %v", c.UserRateLimit, want)
 	}
-	if want := (httpapi.RateLimit{Requests: 20, Window: time.Second}); c.IPRateLimit != want {
+	if want := (mw.RateLimit{Requests: 20, Window: time.Second}); c.IPRateLimit != want {
 		t.Errorf("RATE_LIMIT_IP=20/s gives %v, want %v", c.IPRateLimit, want)
 	}
 	if want := []string{"10.0.0.0/8", "192.168.1.1/32"}; !slices.Equal(c.TrustedProxies, want) {

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/validation"
 	"go.uber.org/zap"
 
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/store"
@@ -128,14 +129,14 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	case errors.As(err, &conflict):
 		// If-Match named a version the task no longer has.
 		return preconditionFailed(conflict.Current)
-	case errors.Is(err, errPanic):
-		// recoverer logged it, with the stack.
+	case errors.Is(err, mw.ErrPanic):
+		// mw.Recoverer logged it, with the stack.
 		return newHTTPError(http.StatusInternalServerError, msgInternal)
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, mw.ErrTooLarge):
 		return newHTTPError(http.StatusRequestEntityTooLarge, msgTooLarge)
-	case errors.Is(err, errTooManyRequests):
+	case errors.Is(err, mw.ErrTooManyRequests):
 		return newHTTPError(http.StatusTooManyRequests, msgTooManyRequests)
-	case errors.Is(err, errBadIdempotencyKey):
+	case errors.Is(err, mw.ErrBadIdempotencyKey):
 		return keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error")
 	case errors.Is(err, idempotency.ErrInFlight):
 		return newHTTPError(http.StatusConflict, msgInFlight).with("Retry-After", inFlightRetryAfter)
@@ -144,17 +145,17 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	case errors.Is(err, task.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
 	case errors.Is(err, auth.ErrUnavailable):
-		m.log.Warn("authentication unavailable", zap.Error(err), requestIDField(ctx))
-		setAuthFailure(ctx, reasonUnavailable)
+		m.log.Warn("authentication unavailable", zap.Error(err), mw.RequestIDField(ctx))
+		mw.SetAuthFailure(ctx, reasonUnavailable)
 		return newHTTPError(http.StatusServiceUnavailable, msgAuthUnavailable).with("Retry-After", retryAfterSeconds)
 	case errors.Is(err, auth.ErrUnauthenticated):
-		m.log.Info("authentication refused", zap.String("reason", reason(err)), requestIDField(ctx))
-		setAuthFailure(ctx, metricReason(err))
+		m.log.Info("authentication refused", zap.String("reason", reason(err)), mw.RequestIDField(ctx))
+		mw.SetAuthFailure(ctx, metricReason(err))
 		return newHTTPError(http.StatusUnauthorized, msgInvalidToken).with("WWW-Authenticate", "Bearer")
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// The database cannot be reached or did not answer within the
 		// request's deadline: the client should retry, not give up.
-		m.log.Warn("service unavailable", zap.Error(err), requestIDField(ctx))
+		m.log.Warn("service unavailable", zap.Error(err), mw.RequestIDField(ctx))
 		return newHTTPError(http.StatusServiceUnavailable, msgUnavailable).with("Retry-After", retryAfterSeconds)
 	case errors.Is(err, auth.ErrForbidden):
 		return newHTTPError(http.StatusForbidden, msgForbidden)
@@ -164,7 +165,7 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		// The client went away; nobody reads this answer.
 		return newHTTPError(499, "Client Closed Request")
 	}
-	m.log.Error("request failed", zap.Error(err), requestIDField(ctx))
+	m.log.Error("request failed", zap.Error(err), mw.RequestIDField(ctx))
 	return newHTTPError(http.StatusInternalServerError, msgInternal)
 }
 

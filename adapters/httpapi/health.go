@@ -8,6 +8,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 )
 
 // readyTimeout bounds how long /readyz waits for a dependency.
@@ -50,7 +52,7 @@ func (h *handlers) readyz(ctx context.Context, _ *struct{}) (*statusOutput, erro
 	var failed []string
 	for _, c := range h.ready {
 		if err := c.Check(ctx); err != nil {
-			h.errs.log.Warn("not ready", zap.String("check", c.Name), zap.Error(err), requestIDField(ctx))
+			h.errs.log.Warn("not ready", zap.String("check", c.Name), zap.Error(err), mw.RequestIDField(ctx))
 			failed = append(failed, c.Name)
 		}
 	}

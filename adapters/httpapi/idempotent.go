@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 )
 
 const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request with the same key within 24 hours " +
@@ -19,7 +21,7 @@ type IdempotencyParam struct {
 
 // idempotentOp makes op honour Idempotency-Key and documents what that adds.
 func (h *handlers) idempotentOp(api huma.API, op *huma.Operation) {
-	op.Middlewares = append(op.Middlewares, h.keys.middleware)
+	op.Middlewares = append(op.Middlewares, h.keys.Middleware)
 	status := httpCode(op.DefaultStatus)
 	if op.Responses[status] == nil {
 		op.Responses[status] = &huma.Response{}
@@ -27,7 +29,7 @@ func (h *handlers) idempotentOp(api huma.API, op *huma.Operation) {
 	if op.Responses[status].Headers == nil {
 		op.Responses[status].Headers = map[string]*huma.Param{}
 	}
-	op.Responses[status].Headers[headerReplayed] = &huma.Param{
+	op.Responses[status].Headers[mw.HeaderReplayed] = &huma.Param{
 		Description: "`true` when this is the stored response of an earlier request with the same Idempotency-Key.",
 		Schema:      &huma.Schema{Type: huma.TypeString, Enum: []any{"true"}},
 	}

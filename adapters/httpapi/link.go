@@ -6,6 +6,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -38,7 +39,7 @@ type links struct {
 	// public is the configured public base URL (PUBLIC_URL), without a
 	// trailing slash; "" when none.
 	public  string
-	proxies proxies
+	proxies mw.Proxies
 }
 
 // base is what a link starts with, before the path: the public URL when
@@ -52,7 +53,7 @@ func (l links) base(o origin) string {
 	if l.public != "" {
 		return l.public
 	}
-	if !l.proxies.trusts(o.peer) {
+	if !l.proxies.Trusts(o.peer) {
 		return ""
 	}
 	scheme := "http"

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/store"
@@ -168,11 +169,11 @@ func TestDeepAndLargeJSON(t *testing.T) {
 // limitedEnv is an env whose router has rate limits.
 func limitedEnv(t *testing.T, perUser, perIP string, trusted ...string) *env {
 	t.Helper()
-	ul, err := httpapi.ParseRateLimit(perUser)
+	ul, err := mw.ParseRateLimit(perUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	il, err := httpapi.ParseRateLimit(perIP)
+	il, err := mw.ParseRateLimit(perIP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,23 +280,23 @@ func TestNoRateLimitByDefault(t *testing.T) {
 func TestParseRateLimit(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
-		want httpapi.RateLimit
+		want mw.RateLimit
 		ok   bool
 	}{
-		{"", httpapi.RateLimit{}, true},
-		{"off", httpapi.RateLimit{}, true},
-		{"0", httpapi.RateLimit{}, true},
-		{"100/1m", httpapi.RateLimit{Requests: 100, Window: time.Minute}, true},
-		{"100/m", httpapi.RateLimit{Requests: 100, Window: time.Minute}, true},
-		{"10/s", httpapi.RateLimit{Requests: 10, Window: time.Second}, true},
-		{" 5000 / 1h ", httpapi.RateLimit{Requests: 5000, Window: time.Hour}, true},
-		{"100", httpapi.RateLimit{}, false},
-		{"x/1m", httpapi.RateLimit{}, false},
-		{"0/1m", httpapi.RateLimit{}, false},
-		{"10/1ms", httpapi.RateLimit{}, false},
-		{"10/soon", httpapi.RateLimit{}, false},
+		{"", mw.RateLimit{}, true},
+		{"off", mw.RateLimit{}, true},
+		{"0", mw.RateLimit{}, true},
+		{"100/1m", mw.RateLimit{Requests: 100, Window: time.Minute}, true},
+		{"100/m", mw.RateLimit{Requests: 100, Window: time.Minute}, true},
+		{"10/s", mw.RateLimit{Requests: 10, Window: time.Second}, true},
+		{" 5000 / 1h ", mw.RateLimit{Requests: 5000, Window: time.Hour}, true},
+		{"100", mw.RateLimit{}, false},
+		{"x/1m", mw.RateLimit{}, false},
+		{"0/1m", mw.RateLimit{}, false},
+		{"10/1ms", mw.RateLimit{}, false},
+		{"10/soon", mw.RateLimit{}, false},
 	} {
-		got, err := httpapi.ParseRateLimit(tt.in)
+		got, err := mw.ParseRateLimit(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseRateLimit(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}
@@ -309,8 +310,8 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	set := metrics.NewSet()
 	e := newEnv(t, func(d *httpapi.Deps) {
-		d.Metrics = httpapi.NewMetrics(set)
-		d.MetricsHandler = httpapi.MetricsHandler(set)
+		d.Metrics = mw.NewMetrics(set)
+		d.MetricsHandler = mw.MetricsHandler(set)
 	})
 	u := e.newUser(t)
 	e.create(t, u, "a")
@@ -370,7 +371,7 @@ func TestLabel(t *testing.T) {
 		{"m", []string{"a", "b"}, `m{a="b"}`},
 		{"m", []string{"a", `q"uo\te` + "\n", "b", "{x}"}, `m{a="q\"uo\\te\n",b="{x}"}`},
 	} {
-		if got := httpapi.Label(tt.name, tt.kv...); got != tt.want {
+		if got := mw.Label(tt.name, tt.kv...); got != tt.want {
 			t.Errorf("Label(%q, %q) = %s, want %s", tt.name, tt.kv, got, tt.want)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 )
 
 // wire sends one request to srv over a real connection and returns the
@@ -108,8 +109,8 @@ func TestMetricsWithoutInfoLog(t *testing.T) {
 	set := metrics.NewSet()
 	e := newEnv(t, func(d *httpapi.Deps) {
 		d.Log = zap.NewNop()
-		d.Metrics = httpapi.NewMetrics(set)
-		d.MetricsHandler = httpapi.MetricsHandler(set)
+		d.Metrics = mw.NewMetrics(set)
+		d.MetricsHandler = mw.MetricsHandler(set)
 	})
 	u := e.newUser(t)
 	for range 3 {

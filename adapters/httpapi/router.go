@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"go.uber.org/zap"
 
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/idempotency"
@@ -48,7 +49,7 @@ type Config struct {
 	// UserRateLimit limits each verified user, IPRateLimit each client IP
 	// before its token is checked; the zero RateLimit means no limit. The
 	// counters live in the process: each instance counts its own requests.
-	UserRateLimit, IPRateLimit RateLimit
+	UserRateLimit, IPRateLimit mw.RateLimit
 	// TrustedProxies are the CIDR prefixes of reverse proxies whose
 	// X-Forwarded-For names the client for IPRateLimit, and whose
 	// X-Forwarded-Host and X-Forwarded-Proto name the URL clients used, for
@@ -74,7 +75,7 @@ type Deps struct {
 	Docs     http.Handler // the docs page, mounted at /docs when set
 	Config   Config
 	// Metrics, when set, counts requests and refused tokens.
-	Metrics *Metrics
+	Metrics *mw.Metrics
 	// MetricsHandler, when set, serves GET /metrics (Prometheus), with no
 	// user auth; leave it unset when metrics have a listener of their own.
 	MetricsHandler http.Handler
@@ -106,20 +107,20 @@ func build(d Deps) (chi.Router, huma.API) {
 		d.Config.Version = "dev"
 	}
 
-	trusted, err := newProxies(d.Config.TrustedProxies)
+	trusted, err := mw.NewProxies(d.Config.TrustedProxies)
 	if err != nil {
 		panic(err) // bootstrap refuses such a configuration before it gets here
 	}
 
 	r := chi.NewRouter()
 	errs := errorMapper{log: d.Log}
-	r.Use(requestID, accessLog(d.Log, d.Metrics), recoverer(d.Log, errs), securityHeaders,
-		corsFor(d.Config.CORSOrigins), limitBody(d.Config.MaxBodyBytes, errs),
-		deadline(d.Config.RequestTimeout))
+	r.Use(mw.RequestID, mw.AccessLog(d.Log, d.Metrics), mw.Recoverer(d.Log, errs), mw.SecurityHeaders,
+		mw.CORS(d.Config.CORSOrigins), mw.LimitBody(d.Config.MaxBodyBytes, errs),
+		mw.Deadline(d.Config.RequestTimeout))
 	if d.Config.IPRateLimit.Enabled() {
 		// The client's address is for the IP limit alone: without it,
 		// resolving it would cost a copy of every request for nothing.
-		r.Use(trusted.clientIP)
+		r.Use(trusted.ClientIP)
 	}
 	r.Use(middleware.StripSlashes) // /api/u/tasks/ is /api/u/tasks, as FastAPI's redirect would make it
 	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
@@ -131,13 +132,13 @@ func build(d Deps) (chi.Router, huma.API) {
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
 	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
-	h.keys = &idempotencyKeys{
-		store: d.Idempotency, lease: max(DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
-		maxBody: d.Config.MaxBodyBytes, errs: errs, log: d.Log, owner: owner,
+	h.keys = &mw.Idempotency{
+		Store: d.Idempotency, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
+		MaxBody: d.Config.MaxBodyBytes, Errors: errs, Log: d.Log, Owner: owner,
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
-	limits := newLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
-	api.UseMiddleware(limits.byIP, h.authenticate, limits.byUser)
+	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
+	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser)
 	h.register(api)
 	documentRateLimits(api)
 
@@ -292,4 +293,16 @@ var errorDescriptions = map[int]string{
 	http.StatusTooManyRequests:       "Over the rate limit (per user, or per client IP before the token is checked).",
 	http.StatusInternalServerError:   "Something broke on our side; the body says nothing more.",
 	http.StatusServiceUnavailable:    "A dependency (database or identity provider) is not available; retry later.",
+}
+
+// allowHeader lists the methods a path does answer, for a 405's Allow
+// header (RFC 9110, and what FastAPI sends).
+func allowHeader(router chi.Routes, path string) string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if router.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return strings.Join(allowed, ", ")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/task"
@@ -185,7 +186,7 @@ type getOutput struct {
 
 type handlers struct {
 	svc      *application.Service
-	keys     *idempotencyKeys // Idempotency-Key, for the operations that honour it
+	keys     *mw.Idempotency // Idempotency-Key, for the operations that honour it
 	verifier auth.Verifier
 	errs     errorMapper
 	api      huma.API
@@ -383,7 +384,7 @@ func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 	scheme, token, ok := strings.Cut(ctx.Header("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		setAuthFailure(ctx.Context(), reasonNoToken)
+		mw.SetAuthFailure(ctx.Context(), reasonNoToken)
 		_, w := humachi.Unwrap(ctx)
 		writeError(w, newHTTPError(http.StatusUnauthorized, msgNotAuthenticated).with("WWW-Authenticate", "Bearer"))
 		return
@@ -394,6 +395,6 @@ func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 		writeError(w, h.errs.toResponse(ctx.Context(), err, "header"))
 		return
 	}
-	setUser(ctx.Context(), string(id.UserID))
+	mw.SetUser(ctx.Context(), string(id.UserID))
 	next(huma.WithValue(ctx, identityKey{}, id))
 }

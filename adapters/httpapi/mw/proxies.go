@@ -1,4 +1,4 @@
-package httpapi
+package mw
 
 import (
 	"fmt"
@@ -9,33 +9,34 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 )
 
-// proxies are the reverse proxies the service trusts (TRUSTED_PROXIES).
-// trusts is the one decision of whether a request's forwarded headers
-// count: X-Forwarded-For for the client's address, X-Forwarded-Host and
-// X-Forwarded-Proto for the URLs the API writes. A client that reaches the
-// service directly could put anything in them.
-type proxies struct {
+// Proxies are the reverse proxies the service trusts (TRUSTED_PROXIES).
+// Trusts is the one decision of whether a request's forwarded headers
+// count: X-Forwarded-For for the client's address (ClientIP), and
+// X-Forwarded-Host and X-Forwarded-Proto for the URLs the API writes. A
+// client that reaches the service directly could put anything in them.
+type Proxies struct {
 	cidrs    []string
 	prefixes []netip.Prefix
 }
 
-func newProxies(cidrs []string) (proxies, error) {
-	p := proxies{cidrs: cidrs}
+// NewProxies reads CIDR prefixes such as 10.0.0.0/8; none trusts nobody.
+func NewProxies(cidrs []string) (Proxies, error) {
+	p := Proxies{cidrs: cidrs}
 	for _, c := range cidrs {
 		prefix, err := netip.ParsePrefix(c)
 		if err != nil {
-			return proxies{}, fmt.Errorf("trusted proxy %q: %w", c, err)
+			return Proxies{}, fmt.Errorf("trusted proxy %q: %w", c, err)
 		}
 		p.prefixes = append(p.prefixes, prefix)
 	}
 	return p, nil
 }
 
-// trusts reports whether the peer at remoteAddr (a request's RemoteAddr)
+// Trusts reports whether the peer at remoteAddr (a request's RemoteAddr)
 // is a trusted proxy. An IPv4 address written as IPv6 (::ffff:a.b.c.d) is
 // the IPv4 address, and a zone is ignored, so that neither can alias an
 // address past the check.
-func (p proxies) trusts(remoteAddr string) bool {
+func (p Proxies) Trusts(remoteAddr string) bool {
 	if len(p.prefixes) == 0 {
 		return false
 	}
@@ -56,17 +57,18 @@ func (p proxies) trusts(remoteAddr string) bool {
 	return false
 }
 
-// clientIP resolves the caller's address for the IP rate limit: from a
+// ClientIP resolves the caller's address for the IP rate limit: from a
 // trusted proxy, the right-most X-Forwarded-For entry that is not one of
-// the proxies; from anyone else, the peer's address.
-func (p proxies) clientIP(next http.Handler) http.Handler {
+// the proxies; from anyone else, the peer's address. Read it with chi's
+// middleware.GetClientIP.
+func (p Proxies) ClientIP(next http.Handler) http.Handler {
 	if len(p.prefixes) == 0 {
 		return middleware.ClientIPFromRemoteAddr(next)
 	}
 	forwarded := middleware.ClientIPFromXFF(p.cidrs...)(next)
 	direct := middleware.ClientIPFromRemoteAddr(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p.trusts(r.RemoteAddr) {
+		if p.Trusts(r.RemoteAddr) {
 			forwarded.ServeHTTP(w, r)
 		} else {
 			direct.ServeHTTP(w, r)

@@ -1,4 +1,4 @@
-package httpapi
+package mw
 
 import (
 	"net/http"

@@ -1,4 +1,4 @@
-package httpapi
+package mw
 
 import (
 	"bytes"
@@ -31,7 +31,9 @@ import (
 
 const (
 	headerIdempotencyKey = "Idempotency-Key"
-	headerReplayed       = "Idempotent-Replayed"
+	// HeaderReplayed marks a response that is the stored one of an earlier
+	// request with the same key.
+	HeaderReplayed = "Idempotent-Replayed"
 	// IdempotencyTTL is how long a key and its response are kept.
 	IdempotencyTTL = 24 * time.Hour
 	// DefaultIdempotencyLease is how long an unfinished request holds its
@@ -41,40 +43,41 @@ const (
 	maxIdempotencyKeyLen    = 255
 )
 
-// idempotencyKeys is the middleware that makes an operation honour
-// Idempotency-Key (see idempotentOp).
-type idempotencyKeys struct {
-	store   idempotency.Store // nil: the header is ignored
-	lease   time.Duration     // how long an unfinished request holds its key
-	maxBody int64
-	errs    errorWriter
-	log     *zap.Logger
-	// owner returns the user a request acts for when it is authorized to
+// Idempotency makes the operations it is the middleware of honour
+// Idempotency-Key (see above).
+type Idempotency struct {
+	Store   idempotency.Store // nil: the header is ignored
+	Lease   time.Duration     // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
+	MaxBody int64             // the largest body read (the router's limit)
+	Errors  Errors
+	Log     *zap.Logger
+	// Owner returns the user a request acts for when it is authorized to
 	// (its token's user is the URL's): keys are per user, and a request
 	// that is refused never touches them.
-	owner func(huma.Context) (auth.UserID, bool)
+	Owner func(huma.Context) (auth.UserID, bool)
 }
 
-// middleware is the operation middleware. It runs after authentication.
-func (k *idempotencyKeys) middleware(ctx huma.Context, next func(huma.Context)) {
+// Middleware is the operation middleware (huma.Operation.Middlewares). It
+// runs after authentication.
+func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 	key, present := idempotencyKey(ctx)
-	owner, authorized := k.owner(ctx)
-	if !present || k.store == nil || !authorized {
+	owner, authorized := k.Owner(ctx)
+	if !present || k.Store == nil || !authorized {
 		next(ctx) // the handler answers 401 or 403 as it would without a key
 		return
 	}
 	r, w := humachi.Unwrap(ctx)
 	if !validIdempotencyKey(key) {
-		k.errs.WriteError(w, r, errBadIdempotencyKey)
+		k.Errors.WriteError(w, r, ErrBadIdempotencyKey)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), k.maxBody+1))
+	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), k.MaxBody+1))
 	if err != nil {
-		k.errs.WriteError(w, r, err)
+		k.Errors.WriteError(w, r, err)
 		return
 	}
 	rec := &recorder{humaContext: ctx, reqBody: body, header: http.Header{}}
-	if int64(len(body)) > k.maxBody {
+	if int64(len(body)) > k.MaxBody {
 		next(rec) // huma answers 413; nothing worth keeping
 		rec.flush()
 		return
@@ -84,15 +87,15 @@ func (k *idempotencyKeys) middleware(ctx huma.Context, next func(huma.Context)) 
 		Fingerprint: fingerprint(ctx, body),
 		Token:       rand.Text(),
 		Now:         time.Now(),
-		Lease:       k.lease,
+		Lease:       k.Lease,
 		TTL:         IdempotencyTTL,
 	}
 	if claim.Lease <= 0 {
 		claim.Lease = DefaultIdempotencyLease
 	}
-	stored, err := k.store.Begin(ctx.Context(), claim)
+	stored, err := k.Store.Begin(ctx.Context(), claim)
 	if err != nil { // in progress (409), another request (422), or the store failed
-		k.errs.WriteError(w, r, err)
+		k.Errors.WriteError(w, r, err)
 		return
 	}
 	if stored != nil {
@@ -120,18 +123,18 @@ func (k *idempotencyKeys) middleware(ctx huma.Context, next func(huma.Context)) 
 // release stores the response with the claim's key (or, with none,
 // abandons the claim), whether or not the client is still there: a retry
 // must find it.
-func (k *idempotencyKeys) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
+func (k *Idempotency) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var err error
 	if r != nil {
-		err = k.store.Finish(ctx, c, *r)
+		err = k.Store.Finish(ctx, c, *r)
 	} else {
-		err = k.store.Abandon(ctx, c)
+		err = k.Store.Abandon(ctx, c)
 	}
 	if err != nil {
 		// The response goes out anyway; a repeat will wait for the lease.
-		k.log.Warn("idempotency key not released", zap.Error(err), requestIDField(ctx))
+		k.Log.Warn("idempotency key not released", zap.Error(err), RequestIDField(ctx))
 	}
 }
 
@@ -191,7 +194,7 @@ func replay(ctx huma.Context, r *idempotency.Response) {
 			}
 		}
 	}
-	ctx.SetHeader(headerReplayed, "true")
+	ctx.SetHeader(HeaderReplayed, "true")
 	ctx.SetStatus(r.Status)
 	_, _ = ctx.BodyWriter().Write(r.Body)
 }

@@ -1,10 +1,10 @@
-package httpapi
+package mw
 
 import "testing"
 
 // TestProxiesTrusts: the peer decides, in any notation of its address.
 func TestProxiesTrusts(t *testing.T) {
-	p, err := newProxies([]string{"10.0.0.0/8", "2001:db8::/32"})
+	p, err := NewProxies([]string{"10.0.0.0/8", "2001:db8::/32"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,15 +23,15 @@ func TestProxiesTrusts(t *testing.T) {
 		{"", false},
 		{"not an address", false},
 	} {
-		if got := p.trusts(tt.remote); got != tt.want {
-			t.Errorf("trusts(%q) = %v, want %v", tt.remote, got, tt.want)
+		if got := p.Trusts(tt.remote); got != tt.want {
+			t.Errorf("Trusts(%q) = %v, want %v", tt.remote, got, tt.want)
 		}
 	}
-	none, _ := newProxies(nil)
-	if none.trusts("10.1.2.3:5000") {
-		t.Errorf("with no proxies, trusts(10.1.2.3:5000) = true, want false")
+	none, _ := NewProxies(nil)
+	if none.Trusts("10.1.2.3:5000") {
+		t.Errorf("with no Proxies, Trusts(10.1.2.3:5000) = true, want false")
 	}
-	if _, err := newProxies([]string{"10.0.0.1"}); err == nil {
+	if _, err := NewProxies([]string{"10.0.0.1"}); err == nil {
 		t.Errorf("newProxies(10.0.0.1) = nil error, want one (not a prefix)")
 	}
 }

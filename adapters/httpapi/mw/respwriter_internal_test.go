@@ -1,4 +1,4 @@
-package httpapi
+package mw
 
 import (
 	"net/http"
@@ -15,7 +15,7 @@ func TestRespWriter(t *testing.T) {
 	var rec *httptest.ResponseRecorder
 	serve := func(h http.HandlerFunc) *httptest.ResponseRecorder {
 		rec = httptest.NewRecorder()
-		accessLog(zap.NewNop(), nil)(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
+		AccessLog(zap.NewNop(), nil)(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/x", nil))
 		return rec
 	}
 

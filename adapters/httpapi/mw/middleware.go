@@ -1,13 +1,11 @@
-package httpapi
+package mw
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -19,21 +17,6 @@ import (
 type ctxKey int
 
 const requestInfoKey ctxKey = 0
-
-// errorWriter renders what a middleware refuses in the API's error shapes:
-// the middleware says what went wrong (one of the errors below, or one a
-// store returned), the API's error table how it looks.
-type errorWriter interface {
-	WriteError(w http.ResponseWriter, r *http.Request, err error)
-}
-
-// What the middleware refuses, for the error table.
-var (
-	errPanic             = errors.New("handler panicked") // logged with its stack by recoverer
-	errTooLarge          = errors.New("request body too large")
-	errTooManyRequests   = errors.New("rate limit exceeded")
-	errBadIdempotencyKey = errors.New("idempotency key is not 1 to 255 printable ASCII characters, sent once")
-)
 
 // requestInfo travels in the request context so that inner layers can tell
 // the access log who the caller was.
@@ -50,22 +33,24 @@ func infoFrom(ctx context.Context) *requestInfo {
 	return ri
 }
 
-func requestIDField(ctx context.Context) zap.Field {
+// RequestIDField is the request's id as a log field, so that a log line
+// written deeper down can be matched with the access log's.
+func RequestIDField(ctx context.Context) zap.Field {
 	if ri := infoFrom(ctx); ri != nil {
 		return zap.String("request_id", ri.id)
 	}
 	return zap.Skip()
 }
 
-// setUser names the caller in the access log line.
-func setUser(ctx context.Context, userID string) {
+// SetUser names the caller in the access log line.
+func SetUser(ctx context.Context, userID string) {
 	if ri := infoFrom(ctx); ri != nil {
 		ri.userID = userID
 	}
 }
 
-// setAuthFailure says why the token was refused, for the metrics.
-func setAuthFailure(ctx context.Context, reason string) {
+// SetAuthFailure says why the token was refused, for the metrics.
+func SetAuthFailure(ctx context.Context, reason string) {
 	if ri := infoFrom(ctx); ri != nil {
 		ri.authFailure = reason
 	}
@@ -94,9 +79,9 @@ func (c *requestCtx) Value(key any) any {
 // that reading and setting it need not canonicalize it on every request.
 const headerRequestID = "X-Request-Id"
 
-// requestID takes the caller's X-Request-ID when it is sane, or makes one, and
+// RequestID takes the caller's X-Request-ID when it is sane, or makes one, and
 // echoes it on the response.
-func requestID(next http.Handler) http.Handler {
+func RequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(headerRequestID)
 		if !saneRequestID(id) {
@@ -123,13 +108,13 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// accessLog writes one line per request: method, route pattern, status,
+// AccessLog writes one line per request: method, route pattern, status,
 // duration, request id and user id (never the token), and counts the request
 // in m. Its fields are built only when the logger writes info lines.
 //
 // It also holds back the response (see respWriter): an API answer goes out
 // with its Content-Length in one write instead of as a chunked stream.
-func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
+func AccessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
 	// Where the line is written is always here: no caller (runtime.Caller
 	// on every request).
 	log = log.WithOptions(zap.WithCaller(false))
@@ -178,9 +163,9 @@ func accessLog(log *zap.Logger, m *Metrics) func(http.Handler) http.Handler {
 	}
 }
 
-// recoverer turns a panic into errPanic, which errs answers (500), and logs
+// Recoverer turns a panic into ErrPanic, which errs answers (500), and logs
 // the stack.
-func recoverer(log *zap.Logger, errs errorWriter) func(http.Handler) http.Handler {
+func Recoverer(log *zap.Logger, errs Errors) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -191,8 +176,8 @@ func recoverer(log *zap.Logger, errs errorWriter) func(http.Handler) http.Handle
 				if rec == http.ErrAbortHandler {
 					panic(rec)
 				}
-				log.Error("panic", zap.Any("panic", rec), zap.ByteString("stack", debug.Stack()), requestIDField(r.Context()))
-				errs.WriteError(w, r, errPanic)
+				log.Error("panic", zap.Any("panic", rec), zap.ByteString("stack", debug.Stack()), RequestIDField(r.Context()))
+				errs.WriteError(w, r, ErrPanic)
 			}()
 			next.ServeHTTP(w, r)
 		})
@@ -204,8 +189,8 @@ var (
 	noStoreValue = []string{"no-store"}
 )
 
-// securityHeaders marks API answers as private and not to be sniffed.
-func securityHeaders(next http.Handler) http.Handler {
+// SecurityHeaders marks API answers as private and not to be sniffed.
+func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// Shared value slices: Set and Add never write into them (Set
@@ -216,12 +201,12 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// deadline bounds the work of every request: storage calls and token checks
+// Deadline bounds the work of every request: storage calls and token checks
 // still running after d end with context.DeadlineExceeded, which the error
 // table answers with 503 and Retry-After. It covers what a per-statement
 // timeout cannot: waiting for a free database connection when all of them
 // hang on a database that stopped answering. Zero means no deadline.
-func deadline(d time.Duration) func(http.Handler) http.Handler {
+func Deadline(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if d <= 0 {
 			return next
@@ -234,14 +219,14 @@ func deadline(d time.Duration) func(http.Handler) http.Handler {
 	}
 }
 
-// limitBody refuses a declared body over max at once (errTooLarge) and
+// LimitBody refuses a declared body over max at once (ErrTooLarge) and
 // caps the rest, so a client cannot make the server read more than max
 // bytes.
-func limitBody(max int64, errs errorWriter) func(http.Handler) http.Handler {
+func LimitBody(max int64, errs Errors) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max && takesBody(r.Method) {
-				errs.WriteError(w, r, errTooLarge)
+				errs.WriteError(w, r, ErrTooLarge)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -255,21 +240,9 @@ func takesBody(method string) bool {
 	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
 }
 
-// allowHeader lists the methods a path does answer, for a 405's Allow
-// header (RFC 9110, and what FastAPI sends).
-func allowHeader(router chi.Routes, path string) string {
-	var allowed []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		if router.Match(chi.NewRouteContext(), m, path) {
-			allowed = append(allowed, m)
-		}
-	}
-	return strings.Join(allowed, ", ")
-}
-
-// corsFor answers preflights for the configured origins. Credentials are
+// CORS answers preflights for the configured origins. Credentials are
 // allowed because FastAPI peers allowed them, and origins are never "*".
-func corsFor(origins []string) func(http.Handler) http.Handler {
+func CORS(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},

@@ -1,4 +1,4 @@
-package httpapi
+package mw
 
 import (
 	"context"
@@ -57,20 +57,23 @@ func ParseRateLimit(s string) (RateLimit, error) {
 	return RateLimit{Requests: reqs, Window: window}, nil
 }
 
-// limiter applies the rate limits to the API operations (those that need a
+// Limiter applies the rate limits to the API operations (those that need a
 // token): by client IP before the token is checked, so that a flood of bad
 // tokens costs no signature checks, and by the verified user id after.
 // Health, metrics and documents are never limited.
-type limiter struct {
+type Limiter struct {
 	ip, user *httprate.RateLimiter // nil when off
-	errs     errorWriter
+	errs     Errors
 	// userOf returns the verified user of a request, once the token is
 	// checked.
 	userOf func(context.Context) (string, bool)
 }
 
-func newLimiter(ip, user RateLimit, errs errorWriter, userOf func(context.Context) (string, bool)) *limiter {
-	l := &limiter{errs: errs, userOf: userOf}
+// NewLimiter limits each client IP to ip and each verified user to user
+// (the zero RateLimit: no limit). errs answers a request over a limit
+// (ErrTooManyRequests); userOf returns a request's verified user.
+func NewLimiter(ip, user RateLimit, errs Errors, userOf func(context.Context) (string, bool)) *Limiter {
+	l := &Limiter{errs: errs, userOf: userOf}
 	if ip.Enabled() {
 		l.ip = httprate.NewRateLimiter(ip.Requests, ip.Window)
 	}
@@ -85,8 +88,9 @@ func secured(ctx huma.Context) bool {
 	return op != nil && len(op.Security) > 0
 }
 
-// byIP runs before authentication.
-func (l *limiter) byIP(ctx huma.Context, next func(huma.Context)) {
+// ByIP is the API middleware (huma.API.UseMiddleware) of the IP limit: it
+// runs before authentication, keyed by the client's address (ClientIP).
+func (l *Limiter) ByIP(ctx huma.Context, next func(huma.Context)) {
 	if l.ip == nil || !secured(ctx) {
 		next(ctx)
 		return
@@ -94,14 +98,15 @@ func (l *limiter) byIP(ctx huma.Context, next func(huma.Context)) {
 	r, w := humachi.Unwrap(ctx)
 	key := "ip:" + httprate.CanonicalizeIP(middleware.GetClientIP(r.Context()))
 	if l.ip.OnLimit(w, r, key) {
-		l.errs.WriteError(w, r, errTooManyRequests)
+		l.errs.WriteError(w, r, ErrTooManyRequests)
 		return
 	}
 	next(ctx)
 }
 
-// byUser runs after authentication, keyed by the verified user id.
-func (l *limiter) byUser(ctx huma.Context, next func(huma.Context)) {
+// ByUser is the API middleware of the user limit: it runs after
+// authentication, keyed by the verified user id.
+func (l *Limiter) ByUser(ctx huma.Context, next func(huma.Context)) {
 	if l.user == nil || !secured(ctx) {
 		next(ctx)
 		return
@@ -113,7 +118,7 @@ func (l *limiter) byUser(ctx huma.Context, next func(huma.Context)) {
 	}
 	r, w := humachi.Unwrap(ctx)
 	if l.user.OnLimit(w, r, "user:"+id) {
-		l.errs.WriteError(w, r, errTooManyRequests)
+		l.errs.WriteError(w, r, ErrTooManyRequests)
 		return
 	}
 	next(ctx)
