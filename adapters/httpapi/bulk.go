@@ -2,10 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/task"
@@ -62,34 +58,6 @@ type TrashCount struct {
 
 type trashCountOutput struct {
 	Body TrashCount
-}
-
-var bulkLimit = fmt.Sprintf("1 to %d", task.MaxBatch)
-
-func (h *handlers) registerBulk(api huma.API, op func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation) {
-	const tasksPath = "/api/{user_id}/tasks"
-	create := op("create-tasks", http.MethodPost, tasksPath+"/bulk", "Create tasks",
-		"Creates "+bulkLimit+" tasks, each as POST /tasks would, all or none: when any breaks a rule the answer "+
-			"is 422 naming each bad item by its index (`[\"body\", 2, \"title\"]`) and nothing is created. "+
-			"The tasks come back in the order given."+idempotencyDoc, http.StatusCreated, 413)
-	h.idempotentOp(api, &create)
-	huma.Register(api, create, h.createTasks)
-
-	huma.Register(api, op("update-tasks", http.MethodPatch, tasksPath+"/bulk", "Change tasks",
-		"Sets the same values on "+bulkLimit+" of the caller's tasks, all or none: an id that is not the caller's "+
-			"(or is in the trash) makes the whole call 404, and nothing changes. Returns the tasks in the order "+
-			"of `ids`, each one version up.", http.StatusOK, 404, 413), h.updateTasks)
-
-	del := op("delete-tasks", http.MethodPost, tasksPath+"/bulk-delete", "Delete tasks",
-		"Moves "+bulkLimit+" of the caller's tasks to the trash, all or none: an id that is not the caller's (or "+
-			"is in the trash already) makes the whole call 404, and nothing changes."+idempotencyDoc, http.StatusOK, 404, 413)
-	h.idempotentOp(api, &del)
-	huma.Register(api, del, h.deleteTasks)
-
-	clear := op("clear-completed", http.MethodPost, tasksPath+"/clear-completed", "Delete completed tasks",
-		"Moves every completed task of the caller to the trash and says how many."+idempotencyDoc, http.StatusOK)
-	h.idempotentOp(api, &clear)
-	huma.Register(api, clear, h.clearCompleted)
 }
 
 func (h *handlers) createTasks(ctx context.Context, in *bulkCreateInput) (*tasksOutput, error) {

@@ -24,10 +24,6 @@ import (
 
 const msgPreconditionFailed = "The task was changed since the version given in If-Match; current is the task as it is now"
 
-const ifMatchDoc = " With If-Match naming the task's ETag, the change happens only if the task is still at that " +
-	"version (checked in the same statement that writes): otherwise 412 with the task as it is now, and nothing changes. " +
-	"Without If-Match, as before."
-
 // etag is the entity tag of a task's current version.
 func etag(t *task.Task) string {
 	return `"` + strconv.FormatInt(int64(t.ID()), 10) + "-" + strconv.FormatInt(int64(t.Version()), 10) + `"`
@@ -123,7 +119,7 @@ func preconditionFailed(current *task.Task) *PreconditionFailed {
 }
 
 var etagHeaderDoc = &huma.Param{
-	Description: "The task's version as an entity tag, \"<id>-<version>\".",
+	Description: etagDoc,
 	Schema:      &huma.Schema{Type: huma.TypeString, Examples: []any{`"1-3"`}},
 }
 
@@ -131,16 +127,16 @@ var etagHeaderDoc = &huma.Param{
 func conditional(api huma.API, op *huma.Operation) {
 	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(PreconditionFailed{}), true, "PreconditionFailed")
 	op.Responses[httpCode(http.StatusPreconditionFailed)] = &huma.Response{
-		Description: "If-Match named a version the task no longer has: nothing changed. `current` is the task as it is now, and ETag its tag.",
+		Description: preconditionDoc,
 		Headers:     map[string]*huma.Param{"ETag": etagHeaderDoc},
 		Content:     map[string]*huma.MediaType{"application/json": {Schema: s}},
 	}
 }
 
 // notModified documents the 304 of a GET with If-None-Match.
-func notModified(op *huma.Operation) {
+func notModified(_ huma.API, op *huma.Operation) {
 	op.Responses[httpCode(http.StatusNotModified)] = &huma.Response{
-		Description: "If-None-Match named the current ETag: the client's copy is up to date. No body.",
+		Description: notModifiedDoc,
 		Headers:     map[string]*huma.Param{"ETag": etagHeaderDoc},
 	}
 }

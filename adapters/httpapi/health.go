@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
@@ -21,29 +20,10 @@ type statusOutput struct {
 	}
 }
 
-func (h *handlers) registerHealth(api huma.API) {
-	huma.Register(api, huma.Operation{
-		OperationID: "healthz",
-		Method:      http.MethodGet,
-		Path:        "/healthz",
-		Summary:     "Liveness",
-		Description: "200 while the process is alive. No auth.",
-		Tags:        []string{"health"},
-		Responses:   errorResponses(api, 500),
-	}, func(context.Context, *struct{}) (*statusOutput, error) {
-		out := &statusOutput{}
-		out.Body.Status = "ok"
-		return out, nil
-	})
-	huma.Register(api, huma.Operation{
-		OperationID: "readyz",
-		Method:      http.MethodGet,
-		Path:        "/readyz",
-		Summary:     "Readiness",
-		Description: "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth.",
-		Tags:        []string{"health"},
-		Responses:   errorResponses(api, 500, 503),
-	}, h.readyz)
+func (h *handlers) healthz(context.Context, *struct{}) (*statusOutput, error) {
+	out := &statusOutput{}
+	out.Body.Status = "ok"
+	return out, nil
 }
 
 func (h *handlers) readyz(ctx context.Context, _ *struct{}) (*statusOutput, error) {

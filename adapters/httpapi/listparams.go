@@ -18,18 +18,6 @@ import (
 // limit (LIST_MAX); a Link header leads to the rest.
 const DefaultListMax = 1000
 
-var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation time, then id) unless `sort` says "+
-	"otherwise; `[]` when there are none. Every filter must hold; contradicting filters "+
-	"(`status=completed&overdue=true`) give `[]`, not an error. Peer spellings of a parameter are "+
-	"accepted; the same parameter twice with different values is a 422, except the status filters, "+
-	"which must all hold. An empty value is as if absent, except for `status` and its spellings (422, as the "+
-	"base contract says).\n\n"+
-	"Paging: the body stays a plain array. `X-Total-Count` is the number of tasks that match the "+
-	"filters (not the page); `Link: <url>; rel=\"next\"` is the URL of the next page (same "+
-	"parameters and a `cursor`; relative to the request unless the server knows its public URL), absent on the last page. Without `limit` the list is returned whole, "+
-	"up to the server's ceiling (%d by default), with `Link` when there is more. Pages are keyset "+
-	"pages: tasks added between requests never make a page skip or repeat a task.", DefaultListMax)
-
 // listInput is the list request. Its query parameters are read from the
 // table listParams, by parseList, and documented from it, by
 // listParamDocs: huma would take each peer spelling apart, and cannot read

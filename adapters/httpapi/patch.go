@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -93,27 +92,6 @@ type patchInput struct {
 	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
 	IfMatchParam
 	Body patchBody
-}
-
-const patchDescription = "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
-	"`application/merge-patch+json` or `application/json`. A member that is absent stays as it is; null " +
-	"removes a value (description and due_date become null, tags [], priority back to medium); title and " +
-	"completed cannot be null. The same rules as PUT apply, and the task is checked as a whole: a broken rule " +
-	"is 422 and nothing changes. An empty patch `{}` changes nothing (not even updated_at or the version)." + ifMatchDoc
-
-func (h *handlers) registerPatch(api huma.API, op func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation) {
-	const taskPath = "/api/{user_id}/tasks/{id}"
-	patch := op("patch-task", http.MethodPatch, taskPath, "Change part of a task", patchDescription, http.StatusOK, 404, 413)
-	conditional(api, &patch)
-	huma.Register(api, patch, h.patch)
-	// huma documents the body as application/json; the merge patch type
-	// takes the same schema.
-	if item := api.OpenAPI().Paths[taskPath]; item != nil && item.Patch != nil && item.Patch.RequestBody != nil {
-		c := item.Patch.RequestBody.Content
-		if j := c["application/json"]; j != nil {
-			c[mergePatchType] = &huma.MediaType{Schema: j.Schema}
-		}
-	}
 }
 
 func (h *handlers) patch(ctx context.Context, in *patchInput) (*taskOutput, error) {

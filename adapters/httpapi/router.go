@@ -140,7 +140,6 @@ func build(d Deps) (chi.Router, huma.API) {
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
 	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser)
 	h.register(api)
-	documentRateLimits(api)
 
 	spec := newSpecHandler(api)
 	r.Get("/openapi.json", spec.serve31)
@@ -157,8 +156,7 @@ func build(d Deps) (chi.Router, huma.API) {
 
 func apiConfig(version string) huma.Config {
 	cfg := huma.DefaultConfig("Todo API", version)
-	cfg.Info.Description = "Multi-user todo API. Every /api route needs `Authorization: Bearer <JWT>` " +
-		"issued by Better Auth; a user reaches only their own tasks."
+	cfg.Info.Description = apiDescription
 	// No $schema fields or Link headers in bodies: the JSON shapes are fixed.
 	cfg.CreateHooks = nil
 	// Unknown body fields are ignored, as FastAPI does: a frontend may send
@@ -171,7 +169,7 @@ func apiConfig(version string) huma.Config {
 	cfg.Formats = map[string]huma.Format{"application/json": JSONFormat, "json": JSONFormat}
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {Type: "http", Scheme: "bearer", BearerFormat: "JWT",
-			Description: "A JWT from Better Auth (`authClient.token()` or the `set-auth-jwt` header)."},
+			Description: bearerDescription},
 	}
 	return cfg
 }
@@ -247,9 +245,9 @@ func errorResponses(api huma.API, codes ...int) map[string]*huma.Response {
 		}
 		switch c {
 		case http.StatusUnauthorized:
-			resp.Headers = map[string]*huma.Param{"WWW-Authenticate": {Description: "Always `Bearer`.", Schema: &huma.Schema{Type: "string"}}}
+			resp.Headers = map[string]*huma.Param{"WWW-Authenticate": {Description: wwwAuthenticateDoc, Schema: &huma.Schema{Type: "string"}}}
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-			resp.Headers = map[string]*huma.Param{"Retry-After": {Description: "Seconds to wait before retrying.", Schema: &huma.Schema{Type: "string"}}}
+			resp.Headers = map[string]*huma.Param{"Retry-After": {Description: retryAfterDoc, Schema: &huma.Schema{Type: "string"}}}
 		}
 		out[httpCode(c)] = resp
 	}
@@ -281,18 +279,6 @@ var errorExamples = map[int]string{
 	http.StatusTooManyRequests:       msgTooManyRequests,
 	http.StatusInternalServerError:   msgInternal,
 	http.StatusServiceUnavailable:    msgAuthUnavailable,
-}
-
-var errorDescriptions = map[int]string{
-	http.StatusUnauthorized:          "Missing, malformed, expired or badly signed token.",
-	http.StatusForbidden:             "The {user_id} in the URL is not the token's user.",
-	http.StatusNotFound:              "No such task for this user.",
-	http.StatusConflict:              "The token's email belongs to another user id.",
-	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
-	http.StatusUnprocessableEntity:   "The request breaks a rule; one entry per problem.",
-	http.StatusTooManyRequests:       "Over the rate limit (per user, or per client IP before the token is checked).",
-	http.StatusInternalServerError:   "Something broke on our side; the body says nothing more.",
-	http.StatusServiceUnavailable:    "A dependency (database or identity provider) is not available; retry later.",
 }
 
 // allowHeader lists the methods a path does answer, for a 405's Allow

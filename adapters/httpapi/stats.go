@@ -10,12 +10,6 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 )
 
-const statsDescription = "The counts a sidebar shows, in one call: all tasks, completed, pending; of the " +
-	"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +
-	"Europe/Paris, default UTC) says where the user's today is: an all-day task is due today on that " +
-	"date and overdue once it is over; a timed task is due today when it falls in that day (one already " +
-	"past counts as overdue too)."
-
 // Stats are the counts of the caller's tasks.
 type Stats struct {
 	Total      int            `json:"total" doc:"Every task." example:"12"`

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -95,11 +94,6 @@ func taskFields(t *task.Task) Task {
 	}
 	return out
 }
-
-var (
-	titleDoc       = fmt.Sprintf("1 to %d characters (Unicode code points) after trimming surrounding white space; no NUL.", task.MaxTitleLen)
-	descriptionDoc = fmt.Sprintf("At most %d characters (Unicode code points); no NUL. null or absent means none.", task.MaxDescriptionLen)
-)
 
 type createBody struct {
 	Title       string    `json:"title" doc:"See the task rules." example:"Buy milk"`
@@ -194,69 +188,6 @@ type handlers struct {
 	maxBody  int64
 	listMax  int   // tasks a list returns without a limit; 0 means DefaultListMax
 	links    links // how the URLs in Link begin
-}
-
-func (h *handlers) register(api huma.API) {
-	secured := []map[string][]string{{bearerScheme: {}}}
-	tags := []string{"tasks"}
-	op := func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation {
-		return huma.Operation{
-			OperationID:   id,
-			Method:        method,
-			Path:          path,
-			Summary:       summary,
-			Description:   desc,
-			Tags:          tags,
-			Security:      secured,
-			DefaultStatus: status,
-			MaxBodyBytes:  h.maxBody + 1, // huma refuses a body of exactly its limit
-			Responses:     errorResponses(api, append([]int{401, 403, 409, 422, 500, 503}, codes...)...),
-		}
-	}
-	const tasksPath = "/api/{user_id}/tasks"
-	const taskPath = "/api/{user_id}/tasks/{id}"
-
-	list := op("list-tasks", http.MethodGet, tasksPath, "List tasks", listDescription, http.StatusOK)
-	list.Parameters = listParamDocs()
-	huma.Register(api, list, h.list)
-	huma.Register(api, op("task-stats", http.MethodGet, tasksPath+"/stats", "Count tasks",
-		statsDescription, http.StatusOK), h.stats)
-	huma.Register(api, op("list-tags", http.MethodGet, "/api/{user_id}/tags", "List tags",
-		"The caller's tags, each with how many tasks carry it, ordered by the tag lower-cased. "+
-			"Tags equal but for case are one tag, shown in one of its spellings. `[]` when there are none.", http.StatusOK), h.tags)
-	create := op("create-task", http.MethodPost, tasksPath, "Create a task",
-		"Creates a task for the caller. "+titleDoc+" Description: "+descriptionDoc+
-			" Optional: priority (default medium), due_date, tags."+idempotencyDoc, http.StatusCreated, 413)
-	h.idempotentOp(api, &create)
-	huma.Register(api, create, h.create)
-	get := op("get-task", http.MethodGet, taskPath, "Get a task",
-		"One of the caller's tasks. Another user's task is 404, as if it did not exist; so is a task "+
-			"in the trash. With If-None-Match naming the current ETag: 304 and no body.", http.StatusOK, 404)
-	notModified(&get)
-	huma.Register(api, get, h.get)
-	replace := op("replace-task", http.MethodPut, taskPath, "Replace a task",
-		"Sets title and description (absent description clears it); completed changes only when given. "+
-			"priority, due_date and tags change only when given, so that a frontend that does not know them "+
-			"keeps them: due_date null clears it, tags [] removes them (null priority or tags is as if absent). completed_at is set by the server when "+
-			"the task becomes completed and cleared when it is reopened."+ifMatchDoc, http.StatusOK, 404, 413)
-	conditional(api, &replace)
-	huma.Register(api, replace, h.replace)
-	h.registerPatch(api, op)
-	del := op("delete-task", http.MethodDelete, taskPath, "Delete a task",
-		"Moves one of the caller's tasks to the trash: from then on it is 404 and left out of lists, counts and "+
-			"tags, until it is restored (POST .../restore) or deleted for good (`permanent=true`, DELETE .../trash, "+
-			"or the purge after the retention period, 30 days by default). `permanent=true` deletes for good, "+
-			"from the list or the trash."+ifMatchDoc, http.StatusNoContent, 404)
-	conditional(api, &del)
-	huma.Register(api, del, h.delete)
-	complete := op("complete-task", http.MethodPatch, taskPath+"/complete", "Toggle or set completion",
-		"Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it."+ifMatchDoc, http.StatusOK, 404, 413)
-	conditional(api, &complete)
-	huma.Register(api, complete, h.complete)
-	h.registerTrash(api, op)
-	h.registerBulk(api, op)
-
-	h.registerHealth(api)
 }
 
 func (h *handlers) actor(ctx context.Context, pathUser string) (application.Actor, error) {

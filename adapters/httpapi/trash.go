@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
-
-	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -45,21 +42,6 @@ type Deleted struct {
 
 type deletedOutput struct {
 	Body Deleted
-}
-
-func (h *handlers) registerTrash(api huma.API, op func(id, method, path, summary, desc string, status int, codes ...int) huma.Operation) {
-	huma.Register(api, op("list-trash", http.MethodGet, "/api/{user_id}/trash", "List the trash",
-		"The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until "+
-			"restored, deleted for good, or purged after the retention period (30 days by default). "+
-			"`X-Total-Count` counts them all.", http.StatusOK), h.listTrash)
-	huma.Register(api, op("empty-trash", http.MethodDelete, "/api/{user_id}/trash", "Empty the trash",
-		"Deletes every task in the caller's trash for good and says how many.", http.StatusOK), h.emptyTrash)
-	restore := op("restore-task", http.MethodPost, "/api/{user_id}/tasks/{id}/restore", "Restore a task",
-		"Brings a task back from the trash exactly as it was deleted: same fields, same `updated_at`, same "+
-			"version and ETag (nothing about the task changed, so an ETag held from before still matches). "+
-			"Restoring a task that is not in the trash returns it as it is."+idempotencyDoc, http.StatusOK, 404)
-	h.idempotentOp(api, &restore)
-	huma.Register(api, restore, h.restore)
 }
 
 func (h *handlers) listTrash(ctx context.Context, in *trashInput) (*trashOutput, error) {

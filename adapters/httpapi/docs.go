@@ -1,0 +1,131 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// The API's prose, in one place: what the OpenAPI document says of each
+// operation (opDocs, keyed by operation id, which routes name), and the
+// paragraphs and response descriptions several operations share. The
+// schemas' own words stay with their fields (doc tags), and the list
+// parameters' with their table (listParams).
+
+// apiDescription introduces the whole API.
+const apiDescription = "Multi-user todo API. Every /api route needs `Authorization: Bearer <JWT>` " +
+	"issued by Better Auth; a user reaches only their own tasks."
+
+// bearerDescription describes the security scheme.
+const bearerDescription = "A JWT from Better Auth (`authClient.token()` or the `set-auth-jwt` header)."
+
+// opDoc is what the document says of one operation.
+type opDoc struct {
+	summary, description string
+}
+
+var opDocs = map[string]opDoc{
+	"list-tasks": {"List tasks", listDescription},
+	"task-stats": {"Count tasks", "The counts a sidebar shows, in one call: all tasks, completed, pending; of the " +
+		"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +
+		"Europe/Paris, default UTC) says where the user's today is: an all-day task is due today on that " +
+		"date and overdue once it is over; a timed task is due today when it falls in that day (one already " +
+		"past counts as overdue too)."},
+	"list-tags": {"List tags", "The caller's tags, each with how many tasks carry it, ordered by the tag lower-cased. " +
+		"Tags equal but for case are one tag, shown in one of its spellings. `[]` when there are none."},
+	"create-task": {"Create a task", "Creates a task for the caller. " + titleDoc + " Description: " + descriptionDoc +
+		" Optional: priority (default medium), due_date, tags." + idempotencyDoc},
+	"get-task": {"Get a task", "One of the caller's tasks. Another user's task is 404, as if it did not exist; so is a task " +
+		"in the trash. With If-None-Match naming the current ETag: 304 and no body."},
+	"replace-task": {"Replace a task", "Sets title and description (absent description clears it); completed changes only when given. " +
+		"priority, due_date and tags change only when given, so that a frontend that does not know them " +
+		"keeps them: due_date null clears it, tags [] removes them (null priority or tags is as if absent). completed_at is set by the server when " +
+		"the task becomes completed and cleared when it is reopened." + ifMatchDoc},
+	"patch-task": {"Change part of a task", "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
+		"`application/merge-patch+json` or `application/json`. A member that is absent stays as it is; null " +
+		"removes a value (description and due_date become null, tags [], priority back to medium); title and " +
+		"completed cannot be null. The same rules as PUT apply, and the task is checked as a whole: a broken rule " +
+		"is 422 and nothing changes. An empty patch `{}` changes nothing (not even updated_at or the version)." + ifMatchDoc},
+	"delete-task": {"Delete a task", "Moves one of the caller's tasks to the trash: from then on it is 404 and left out of lists, counts and " +
+		"tags, until it is restored (POST .../restore) or deleted for good (`permanent=true`, DELETE .../trash, " +
+		"or the purge after the retention period, 30 days by default). `permanent=true` deletes for good, " +
+		"from the list or the trash." + ifMatchDoc},
+	"complete-task": {"Toggle or set completion", "Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it." + ifMatchDoc},
+	"list-trash": {"List the trash", "The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until " +
+		"restored, deleted for good, or purged after the retention period (30 days by default). " +
+		"`X-Total-Count` counts them all."},
+	"empty-trash": {"Empty the trash", "Deletes every task in the caller's trash for good and says how many."},
+	"restore-task": {"Restore a task", "Brings a task back from the trash exactly as it was deleted: same fields, same `updated_at`, same " +
+		"version and ETag (nothing about the task changed, so an ETag held from before still matches). " +
+		"Restoring a task that is not in the trash returns it as it is." + idempotencyDoc},
+	"create-tasks": {"Create tasks", "Creates " + bulkLimit + " tasks, each as POST /tasks would, all or none: when any breaks a rule the answer " +
+		"is 422 naming each bad item by its index (`[\"body\", 2, \"title\"]`) and nothing is created. " +
+		"The tasks come back in the order given." + idempotencyDoc},
+	"update-tasks": {"Change tasks", "Sets the same values on " + bulkLimit + " of the caller's tasks, all or none: an id that is not the caller's " +
+		"(or is in the trash) makes the whole call 404, and nothing changes. Returns the tasks in the order " +
+		"of `ids`, each one version up."},
+	"delete-tasks": {"Delete tasks", "Moves " + bulkLimit + " of the caller's tasks to the trash, all or none: an id that is not the caller's (or " +
+		"is in the trash already) makes the whole call 404, and nothing changes." + idempotencyDoc},
+	"clear-completed": {"Delete completed tasks", "Moves every completed task of the caller to the trash and says how many." + idempotencyDoc},
+	"healthz":         {"Liveness", "200 while the process is alive. No auth."},
+	"readyz":          {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
+}
+
+var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation time, then id) unless `sort` says "+
+	"otherwise; `[]` when there are none. Every filter must hold; contradicting filters "+
+	"(`status=completed&overdue=true`) give `[]`, not an error. Peer spellings of a parameter are "+
+	"accepted; the same parameter twice with different values is a 422, except the status filters, "+
+	"which must all hold. An empty value is as if absent, except for `status` and its spellings (422, as the "+
+	"base contract says).\n\n"+
+	"Paging: the body stays a plain array. `X-Total-Count` is the number of tasks that match the "+
+	"filters (not the page); `Link: <url>; rel=\"next\"` is the URL of the next page (same "+
+	"parameters and a `cursor`; relative to the request unless the server knows its public URL), absent on the last page. Without `limit` the list is returned whole, "+
+	"up to the server's ceiling (%d by default), with `Link` when there is more. Pages are keyset "+
+	"pages: tasks added between requests never make a page skip or repeat a task.", DefaultListMax)
+
+var (
+	titleDoc       = fmt.Sprintf("1 to %d characters (Unicode code points) after trimming surrounding white space; no NUL.", task.MaxTitleLen)
+	descriptionDoc = fmt.Sprintf("At most %d characters (Unicode code points); no NUL. null or absent means none.", task.MaxDescriptionLen)
+	bulkLimit      = fmt.Sprintf("1 to %d", task.MaxBatch)
+)
+
+// ifMatchDoc ends the description of every write that takes If-Match.
+const ifMatchDoc = " With If-Match naming the task's ETag, the change happens only if the task is still at that " +
+	"version (checked in the same statement that writes): otherwise 412 with the task as it is now, and nothing changes. " +
+	"Without If-Match, as before."
+
+// idempotencyDoc ends the description of every POST that honours
+// Idempotency-Key.
+const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request with the same key within 24 hours " +
+	"gets the first response again (with `Idempotent-Replayed: true`) and does nothing; the same key with " +
+	"another request is 422; a repeat while the first still runs is 409 with `Retry-After`."
+
+// What the error statuses mean, in every operation that can answer them.
+var errorDescriptions = map[int]string{
+	http.StatusUnauthorized:          "Missing, malformed, expired or badly signed token.",
+	http.StatusForbidden:             "The {user_id} in the URL is not the token's user.",
+	http.StatusNotFound:              "No such task for this user.",
+	http.StatusConflict:              "The token's email belongs to another user id.",
+	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
+	http.StatusUnprocessableEntity:   "The request breaks a rule; one entry per problem.",
+	http.StatusTooManyRequests:       "Over the rate limit (per user, or per client IP before the token is checked).",
+	http.StatusInternalServerError:   "Something broke on our side; the body says nothing more.",
+	http.StatusServiceUnavailable:    "A dependency (database or identity provider) is not available; retry later.",
+}
+
+// The response descriptions the headers an operation honours add
+// (conditional, notModified, idempotent, errorResponses).
+const (
+	wwwAuthenticateDoc = "Always `Bearer`."
+	retryAfterDoc      = "Seconds to wait before retrying."
+	preconditionDoc    = "If-Match named a version the task no longer has: nothing changed. `current` is the task as it is now, and ETag its tag."
+	notModifiedDoc     = "If-None-Match named the current ETag: the client's copy is up to date. No body."
+	etagDoc            = "The task's version as an entity tag, \"<id>-<version>\"."
+	replayedDoc        = "`true` when this is the stored response of an earlier request with the same Idempotency-Key."
+	keyConflictDoc     = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
+		"is still in progress: retry after Retry-After seconds."
+	keyRetryAfterDoc = "Seconds to wait before retrying (when the key is in progress)."
+	keyProblemDoc    = " Also: an Idempotency-Key that is not 1 to 255 printable characters, or that was used " +
+		"for another request (`[\"header\", \"Idempotency-Key\"]`)."
+)

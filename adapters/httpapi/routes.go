@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+const (
+	tasksPath = "/api/{user_id}/tasks"
+	taskPath  = "/api/{user_id}/tasks/{id}"
+	trashPath = "/api/{user_id}/trash"
+)
+
+// routes are the API's operations, one line each. Their prose is
+// opDocs[id] (docs.go); what an operation honours beyond the common (a
+// conditional write, Idempotency-Key, the list's parameters) is in with.
+func (h *handlers) routes() []route {
+	return []route{
+		{id: "list-tasks", method: http.MethodGet, path: tasksPath, status: http.StatusOK, handle: handle(h.list), with: opts(listParameters)},
+		{id: "task-stats", method: http.MethodGet, path: tasksPath + "/stats", status: http.StatusOK, handle: handle(h.stats)},
+		{id: "list-tags", method: http.MethodGet, path: "/api/{user_id}/tags", status: http.StatusOK, handle: handle(h.tags)},
+		{id: "create-task", method: http.MethodPost, path: tasksPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.create), with: opts(h.idempotent)},
+		{id: "get-task", method: http.MethodGet, path: taskPath, status: http.StatusOK, codes: codes(404), handle: handle(h.get), with: opts(notModified)},
+		{id: "replace-task", method: http.MethodPut, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.replace), with: opts(conditional)},
+		{id: "patch-task", method: http.MethodPatch, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patch), with: opts(conditional, mergePatch)},
+		{id: "delete-task", method: http.MethodDelete, path: taskPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.delete), with: opts(conditional)},
+		{id: "complete-task", method: http.MethodPatch, path: taskPath + "/complete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.complete), with: opts(conditional)},
+		{id: "list-trash", method: http.MethodGet, path: trashPath, status: http.StatusOK, handle: handle(h.listTrash)},
+		{id: "empty-trash", method: http.MethodDelete, path: trashPath, status: http.StatusOK, handle: handle(h.emptyTrash)},
+		{id: "restore-task", method: http.MethodPost, path: taskPath + "/restore", status: http.StatusOK, codes: codes(404), handle: handle(h.restore), with: opts(h.idempotent)},
+		{id: "create-tasks", method: http.MethodPost, path: tasksPath + "/bulk", status: http.StatusCreated, codes: codes(413), handle: handle(h.createTasks), with: opts(h.idempotent)},
+		{id: "update-tasks", method: http.MethodPatch, path: tasksPath + "/bulk", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.updateTasks)},
+		{id: "delete-tasks", method: http.MethodPost, path: tasksPath + "/bulk-delete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.deleteTasks), with: opts(h.idempotent)},
+		{id: "clear-completed", method: http.MethodPost, path: tasksPath + "/clear-completed", status: http.StatusOK, handle: handle(h.clearCompleted), with: opts(h.idempotent)},
+		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
+		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
+	}
+}
+
+// securedCodes are the error statuses of every operation that needs a
+// token, besides its own (route.codes); 429 is added to all of them by
+// documentRateLimits.
+var securedCodes = []int{
+	http.StatusUnauthorized, http.StatusForbidden, http.StatusConflict, http.StatusUnprocessableEntity,
+	http.StatusInternalServerError, http.StatusServiceUnavailable,
+}
+
+// route is one operation: what registering it takes, but its prose.
+type route struct {
+	id     string // operation id, and its key in opDocs
+	method string
+	path   string
+	status int   // on success
+	codes  []int // its error statuses: beyond securedCodes, or all of them when public
+	// public operations (health checks) need no token and take no body.
+	public bool
+	handle func(huma.API, huma.Operation) // huma.Register with the handler
+	with   []opOption
+}
+
+// opOption adds to an operation, before it is registered, what it honours
+// beyond the common and the responses that come with it.
+type opOption func(huma.API, *huma.Operation)
+
+func opts(o ...opOption) []opOption { return o }
+func codes(c ...int) []int          { return c }
+
+// handle registers f as the operation's handler.
+func handle[I, O any](f func(context.Context, *I) (*O, error)) func(huma.API, huma.Operation) {
+	return func(api huma.API, op huma.Operation) { huma.Register(api, op, f) }
+}
+
+// register registers every route, then documents the rate limits.
+func (h *handlers) register(api huma.API) {
+	for _, rt := range h.routes() {
+		rt.handle(api, h.operation(api, rt))
+	}
+	documentRateLimits(api)
+}
+
+// operation is the huma.Operation of rt.
+func (h *handlers) operation(api huma.API, rt route) huma.Operation {
+	doc := opDocs[rt.id]
+	op := huma.Operation{
+		OperationID: rt.id,
+		Method:      rt.method,
+		Path:        rt.path,
+		Summary:     doc.summary,
+		Description: doc.description,
+	}
+	op.DefaultStatus = rt.status
+	if rt.public {
+		op.Tags = []string{"health"}
+		op.Responses = errorResponses(api, rt.codes...)
+	} else {
+		op.Tags = []string{"tasks"}
+		op.Security = []map[string][]string{{bearerScheme: {}}}
+		op.MaxBodyBytes = h.maxBody + 1 // huma refuses a body of exactly its limit
+		op.Responses = errorResponses(api, append(append([]int(nil), securedCodes...), rt.codes...)...)
+	}
+	for _, o := range rt.with {
+		o(api, &op)
+	}
+	return op
+}
+
+// listParameters documents the list's query parameters (listParams).
+func listParameters(_ huma.API, op *huma.Operation) { op.Parameters = listParamDocs() }
+
+// mergePatch documents application/merge-patch+json beside
+// application/json for the body, with the same schema: huma reads the
+// +json type as JSON.
+func mergePatch(api huma.API, op *huma.Operation) {
+	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[patchBody](), true, "")
+	op.RequestBody = &huma.RequestBody{Content: map[string]*huma.MediaType{
+		"application/json": {Schema: s},
+		mergePatchType:     {Schema: s},
+	}}
+}
