@@ -319,7 +319,10 @@ func humaItem(status int, e error) ValidationItem {
 }
 
 // humaKinds names huma's validation messages in FastAPI's vocabulary. huma
-// gives no error codes, so its message constants are the key.
+// (v2.37) gives no error codes: a validation error is a huma.ErrorDetail
+// with a message, a location and the value, and the message is made from
+// one of the validation package's formats, which are therefore the key.
+// (Parameters that do not parse give errors.New("invalid integer").)
 var humaKinds = []struct{ prefix, typ string }{
 	{prefixOf(validation.MsgExpectedRequiredProperty), "missing"},
 	{prefixOf(validation.MsgExpectedOneOf), "enum"},
@@ -358,7 +361,9 @@ func locParts(part string) []any {
 }
 
 // requiredProperty reads the field name out of huma's "required property"
-// message, so that the location names the field as FastAPI's does.
+// message, so that the location names the field as FastAPI's does: huma
+// reports the error at the object's location, with the object as the
+// value, and names the missing property only in the message.
 func requiredProperty(msg string) (string, bool) {
 	before, after, _ := strings.Cut(validation.MsgExpectedRequiredProperty, "%s")
 	if !strings.HasPrefix(msg, before) || !strings.HasSuffix(msg, after) {
