@@ -415,7 +415,7 @@ func parseList(v url.Values, listMax int) (listQuery, error) {
 					read(p, name, s)
 				}
 			}
-		default:
+		case one:
 			if name, s, ok := lq.single(v, &problems, names...); ok {
 				read(p, name, s)
 			}
