@@ -173,7 +173,8 @@ func (c *guardConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	} else if opts.Isolation != 0 || opts.ReadOnly {
 		err = errors.New("sqlstore: the driver takes no transaction options")
 	} else {
-		tx, err = c.Conn.Begin() //nolint:staticcheck // the fallback database/sql itself uses
+		//lint:ignore SA1019 the fallback database/sql itself uses for a driver without BeginTx
+		tx, err = c.Conn.Begin()
 	}
 	if err != nil {
 		cancel()
@@ -282,7 +283,8 @@ func (s *guardStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 	} else {
 		var vals []driver.Value
 		if vals, err = values(args); err == nil {
-			res, err = s.Stmt.Exec(vals) //nolint:staticcheck // the fallback database/sql itself uses
+			//lint:ignore SA1019 the fallback database/sql itself uses for a driver without StmtExecContext
+			res, err = s.Stmt.Exec(vals)
 		}
 	}
 	return res, s.conn.g.check(err)
@@ -302,7 +304,8 @@ func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 	} else {
 		var vals []driver.Value
 		if vals, err = values(args); err == nil {
-			rows, err = s.Stmt.Query(vals) //nolint:staticcheck // the fallback database/sql itself uses
+			//lint:ignore SA1019 the fallback database/sql itself uses for a driver without StmtQueryContext
+			rows, err = s.Stmt.Query(vals)
 		}
 	}
 	if err != nil {
