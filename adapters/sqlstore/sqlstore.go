@@ -73,7 +73,7 @@ type Options struct {
 }
 
 // ErrUnsupportedURL means a database URL has a scheme Open does not know.
-var ErrUnsupportedURL = errors.New("unsupported database URL: want postgres://..., postgresql://..., sqlite:PATH or sqlite::memory:")
+var ErrUnsupportedURL = errors.New("unsupported database URL: want postgres://..., postgresql://..., sqlite::memory: or sqlite:PATH")
 
 // Open connects to the database a URL names and checks that it answers:
 //   - postgres://... or postgresql://... (libpq URL, as Neon prints it) with pgx;
