@@ -26,7 +26,7 @@ func TestRotationAfterUnknownKIDs(t *testing.T) {
 	start := clock.Now()
 
 	// verify runs Verify, moving the clock whenever the refresh waits.
-	verify := func(token string) (err error, waited time.Duration) {
+	verify := func(token string) (waited time.Duration, err error) {
 		done := make(chan error, 1)
 		go func() {
 			_, err := v.Verify(t.Context(), token)
@@ -35,7 +35,7 @@ func TestRotationAfterUnknownKIDs(t *testing.T) {
 		for {
 			select {
 			case err := <-done:
-				return err, waited
+				return waited, err
 			case d := <-clock.sleeping:
 				waited += d
 				clock.Add(d)
@@ -45,7 +45,7 @@ func TestRotationAfterUnknownKIDs(t *testing.T) {
 	before := s.hits.Load()
 	for i := range 10 {
 		stranger.kid = randomKID(t)
-		if err, _ := verify(stranger.sign(t, claimsAt(clock.Now()))); reasonOf(t, err) != "unknown kid" {
+		if _, err := verify(stranger.sign(t, claimsAt(clock.Now()))); reasonOf(t, err) != "unknown kid" {
 			t.Fatalf("Verify(unknown kid #%d) = %v, want unknown kid", i+1, err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestRotationAfterUnknownKIDs(t *testing.T) {
 
 	// Better Auth rotates: the new key signs, the old one stays published.
 	s.publish(t, nextKey.jwk(t), oldKey.jwk(t))
-	err, waited := verify(nextKey.sign(t, claimsAt(clock.Now())))
+	waited, err := verify(nextKey.sign(t, claimsAt(clock.Now())))
 	if err != nil {
 		t.Fatalf("Verify(rotated key) after 10 unknown kids = %v, want nil", err)
 	}
