@@ -1,24 +1,11 @@
 package task
 
-import "strings"
+import "github.com/todo-backend/todo/domain/check"
 
 // Problem is one broken rule: the field, a message for people and a short
 // machine-readable type (FastAPI's vocabulary where one fits).
-type Problem struct {
-	Field string
-	Msg   string
-	Type  string
-}
+type Problem = check.Problem
 
-// ValidationError lists every rule a request broke.
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		parts[i] = p.Field + ": " + p.Msg
-	}
-	return "invalid task: " + strings.Join(parts, "; ")
-}
+// ValidationError lists every rule a request broke. It is check's, shared
+// with the other aggregates, so that one answer (422) covers them all.
+type ValidationError = check.ValidationError

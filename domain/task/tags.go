@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/todo-backend/todo/domain/check"
 )
 
 // Limits on tags: per tag in Unicode code points after trimming, and per task.
@@ -16,15 +18,16 @@ const (
 // TagKey is what two tags are compared by: the tag lower-cased, so that
 // "Work" and "work" are one tag. Stores keep it next to the tag and index
 // it, so that every store compares tags exactly alike.
-func TagKey(tag string) string { return strings.ToLower(tag) }
+func TagKey(tag string) string { return check.Fold(tag) }
 
 // TitleKey is what titles sort by: the title lower-cased, so that "apple"
 // comes before "Banana". Stores keep it, computed here, so that every store
 // sorts alike whatever its collation.
-func TitleKey(title string) string { return strings.ToLower(title) }
+func TitleKey(title string) string { return check.Fold(title) }
 
-// Fold is what search compares: text lower-cased.
-func Fold(s string) string { return strings.ToLower(s) }
+// Fold is what search compares: text lower-cased (check.Fold, the domain's
+// one fold).
+func Fold(s string) string { return check.Fold(s) }
 
 // normalizeTags applies the tag rules: each tag trimmed, 1 to MaxTagLen code
 // points, valid UTF-8 with no NUL and no comma (the list filter separates

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
 )
 
 // Limits on a task's text, counted in Unicode code points.
@@ -40,6 +42,12 @@ type Task struct {
 	createdAt   time.Time
 	updatedAt   time.Time
 	version     Version
+	// listID is the task's list, nil for the inbox; parentID its parent,
+	// nil at the top level; position its key among its siblings, "" until
+	// it is moved (Position: position.Implicit(id)).
+	listID   *list.ID
+	parentID *ID
+	position string
 }
 
 // Option sets one of a task's optional attributes in New or Edit. Options
@@ -79,6 +87,38 @@ func WithDue(s string) Option {
 func WithTags(tags []string) Option {
 	return func(v *validator, t *Task) {
 		t.tags = v.tags(tags)
+	}
+}
+
+// InList puts a new task in a list (nil: the inbox, where a task goes by
+// default). Only New takes it: a stored task changes lists by a move, which
+// takes its subtasks along (an edit with it is a ValidationError).
+func InList(id *list.ID) Option {
+	return func(v *validator, t *Task) {
+		switch {
+		case t.id != 0:
+			v.add("list_id", "changes by a move, not an edit", "value_error")
+		case id != nil && *id <= 0:
+			v.add("list_id", "must be a positive integer", "greater_than")
+		default:
+			t.listID = clonePtr(id)
+		}
+	}
+}
+
+// Under makes a new task a subtask of parent (nil: top level, the
+// default); it must then be in the parent's list (InList), which the store
+// checks with the depth (CheckPlacement). Only New takes it, as InList.
+func Under(parent *ID) Option {
+	return func(v *validator, t *Task) {
+		switch {
+		case t.id != 0:
+			v.add("parent_id", "changes by a move, not an edit", "value_error")
+		case parent != nil && *parent <= 0:
+			v.add("parent_id", "must be a positive integer", "greater_than")
+		default:
+			t.parentID = clonePtr(parent)
+		}
 	}
 }
 
@@ -134,6 +174,14 @@ type Stored struct {
 	// Version is the task's version; 0 means 1 (a store that does not
 	// count versions).
 	Version Version
+	// ListID is the task's list, nil for the inbox; ParentID its parent,
+	// nil at the top level.
+	ListID   *list.ID
+	ParentID *ID
+	// Position is the task's key among its siblings (Task.Position): ""
+	// or position.Implicit(ID) for a task never moved, which stores keep
+	// as no key at all.
+	Position string
 }
 
 // Stored is the task as a store keeps it, the inverse of Stored.Restore:
@@ -153,6 +201,9 @@ func (t *Task) Stored() Stored {
 		CreatedAt:   t.createdAt,
 		UpdatedAt:   t.updatedAt,
 		Version:     t.version,
+		ListID:      t.ListID(),
+		ParentID:    t.ParentID(),
+		Position:    t.Position(),
 	}
 }
 
@@ -177,6 +228,20 @@ func (s Stored) Restore() (*Task, error) {
 		createdAt:   clean(s.CreatedAt),
 		updatedAt:   clean(s.UpdatedAt),
 		version:     s.Version,
+		listID:      clonePtr(s.ListID),
+		parentID:    clonePtr(s.ParentID),
+	}
+	if s.ListID != nil && *s.ListID <= 0 {
+		v.add("list_id", "must be a positive integer", "greater_than")
+	}
+	if s.ParentID != nil && (*s.ParentID <= 0 || *s.ParentID == s.ID) {
+		v.add("parent_id", "must be the positive id of another task", "greater_than")
+	}
+	if s.Position != "" && s.Position != position.Implicit(int64(s.ID)) {
+		if !position.Valid(s.Position) {
+			v.add("position", "must be a position key", "value_error")
+		}
+		t.position = s.Position
 	}
 	switch {
 	case s.Version == 0:
@@ -239,11 +304,45 @@ func (t *Task) ToggleCompleted(now time.Time) {
 	t.SetCompleted(!t.completed, now)
 }
 
+// Place puts the task in a list (nil: the inbox), under a parent (nil: top
+// level), at key among its new siblings: what a move does, once the store
+// has checked the placement (CheckPlacement) and made the key between the
+// new neighbours' (see Placement).
+func (t *Task) Place(listID *list.ID, parentID *ID, key string, now time.Time) {
+	t.listID, t.parentID, t.position = clonePtr(listID), clonePtr(parentID), key
+	t.touch(now)
+}
+
+// SetList moves the task to another list with its parent and key: what
+// happens to the subtasks of a task moved to another list.
+func (t *Task) SetList(listID *list.ID, now time.Time) {
+	t.listID = clonePtr(listID)
+	t.touch(now)
+}
+
+// WithList returns a copy of the task in another list, nothing else
+// changed: a subtask in the trash follows its ancestor to another list
+// without a write of its own, so that it is restored where its parent is.
+func (t *Task) WithList(listID *list.ID) *Task {
+	c := t.WithID(t.id)
+	c.listID = clonePtr(listID)
+	return c
+}
+
+// WithPosition returns a copy of the task at key and nothing else changed:
+// what a rebalance does, which re-keys a scope without changing its order.
+func (t *Task) WithPosition(key string) *Task {
+	c := t.WithID(t.id)
+	c.position = key
+	return c
+}
+
 // WithID returns a copy of the task carrying the ID its store assigned.
 func (t *Task) WithID(id ID) *Task {
 	c := *t
 	c.id = id
 	c.tags = slices.Clone(t.tags)
+	c.listID, c.parentID = clonePtr(t.listID), clonePtr(t.parentID)
 	return &c
 }
 
@@ -319,6 +418,34 @@ func (t *Task) UpdatedAt() time.Time { return t.updatedAt }
 // Version returns how many times the stored task was written: 1 when it was
 // added, one more on every change.
 func (t *Task) Version() Version { return t.version }
+
+// ListID returns the task's list, nil when it is in the inbox.
+func (t *Task) ListID() *list.ID { return clonePtr(t.listID) }
+
+// ParentID returns the task's parent, nil when it is at the top level.
+func (t *Task) ParentID() *ID { return clonePtr(t.parentID) }
+
+// Position returns the task's key among its siblings (same list, same
+// parent), which sort byte-wise in the order the user gave them: the key
+// of its last move, or position.Implicit(id) when it never moved, so that
+// new tasks come last. "" before the task is stored.
+func (t *Task) Position() string {
+	if t.position == "" && t.id > 0 {
+		return position.Implicit(int64(t.id))
+	}
+	return t.position
+}
+
+// Scope returns where the task is among its siblings.
+func (t *Task) Scope() Scope { return ScopeOf(t.listID, t.parentID) }
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
 
 // clean puts a time in UTC at microsecond precision: what PostgreSQL keeps,
 // so that every store hands back exactly what it was given.
