@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
@@ -368,9 +369,22 @@ func TestBatchesWriteEveryColumn(t *testing.T) {
 		return tk
 	}
 	desc := "described"
-	full := newTask("full", &desc, task.WithPriority("high"), task.WithDue("2026-12-01T09:30:00.123456Z"))
+	// A list and a parent, for the columns that name them.
+	var listID list.ID
+	if err := db.NewRaw("INSERT INTO lists (user_id, name, name_key, created_at, updated_at) VALUES (?, 'L', 'l', ?, ?) RETURNING id",
+		owner, now, now).Scan(ctx, &listID); err != nil {
+		t.Fatal(err)
+	}
+	parent, err := repo.Add(ctx, newTask("parent", nil, task.InList(&listID)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parentID := parent.ID()
+	full := newTask("full", &desc, task.WithPriority("high"), task.WithDue("2026-12-01T09:30:00.123456Z"),
+		task.InList(&listID), task.Under(&parentID))
 	full.SetCompleted(true, now.Add(time.Second))
-	tasks := []*task.Task{full, newTask("all day", nil, task.WithPriority("low"), task.WithDue("2026-12-02")), newTask("bare", nil)}
+	tasks := []*task.Task{full, newTask("all day", nil, task.WithPriority("low"), task.WithDue("2026-12-02"), task.InList(&listID)),
+		newTask("bare", nil)}
 	check := func(what string, want []*task.Task) {
 		t.Helper()
 		for _, w := range want {
@@ -400,12 +414,14 @@ func TestBatchesWriteEveryColumn(t *testing.T) {
 	check("batch of creates", tasks)
 
 	// Each task takes another's fields: every column changes, to a value
-	// and from one, NULL included.
+	// and from one, NULL included; but where it is (its list, parent and
+	// key), which only a move changes.
 	next := []*task.Task{tasks[2], tasks[0], tasks[1]}
 	var as []updateArg
 	for i, tk := range next {
 		s := tk.Stored()
-		s.ID = tasks[i].ID()
+		at := tasks[i].Stored()
+		s.ID, s.ListID, s.ParentID, s.Position = at.ID, at.ListID, at.ParentID, at.Position
 		as = append(as, updateArg{next: s, read: 1})
 		u, err := s.Restore()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -24,8 +25,9 @@ const overdueSQL = "(t.completed = ? AND t.due_at IS NOT NULL AND " +
 // filters appends q's filters (q normalized) on owner's live tasks, as a
 // WHERE clause.
 func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
-	s.adhoc = s.adhoc || !onlyStatus(q)
+	s.adhoc = s.adhoc || planPerCall(q)
 	s.add(" WHERE t.user_id = ? AND t.deleted_at IS NULL", string(owner))
+	scopeFilter(s, q.List, q.Parent)
 	for _, st := range q.Statuses {
 		switch st {
 		case task.StatusPending:
@@ -85,11 +87,50 @@ func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
 	return s
 }
 
+// scopeFilter appends the list and parent filters (nil: none; list.Inbox,
+// task.TopLevel: none set). On SQLite they compare as the scope index
+// (tasks_scope_key) reads the columns, NULL as 0, so that a scope's page
+// is a range of it; a parent alone is a range of tasks_parent_idx.
+func scopeFilter(s *sqlText, l *list.ID, parent *task.ID) *sqlText {
+	if l != nil {
+		switch {
+		case !s.pg:
+			s.add(" AND ifnull(t.list_id, 0) = ?", int64(*l))
+		case *l == list.Inbox:
+			s.add(" AND t.list_id IS NULL")
+		default:
+			s.add(" AND t.list_id = ?", int64(*l))
+		}
+	}
+	if parent != nil {
+		switch {
+		case !s.pg && l != nil:
+			s.add(" AND ifnull(t.parent_id, 0) = ?", int64(*parent))
+		case *parent == task.TopLevel:
+			s.add(" AND t.parent_id IS NULL")
+		default:
+			s.add(" AND t.parent_id = ?", int64(*parent))
+		}
+	}
+	return s
+}
+
 // onlyStatus reports whether q filters on nothing but status, so that its
 // total is in task_counts.
 func onlyStatus(q task.Query) bool {
-	return len(q.Priorities) == 0 && len(q.Tags) == 0 && q.Search == "" && q.DueRange().IsZero() && q.Overdue == nil
+	return !planPerCall(q) && q.List == nil && q.Parent == nil
 }
+
+// planPerCall reports whether the best plan of q's statement depends on its
+// arguments (a search pattern, tags, a date range: see sqlText.adhoc).
+func planPerCall(q task.Query) bool {
+	return len(q.Priorities) > 0 || len(q.Tags) > 0 || q.Search != "" || !q.DueRange().IsZero() || q.Overdue != nil
+}
+
+// oneScope reports whether q lists one scope (a list and a parent), whose
+// keys are unique: its order by position is sort_key alone, the order of
+// tasks_scope_key, and a page of it is one range of that index.
+func oneScope(q task.Query) bool { return q.List != nil && q.Parent != nil }
 
 // direction is q's order in SQL, and the comparison that finds the rows
 // after a cursor in it.
@@ -116,6 +157,21 @@ func order(s *sqlText, q task.Query) string {
 		}
 		return " ORDER BY t.due_at " + dir + " NULLS LAST, t.id " + dir
 	}
+	if q.Sort == task.SortPosition && oneScope(q) {
+		// Keys are unique in the scope, so the id never breaks a tie; the
+		// keyset's first bound is what the index range starts from.
+		if c := q.After; c != nil {
+			s.add(" AND t.sort_key "+op+"= ? AND (t.sort_key "+op+" ? OR t.id "+op+" ?)", c.Text, c.Text, int64(c.ID))
+		}
+		if s.pg {
+			// The list and the parent are one value each, but PostgreSQL
+			// does not take "IS NULL" (the inbox, the top level) as fixing
+			// a column: ordered by the index's columns themselves, the
+			// index order is the order asked for, and no sort follows.
+			return " ORDER BY t.list_id " + dir + ", t.parent_id " + dir + ", t.sort_key " + dir
+		}
+		return " ORDER BY t.sort_key " + dir
+	}
 	var col string
 	var key func(task.Cursor) any
 	switch q.Sort {
@@ -125,6 +181,8 @@ func order(s *sqlText, q task.Query) string {
 		col, key = "t.title_key", func(c task.Cursor) any { return c.Text }
 	case task.SortPriority:
 		col, key = "t.priority", func(c task.Cursor) any { return c.Rank }
+	case task.SortPosition:
+		col, key = "t.sort_key", func(c task.Cursor) any { return c.Text }
 	default:
 		col, key = "t.created_at", func(c task.Cursor) any { return c.Time }
 	}

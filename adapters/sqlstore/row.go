@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -30,6 +32,7 @@ const (
 	selects statements = 1 << iota // read by every statement that reads tasks
 	inserts                        // written by the insert and the insert batch
 	updates                        // written by the update and the update batch
+	places                         // written by a move (placeSQL), with the updated ones
 )
 
 // column is one column of tasks.
@@ -102,6 +105,43 @@ var taskColumns = []column{
 	// 20261126000002): read here, written by none of these statements.
 	{name: "tags", pgType: "text", in: selects,
 		read: scanBytes(func(r *rowScan, v []byte) { r.tags = v })},
+	// The task's list (NULL: the inbox) and parent (NULL: top level): set
+	// when it is created, changed by a move only (migration 20261201000001).
+	{name: "list_id", pgType: "bigint", in: selects | inserts | places,
+		write: writes(func(s *task.Stored) *int64 { return (*int64)(s.ListID) }),
+		read: scanNullInt(func(r *rowScan, v *int64) {
+			r.s.ListID = nil
+			if v != nil {
+				r.listID = list.ID(*v)
+				r.s.ListID = &r.listID
+			}
+		})},
+	{name: "parent_id", pgType: "bigint", in: selects | inserts | places,
+		write: writes(func(s *task.Stored) *int64 { return (*int64)(s.ParentID) }),
+		read: scanNullInt(func(r *rowScan, v *int64) {
+			r.s.ParentID = nil
+			if v != nil {
+				r.parentID = task.ID(*v)
+				r.s.ParentID = &r.parentID
+			}
+		})},
+	// The key a move gave the task, NULL for one never moved (a new task
+	// needs no key, see sortKeyPG); read as sort_key.
+	{name: "position", pgType: "text", in: places,
+		write: writes(func(s *task.Stored) *string { return explicitKey(s.Position, int64(s.ID)) })},
+	// The key the task sorts by among its siblings (generated: its position
+	// or its implicit key): Task.Position.
+	{name: "sort_key", pgType: "text", in: selects,
+		read: scanText(func(r *rowScan, v string) { r.s.Position = v })},
+}
+
+// explicitKey is what the position column keeps of key, the key of task
+// id: NULL for its implicit key (or none).
+func explicitKey(key string, id int64) *string {
+	if key == "" || key == position.Implicit(id) {
+		return nil
+	}
+	return &key
 }
 
 // The columns of each kind of statement, in taskColumns' order.
@@ -109,6 +149,7 @@ var (
 	selectedColumns = columnsIn(selects)
 	insertedColumns = columnsIn(inserts)
 	updatedColumns  = columnsIn(updates)
+	placedColumns   = columnsIn(updates | places)
 )
 
 func columnsIn(in statements) []column {
@@ -304,6 +345,8 @@ type rowScan struct {
 	dueAt     *time.Time
 	dueAllDay bool
 	tags      []byte // in the driver's buffer, until the next row
+	listID    list.ID
+	parentID  task.ID
 
 	live, completed *int64
 	deletedAt       *time.Time

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/todo-backend/todo/domain/position"
 )
 
 // Cursor is a position in a list: the sort key and id of the last task of a
@@ -25,7 +27,7 @@ type Cursor struct {
 	Order Order
 	ID    ID
 	Time  time.Time // created_at, updated_at or the due key (SortCreated, SortUpdated, SortDue)
-	Text  string    // the title key (SortTitle)
+	Text  string    // the title key (SortTitle) or the position key (SortPosition)
 	Rank  int       // the priority rank (SortPriority)
 	NoDue bool      // SortDue: the task has no due date
 	Query string    // fingerprint of the filters
@@ -54,7 +56,7 @@ type cursorJSON struct {
 func (c Cursor) String() string {
 	j := cursorJSON{V: cursorVersion, S: string(c.Sort), O: string(c.Order), I: int64(c.ID), Q: c.Query}
 	switch c.Sort {
-	case SortTitle:
+	case SortTitle, SortPosition:
 		j.X = &c.Text
 	case SortPriority:
 		j.R = &c.Rank
@@ -118,7 +120,7 @@ func parseCursor(s string) (Cursor, bool) {
 	}
 	switch {
 	case j.T != nil:
-		if c.Sort == SortTitle || c.Sort == SortPriority {
+		if c.Sort == SortTitle || c.Sort == SortPriority || c.Sort == SortPosition {
 			return Cursor{}, false
 		}
 		t, err := time.Parse(time.RFC3339Nano, *j.T)
@@ -127,8 +129,16 @@ func parseCursor(s string) (Cursor, bool) {
 		}
 		c.Time = t.UTC()
 	case j.X != nil:
-		if c.Sort != SortTitle || !utf8.ValidString(*j.X) || strings.ContainsRune(*j.X, 0) ||
-			utf8.RuneCountInString(*j.X) > 4*MaxTitleLen {
+		switch c.Sort {
+		case SortTitle:
+			if !utf8.ValidString(*j.X) || strings.ContainsRune(*j.X, 0) || utf8.RuneCountInString(*j.X) > 4*MaxTitleLen {
+				return Cursor{}, false
+			}
+		case SortPosition:
+			if !position.Valid(*j.X) {
+				return Cursor{}, false
+			}
+		default:
 			return Cursor{}, false
 		}
 		c.Text = *j.X

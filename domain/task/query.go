@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/todo-backend/todo/domain/list"
 )
 
 // Sort names the order of a list.
@@ -21,10 +23,15 @@ const (
 	SortTitle    Sort = "title"
 	SortDue      Sort = "due_date"
 	SortPriority Sort = "priority"
+	// SortPosition is the order the user gave (Task.Position): meaningful
+	// within one scope (a list and a parent), which the filters name.
+	SortPosition Sort = "position"
 )
 
 // Sorts lists every Sort, the default first.
-func Sorts() []Sort { return []Sort{SortCreated, SortUpdated, SortTitle, SortDue, SortPriority} }
+func Sorts() []Sort {
+	return []Sort{SortCreated, SortUpdated, SortTitle, SortDue, SortPriority, SortPosition}
+}
 
 // ParseSort reads a sort name; field names the input in the problem.
 func ParseSort(field, s string) (Sort, error) {
@@ -36,7 +43,8 @@ func ParseSort(field, s string) (Sort, error) {
 
 // DefaultOrder is the order a sort has when none is asked for: oldest first
 // for created (the base contract), most recent first for updated, A to Z for
-// title, soonest first for due_date, most important first for priority.
+// title, soonest first for due_date, most important first for priority, top
+// to bottom for position.
 func (s Sort) DefaultOrder() Order {
 	switch s {
 	case SortUpdated, SortPriority:
@@ -151,6 +159,12 @@ type Query struct {
 	// Overdue, when set, keeps only tasks that are (true) or are not (false)
 	// overdue at Now in Zone.
 	Overdue *bool
+	// List, when set, keeps the tasks of one list, or of the inbox
+	// (list.Inbox).
+	List *list.ID
+	// Parent, when set, keeps the subtasks of one task, or the top-level
+	// tasks (TopLevel).
+	Parent *ID
 	// Now is the present; Zone the user's time zone (nil: UTC). They decide
 	// what is overdue and which day a date bound covers for timed tasks.
 	Now  time.Time
@@ -254,6 +268,14 @@ func (q Query) Normalized() (Query, error) {
 		v.add("search", fmt.Sprintf("must be at most %d characters", MaxSearchLen), "string_too_long")
 	}
 
+	if q.List != nil && *q.List < 0 {
+		v.add("list_id", "must be a positive integer", "greater_than")
+	}
+	if q.Parent != nil && *q.Parent < 0 {
+		v.add("parent_id", "must be a positive integer", "greater_than")
+	}
+	q.List, q.Parent = clonePtr(q.List), clonePtr(q.Parent)
+
 	if q.Limit < 0 {
 		v.add("limit", "must not be negative", "greater_than_equal")
 	}
@@ -298,6 +320,12 @@ func (q Query) fingerprint() string {
 	b.WriteString("u=" + q.DueTo.String() + "\x00")
 	if q.Overdue != nil {
 		b.WriteString("o=" + strconv.FormatBool(*q.Overdue) + "\x00")
+	}
+	if q.List != nil {
+		b.WriteString("l=" + strconv.FormatInt(int64(*q.List), 10) + "\x00")
+	}
+	if q.Parent != nil {
+		b.WriteString("r=" + strconv.FormatInt(int64(*q.Parent), 10) + "\x00")
 	}
 	if q.Zone != nil {
 		b.WriteString("z=" + q.Zone.String())
@@ -415,6 +443,12 @@ func (q Query) matcher() func(*Task) bool {
 		if q.Overdue != nil && *q.Overdue != (!t.completed && cutoffs.Overdue(t.due)) {
 			return false
 		}
+		if q.List != nil && t.Scope().List != *q.List {
+			return false
+		}
+		if q.Parent != nil && t.Scope().Parent != *q.Parent {
+			return false
+		}
 		return true
 	}
 }
@@ -436,6 +470,8 @@ func (q Query) keyOf(t *Task) Cursor {
 		c.Time = t.updatedAt
 	case SortTitle:
 		c.Text = TitleKey(t.title)
+	case SortPosition:
+		c.Text = t.Position()
 	case SortPriority:
 		c.Rank = t.priority.Rank()
 	case SortDue:

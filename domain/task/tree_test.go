@@ -257,3 +257,64 @@ func TestKeys(t *testing.T) {
 		t.Errorf("NeedsRebalance: want true only past position.RebalanceLen")
 	}
 }
+func TestQueryListParentAndPosition(t *testing.T) {
+	l := func(id list.ID) *list.ID { return &id }
+	p := func(id task.ID) *task.ID { return &id }
+	a := stored(t, 1, 1, 0).WithPosition("V")
+	b := stored(t, 2, 1, 0).WithPosition("F")
+	c := stored(t, 3, 1, 1)
+	d := stored(t, 4, 0, 0)
+	all := []*task.Task{a, b, c, d}
+	for _, tc := range []struct {
+		name string
+		q    task.Query
+		want []task.ID
+	}{
+		{"list, top level, by position", task.Query{List: l(1), Parent: p(0), Sort: task.SortPosition}, []task.ID{2, 1}},
+		{"list, by position, descending", task.Query{List: l(1), Parent: p(0), Sort: task.SortPosition, Order: task.OrderDesc}, []task.ID{1, 2}},
+		{"inbox", task.Query{List: l(0)}, []task.ID{4}},
+		{"subtasks of 1", task.Query{Parent: p(1)}, []task.ID{3}},
+		{"list 1, any parent", task.Query{List: l(1)}, []task.ID{1, 2, 3}},
+	} {
+		q, err := tc.q.Normalized()
+		if err != nil {
+			t.Fatalf("%s: Normalized = %v", tc.name, err)
+		}
+		var got []task.ID
+		for _, tk := range q.Apply(all).Tasks {
+			got = append(got, tk.ID())
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Apply = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// Pages by position, with a cursor that holds the key.
+	q, _ := task.Query{List: l(1), Parent: p(0), Sort: task.SortPosition, Limit: 1}.Normalized()
+	page := q.Apply(all)
+	if page.Next == nil || page.Next.Text != "F" {
+		t.Fatalf("first page's cursor = %+v, want one at key F", page.Next)
+	}
+	back, err := task.ParseCursor(page.Next.String())
+	if err != nil || back != *page.Next {
+		t.Fatalf("ParseCursor(position cursor) = %+v, %v", back, err)
+	}
+	q.After = &back
+	if q, err = q.Normalized(); err != nil {
+		t.Fatal(err)
+	}
+	if next := q.Apply(all); len(next.Tasks) != 1 || next.Tasks[0].ID() != 1 || next.Next != nil {
+		t.Errorf("second page = %v", next.Tasks)
+	}
+	// The cursor belongs to these filters: another list's page refuses it.
+	other := task.Query{List: l(2), Parent: p(0), Sort: task.SortPosition, Limit: 1, After: &back}
+	if _, err := other.Normalized(); err == nil {
+		t.Errorf("a position cursor was accepted for another list")
+	}
+	bad := task.Cursor{Sort: task.SortPosition, Order: task.OrderAsc, ID: 1, Text: "a b", Query: "x"}
+	if _, err := task.ParseCursor(bad.String()); err == nil {
+		t.Errorf("ParseCursor accepted a position cursor with a key that is no key")
+	}
+	if _, err := (task.Query{List: l(-1), Parent: p(-1)}).Normalized(); len(problems(t, err)) != 2 {
+		t.Errorf("Normalized(negative list and parent) = %v, want two problems", err)
+	}
+}

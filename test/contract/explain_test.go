@@ -2,12 +2,14 @@ package contract
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -160,6 +162,80 @@ func TestKeysetPagesUseIndexes(t *testing.T) {
 		}
 		if !strings.Contains(text, "Index Scan") || !strings.Contains(text, tt.index) || strings.Contains(text, "Seq Scan") {
 			t.Errorf("%s %s: the page is not a range scan of %s:\n%s", tt.sort, tt.order, tt.index, text)
+		}
+	}
+}
+
+// TestListInListUsesScopeIndex: a page of one list's top-level tasks in
+// manual order (GET /tasks?list_id=L&parent_id=none&sort=position&limit=20,
+// which reads 21 rows) is one range scan of tasks_scope_key, with no sort,
+// on a user with 100,000 tasks in 50 lists and 2,000 in the inbox, a fifth
+// of them with a subtask, a third moved (explicit keys) and some in the
+// trash; and so is the page after its cursor, in both orders, for a list
+// and for the inbox. Skipped with -short.
+func TestListInListUsesScopeIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 100,000 tasks: skipped with -short")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	db := openPostgresDB(t)
+	owner := newOwner()
+	for _, q := range []string{
+		`INSERT INTO lists (user_id, name, name_key, created_at, updated_at)
+		 SELECT ?0, 'list ' || i, 'list ' || i, now(), now() FROM generate_series(1, 50) AS i`,
+		`INSERT INTO tasks (user_id, title, title_key, list_id, created_at, updated_at)
+		 SELECT ?0, 'task ' || i, 'task ' || i, l.first + i % 50,
+		        timestamptz '2026-01-01' + i * interval '1 second', timestamptz '2026-01-01' + i * interval '1 second'
+		 FROM generate_series(1, 100000) AS i, (SELECT min(id) AS first FROM lists WHERE user_id = ?0) AS l`,
+		`INSERT INTO tasks (user_id, title, title_key, created_at, updated_at)
+		 SELECT ?0, 'inbox ' || i, 'inbox ' || i, now(), now() FROM generate_series(1, 2000) AS i`,
+		`INSERT INTO tasks (user_id, title, title_key, list_id, parent_id, created_at, updated_at)
+		 SELECT user_id, 'sub', 'sub', list_id, id, created_at, updated_at FROM tasks WHERE user_id = ?0 AND id % 5 = 0`,
+		`UPDATE tasks SET position = 'm' || lpad(id::text, 10, '0') || 'V' WHERE user_id = ?0 AND id % 3 = 0`,
+		`UPDATE tasks SET deleted_at = now() WHERE user_id = ?0 AND id % 7 = 0 AND parent_id IS NULL
+		 AND NOT EXISTS (SELECT 1 FROM tasks AS c WHERE c.parent_id = tasks.id)`,
+		`ANALYZE tasks`,
+	} {
+		if _, err := db.NewRaw(q, string(owner)).Exec(ctx); err != nil {
+			t.Fatalf("seed: %.60s: %v", q, err)
+		}
+	}
+	var listID list.ID
+	if err := db.NewRaw("SELECT min(id) + 7 FROM lists WHERE user_id = ?", string(owner)).Scan(ctx, &listID); err != nil {
+		t.Fatal(err)
+	}
+	repo := sqlstore.NewTaskRepository(db)
+	top, inbox := task.TopLevel, list.Inbox
+	for _, l := range []*list.ID{&listID, &inbox} {
+		for _, order := range []task.Order{task.OrderAsc, task.OrderDesc} {
+			q := task.Query{List: l, Parent: &top, Sort: task.SortPosition, Order: order, Limit: 20}
+			for page := 1; page <= 2; page++ {
+				what := fmt.Sprintf("list %d, %s, page %d", *l, order, page)
+				got, err := repo.List(ctx, owner, q)
+				if err != nil || len(got.Tasks) != 20 || got.Next == nil {
+					t.Fatalf("%s: List = %d tasks, next %v, %v; want 20 and a next page", what, len(got.Tasks), got.Next, err)
+				}
+				for i, tk := range got.Tasks {
+					inOrder := i == 0 || (order == task.OrderAsc) == (tk.Position() > got.Tasks[i-1].Position())
+					if tk.Scope() != (task.Scope{List: *l}) || !inOrder {
+						t.Fatalf("%s: task %d (%v, key %q) out of the scope or out of order", what, tk.ID(), tk.Scope(), tk.Position())
+					}
+				}
+				text, err := repo.ExplainList(ctx, owner, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s:\n%s", what, text)
+				if !strings.Contains(text, "Index Scan") || !strings.Contains(text, "using tasks_scope_key") ||
+					strings.Contains(text, "Sort") || strings.Contains(text, "Seq Scan") || strings.Contains(text, "Bitmap") {
+					t.Errorf("%s is not one range scan of tasks_scope_key:\n%s", what, text)
+				}
+				if !strings.Contains(text, "LIMIT $") {
+					t.Errorf("%s: no LIMIT in the statement:\n%s", what, text)
+				}
+				q.After = got.Next
+			}
 		}
 	}
 }
