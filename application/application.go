@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/check"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -22,16 +24,29 @@ type Clock func() time.Time
 type Service struct {
 	tasks task.Repository
 	users user.Repository
+	lists list.Repository
 	now   Clock
 	seen  *seenUsers
 }
 
+// Option adds a port New does not require.
+type Option func(*Service)
+
+// WithLists gives the service its lists, which the list use cases need
+// (ErrNoLists without). It is an option so that a service of tasks alone
+// (most tests) is built as before.
+func WithLists(l list.Repository) Option { return func(s *Service) { s.lists = l } }
+
 // New returns a Service. A nil clock means time.Now.
-func New(tasks task.Repository, users user.Repository, now Clock) *Service {
+func New(tasks task.Repository, users user.Repository, now Clock, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{tasks: tasks, users: users, now: now, seen: newSeenUsers(10000)}
+	s := &Service{tasks: tasks, users: users, now: now, seen: newSeenUsers(10000)}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Actor is a caller who was authenticated and allowed to act on one user's
@@ -82,7 +97,17 @@ func (s *Service) ListTags(ctx context.Context, a Actor) ([]task.TagCount, error
 
 // TaskStats counts the actor's tasks as seen now in their time zone (nil: UTC).
 func (s *Service) TaskStats(ctx context.Context, a Actor, zone *time.Location) (task.Stats, error) {
-	return s.tasks.Stats(ctx, a.owner, task.Moment{Now: s.now(), Zone: zone})
+	return s.tasks.Stats(ctx, a.owner, task.Moment{Now: s.now(), Zone: zone}, nil)
+}
+
+// TaskStatsIn counts the actor's tasks of one list, or of the inbox
+// (list.Inbox), as TaskStats does. A list that is not the actor's is
+// counted as empty, as a filter would: this reads no list.
+func (s *Service) TaskStatsIn(ctx context.Context, a Actor, in list.ID, zone *time.Location) (task.Stats, error) {
+	if in < 0 {
+		return task.Stats{}, check.Invalid("list_id", "must be a positive integer", "greater_than")
+	}
+	return s.tasks.Stats(ctx, a.owner, task.Moment{Now: s.now(), Zone: zone}, &in)
 }
 
 // CreateTask adds a task for the actor; opts set its optional attributes.
@@ -127,10 +152,18 @@ type Patch struct {
 	Description    *string
 	Completed      *bool         // nil: unchanged
 	Options        []task.Option // the optional attributes that change
+	// List, when set, moves the task to that list (list.Inbox: the inbox)
+	// with its subtasks, to the bottom of the list's top level; a task
+	// already in it stays where it is.
+	List *list.ID
 }
 
 func (p Patch) empty() bool {
-	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0
+	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0 && p.List == nil
+}
+
+func (p Patch) edits() bool {
+	return p.Title != nil || p.SetDescription || p.Completed != nil || len(p.Options) > 0
 }
 
 // PatchTask applies p under the same rules as ReplaceTask. An empty patch
@@ -147,8 +180,8 @@ func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect tas
 		}
 		return t, nil
 	}
-	return s.tasks.Update(ctx, a.owner, id, expect, func(t *task.Task) error {
-		now := s.now()
+	now := s.now()
+	edit := func(t *task.Task) error {
 		title, description := t.Title(), t.Description()
 		if p.Title != nil {
 			title = *p.Title
@@ -163,7 +196,21 @@ func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect tas
 			t.SetCompleted(*p.Completed, now)
 		}
 		return nil
-	})
+	}
+	if p.List == nil {
+		return s.tasks.Update(ctx, a.owner, id, expect, edit)
+	}
+	// A change of list is a move, in the same write as the other changes.
+	m := task.Move{IDs: []task.ID{id}, Expect: expect, At: now,
+		To: task.Placement{List: p.List, Parent: ptr(task.TopLevel), Bottom: true, OnlyIfListChanges: true}}
+	if p.edits() {
+		m.Edit = edit
+	}
+	ts, err := s.tasks.Move(ctx, a.owner, m)
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
 }
 
 // CompleteTask toggles the task, or sets it to *completed when given.
@@ -204,10 +251,18 @@ func (s *Service) ListTrash(ctx context.Context, a Actor, limit, offset int) (ta
 	return s.tasks.ListTrash(ctx, a.owner, limit, offset)
 }
 
-// EmptyTrash removes every task in the actor's trash for good and returns
-// how many.
+// EmptyTrash removes every task in the actor's trash for good, and the
+// trashed lists, and returns how many tasks.
 func (s *Service) EmptyTrash(ctx context.Context, a Actor) (int, error) {
-	return s.tasks.EmptyTrash(ctx, a.owner)
+	n, err := s.tasks.EmptyTrash(ctx, a.owner)
+	if err != nil || s.lists == nil {
+		return n, err
+	}
+	// The lists' tasks were in the trash with them, and are gone already.
+	if _, err := s.lists.EmptyTrash(ctx, a.owner); err != nil {
+		return n, err
+	}
+	return n, nil
 }
 
 // ClearCompleted moves every completed task of the actor to the trash and
@@ -314,10 +369,17 @@ func batchSize(field string, n int) error {
 }
 
 // PurgeTrash removes for good, for every user, at most limit tasks that
-// have been in the trash longer than retention, and returns how many. The
+// have been in the trash longer than retention, then at most limit such
+// lists (with their tasks), and returns how many tasks and lists. The
 // background purge calls it.
 func (s *Service) PurgeTrash(ctx context.Context, retention time.Duration, limit int) (int, error) {
-	return s.tasks.PurgeTrash(ctx, s.now().Add(-retention), limit)
+	cutoff := s.now().Add(-retention)
+	n, err := s.tasks.PurgeTrash(ctx, cutoff, limit)
+	if err != nil || s.lists == nil {
+		return n, err
+	}
+	m, err := s.lists.PurgeTrash(ctx, cutoff, limit)
+	return n + m, err
 }
 
 // seenUsers remembers users already saved with the same email and name, so

@@ -1,6 +1,10 @@
-// Package memory keeps tasks and users in maps: the store for fast tests and
-// for DATABASE_URL=memory:. It has the same semantics as the SQL stores (ids
-// from 1 upwards, oldest first, owner-scoped) and is safe for concurrent use.
+// Package memory keeps tasks, lists and users in maps: the store for fast
+// tests and for DATABASE_URL=memory:. It has the same semantics as the SQL
+// stores (ids from 1 upwards, oldest first, owner-scoped, the trees and
+// orders of tree.go) and is safe for concurrent use. It is the reference
+// the repository contract suite holds the SQL stores to: it decides with
+// the domain's functions, over the whole of a user's data, what the SQL
+// stores decide over the rows they read.
 package memory
 
 import (
@@ -12,34 +16,48 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
 
-// TaskRepository is a task.Repository held in memory.
-type TaskRepository struct {
-	mu     sync.RWMutex
-	lastID task.ID
-	tasks  map[task.ID]*entry
+// state is what the task and list repositories share, under one lock: a
+// move or a trash touches both.
+type state struct {
+	mu       sync.RWMutex
+	lastID   task.ID
+	tasks    map[task.ID]*entry
+	lastList list.ID
+	lists    map[list.ID]*listEntry
 }
 
-// entry is a stored task and, when it is in the trash, since when.
+// entry is a stored task and, when it is in the trash, since when and why.
 type entry struct {
 	t         *task.Task
 	deletedAt *time.Time
+	mark      task.TrashMark
+}
+
+// TaskRepository is a task.Repository held in memory.
+type TaskRepository struct {
+	*state
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
 
 // NewTaskRepository returns an empty repository.
 func NewTaskRepository() *TaskRepository {
-	return &TaskRepository{tasks: make(map[task.ID]*entry)}
+	return &TaskRepository{state: &state{tasks: make(map[task.ID]*entry), lists: make(map[list.ID]*listEntry)}}
 }
 
-// Add stores t under the next id, at version 1.
+// Add stores t under the next id, at version 1, once its list and parent
+// are checked.
 func (r *TaskRepository) Add(_ context.Context, t *task.Task) (*task.Task, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.checkNew(t); err != nil {
+		return nil, err
+	}
 	return r.add(t), nil
 }
 
@@ -51,10 +69,33 @@ func (r *TaskRepository) add(t *task.Task) *task.Task {
 	return stored.WithID(stored.ID())
 }
 
-// AddAll stores every task under one lock: nothing can fail half-way.
+// checkNew checks a new task's list and parent; r.mu is held.
+func (s *state) checkNew(t *task.Task) error {
+	if l := t.ListID(); l != nil {
+		if _, ok := s.liveList(t.Owner(), *l); !ok {
+			return list.ErrNotFound
+		}
+	}
+	if p := t.ParentID(); p != nil {
+		pe, ok := s.live(t.Owner(), *p)
+		if !ok {
+			return task.ErrNotFound
+		}
+		return task.CheckNewSubtask(t, pe.t, s.ancestors(*p))
+	}
+	return nil
+}
+
+// AddAll stores every task under one lock, all checked first: nothing can
+// fail half-way.
 func (r *TaskRepository) AddAll(_ context.Context, ts []*task.Task) ([]*task.Task, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, t := range ts {
+		if err := r.checkNew(t); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]*task.Task, len(ts))
 	for i, t := range ts {
 		out[i] = r.add(t)
@@ -63,8 +104,8 @@ func (r *TaskRepository) AddAll(_ context.Context, ts []*task.Task) ([]*task.Tas
 }
 
 // live returns owner's task id when it is not in the trash; r.mu is held.
-func (r *TaskRepository) live(owner auth.UserID, id task.ID) (*entry, bool) {
-	e, ok := r.tasks[id]
+func (s *state) live(owner auth.UserID, id task.ID) (*entry, bool) {
+	e, ok := s.tasks[id]
 	if !ok || e.t.Owner() != owner || e.deletedAt != nil {
 		return nil, false
 	}
@@ -91,16 +132,17 @@ func (r *TaskRepository) List(_ context.Context, owner auth.UserID, q task.Query
 	if err != nil {
 		return task.Page{}, err
 	}
-	return q.Apply(r.owned(owner)), nil
+	return q.Apply(r.owned(owner, nil)), nil
 }
 
-// owned returns copies of owner's live tasks, in no order.
-func (r *TaskRepository) owned(owner auth.UserID) []*task.Task {
+// owned returns copies of owner's live tasks, in no order: all of them (in
+// nil) or those of one list or of the inbox.
+func (r *TaskRepository) owned(owner auth.UserID, in *list.ID) []*task.Task {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []*task.Task
 	for _, e := range r.tasks {
-		if e.t.Owner() == owner && e.deletedAt == nil {
+		if e.t.Owner() == owner && e.deletedAt == nil && (in == nil || e.t.Scope().List == *in) {
 			out = append(out, e.t.WithID(e.t.ID()))
 		}
 	}
@@ -110,7 +152,7 @@ func (r *TaskRepository) owned(owner auth.UserID) []*task.Task {
 // Tags counts owner's tags by key; each is shown in its smallest spelling.
 func (r *TaskRepository) Tags(_ context.Context, owner auth.UserID) ([]task.TagCount, error) {
 	byKey := map[string]*task.TagCount{}
-	for _, t := range r.owned(owner) {
+	for _, t := range r.owned(owner, nil) {
 		for _, tag := range t.Tags() {
 			k := task.TagKey(tag)
 			if c, ok := byKey[k]; ok {
@@ -129,13 +171,15 @@ func (r *TaskRepository) Tags(_ context.Context, owner auth.UserID) ([]task.TagC
 	return out, nil
 }
 
-// Stats counts owner's tasks with the domain's reference (task.StatsOf).
-func (r *TaskRepository) Stats(_ context.Context, owner auth.UserID, m task.Moment) (task.Stats, error) {
-	return task.StatsOf(r.owned(owner), m), nil
+// Stats counts owner's tasks (of one list, or of the inbox, when in is
+// set) with the domain's reference (task.StatsOf).
+func (r *TaskRepository) Stats(_ context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+	return task.StatsOf(r.owned(owner, in), m), nil
 }
 
 // Update applies fn to a copy under the write lock and keeps the copy, one
-// version up, only if fn succeeds.
+// version up, only if fn succeeds; a task it completes completes its open
+// subtasks.
 func (r *TaskRepository) Update(_ context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -150,8 +194,11 @@ func (r *TaskRepository) Update(_ context.Context, owner auth.UserID, id task.ID
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	e.t = c.WithVersion(e.t.Version() + 1)
-	return e.t.WithID(id), nil
+	w := r.newWrites()
+	w.put(c, e.t)
+	w.completeSubtasks()
+	w.commit()
+	return w.get(id), nil
 }
 
 // UpdateAll applies fn to copies of every task, then keeps them all, or
@@ -168,23 +215,24 @@ func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []t
 		}
 		entries[i] = e
 	}
-	next := make([]*task.Task, len(ids))
-	for i, e := range entries {
+	w := r.newWrites()
+	for _, e := range entries {
 		c := e.t.WithID(e.t.ID())
 		if err := fn(c); err != nil {
 			return nil, err
 		}
-		next[i] = c.WithVersion(e.t.Version() + 1)
+		w.put(c, e.t)
 	}
+	w.completeSubtasks()
+	w.commit()
 	out := make([]*task.Task, len(ids))
-	for i, e := range entries {
-		e.t = next[i]
-		out[i] = e.t.WithID(e.t.ID())
+	for i, id := range ids {
+		out[i] = w.get(id)
 	}
 	return out, nil
 }
 
-// Trash marks owner's task id as deleted at at.
+// Trash moves owner's task id and its live subtree to the trash at at.
 func (r *TaskRepository) Trash(_ context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -195,8 +243,28 @@ func (r *TaskRepository) Trash(_ context.Context, owner auth.UserID, id task.ID,
 	if err := task.Conflict(e.t.WithID(id), expect); err != nil {
 		return err
 	}
-	e.deletedAt = trashTime(at)
+	r.trash([]task.ID{id}, at)
 	return nil
+}
+
+// trash moves the live tasks ids and their live subtrees to the trash,
+// marked as task.TrashMarks says, and returns how many; r.mu is held.
+func (s *state) trash(ids []task.ID, at time.Time) int {
+	var nodes []task.Node
+	seen := map[task.ID]bool{}
+	for _, id := range ids {
+		for _, d := range s.subtree(id, true) {
+			if !seen[d] {
+				seen[d] = true
+				nodes = append(nodes, task.Node{ID: d, Parent: s.tasks[d].t.ParentID()})
+			}
+		}
+	}
+	for id, m := range task.TrashMarks(ids, nodes) {
+		e := s.tasks[id]
+		e.deletedAt, e.mark = trashTime(at), m
+	}
+	return len(nodes)
 }
 
 func trashTime(at time.Time) *time.Time {
@@ -204,7 +272,8 @@ func trashTime(at time.Time) *time.Time {
 	return &at
 }
 
-// TrashAll marks every task as deleted, or none when an id is missing.
+// TrashAll moves every task and its subtree to the trash, or none when an
+// id is missing, and returns how many tasks went.
 func (r *TaskRepository) TrashAll(_ context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -214,24 +283,22 @@ func (r *TaskRepository) TrashAll(_ context.Context, owner auth.UserID, ids []ta
 			return 0, task.ErrNotFound
 		}
 	}
-	for _, id := range ids {
-		r.tasks[id].deletedAt = trashTime(at)
-	}
-	return len(ids), nil
+	return r.trash(ids, at), nil
 }
 
-// TrashCompleted marks owner's completed tasks as deleted.
+// TrashCompleted moves owner's completed tasks, with their subtrees, to the
+// trash.
 func (r *TaskRepository) TrashCompleted(_ context.Context, owner auth.UserID, at time.Time) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := 0
-	for _, e := range r.tasks {
+	var ids []task.ID
+	for id, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt == nil && e.t.Completed() {
-			e.deletedAt = trashTime(at)
-			n++
+			ids = append(ids, id)
 		}
 	}
-	return n, nil
+	slices.Sort(ids)
+	return r.trash(ids, at), nil
 }
 
 // ListTrash returns owner's deleted tasks, the latest first.
@@ -259,7 +326,8 @@ func (r *TaskRepository) ListTrash(_ context.Context, owner auth.UserID, limit, 
 	return page, nil
 }
 
-// RestoreFromTrash clears the task's deletion.
+// RestoreFromTrash brings the task back with what was trashed with it, and
+// its trashed ancestors and list alone, so that it has a home.
 func (r *TaskRepository) RestoreFromTrash(_ context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -267,11 +335,42 @@ func (r *TaskRepository) RestoreFromTrash(_ context.Context, owner auth.UserID, 
 	if !ok || e.t.Owner() != owner {
 		return nil, task.ErrNotFound
 	}
-	e.deletedAt = nil
+	if e.deletedAt == nil {
+		return e.t.WithID(id), nil
+	}
+	// The list first: the one thing that can refuse (its name taken).
+	if l := e.t.ListID(); l != nil {
+		le := r.lists[*l]
+		if le.deletedAt != nil {
+			if err := r.restoreList(le); err != nil {
+				return nil, err
+			}
+		}
+	}
+	with, at := task.RestoredWith(id, e.mark), *e.deletedAt
+	var walk func(task.ID)
+	walk = func(p task.ID) {
+		for _, c := range r.children(p) {
+			ce := r.tasks[c]
+			if ce.deletedAt != nil && ce.mark == with && ce.deletedAt.Equal(at) {
+				ce.deletedAt, ce.mark = nil, task.NoMark
+				walk(c)
+			}
+		}
+	}
+	walk(id)
+	e.deletedAt, e.mark = nil, task.NoMark
+	for p := e.t.ParentID(); p != nil; p = r.tasks[*p].t.ParentID() {
+		pe := r.tasks[*p]
+		if pe.deletedAt == nil {
+			break
+		}
+		pe.deletedAt, pe.mark = nil, task.NoMark
+	}
 	return e.t.WithID(id), nil
 }
 
-// Delete removes owner's task id, live or in the trash.
+// Delete removes owner's task id and its subtree, live or in the trash.
 func (r *TaskRepository) Delete(_ context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -282,11 +381,19 @@ func (r *TaskRepository) Delete(_ context.Context, owner auth.UserID, id task.ID
 	if err := task.Conflict(e.t.WithID(id), expect); err != nil {
 		return err
 	}
-	delete(r.tasks, id)
+	r.deleteSubtree(id)
 	return nil
 }
 
-// EmptyTrash removes owner's deleted tasks.
+// deleteSubtree removes the task and every task under it; r.mu is held.
+func (s *state) deleteSubtree(id task.ID) {
+	for _, d := range s.subtree(id, false) {
+		delete(s.tasks, d)
+	}
+}
+
+// EmptyTrash removes owner's deleted tasks (and their subtrees, in the
+// trash with them).
 func (r *TaskRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -301,7 +408,7 @@ func (r *TaskRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, 
 }
 
 // PurgeTrash removes up to limit tasks deleted before cutoff, the oldest
-// deletions first.
+// deletions first, with their subtrees.
 func (r *TaskRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit int) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -318,7 +425,9 @@ func (r *TaskRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit i
 		old = old[:limit]
 	}
 	for _, id := range old {
-		delete(r.tasks, id)
+		if _, ok := r.tasks[id]; ok {
+			r.deleteSubtree(id)
+		}
 	}
 	return len(old), nil
 }

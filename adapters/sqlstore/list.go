@@ -353,8 +353,9 @@ func (r *TaskRepository) Tags(ctx context.Context, owner auth.UserID) ([]task.Ta
 	return out, nil
 }
 
-// Stats counts owner's live tasks in one pass, as task.StatsOf does.
-func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Moment) (task.Stats, error) {
+// Stats counts owner's live tasks in one pass, as task.StatsOf does: all
+// of them, or those of one list or of the inbox (in).
+func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
 	c := m.Cutoffs()
 	pending := "t.completed = ? AND "
 	count := func(cond string) string {
@@ -369,7 +370,7 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 		Medium    int `bun:"medium"`
 		High      int `bun:"high"`
 	}
-	err := r.on(ctx).idb().NewSelect().
+	q := r.on(ctx).idb().NewSelect().
 		TableExpr("tasks AS t").
 		ColumnExpr("count(*) AS total").
 		ColumnExpr(count("t.completed = ?")+" AS completed", true).
@@ -381,9 +382,15 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 		ColumnExpr(count(pending+"t.priority = ?")+" AS medium", false, task.PriorityMedium.Rank()).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS high", false, task.PriorityHigh.Rank()).
 		Where("t.user_id = ?", string(owner)).
-		Where("t.deleted_at IS NULL").
-		Scan(ctx, &row)
-	if err != nil {
+		Where("t.deleted_at IS NULL")
+	switch {
+	case in == nil:
+	case *in == list.Inbox:
+		q = q.Where("t.list_id IS NULL")
+	default:
+		q = q.Where("t.list_id = ?", int64(*in))
+	}
+	if err := q.Scan(ctx, &row); err != nil {
 		return task.Stats{}, fmt.Errorf("count tasks: %w", err)
 	}
 	return task.Stats{

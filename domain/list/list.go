@@ -184,6 +184,14 @@ func (l *List) WithVersion(v Version) *List {
 	return &c
 }
 
+// WithPosition returns a copy of the list at key, nothing else changed:
+// what a rebalance does, which re-keys a user's lists in the same order.
+func (l *List) WithPosition(key string) *List {
+	c := *l
+	c.position = key
+	return &c
+}
+
 // ID returns the store-assigned id, zero before the list is stored.
 func (l *List) ID() ID { return l.id }
 

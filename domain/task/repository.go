@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 )
 
 // Status selects tasks by completion.
@@ -86,13 +87,42 @@ func StatsOf(tasks []*Task, m Moment) Stats {
 // writes (UPDATE ... WHERE version = ?), so that of many writers holding
 // one version exactly one succeeds; the others get a *ConflictError with
 // the task as it is.
+//
+// Tasks form trees (see tree.go), and the stores keep these rules:
+//   - a live task's list, and its ancestors, are live: a task is never in
+//     the trash's shadow;
+//   - a subtask is in its parent's list, at most MaxDepth levels deep;
+//   - keys (Task.Position) are unique within a scope, counting the tasks in
+//     the trash, so that a restored task never collides; a new task gets
+//     position.Implicit(id), the bottom of its scope, without a read;
+//   - completing a task (a write whose fn makes an open task completed)
+//     completes its open descendants in the same write, each one version
+//     up, as at the task's UpdatedAt; reopening reopens none;
+//   - trashing a task trashes its live subtree (marked MarkTask); restoring
+//     it restores what was trashed with it (RestoredWith, at the same
+//     deletion time) and, when its parent or list is in the trash, those
+//     ancestors alone, so that it has a home; deleting a task for good
+//     deletes its subtree.
 type Repository interface {
 	// Add stores a new task and returns it with its assigned ID, at
-	// version 1.
+	// version 1, at the bottom of its scope. A list that is not one of the
+	// owner's live lists is list.ErrNotFound; a parent that is not one of
+	// the owner's live tasks ErrNotFound; a parent in another list than
+	// the task's, or at level MaxDepth, a ValidationError.
 	Add(ctx context.Context, t *Task) (*Task, error)
 	// AddAll stores new tasks of one owner, all or none, and returns them
-	// with their IDs in the order given.
+	// with their IDs in the order given, each checked as in Add.
 	AddAll(ctx context.Context, ts []*Task) ([]*Task, error)
+	// Move places owner's tasks m.IDs (duplicates once), in that order,
+	// together at m.To, all or none, each one version up (see Placement):
+	// an id, a new parent or an anchor that is not one of owner's live
+	// tasks is ErrNotFound, a list that is not one of owner's live lists
+	// list.ErrNotFound, a placement that breaks a rule (a cycle, too deep,
+	// an anchor outside the target scope) a ValidationError saying why.
+	// Tasks moved to another list take their subtrees along (each live
+	// subtask one version up). With one id, m.Expect is checked as in
+	// Update. It returns the moved tasks in the order given.
+	Move(ctx context.Context, owner auth.UserID, m Move) ([]*Task, error)
 	// Get returns one task of owner.
 	Get(ctx context.Context, owner auth.UserID, id ID) (*Task, error)
 	// List returns one page of owner's tasks: those q.Matches, in q's order
@@ -142,6 +172,22 @@ type Repository interface {
 	// Tags returns owner's tags, each with how many tasks carry it, ordered
 	// by TagKey (byte-wise).
 	Tags(ctx context.Context, owner auth.UserID) ([]TagCount, error)
-	// Stats counts owner's tasks as StatsOf does.
-	Stats(ctx context.Context, owner auth.UserID, m Moment) (Stats, error)
+	// Stats counts owner's tasks as StatsOf does: all of them (in nil), or
+	// those of one list or of the inbox (list.Inbox).
+	Stats(ctx context.Context, owner auth.UserID, m Moment, in *list.ID) (Stats, error)
+}
+
+// Move is a move of tasks (Repository.Move).
+type Move struct {
+	IDs []ID
+	To  Placement
+	// Expect is the version the task must be at, with one id (AnyVersion:
+	// any).
+	Expect Version
+	// At is when the move happens.
+	At time.Time
+	// Edit, when set, is applied to each moved task in the same write (a
+	// PATCH that changes the list with other fields); its error stops the
+	// move.
+	Edit func(*Task) error
 }

@@ -97,6 +97,22 @@ func CheckPlacement(moving ID, height int, parent *ID, parentAncestors []ID) err
 	return nil
 }
 
+// CheckNewSubtask decides whether a new task t may go under parent (one of
+// its owner's live tasks), whose ancestors, from its own parent up, are
+// parentAncestors: it must be in the parent's list, and the parent not at
+// level MaxDepth.
+func CheckNewSubtask(t, parent *Task, parentAncestors []ID) error {
+	if t.Scope().List != parent.Scope().List {
+		return check.Invalid("list_id", fmt.Sprintf("task %d is in %s: a subtask lives in its parent's list",
+			parent.ID(), Scope{List: parent.Scope().List}.listName()), "value_error")
+	}
+	if level := len(parentAncestors) + 1; level >= MaxDepth {
+		return check.Invalid("parent_id", fmt.Sprintf("would exceed %d levels: task %d is at level %d",
+			MaxDepth, parent.ID(), level), "value_error")
+	}
+	return nil
+}
+
 // TrashMark says why a task is in the trash: on its own (NoMark), or with
 // the task or list whose deletion took it there (MarkTask, MarkList), so
 // that restoring that one brings it back, and nothing trashed before.

@@ -363,7 +363,7 @@ func testTagsAndStats(t *testing.T, repo task.Repository) {
 		{Now: time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC)},
 	} {
 		want := task.StatsOf(all, m)
-		got, err := repo.Stats(ctx, owner, m)
+		got, err := repo.Stats(ctx, owner, m, nil)
 		if err != nil {
 			t.Fatalf("Stats() = %v", err)
 		}
@@ -375,7 +375,7 @@ func testTagsAndStats(t *testing.T, repo task.Repository) {
 			t.Errorf("Stats(%v in %v): the dataset should make overdue and due today count something", m.Now, m.Zone)
 		}
 	}
-	if got, err := repo.Stats(ctx, newOwner(), task.Moment{Now: base}); err != nil || got.Total != 0 || len(got.ByPriority) != 3 {
+	if got, err := repo.Stats(ctx, newOwner(), task.Moment{Now: base}, nil); err != nil || got.Total != 0 || len(got.ByPriority) != 3 {
 		t.Errorf("Stats(new owner) = %+v, %v, want zeros for every priority", got, err)
 	}
 }

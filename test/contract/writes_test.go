@@ -339,7 +339,7 @@ func testTrashRestore(t *testing.T, s writeStore) {
 	if want := []task.TagCount{{Name: "shared", Count: 1}}; !slices.Equal(tags, want) {
 		t.Errorf("Tags() = %v, want %v: tags of trashed tasks do not count", tags, want)
 	}
-	stats, err := s.repo.Stats(ctx, owner, task.Moment{Now: base})
+	stats, err := s.repo.Stats(ctx, owner, task.Moment{Now: base}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

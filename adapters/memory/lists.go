@@ -1,0 +1,341 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/check"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// listEntry is a stored list and, when it is in the trash, since when.
+type listEntry struct {
+	l         *list.List
+	deletedAt *time.Time
+}
+
+// ListRepository is a list.Repository held in memory, sharing its tasks'
+// store: a list goes to the trash with its tasks.
+type ListRepository struct {
+	*state
+}
+
+var _ list.Repository = (*ListRepository)(nil)
+
+// NewListRepository returns the lists of the tasks in tasks.
+func NewListRepository(tasks *TaskRepository) *ListRepository {
+	return &ListRepository{state: tasks.state}
+}
+
+// liveList returns owner's list id when it is not in the trash; s.mu is
+// held.
+func (s *state) liveList(owner auth.UserID, id list.ID) (*listEntry, bool) {
+	e, ok := s.lists[id]
+	if !ok || e.l.Owner() != owner || e.deletedAt != nil {
+		return nil, false
+	}
+	return e, true
+}
+
+// nameTaken reports whether another live list of owner has l's name.
+func (s *state) nameTaken(l *list.List) bool {
+	for id, e := range s.lists {
+		if id != l.ID() && e.deletedAt == nil && e.l.Owner() == l.Owner() && e.l.NameKey() == l.NameKey() {
+			return true
+		}
+	}
+	return false
+}
+
+// summary is list id with its counts; s.mu is held.
+func (s *state) summary(id list.ID) list.Summary {
+	out := list.Summary{List: s.lists[id].l.WithID(id)}
+	for _, e := range s.tasks {
+		if l := e.t.ListID(); l != nil && *l == id && e.deletedAt == nil {
+			if e.t.Completed() {
+				out.Completed++
+			} else {
+				out.Open++
+			}
+		}
+	}
+	return out
+}
+
+// Add stores l at the bottom of its owner's lists, under the next id.
+func (r *ListRepository) Add(_ context.Context, l *list.List) (list.Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.nameTaken(l) {
+		return list.Summary{}, list.ErrNameTaken
+	}
+	r.lastList++
+	r.lists[r.lastList] = &listEntry{l: l.WithID(r.lastList).WithVersion(1)}
+	return r.summary(r.lastList), nil
+}
+
+// Get returns owner's live list id.
+func (r *ListRepository) Get(_ context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if _, ok := r.liveList(owner, id); !ok {
+		return list.Summary{}, list.ErrNotFound
+	}
+	return r.summary(id), nil
+}
+
+// List returns owner's live lists in order, with their counts.
+func (r *ListRepository) List(_ context.Context, owner auth.UserID) ([]list.Summary, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := []list.Summary{}
+	for id, e := range r.lists {
+		if e.l.Owner() == owner && e.deletedAt == nil {
+			out = append(out, r.summary(id))
+		}
+	}
+	slices.SortFunc(out, func(a, b list.Summary) int {
+		return cmp.Or(strings.Compare(a.List.Position(), b.List.Position()), cmp.Compare(a.List.ID(), b.List.ID()))
+	})
+	return out, nil
+}
+
+// Update applies fn to a copy and keeps it, one version up, if fn succeeds
+// and the name is still the owner's only one.
+func (r *ListRepository) Update(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.liveList(owner, id)
+	if !ok {
+		return list.Summary{}, list.ErrNotFound
+	}
+	if err := list.Conflict(r.summary(id), expect); err != nil {
+		return list.Summary{}, err
+	}
+	c := e.l.WithID(id)
+	if err := fn(c); err != nil {
+		return list.Summary{}, err
+	}
+	if r.nameTaken(c) {
+		return list.Summary{}, list.ErrNameTaken
+	}
+	e.l = c.WithVersion(e.l.Version() + 1)
+	return r.summary(id), nil
+}
+
+// Move places the list after or before another of owner's lists, or at the
+// top; its neighbours keep their keys unless the new one is long enough to
+// rebalance them all.
+func (r *ListRepository) Move(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
+	if err := a.Check(); err != nil {
+		return list.Summary{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.liveList(owner, id)
+	if !ok {
+		return list.Summary{}, list.ErrNotFound
+	}
+	if err := list.Conflict(r.summary(id), expect); err != nil {
+		return list.Summary{}, err
+	}
+	var keys []string
+	for oid, o := range r.lists {
+		if oid != id && o.l.Owner() == owner {
+			keys = append(keys, o.l.Position())
+		}
+	}
+	slices.Sort(keys)
+	lower, upper, err := r.listGap(owner, id, a, keys)
+	if err != nil {
+		return list.Summary{}, err
+	}
+	key, err := position.Between(lower, upper)
+	if err != nil {
+		return list.Summary{}, err
+	}
+	c := e.l.WithID(id)
+	c.MoveTo(key, at)
+	e.l = c.WithVersion(e.l.Version() + 1)
+	if position.NeedsRebalance(key) {
+		var all []*listEntry
+		for _, o := range r.lists {
+			if o.l.Owner() == owner {
+				all = append(all, o)
+			}
+		}
+		slices.SortFunc(all, func(x, y *listEntry) int { return strings.Compare(x.l.Position(), y.l.Position()) })
+		for rank, o := range all {
+			o.l = o.l.WithPosition(position.Rebalanced(int64(rank)))
+		}
+	}
+	return r.summary(id), nil
+}
+
+// listGap returns the keys on either side of where a puts list id among
+// owner's other lists, whose keys are keys, in order.
+func (s *state) listGap(owner auth.UserID, id list.ID, a list.Anchor, keys []string) (lower, upper string, err error) {
+	anchor, field := a.After, "after_id"
+	if a.Before != nil {
+		anchor, field = a.Before, "before_id"
+	}
+	if anchor == nil {
+		if len(keys) > 0 {
+			upper = keys[0]
+		}
+		return "", upper, nil
+	}
+	if *anchor == id {
+		return "", "", check.Invalid(field, "a list cannot be placed next to itself", "value_error")
+	}
+	ae, ok := s.liveList(owner, *anchor)
+	if !ok {
+		return "", "", list.ErrNotFound
+	}
+	k := ae.l.Position()
+	i, _ := slices.BinarySearch(keys, k)
+	if a.After != nil {
+		if i+1 < len(keys) {
+			upper = keys[i+1]
+		}
+		return k, upper, nil
+	}
+	if i > 0 {
+		lower = keys[i-1]
+	}
+	return lower, k, nil
+}
+
+// Trash moves the list and its live tasks to the trash.
+func (r *ListRepository) Trash(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, at time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.liveList(owner, id)
+	if !ok {
+		return list.ErrNotFound
+	}
+	if err := list.Conflict(r.summary(id), expect); err != nil {
+		return err
+	}
+	e.deletedAt = trashTime(at)
+	for _, te := range r.tasks {
+		if l := te.t.ListID(); l != nil && *l == id && te.deletedAt == nil {
+			te.deletedAt, te.mark = trashTime(at), task.MarkList(id)
+		}
+	}
+	return nil
+}
+
+// Restore brings the list back with the tasks trashed with it.
+func (r *ListRepository) Restore(_ context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.lists[id]
+	if !ok || e.l.Owner() != owner {
+		return list.Summary{}, list.ErrNotFound
+	}
+	if e.deletedAt != nil {
+		at := *e.deletedAt
+		if err := r.restoreList(e); err != nil {
+			return list.Summary{}, err
+		}
+		for _, te := range r.tasks {
+			if l := te.t.ListID(); l != nil && *l == id && te.deletedAt != nil && te.mark == task.MarkList(id) && te.deletedAt.Equal(at) {
+				te.deletedAt, te.mark = nil, task.NoMark
+			}
+		}
+	}
+	return r.summary(id), nil
+}
+
+// restoreList brings the list alone back from the trash, unless another
+// live list took its name; s.mu is held.
+func (s *state) restoreList(e *listEntry) error {
+	if s.nameTaken(e.l) {
+		return list.ErrNameTaken
+	}
+	e.deletedAt = nil
+	return nil
+}
+
+// Delete removes the list and its tasks for good.
+func (r *ListRepository) Delete(_ context.Context, owner auth.UserID, id list.ID, expect list.Version) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.lists[id]
+	if !ok || e.l.Owner() != owner {
+		return list.ErrNotFound
+	}
+	if err := list.Conflict(r.summary(id), expect); err != nil {
+		return err
+	}
+	r.deleteList(id)
+	return nil
+}
+
+// deleteList removes list id and its tasks; s.mu is held.
+func (s *state) deleteList(id list.ID) {
+	for tid, te := range s.tasks {
+		if l := te.t.ListID(); l != nil && *l == id {
+			delete(s.tasks, tid)
+		}
+	}
+	delete(s.lists, id)
+}
+
+// ListTrash returns owner's trashed lists, the latest deletion first.
+func (r *ListRepository) ListTrash(_ context.Context, owner auth.UserID) ([]list.Trashed, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := []list.Trashed{}
+	for id, e := range r.lists {
+		if e.l.Owner() == owner && e.deletedAt != nil {
+			out = append(out, list.Trashed{List: e.l.WithID(id), DeletedAt: *e.deletedAt})
+		}
+	}
+	slices.SortFunc(out, func(a, b list.Trashed) int {
+		return cmp.Or(b.DeletedAt.Compare(a.DeletedAt), cmp.Compare(b.List.ID(), a.List.ID()))
+	})
+	return out, nil
+}
+
+// EmptyTrash removes owner's trashed lists and their tasks.
+func (r *ListRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for id, e := range r.lists {
+		if e.l.Owner() == owner && e.deletedAt != nil {
+			r.deleteList(id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// PurgeTrash removes up to limit lists trashed before cutoff, the oldest
+// first, with their tasks.
+func (r *ListRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit int) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var old []list.ID
+	for id, e := range r.lists {
+		if e.deletedAt != nil && e.deletedAt.Before(cutoff) {
+			old = append(old, id)
+		}
+	}
+	slices.SortFunc(old, func(a, b list.ID) int { return r.lists[a].deletedAt.Compare(*r.lists[b].deletedAt) })
+	if limit > 0 && len(old) > limit {
+		old = old[:limit]
+	}
+	for _, id := range old {
+		r.deleteList(id)
+	}
+	return len(old), nil
+}

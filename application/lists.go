@@ -1,0 +1,215 @@
+package application
+
+import (
+	"context"
+	"errors"
+
+	"github.com/todo-backend/todo/domain/check"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// The use cases of lists, subtasks and manual order (issue 15).
+
+// ErrNoLists means the service was built without WithLists: a wiring
+// mistake, not a client's.
+var ErrNoLists = errors.New("application: no list repository (WithLists)")
+
+func (s *Service) listRepo() (list.Repository, error) {
+	if s.lists == nil {
+		return nil, ErrNoLists
+	}
+	return s.lists, nil
+}
+
+// CreateList adds a list at the bottom of the actor's lists.
+// list.ErrNameTaken when one of their lists has the name, ignoring case.
+func (s *Service) CreateList(ctx context.Context, a Actor, name string, color *string) (list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return list.Summary{}, err
+	}
+	l, err := list.New(a.owner, name, color, s.now())
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return lists.Add(ctx, l)
+}
+
+// GetList returns one of the actor's lists with its counts.
+func (s *Service) GetList(ctx context.Context, a Actor, id list.ID) (list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return lists.Get(ctx, a.owner, id)
+}
+
+// ListLists returns the actor's lists in their order, with their counts:
+// the sidebar.
+func (s *Service) ListLists(ctx context.Context, a Actor) ([]list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return nil, err
+	}
+	return lists.List(ctx, a.owner)
+}
+
+// ListPatch is a partial change of a list (a JSON Merge Patch).
+type ListPatch struct {
+	Name *string // nil: unchanged
+	// SetColor says whether the color changes: to Color, nil clearing it.
+	SetColor bool
+	Color    *string
+}
+
+// EditList applies p. An empty patch changes nothing and returns the list;
+// with expect other than list.AnyVersion a list at another version is a
+// *list.ConflictError carrying it.
+func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list.Version, p ListPatch) (list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return list.Summary{}, err
+	}
+	if p.Name == nil && !p.SetColor {
+		cur, err := lists.Get(ctx, a.owner, id)
+		if err != nil {
+			return list.Summary{}, err
+		}
+		return cur, list.Conflict(cur, expect)
+	}
+	return lists.Update(ctx, a.owner, id, expect, func(l *list.List) error {
+		name, color := l.Name(), l.Color()
+		if p.Name != nil {
+			name = *p.Name
+		}
+		if p.SetColor {
+			color = p.Color
+		}
+		return l.Edit(name, color, s.now())
+	})
+}
+
+// MoveList places one of the actor's lists right after or before another
+// of theirs, or at the top (an anchor naming neither).
+func (s *Service) MoveList(ctx context.Context, a Actor, id list.ID, expect list.Version, to list.Anchor) (list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return lists.Move(ctx, a.owner, id, expect, to, s.now())
+}
+
+// DeleteList moves one of the actor's lists to the trash with its tasks, in
+// one step.
+func (s *Service) DeleteList(ctx context.Context, a Actor, id list.ID, expect list.Version) error {
+	lists, err := s.listRepo()
+	if err != nil {
+		return err
+	}
+	return lists.Trash(ctx, a.owner, id, expect, s.now())
+}
+
+// DeleteListForGood removes one of the actor's lists and all its tasks,
+// live or in the trash, with no way back.
+func (s *Service) DeleteListForGood(ctx context.Context, a Actor, id list.ID, expect list.Version) error {
+	lists, err := s.listRepo()
+	if err != nil {
+		return err
+	}
+	return lists.Delete(ctx, a.owner, id, expect)
+}
+
+// RestoreList brings a list back from the trash with the tasks that went
+// with it (not those trashed on their own before). list.ErrNameTaken when
+// another list took its name meanwhile. A live list is returned as it is.
+func (s *Service) RestoreList(ctx context.Context, a Actor, id list.ID) (list.Summary, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return lists.Restore(ctx, a.owner, id)
+}
+
+// ListTrashedLists returns the actor's trashed lists, the latest deletion
+// first.
+func (s *Service) ListTrashedLists(ctx context.Context, a Actor) ([]list.Trashed, error) {
+	lists, err := s.listRepo()
+	if err != nil {
+		return nil, err
+	}
+	return lists.ListTrash(ctx, a.owner)
+}
+
+// Home is where a new task goes. Each member is absent (nil) or given:
+// List a list or the inbox (list.Inbox), Parent a task or the top level
+// (task.TopLevel).
+type Home struct {
+	List   *list.ID
+	Parent *task.ID
+}
+
+// CreateTaskAt adds a task for the actor at the bottom of home: in a list
+// (list.ErrNotFound when it is not one of the actor's lists) and under a
+// parent (task.ErrNotFound when it is not one of the actor's tasks). A
+// subtask goes to its parent's list; a List that names another one is a
+// ValidationError, as is a parent at the deepest level.
+func (s *Service) CreateTaskAt(ctx context.Context, a Actor, home Home, title string, description *string, opts ...task.Option) (*task.Task, error) {
+	t, err := s.newTaskAt(ctx, a, home, title, description, opts)
+	if err != nil {
+		return nil, err
+	}
+	return s.tasks.Add(ctx, t)
+}
+
+// newTaskAt makes the task CreateTaskAt stores: the parent's list when home
+// names a parent and no list (the store checks it again as it inserts).
+func (s *Service) newTaskAt(ctx context.Context, a Actor, home Home, title string, description *string, opts []task.Option) (*task.Task, error) {
+	if home.List != nil && *home.List < 0 {
+		return nil, check.Invalid("list_id", "must be a positive integer", "greater_than")
+	}
+	if home.Parent != nil && *home.Parent < 0 {
+		return nil, check.Invalid("parent_id", "must be a positive integer", "greater_than")
+	}
+	inList := home.List
+	if inList != nil && *inList == list.Inbox {
+		inList = nil
+	}
+	var under *task.ID
+	if home.Parent != nil && *home.Parent != task.TopLevel {
+		under = home.Parent
+		if home.List == nil {
+			p, err := s.tasks.Get(ctx, a.owner, *home.Parent)
+			if err != nil {
+				return nil, err
+			}
+			inList = p.ListID()
+		}
+	}
+	return task.New(a.owner, title, description, s.now(), append(opts[:len(opts):len(opts)], task.InList(inList), task.Under(under))...)
+}
+
+// MoveTask places one of the actor's tasks where to says (see
+// task.Placement: an absent list or parent keeps it, no anchor is the top
+// of the scope) and returns it. Its subtasks follow it to another list.
+// With expect other than task.AnyVersion, a task at another version is
+// not moved and the error is a *task.ConflictError.
+func (s *Service) MoveTask(ctx context.Context, a Actor, id task.ID, expect task.Version, to task.Placement) (*task.Task, error) {
+	ts, err := s.tasks.Move(ctx, a.owner, task.Move{IDs: []task.ID{id}, To: to, Expect: expect, At: s.now()})
+	if err != nil {
+		return nil, err
+	}
+	return ts[0], nil
+}
+
+// MoveTasks places 1 to task.MaxBatch of the actor's tasks together where
+// to says, in the order of ids (a multi-select drag), all or none, and
+// returns them in that order.
+func (s *Service) MoveTasks(ctx context.Context, a Actor, ids []task.ID, to task.Placement) ([]*task.Task, error) {
+	if err := batchSize("ids", len(ids)); err != nil {
+		return nil, err
+	}
+	return s.tasks.Move(ctx, a.owner, task.Move{IDs: ids, To: to, At: s.now()})
+}
+
+func ptr[T any](v T) *T { return &v }
