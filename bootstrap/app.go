@@ -27,6 +27,7 @@ import (
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -68,7 +69,11 @@ func readyCheck(f any) any {
 // Memory keeps tasks in the process (DATABASE_URL=memory:): gone on restart.
 var Memory = fx.Module("memory",
 	fx.Provide(
-		fx.Annotate(memory.NewTaskRepository, fx.As(new(task.Repository))),
+		memory.NewTaskRepository,
+		func(r *memory.TaskRepository) task.Repository { return r },
+		// The lists share the tasks' maps: a list goes to the trash with
+		// its tasks.
+		fx.Annotate(memory.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
 		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(idempotency.Store))),
 	),
@@ -79,6 +84,7 @@ var SQLStore = fx.Module("sqlstore",
 	fx.Provide(
 		newDB,
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
+		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(idempotency.Store))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
@@ -183,8 +189,8 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 
 // Application provides the use cases.
 var Application = fx.Module("application",
-	fx.Provide(func(t task.Repository, u user.Repository) *application.Service {
-		return application.New(t, u, nil)
+	fx.Provide(func(t task.Repository, u user.Repository, l list.Repository) *application.Service {
+		return application.New(t, u, nil, application.WithLists(l))
 	}),
 )
 

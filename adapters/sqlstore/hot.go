@@ -143,6 +143,12 @@ func (s *sqlText) fixed(st stmt, args ...any) *sqlText {
 	return s
 }
 
+// withExtra says what s selects after selectList.
+func (s *sqlText) withExtra(e extra) *sqlText {
+	s.extra = e
+	return s
+}
+
 func (s *sqlText) String() string {
 	if s.text != "" {
 		return s.text
@@ -326,6 +332,22 @@ func (o *taskRows) add(r *rowScan, owner auth.UserID, e extra) error {
 			return fmt.Errorf("restore task %d: in the trash without a time", t.ID())
 		}
 		o.deletedAt = append(o.deletedAt, r.deletedAt.UTC())
+	case extraTrash:
+		var tr trashed
+		if r.deletedAt != nil {
+			at := r.deletedAt.UTC()
+			tr.at = &at
+		}
+		if r.trashedWith != nil {
+			m, err := task.ParseTrashMark(*r.trashedWith)
+			if err != nil {
+				return fmt.Errorf("restore task %d: %w", t.ID(), err)
+			}
+			tr.mark = m
+		}
+		o.trash = append(o.trash, tr)
+	case extraChildren:
+		o.children = append(o.children, r.hasChildren)
 	}
 	o.tasks = append(o.tasks, t)
 	return nil

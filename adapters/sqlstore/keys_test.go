@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/domain/position"
+	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
 
@@ -54,6 +56,67 @@ func TestImplicitKeySQL(t *testing.T) {
 						t.Errorf("%s %d: sort_key = %q, want position.Implicit = %q", table, id, key, want)
 					}
 				}
+			}
+		})
+	}
+}
+
+// The rebalance writes position.Rebalanced of each task's rank, digit for
+// digit, in the scope's order, the trash included, on both databases: 12
+// tasks (ranks of one and two digits) under one parent, keys made in an
+// order other than their ids', one in the trash; a task of another scope
+// keeps its key.
+func TestRebalanceSQL(t *testing.T) {
+	for name, open := range keyDBs {
+		t.Run(name, func(t *testing.T) {
+			db := open(t)
+			ctx := context.Background()
+			repo := NewTaskRepository(db)
+			const owner = "rebalance"
+			now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+			add := func(title string, parent *task.ID) task.ID {
+				tk, err := task.New(owner, title, nil, now, task.Under(parent))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := repo.Add(ctx, tk)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got.ID()
+			}
+			parent := add("parent", nil)
+			other := add("other scope", nil)
+			var ids []task.ID
+			for i := range 12 {
+				ids = append(ids, add(fmt.Sprint(i), &parent))
+			}
+			// Keys that sort in reverse id order, then one task trashed.
+			for i, id := range ids {
+				if _, err := db.NewRaw("UPDATE tasks SET position = ? WHERE id = ?", fmt.Sprintf("k%02dV", len(ids)-i), int64(id)).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.NewRaw("UPDATE tasks SET deleted_at = ? WHERE id = ?", now, int64(ids[4])).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := repo.inTx(ctx, func(ctx context.Context, x runner) error {
+				return rebalance(ctx, x, owner, task.Scope{Parent: parent})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range ids {
+				var key string
+				if err := db.NewRaw("SELECT sort_key FROM tasks WHERE id = ?", int64(id)).Scan(ctx, &key); err != nil {
+					t.Fatal(err)
+				}
+				if want := position.Rebalanced(int64(len(ids) - 1 - i)); key != want {
+					t.Errorf("task %d (rank %d): key %q, want position.Rebalanced = %q", id, len(ids)-1-i, key, want)
+				}
+			}
+			var key string
+			if err := db.NewRaw("SELECT sort_key FROM tasks WHERE id = ?", int64(other)).Scan(ctx, &key); err != nil || key != position.Implicit(int64(other)) {
+				t.Errorf("a task of another scope has key %q, %v", key, err)
 			}
 		})
 	}

@@ -200,6 +200,17 @@ var (
 	updateSQL = newStmt("UPDATE tasks SET " + joined(updatedColumns, func(_ int, c column) string { return c.name + " = ?" }) +
 		" WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL")
 
+	// placeSQL is a move's write of one task (placeArgs): updateSQL's, and
+	// where the task is (list, parent, key).
+	placeSQL = newStmt("UPDATE tasks SET " + joined(placedColumns, func(_ int, c column) string { return c.name + " = ?" }) +
+		" WHERE id = ? AND user_id = ? AND version = ? AND deleted_at IS NULL")
+
+	// getForUpdateSQL is getSQL for the update's fast path, which must know
+	// whether the task has live subtasks (a completion then completes them
+	// too, in a transaction).
+	getForUpdateSQL = newStmt("SELECT " + selectList + ", EXISTS (SELECT 1 FROM tasks AS c WHERE c.parent_id = t.id AND c.deleted_at IS NULL)" +
+		" FROM tasks AS t WHERE t.id = ? AND t.user_id = ? AND t.deleted_at IS NULL")
+
 	// updateManySQL is a batch of updates (updateMany), one per task
 	// (batcher.key), each on updateSQL's conditions; RETURNING names the
 	// tasks that were still as read. The tasks are locked first, in id
@@ -246,6 +257,17 @@ func updateArgs(next *task.Stored, read int64, lead ...any) []any {
 	args := make([]any, len(lead), len(lead)+len(updatedColumns)+3)
 	copy(args, lead)
 	for _, c := range updatedColumns {
+		args = append(args, c.write.value(next))
+	}
+	return append(args, int64(next.ID), string(next.Owner), read)
+}
+
+// placeArgs are a move's arguments for one task: next's values at version
+// read+1 (next is changed so), then its id, owner and the version read.
+func placeArgs(next *task.Stored, read int64) []any {
+	next.Version = task.Version(read + 1)
+	args := make([]any, 0, len(placedColumns)+3)
+	for _, c := range placedColumns {
 		args = append(args, c.write.value(next))
 	}
 	return append(args, int64(next.ID), string(next.Owner), read)
@@ -319,6 +341,10 @@ const (
 	extraCounts
 	// extraDeletedAt: t.deleted_at, when the task went to the trash.
 	extraDeletedAt
+	// extraTrash: t.deleted_at and t.trashed_with, NULL for a live task.
+	extraTrash
+	// extraChildren: whether the task has live subtasks (getForUpdateSQL).
+	extraChildren
 	extras // how many there are
 )
 
@@ -329,6 +355,17 @@ type taskRows struct {
 	counts counters
 	// deletedAt: when each task went to the trash, extraDeletedAt.
 	deletedAt []time.Time
+	// trash: each task's deletion time and mark, extraTrash.
+	trash []trashed
+	// children: whether each task has live subtasks, extraChildren.
+	children []bool
+}
+
+// trashed is when and why a task went to the trash; the zero value for a
+// live task.
+type trashed struct {
+	at   *time.Time
+	mark task.TrashMark
 }
 
 // counters are the owner's task_counts row as a page read it (listSQL);
@@ -350,6 +387,8 @@ type rowScan struct {
 
 	live, completed *int64
 	deletedAt       *time.Time
+	trashedWith     *string
+	hasChildren     bool
 
 	targets [extras][]any // by extra: selectedColumns' targets, then its own
 }
@@ -368,12 +407,15 @@ func newRowScan() *rowScan {
 		scanNullInt(func(r *rowScan, v *int64) { r.live = v })(r),
 		scanNullInt(func(r *rowScan, v *int64) { r.completed = v })(r))
 	r.targets[extraDeletedAt] = more(scanNullTime(func(r *rowScan, v *time.Time) { r.deletedAt = v })(r))
+	r.targets[extraTrash] = more(scanNullTime(func(r *rowScan, v *time.Time) { r.deletedAt = v })(r),
+		scanNullText(func(r *rowScan, v *string) { r.trashedWith = v })(r))
+	r.targets[extraChildren] = more(scanBool(func(r *rowScan, v bool) { r.hasChildren = v })(r))
 	return r
 }
 
 // release returns r to the pool, holding on to no row's memory.
 func (r *rowScan) release() {
-	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt = task.Stored{}, nil, nil, nil, nil, nil
+	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith = task.Stored{}, nil, nil, nil, nil, nil, nil
 	rowScans.Put(r)
 }
 

@@ -75,11 +75,15 @@ func (r *TaskRepository) inTx(ctx context.Context, fn func(ctx context.Context, 
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
-// the id the database assigned, at version 1. Without tags it is one
-// INSERT ... RETURNING id, prepared on PostgreSQL, where creates that
-// arrive together share a statement and a commit (batch.go).
+// the id the database assigned, at version 1. Without tags or a parent it
+// is one INSERT ... RETURNING id, prepared on PostgreSQL, where creates
+// that arrive together share a statement and a commit (batch.go); the
+// insert itself refuses a list that is not the owner's live list (the
+// tasks_list_live trigger), and its key is implicit: no read, no lock. A
+// subtask goes through AddAll, which checks its parent under the scope
+// lock.
 func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
-	if len(t.Tags()) > 0 {
+	if len(t.Tags()) > 0 || t.ParentID() != nil {
 		out, err := r.AddAll(ctx, []*task.Task{t})
 		if err != nil {
 			return nil, err
@@ -93,10 +97,16 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 	return t.WithID(id).WithVersion(1), nil
 }
 
-// AddAll inserts every task, then all their tags, in one transaction.
+// AddAll inserts every task, then all their tags, in one transaction. When
+// a task has a list or a parent the transaction first takes the owner's
+// scope lock and reads the parents, holding them (FOR KEY SHARE) before it
+// writes anything (see tree.go for the lock order).
 func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task, error) {
 	out := make([]*task.Task, len(ts))
 	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		if err := checkParents(ctx, x, ts); err != nil {
+			return err
+		}
 		var tags []tagRow
 		for i, t := range ts {
 			id, err := insertTask(ctx, x, t)
@@ -126,12 +136,61 @@ func insertTask(ctx context.Context, x runner, t *task.Task) (task.ID, error) {
 	row.ID, row.Version = 0, 1
 	id, err := x.insert(ctx, row)
 	if err != nil {
-		return 0, fmt.Errorf("insert task: %w", err)
+		return 0, fmt.Errorf("insert task: %w", placementError(err))
 	}
 	if id <= 0 {
 		return 0, fmt.Errorf("insert task: database returned id %d", id)
 	}
 	return task.ID(id), nil
+}
+
+// checkParents checks the parents of new tasks (of one owner): each a live
+// task of the owner, in the new task's list, above the deepest level
+// (task.CheckNewSubtask). With a list or a parent among ts it takes the
+// owner's scope lock first.
+func checkParents(ctx context.Context, x runner, ts []*task.Task) error {
+	var parents []task.ID
+	placed := false
+	for _, t := range ts {
+		placed = placed || t.ListID() != nil || t.ParentID() != nil
+		if p := t.ParentID(); p != nil && !slices.Contains(parents, *p) {
+			parents = append(parents, *p)
+		}
+	}
+	if !placed {
+		return nil
+	}
+	owner := ts[0].Owner()
+	if err := lockScope(ctx, x, owner); err != nil {
+		return err
+	}
+	if len(parents) == 0 {
+		return nil
+	}
+	slices.Sort(parents)
+	if s := x.sql(); s.pg {
+		in(s.add("SELECT t.id FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), rawIDs(parents)).add(" ORDER BY t.id FOR KEY SHARE")
+		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
+			return fmt.Errorf("lock parents: %w", err)
+		}
+	}
+	ps, err := readLive(ctx, x, owner, parents, false)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if p := t.ParentID(); p != nil {
+			parent := ps[slices.Index(parents, *p)]
+			up, err := ancestors(ctx, x, owner, parent.ID())
+			if err != nil {
+				return err
+			}
+			if err := task.CheckNewSubtask(t, parent, up); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Get returns owner's task id, unless it is in the trash.
@@ -273,8 +332,9 @@ var errStale = errors.New("task changed since it was read")
 //     gets a *task.ConflictError with the task as it is now. Of many writers
 //     on one version, exactly one writes.
 //   - without, a lost race (or a change of tags, which rewrites task_tags
-//     too) goes to a transaction that locks the row as it reads it
-//     (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the transaction, begun
+//     too, or the completion of a task with subtasks, which completes them
+//     too) goes to a transaction that takes the owner's scope lock and
+//     locks the task and its subtree (on SQLite the transaction, begun
 //     IMMEDIATE on the only connection, holds the write lock), so writers
 //     queue and every change lands.
 func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
@@ -284,20 +344,27 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 	}
 	for attempt := 1; ; attempt++ {
 		err := r.inTx(ctx, func(ctx context.Context, x runner) error {
-			ts, err := readLive(ctx, x, owner, []task.ID{id}, expect == task.AnyVersion)
+			if err := lockScope(ctx, x, owner); err != nil {
+				return err
+			}
+			c, err := load(ctx, x, owner, []task.ID{id})
 			if err != nil {
 				return err
 			}
-			t := ts[0]
+			t := c.get(id)
 			if err := task.Conflict(t, expect); err != nil {
 				return err
 			}
-			read, before := t.Version(), t.Tags()
 			if err := fn(t); err != nil {
 				return err
 			}
-			out, err = writeTask(ctx, x, t, read, before)
-			return err
+			c.put(t)
+			ts, err := c.finish(ctx, x, []task.ID{id})
+			if err != nil {
+				return err
+			}
+			out = ts[0]
+			return nil
 		})
 		if !errors.Is(err, errStale) {
 			if err != nil {
@@ -322,19 +389,24 @@ var errSlowPath = errors.New("update needs a transaction")
 // updateFast is Update's first try, without a transaction (see Update):
 // errSlowPath when the transaction must do it.
 func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	t, err := r.getTask(ctx, owner, id, true)
+	x := r.on(ctx)
+	rows, err := x.tasks(ctx, owner, x.sql().fixed(getForUpdateSQL, int64(id), string(owner)).withExtra(extraChildren))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("select task: %w", err)
 	}
+	if len(rows.tasks) == 0 {
+		return nil, task.ErrNotFound
+	}
+	t, hasChildren := rows.tasks[0], rows.children[0]
 	read := int64(t.Version())
 	if err := task.Conflict(t, expect); err != nil {
 		return nil, err
 	}
-	before := t.Tags()
+	before, wasCompleted := t.Tags(), t.Completed()
 	if err := fn(t); err != nil {
 		return nil, err
 	}
-	if !slices.Equal(before, t.Tags()) {
+	if !slices.Equal(before, t.Tags()) || hasChildren && !wasCompleted && t.Completed() {
 		return nil, errSlowPath
 	}
 	n, err := r.on(ctx).update(ctx, t.Stored(), read)
@@ -397,52 +469,48 @@ func readLive(ctx context.Context, x runner, owner auth.UserID, ids []task.ID, l
 	return out, nil
 }
 
-// writeTask writes t, one version up from read, on condition that its row
-// is still at version read (errStale otherwise), and rewrites its tags when
-// they changed from before. x runs in a transaction.
-func writeTask(ctx context.Context, x runner, t *task.Task, read task.Version, before []string) (*task.Task, error) {
-	n, err := x.update(ctx, t.Stored(), int64(read))
-	if err != nil {
-		return nil, fmt.Errorf("update task: %w", err)
+// rewriteTags rewrites t's tags when they changed from before. x runs in a
+// transaction.
+func rewriteTags(ctx context.Context, x runner, t *task.Task, before []string) error {
+	if slices.Equal(before, t.Tags()) {
+		return nil
 	}
-	if n != 1 {
-		return nil, errStale
+	db := x.idb()
+	if _, err := db.NewDelete().Model((*tagRow)(nil)).Where("tt.task_id = ?", int64(t.ID())).Exec(ctx); err != nil {
+		return fmt.Errorf("delete tags: %w", err)
 	}
-	if !slices.Equal(before, t.Tags()) {
-		db := x.idb()
-		if _, err := db.NewDelete().Model((*tagRow)(nil)).Where("tt.task_id = ?", int64(t.ID())).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("delete tags: %w", err)
-		}
-		if rows := newTagRows(int64(t.ID()), t); len(rows) > 0 {
-			if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
-				return nil, fmt.Errorf("insert tags: %w", err)
-			}
+	if rows := newTagRows(int64(t.ID()), t); len(rows) > 0 {
+		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return fmt.Errorf("insert tags: %w", err)
 		}
 	}
-	return t.WithVersion(read + 1), nil
+	return nil
 }
 
-// UpdateAll locks and reads every task, applies fn to each and writes them
-// in one transaction: a missing id, a failing fn or a failing write rolls
-// all of it back.
+// UpdateAll locks and reads every task, with their subtrees (a completion
+// completes their open subtasks), applies fn to each and writes them in
+// one transaction under the owner's scope lock: a missing id, a failing fn
+// or a failing write rolls all of it back.
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	ids = task.UniqueIDs(ids)
-	out := make([]*task.Task, len(ids))
+	var out []*task.Task
 	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
-		ts, err := readLive(ctx, x, owner, ids, true)
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		c, err := load(ctx, x, owner, ids)
 		if err != nil {
 			return err
 		}
-		for i, t := range ts {
-			read, before := t.Version(), t.Tags()
+		for _, id := range ids {
+			t := c.get(id)
 			if err := fn(t); err != nil {
 				return err
 			}
-			if out[i], err = writeTask(ctx, x, t, read, before); err != nil {
-				return err
-			}
+			c.put(t)
 		}
-		return nil
+		out, err = c.finish(ctx, x, ids)
+		return err
 	})
 	if errors.Is(err, errStale) {
 		// The rows were locked (PostgreSQL) or the database was (SQLite):
@@ -455,21 +523,30 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 	return out, nil
 }
 
-// Delete removes owner's task id for good, from the list or the trash; its
-// tags go with it (ON DELETE CASCADE). With expect, the DELETE itself checks
+// Delete removes owner's task id for good, from the list or the trash,
+// with its subtree (parent_id ON DELETE CASCADE) and their tags. The
+// subtree is locked first, in id order (lockRows), which the cascade alone
+// would do in the order of its plan. With expect, the DELETE itself checks
 // the version.
 func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
-	q := r.on(ctx).idb().NewDelete().Model((*tasksTable)(nil)).
-		Where("t.id = ?", int64(id)).
-		Where("t.user_id = ?", string(owner))
-	if expect != task.AnyVersion {
-		q = q.Where("t.version = ?", int64(expect))
-	}
-	res, err := q.Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("delete task: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		ns, err := subtree(ctx, x, owner, []task.ID{id}, false)
+		if err != nil {
+			return err
+		}
+		if err := lockRows(ctx, x, owner, newForest(ns).ids()); err != nil {
+			return err
+		}
+		q := x.idb().NewDelete().Model((*tasksTable)(nil)).
+			Where("t.id = ?", int64(id)).
+			Where("t.user_id = ?", string(owner))
+		if expect != task.AnyVersion {
+			q = q.Where("t.version = ?", int64(expect))
+		}
+		n, err = affected(q.Exec(ctx))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete task: %w", err)
 	}

@@ -2,8 +2,8 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -12,36 +12,30 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 )
 
-// The trash: a task with deleted_at set. Moving a task in or out is one
-// UPDATE of that column; the task's fields and version stay as they are, so
-// a restored task is exactly the one deleted.
+// The trash: a task with deleted_at set, and trashed_with saying whether it
+// went on its own or with an ancestor or its list (task.TrashMark). Moving
+// tasks in or out changes those two columns only; the tasks' fields and
+// versions stay as they are, so a restored task is exactly the one deleted.
+// Trashing and restoring take the owner's scope lock (see tree.go): a
+// subtree read is the whole subtree until the transaction ends.
 
-// Trash sets deleted_at on owner's live task id; with expect, only at that
-// version (checked by the UPDATE itself).
+// Trash moves owner's live task id and its live subtree to the trash; with
+// expect, only at that version.
 func (r *TaskRepository) Trash(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
-	q := r.on(ctx).idb().NewUpdate().Model((*tasksTable)(nil)).
-		Set("deleted_at = ?", trashTime(at)).
-		Where("t.id = ?", int64(id)).
-		Where("t.user_id = ?", string(owner)).
-		Where("t.deleted_at IS NULL")
-	if expect != task.AnyVersion {
-		q = q.Where("t.version = ?", int64(expect))
-	}
-	n, err := affected(q.Exec(ctx))
-	if err != nil {
-		return fmt.Errorf("trash task: %w", err)
-	}
-	if n == 1 {
-		return nil
-	}
-	current, err := r.Get(ctx, owner, id)
-	if err != nil {
+	return r.inTx(ctx, func(ctx context.Context, x runner) error {
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		c, err := load(ctx, x, owner, []task.ID{id})
+		if err != nil {
+			return err
+		}
+		if err := task.Conflict(c.get(id), expect); err != nil {
+			return err
+		}
+		_, err = trashTasks(ctx, x, owner, c, []task.ID{id}, at)
 		return err
-	}
-	if err := task.Conflict(current, expect); err != nil {
-		return err
-	}
-	return task.ErrNotFound
+	})
 }
 
 // trashTime is the deletion time as every store keeps it: UTC microseconds.
@@ -54,57 +48,58 @@ func affected(res interface{ RowsAffected() (int64, error) }, err error) (int64,
 	return res.RowsAffected()
 }
 
-// errPartial rolls back a bulk statement that did not find every id.
-var errPartial = errors.New("not every task was found")
-
-// TrashAll trashes every task in one UPDATE, rolled back unless it found
-// them all.
+// TrashAll trashes every task with its subtree, all or none (ErrNotFound
+// when one is not owner's live task), and returns how many went.
 func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
 	ids = task.UniqueIDs(ids)
-	raw := make([]int64, len(ids))
-	for i, id := range ids {
-		raw[i] = int64(id)
-	}
-	var n int64
+	var n int
 	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
-		var err error
-		live := func(q bun.QueryBuilder) bun.QueryBuilder {
-			return q.Where("t.user_id = ?", string(owner)).Where("t.id IN (?)", bun.List(raw)).Where("t.deleted_at IS NULL")
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
 		}
-		tx := x.idb()
-		n, err = affected(lockInIDOrder(tx, r.pg, tx.NewUpdate().Model((*tasksTable)(nil)).
-			Set("deleted_at = ?", trashTime(at)), live).
-			Exec(ctx))
+		c, err := load(ctx, x, owner, ids)
 		if err != nil {
-			return fmt.Errorf("trash tasks: %w", err)
+			return err
 		}
-		if n != int64(len(ids)) {
-			return errPartial
-		}
-		return nil
+		n, err = trashTasks(ctx, x, owner, c, ids, at)
+		return err
 	})
-	if errors.Is(err, errPartial) {
-		return 0, task.ErrNotFound
-	}
 	if err != nil {
 		return 0, err
 	}
-	return int(n), nil
+	return n, nil
 }
 
-// TrashCompleted trashes owner's completed tasks in one UPDATE.
+// TrashCompleted trashes owner's completed tasks, each with its subtree,
+// and returns how many went.
 func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, at time.Time) (int, error) {
-	completed := func(q bun.QueryBuilder) bun.QueryBuilder {
-		return q.Where("t.user_id = ?", string(owner)).Where("t.completed = ?", true).Where("t.deleted_at IS NULL")
-	}
-	db := r.on(ctx).idb()
-	n, err := affected(lockInIDOrder(db, r.pg, db.NewUpdate().Model((*tasksTable)(nil)).
-		Set("deleted_at = ?", trashTime(at)), completed).
-		Exec(ctx))
+	var n int
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		var ids []task.ID
+		if err := x.idb().NewSelect().Model((*tasksTable)(nil)).Column("t.id").
+			Where("t.user_id = ?", string(owner)).Where("t.completed = ?", true).Where("t.deleted_at IS NULL").
+			OrderExpr("t.id").Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("select completed tasks: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		c, err := load(ctx, x, owner, ids)
+		if err != nil {
+			return err
+		}
+		// Read again, locked: one may have been reopened since.
+		ids = slices.DeleteFunc(ids, func(id task.ID) bool { return !c.get(id).Completed() })
+		n, err = trashTasks(ctx, x, owner, c, ids, at)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("trash completed tasks: %w", err)
 	}
-	return int(n), nil
+	return n, nil
 }
 
 // ListTrash reads a page of owner's trash from tasks_user_trash_idx.
@@ -132,27 +127,95 @@ func (r *TaskRepository) ListTrash(ctx context.Context, owner auth.UserID, limit
 // trashCountSQL counts an owner's trash.
 var trashCountSQL = newStmt("SELECT count(*) FROM tasks AS t WHERE t.user_id = ? AND t.deleted_at IS NOT NULL")
 
-// RestoreFromTrash clears deleted_at and reads the task back.
+// RestoreFromTrash brings the task back with what was trashed with it (its
+// subtree where a task has task.RestoredWith's mark and the task's
+// deletion time), and its ancestors and list alone when they are in the
+// trash, then reads it back. A list whose name another took meanwhile is
+// list.ErrNameTaken, and nothing is restored.
 func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	n, err := affected(r.on(ctx).idb().NewUpdate().Model((*tasksTable)(nil)).
-		Set("deleted_at = NULL").
-		Where("t.id = ?", int64(id)).
-		Where("t.user_id = ?", string(owner)).
-		Where("t.deleted_at IS NOT NULL").
-		Exec(ctx))
+	var out *task.Task
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		up, err := nodes(ctx, x, chainSQL(x.sql(), owner, id))
+		if err != nil {
+			return err
+		}
+		if len(up) == 0 {
+			return task.ErrNotFound
+		}
+		me := up[0]
+		if me.at == nil {
+			return nil // live: read back below
+		}
+		ns, err := subtree(ctx, x, owner, []task.ID{id}, false)
+		if err != nil {
+			return err
+		}
+		with := task.RestoredWith(id, me.mark)
+		restore := append([]task.ID{id}, newForest(ns).under(id, func(n node) bool {
+			return n.at != nil && n.mark == with && n.at.Equal(*me.at)
+		})...)
+		for _, a := range up[1:] {
+			if a.at == nil {
+				break
+			}
+			restore = append(restore, a.id)
+		}
+		slices.Sort(restore)
+		rows, err := readAny(ctx, x, owner, id)
+		if err != nil {
+			return err
+		}
+		if l := rows.ListID(); l != nil {
+			if err := restoreListAlone(ctx, x, owner, *l); err != nil {
+				return err
+			}
+		}
+		if err := lockRows(ctx, x, owner, restore); err != nil {
+			return err
+		}
+		s := in(x.sql().add("UPDATE tasks SET deleted_at = NULL, trashed_with = NULL WHERE user_id = ? AND id IN ", string(owner)), rawIDs(restore))
+		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
+			return fmt.Errorf("restore tasks: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("restore task: %w", err)
+		return out, err
 	}
-	_ = n // 0: not in the trash, or not there at all; Get tells which
 	return r.Get(ctx, owner, id)
 }
 
-// EmptyTrash deletes owner's trashed tasks (tags by ON DELETE CASCADE).
+// readAny reads owner's task id, live or in the trash.
+func readAny(ctx context.Context, x runner, owner auth.UserID, id task.ID) (*task.Task, error) {
+	rows, err := x.tasks(ctx, owner, x.sql().fixed(getAnySQL, int64(id), string(owner)))
+	if err != nil {
+		return nil, fmt.Errorf("select task: %w", err)
+	}
+	if len(rows.tasks) == 0 {
+		return nil, task.ErrNotFound
+	}
+	return rows.tasks[0], nil
+}
+
+// EmptyTrash deletes owner's trashed tasks (their subtrees, in the trash
+// with them, and tags by ON DELETE CASCADE), under the owner's scope lock,
+// which every other writer of trashed tasks takes.
 func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
-	n, err := affected(r.on(ctx).idb().NewDelete().Model((*tasksTable)(nil)).
-		Where("t.user_id = ?", string(owner)).
-		Where("t.deleted_at IS NOT NULL").
-		Exec(ctx))
+	var n int64
+	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		var err error
+		n, err = affected(x.idb().NewDelete().Model((*tasksTable)(nil)).
+			Where("t.user_id = ?", string(owner)).
+			Where("t.deleted_at IS NOT NULL").
+			Exec(ctx))
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("empty trash: %w", err)
 	}

@@ -167,7 +167,8 @@ type Repository interface {
 	// how many.
 	EmptyTrash(ctx context.Context, owner auth.UserID) (int, error)
 	// PurgeTrash removes for good, whoever owns them, at most limit tasks
-	// that went to the trash before cutoff, and returns how many.
+	// that went to the trash before cutoff, with their subtrees, and
+	// returns how many (a subtask removed with its parent may not count).
 	PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// Tags returns owner's tags, each with how many tasks carry it, ordered
 	// by TagKey (byte-wise).

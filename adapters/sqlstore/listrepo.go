@@ -1,0 +1,503 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// ListRepository is a list.Repository in PostgreSQL or SQLite. Lists are
+// not a hot path (a user has a few dozen, and the sidebar reads them in one
+// statement with their counters, never their tasks), so its statements are
+// Bun's, on database/sql. Everything that writes a list runs in a
+// transaction under the owner's scope lock (tree.go), so that a list and
+// its tasks go to the trash, come back or move together.
+type ListRepository struct {
+	db *bun.DB
+	pg bool
+}
+
+var _ list.Repository = (*ListRepository)(nil)
+
+// NewListRepository returns a repository on a migrated db.
+func NewListRepository(db *bun.DB) *ListRepository {
+	return &ListRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
+}
+
+// on is the connection of ctx's statements: the repository's. When use
+// cases carry a transaction in their context, it is the one more case here.
+func (r *ListRepository) on(context.Context) runner { return bunRunner{db: r.db, pg: r.pg} }
+
+// inTx runs fn in a transaction under owner's scope lock.
+func (r *ListRepository) inTx(ctx context.Context, owner auth.UserID, fn func(ctx context.Context, x runner) error) error {
+	return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		x := bunRunner{db: tx, pg: r.pg}
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+		return fn(ctx, x)
+	})
+}
+
+// listRow is a list as the statements read it, with its counters.
+type listRow struct {
+	ID        int64      `bun:"id"`
+	UserID    string     `bun:"user_id"`
+	Name      string     `bun:"name"`
+	Color     *string    `bun:"color"`
+	SortKey   string     `bun:"sort_key"`
+	Version   int64      `bun:"version"`
+	CreatedAt time.Time  `bun:"created_at"`
+	UpdatedAt time.Time  `bun:"updated_at"`
+	DeletedAt *time.Time `bun:"deleted_at"`
+	Live      int64      `bun:"live"`
+	Completed int64      `bun:"completed"`
+}
+
+// listColumns is what every read of lists selects (listRow).
+const listColumns = "l.id, l.user_id, l.name, l.color, l.sort_key, l.version, l.created_at, l.updated_at, l.deleted_at, " +
+	"coalesce(c.live, 0) AS live, coalesce(c.completed, 0) AS completed"
+
+const listFrom = " FROM lists AS l LEFT JOIN list_counts AS c ON c.list_id = l.id"
+
+func (row listRow) summary() (list.Summary, error) {
+	l, err := list.Stored{
+		ID: list.ID(row.ID), Owner: auth.UserID(row.UserID), Name: row.Name, Color: row.Color, Position: row.SortKey,
+		Version: list.Version(row.Version), CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
+	}.Restore()
+	if err != nil {
+		return list.Summary{}, fmt.Errorf("restore list %d: %w", row.ID, err)
+	}
+	return list.Summary{List: l, Open: int(row.Live - row.Completed), Completed: int(row.Completed)}, nil
+}
+
+// readList reads owner's list id, live only or in the trash too; lock
+// locks it (FOR UPDATE on PostgreSQL: trashing or deleting a list waits for
+// the creates in it, which hold it FOR KEY SHARE, see tasks_list_live).
+func readList(ctx context.Context, x runner, owner auth.UserID, id list.ID, liveOnly, lock bool) (listRow, error) {
+	s := x.sql().add("SELECT "+listColumns+listFrom+" WHERE l.id = ? AND l.user_id = ?", int64(id), string(owner))
+	if liveOnly {
+		s.add(" AND l.deleted_at IS NULL")
+	}
+	if lock && s.pg {
+		s.add(" FOR UPDATE OF l")
+	}
+	var rows []listRow
+	if err := x.idb().NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
+		return listRow{}, fmt.Errorf("read list: %w", err)
+	}
+	if len(rows) == 0 {
+		return listRow{}, list.ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// nameTaken reports whether another live list of owner has the name key.
+func nameTaken(ctx context.Context, x runner, owner auth.UserID, key string, except list.ID) (bool, error) {
+	var n int64
+	s := x.sql().add("SELECT count(*) FROM lists WHERE user_id = ? AND name_key = ? AND deleted_at IS NULL AND id <> ?",
+		string(owner), key, int64(except))
+	if err := x.ints(ctx, s, &n); err != nil {
+		return false, fmt.Errorf("read list names: %w", err)
+	}
+	return n > 0, nil
+}
+
+// nameError is ErrNameTaken for the unique index of names, which two
+// concurrent writers on PostgreSQL can reach past nameTaken; err otherwise.
+func nameError(err error) error {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == "23505" && pe.ConstraintName == "lists_user_name_key" {
+		return fmt.Errorf("%w: %w", list.ErrNameTaken, err)
+	}
+	return err
+}
+
+// Add inserts l at the bottom of its owner's lists (no key: the implicit
+// one, after every other list).
+func (r *ListRepository) Add(ctx context.Context, l *list.List) (list.Summary, error) {
+	var out list.Summary
+	err := r.inTx(ctx, l.Owner(), func(ctx context.Context, x runner) error {
+		taken, err := nameTaken(ctx, x, l.Owner(), l.NameKey(), 0)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return list.ErrNameTaken
+		}
+		s := l.Stored()
+		var id int64
+		if err := x.idb().NewRaw("INSERT INTO lists (user_id, name, name_key, color, version, created_at, updated_at) "+
+			"VALUES (?, ?, ?, ?, 1, ?, ?) RETURNING id",
+			string(s.Owner), s.Name, l.NameKey(), s.Color, s.CreatedAt, s.UpdatedAt).Scan(ctx, &id); err != nil {
+			return fmt.Errorf("insert list: %w", nameError(err))
+		}
+		out = list.Summary{List: l.WithID(list.ID(id)).WithVersion(1)}
+		return nil
+	})
+	return out, err
+}
+
+// Get returns owner's live list id with its counters.
+func (r *ListRepository) Get(ctx context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	row, err := readList(ctx, r.on(ctx), owner, id, true, false)
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return row.summary()
+}
+
+// List reads owner's live lists in order with their counters: one range of
+// lists_user_sort_key, and a primary-key lookup of list_counts per list.
+func (r *ListRepository) List(ctx context.Context, owner auth.UserID) ([]list.Summary, error) {
+	var rows []listRow
+	if err := r.on(ctx).idb().NewRaw("SELECT "+listColumns+listFrom+
+		" WHERE l.user_id = ? AND l.deleted_at IS NULL ORDER BY l.sort_key, l.id", string(owner)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list lists: %w", err)
+	}
+	out := make([]list.Summary, len(rows))
+	for i, row := range rows {
+		s, err := row.summary()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// Update locks the list, applies fn and writes name and color, one version
+// up.
+func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
+	var out list.Summary
+	err := r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		row, err := readList(ctx, x, owner, id, true, true)
+		if err != nil {
+			return err
+		}
+		cur, err := row.summary()
+		if err != nil {
+			return err
+		}
+		if err := list.Conflict(cur, expect); err != nil {
+			return err
+		}
+		l := cur.List
+		if err := fn(l); err != nil {
+			return err
+		}
+		taken, err := nameTaken(ctx, x, owner, l.NameKey(), id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return list.ErrNameTaken
+		}
+		s := l.Stored()
+		if _, err := x.idb().NewRaw("UPDATE lists SET name = ?, name_key = ?, color = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+			s.Name, l.NameKey(), s.Color, s.UpdatedAt, int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("update list: %w", nameError(err))
+		}
+		cur.List = l.WithVersion(l.Version() + 1)
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+// Move places the list right after or before another of owner's lists, or
+// at the top: a key between the neighbours' (all of owner's lists, the
+// trash included, so that a restored list never collides), read in one
+// statement. Past position.RebalanceLen the owner's lists are re-keyed.
+func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
+	if err := a.Check(); err != nil {
+		return list.Summary{}, err
+	}
+	var out list.Summary
+	err := r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		row, err := readList(ctx, x, owner, id, true, true)
+		if err != nil {
+			return err
+		}
+		cur, err := row.summary()
+		if err != nil {
+			return err
+		}
+		if err := list.Conflict(cur, expect); err != nil {
+			return err
+		}
+		anchor, field := a.After, "after_id"
+		if a.Before != nil {
+			anchor, field = a.Before, "before_id"
+		}
+		agg, cmp, anchorKey := "min", "", ""
+		if anchor != nil {
+			if *anchor == id {
+				return listProblem(field, "a list cannot be placed next to itself")
+			}
+			ar, err := readList(ctx, x, owner, *anchor, true, false)
+			if err != nil {
+				return err
+			}
+			anchorKey, cmp = ar.SortKey, " AND sort_key > ?"
+			if a.Before != nil {
+				agg, cmp = "max", " AND sort_key < ?"
+			}
+		}
+		s := x.sql().add("SELECT "+agg+"(sort_key) FROM lists WHERE user_id = ? AND id <> ?", string(owner), int64(id))
+		if cmp != "" {
+			s.add(cmp, anchorKey)
+		}
+		var k sql.NullString
+		if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&k); err != nil {
+			return fmt.Errorf("read neighbours: %w", err)
+		}
+		lower, upper := "", k.String
+		switch {
+		case a.After != nil:
+			lower, upper = anchorKey, k.String
+		case a.Before != nil:
+			lower, upper = k.String, anchorKey
+		}
+		key, err := position.Between(lower, upper)
+		if err != nil {
+			return fmt.Errorf("move list: %w", err)
+		}
+		l := cur.List
+		l.MoveTo(key, at)
+		if _, err := x.idb().NewRaw("UPDATE lists SET position = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+			key, l.UpdatedAt(), int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("move list: %w", err)
+		}
+		cur.List = l.WithVersion(l.Version() + 1)
+		if position.NeedsRebalance(key) {
+			if err := r.rebalance(ctx, x, owner); err != nil {
+				return err
+			}
+			row, err := readList(ctx, x, owner, id, true, false)
+			if err != nil {
+				return err
+			}
+			cur.List = cur.List.WithPosition(row.SortKey)
+		}
+		out = cur
+		return nil
+	})
+	return out, err
+}
+
+// rebalance re-keys owner's lists, in the trash too, as tree.go's rebalance
+// does a scope of tasks: position.Rebalanced of each one's rank, in two
+// statements.
+func (r *ListRepository) rebalance(ctx context.Context, x runner, owner auth.UserID) error {
+	for _, q := range []string{
+		"UPDATE lists SET position = " + rebalanceKey(r.pg, "k.rank") + " || '0' FROM (SELECT id, row_number() OVER (ORDER BY sort_key) - 1 AS rank" +
+			" FROM lists WHERE user_id = ?) AS k WHERE lists.id = k.id",
+		"UPDATE lists SET position = substr(position, 1, 11) || 'V' WHERE user_id = ?",
+	} {
+		if _, err := x.idb().NewRaw(q, string(owner)).Exec(ctx); err != nil {
+			return fmt.Errorf("rebalance lists: %w", err)
+		}
+	}
+	return nil
+}
+
+// Trash moves the list and its live tasks to the trash: the list row locked
+// first (creates in it finish, or see it trashed), then its tasks in id
+// order, in one statement.
+func (r *ListRepository) Trash(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, at time.Time) error {
+	return r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		row, err := readList(ctx, x, owner, id, true, true)
+		if err != nil {
+			return err
+		}
+		cur, err := row.summary()
+		if err != nil {
+			return err
+		}
+		if err := list.Conflict(cur, expect); err != nil {
+			return err
+		}
+		at = trashTime(at)
+		if _, err := x.idb().NewRaw("UPDATE lists SET deleted_at = ? WHERE id = ?", at, int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("trash list: %w", err)
+		}
+		ofList := func(q bun.QueryBuilder) bun.QueryBuilder {
+			return q.Where("t.user_id = ?", string(owner)).Where("t.list_id = ?", int64(id)).Where("t.deleted_at IS NULL")
+		}
+		db := x.idb()
+		if _, err := lockInIDOrder(db, r.pg, db.NewUpdate().Model((*tasksTable)(nil)).
+			Set("deleted_at = ?", at).Set("trashed_with = ?", string(task.MarkList(id))), ofList).Exec(ctx); err != nil {
+			return fmt.Errorf("trash the list's tasks: %w", err)
+		}
+		return nil
+	})
+}
+
+// Restore brings the list back with the tasks trashed with it (marked with
+// it, at its deletion time), unless another live list took its name.
+func (r *ListRepository) Restore(ctx context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	err := r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		row, err := readList(ctx, x, owner, id, false, true)
+		if err != nil {
+			return err
+		}
+		if row.DeletedAt == nil {
+			return nil
+		}
+		withList := func(q bun.QueryBuilder) bun.QueryBuilder {
+			return q.Where("t.user_id = ?", string(owner)).Where("t.list_id = ?", int64(id)).
+				Where("t.trashed_with = ?", string(task.MarkList(id))).
+				Where("t.deleted_at = (SELECT l.deleted_at FROM lists AS l WHERE l.id = ?)", int64(id))
+		}
+		db := x.idb()
+		if _, err := lockInIDOrder(db, r.pg, db.NewUpdate().Model((*tasksTable)(nil)).
+			Set("deleted_at = NULL").Set("trashed_with = NULL"), withList).Exec(ctx); err != nil {
+			return fmt.Errorf("restore the list's tasks: %w", err)
+		}
+		return restoreListAlone(ctx, x, owner, id)
+	})
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return r.Get(ctx, owner, id)
+}
+
+// restoreListAlone brings owner's list id back from the trash, without its
+// tasks, unless another live list took its name (list.ErrNameTaken). A
+// live list is left as it is. x holds the owner's scope lock.
+func restoreListAlone(ctx context.Context, x runner, owner auth.UserID, id list.ID) error {
+	row, err := readList(ctx, x, owner, id, false, false)
+	if err != nil {
+		return err
+	}
+	if row.DeletedAt == nil {
+		return nil
+	}
+	taken, err := nameTaken(ctx, x, owner, list.NameKey(row.Name), id)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return list.ErrNameTaken
+	}
+	if _, err := x.idb().NewRaw("UPDATE lists SET deleted_at = NULL WHERE id = ?", int64(id)).Exec(ctx); err != nil {
+		return fmt.Errorf("restore list: %w", nameError(err))
+	}
+	return nil
+}
+
+// Delete removes the list and all its tasks for good: the list row and its
+// tasks locked first, in id order, then the list deleted (its tasks by ON
+// DELETE CASCADE) and its counters.
+func (r *ListRepository) Delete(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version) error {
+	return r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		row, err := readList(ctx, x, owner, id, false, true)
+		if err != nil {
+			return err
+		}
+		cur, err := row.summary()
+		if err != nil {
+			return err
+		}
+		if err := list.Conflict(cur, expect); err != nil {
+			return err
+		}
+		return deleteLists(ctx, x, r.pg, []int64{int64(id)})
+	})
+}
+
+// deleteLists deletes lists ids, their tasks and their counters.
+func deleteLists(ctx context.Context, x runner, pg bool, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if pg {
+		if _, err := x.idb().NewRaw("SELECT id FROM tasks WHERE list_id IN (?) ORDER BY id FOR UPDATE", bun.List(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("lock the lists' tasks: %w", err)
+		}
+	}
+	for _, q := range []string{"DELETE FROM lists WHERE id IN (?)", "DELETE FROM list_counts WHERE list_id IN (?)"} {
+		if _, err := x.idb().NewRaw(q, bun.List(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete lists: %w", err)
+		}
+	}
+	return nil
+}
+
+// ListTrash reads owner's trashed lists, the latest deletion first.
+func (r *ListRepository) ListTrash(ctx context.Context, owner auth.UserID) ([]list.Trashed, error) {
+	var rows []listRow
+	if err := r.on(ctx).idb().NewRaw("SELECT "+listColumns+listFrom+
+		" WHERE l.user_id = ? AND l.deleted_at IS NOT NULL ORDER BY l.deleted_at DESC, l.id DESC", string(owner)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list trashed lists: %w", err)
+	}
+	out := make([]list.Trashed, len(rows))
+	for i, row := range rows {
+		s, err := row.summary()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = list.Trashed{List: s.List, DeletedAt: row.DeletedAt.UTC()}
+	}
+	return out, nil
+}
+
+// EmptyTrash deletes owner's trashed lists with their tasks.
+func (r *ListRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
+	var n int
+	err := r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
+		var ids []int64
+		if err := x.idb().NewRaw("SELECT id FROM lists WHERE user_id = ? AND deleted_at IS NOT NULL ORDER BY id", string(owner)).
+			Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("empty trash: %w", err)
+		}
+		n = len(ids)
+		return deleteLists(ctx, x, r.pg, ids)
+	})
+	return n, err
+}
+
+// PurgeTrash deletes at most limit lists trashed before cutoff, whoever
+// owns them, the oldest first, with their tasks.
+func (r *ListRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	at := trashTime(cutoff)
+	var n int
+	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		x := bunRunner{db: tx, pg: r.pg}
+		q := "SELECT id FROM lists WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at LIMIT ?"
+		if r.pg {
+			// Locked, and checked again as they are then: a list restored
+			// meanwhile is skipped.
+			q = "SELECT id FROM lists WHERE deleted_at IS NOT NULL AND deleted_at < ? AND id IN (" + q + ") ORDER BY id FOR UPDATE"
+		}
+		args := []any{at, limit}
+		if r.pg {
+			args = []any{at, at, limit}
+		}
+		var ids []int64
+		if err := tx.NewRaw(q, args...).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("purge lists: %w", err)
+		}
+		n = len(ids)
+		return deleteLists(ctx, x, r.pg, ids)
+	})
+	return n, err
+}
+
+func listProblem(field, msg string) error {
+	return &task.ValidationError{Problems: []task.Problem{{Field: field, Msg: msg, Type: "value_error"}}}
+}
