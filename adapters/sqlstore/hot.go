@@ -348,6 +348,12 @@ func (o *taskRows) add(r *rowScan, owner auth.UserID, e extra) error {
 		o.trash = append(o.trash, tr)
 	case extraChildren:
 		o.children = append(o.children, r.hasChildren)
+	case extraNeighbour:
+		n := ""
+		if r.neighbour != nil {
+			n = *r.neighbour
+		}
+		o.neighbours = append(o.neighbours, n)
 	}
 	o.tasks = append(o.tasks, t)
 	return nil

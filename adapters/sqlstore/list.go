@@ -92,24 +92,29 @@ func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
 // (tasks_scope_key) reads the columns, NULL as 0, so that a scope's page
 // is a range of it; a parent alone is a range of tasks_parent_idx.
 func scopeFilter(s *sqlText, l *list.ID, parent *task.ID) *sqlText {
+	return scopeFilterOf(s, "t", l, parent)
+}
+
+// scopeFilterOf is scopeFilter on the tasks aliased alias.
+func scopeFilterOf(s *sqlText, alias string, l *list.ID, parent *task.ID) *sqlText {
 	if l != nil {
 		switch {
 		case !s.pg:
-			s.add(" AND ifnull(t.list_id, 0) = ?", int64(*l))
+			s.add(" AND ifnull("+alias+".list_id, 0) = ?", int64(*l))
 		case *l == list.Inbox:
-			s.add(" AND t.list_id IS NULL")
+			s.add(" AND " + alias + ".list_id IS NULL")
 		default:
-			s.add(" AND t.list_id = ?", int64(*l))
+			s.add(" AND "+alias+".list_id = ?", int64(*l))
 		}
 	}
 	if parent != nil {
 		switch {
 		case !s.pg && l != nil:
-			s.add(" AND ifnull(t.parent_id, 0) = ?", int64(*parent))
+			s.add(" AND ifnull("+alias+".parent_id, 0) = ?", int64(*parent))
 		case *parent == task.TopLevel:
-			s.add(" AND t.parent_id IS NULL")
+			s.add(" AND " + alias + ".parent_id IS NULL")
 		default:
-			s.add(" AND t.parent_id = ?", int64(*parent))
+			s.add(" AND "+alias+".parent_id = ?", int64(*parent))
 		}
 	}
 	return s

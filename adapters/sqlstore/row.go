@@ -345,6 +345,8 @@ const (
 	extraTrash
 	// extraChildren: whether the task has live subtasks (getForUpdateSQL).
 	extraChildren
+	// extraNeighbour: a key next to the task's, or NULL (anchorSQL).
+	extraNeighbour
 	extras // how many there are
 )
 
@@ -359,6 +361,8 @@ type taskRows struct {
 	trash []trashed
 	// children: whether each task has live subtasks, extraChildren.
 	children []bool
+	// neighbours: the key next to each task's, "" for none, extraNeighbour.
+	neighbours []string
 }
 
 // trashed is when and why a task went to the trash; the zero value for a
@@ -389,6 +393,7 @@ type rowScan struct {
 	deletedAt       *time.Time
 	trashedWith     *string
 	hasChildren     bool
+	neighbour       *string
 
 	targets [extras][]any // by extra: selectedColumns' targets, then its own
 }
@@ -410,12 +415,13 @@ func newRowScan() *rowScan {
 	r.targets[extraTrash] = more(scanNullTime(func(r *rowScan, v *time.Time) { r.deletedAt = v })(r),
 		scanNullText(func(r *rowScan, v *string) { r.trashedWith = v })(r))
 	r.targets[extraChildren] = more(scanBool(func(r *rowScan, v bool) { r.hasChildren = v })(r))
+	r.targets[extraNeighbour] = more(scanNullText(func(r *rowScan, v *string) { r.neighbour = v })(r))
 	return r
 }
 
 // release returns r to the pool, holding on to no row's memory.
 func (r *rowScan) release() {
-	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith = task.Stored{}, nil, nil, nil, nil, nil, nil
+	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith, r.neighbour = task.Stored{}, nil, nil, nil, nil, nil, nil, nil
 	rowScans.Put(r)
 }
 

@@ -531,7 +531,7 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
 	var n int64
 	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
-		ns, err := subtree(ctx, x, owner, []task.ID{id}, false)
+		ns, err := subtree(ctx, x, owner, []task.ID{id})
 		if err != nil {
 			return err
 		}

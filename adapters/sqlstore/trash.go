@@ -149,7 +149,7 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 		if me.at == nil {
 			return nil // live: read back below
 		}
-		ns, err := subtree(ctx, x, owner, []task.ID{id}, false)
+		ns, err := subtree(ctx, x, owner, []task.ID{id})
 		if err != nil {
 			return err
 		}

@@ -92,14 +92,10 @@ type node struct {
 const maxRecursion = 2 * task.MaxDepth
 
 // subtreeSQL reads the subtrees of some roots: roots and every task under
-// them (live ones only, or all). One range of tasks_parent_idx per level.
-func subtreeSQL(s *sqlText, owner auth.UserID, roots []task.ID, liveOnly bool) *sqlText {
-	live := ""
-	if liveOnly {
-		live = " AND t.deleted_at IS NULL"
-	}
+// them, in the trash too. One range of tasks_parent_idx per level.
+func subtreeSQL(s *sqlText, owner auth.UserID, roots []task.ID) *sqlText {
 	in(s.add("WITH RECURSIVE sub(id, depth) AS (SELECT t.id, 0 FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), rawIDs(roots)).
-		add(live+" UNION ALL SELECT t.id, s.depth + 1 FROM sub AS s JOIN tasks AS t ON t.parent_id = s.id WHERE s.depth < ?"+live+")", maxRecursion)
+		add(" UNION ALL SELECT t.id, s.depth + 1 FROM sub AS s JOIN tasks AS t ON t.parent_id = s.id WHERE s.depth < ?)", maxRecursion)
 	return s.add(" SELECT DISTINCT t.id, t.parent_id, t.deleted_at, t.trashed_with FROM sub AS s JOIN tasks AS t ON t.id = s.id ORDER BY t.id")
 }
 
@@ -154,8 +150,8 @@ func nodes(ctx context.Context, x runner, s *sqlText) ([]node, error) {
 	return out, rows.Err()
 }
 
-func subtree(ctx context.Context, x runner, owner auth.UserID, roots []task.ID, liveOnly bool) ([]node, error) {
-	return nodes(ctx, x, subtreeSQL(x.sql(), owner, roots, liveOnly))
+func subtree(ctx context.Context, x runner, owner auth.UserID, roots []task.ID) ([]node, error) {
+	return nodes(ctx, x, subtreeSQL(x.sql(), owner, roots))
 }
 
 // forest is a set of nodes with their children.
@@ -222,31 +218,36 @@ type changes struct {
 }
 
 // load locks owner's tasks ids with every task under them (the trash
-// included) and reads the live ones: ErrNotFound when one of ids is not a
-// live task of owner. x holds the scope lock.
+// included) and reads them, in one statement: the subtrees found by a
+// recursive CTE, their rows locked in id order (on PostgreSQL) and read
+// whole. ErrNotFound when one of ids is not a live task of owner. x holds
+// the scope lock, so the trees read are the trees locked.
 func load(ctx context.Context, x runner, owner auth.UserID, ids []task.ID) (*changes, error) {
-	ns, err := subtree(ctx, x, owner, ids, false)
+	s := x.sql()
+	in(s.add("WITH RECURSIVE sub(id, depth) AS (SELECT t.id, 0 FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), rawIDs(ids)).
+		add(" UNION ALL SELECT t.id, s.depth + 1 FROM sub AS s JOIN tasks AS t ON t.parent_id = s.id WHERE s.depth < ?)", maxRecursion).
+		add(" SELECT "+selectList+", t.deleted_at, t.trashed_with FROM tasks AS t WHERE t.user_id = ? AND t.id IN (SELECT id FROM sub) ORDER BY t.id", string(owner))
+	if s.pg {
+		s.add(" FOR UPDATE OF t")
+	}
+	rows, err := x.tasks(ctx, owner, s.withExtra(extraTrash))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read tasks: %w", err)
 	}
-	f := newForest(ns)
-	if err := lockRows(ctx, x, owner, f.ids()); err != nil {
-		return nil, err
-	}
-	live := slices.Clone(ids)
-	for _, n := range ns {
-		if n.at == nil && !slices.Contains(ids, n.id) {
-			live = append(live, n.id)
+	c := &changes{read: make(map[task.ID]*task.Task, len(rows.tasks)), next: map[task.ID]*task.Task{}}
+	ns := make([]node, len(rows.tasks))
+	for i, t := range rows.tasks {
+		ns[i] = node{id: t.ID(), parent: t.ParentID(), trashed: rows.trash[i]}
+		if rows.trash[i].at == nil {
+			c.read[t.ID()] = t
 		}
 	}
-	ts, err := readLive(ctx, x, owner, live, false)
-	if err != nil {
-		return nil, err
+	for _, id := range ids {
+		if _, ok := c.read[id]; !ok {
+			return nil, task.ErrNotFound
+		}
 	}
-	c := &changes{read: make(map[task.ID]*task.Task, len(ts)), tree: f, next: map[task.ID]*task.Task{}}
-	for _, t := range ts {
-		c.read[t.ID()] = t
-	}
+	c.tree = newForest(ns)
 	return c, nil
 }
 
@@ -370,36 +371,56 @@ func ancestors(ctx context.Context, x runner, owner auth.UserID, id task.ID) ([]
 }
 
 // gapKeys returns the keys on either side of where p puts tasks in scope
-// (the tasks moved left out, those in the trash counted): one statement,
-// one range of tasks_scope_key.
-func gapKeys(ctx context.Context, x runner, owner auth.UserID, scope task.Scope, p task.Placement, anchorKey string, moved []task.ID) (lower, upper string, err error) {
-	agg, cmp, lowerSide := "min", "", false
-	switch {
-	case p.After != nil:
-		cmp = " AND t.sort_key > ?"
-	case p.Before != nil:
-		agg, cmp, lowerSide = "max", " AND t.sort_key < ?", true
-	case p.Bottom:
-		agg, lowerSide = "max", true
+// (the tasks moved left out, those in the trash counted), and the anchor
+// p names, checked (task.Placement.CheckAnchor): one statement, which
+// reads the anchor and, in a subquery, its neighbour in the scope (the
+// next key up or down, one range of tasks_scope_key); at the top or the
+// bottom, the first or last key.
+func gapKeys(ctx context.Context, x runner, owner auth.UserID, scope task.Scope, p task.Placement, moved []task.ID) (lower, upper string, err error) {
+	// neighbour appends the subquery of the key next to t's (or the first
+	// or last key of the scope, without an anchor).
+	neighbour := func(s *sqlText) *sqlText {
+		agg, cmp := "min", ""
+		switch {
+		case p.After != nil:
+			cmp = " AND n.sort_key > t.sort_key"
+		case p.Before != nil:
+			agg, cmp = "max", " AND n.sort_key < t.sort_key"
+		case p.Bottom:
+			agg = "max"
+		}
+		scopeFilterOf(s.add("(SELECT "+agg+"(n.sort_key) FROM tasks AS n WHERE n.user_id = ?", string(owner)), "n", &scope.List, &scope.Parent)
+		return in(s.add(cmp+" AND n.id NOT IN "), rawIDs(moved)).add(")")
 	}
-	s := scopeFilter(x.sql().add("SELECT "+agg+"(t.sort_key) FROM tasks AS t WHERE t.user_id = ?", string(owner)), &scope.List, &scope.Parent)
-	if cmp != "" {
-		s.add(cmp, anchorKey)
+	a := p.Anchor()
+	if a == nil {
+		s := neighbour(x.sql().add("SELECT "))
+		var k sql.NullString
+		if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&k); err != nil {
+			return "", "", fmt.Errorf("read neighbours: %w", err)
+		}
+		if p.Bottom {
+			return k.String, "", nil
+		}
+		return "", k.String, nil
 	}
-	in(s.add(" AND t.id NOT IN "), rawIDs(moved))
-	var k sql.NullString
-	if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&k); err != nil {
+	s := neighbour(x.sql().add("SELECT "+selectList+", ")).
+		add(" FROM tasks AS t WHERE t.id = ? AND t.user_id = ? AND t.deleted_at IS NULL", int64(*a), string(owner))
+	rows, err := x.tasks(ctx, owner, s.withExtra(extraNeighbour))
+	if err != nil {
 		return "", "", fmt.Errorf("read neighbours: %w", err)
 	}
-	switch {
-	case p.After != nil:
-		return anchorKey, k.String, nil
-	case p.Before != nil:
-		return k.String, anchorKey, nil
-	case lowerSide:
-		return k.String, "", nil
+	if len(rows.tasks) == 0 {
+		return "", "", task.ErrNotFound
 	}
-	return "", k.String, nil
+	if err := p.CheckAnchor(rows.tasks[0], scope, moved); err != nil {
+		return "", "", err
+	}
+	k := rows.tasks[0].Position()
+	if p.After != nil {
+		return k, rows.neighbours[0], nil
+	}
+	return rows.neighbours[0], k, nil
 }
 
 // Move places owner's tasks together where m.To says (see
@@ -481,18 +502,7 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 				return err
 			}
 		}
-		anchorKey := ""
-		if a := m.To.Anchor(); a != nil {
-			as, err := readLive(ctx, x, owner, []task.ID{*a}, false)
-			if err != nil {
-				return err
-			}
-			if err := m.To.CheckAnchor(as[0], target, ids); err != nil {
-				return err
-			}
-			anchorKey = as[0].Position()
-		}
-		lower, upper, err := gapKeys(ctx, x, owner, target, m.To, anchorKey, ids)
+		lower, upper, err := gapKeys(ctx, x, owner, target, m.To, ids)
 		if err != nil {
 			return err
 		}
