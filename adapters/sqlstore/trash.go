@@ -133,7 +133,6 @@ var trashCountSQL = newStmt("SELECT count(*) FROM tasks AS t WHERE t.user_id = ?
 // trash, then reads it back. A list whose name another took meanwhile is
 // list.ErrNameTaken, and nothing is restored.
 func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	var out *task.Task
 	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
 		if err := lockScope(ctx, x, owner); err != nil {
 			return err
@@ -164,11 +163,11 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 			restore = append(restore, a.id)
 		}
 		slices.Sort(restore)
-		rows, err := readAny(ctx, x, owner, id)
+		t, err := readAny(ctx, x, owner, id)
 		if err != nil {
 			return err
 		}
-		if l := rows.ListID(); l != nil {
+		if l := t.ListID(); l != nil {
 			if err := restoreListAlone(ctx, x, owner, *l); err != nil {
 				return err
 			}
@@ -183,7 +182,7 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 		return nil
 	})
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	return r.Get(ctx, owner, id)
 }
