@@ -4,16 +4,15 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/todo-backend/todo/domain/idempotency"
 )
 
-// IdempotencyStore is an idempotency.Store held in memory: keys are seen by
-// this process only, which is all a memory: service has.
+// IdempotencyStore is an idempotency.Store held in memory, in a Store: keys
+// are seen by this process only, which is all a memory: service has.
 type IdempotencyStore struct {
-	mu   sync.Mutex
+	s    *Store
 	keys map[idempotency.Key]*keyEntry
 }
 
@@ -28,15 +27,12 @@ type keyEntry struct {
 
 var _ idempotency.Store = (*IdempotencyStore)(nil)
 
-// NewIdempotencyStore returns an empty store.
-func NewIdempotencyStore() *IdempotencyStore {
-	return &IdempotencyStore{keys: make(map[idempotency.Key]*keyEntry)}
-}
+// NewIdempotencyStore returns an empty store of keys, in a Store of its own.
+func NewIdempotencyStore() *IdempotencyStore { return NewStore().Keys() }
 
 // Begin claims the key, or says why not.
-func (s *IdempotencyStore) Begin(_ context.Context, c idempotency.Claim) (*idempotency.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
+	defer s.s.write(ctx).done()
 	e, ok := s.keys[c.Key]
 	switch {
 	case !ok || !c.Now.Before(e.expiresAt):
@@ -61,9 +57,8 @@ func (s *IdempotencyStore) Begin(_ context.Context, c idempotency.Claim) (*idemp
 }
 
 // Finish keeps the response, if the claim still holds the key.
-func (s *IdempotencyStore) Finish(_ context.Context, c idempotency.Claim, r idempotency.Response) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r idempotency.Response) error {
+	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		e.done = true
 		e.resp = idempotency.Response{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
@@ -72,9 +67,8 @@ func (s *IdempotencyStore) Finish(_ context.Context, c idempotency.Claim, r idem
 }
 
 // Abandon forgets the key, if the claim still holds it.
-func (s *IdempotencyStore) Abandon(_ context.Context, c idempotency.Claim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
+	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		delete(s.keys, c.Key)
 	}
@@ -82,9 +76,8 @@ func (s *IdempotencyStore) Abandon(_ context.Context, c idempotency.Claim) error
 }
 
 // Purge forgets up to limit expired keys.
-func (s *IdempotencyStore) Purge(_ context.Context, now time.Time, limit int) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Purge(ctx context.Context, now time.Time, limit int) (int, error) {
+	defer s.s.write(ctx).done()
 	n := 0
 	for k, e := range s.keys {
 		if limit > 0 && n >= limit {

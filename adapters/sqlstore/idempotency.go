@@ -32,6 +32,9 @@ type keyRow struct {
 
 // IdempotencyStore is an idempotency.Store in the idempotency_keys table,
 // so that every instance of the service on one database sees every key.
+// Its statements run in the transaction their context carries (tx.go):
+// a response stored (Finish) in the transaction that wrote what it
+// reports is kept or lost with it.
 type IdempotencyStore struct {
 	db *bun.DB
 }
@@ -62,8 +65,9 @@ func claimRow(c idempotency.Claim) keyRow {
 // lease, taken over by a compare-and-set on its token.
 func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
 	row := claimRow(c)
+	db := conn(ctx, s.db)
 	for range 3 {
-		n, err := affected(s.db.NewInsert().Model(&row).On("CONFLICT (user_id, idem_key) DO NOTHING").Exec(ctx))
+		n, err := affected(db.NewInsert().Model(&row).On("CONFLICT (user_id, idem_key) DO NOTHING").Exec(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
@@ -71,7 +75,7 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 			return nil, nil
 		}
 		var old keyRow
-		err = s.db.NewSelect().Model(&old).
+		err = db.NewSelect().Model(&old).
 			Where("k.user_id = ?", row.UserID).
 			Where("k.idem_key = ?", row.Key).
 			Scan(ctx)
@@ -92,7 +96,7 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 		case now.Before(old.LockedUntil):
 			return nil, idempotency.ErrInFlight
 		}
-		n, err = affected(s.db.NewUpdate().Model(&row).
+		n, err = affected(db.NewUpdate().Model(&row).
 			Column("fingerprint", "token", "status", "headers", "body", "created_at", "locked_until", "expires_at").
 			Where("k.user_id = ?", row.UserID).
 			Where("k.idem_key = ?", row.Key).
@@ -130,7 +134,7 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 	if body == nil {
 		body = []byte{}
 	}
-	_, err = s.db.NewUpdate().Model((*keyRow)(nil)).
+	_, err = conn(ctx, s.db).NewUpdate().Model((*keyRow)(nil)).
 		Set("status = ?", r.Status).
 		Set("headers = ?", headers).
 		Set("body = ?", body).
@@ -155,7 +159,7 @@ func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
 
 // Abandon deletes the key, if this claim still holds it unfinished.
 func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
-	_, err := s.db.NewDelete().Model((*keyRow)(nil)).
+	_, err := conn(ctx, s.db).NewDelete().Model((*keyRow)(nil)).
 		ApplyQueryBuilder(heldBy(c)).
 		Exec(ctx)
 	if err != nil {
@@ -170,7 +174,7 @@ func (s *IdempotencyStore) Purge(ctx context.Context, now time.Time, limit int) 
 	if limit <= 0 {
 		limit = 1000
 	}
-	n, err := affected(s.db.NewRaw(
+	n, err := affected(conn(ctx, s.db).NewRaw(
 		"DELETE FROM idempotency_keys WHERE (user_id, idem_key) IN ("+
 			"SELECT user_id, idem_key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
 		now.UTC().Truncate(time.Microsecond), limit).Exec(ctx))
