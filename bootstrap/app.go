@@ -26,7 +26,6 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
@@ -75,7 +74,7 @@ var Memory = fx.Module("memory",
 		// its tasks.
 		fx.Annotate(memory.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(idempotency.Store))),
+		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
 	),
 )
 
@@ -86,7 +85,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(idempotency.Store))),
+		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
@@ -209,7 +208,7 @@ type routerParams struct {
 	Ready    []httpapi.ReadyCheck `group:"ready"`
 	Metrics  *mw.Metrics
 	Set      *metrics.Set
-	Keys     idempotency.Store
+	Keys     application.IdempotencyStore
 }
 
 func newRouter(p routerParams) http.Handler {

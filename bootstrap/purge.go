@@ -8,7 +8,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // PurgeBatch bounds each run of the purge: at most this many trashed tasks
@@ -27,7 +26,7 @@ var Purge = fx.Module("purge", fx.Invoke(newPurger))
 // waits for it.
 type purger struct {
 	svc       *application.Service
-	keys      idempotency.Store
+	keys      application.IdempotencyStore
 	log       *zap.Logger
 	retention time.Duration
 	interval  time.Duration
@@ -36,7 +35,7 @@ type purger struct {
 	done   chan struct{}
 }
 
-func newPurger(lc fx.Lifecycle, c Config, svc *application.Service, keys idempotency.Store, log *zap.Logger) {
+func newPurger(lc fx.Lifecycle, c Config, svc *application.Service, keys application.IdempotencyStore, log *zap.Logger) {
 	p := &purger{svc: svc, keys: keys, log: log.Named("purge"), retention: c.TrashRetention, interval: c.PurgeInterval}
 	if p.retention <= 0 {
 		p.retention = DefaultTrashRetention

@@ -11,7 +11,6 @@ import (
 
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -56,11 +55,11 @@ func TestPurgeJob(t *testing.T) {
 	old := add("old", now.Add(-31*24*time.Hour))
 	recent := add("recent", now.Add(-time.Hour))
 	live := add("live", time.Time{})
-	claim := func(key string, at time.Time) idempotency.Claim {
-		return idempotency.Claim{Key: idempotency.Key{Owner: "u_purge", Value: key}, Fingerprint: "f", Token: key,
+	claim := func(key string, at time.Time) application.IdempotencyClaim {
+		return application.IdempotencyClaim{Key: application.IdempotencyKey{Owner: "u_purge", Value: key}, Fingerprint: "f", Token: key,
 			Now: at, Lease: time.Minute, TTL: 24 * time.Hour}
 	}
-	for _, c := range []idempotency.Claim{claim("expired", now.Add(-25*time.Hour)), claim("fresh", now)} {
+	for _, c := range []application.IdempotencyClaim{claim("expired", now.Add(-25*time.Hour)), claim("fresh", now)} {
 		if _, err := keys.Begin(ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +95,7 @@ func TestPurgeJob(t *testing.T) {
 	if n, err := keys.Purge(ctx, now, 0); n != 0 || err != nil {
 		t.Errorf("after the purge job, Purge() found %d expired keys (%v), want 0", n, err)
 	}
-	if _, err := keys.Begin(ctx, claim("fresh", now)); !errors.Is(err, idempotency.ErrInFlight) {
+	if _, err := keys.Begin(ctx, claim("fresh", now)); !errors.Is(err, application.ErrKeyInFlight) {
 		t.Errorf("the fresh key: %v, want it kept (in flight)", err)
 	}
 }

@@ -13,9 +13,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
-	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -138,9 +137,9 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		return newHTTPError(http.StatusTooManyRequests, msgTooManyRequests)
 	case errors.Is(err, mw.ErrBadIdempotencyKey):
 		return keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error")
-	case errors.Is(err, idempotency.ErrInFlight):
+	case errors.Is(err, application.ErrKeyInFlight):
 		return newHTTPError(http.StatusConflict, msgInFlight).with("Retry-After", inFlightRetryAfter)
-	case errors.Is(err, idempotency.ErrMismatch):
+	case errors.Is(err, application.ErrKeyMismatch):
 		return keyProblem("was used for another request (method, path or body) in the last 24 hours", "value_error")
 	case errors.Is(err, task.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
@@ -152,7 +151,7 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		m.log.Info("authentication refused", zap.String("reason", reason(err)), mw.RequestIDField(ctx))
 		mw.SetAuthFailure(ctx, metricReason(err))
 		return newHTTPError(http.StatusUnauthorized, msgInvalidToken).with("WWW-Authenticate", "Bearer")
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, application.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// The database cannot be reached or did not answer within the
 		// request's deadline: the client should retry, not give up.
 		m.log.Warn("service unavailable", zap.Error(err), mw.RequestIDField(ctx))

@@ -24,7 +24,6 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -80,7 +79,7 @@ type Deps struct {
 	// user auth; leave it unset when metrics have a listener of their own.
 	MetricsHandler http.Handler
 	// Idempotency keeps Idempotency-Key responses; nil ignores the header.
-	Idempotency idempotency.Store
+	Idempotency application.IdempotencyStore
 }
 
 // NewRouter returns the service's whole HTTP surface.

@@ -6,14 +6,14 @@ import (
 	"slices"
 	"time"
 
-	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/application"
 )
 
-// IdempotencyStore is an idempotency.Store held in memory, in a Store: keys
+// IdempotencyStore is an application.IdempotencyStore held in memory, in a Store: keys
 // are seen by this process only, which is all a memory: service has.
 type IdempotencyStore struct {
 	s    *Store
-	keys map[idempotency.Key]*keyEntry
+	keys map[application.IdempotencyKey]*keyEntry
 }
 
 type keyEntry struct {
@@ -22,30 +22,30 @@ type keyEntry struct {
 	lockedUntil time.Time
 	expiresAt   time.Time
 	done        bool
-	resp        idempotency.Response
+	resp        application.StoredResponse
 }
 
-var _ idempotency.Store = (*IdempotencyStore)(nil)
+var _ application.IdempotencyStore = (*IdempotencyStore)(nil)
 
 // NewIdempotencyStore returns an empty store of keys, in a Store of its own.
 func NewIdempotencyStore() *IdempotencyStore { return NewStore().Keys() }
 
 // Begin claims the key, or says why not.
-func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
+func (s *IdempotencyStore) Begin(ctx context.Context, c application.IdempotencyClaim) (*application.StoredResponse, error) {
 	defer s.s.write(ctx).done()
 	e, ok := s.keys[c.Key]
 	switch {
 	case !ok || !c.Now.Before(e.expiresAt):
 		// New, or expired: claim it.
 	case e.fingerprint != c.Fingerprint:
-		return nil, idempotency.ErrMismatch
+		return nil, application.ErrKeyMismatch
 	case e.done:
 		r := e.resp
 		r.Header = cloneHeader(r.Header)
 		r.Body = slices.Clone(r.Body)
 		return &r, nil
 	case c.Now.Before(e.lockedUntil):
-		return nil, idempotency.ErrInFlight
+		return nil, application.ErrKeyInFlight
 	}
 	s.keys[c.Key] = &keyEntry{
 		fingerprint: c.Fingerprint,
@@ -57,17 +57,17 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 }
 
 // Finish keeps the response, if the claim still holds the key.
-func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r idempotency.Response) error {
+func (s *IdempotencyStore) Finish(ctx context.Context, c application.IdempotencyClaim, r application.StoredResponse) error {
 	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		e.done = true
-		e.resp = idempotency.Response{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
+		e.resp = application.StoredResponse{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
 	}
 	return nil
 }
 
 // Abandon forgets the key, if the claim still holds it.
-func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
+func (s *IdempotencyStore) Abandon(ctx context.Context, c application.IdempotencyClaim) error {
 	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		delete(s.keys, c.Key)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
@@ -32,7 +31,7 @@ func NewStore() *Store {
 	s.tasks = &TaskRepository{state: st}
 	s.lists = &ListRepository{state: st}
 	s.users = &UserRepository{s: s, byID: make(map[auth.UserID]user.User), byEmail: make(map[string]auth.UserID)}
-	s.keys = &IdempotencyStore{s: s, keys: make(map[idempotency.Key]*keyEntry)}
+	s.keys = &IdempotencyStore{s: s, keys: make(map[application.IdempotencyKey]*keyEntry)}
 	return s
 }
 
@@ -143,7 +142,7 @@ type snapshot struct {
 	lists   map[list.ID]*listEntry
 	byID    map[auth.UserID]user.User
 	byEmail map[string]auth.UserID
-	keys    map[idempotency.Key]*keyEntry
+	keys    map[application.IdempotencyKey]*keyEntry
 }
 
 // snapshot copies the data; the lock or the transaction is held.

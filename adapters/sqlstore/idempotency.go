@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/application"
 )
 
 // keyRow is an idempotency_keys row. Status 0 means the first request is
@@ -30,7 +30,7 @@ type keyRow struct {
 	ExpiresAt   time.Time `bun:"expires_at,notnull"`
 }
 
-// IdempotencyStore is an idempotency.Store in the idempotency_keys table,
+// IdempotencyStore is an application.IdempotencyStore in the idempotency_keys table,
 // so that every instance of the service on one database sees every key.
 // Its statements run in the transaction their context carries (tx.go):
 // a response stored (Finish) in the transaction that wrote what it
@@ -39,14 +39,14 @@ type IdempotencyStore struct {
 	db *bun.DB
 }
 
-var _ idempotency.Store = (*IdempotencyStore)(nil)
+var _ application.IdempotencyStore = (*IdempotencyStore)(nil)
 
 // NewIdempotencyStore returns a store on a migrated db.
 func NewIdempotencyStore(db *bun.DB) *IdempotencyStore {
 	return &IdempotencyStore{db: db}
 }
 
-func claimRow(c idempotency.Claim) keyRow {
+func claimRow(c application.IdempotencyClaim) keyRow {
 	now := c.Now.UTC().Truncate(time.Microsecond)
 	return keyRow{
 		UserID:      string(c.Key.Owner),
@@ -63,7 +63,7 @@ func claimRow(c idempotency.Claim) keyRow {
 // requests racing on one key, on any instances, exactly one inserts). When
 // it exists, it is replayed, refused, or, expired or abandoned past its
 // lease, taken over by a compare-and-set on its token.
-func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
+func (s *IdempotencyStore) Begin(ctx context.Context, c application.IdempotencyClaim) (*application.StoredResponse, error) {
 	row := claimRow(c)
 	db := conn(ctx, s.db)
 	for range 3 {
@@ -90,11 +90,11 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 		case !now.Before(old.ExpiresAt):
 			// Expired, not purged yet: a new request.
 		case old.Fingerprint != c.Fingerprint:
-			return nil, idempotency.ErrMismatch
+			return nil, application.ErrKeyMismatch
 		case old.Status != 0:
 			return old.response()
 		case now.Before(old.LockedUntil):
-			return nil, idempotency.ErrInFlight
+			return nil, application.ErrKeyInFlight
 		}
 		n, err = affected(db.NewUpdate().Model(&row).
 			Column("fingerprint", "token", "status", "headers", "body", "created_at", "locked_until", "expires_at").
@@ -110,11 +110,11 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 		}
 		// Someone else took it over first: look again.
 	}
-	return nil, idempotency.ErrInFlight
+	return nil, application.ErrKeyInFlight
 }
 
-func (r *keyRow) response() (*idempotency.Response, error) {
-	resp := &idempotency.Response{Status: r.Status, Body: r.Body}
+func (r *keyRow) response() (*application.StoredResponse, error) {
+	resp := &application.StoredResponse{Status: r.Status, Body: r.Body}
 	if r.Headers != nil {
 		if err := json.Unmarshal([]byte(*r.Headers), &resp.Header); err != nil {
 			return nil, fmt.Errorf("read idempotency key headers: %w", err)
@@ -124,7 +124,7 @@ func (r *keyRow) response() (*idempotency.Response, error) {
 }
 
 // Finish stores the response on the key, if this claim still holds it.
-func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r idempotency.Response) error {
+func (s *IdempotencyStore) Finish(ctx context.Context, c application.IdempotencyClaim, r application.StoredResponse) error {
 	h, err := json.Marshal(r.Header)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
@@ -148,7 +148,7 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 
 // heldBy narrows a statement to the key c claimed, while c still holds it
 // unfinished: the same owner, key and claim token, no response stored yet.
-func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
+func heldBy(c application.IdempotencyClaim) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(q bun.QueryBuilder) bun.QueryBuilder {
 		return q.Where("k.user_id = ?", string(c.Key.Owner)).
 			Where("k.idem_key = ?", c.Key.Value).
@@ -158,7 +158,7 @@ func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
 }
 
 // Abandon deletes the key, if this claim still holds it unfinished.
-func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
+func (s *IdempotencyStore) Abandon(ctx context.Context, c application.IdempotencyClaim) error {
 	_, err := conn(ctx, s.db).NewDelete().Model((*keyRow)(nil)).
 		ApplyQueryBuilder(heldBy(c)).
 		Exec(ctx)

@@ -17,7 +17,6 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
@@ -28,7 +27,7 @@ type txStore struct {
 	tasks task.Repository
 	lists list.Repository
 	users user.Repository
-	keys  idempotency.Store
+	keys  application.IdempotencyStore
 	tx    application.Transactor
 }
 
@@ -113,8 +112,8 @@ type written struct {
 	added   task.ID
 	before  *task.Task // the task that existed, as it was
 	user    user.User
-	claim   idempotency.Claim
-	respond idempotency.Response
+	claim   application.IdempotencyClaim
+	respond application.StoredResponse
 }
 
 // txFixture makes an owner with one task, outside any transaction.
@@ -126,7 +125,7 @@ func txFixture(t *testing.T, s txStore) *written {
 		before:  mustAdd(t, s.tasks, mustNewWith(t, owner, "before", base, task.WithTags([]string{"old"}))),
 		user:    user.User{ID: owner, Email: uniqEmail(), Name: "In a transaction"},
 		claim:   claim(owner, "key-"+uniq(), "fp", base),
-		respond: idempotency.Response{Status: 201, Header: map[string][]string{"Etag": {`"1"`}}, Body: []byte(`{"id":1}`)},
+		respond: application.StoredResponse{Status: 201, Header: map[string][]string{"Etag": {`"1"`}}, Body: []byte(`{"id":1}`)},
 	}
 	return w
 }
@@ -341,7 +340,7 @@ func testTxConcurrent(t *testing.T, s txStore) {
 				if _, err := s.tasks.Add(ctx, tk); err != nil {
 					return err
 				}
-				return s.keys.Finish(ctx, c, idempotency.Response{Status: 201, Header: map[string][]string{}, Body: []byte{byte('a' + i)}})
+				return s.keys.Finish(ctx, c, application.StoredResponse{Status: 201, Header: map[string][]string{}, Body: []byte{byte('a' + i)}})
 			})
 		})
 	}
@@ -363,14 +362,14 @@ func testTxConcurrent(t *testing.T, s txStore) {
 	}
 	for i := range n {
 		c := claim(owner, fmt.Sprintf("k%d", i), "fp", base)
-		wantResponse(t, c.Key.Value, s.keys, c, idempotency.Response{Status: 201, Header: map[string][]string{}, Body: []byte{byte('a' + i)}})
+		wantResponse(t, c.Key.Value, s.keys, c, application.StoredResponse{Status: 201, Header: map[string][]string{}, Body: []byte{byte('a' + i)}})
 	}
 }
 
 // txCall is one method of a port called as a use case would call it in a
 // unit of work; f is the test's owner and its tasks.
 type txCall struct {
-	port   string // the interface: task.Repository, user.Repository, idempotency.Store
+	port   string // the interface: task.Repository, user.Repository, application.IdempotencyStore
 	method string
 	call   func(ctx context.Context, s txStore, f *txCallFixture) error
 }
@@ -381,7 +380,7 @@ type txCallFixture struct {
 	list, trashedList   list.ID
 	holder              auth.UserID // holds email
 	email, taken        string
-	claim               idempotency.Claim
+	claim               application.IdempotencyClaim
 }
 
 // txCalls holds a call of every method of the ports. Each runs in a unit
@@ -568,24 +567,24 @@ var txCalls = []txCall{
 		}
 		return s.users.Save(ctx, user.User{ID: newUserID(), Email: uniqEmail()})
 	}},
-	{"idempotency.Store", "Begin", func(ctx context.Context, s txStore, f *txCallFixture) error {
+	{"application.IdempotencyStore", "Begin", func(ctx context.Context, s txStore, f *txCallFixture) error {
 		if _, err := s.keys.Begin(ctx, claim(f.owner, "new", "fp", base)); err != nil {
 			return err
 		}
 		again := f.claim
 		again.Token = "again"
-		if _, err := s.keys.Begin(ctx, again); !errors.Is(err, idempotency.ErrInFlight) {
+		if _, err := s.keys.Begin(ctx, again); !errors.Is(err, application.ErrKeyInFlight) {
 			return fmt.Errorf("begin a held key: %v, want ErrInFlight", err)
 		}
 		return nil
 	}},
-	{"idempotency.Store", "Finish", func(ctx context.Context, s txStore, f *txCallFixture) error {
-		return s.keys.Finish(ctx, f.claim, idempotency.Response{Status: 201, Body: []byte("x")})
+	{"application.IdempotencyStore", "Finish", func(ctx context.Context, s txStore, f *txCallFixture) error {
+		return s.keys.Finish(ctx, f.claim, application.StoredResponse{Status: 201, Body: []byte("x")})
 	}},
-	{"idempotency.Store", "Abandon", func(ctx context.Context, s txStore, f *txCallFixture) error {
+	{"application.IdempotencyStore", "Abandon", func(ctx context.Context, s txStore, f *txCallFixture) error {
 		return s.keys.Abandon(ctx, f.claim)
 	}},
-	{"idempotency.Store", "Purge", func(ctx context.Context, s txStore, f *txCallFixture) error {
+	{"application.IdempotencyStore", "Purge", func(ctx context.Context, s txStore, f *txCallFixture) error {
 		_, err := s.keys.Purge(ctx, time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), 10)
 		return err
 	}},
@@ -600,10 +599,10 @@ func TestTxCallsCoverPorts(t *testing.T) {
 		have[c.port+"."+c.method] = true
 	}
 	for name, port := range map[string]reflect.Type{
-		"task.Repository":   reflect.TypeFor[task.Repository](),
-		"list.Repository":   reflect.TypeFor[list.Repository](),
-		"user.Repository":   reflect.TypeFor[user.Repository](),
-		"idempotency.Store": reflect.TypeFor[idempotency.Store](),
+		"task.Repository":              reflect.TypeFor[task.Repository](),
+		"list.Repository":              reflect.TypeFor[list.Repository](),
+		"user.Repository":              reflect.TypeFor[user.Repository](),
+		"application.IdempotencyStore": reflect.TypeFor[application.IdempotencyStore](),
 	} {
 		for m := range port.Methods() {
 			if !have[name+"."+m.Name] {

@@ -16,8 +16,8 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"go.uber.org/zap"
 
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // Idempotency keys make a retried POST harmless. The first request with a
@@ -37,8 +37,8 @@ const (
 	// IdempotencyTTL is how long a key and its response are kept.
 	IdempotencyTTL = 24 * time.Hour
 	// DefaultIdempotencyLease is how long an unfinished request holds its
-	// key (see idempotency.Claim.Lease) when the router has no request
-	// timeout longer than half of it.
+	// key (see application.IdempotencyClaim.Lease) when the router has no
+	// request timeout longer than half of it.
 	DefaultIdempotencyLease = time.Minute
 	maxIdempotencyKeyLen    = 255
 )
@@ -46,9 +46,9 @@ const (
 // Idempotency makes the operations it is the middleware of honour
 // Idempotency-Key (see above).
 type Idempotency struct {
-	Store   idempotency.Store // nil: the header is ignored
-	Lease   time.Duration     // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
-	MaxBody int64             // the largest body read (the router's limit)
+	Store   application.IdempotencyStore // nil: the header is ignored
+	Lease   time.Duration                // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
+	MaxBody int64                        // the largest body read (the router's limit)
 	Errors  Errors
 	Log     *zap.Logger
 	// Owner returns the user a request acts for when it is authorized to
@@ -82,8 +82,8 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		rec.flush()
 		return
 	}
-	claim := idempotency.Claim{
-		Key:         idempotency.Key{Owner: owner, Value: key},
+	claim := application.IdempotencyClaim{
+		Key:         application.IdempotencyKey{Owner: owner, Value: key},
 		Fingerprint: fingerprint(ctx, body),
 		Token:       rand.Text(),
 		Now:         time.Now(),
@@ -112,9 +112,9 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 	next(rec)
 	done = true
 	status := rec.Status()
-	var keep *idempotency.Response
+	var keep *application.StoredResponse
 	if status > 0 && status < http.StatusInternalServerError && status != 499 {
-		keep = &idempotency.Response{Status: status, Header: rec.header, Body: rec.buf.Bytes()}
+		keep = &application.StoredResponse{Status: status, Header: rec.header, Body: rec.buf.Bytes()}
 	}
 	k.release(ctx.Context(), claim, keep)
 	rec.flush()
@@ -123,7 +123,7 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 // release stores the response with the claim's key (or, with none,
 // abandons the claim), whether or not the client is still there: a retry
 // must find it.
-func (k *Idempotency) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
+func (k *Idempotency) release(ctx context.Context, c application.IdempotencyClaim, r *application.StoredResponse) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	var err error
@@ -184,7 +184,7 @@ func fingerprint(ctx huma.Context, body []byte) string {
 }
 
 // replay answers with a stored response.
-func replay(ctx huma.Context, r *idempotency.Response) {
+func replay(ctx huma.Context, r *application.StoredResponse) {
 	for name, values := range r.Header {
 		for i, v := range values {
 			if i == 0 {
