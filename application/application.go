@@ -368,20 +368,6 @@ func batchSize(field string, n int) error {
 		Msg: fmt.Sprintf("must have 1 to %d items, not %d", task.MaxBatch, n), Type: "too_long"}}}
 }
 
-// PurgeTrash removes for good, for every user, at most limit tasks that
-// have been in the trash longer than retention, then at most limit such
-// lists (with their tasks), and returns how many tasks and lists. The
-// background purge calls it.
-func (s *Service) PurgeTrash(ctx context.Context, retention time.Duration, limit int) (int, error) {
-	cutoff := s.now().Add(-retention)
-	n, err := s.tasks.PurgeTrash(ctx, cutoff, limit)
-	if err != nil || s.lists == nil {
-		return n, err
-	}
-	m, err := s.lists.PurgeTrash(ctx, cutoff, limit)
-	return n + m, err
-}
-
 // seenUsers remembers users already saved with the same email and name, so
 // that a request does not write the users table when nothing changed. It is
 // bounded: when full it forgets everything and starts again.

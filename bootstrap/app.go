@@ -188,10 +188,22 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 
 // Application provides the use cases.
 var Application = fx.Module("application",
-	fx.Provide(func(t task.Repository, u user.Repository, l list.Repository) *application.Service {
-		return application.New(t, u, nil, application.WithLists(l))
-	}),
+	fx.Provide(
+		func(t task.Repository, u user.Repository, l list.Repository) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l))
+		},
+		newPurger,
+	),
 )
+
+// newPurger is the purge use case with TRASH_RETENTION; Purge schedules it.
+func newPurger(c Config, tasks task.Repository, lists list.Repository, keys application.IdempotencyStore) *application.Purger {
+	retention := c.TrashRetention
+	if retention <= 0 {
+		retention = DefaultTrashRetention
+	}
+	return application.NewPurger(tasks, lists, keys, retention, nil)
+}
 
 // HTTP serves the API on PORT.
 var HTTP = fx.Module("http",

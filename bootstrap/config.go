@@ -60,7 +60,7 @@ type Config struct {
 	// the trash before the purge deletes it for good.
 	TrashRetention time.Duration
 	// PurgeInterval (PURGE_INTERVAL) is how often the purge runs; each run
-	// deletes at most PurgeBatch trashed tasks and as many expired
+	// deletes at most application.PurgeBatch trashed tasks and as many expired
 	// idempotency keys.
 	PurgeInterval time.Duration
 	// VAPID (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT) signs the

@@ -30,14 +30,14 @@ func TestLoadConfigTrash(t *testing.T) {
 	}
 }
 
-// TestPurgeJob runs the purge through its fx lifecycle on memory stores:
+// TestPurgeJob runs the purge through its fx lifecycle on a memory store:
 // it deletes the trashed task older than the retention and the expired
 // key, leaves the rest, and stops when the app stops.
 func TestPurgeJob(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	tasks, keys := memory.NewTaskRepository(), memory.NewIdempotencyStore()
-	svc := application.New(tasks, memory.NewUserRepository(), func() time.Time { return now })
+	store := memory.NewStore()
+	tasks, keys := store.Tasks(), store.Keys()
 	add := func(title string, trashedAt time.Time) *task.Task {
 		t.Helper()
 		tk, err := task.New("u_purge", title, nil, now)
@@ -66,7 +66,8 @@ func TestPurgeJob(t *testing.T) {
 	}
 
 	lc := fxtest.NewLifecycle(t)
-	newPurger(lc, Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}, svc, keys, zap.NewNop())
+	c := Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}
+	newPurgeSchedule(lc, c, newPurger(c, tasks, memory.NewListRepository(tasks), keys), zap.NewNop())
 	lc.RequireStart()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
