@@ -66,15 +66,17 @@ func readyCheck(f any) any {
 }
 
 // Memory keeps tasks in the process (DATABASE_URL=memory:): gone on restart.
+// The repositories share one store, whose transactions span them all.
 var Memory = fx.Module("memory",
 	fx.Provide(
-		memory.NewTaskRepository,
-		func(r *memory.TaskRepository) task.Repository { return r },
+		memory.NewStore,
+		func(s *memory.Store) task.Repository { return s.Tasks() },
 		// The lists share the tasks' maps: a list goes to the trash with
 		// its tasks.
-		fx.Annotate(memory.NewListRepository, fx.As(new(list.Repository))),
-		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
+		func(s *memory.Store) list.Repository { return s.Lists() },
+		func(s *memory.Store) user.Repository { return s.Users() },
+		func(s *memory.Store) application.IdempotencyStore { return s.Keys() },
+		func(s *memory.Store) application.Transactor { return s },
 	),
 )
 
@@ -86,6 +88,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
+		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
