@@ -224,6 +224,7 @@ type routerParams struct {
 	Metrics  *mw.Metrics
 	Set      *metrics.Set
 	Keys     application.IdempotencyStore
+	Tx       application.Transactor
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -236,6 +237,7 @@ func newRouter(p routerParams) http.Handler {
 		Metrics:  p.Metrics,
 		// Idempotency-Key responses, in the database with the tasks.
 		Idempotency: p.Keys,
+		Transactor:  p.Tx,
 		Config: httpapi.Config{
 			CORSOrigins:    p.Config.CORSOrigins,
 			Version:        p.Config.Version,

@@ -61,12 +61,14 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	}
 	t.Cleanup(v.Close)
 	core, logs := observer.New(zap.DebugLevel)
+	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     application.New(memory.NewTaskRepository(), memory.NewUserRepository(), nil),
+		Service:     application.New(store.Tasks(), store.Users(), nil),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
-		Idempotency: memory.NewIdempotencyStore(),
+		Idempotency: store.Keys(),
+		Transactor:  store,
 	}
 	for _, o := range opts {
 		o(&d)

@@ -115,26 +115,36 @@ func TestIdempotencyKeyRules(t *testing.T) {
 	wantDetail(t, "POST to another user's URL with a key", res, http.StatusForbidden, "")
 }
 
-// gatedTasks holds Add until the test opens the gate, and fails it while
-// failing is set.
-type gatedTasks struct {
+// failingTasks fails Add while failing is set.
+type failingTasks struct {
 	task.Repository
-	entered chan struct{}
-	gate    chan struct{}
 	failing atomic.Bool
 }
 
 var errInjected = errors.New("injected storage failure")
 
-func (g *gatedTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
-	if g.entered != nil {
-		g.entered <- struct{}{}
-		<-g.gate
-	}
+func (g *failingTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
 	if g.failing.Load() {
 		return nil, errInjected
 	}
 	return g.Repository.Add(ctx, t)
+}
+
+// gatedTx holds a keyed request, which has claimed its key, before its
+// handler's unit of work until the test opens the gate. (Inside it, on the
+// memory store, the request would hold the store's one lock, and a repeat
+// would wait for it instead of finding the key in progress, as it does on
+// SQLite; on PostgreSQL it finds it in progress.)
+type gatedTx struct {
+	application.Transactor
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	g.entered <- struct{}{}
+	<-g.gate
+	return g.Transactor.InTx(ctx, fn)
 }
 
 func withTasks(repo task.Repository) func(*httpapi.Deps) {
@@ -143,12 +153,12 @@ func withTasks(repo task.Repository) func(*httpapi.Deps) {
 
 func TestIdempotencyInFlight(t *testing.T) {
 	t.Parallel()
-	repo := &gatedTasks{Repository: memory.NewTaskRepository(), entered: make(chan struct{}), gate: make(chan struct{})}
-	e := newEnv(t, withTasks(repo))
+	tx := &gatedTx{entered: make(chan struct{}), gate: make(chan struct{})}
+	e := newEnv(t, func(d *httpapi.Deps) { tx.Transactor, d.Transactor = d.Transactor, tx })
 	u := e.newUser(t)
 	firstDone := make(chan *response)
 	go func() { firstDone <- e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`)) }()
-	<-repo.entered // the first request is inside the handler
+	<-tx.entered // the first request holds its key and has not finished
 
 	res := e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`))
 	wantDetail(t, "a repeat while the first runs", res, http.StatusConflict, "")
@@ -158,7 +168,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 	wantProblems(t, "another request with the key while the first runs",
 		e.do(t, post(u, u.tasks(), "slow", `{"title": "other"}`)), []any{"header", "Idempotency-Key"})
 
-	close(repo.gate)
+	close(tx.gate)
 	first := <-firstDone
 	wantTask(t, "the first request", first, http.StatusCreated)
 	wantReplay(t, "a repeat after the first", first, e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`)))
@@ -170,7 +180,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 // TestIdempotencyServerError: a 500 is not kept, so a retry runs again.
 func TestIdempotencyServerError(t *testing.T) {
 	t.Parallel()
-	repo := &gatedTasks{Repository: memory.NewTaskRepository()}
+	repo := &failingTasks{Repository: memory.NewTaskRepository()}
 	e := newEnv(t, withTasks(repo))
 	u := e.newUser(t)
 	repo.failing.Store(true)
