@@ -60,8 +60,8 @@ type Config struct {
 	// the trash before the purge deletes it for good.
 	TrashRetention time.Duration
 	// PurgeInterval (PURGE_INTERVAL) is how often the purge runs; each run
-	// deletes at most application.PurgeBatch trashed tasks and as many expired
-	// idempotency keys.
+	// deletes at most application.PurgeBatch of each kind: trashed tasks,
+	// trashed lists, expired idempotency keys.
 	PurgeInterval time.Duration
 	// VAPID (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT) signs the
 	// Web Push reminders; nil when none is set, and then no push is sent.
