@@ -25,6 +25,7 @@ type Service struct {
 	tasks task.Repository
 	users user.Repository
 	lists list.Repository
+	tx    Transactor // nil: InTx is ErrNoTransactor
 	now   Clock
 	seen  *seenUsers
 }
@@ -73,7 +74,8 @@ func (s *Service) Authorize(ctx context.Context, id auth.Identity, pathUser stri
 		if err := s.users.Save(ctx, u); err != nil {
 			return Actor{}, fmt.Errorf("record user: %w", err)
 		}
-		s.seen.add(u)
+		// In a unit of work the save may yet be rolled back.
+		afterCommit(ctx, func() { s.seen.add(u) })
 	}
 	return Actor{owner: id.UserID}, nil
 }

@@ -192,8 +192,8 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 // Application provides the use cases.
 var Application = fx.Module("application",
 	fx.Provide(
-		func(t task.Repository, u user.Repository, l list.Repository) *application.Service {
-			return application.New(t, u, nil, application.WithLists(l))
+		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx))
 		},
 		newPurger,
 	),
@@ -224,7 +224,6 @@ type routerParams struct {
 	Metrics  *mw.Metrics
 	Set      *metrics.Set
 	Keys     application.IdempotencyStore
-	Tx       application.Transactor
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -237,7 +236,6 @@ func newRouter(p routerParams) http.Handler {
 		Metrics:  p.Metrics,
 		// Idempotency-Key responses, in the database with the tasks.
 		Idempotency: p.Keys,
-		Transactor:  p.Tx,
 		Config: httpapi.Config{
 			CORSOrigins:    p.Config.CORSOrigins,
 			Version:        p.Config.Version,

@@ -13,15 +13,17 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 )
 
-// TestMemoryTransactor checks the memory wiring: the Transactor it provides
-// is the store of the repositories it provides, so that a unit of work
-// spans them (a write rolled back is gone) and does not wait for itself.
+// TestMemoryTransactor checks the memory wiring: the Service's units of
+// work (InTx, which the HTTP layer runs keyed requests in) are the store's
+// transactions, and the store is that of the repositories provided, so
+// that a unit of work spans them (a write rolled back is gone) and does
+// not wait for itself.
 func TestMemoryTransactor(t *testing.T) {
 	var (
-		tx    application.Transactor
+		svc   *application.Service
 		tasks task.Repository
 	)
-	app := fxtest.New(t, Memory, fx.Populate(&tx, &tasks))
+	app := fxtest.New(t, fx.Supply(Config{}), Memory, Application, fx.Populate(&svc, &tasks))
 	app.RequireStart()
 	defer app.RequireStop()
 
@@ -29,7 +31,7 @@ func TestMemoryTransactor(t *testing.T) {
 	defer cancel()
 	errRollback := errors.New("roll back")
 	var id task.ID
-	err := tx.InTx(ctx, func(ctx context.Context) error {
+	err := svc.InTx(ctx, func(ctx context.Context) error {
 		tk, err := task.New("u_wiring", "rolled back", nil, time.Now())
 		if err == nil {
 			tk, err = tasks.Add(ctx, tk)

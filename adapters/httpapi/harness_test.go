@@ -63,12 +63,11 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	core, logs := observer.New(zap.DebugLevel)
 	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     application.New(store.Tasks(), store.Users(), nil),
+		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store)),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
 		Idempotency: store.Keys(),
-		Transactor:  store,
 	}
 	for _, o := range opts {
 		o(&d)

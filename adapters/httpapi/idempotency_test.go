@@ -147,14 +147,20 @@ func (g *gatedTx) InTx(ctx context.Context, fn func(ctx context.Context) error) 
 	return g.Transactor.InTx(ctx, fn)
 }
 
-func withTasks(repo task.Repository) func(*httpapi.Deps) {
-	return func(d *httpapi.Deps) { d.Service = application.New(repo, memory.NewUserRepository(), nil) }
+// withStore runs the service and the keys on store, with tasks (store's, or
+// a wrapper of them) and the unit of work tx (store, or a wrapper of it).
+func withStore(store *memory.Store, tasks task.Repository, tx application.Transactor) func(*httpapi.Deps) {
+	return func(d *httpapi.Deps) {
+		d.Service = application.New(tasks, store.Users(), nil, application.WithTransactor(tx))
+		d.Idempotency = store.Keys()
+	}
 }
 
 func TestIdempotencyInFlight(t *testing.T) {
 	t.Parallel()
-	tx := &gatedTx{entered: make(chan struct{}), gate: make(chan struct{})}
-	e := newEnv(t, func(d *httpapi.Deps) { tx.Transactor, d.Transactor = d.Transactor, tx })
+	store := memory.NewStore()
+	tx := &gatedTx{Transactor: store, entered: make(chan struct{}), gate: make(chan struct{})}
+	e := newEnv(t, withStore(store, store.Tasks(), tx))
 	u := e.newUser(t)
 	firstDone := make(chan *response)
 	go func() { firstDone <- e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`)) }()
@@ -180,8 +186,9 @@ func TestIdempotencyInFlight(t *testing.T) {
 // TestIdempotencyServerError: a 500 is not kept, so a retry runs again.
 func TestIdempotencyServerError(t *testing.T) {
 	t.Parallel()
-	repo := &failingTasks{Repository: memory.NewTaskRepository()}
-	e := newEnv(t, withTasks(repo))
+	store := memory.NewStore()
+	repo := &failingTasks{Repository: store.Tasks()}
+	e := newEnv(t, withStore(store, repo, store))
 	u := e.newUser(t)
 	repo.failing.Store(true)
 	res := e.do(t, post(u, u.tasks(), "retry-me", `{"title": "x"}`))

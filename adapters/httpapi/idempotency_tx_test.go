@@ -113,10 +113,7 @@ func TestIdempotentCreateInterrupted(t *testing.T) {
 				store := memory.NewStore()
 				tasks := &afterWrite{Repository: store.Tasks()}
 				keys := &failingFinish{IdempotencyStore: store.Keys()}
-				e := newEnv(t, func(d *httpapi.Deps) {
-					d.Service = application.New(tasks, store.Users(), nil)
-					d.Idempotency, d.Transactor = keys, store
-				})
+				e := newEnv(t, withStore(store, tasks, store), func(d *httpapi.Deps) { d.Idempotency = keys })
 				u := e.newUser(t)
 				tc.arm(tasks, keys)
 				req := post(u, u.tasks()+op.path, "interrupted", op.body)
@@ -149,10 +146,7 @@ func TestIdempotentCreateCommitReplyLost(t *testing.T) {
 			t.Parallel()
 			store := memory.NewStore()
 			tx := &lostCommit{Transactor: store}
-			e := newEnv(t, func(d *httpapi.Deps) {
-				d.Service = application.New(store.Tasks(), store.Users(), nil)
-				d.Idempotency, d.Transactor = store.Keys(), tx
-			})
+			e := newEnv(t, withStore(store, store.Tasks(), tx))
 			u := e.newUser(t)
 			tx.armed.Store(true)
 			req := post(u, u.tasks()+op.path, "commit-lost", op.body)
@@ -176,10 +170,7 @@ func TestIdempotentUnitOfWork(t *testing.T) {
 	t.Parallel()
 	store := memory.NewStore()
 	tasks := &afterWrite{Repository: store.Tasks()}
-	e := newEnv(t, func(d *httpapi.Deps) {
-		d.Service = application.New(tasks, store.Users(), nil)
-		d.Idempotency, d.Transactor = store.Keys(), store
-	})
+	e := newEnv(t, withStore(store, tasks, store))
 	u := e.newUser(t)
 	bad := post(u, u.tasks(), "bad", `{"title": ""}`)
 	first := e.do(t, bad)

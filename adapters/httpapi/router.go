@@ -79,11 +79,11 @@ type Deps struct {
 	// user auth; leave it unset when metrics have a listener of their own.
 	MetricsHandler http.Handler
 	// Idempotency keeps Idempotency-Key responses; nil ignores the header.
+	// A keyed request's handler and the storing of its response run as one
+	// unit of work of the Service (application.Service.InTx), which needs
+	// the Transactor of the store that holds the keys and the repositories
+	// (application.WithTransactor).
 	Idempotency application.IdempotencyStore
-	// Transactor runs a keyed request's handler and the storing of its
-	// response as one unit of work, on the store of Idempotency and of the
-	// Service's repositories. Required with Idempotency.
-	Transactor application.Transactor
 }
 
 // NewRouter returns the service's whole HTTP surface.
@@ -135,11 +135,12 @@ func build(d Deps) (chi.Router, huma.API) {
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
 	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
-	if d.Idempotency != nil && d.Transactor == nil {
-		panic("httpapi: Deps.Idempotency without Deps.Transactor") // bootstrap provides both
+	var tx application.Transactor
+	if d.Service != nil {
+		tx = d.Service
 	}
 	h.keys = &mw.Idempotency{
-		Store: d.Idempotency, Tx: d.Transactor, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
+		Store: d.Idempotency, Tx: tx, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
 		MaxBody: d.Config.MaxBodyBytes, Errors: errs, Log: d.Log, Owner: owner,
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}

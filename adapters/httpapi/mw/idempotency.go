@@ -60,7 +60,7 @@ const (
 // Idempotency-Key (see above).
 type Idempotency struct {
 	Store   application.IdempotencyStore // nil: the header is ignored
-	Tx      application.Transactor       // the unit of work of the handler and Finish; required with Store
+	Tx      application.Transactor       // runs the handler and Finish as one unit of work; required with Store
 	Lease   time.Duration                // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
 	MaxBody int64                        // the largest body read (the router's limit)
 	Errors  Errors
