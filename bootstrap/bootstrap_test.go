@@ -36,6 +36,18 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 }
 
+// TestLoadConfigAnyOrigin: CORS_ORIGINS=* alone is any origin (mw.CORS
+// then allows no credentials).
+func TestLoadConfigAnyOrigin(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "CORS_ORIGINS": " * "}))
+	if err != nil {
+		t.Fatalf("LoadConfig(CORS_ORIGINS=*) = %v, want nil", err)
+	}
+	if len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" {
+		t.Errorf("CORSOrigins = %q, want [*]", c.CORSOrigins)
+	}
+}
+
 func TestLoadConfigBetterAuthURL(t *testing.T) {
 	tests := []struct {
 		name                    string
@@ -81,6 +93,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad auth url", map[string]string{"BETTER_AUTH_URL": "localhost:3000"}, "BETTER_AUTH_URL"},
 		{"bad log format", map[string]string{"BETTER_AUTH_SECRET": secret, "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"bad shutdown", map[string]string{"BETTER_AUTH_SECRET": secret, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"any origin among others", map[string]string{"BETTER_AUTH_SECRET": secret, "CORS_ORIGINS": "*, http://localhost:3000"}, "CORS_ORIGINS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

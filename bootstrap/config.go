@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,6 +126,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
+	}
+	if slices.Contains(c.CORSOrigins, mw.AnyOrigin) && len(c.CORSOrigins) > 1 {
+		// Listed origins get credentials and "*" never does (mw.CORS): a
+		// mix would leave the listed ones without what they were listed
+		// for.
+		errs = append(errs, fmt.Errorf("CORS_ORIGINS: * (any origin, without credentials) must stand alone; list origins by name for credentials, got %q", getenv("CORS_ORIGINS")))
 	}
 	for _, d := range []struct {
 		name string
