@@ -145,7 +145,7 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
-	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser)
+	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser, h.authorize)
 	h.register(api)
 
 	spec := newSpecHandler(api)

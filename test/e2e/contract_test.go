@@ -317,8 +317,18 @@ func runContractSuite(t *testing.T, c *client) {
 			c.do(t, http.MethodPut, taskPath(b.ID, theirs.ID), a.Token, map[string]any{"title": "mine now"}),
 			c.do(t, http.MethodPatch, completePath(b.ID, theirs.ID), a.Token, nil),
 			c.do(t, http.MethodDelete, taskPath(b.ID, theirs.ID), a.Token, nil),
+			// Malformed too (issue 14 item 3): whose URL it is comes first,
+			// on every route (the HTTP suite's matrix covers them all).
+			c.do(t, http.MethodGet, taskPath(b.ID, "abc"), a.Token, nil),
+			c.do(t, http.MethodPost, tasksPath(b.ID), a.Token, raw(`{"title": 5}`)),
+			c.do(t, http.MethodPut, taskPath(b.ID, 0), a.Token, raw(`not json`)),
+			c.do(t, http.MethodGet, "/api/"+b.ID+"/trash?limit=0", a.Token, nil),
+			c.do(t, http.MethodGet, tasksPath(b.ID)+"?status=done", a.Token, nil),
+			c.do(t, http.MethodPost, tasksPath(b.ID)+"/bulk-delete", a.Token, raw(`{"ids": [9223372036854775808]}`)),
 		} {
-			detail(t, r, http.StatusForbidden)
+			if got := detail(t, r, http.StatusForbidden); got != "" && got != "Not authorized to access this user's tasks" {
+				t.Errorf("%s: detail %q, want the contract's", r, got)
+			}
 		}
 		if got := c.list(t, b, ""); len(got) != 1 || got[0] != theirs {
 			t.Errorf("B's tasks = %+v, want only %+v unchanged", got, theirs)
