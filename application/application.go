@@ -325,10 +325,9 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		return nil, &task.ValidationError{Problems: []task.Problem{{Field: "set",
 			Msg: "must set at least one of completed, priority, tags, due_date", Type: "missing"}}}
 	}
-	now := s.now()
-	// The options are checked once, on a scratch task, so that a bad value
-	// is reported once and before anything is read.
-	if _, err := task.New(a.owner, "scratch", nil, now, set.Options...); err != nil {
+	// The options are checked once, so that a bad value is reported once
+	// and before anything is read.
+	if err := task.CheckOptions(set.Options...); err != nil {
 		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			problems := make([]task.Problem, len(ve.Problems))
 			for i, p := range ve.Problems {
@@ -339,6 +338,7 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		}
 		return nil, err
 	}
+	now := s.now()
 	return s.tasks.UpdateAll(ctx, a.owner, ids, func(t *task.Task) error {
 		if len(set.Options) > 0 {
 			if err := t.Edit(t.Title(), t.Description(), now, set.Options...); err != nil {

@@ -148,6 +148,18 @@ func New(owner auth.UserID, title string, description *string, now time.Time, op
 	return t, nil
 }
 
+// CheckOptions checks options on their own, by the rules New and Edit
+// apply: a change of many tasks checks what it sets once, before it reads
+// any of them.
+func CheckOptions(opts ...Option) error {
+	var v validator
+	var scratch Task // what the options set is not kept
+	for _, o := range opts {
+		o(&v, &scratch)
+	}
+	return v.err()
+}
+
 // Restore rebuilds a stored task. It re-checks the rules so that a corrupt row
 // never becomes a Task. The attributes it has no parameter for take their
 // defaults; stores use Stored.Restore.
