@@ -175,8 +175,8 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 }
 
 // Update applies fn to a copy under the write lock and keeps the copy, one
-// version up, only if fn succeeds; a task it completes completes its open
-// subtasks.
+// version up, only if fn succeeds and changed it; a task it completes
+// completes its open subtasks.
 func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
 	defer r.write(ctx).done()
 	e, ok := r.live(owner, id)
@@ -191,14 +191,16 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 		return nil, err
 	}
 	w := r.newWrites()
-	w.put(c, e.t)
+	if c.Changed() {
+		w.put(c, e.t)
+	}
 	w.completeSubtasks()
 	w.commit()
 	return w.get(id), nil
 }
 
-// UpdateAll applies fn to copies of every task, then keeps them all, or
-// none when an id is missing or fn fails.
+// UpdateAll applies fn to copies of every task, then keeps those it
+// changed, or none when an id is missing or fn fails.
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	defer r.write(ctx).done()
 	ids = task.UniqueIDs(ids)
@@ -216,7 +218,9 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 		if err := fn(c); err != nil {
 			return nil, err
 		}
-		w.put(c, e.t)
+		if c.Changed() {
+			w.put(c, e.t)
+		}
 	}
 	w.completeSubtasks()
 	w.commit()

@@ -324,7 +324,9 @@ var errStale = errors.New("task changed since it was read")
 
 // Update reads owner's task id, applies fn and writes the result, on
 // condition that the row is still at the version read (UPDATE ... WHERE
-// version = ?), so it can never overwrite a change it did not see:
+// version = ?), so it can never overwrite a change it did not see. When fn
+// changes nothing (task.Task.Changed) nothing is written and the task is
+// returned as read:
 //
 //   - first without a transaction: one read and one conditional UPDATE,
 //     both prepared on PostgreSQL, where the UPDATE shares a statement and
@@ -372,7 +374,9 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 			if err := fn(t); err != nil {
 				return err
 			}
-			c.put(t)
+			if t.Changed() { // else nothing to write
+				c.put(t)
+			}
 			ts, err := c.finish(ctx, x, []task.ID{id})
 			if err != nil {
 				return err
@@ -419,6 +423,10 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	before, wasCompleted := t.Tags(), t.Completed()
 	if err := fn(t); err != nil {
 		return nil, err
+	}
+	if !t.Changed() {
+		// Nothing to write: the task as read is the answer, as of the read.
+		return t, nil
 	}
 	if !slices.Equal(before, t.Tags()) || hasChildren && !wasCompleted && t.Completed() {
 		return nil, errSlowPath
@@ -502,8 +510,8 @@ func rewriteTags(ctx context.Context, x runner, t *task.Task, before []string) e
 }
 
 // UpdateAll locks and reads every task, with their subtrees (a completion
-// completes their open subtasks), applies fn to each and writes them in
-// one transaction under the owner's scope lock: a missing id, a failing fn
+// completes their open subtasks), applies fn to each and writes those it
+// changed in one transaction under the owner's scope lock: a missing id, a failing fn
 // or a failing write rolls all of it back.
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	ids = task.UniqueIDs(ids)
@@ -521,7 +529,9 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 			if err := fn(t); err != nil {
 				return err
 			}
-			c.put(t)
+			if t.Changed() { // else nothing to write
+				c.put(t)
+			}
 		}
 		out, err = c.finish(ctx, x, ids)
 		return err

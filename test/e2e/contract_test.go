@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -222,6 +223,47 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 		if after := c.get(t, u, orig.ID); after != got {
 			t.Errorf("refused PUTs changed the task: %+v, want %+v", after, got)
+		}
+	})
+
+	t.Run("a write that changes nothing keeps the version", func(t *testing.T) {
+		// Issue 14 item 11: the same values are no change, so updated_at,
+		// the version and the ETag stay, and nothing is written.
+		t.Parallel()
+		u := newHS256User(t)
+		orig := c.create(t, u, "same")
+		before := c.do(t, http.MethodGet, taskPath(u.ID, orig.ID), u.Token, nil)
+		expect(t, before, http.StatusOK)
+		etag := before.Header.Get("ETag")
+		for _, w := range []struct {
+			method, path string
+			body         raw
+		}{
+			{http.MethodPut, taskPath(u.ID, orig.ID), `{"title": " same ", "completed": false}`},
+			{http.MethodPatch, taskPath(u.ID, orig.ID), `{"title": "same", "description": null}`},
+			{http.MethodPatch, completePath(u.ID, orig.ID), `{"completed": false}`},
+			{http.MethodPatch, tasksPath(u.ID) + "/bulk", raw(fmt.Sprintf(`{"ids": [%d], "set": {"completed": false, "priority": "medium"}}`, orig.ID))},
+		} {
+			r := c.do(t, w.method, w.path, u.Token, w.body, "If-Match", etag)
+			if !expect(t, r, http.StatusOK) {
+				continue
+			}
+			got := bytes.TrimSpace(r.Body)
+			if w.method == http.MethodPatch && strings.HasSuffix(w.path, "/bulk") {
+				got = bytes.TrimSuffix(bytes.TrimPrefix(got, []byte("[")), []byte("]"))
+			} else if r.Header.Get("ETag") != etag {
+				t.Errorf("%s: ETag %s, want %s as before", r, r.Header.Get("ETag"), etag)
+			}
+			if !bytes.Equal(got, bytes.TrimSpace(before.Body)) {
+				t.Errorf("%s, want the task as it was: %s", r, before.Body)
+			}
+		}
+		if after := c.do(t, http.MethodGet, taskPath(u.ID, orig.ID), u.Token, nil); !bytes.Equal(after.Body, before.Body) {
+			t.Errorf("GET after writes that changed nothing = %s, want %s", after.Body, before.Body)
+		}
+		toggled := c.do(t, http.MethodPatch, completePath(u.ID, orig.ID), u.Token, nil, "If-Match", etag)
+		if got := task(t, toggled, http.StatusOK); !got.Completed || toggled.Header.Get("ETag") == etag {
+			t.Errorf("%s, want completed with a new ETag", toggled)
 		}
 	})
 
