@@ -245,6 +245,8 @@ func newRouter(p routerParams) http.Handler {
 			TrustedProxies: p.Config.TrustedProxies,
 			PublicURL:      p.Config.PublicURL,
 			ListMax:        p.Config.ListMax,
+			// Bodies are read and checked one bounded amount at a time.
+			BodyBytesInFlight: p.Config.BodyBytesInFlight,
 		},
 	}
 	if p.Config.MetricsAddr == "" {

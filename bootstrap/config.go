@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/todo-backend/todo/adapters/httpapi"
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/webpush"
@@ -34,6 +36,10 @@ type Config struct {
 	// ListMax is how many tasks a list returns without a limit (LIST_MAX,
 	// default httpapi.DefaultListMax); a Link header leads to the rest.
 	ListMax int
+	// BodyBytesInFlight bounds the request-body bytes read at once
+	// (BODY_BYTES_IN_FLIGHT, default mw.DefaultBodyBytesInFlight): past it
+	// a request waits for room until REQUEST_TIMEOUT, then gets 503.
+	BodyBytesInFlight int64
 
 	// DBTimeout bounds each database statement and transaction (DB_TIMEOUT).
 	DBTimeout time.Duration
@@ -192,6 +198,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if c.ListMax, err = strconv.Atoi(v); err != nil || c.ListMax < 1 {
 			errs = append(errs, fmt.Errorf("LIST_MAX must be a positive integer, got %q", v))
 		}
+	}
+	c.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
+	if v := get("BODY_BYTES_IN_FLIGHT", ""); v != "" {
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n < httpapi.DefaultMaxBodyBytes || n > 1<<40 {
+			errs = append(errs, fmt.Errorf("BODY_BYTES_IN_FLIGHT must be a size of at least 1MiB (the largest body) such as 8MiB, got %q", v))
+		}
+		c.BodyBytesInFlight = int64(min(n, 1<<40))
 	}
 	if v := get("DB_MAX_CONNS", ""); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {

@@ -63,6 +63,11 @@ type Config struct {
 	// ListMax is how many tasks a list returns when the request sets no
 	// limit (LIST_MAX); 0 means DefaultListMax.
 	ListMax int
+	// BodyBytesInFlight bounds the bytes of the request bodies read at
+	// once (BODY_BYTES_IN_FLIGHT, see mw.BodyBudget); a request waits for
+	// room until its deadline, then gets 503. 0 means
+	// mw.DefaultBodyBytesInFlight; it is never below MaxBodyBytes.
+	BodyBytesInFlight int64
 }
 
 // Deps is what the router needs from the rest of the service.
@@ -145,7 +150,11 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
-	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser, h.authorize)
+	if d.Config.BodyBytesInFlight <= 0 {
+		d.Config.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
+	}
+	bodies := mw.NewBodyBudget(d.Config.BodyBytesInFlight, d.Config.MaxBodyBytes, errs)
+	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser, h.authorize, bodies.Middleware)
 	h.register(api)
 
 	spec := newSpecHandler(api)
