@@ -22,7 +22,7 @@ type tasksOutput struct {
 type bulkSet struct {
 	Completed *bool             `json:"completed,omitempty" doc:"Done or not; completed_at follows."`
 	Priority  *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case."`
-	Tags      *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them."`
+	Tags      *[]string         `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); [] removes them."`
 	DueDate   optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
 }
 

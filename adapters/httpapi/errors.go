@@ -242,17 +242,20 @@ func reason(err error) string {
 // variable, so it is set once for the process.
 func hookHumaErrors() {
 	humaErrorsOnce.Do(func() {
-		huma.NewError = newHumaError
-		huma.NewErrorWithContext = func(_ huma.Context, status int, msg string, errs ...error) huma.StatusError {
-			return newHumaError(status, msg, errs...)
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			return newHumaError(nil, status, msg, errs...)
+		}
+		huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			return newHumaError(bodyStateOf(ctx), status, msg, errs...)
 		}
 	})
 }
 
 // newHumaError renders an error that huma raised before a handler ran. Request
 // problems become FastAPI's 422 list, whatever status huma chose (FastAPI
-// answers 422 for unreadable JSON too).
-func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+// answers 422 for unreadable JSON too). st, when bodyFilter read the body,
+// says what to report where it put a stand-in value.
+func newHumaError(st *bodyState, status int, msg string, errs ...error) huma.StatusError {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		p := &ValidationProblem{Detail: []ValidationItem{}}
@@ -260,7 +263,7 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 			if e == nil {
 				continue
 			}
-			p.Detail = append(p.Detail, humaItem(status, e))
+			p.Detail = append(p.Detail, st.item(status, e))
 		}
 		if len(p.Detail) == 0 {
 			p.Detail = append(p.Detail, bodyItem(msg))
@@ -279,6 +282,21 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		return &HTTPError{}
 	}
 	return newHTTPError(status, http.StatusText(status))
+}
+
+// item is humaItem, but where bodyFilter recorded the problem to report
+// instead of huma's.
+func (st *bodyState) item(status int, e error) ValidationItem {
+	it := humaItem(status, e)
+	if st == nil || st.problems == nil {
+		return it
+	}
+	if d, ok := errors.AsType[*huma.ErrorDetail](e); ok {
+		if p, ok := st.problems[d.Location]; ok {
+			it.Msg, it.Type = p.Msg, p.Type
+		}
+	}
+	return it
 }
 
 func bodyItem(msg string) ValidationItem {

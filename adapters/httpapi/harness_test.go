@@ -241,6 +241,11 @@ func (r request) build(ctx context.Context) *http.Request {
 // stack traces, source files and paths.
 var leakRE = regexp.MustCompile(`(?i)sql|panic|goroutine|runtime\.|\.go:\d|\.go\b|/(?:root|home|work|usr|tmp|go)/`)
 
+// decoderRE finds a JSON decoder's words, Go type names and field paths
+// (issue 14 item 6: "json: cannot unmarshal number ... into Go struct field
+// bulkDeleteBody.ids of type int64").
+var decoderRE = regexp.MustCompile(`(?i)json: |go struct|go value|unmarshal|\bu?int(?:8|16|32|64)\b|\b[a-z]+(?:Body|Input)\.`)
+
 func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	t.Helper()
 	if got.header.Get("X-Request-ID") == "" {
@@ -257,6 +262,9 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	}
 	if m := leakRE.Find(got.body); m != nil {
 		t.Errorf("%s %s: body shows %q: %s", r.method, r.path, m, got)
+	}
+	if m := decoderRE.Find(got.body); m != nil {
+		t.Errorf("%s %s: body shows the decoder's %q: %s", r.method, r.path, m, got)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

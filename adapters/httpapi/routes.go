@@ -98,11 +98,19 @@ func (h *handlers) operation(api huma.API, rt route) huma.Operation {
 	} else {
 		op.Tags = []string{"tasks"}
 		op.Security = []map[string][]string{{bearerScheme: {}}}
-		op.MaxBodyBytes = h.maxBody + 1 // huma refuses a body of exactly its limit
+		// bodyFilter refuses a body over maxBody; huma reads what it
+		// keeps, which integers written out (1e18) can make a little
+		// longer than what came.
+		op.MaxBodyBytes = 2*h.maxBody + 1
 		op.Responses = errorResponses(api, append(append([]int(nil), securedCodes...), rt.codes...)...)
 	}
 	for _, o := range rt.with {
 		o(api, &op)
+	}
+	if !rt.public {
+		// After Idempotency-Key's middleware, which keeps the body as it
+		// came to recognise a retry.
+		op.Middlewares = append(op.Middlewares, h.bodyFilter())
 	}
 	return op
 }

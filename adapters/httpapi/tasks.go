@@ -100,7 +100,7 @@ type createBody struct {
 	Description *string   `json:"description,omitempty" nullable:"true" example:"2 litres"`
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
-	Tags        *[]string `json:"tags,omitempty" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	Tags        *[]string `json:"tags,omitempty" maxItems:"100" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
 }
 
 type createInput struct {
@@ -115,7 +115,7 @@ type replaceBody struct {
 	Completed   *bool             `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
 	Priority    *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
 	DueDate     optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
-	Tags        *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
+	Tags        *[]string         `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
 }
 
 // options turns the optional attributes of a body into domain options:

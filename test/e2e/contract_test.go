@@ -522,6 +522,26 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 	})
 
+	t.Run("422 in FastAPI's words", func(t *testing.T) {
+		// Issue 14 item 6: an id that is no int64 is a problem at its
+		// place, not a decoder's message.
+		t.Parallel()
+		u := newHS256User(t)
+		r := c.do(t, http.MethodPost, tasksPath(u.ID)+"/bulk-delete", u.Token, raw(`{"ids": [9223372036854775808]}`))
+		ps := validation(t, r)
+		if len(ps) != 1 || fmt.Sprint(ps[0].Loc) != "[body ids 0]" || ps[0].Type != "int_parsing" {
+			t.Errorf("%s, want one int_parsing problem at [body ids 0]", r)
+		}
+		for _, word := range []string{"json:", "Go struct", "unmarshal", "int64"} {
+			if strings.Contains(string(r.Body), word) {
+				t.Errorf("%s shows %q", r, word)
+			}
+		}
+		if got := c.list(t, u, ""); len(got) != 0 {
+			t.Errorf("tasks after refused bodies = %v, want none", ids(got))
+		}
+	})
+
 	t.Run("422 id", func(t *testing.T) {
 		t.Parallel()
 		u := newHS256User(t)
