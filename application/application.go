@@ -286,6 +286,26 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if err := batchSize("", len(items)); err != nil {
 		return nil, err
 	}
+	ts, err := s.newTasks(a, items)
+	if err != nil {
+		return nil, err
+	}
+	return s.tasks.AddAll(ctx, ts)
+}
+
+// CheckNewTasks checks items by the rules CreateTasks applies to each,
+// storing nothing: a *task.BatchError naming each bad item by its index in
+// items, or nil. The API runs it on the items of a bulk create that its
+// schema accepted when it refused others, so that one answer names every
+// bad item.
+func (s *Service) CheckNewTasks(a Actor, items []NewTask) error {
+	_, err := s.newTasks(a, items)
+	return err
+}
+
+// newTasks makes the tasks of items, or a *task.BatchError naming each bad
+// one.
+func (s *Service) newTasks(a Actor, items []NewTask) ([]*task.Task, error) {
 	now := s.now()
 	ts := make([]*task.Task, len(items))
 	var bad task.BatchError
@@ -303,7 +323,7 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if len(bad.Items) > 0 {
 		return nil, &bad
 	}
-	return s.tasks.AddAll(ctx, ts)
+	return ts, nil
 }
 
 // BulkSet is what a bulk change sets on every task: completion when given,

@@ -43,6 +43,38 @@ func methodOf(path string) string {
 	return http.MethodPost
 }
 
+// TestBulkCreateNamesEveryBadItem: a bulk create whose item 80 the schema
+// refuses and whose item 37 the domain refuses names both, in order, as
+// FastAPI lists every bad item (issue 14 item 11); nothing is created.
+func TestBulkCreateNamesEveryBadItem(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	items := make([]any, 100)
+	for i := range items {
+		items[i] = map[string]any{"title": fmt.Sprintf("item %d", i)}
+	}
+	items[37] = map[string]any{"title": "   "}                                        // the domain's rule
+	items[50] = map[string]any{"title": "", "description": strings.Repeat("d", 1001)} // two of them
+	items[80] = map[string]any{"title": 5}                                            // the schema's
+	// The schema's and the domain's: the schema's are the item's problems.
+	items[90] = map[string]any{"title": "t", "description": 7, "tags": []any{""}}
+	items[95] = map[string]any{"title": "t", "tags": []string{"a,b"}, "priority": "urgent"}
+	res := e.do(t, request{method: http.MethodPost, path: u.tasks() + "/bulk", token: u.token, body: jsonBody(t, items), outsideDoc: true})
+	ps := wantProblems(t, "bulk create", res)
+	var got []string
+	for _, p := range ps {
+		got = append(got, fmt.Sprint(p.Loc))
+	}
+	want := []string{"[body 37 title]", "[body 50 title]", "[body 50 description]", "[body 80 title]", "[body 90 description]", "[body 95 priority]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("bulk create problems at %v, want %v: %s", got, want, res.body)
+	}
+	if list := decodeTasks(t, e.call(t, http.MethodGet, u.tasks(), u.token, "")); len(list) != 0 {
+		t.Errorf("after a refused bulk create the list has %d tasks, want none", len(list))
+	}
+}
+
 // TestJunkBodyMemory: a 1 MiB body of nested empty arrays in a member the
 // API does not know is skipped unread: the request allocates a small part
 // of what decoding it into generic values did (about 25 MB), and is

@@ -70,6 +70,10 @@ type bodyState struct {
 	// "body.ids[0]") where the filter put a value huma refuses, because
 	// what is wrong there is not what huma would say of that value.
 	problems map[string]ValidationItem
+	// items, when set, are the domain's problems with the items of an
+	// array body that the schema accepted (bad holds the indexes of those
+	// it did not): see route.itemRules.
+	items func(bad map[int]bool) []ValidationItem
 }
 
 func bodyStateOf(ctx huma.Context) *bodyState {
@@ -135,8 +139,9 @@ var bodyRuns = sync.Pool{New: func() any {
 const maxPooledBody = 64 << 10
 
 // bodyFilter returns the operation middleware that filters the bodies of an
-// operation (see above).
-func (h *handlers) bodyFilter() func(huma.Context, func(huma.Context)) {
+// operation (see above); itemRules, when set, checks the items of an array
+// body that the schema accepted, for a 422 that names every bad item.
+func (h *handlers) bodyFilter(itemRules func(ctx context.Context, body []byte, bad map[int]bool) []ValidationItem) func(huma.Context, func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op := ctx.Operation()
 		r := ctx.BodyReader()
@@ -183,6 +188,9 @@ func (h *handlers) bodyFilter() func(huma.Context, func(huma.Context)) {
 			body = []byte("x") // not JSON: huma refuses the type unread
 		}
 		call := &bodyCall{ctx: stateContext{Context: ctx.Context(), st: bodyState{problems: run.f.problems}}}
+		if itemRules != nil {
+			call.ctx.st.items = func(bad map[int]bool) []ValidationItem { return itemRules(ctx.Context(), body, bad) }
+		}
 		call.rd.Reset(body)
 		call.hc = bodyContext{humaContext: ctx, ctx: &call.ctx, body: &call.rd}
 		next(&call.hc)

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -254,7 +256,8 @@ func hookHumaErrors() {
 // newHumaError renders an error that huma raised before a handler ran. Request
 // problems become FastAPI's 422 list, whatever status huma chose (FastAPI
 // answers 422 for unreadable JSON too). st, when bodyFilter read the body,
-// says what to report where it put a stand-in value.
+// says what to report where it put a stand-in value, and adds the domain's
+// problems with the items the schema accepted.
 func newHumaError(st *bodyState, status int, msg string, errs ...error) huma.StatusError {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
@@ -267,6 +270,9 @@ func newHumaError(st *bodyState, status int, msg string, errs ...error) huma.Sta
 		}
 		if len(p.Detail) == 0 {
 			p.Detail = append(p.Detail, bodyItem(msg))
+		}
+		if status == http.StatusUnprocessableEntity {
+			p.Detail = st.withItems(p.Detail)
 		}
 		return p
 	case http.StatusRequestEntityTooLarge:
@@ -297,6 +303,44 @@ func (st *bodyState) item(status int, e error) ValidationItem {
 		}
 	}
 	return it
+}
+
+// withItems adds to a 422's items the domain's problems with the items of
+// an array body that the schema accepted (st.items), and orders the items'
+// problems by index, after the others (parameters, the body as a whole), as
+// FastAPI lists them.
+func (st *bodyState) withItems(items []ValidationItem) []ValidationItem {
+	if st == nil || st.items == nil {
+		return items
+	}
+	bad := map[int]bool{}
+	for _, it := range items {
+		if i, ok := itemIndex(it); ok {
+			bad[i] = true
+		}
+	}
+	more := st.items(bad)
+	if len(more) == 0 {
+		return items
+	}
+	items = append(items, more...)
+	slices.SortStableFunc(items, func(a, b ValidationItem) int {
+		i, _ := itemIndex(a)
+		j, _ := itemIndex(b)
+		return cmp.Compare(i, j)
+	})
+	return items
+}
+
+// itemIndex is the index of the body's item a problem is about: its
+// location is ["body", index, ...]; -1 and false when it is about no item.
+func itemIndex(it ValidationItem) (int, bool) {
+	if len(it.Loc) >= 2 && it.Loc[0] == "body" {
+		if i, ok := it.Loc[1].(int); ok {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 func bodyItem(msg string) ValidationItem {

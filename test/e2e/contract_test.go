@@ -522,13 +522,27 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 	})
 
-	t.Run("422 in FastAPI's words", func(t *testing.T) {
-		// Issue 14 item 6: an id that is no int64 is a problem at its
-		// place, not a decoder's message.
+	t.Run("422 lists every bad item, in FastAPI's words", func(t *testing.T) {
+		// Issue 14 items 6 and 11: a bulk create names the item the domain
+		// refuses as well as the one the schema refuses; an id that is no
+		// int64 is a problem at its place, not a decoder's message.
 		t.Parallel()
 		u := newHS256User(t)
+		items := make([]map[string]any, 100)
+		for i := range items {
+			items[i] = map[string]any{"title": fmt.Sprintf("item %d", i)}
+		}
+		items[37]["title"], items[80]["title"] = "   ", 5
+		ps := validation(t, c.do(t, http.MethodPost, tasksPath(u.ID)+"/bulk", u.Token, items))
+		var at []string
+		for _, p := range ps {
+			at = append(at, fmt.Sprint(p.Loc))
+		}
+		if fmt.Sprint(at) != "[[body 37 title] [body 80 title]]" {
+			t.Errorf("bulk create with items 37 and 80 bad: problems at %v, want [body 37 title] then [body 80 title]", at)
+		}
 		r := c.do(t, http.MethodPost, tasksPath(u.ID)+"/bulk-delete", u.Token, raw(`{"ids": [9223372036854775808]}`))
-		ps := validation(t, r)
+		ps = validation(t, r)
 		if len(ps) != 1 || fmt.Sprint(ps[0].Loc) != "[body ids 0]" || ps[0].Type != "int_parsing" {
 			t.Errorf("%s, want one int_parsing problem at [body ids 0]", r)
 		}
