@@ -101,6 +101,9 @@ func (c *bodyContext) BodyReader() io.Reader    { return c.body }
 // Unwrap lets humachi.Unwrap reach the request under it.
 func (c *bodyContext) Unwrap() huma.Context { return c.humaContext }
 
+// SetReadDeadline does nothing: the body is already read.
+func (c *bodyContext) SetReadDeadline(time.Time) error { return nil }
+
 // stateContext is the request's context with its bodyState.
 type stateContext struct {
 	context.Context
@@ -176,6 +179,7 @@ func (h *handlers) bodyFilter(itemRules func(ctx context.Context, body []byte, b
 			}
 		}
 		_, _ = io.Copy(io.Discard, in) // to the end, or past the limit
+		_ = ctx.SetReadDeadline(time.Time{})
 		switch {
 		case in.err != nil:
 			// huma answers a body it cannot read (408 for a timeout).
