@@ -479,12 +479,13 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	task := schema("Task")
 	required := slices.Clone(task.Required)
 	slices.Sort(required)
-	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
+	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "list_id", "parent_id", "position", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
 		t.Errorf("Task requires %v, want %v", required, want)
 	}
 	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string",
-		"priority": "string", "due_date": "string", "tags": "array", "completed_at": "string", "version": "integer"}
-	nullable := map[string]bool{"description": true, "due_date": true, "completed_at": true}
+		"priority": "string", "due_date": "string", "tags": "array", "completed_at": "string", "version": "integer",
+		"list_id": "integer", "parent_id": "integer", "position": "string"}
+	nullable := map[string]bool{"description": true, "due_date": true, "completed_at": true, "list_id": true, "parent_id": true}
 	for name, typ := range props {
 		p := task.Properties[name]
 		if p == nil || !p.Value.Type.Includes(typ) {
