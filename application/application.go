@@ -276,6 +276,9 @@ type NewTask struct {
 	Title       string
 	Description *string
 	Options     []task.Option
+	// Home is where it goes, as in CreateTaskAt: the zero Home is the
+	// inbox, at the top level.
+	Home Home
 }
 
 // CreateTasks adds 1 to task.MaxBatch tasks for the actor, all or none. When
@@ -288,7 +291,7 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	ts := make([]*task.Task, len(items))
 	var bad task.BatchError
 	for i, it := range items {
-		t, err := task.New(a.owner, it.Title, it.Description, now, it.Options...)
+		t, err := s.newTaskAt(ctx, a, it.Home, it.Title, it.Description, now, it.Options)
 		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			bad.Items = append(bad.Items, task.ItemError{Index: i, Problems: ve.Problems})
 			continue
