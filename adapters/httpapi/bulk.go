@@ -68,6 +68,7 @@ func (h *handlers) createTasks(ctx context.Context, in *bulkCreateInput) (*tasks
 	items := make([]application.NewTask, len(in.Body))
 	for i, b := range in.Body {
 		items[i] = application.NewTask{Title: b.Title, Description: b.Description, Options: b.options()}
+		items[i].Home, _ = b.home()
 	}
 	ts, err := h.svc.CreateTasks(ctx, a, items)
 	return h.many(ctx, ts, err)

@@ -128,6 +128,7 @@ type createBody struct {
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
 	Tags        *[]string `json:"tags,omitempty" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	HomeMembers
 }
 
 type createInput struct {
@@ -231,7 +232,12 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*taskOutput, er
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.CreateTask(ctx, a, in.Body.Title, in.Body.Description, in.Body.options()...)
+	b := &in.Body
+	if home, ok := b.home(); ok {
+		t, err := h.svc.CreateTaskAt(ctx, a, home, b.Title, b.Description, b.options()...)
+		return h.one(ctx, t, err)
+	}
+	t, err := h.svc.CreateTask(ctx, a, b.Title, b.Description, b.options()...)
 	return h.one(ctx, t, err)
 }
 
