@@ -532,6 +532,23 @@ func BenchmarkRepository(b *testing.B) {
 			i++
 		}
 	})
+	// A drag: one task of a user right after another of the same
+	// scope, one call at a time (the scope lock, the trees, the anchor and
+	// its neighbour, one UPDATE).
+	b.Run("Move", func(b *testing.B) {
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			n := i % users
+			j, k := (i/users)%tasksPerUser, (i/users+7)%tasksPerUser
+			after := task.ID(seed.TaskID(n, k, users))
+			_, err := repo.Move(ctx, owners[n], task.Move{IDs: []task.ID{task.ID(seed.TaskID(n, j, users))}, To: task.Placement{After: &after}, At: time.Now()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 	b.Run("Add", func(b *testing.B) {
 		i := 0
 		b.ReportAllocs()
