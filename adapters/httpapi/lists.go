@@ -154,8 +154,8 @@ type restoreListInput struct {
 // listMoveBody says where a list goes: right after one list, right before
 // one, or (neither) at the top.
 type listMoveBody struct {
-	AfterID  *int64 `json:"after_id,omitempty" minimum:"1" doc:"Put it right after this list of the caller's." example:"4"`
-	BeforeID *int64 `json:"before_id,omitempty" minimum:"1" doc:"Put it right before this list of the caller's. Not with after_id."`
+	AfterID  *int64 `json:"after_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right after this list of the caller's; null or absent: see before_id." example:"4"`
+	BeforeID *int64 `json:"before_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right before this list of the caller's. Not with after_id. Neither (or null): the top."`
 }
 
 type moveListInput struct {

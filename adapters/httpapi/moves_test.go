@@ -136,9 +136,10 @@ func TestMoveTask(t *testing.T) {
 	if got := e.order(t, u, level); !slices.Equal(got, []string{"d", "b", "a", "c"}) {
 		t.Errorf("after two moves = %v, want d b a c", got)
 	}
+	move("b", `{"after_id": null, "before_id": null}`) // null is absent: the top
 	wantTask(t, "move c to the top (no body)", e.do(t, request{method: http.MethodPost, path: u.moveTask(ids["c"]), token: u.token}), http.StatusOK)
-	if got, alias := e.order(t, u, level), e.order(t, u, fmt.Sprintf("?list_id=%d&sort=manual", l.ID)); !slices.Equal(got, []string{"c", "d", "b", "a"}) || !slices.Equal(alias, got) {
-		t.Errorf("after moving c to the top = %v (sort=manual: %v), want c d b a", got, alias)
+	if got, alias := e.order(t, u, level), e.order(t, u, fmt.Sprintf("?list_id=%d&sort=manual", l.ID)); !slices.Equal(got, []string{"c", "b", "d", "a"}) || !slices.Equal(alias, got) {
+		t.Errorf("after moving b then c to the top = %v (sort=manual: %v), want c b d a", got, alias)
 	}
 
 	// Under a parent, and back.
