@@ -359,7 +359,9 @@ run_pgbench() {
     PG_P99[$key]=$(sed -n "$(((n * 99 + 99) / 100))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
   fi
   rm -f "$TMP"/pgb_"$key".[0-9]* "$TMP/pgb_$key.lat"
-  t=$(awk '{print $1+$2}' "$TMP/time_pgb_$key")
+  # time's figures are the file's last line (a run whose file had another
+  # line before them gave two sums, and the script failed).
+  t=$(tail -1 "$TMP/time_pgb_$key" | awk '{print $1+$2}')
   n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
   usage "pgb_$key" "$s0" "$s1" "$t" "$(window_share "${n:-0}" "$s0" "$s1")"
 }
