@@ -160,7 +160,7 @@ bench: ## the service vs pgbench on a fresh PostgreSQL database: make bench [QUI
 # figures. Both need nothing beyond `make test` (the soak: PostgreSQL).
 FUZZTIME ?= 30s
 SOAK_DURATION ?= 60s
-FUZZ_TARGETS := ./adapters/httpapi:FuzzCreateTask ./adapters/httpapi:FuzzReplaceTask \
+FUZZ_TARGETS := ./adapters/httpapi:FuzzCreateTask ./adapters/httpapi:FuzzReplaceTask ./adapters/httpapi:FuzzBulkBodies \
 	./adapters/httpapi:FuzzAuthorizationHeader ./adapters/jwks:FuzzVerify \
 	./adapters/transfer:FuzzReadJSON ./adapters/transfer:FuzzReadTodoistCSV \
 	./adapters/transfer:FuzzReadICS ./adapters/transfer:FuzzReadCSV

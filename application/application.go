@@ -25,6 +25,7 @@ type Service struct {
 	tasks task.Repository
 	users user.Repository
 	lists list.Repository
+	tx    Transactor // nil: InTx is ErrNoTransactor
 	now   Clock
 	seen  *seenUsers
 }
@@ -73,7 +74,8 @@ func (s *Service) Authorize(ctx context.Context, id auth.Identity, pathUser stri
 		if err := s.users.Save(ctx, u); err != nil {
 			return Actor{}, fmt.Errorf("record user: %w", err)
 		}
-		s.seen.add(u)
+		// In a unit of work the save may yet be rolled back.
+		afterCommit(ctx, func() { s.seen.add(u) })
 	}
 	return Actor{owner: id.UserID}, nil
 }
@@ -287,6 +289,27 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if err := batchSize("", len(items)); err != nil {
 		return nil, err
 	}
+	ts, err := s.newTasks(ctx, a, items)
+	if err != nil {
+		return nil, err
+	}
+	return s.tasks.AddAll(ctx, ts)
+}
+
+// CheckNewTasks checks items by the rules CreateTasks applies to each,
+// storing nothing: a *task.BatchError naming each bad item by its index in
+// items, or nil. The API runs it on the items of a bulk create that its
+// schema accepted when it refused others, so that one answer names every
+// bad item. An item's Home that names a parent and no list reads the
+// parent (newTaskAt).
+func (s *Service) CheckNewTasks(ctx context.Context, a Actor, items []NewTask) error {
+	_, err := s.newTasks(ctx, a, items)
+	return err
+}
+
+// newTasks makes the tasks of items, or a *task.BatchError naming each bad
+// one.
+func (s *Service) newTasks(ctx context.Context, a Actor, items []NewTask) ([]*task.Task, error) {
 	now := s.now()
 	ts := make([]*task.Task, len(items))
 	var bad task.BatchError
@@ -304,7 +327,7 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if len(bad.Items) > 0 {
 		return nil, &bad
 	}
-	return s.tasks.AddAll(ctx, ts)
+	return ts, nil
 }
 
 // BulkSet is what a bulk change sets on every task: completion when given,
@@ -326,10 +349,9 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		return nil, &task.ValidationError{Problems: []task.Problem{{Field: "set",
 			Msg: "must set at least one of completed, priority, tags, due_date", Type: "missing"}}}
 	}
-	now := s.now()
-	// The options are checked once, on a scratch task, so that a bad value
-	// is reported once and before anything is read.
-	if _, err := task.New(a.owner, "scratch", nil, now, set.Options...); err != nil {
+	// The options are checked once, so that a bad value is reported once
+	// and before anything is read.
+	if err := task.CheckOptions(set.Options...); err != nil {
 		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			problems := make([]task.Problem, len(ve.Problems))
 			for i, p := range ve.Problems {
@@ -340,6 +362,7 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		}
 		return nil, err
 	}
+	now := s.now()
 	return s.tasks.UpdateAll(ctx, a.owner, ids, func(t *task.Task) error {
 		if len(set.Options) > 0 {
 			if err := t.Edit(t.Title(), t.Description(), now, set.Options...); err != nil {
@@ -369,20 +392,6 @@ func batchSize(field string, n int) error {
 	}
 	return &task.ValidationError{Problems: []task.Problem{{Field: field,
 		Msg: fmt.Sprintf("must have 1 to %d items, not %d", task.MaxBatch, n), Type: "too_long"}}}
-}
-
-// PurgeTrash removes for good, for every user, at most limit tasks that
-// have been in the trash longer than retention, then at most limit such
-// lists (with their tasks), and returns how many tasks and lists. The
-// background purge calls it.
-func (s *Service) PurgeTrash(ctx context.Context, retention time.Duration, limit int) (int, error) {
-	cutoff := s.now().Add(-retention)
-	n, err := s.tasks.PurgeTrash(ctx, cutoff, limit)
-	if err != nil || s.lists == nil {
-		return n, err
-	}
-	m, err := s.lists.PurgeTrash(ctx, cutoff, limit)
-	return n + m, err
 }
 
 // seenUsers remembers users already saved with the same email and name, so

@@ -416,11 +416,15 @@ func TestCompleteTask(t *testing.T) {
 			if got.Completed() != tt.want {
 				t.Errorf("CompleteTask(%s) from %v: Completed() = %v, want %v", name, tt.was, got.Completed(), tt.want)
 			}
-			want := snapshot(before)
+			want, wantVersion := snapshot(before), before.Version()
 			want.Completed = tt.want
-			want.UpdatedAt = clean(c.now())
-			if g := snapshot(got); !g.equal(want) {
-				t.Errorf("CompleteTask(%s) = %+v, want %+v", name, g, want)
+			if tt.want != tt.was {
+				// A change; setting the value the task has is none: it
+				// keeps its updated_at and version (issue 14 item 11).
+				want.UpdatedAt, wantVersion = clean(c.now()), wantVersion+1
+			}
+			if g := snapshot(got); !g.equal(want) || got.Version() != wantVersion {
+				t.Errorf("CompleteTask(%s) = %+v version %d, want %+v version %d", name, g, got.Version(), want, wantVersion)
 			}
 			stored(t, s, a, got)
 		})

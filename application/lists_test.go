@@ -17,10 +17,17 @@ import (
 // newListService is a service with lists, on the memory store.
 func newListService(t *testing.T) (*application.Service, application.Actor, *clock) {
 	t.Helper()
+	s, _, a, c := newListServiceStore(t)
+	return s, a, c
+}
+
+// newListServiceStore is newListService and its store.
+func newListServiceStore(t *testing.T) (*application.Service, *memory.Store, application.Actor, *clock) {
+	t.Helper()
 	c := &clock{t: start}
-	tasks := memory.NewTaskRepository()
-	s := application.New(tasks, memory.NewUserRepository(), c.now, application.WithLists(memory.NewListRepository(tasks)))
-	return s, authorize(t, s, alice), c
+	store := memory.NewStore()
+	s := application.New(store.Tasks(), store.Users(), c.now, application.WithLists(store.Lists()))
+	return s, store, authorize(t, s, alice), c
 }
 
 func TestListUseCases(t *testing.T) {
@@ -206,7 +213,7 @@ func TestMoveAndPatchList(t *testing.T) {
 
 func TestTrashOfListsIsEmptiedAndPurged(t *testing.T) {
 	ctx := context.Background()
-	s, a, c := newListService(t)
+	s, store, a, c := newListServiceStore(t)
 	l, _ := s.CreateList(ctx, a, "L", nil)
 	lid := l.List.ID()
 	if _, err := s.CreateTaskAt(ctx, a, application.Home{List: &lid}, "t", nil); err != nil {
@@ -226,8 +233,10 @@ func TestTrashOfListsIsEmptiedAndPurged(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.advance(48 * time.Hour)
-	if n, err := s.PurgeTrash(ctx, 24*time.Hour, 100); err != nil || n != 1 {
-		t.Errorf("PurgeTrash = %d, %v; want the old list", n, err)
+	purger := application.NewPurger(store.Tasks(), store.Lists(), store.Keys(), 24*time.Hour, c.now)
+	want := []application.Purged{{Name: "tasks"}, {Name: "lists", Removed: 1}, {Name: "idempotency_keys"}}
+	if got, err := purger.Purge(ctx); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Purge() = %v, %v; want the old list: %v", got, err, want)
 	}
 	if _, err := s.RestoreList(ctx, a, old.List.ID()); !errors.Is(err, list.ErrNotFound) {
 		t.Errorf("RestoreList(purged) = %v", err)

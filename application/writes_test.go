@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -73,9 +75,17 @@ func TestCreateTasks(t *testing.T) {
 			t.Errorf("CreateTasks(%d items) = %v, want a ValidationError", n, err)
 		}
 	}
+	// CheckNewTasks checks as CreateTasks does, storing nothing.
+	err = s.CheckNewTasks(ctx, a, []application.NewTask{{Title: "ok"}, {Title: " "}, {Title: "x", Options: []task.Option{task.WithDue("x")}}})
+	if !errors.As(err, &be) || len(be.Items) != 2 || be.Items[0].Index != 1 || be.Items[1].Index != 2 {
+		t.Errorf("CheckNewTasks(bad items 1 and 2) = %v, want a BatchError naming items 1 and 2", err)
+	}
+	if err := s.CheckNewTasks(ctx, a, []application.NewTask{{Title: "fine"}}); err != nil {
+		t.Errorf("CheckNewTasks(a good item) = %v, want nil", err)
+	}
 	page, _ := s.ListTasks(ctx, a, task.Query{})
 	if len(page.Tasks) != 2 {
-		t.Errorf("%d tasks after refused batches, want 2", len(page.Tasks))
+		t.Errorf("%d tasks after refused and checked batches, want 2", len(page.Tasks))
 	}
 }
 
@@ -124,12 +134,25 @@ func TestUpdateAndTrashTasks(t *testing.T) {
 	}
 }
 
-func TestPurgeTrash(t *testing.T) {
+// TestPurge runs the purge use case on a memory store: it removes the task
+// trashed longer than the retention and the expired key, and keeps the
+// rest.
+func TestPurge(t *testing.T) {
 	ctx := context.Background()
-	s, c := newService(t)
+	store := memory.NewStore()
+	c := &clock{t: start}
+	s := application.New(store.Tasks(), store.Users(), c.now)
+	p := application.NewPurger(store.Tasks(), store.Lists(), store.Keys(), 30*24*time.Hour, c.now)
 	a := authorize(t, s, alice)
 	old, recent := create(t, s, a, "old", nil), create(t, s, a, "recent", nil)
 	if err := s.DeleteTask(ctx, a, old.ID(), task.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(key string) application.IdempotencyClaim {
+		return application.IdempotencyClaim{Key: application.IdempotencyKey{Owner: alice.UserID, Value: key},
+			Fingerprint: "f", Token: key, Now: c.now(), Lease: time.Minute, TTL: 24 * time.Hour}
+	}
+	if _, err := store.Keys().Begin(ctx, claim("expired")); err != nil {
 		t.Fatal(err)
 	}
 	c.advance(29 * 24 * time.Hour)
@@ -137,10 +160,48 @@ func TestPurgeTrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.advance(2 * 24 * time.Hour)
-	if n, err := s.PurgeTrash(ctx, 30*24*time.Hour, 10); n != 1 || err != nil {
-		t.Errorf("PurgeTrash(30 days) = %d, %v, want 1 (the old one)", n, err)
+	if _, err := store.Keys().Begin(ctx, claim("fresh")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Purge(ctx)
+	want := []application.Purged{{Name: "tasks", Removed: 1}, {Name: "lists"}, {Name: "idempotency_keys", Removed: 1}}
+	if !slices.Equal(got, want) || err != nil {
+		t.Errorf("Purge() = %v, %v, want %v (the old task, the expired key)", got, err, want)
 	}
 	if trash, _ := s.ListTrash(ctx, a, 0, 0); trash.Total != 1 || trash.Items[0].Task.ID() != recent.ID() {
 		t.Errorf("trash after the purge = %+v, want the recent one", trash)
+	}
+	if _, err := store.Keys().Begin(ctx, claim("fresh")); !errors.Is(err, application.ErrKeyInFlight) {
+		t.Errorf("the fresh key after the purge: %v, want it kept (in flight)", err)
+	}
+	if got, err := p.Purge(ctx); !slices.Equal(got, []application.Purged{{Name: "tasks"}, {Name: "lists"}, {Name: "idempotency_keys"}}) || err != nil {
+		t.Errorf("Purge() again = %v, %v, want nothing removed", got, err)
+	}
+}
+
+// failingPurge is a task repository whose purge fails.
+type failingPurge struct{ task.Repository }
+
+var errPurge = errors.New("purge failed")
+
+func (failingPurge) PurgeTrash(context.Context, time.Time, int) (int, error) { return 0, errPurge }
+
+// TestPurgeStepFails checks that a failing step is reported, named, and
+// does not keep the others from running.
+func TestPurgeStepFails(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	now := func() time.Time { return start }
+	key := application.IdempotencyClaim{Key: application.IdempotencyKey{Owner: "u", Value: "k"}, Fingerprint: "f",
+		Token: "t", Now: start.Add(-25 * time.Hour), Lease: time.Minute, TTL: 24 * time.Hour}
+	if _, err := store.Keys().Begin(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	got, err := application.NewPurger(failingPurge{store.Tasks()}, store.Lists(), store.Keys(), time.Hour, now).Purge(ctx)
+	if !errors.Is(err, errPurge) || !strings.Contains(err.Error(), "purge tasks: ") {
+		t.Errorf("Purge() error = %v, want the failed step's, naming it", err)
+	}
+	if want := []application.Purged{{Name: "tasks"}, {Name: "lists"}, {Name: "idempotency_keys", Removed: 1}}; !slices.Equal(got, want) {
+		t.Errorf("Purge() = %v, want %v: the keys purged all the same", got, want)
 	}
 }

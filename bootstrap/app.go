@@ -26,7 +26,6 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
@@ -67,15 +66,17 @@ func readyCheck(f any) any {
 }
 
 // Memory keeps tasks in the process (DATABASE_URL=memory:): gone on restart.
+// The repositories share one store, whose transactions span them all.
 var Memory = fx.Module("memory",
 	fx.Provide(
-		memory.NewTaskRepository,
-		func(r *memory.TaskRepository) task.Repository { return r },
+		memory.NewStore,
+		func(s *memory.Store) task.Repository { return s.Tasks() },
 		// The lists share the tasks' maps: a list goes to the trash with
 		// its tasks.
-		fx.Annotate(memory.NewListRepository, fx.As(new(list.Repository))),
-		fx.Annotate(memory.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(memory.NewIdempotencyStore, fx.As(new(idempotency.Store))),
+		func(s *memory.Store) list.Repository { return s.Lists() },
+		func(s *memory.Store) user.Repository { return s.Users() },
+		func(s *memory.Store) application.IdempotencyStore { return s.Keys() },
+		func(s *memory.Store) application.Transactor { return s },
 	),
 )
 
@@ -86,7 +87,8 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(idempotency.Store))),
+		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
+		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
@@ -189,10 +191,22 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 
 // Application provides the use cases.
 var Application = fx.Module("application",
-	fx.Provide(func(t task.Repository, u user.Repository, l list.Repository) *application.Service {
-		return application.New(t, u, nil, application.WithLists(l))
-	}),
+	fx.Provide(
+		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx))
+		},
+		newPurger,
+	),
 )
+
+// newPurger is the purge use case with TRASH_RETENTION; Purge schedules it.
+func newPurger(c Config, tasks task.Repository, lists list.Repository, keys application.IdempotencyStore) *application.Purger {
+	retention := c.TrashRetention
+	if retention <= 0 {
+		retention = DefaultTrashRetention
+	}
+	return application.NewPurger(tasks, lists, keys, retention, nil)
+}
 
 // HTTP serves the API on PORT.
 var HTTP = fx.Module("http",
@@ -209,7 +223,7 @@ type routerParams struct {
 	Ready    []httpapi.ReadyCheck `group:"ready"`
 	Metrics  *mw.Metrics
 	Set      *metrics.Set
-	Keys     idempotency.Store
+	Keys     application.IdempotencyStore
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -231,6 +245,8 @@ func newRouter(p routerParams) http.Handler {
 			TrustedProxies: p.Config.TrustedProxies,
 			PublicURL:      p.Config.PublicURL,
 			ListMax:        p.Config.ListMax,
+			// Bodies are read and checked one bounded amount at a time.
+			BodyBytesInFlight: p.Config.BodyBytesInFlight,
 		},
 	}
 	if p.Config.MetricsAddr == "" {

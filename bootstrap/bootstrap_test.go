@@ -36,6 +36,29 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 }
 
+// TestLoadConfigBodyBytes: BODY_BYTES_IN_FLIGHT takes sizes as people
+// write them.
+func TestLoadConfigBodyBytes(t *testing.T) {
+	for in, want := range map[string]int64{"": 8 << 20, "64MiB": 64 << 20, "1048576": 1 << 20, "100 MB": 100e6} {
+		c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "BODY_BYTES_IN_FLIGHT": in}))
+		if err != nil || c.BodyBytesInFlight != want {
+			t.Errorf("BODY_BYTES_IN_FLIGHT=%q: %d, %v; want %d", in, c.BodyBytesInFlight, err, want)
+		}
+	}
+}
+
+// TestLoadConfigAnyOrigin: CORS_ORIGINS=* alone is any origin (mw.CORS
+// then allows no credentials).
+func TestLoadConfigAnyOrigin(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "CORS_ORIGINS": " * "}))
+	if err != nil {
+		t.Fatalf("LoadConfig(CORS_ORIGINS=*) = %v, want nil", err)
+	}
+	if len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" {
+		t.Errorf("CORSOrigins = %q, want [*]", c.CORSOrigins)
+	}
+}
+
 func TestLoadConfigBetterAuthURL(t *testing.T) {
 	tests := []struct {
 		name                    string
@@ -81,6 +104,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad auth url", map[string]string{"BETTER_AUTH_URL": "localhost:3000"}, "BETTER_AUTH_URL"},
 		{"bad log format", map[string]string{"BETTER_AUTH_SECRET": secret, "LOG_FORMAT": "xml"}, "LOG_FORMAT"},
 		{"bad shutdown", map[string]string{"BETTER_AUTH_SECRET": secret, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"body bytes not a size", map[string]string{"BETTER_AUTH_SECRET": secret, "BODY_BYTES_IN_FLIGHT": "lots"}, "BODY_BYTES_IN_FLIGHT"},
+		{"body bytes under one body", map[string]string{"BETTER_AUTH_SECRET": secret, "BODY_BYTES_IN_FLIGHT": "512KiB"}, "BODY_BYTES_IN_FLIGHT"},
+		{"any origin among others", map[string]string{"BETTER_AUTH_SECRET": secret, "CORS_ORIGINS": "*, http://localhost:3000"}, "CORS_ORIGINS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

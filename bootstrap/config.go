@@ -6,9 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
@@ -33,6 +36,10 @@ type Config struct {
 	// ListMax is how many tasks a list returns without a limit (LIST_MAX,
 	// default httpapi.DefaultListMax); a Link header leads to the rest.
 	ListMax int
+	// BodyBytesInFlight bounds the request-body bytes read at once
+	// (BODY_BYTES_IN_FLIGHT, default mw.DefaultBodyBytesInFlight): past it
+	// a request waits for room until REQUEST_TIMEOUT, then gets 503.
+	BodyBytesInFlight int64
 
 	// DBTimeout bounds each database statement and transaction (DB_TIMEOUT).
 	DBTimeout time.Duration
@@ -60,8 +67,8 @@ type Config struct {
 	// the trash before the purge deletes it for good.
 	TrashRetention time.Duration
 	// PurgeInterval (PURGE_INTERVAL) is how often the purge runs; each run
-	// deletes at most PurgeBatch trashed tasks and as many expired
-	// idempotency keys.
+	// deletes at most application.PurgeBatch of each kind: trashed tasks,
+	// trashed lists, expired idempotency keys.
 	PurgeInterval time.Duration
 	// VAPID (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT) signs the
 	// Web Push reminders; nil when none is set, and then no push is sent.
@@ -126,6 +133,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
+	if slices.Contains(c.CORSOrigins, mw.AnyOrigin) && len(c.CORSOrigins) > 1 {
+		// Listed origins get credentials and "*" never does (mw.CORS): a
+		// mix would leave the listed ones without what they were listed
+		// for.
+		errs = append(errs, fmt.Errorf("CORS_ORIGINS: * (any origin, without credentials) must stand alone; list origins by name for credentials, got %q", getenv("CORS_ORIGINS")))
+	}
 	for _, d := range []struct {
 		name string
 		to   *time.Duration
@@ -185,6 +198,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		if c.ListMax, err = strconv.Atoi(v); err != nil || c.ListMax < 1 {
 			errs = append(errs, fmt.Errorf("LIST_MAX must be a positive integer, got %q", v))
 		}
+	}
+	c.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
+	if v := get("BODY_BYTES_IN_FLIGHT", ""); v != "" {
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n < httpapi.DefaultMaxBodyBytes || n > 1<<40 {
+			errs = append(errs, fmt.Errorf("BODY_BYTES_IN_FLIGHT must be a size of at least 1MiB (the largest body) such as 8MiB, got %q", v))
+		}
+		c.BodyBytesInFlight = int64(min(n, 1<<40))
 	}
 	if v := get("DB_MAX_CONNS", ""); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {

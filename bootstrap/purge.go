@@ -8,46 +8,35 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
-// PurgeBatch bounds each run of the purge: at most this many trashed tasks
-// and this many idempotency keys, so that a backlog (after downtime, or a
-// shortened retention) is worked off in short statements, run after run,
-// instead of one long one holding locks.
-const PurgeBatch = 1000
+// Purge schedules the purge use case (application.Purger, which Application
+// provides: tasks in the trash longer than TRASH_RETENTION, idempotency
+// keys past their 24 hours) in the background: once at start, then every
+// PURGE_INTERVAL. Every instance runs it; concurrent runs only share the
+// work.
+var Purge = fx.Module("purge", fx.Invoke(newPurgeSchedule))
 
-// Purge deletes for good, in the background, the tasks that have been in
-// the trash longer than TRASH_RETENTION and the idempotency keys past
-// their 24 hours: once at start, then every PURGE_INTERVAL. Every instance
-// runs it; concurrent runs only share the work.
-var Purge = fx.Module("purge", fx.Invoke(newPurger))
-
-// purger owns the purge goroutine: OnStart starts it, OnStop stops it and
-// waits for it.
-type purger struct {
-	svc       *application.Service
-	keys      idempotency.Store
-	log       *zap.Logger
-	retention time.Duration
-	interval  time.Duration
+// purgeSchedule owns the purge goroutine: OnStart starts it, OnStop stops
+// it and waits for it.
+type purgeSchedule struct {
+	purger   *application.Purger
+	log      *zap.Logger
+	interval time.Duration
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-func newPurger(lc fx.Lifecycle, c Config, svc *application.Service, keys idempotency.Store, log *zap.Logger) {
-	p := &purger{svc: svc, keys: keys, log: log.Named("purge"), retention: c.TrashRetention, interval: c.PurgeInterval}
-	if p.retention <= 0 {
-		p.retention = DefaultTrashRetention
-	}
+func newPurgeSchedule(lc fx.Lifecycle, c Config, purger *application.Purger, log *zap.Logger) {
+	p := &purgeSchedule{purger: purger, log: log.Named("purge"), interval: c.PurgeInterval}
 	if p.interval <= 0 {
 		p.interval = DefaultPurgeInterval
 	}
 	lc.Append(fx.Hook{OnStart: p.start, OnStop: p.stop})
 }
 
-func (p *purger) start(context.Context) error {
+func (p *purgeSchedule) start(context.Context) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel, p.done = cancel, make(chan struct{})
 	go func() {
@@ -66,7 +55,7 @@ func (p *purger) start(context.Context) error {
 	return nil
 }
 
-func (p *purger) stop(ctx context.Context) error {
+func (p *purgeSchedule) stop(ctx context.Context) error {
 	p.cancel()
 	select {
 	case <-p.done:
@@ -76,20 +65,22 @@ func (p *purger) stop(ctx context.Context) error {
 	}
 }
 
-// runOnce deletes one batch of each. Errors are logged: the next run tries
-// again.
-func (p *purger) runOnce(ctx context.Context) {
+// runOnce runs the purge once, within one interval. Errors are logged: the
+// next run tries again.
+func (p *purgeSchedule) runOnce(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, p.interval)
 	defer cancel()
-	tasks, err := p.svc.PurgeTrash(ctx, p.retention, PurgeBatch)
+	purged, err := p.purger.Purge(ctx)
 	if err != nil && ctx.Err() == nil {
-		p.log.Warn("purge trash", zap.Error(err))
+		p.log.Warn("purge", zap.Error(err))
 	}
-	keys, err := p.keys.Purge(ctx, time.Now(), PurgeBatch)
-	if err != nil && ctx.Err() == nil {
-		p.log.Warn("purge idempotency keys", zap.Error(err))
+	fields := make([]zap.Field, 0, len(purged))
+	removed := 0
+	for _, s := range purged {
+		fields = append(fields, zap.Int(s.Name, s.Removed))
+		removed += s.Removed
 	}
-	if tasks > 0 || keys > 0 {
-		p.log.Info("purged", zap.Int("tasks", tasks), zap.Int("idempotency_keys", keys))
+	if removed > 0 {
+		p.log.Info("purged", fields...)
 	}
 }

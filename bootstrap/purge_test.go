@@ -11,7 +11,6 @@ import (
 
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -31,14 +30,14 @@ func TestLoadConfigTrash(t *testing.T) {
 	}
 }
 
-// TestPurgeJob runs the purge through its fx lifecycle on memory stores:
+// TestPurgeJob runs the purge through its fx lifecycle on a memory store:
 // it deletes the trashed task older than the retention and the expired
 // key, leaves the rest, and stops when the app stops.
 func TestPurgeJob(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	tasks, keys := memory.NewTaskRepository(), memory.NewIdempotencyStore()
-	svc := application.New(tasks, memory.NewUserRepository(), func() time.Time { return now })
+	store := memory.NewStore()
+	tasks, keys := store.Tasks(), store.Keys()
 	add := func(title string, trashedAt time.Time) *task.Task {
 		t.Helper()
 		tk, err := task.New("u_purge", title, nil, now)
@@ -56,18 +55,19 @@ func TestPurgeJob(t *testing.T) {
 	old := add("old", now.Add(-31*24*time.Hour))
 	recent := add("recent", now.Add(-time.Hour))
 	live := add("live", time.Time{})
-	claim := func(key string, at time.Time) idempotency.Claim {
-		return idempotency.Claim{Key: idempotency.Key{Owner: "u_purge", Value: key}, Fingerprint: "f", Token: key,
+	claim := func(key string, at time.Time) application.IdempotencyClaim {
+		return application.IdempotencyClaim{Key: application.IdempotencyKey{Owner: "u_purge", Value: key}, Fingerprint: "f", Token: key,
 			Now: at, Lease: time.Minute, TTL: 24 * time.Hour}
 	}
-	for _, c := range []idempotency.Claim{claim("expired", now.Add(-25*time.Hour)), claim("fresh", now)} {
+	for _, c := range []application.IdempotencyClaim{claim("expired", now.Add(-25*time.Hour)), claim("fresh", now)} {
 		if _, err := keys.Begin(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	lc := fxtest.NewLifecycle(t)
-	newPurger(lc, Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}, svc, keys, zap.NewNop())
+	c := Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}
+	newPurgeSchedule(lc, c, newPurger(c, tasks, memory.NewListRepository(tasks), keys), zap.NewNop())
 	lc.RequireStart()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -96,7 +96,7 @@ func TestPurgeJob(t *testing.T) {
 	if n, err := keys.Purge(ctx, now, 0); n != 0 || err != nil {
 		t.Errorf("after the purge job, Purge() found %d expired keys (%v), want 0", n, err)
 	}
-	if _, err := keys.Begin(ctx, claim("fresh", now)); !errors.Is(err, idempotency.ErrInFlight) {
+	if _, err := keys.Begin(ctx, claim("fresh", now)); !errors.Is(err, application.ErrKeyInFlight) {
 		t.Errorf("the fresh key: %v, want it kept (in flight)", err)
 	}
 }

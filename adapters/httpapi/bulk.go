@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/task"
@@ -22,7 +24,7 @@ type tasksOutput struct {
 type bulkSet struct {
 	Completed *bool             `json:"completed,omitempty" doc:"Done or not; completed_at follows."`
 	Priority  *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case."`
-	Tags      *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them."`
+	Tags      *[]string         `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); [] removes them."`
 	DueDate   optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
 }
 
@@ -72,6 +74,38 @@ func (h *handlers) createTasks(ctx context.Context, in *bulkCreateInput) (*tasks
 	}
 	ts, err := h.svc.CreateTasks(ctx, a, items)
 	return h.many(ctx, ts, err)
+}
+
+// newTaskProblems is the itemRules of a bulk create: the domain's problems
+// with the items of body (the JSON huma got) that the schema accepted, at
+// their index in body.
+func (h *handlers) newTaskProblems(ctx context.Context, body []byte, bad map[int]bool) []ValidationItem {
+	a, ok := ctx.Value(actorKey{}).(application.Actor)
+	var raws []json.RawMessage
+	if !ok || json.Unmarshal(body, &raws) != nil {
+		return nil
+	}
+	var items []application.NewTask
+	var at []int // the index in body of each of items
+	for i, raw := range raws {
+		var b createBody
+		if bad[i] || json.Unmarshal(raw, &b) != nil {
+			continue
+		}
+		items = append(items, application.NewTask{Title: b.Title, Description: b.Description, Options: b.options()})
+		at = append(at, i)
+	}
+	berr, ok := errors.AsType[*task.BatchError](h.svc.CheckNewTasks(ctx, a, items))
+	if !ok {
+		return nil
+	}
+	var out []ValidationItem
+	for _, it := range berr.Items {
+		for _, pr := range it.Problems {
+			out = append(out, ValidationItem{Loc: problemLoc([]any{"body", at[it.Index]}, pr.Field), Msg: pr.Msg, Type: pr.Type})
+		}
+	}
+	return out
 }
 
 func (h *handlers) updateTasks(ctx context.Context, in *bulkUpdateInput) (*tasksOutput, error) {

@@ -111,27 +111,29 @@ func TestIfMatch(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	u := e.newUser(t)
+	// Each request changes the task, differently for each n (a write that
+	// changes nothing keeps the version: TestNoChangeKeepsVersion).
 	writes := []struct {
 		name   string
-		req    func(id int64) request
+		req    func(id int64, n int) request
 		status int
 	}{
-		{"PUT", func(id int64) request {
-			return request{method: http.MethodPut, path: u.task(id), body: `{"title": "put", "completed": true}`}
+		{"PUT", func(id int64, n int) request {
+			return request{method: http.MethodPut, path: u.task(id), body: fmt.Sprintf(`{"title": "put %d", "completed": true}`, n)}
 		}, http.StatusOK},
-		{"PATCH", func(id int64) request {
-			return request{method: http.MethodPatch, path: u.task(id), body: `{"title": "patched"}`}
+		{"PATCH", func(id int64, n int) request {
+			return request{method: http.MethodPatch, path: u.task(id), body: fmt.Sprintf(`{"title": "patched %d"}`, n)}
 		}, http.StatusOK},
-		{"PATCH complete", func(id int64) request {
+		{"PATCH complete", func(id int64, _ int) request {
 			return request{method: http.MethodPatch, path: u.complete(id)}
 		}, http.StatusOK},
-		{"PATCH complete with a body", func(id int64) request {
-			return request{method: http.MethodPatch, path: u.complete(id), body: `{"completed": true}`}
+		{"PATCH complete with a body", func(id int64, n int) request {
+			return request{method: http.MethodPatch, path: u.complete(id), body: fmt.Sprintf(`{"completed": %v}`, n%2 == 0)}
 		}, http.StatusOK},
-		{"DELETE", func(id int64) request {
+		{"DELETE", func(id int64, _ int) request {
 			return request{method: http.MethodDelete, path: u.task(id)}
 		}, http.StatusNoContent},
-		{"DELETE permanent", func(id int64) request {
+		{"DELETE permanent", func(id int64, _ int) request {
 			return request{method: http.MethodDelete, path: u.task(id) + "?permanent=true"}
 		}, http.StatusNoContent},
 	}
@@ -140,7 +142,7 @@ func TestIfMatch(t *testing.T) {
 		tk = wantTask(t, "PUT", e.call(t, http.MethodPut, u.task(tk.ID), u.token, `{"title": "v2 of `+w.name+`"}`), http.StatusOK)
 		stale := fmt.Sprintf(`"%d-%d"`, tk.ID, tk.Version-1)
 		for _, bad := range []string{stale, fmt.Sprintf(`"%d-%d"`, tk.ID+1, tk.Version), `"garbage"`, `"1-01"`, "no quotes", stale + ", " + stale} {
-			r := w.req(tk.ID)
+			r := w.req(tk.ID, 0)
 			r.token = u.token
 			wantPrecondition(t, w.name+" If-Match: "+bad, e.do(t, withHeader(r, "If-Match", bad)), tk)
 			res := e.call(t, http.MethodGet, u.task(tk.ID), u.token, "")
@@ -148,13 +150,13 @@ func TestIfMatch(t *testing.T) {
 				t.Errorf("after %s with If-Match %s the task is %v, want it unchanged %v", w.name, bad, got, tk)
 			}
 		}
-		for _, form := range []func(string) string{
+		for n, form := range []func(string) string{
 			func(tag string) string { return tag },
 			func(tag string) string { return "W/" + tag }, // as a compressing proxy passes it on
 			func(tag string) string { return `"x", ` + tag },
 		} {
 			good := form(etagOf(tk))
-			r := w.req(tk.ID)
+			r := w.req(tk.ID, n)
 			r.token = u.token
 			res := e.do(t, withHeader(r, "If-Match", good))
 			wantStatus(t, w.name+" If-Match: "+good, res, w.status)
@@ -382,5 +384,61 @@ func TestCORSForWrites(t *testing.T) {
 		if !slices.Contains(exposed, h) {
 			t.Errorf("Access-Control-Expose-Headers = %v, want %s in it", exposed, h)
 		}
+	}
+}
+
+// TestNoChangeKeepsVersion: a write that gives a task what it has (PUT,
+// merge patch, complete with a body, bulk change) answers the task as it is:
+// same version, same updated_at, same ETag, so that another client holding
+// that ETag is not sent a needless 412 (issue 14 item 11). A toggle always
+// changes the task.
+func TestNoChangeKeepsVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	tk := e.create(t, u, "same")
+	tk = wantTask(t, "PATCH", e.call(t, http.MethodPatch, u.task(tk.ID), u.token,
+		`{"description": "d", "priority": "high", "due_date": "2026-03-01", "tags": ["a", "B"]}`), http.StatusOK)
+	held := etagOf(tk) // another client's copy
+	for _, r := range []request{
+		{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": " same ", "description": "d", "completed": false, "priority": "HIGH", "due_date": "2026-03-01", "tags": ["a", "B", "b"]}`},
+		{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "same", "description": "d"}`},
+		{method: http.MethodPatch, path: u.task(tk.ID), body: `{"title": "same", "description": "d", "completed": false, "priority": "high", "tags": ["a", "B"]}`},
+		{method: http.MethodPatch, path: u.task(tk.ID), body: `{"due_date": "2026-03-01"}`},
+		{method: http.MethodPatch, path: u.task(tk.ID), body: `{}`},
+		{method: http.MethodPatch, path: u.complete(tk.ID), body: `{"completed": false}`},
+	} {
+		for _, ifMatch := range []string{"", held} {
+			r := r
+			r.token = u.token
+			if ifMatch != "" {
+				r = withHeader(r, "If-Match", ifMatch)
+			}
+			what := fmt.Sprintf("%s %s %s (If-Match %q)", r.method, r.path, r.body, ifMatch)
+			if got := wantTask(t, what, e.do(t, r), http.StatusOK); !got.equal(tk) {
+				t.Errorf("%s = %v, want the task as it was: %v", what, got, tk)
+			}
+		}
+	}
+	bulk := fmt.Sprintf(`{"ids": [%d], "set": {"completed": false, "priority": "high", "tags": ["a", "B"], "due_date": "2026-03-01"}}`, tk.ID)
+	res := e.call(t, http.MethodPatch, u.tasks()+"/bulk", u.token, bulk)
+	wantStatus(t, "PATCH bulk with the same values", res, http.StatusOK)
+	if got := decodeTasks(t, res); len(got) != 1 || !got[0].equal(tk) {
+		t.Errorf("PATCH bulk with the same values = %v, want [%v]", got, tk)
+	}
+	if got := wantTask(t, "GET", e.call(t, http.MethodGet, u.task(tk.ID), u.token, ""), http.StatusOK); !got.equal(tk) {
+		t.Errorf("GET after writes that changed nothing = %v, want %v", got, tk)
+	}
+
+	// The other client's tag still holds; its change is one version up.
+	r := withHeader(request{method: http.MethodPatch, path: u.task(tk.ID), token: u.token, body: `{"title": "theirs"}`}, "If-Match", held)
+	got := wantTask(t, "PATCH with the held tag", e.do(t, r), http.StatusOK)
+	if got.Version != tk.Version+1 || got.Title != "theirs" {
+		t.Errorf("PATCH with the held tag = %v, want title theirs at version %d", got, tk.Version+1)
+	}
+	// A toggle always changes the task.
+	toggled := wantTask(t, "PATCH complete", e.call(t, http.MethodPatch, u.complete(tk.ID), u.token, ""), http.StatusOK)
+	if toggled.Version != got.Version+1 || !toggled.Completed || !later(t, toggled.UpdatedAt, got.UpdatedAt) {
+		t.Errorf("toggle = %v, want completed at version %d with a later updated_at", toggled, got.Version+1)
 	}
 }

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,10 +15,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 	"github.com/todo-backend/todo/domain/list"
-	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -142,9 +143,9 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		return newHTTPError(http.StatusTooManyRequests, msgTooManyRequests)
 	case errors.Is(err, mw.ErrBadIdempotencyKey):
 		return keyProblem("must be 1 to 255 printable ASCII characters, sent once", "value_error")
-	case errors.Is(err, idempotency.ErrInFlight):
+	case errors.Is(err, application.ErrKeyInFlight):
 		return newHTTPError(http.StatusConflict, msgInFlight).with("Retry-After", inFlightRetryAfter)
-	case errors.Is(err, idempotency.ErrMismatch):
+	case errors.Is(err, application.ErrKeyMismatch):
 		return keyProblem("was used for another request (method, path or body) in the last 24 hours", "value_error")
 	case errors.Is(err, task.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
@@ -160,7 +161,7 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		m.log.Info("authentication refused", zap.String("reason", reason(err)), mw.RequestIDField(ctx))
 		mw.SetAuthFailure(ctx, metricReason(err))
 		return newHTTPError(http.StatusUnauthorized, msgInvalidToken).with("WWW-Authenticate", "Bearer")
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, application.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		// The database cannot be reached or did not answer within the
 		// request's deadline: the client should retry, not give up.
 		m.log.Warn("service unavailable", zap.Error(err), mw.RequestIDField(ctx))
@@ -251,17 +252,21 @@ func reason(err error) string {
 // variable, so it is set once for the process.
 func hookHumaErrors() {
 	humaErrorsOnce.Do(func() {
-		huma.NewError = newHumaError
-		huma.NewErrorWithContext = func(_ huma.Context, status int, msg string, errs ...error) huma.StatusError {
-			return newHumaError(status, msg, errs...)
+		huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+			return newHumaError(nil, status, msg, errs...)
+		}
+		huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+			return newHumaError(bodyStateOf(ctx), status, msg, errs...)
 		}
 	})
 }
 
 // newHumaError renders an error that huma raised before a handler ran. Request
 // problems become FastAPI's 422 list, whatever status huma chose (FastAPI
-// answers 422 for unreadable JSON too).
-func newHumaError(status int, msg string, errs ...error) huma.StatusError {
+// answers 422 for unreadable JSON too). st, when bodyFilter read the body,
+// says what to report where it put a stand-in value, and adds the domain's
+// problems with the items the schema accepted.
+func newHumaError(st *bodyState, status int, msg string, errs ...error) huma.StatusError {
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
 		p := &ValidationProblem{Detail: []ValidationItem{}}
@@ -269,10 +274,13 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 			if e == nil {
 				continue
 			}
-			p.Detail = append(p.Detail, humaItem(status, e))
+			p.Detail = append(p.Detail, st.item(status, e))
 		}
 		if len(p.Detail) == 0 {
 			p.Detail = append(p.Detail, bodyItem(msg))
+		}
+		if status == http.StatusUnprocessableEntity {
+			p.Detail = st.withItems(p.Detail)
 		}
 		return p
 	case http.StatusRequestEntityTooLarge:
@@ -288,6 +296,59 @@ func newHumaError(status int, msg string, errs ...error) huma.StatusError {
 		return &HTTPError{}
 	}
 	return newHTTPError(status, http.StatusText(status))
+}
+
+// item is humaItem, but where bodyFilter recorded the problem to report
+// instead of huma's.
+func (st *bodyState) item(status int, e error) ValidationItem {
+	it := humaItem(status, e)
+	if st == nil || st.problems == nil {
+		return it
+	}
+	if d, ok := errors.AsType[*huma.ErrorDetail](e); ok {
+		if p, ok := st.problems[d.Location]; ok {
+			it.Msg, it.Type = p.Msg, p.Type
+		}
+	}
+	return it
+}
+
+// withItems adds to a 422's items the domain's problems with the items of
+// an array body that the schema accepted (st.items), and orders the items'
+// problems by index, after the others (parameters, the body as a whole), as
+// FastAPI lists them.
+func (st *bodyState) withItems(items []ValidationItem) []ValidationItem {
+	if st == nil || st.items == nil {
+		return items
+	}
+	bad := map[int]bool{}
+	for _, it := range items {
+		if i, ok := itemIndex(it); ok {
+			bad[i] = true
+		}
+	}
+	more := st.items(bad)
+	if len(more) == 0 {
+		return items
+	}
+	items = append(items, more...)
+	slices.SortStableFunc(items, func(a, b ValidationItem) int {
+		i, _ := itemIndex(a)
+		j, _ := itemIndex(b)
+		return cmp.Compare(i, j)
+	})
+	return items
+}
+
+// itemIndex is the index of the body's item a problem is about: its
+// location is ["body", index, ...]; -1 and false when it is about no item.
+func itemIndex(it ValidationItem) (int, bool) {
+	if len(it.Loc) >= 2 && it.Loc[0] == "body" {
+		if i, ok := it.Loc[1].(int); ok {
+			return i, true
+		}
+	}
+	return -1, false
 }
 
 func bodyItem(msg string) ValidationItem {

@@ -145,3 +145,38 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBulkBodies sends any body to the three bulk operations (create,
+// change, trash), whose bodies hold arrays, integers and nested objects:
+// 200, 201, 404, 413 or 422, never 500, and no decoder's words in any
+// answer (e.do's checks).
+func FuzzBulkBodies(f *testing.F) {
+	for _, s := range []string{
+		`[{"title": "a"}, {"title": "b", "tags": ["x"]}]`, `[{"title": 5}, {"title": "  "}]`, `{"ids": [1, 2], "set": {"completed": true}}`,
+		`{"ids": [9223372036854775808]}`, `{"ids": [1.0, 1e3, -0, 1.5, "1"]}`, `{"ids": [1], "set": {"priority": "HIGH", "PRIORITY": 5}}`,
+		`{"IDS": [1], "ids": [2], "Set": {}, "set": {"tags": [[], {}]}}`, `[` + strings.Repeat(`{"title":"t"},`, 100) + `{"title":"t"}]`,
+	} {
+		f.Add(s)
+	}
+	e, u, _ := fuzzEnv(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, r := range []request{
+			{method: http.MethodPost, path: u.tasks() + "/bulk"},
+			{method: http.MethodPatch, path: u.tasks() + "/bulk"},
+			{method: http.MethodPost, path: u.tasks() + "/bulk-delete"},
+		} {
+			r.token, r.body, r.outsideDoc = u.token, body, true
+			res := e.do(t, r)
+			what := r.method + " " + r.path + " " + truncate(body, 80)
+			if strings.HasSuffix(r.path, "/bulk-delete") && res.status == http.StatusOK {
+				var n struct{ Trashed *int }
+				if err := json.Unmarshal(res.body, &n); err != nil || n.Trashed == nil {
+					t.Errorf("%s = %s, want {\"trashed\": n}", what, res)
+				}
+				continue
+			}
+			checkFuzzed(t, e, what, res, http.StatusOK, http.StatusCreated,
+				http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity)
+		}
+	})
+}

@@ -61,12 +61,13 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	}
 	t.Cleanup(v.Close)
 	core, logs := observer.New(zap.DebugLevel)
+	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     newService(),
+		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists())),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
-		Idempotency: memory.NewIdempotencyStore(),
+		Idempotency: store.Keys(),
 	}
 	for _, o := range opts {
 		o(&d)
@@ -74,13 +75,6 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	e := &env{handler: httpapi.NewRouter(d), logs: logs}
 	t.Cleanup(func() { e.checkLogs(t) })
 	return e
-}
-
-// newService is the application on fresh memory repositories, lists
-// included.
-func newService() *application.Service {
-	tasks := memory.NewTaskRepository()
-	return application.New(tasks, memory.NewUserRepository(), nil, application.WithLists(memory.NewListRepository(tasks)))
 }
 
 // checkLogs fails the test if a log line shows a token, and shows the logs
@@ -247,6 +241,11 @@ func (r request) build(ctx context.Context) *http.Request {
 // stack traces, source files and paths.
 var leakRE = regexp.MustCompile(`(?i)sql|panic|goroutine|runtime\.|\.go:\d|\.go\b|/(?:root|home|work|usr|tmp|go)/`)
 
+// decoderRE finds a JSON decoder's words, Go type names and field paths
+// (issue 14 item 6: "json: cannot unmarshal number ... into Go struct field
+// bulkDeleteBody.ids of type int64").
+var decoderRE = regexp.MustCompile(`(?i)json: |go struct|go value|unmarshal|\bu?int(?:8|16|32|64)\b|\b[a-z]+(?:Body|Input)\.`)
+
 func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	t.Helper()
 	if got.header.Get("X-Request-ID") == "" {
@@ -263,6 +262,9 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	}
 	if m := leakRE.Find(got.body); m != nil {
 		t.Errorf("%s %s: body shows %q: %s", r.method, r.path, m, got)
+	}
+	if m := decoderRE.Find(got.body); m != nil {
+		t.Errorf("%s %s: body shows the decoder's %q: %s", r.method, r.path, m, got)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -115,40 +115,56 @@ func TestIdempotencyKeyRules(t *testing.T) {
 	wantDetail(t, "POST to another user's URL with a key", res, http.StatusForbidden, "")
 }
 
-// gatedTasks holds Add until the test opens the gate, and fails it while
-// failing is set.
-type gatedTasks struct {
+// failingTasks fails Add while failing is set.
+type failingTasks struct {
 	task.Repository
-	entered chan struct{}
-	gate    chan struct{}
 	failing atomic.Bool
 }
 
 var errInjected = errors.New("injected storage failure")
 
-func (g *gatedTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
-	if g.entered != nil {
-		g.entered <- struct{}{}
-		<-g.gate
-	}
+func (g *failingTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
 	if g.failing.Load() {
 		return nil, errInjected
 	}
 	return g.Repository.Add(ctx, t)
 }
 
-func withTasks(repo task.Repository) func(*httpapi.Deps) {
-	return func(d *httpapi.Deps) { d.Service = application.New(repo, memory.NewUserRepository(), nil) }
+// gatedTx holds a keyed request, which has claimed its key, before its
+// handler's unit of work until the test opens the gate. (Inside it, on the
+// memory store, the request would hold the store's one lock, and a repeat
+// would wait for it instead of finding the key in progress, as it does on
+// SQLite; on PostgreSQL it finds it in progress.)
+type gatedTx struct {
+	application.Transactor
+	entered chan struct{}
+	gate    chan struct{}
+}
+
+func (g *gatedTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	g.entered <- struct{}{}
+	<-g.gate
+	return g.Transactor.InTx(ctx, fn)
+}
+
+// withStore runs the service and the keys on store, with tasks (store's, or
+// a wrapper of them) and the unit of work tx (store, or a wrapper of it).
+func withStore(store *memory.Store, tasks task.Repository, tx application.Transactor) func(*httpapi.Deps) {
+	return func(d *httpapi.Deps) {
+		d.Service = application.New(tasks, store.Users(), nil, application.WithTransactor(tx))
+		d.Idempotency = store.Keys()
+	}
 }
 
 func TestIdempotencyInFlight(t *testing.T) {
 	t.Parallel()
-	repo := &gatedTasks{Repository: memory.NewTaskRepository(), entered: make(chan struct{}), gate: make(chan struct{})}
-	e := newEnv(t, withTasks(repo))
+	store := memory.NewStore()
+	tx := &gatedTx{Transactor: store, entered: make(chan struct{}), gate: make(chan struct{})}
+	e := newEnv(t, withStore(store, store.Tasks(), tx))
 	u := e.newUser(t)
 	firstDone := make(chan *response)
 	go func() { firstDone <- e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`)) }()
-	<-repo.entered // the first request is inside the handler
+	<-tx.entered // the first request holds its key and has not finished
 
 	res := e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`))
 	wantDetail(t, "a repeat while the first runs", res, http.StatusConflict, "")
@@ -158,7 +174,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 	wantProblems(t, "another request with the key while the first runs",
 		e.do(t, post(u, u.tasks(), "slow", `{"title": "other"}`)), []any{"header", "Idempotency-Key"})
 
-	close(repo.gate)
+	close(tx.gate)
 	first := <-firstDone
 	wantTask(t, "the first request", first, http.StatusCreated)
 	wantReplay(t, "a repeat after the first", first, e.do(t, post(u, u.tasks(), "slow", `{"title": "slow"}`)))
@@ -170,8 +186,9 @@ func TestIdempotencyInFlight(t *testing.T) {
 // TestIdempotencyServerError: a 500 is not kept, so a retry runs again.
 func TestIdempotencyServerError(t *testing.T) {
 	t.Parallel()
-	repo := &gatedTasks{Repository: memory.NewTaskRepository()}
-	e := newEnv(t, withTasks(repo))
+	store := memory.NewStore()
+	repo := &failingTasks{Repository: store.Tasks()}
+	e := newEnv(t, withStore(store, repo, store))
 	u := e.newUser(t)
 	repo.failing.Store(true)
 	res := e.do(t, post(u, u.tasks(), "retry-me", `{"title": "x"}`))

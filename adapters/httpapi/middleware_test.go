@@ -201,6 +201,9 @@ func TestCORS(t *testing.T) {
 		if got := res.header.Get("Access-Control-Allow-Origin"); got != frontend {
 			t.Errorf("%s: Access-Control-Allow-Origin = %q, want %q", what, got, frontend)
 		}
+		if got := res.header.Get("Access-Control-Allow-Credentials"); got != "true" {
+			t.Errorf("%s: Access-Control-Allow-Credentials = %q, want true for a listed origin", what, got)
+		}
 		if got := listHeader(res.header, "Access-Control-Allow-Methods"); !slices.Contains(got, strings.ToLower(p.method)) {
 			t.Errorf("%s: Access-Control-Allow-Methods = %v, want %s in it", what, got, p.method)
 		}
@@ -231,6 +234,38 @@ func TestCORS(t *testing.T) {
 	if got := res.header.Get("Access-Control-Allow-Origin"); got != frontend {
 		t.Errorf("401 to %s: Access-Control-Allow-Origin = %q, want %q", frontend, got, frontend)
 	}
+}
+
+// TestCORSAnyOrigin: CORS_ORIGINS=* lets any page call the API, never with
+// credentials (Access-Control-Allow-Origin: * with credentials is what a
+// browser refuses, and echoing the origin instead would hand every site the
+// cookies a browser holds for the API). Bearer tokens need no credentials.
+func TestCORSAnyOrigin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(d *httpapi.Deps) { d.Config.CORSOrigins = []string{"*"} })
+	u := e.newUser(t)
+	const origin = "https://anywhere.example"
+	checkHeaders := func(what string, res *response) {
+		t.Helper()
+		if got := res.header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("%s: Access-Control-Allow-Origin = %q, want *", what, got)
+		}
+		if got := res.header.Values("Access-Control-Allow-Credentials"); len(got) != 0 {
+			t.Errorf("%s: Access-Control-Allow-Credentials = %q, want none with *", what, got)
+		}
+	}
+	res := e.do(t, request{method: http.MethodOptions, path: u.tasks(), header: http.Header{
+		"Origin":                         {origin},
+		"Access-Control-Request-Method":  {http.MethodPost},
+		"Access-Control-Request-Headers": {"authorization,content-type"},
+	}})
+	if res.status < 200 || res.status > 299 {
+		t.Errorf("preflight from %s = %s, want 2xx", origin, res)
+	}
+	checkHeaders("preflight from "+origin, res)
+	res = e.do(t, request{method: http.MethodGet, path: u.tasks(), token: u.token, header: http.Header{"Origin": {origin}}})
+	wantStatus(t, "GET from "+origin, res, http.StatusOK)
+	checkHeaders("GET from "+origin, res)
 }
 
 // listHeader splits a comma-separated header into lower-case items.

@@ -18,7 +18,6 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
-	"github.com/todo-backend/todo/domain/store"
 	domainuser "github.com/todo-backend/todo/domain/user"
 )
 
@@ -67,7 +66,7 @@ func TestStorageUnavailable(t *testing.T) {
 		opts []func(*httpapi.Deps)
 	}{
 		{"store unavailable", []func(*httpapi.Deps){withUsers(failingUsers{
-			err: fmt.Errorf("upsert user: %w: %s", store.ErrUnavailable, internals)})}},
+			err: fmt.Errorf("upsert user: %w: %s", application.ErrUnavailable, internals)})}},
 		{"request deadline", []func(*httpapi.Deps){withUsers(failingUsers{block: true}),
 			func(d *httpapi.Deps) { d.Config.RequestTimeout = 20 * time.Millisecond }}},
 	}

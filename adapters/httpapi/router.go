@@ -24,7 +24,6 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // DefaultMaxBodyBytes is the largest request body accepted (1 MiB).
@@ -64,6 +63,11 @@ type Config struct {
 	// ListMax is how many tasks a list returns when the request sets no
 	// limit (LIST_MAX); 0 means DefaultListMax.
 	ListMax int
+	// BodyBytesInFlight bounds the bytes of the request bodies read at
+	// once (BODY_BYTES_IN_FLIGHT, see mw.BodyBudget); a request waits for
+	// room until its deadline, then gets 503. 0 means
+	// mw.DefaultBodyBytesInFlight; it is never below MaxBodyBytes.
+	BodyBytesInFlight int64
 }
 
 // Deps is what the router needs from the rest of the service.
@@ -80,7 +84,11 @@ type Deps struct {
 	// user auth; leave it unset when metrics have a listener of their own.
 	MetricsHandler http.Handler
 	// Idempotency keeps Idempotency-Key responses; nil ignores the header.
-	Idempotency idempotency.Store
+	// A keyed request's handler and the storing of its response run as one
+	// unit of work of the Service (application.Service.InTx), which needs
+	// the Transactor of the store that holds the keys and the repositories
+	// (application.WithTransactor).
+	Idempotency application.IdempotencyStore
 }
 
 // NewRouter returns the service's whole HTTP surface.
@@ -132,13 +140,21 @@ func build(d Deps) (chi.Router, huma.API) {
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
 	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
+	var tx application.Transactor
+	if d.Service != nil {
+		tx = d.Service
+	}
 	h.keys = &mw.Idempotency{
-		Store: d.Idempotency, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
+		Store: d.Idempotency, Tx: tx, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
 		MaxBody: d.Config.MaxBodyBytes, Errors: errs, Log: d.Log, Owner: owner,
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
-	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser)
+	if d.Config.BodyBytesInFlight <= 0 {
+		d.Config.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
+	}
+	bodies := mw.NewBodyBudget(d.Config.BodyBytesInFlight, d.Config.MaxBodyBytes, errs)
+	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser, h.authorize, bodies.Middleware)
 	h.register(api)
 
 	spec := newSpecHandler(api)

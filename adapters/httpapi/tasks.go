@@ -127,7 +127,7 @@ type createBody struct {
 	Description *string   `json:"description,omitempty" nullable:"true" example:"2 litres"`
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
-	Tags        *[]string `json:"tags,omitempty" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	Tags        *[]string `json:"tags,omitempty" maxItems:"100" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
 	HomeMembers
 }
 
@@ -143,7 +143,7 @@ type replaceBody struct {
 	Completed   *bool             `json:"completed,omitempty" doc:"Absent leaves completion as it is."`
 	Priority    *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
 	DueDate     optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
-	Tags        *[]string         `json:"tags,omitempty" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
+	Tags        *[]string         `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
 }
 
 // options turns the optional attributes of a body into domain options:
@@ -218,11 +218,13 @@ type handlers struct {
 	links    links // how the URLs in Link begin
 }
 
+// actor is the caller authorize admitted to pathUser's tasks, the request's
+// {user_id}.
 func (h *handlers) actor(ctx context.Context, pathUser string) (application.Actor, error) {
-	id, _ := identityOf(ctx)
-	a, err := h.svc.Authorize(ctx, id, pathUser)
-	if err != nil {
-		return a, h.errs.toResponse(ctx, err, "body")
+	a, ok := ctx.Value(actorKey{}).(application.Actor)
+	if !ok || string(a.Owner()) != pathUser {
+		// Only an operation registered without a token could get here.
+		return application.Actor{}, h.errs.toResponse(ctx, auth.ErrForbidden, "body")
 	}
 	return a, nil
 }
@@ -313,6 +315,9 @@ func (h *handlers) one(ctx context.Context, t *task.Task, err error) (*taskOutpu
 	return &taskOutput{ETag: etag(t), Body: taskOut(t)}, nil
 }
 
+// actorKey is where authorize leaves the application.Actor of a request.
+type actorKey struct{}
+
 // identityKey is where authenticate leaves the verified identity in the
 // request's context.
 type identityKey struct{}
@@ -361,4 +366,26 @@ func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 	}
 	mw.SetUser(ctx.Context(), string(id.UserID))
 	next(huma.WithValue(ctx, identityKey{}, id))
+}
+
+// authorize admits the verified caller to the URL's {user_id} (only their
+// own: 403 otherwise) and records the user (409 when their email is
+// another user's), before huma reads parameters or body, as FastAPI's
+// dependencies run before its validation: whose tasks these are is settled
+// once, here, for every operation that needs a token, so that a malformed
+// id, query or body on another user's URL is 403 like any other request
+// there, not 422. Handlers take the Actor it leaves (actor).
+func (h *handlers) authorize(ctx huma.Context, next func(huma.Context)) {
+	if op := ctx.Operation(); op == nil || len(op.Security) == 0 {
+		next(ctx)
+		return
+	}
+	id, _ := identityOf(ctx.Context())
+	a, err := h.svc.Authorize(ctx.Context(), id, ctx.Param("user_id"))
+	if err != nil {
+		_, w := humachi.Unwrap(ctx)
+		writeError(w, h.errs.toResponse(ctx.Context(), err, "path"))
+		return
+	}
+	next(huma.WithValue(ctx, actorKey{}, a))
 }

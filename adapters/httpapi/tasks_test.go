@@ -198,7 +198,13 @@ func TestComplete(t *testing.T) {
 		if got.Title != tk.Title || got.CreatedAt != tk.CreatedAt || got.ID != tk.ID {
 			t.Errorf("step %d: PATCH complete %q = %+v, want only completed and updated_at changed from %+v", i+1, s.body, got, tk)
 		}
-		if !later(t, got.UpdatedAt, prev.UpdatedAt) {
+		switch {
+		case got.Completed == prev.Completed:
+			// Setting the value it has changes nothing (issue 14 item 11).
+			if !got.equal(prev) {
+				t.Errorf("step %d: PATCH complete %q = %+v, want it as it was: %+v", i+1, s.body, got, prev)
+			}
+		case !later(t, got.UpdatedAt, prev.UpdatedAt):
 			t.Errorf("step %d: PATCH complete %q: updated_at %s, want later than %s", i+1, s.body, got.UpdatedAt, prev.UpdatedAt)
 		}
 		prev = got
@@ -331,12 +337,20 @@ func TestTimestamps(t *testing.T) {
 	u := e.newUser(t)
 	tk := e.create(t, u, "t")
 	prev := tk
-	for _, r := range []request{
-		{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "t"}`}, // same values still move it
-		{method: http.MethodPatch, path: u.complete(tk.ID)},
-		{method: http.MethodPatch, path: u.complete(tk.ID), body: `{"completed": true}`},
-		{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "u", "completed": false}`},
+	for _, step := range []struct {
+		r       request
+		changes bool
+	}{
+		// The same values are no change: updated_at stays (issue 14 item
+		// 11; CONTRACT.md: it moves on every change).
+		{request{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "t"}`}, false},
+		{request{method: http.MethodPatch, path: u.complete(tk.ID)}, true},
+		{request{method: http.MethodPatch, path: u.complete(tk.ID), body: `{"completed": true}`}, false},
+		{request{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "u", "completed": false}`}, true},
+		{request{method: http.MethodPut, path: u.task(tk.ID), body: `{"title": "u", "completed": true}`}, true},
+		{request{method: http.MethodPatch, path: u.complete(tk.ID), body: `{"completed": false}`}, true},
 	} {
+		r := step.r
 		r.token = u.token
 		res := e.do(t, r)
 		wantStatus(t, r.method+" "+r.body, res, http.StatusOK)
@@ -344,7 +358,10 @@ func TestTimestamps(t *testing.T) {
 		if got.CreatedAt != tk.CreatedAt {
 			t.Errorf("%s %s: created_at = %s, want %s", r.method, r.body, got.CreatedAt, tk.CreatedAt)
 		}
-		if !later(t, got.UpdatedAt, prev.UpdatedAt) {
+		if !step.changes && got.UpdatedAt != prev.UpdatedAt {
+			t.Errorf("%s %s changed nothing: updated_at = %s, want %s as it was", r.method, r.body, got.UpdatedAt, prev.UpdatedAt)
+		}
+		if step.changes && !later(t, got.UpdatedAt, prev.UpdatedAt) {
 			t.Errorf("%s %s: updated_at = %s, want later than %s", r.method, r.body, got.UpdatedAt, prev.UpdatedAt)
 		}
 		prev = got

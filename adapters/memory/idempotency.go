@@ -4,17 +4,16 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
-	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/application"
 )
 
-// IdempotencyStore is an idempotency.Store held in memory: keys are seen by
-// this process only, which is all a memory: service has.
+// IdempotencyStore is an application.IdempotencyStore held in memory, in a Store: keys
+// are seen by this process only, which is all a memory: service has.
 type IdempotencyStore struct {
-	mu   sync.Mutex
-	keys map[idempotency.Key]*keyEntry
+	s    *Store
+	keys map[application.IdempotencyKey]*keyEntry
 }
 
 type keyEntry struct {
@@ -23,33 +22,30 @@ type keyEntry struct {
 	lockedUntil time.Time
 	expiresAt   time.Time
 	done        bool
-	resp        idempotency.Response
+	resp        application.StoredResponse
 }
 
-var _ idempotency.Store = (*IdempotencyStore)(nil)
+var _ application.IdempotencyStore = (*IdempotencyStore)(nil)
 
-// NewIdempotencyStore returns an empty store.
-func NewIdempotencyStore() *IdempotencyStore {
-	return &IdempotencyStore{keys: make(map[idempotency.Key]*keyEntry)}
-}
+// NewIdempotencyStore returns an empty store of keys, in a Store of its own.
+func NewIdempotencyStore() *IdempotencyStore { return NewStore().Keys() }
 
 // Begin claims the key, or says why not.
-func (s *IdempotencyStore) Begin(_ context.Context, c idempotency.Claim) (*idempotency.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Begin(ctx context.Context, c application.IdempotencyClaim) (*application.StoredResponse, error) {
+	defer s.s.write(ctx).done()
 	e, ok := s.keys[c.Key]
 	switch {
 	case !ok || !c.Now.Before(e.expiresAt):
 		// New, or expired: claim it.
 	case e.fingerprint != c.Fingerprint:
-		return nil, idempotency.ErrMismatch
+		return nil, application.ErrKeyMismatch
 	case e.done:
 		r := e.resp
 		r.Header = cloneHeader(r.Header)
 		r.Body = slices.Clone(r.Body)
 		return &r, nil
 	case c.Now.Before(e.lockedUntil):
-		return nil, idempotency.ErrInFlight
+		return nil, application.ErrKeyInFlight
 	}
 	s.keys[c.Key] = &keyEntry{
 		fingerprint: c.Fingerprint,
@@ -61,20 +57,18 @@ func (s *IdempotencyStore) Begin(_ context.Context, c idempotency.Claim) (*idemp
 }
 
 // Finish keeps the response, if the claim still holds the key.
-func (s *IdempotencyStore) Finish(_ context.Context, c idempotency.Claim, r idempotency.Response) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Finish(ctx context.Context, c application.IdempotencyClaim, r application.StoredResponse) error {
+	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		e.done = true
-		e.resp = idempotency.Response{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
+		e.resp = application.StoredResponse{Status: r.Status, Header: cloneHeader(r.Header), Body: slices.Clone(r.Body)}
 	}
 	return nil
 }
 
 // Abandon forgets the key, if the claim still holds it.
-func (s *IdempotencyStore) Abandon(_ context.Context, c idempotency.Claim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Abandon(ctx context.Context, c application.IdempotencyClaim) error {
+	defer s.s.write(ctx).done()
 	if e, ok := s.keys[c.Key]; ok && e.token == c.Token && !e.done {
 		delete(s.keys, c.Key)
 	}
@@ -82,9 +76,8 @@ func (s *IdempotencyStore) Abandon(_ context.Context, c idempotency.Claim) error
 }
 
 // Purge forgets up to limit expired keys.
-func (s *IdempotencyStore) Purge(_ context.Context, now time.Time, limit int) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *IdempotencyStore) Purge(ctx context.Context, now time.Time, limit int) (int, error) {
+	defer s.s.write(ctx).done()
 	n := 0
 	for k, e := range s.keys {
 		if limit > 0 && n >= limit {

@@ -28,13 +28,12 @@ type ListRepository struct {
 
 var _ list.Repository = (*ListRepository)(nil)
 
-// NewListRepository returns the lists of the tasks in tasks.
-func NewListRepository(tasks *TaskRepository) *ListRepository {
-	return &ListRepository{state: tasks.state}
-}
+// NewListRepository returns the lists of the tasks in tasks, in their
+// store.
+func NewListRepository(tasks *TaskRepository) *ListRepository { return tasks.s.Lists() }
 
-// liveList returns owner's list id when it is not in the trash; s.mu is
-// held.
+// liveList returns owner's list id when it is not in the trash; the data
+// is held.
 func (s *state) liveList(owner auth.UserID, id list.ID) (*listEntry, bool) {
 	e, ok := s.lists[id]
 	if !ok || e.l.Owner() != owner || e.deletedAt != nil {
@@ -53,7 +52,7 @@ func (s *state) nameTaken(l *list.List) bool {
 	return false
 }
 
-// summary is list id with its counts; s.mu is held.
+// summary is list id with its counts; the data is held.
 func (s *state) summary(id list.ID) list.Summary {
 	out := list.Summary{List: s.lists[id].l.WithID(id)}
 	for _, e := range s.tasks {
@@ -69,9 +68,8 @@ func (s *state) summary(id list.ID) list.Summary {
 }
 
 // Add stores l at the bottom of its owner's lists, under the next id.
-func (r *ListRepository) Add(_ context.Context, l *list.List) (list.Summary, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) Add(ctx context.Context, l *list.List) (list.Summary, error) {
+	defer r.write(ctx).done()
 	if r.nameTaken(l) {
 		return list.Summary{}, list.ErrNameTaken
 	}
@@ -81,9 +79,8 @@ func (r *ListRepository) Add(_ context.Context, l *list.List) (list.Summary, err
 }
 
 // Get returns owner's live list id.
-func (r *ListRepository) Get(_ context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+func (r *ListRepository) Get(ctx context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	defer r.read(ctx).done()
 	if _, ok := r.liveList(owner, id); !ok {
 		return list.Summary{}, list.ErrNotFound
 	}
@@ -91,9 +88,8 @@ func (r *ListRepository) Get(_ context.Context, owner auth.UserID, id list.ID) (
 }
 
 // List returns owner's live lists in order, with their counts.
-func (r *ListRepository) List(_ context.Context, owner auth.UserID) ([]list.Summary, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+func (r *ListRepository) List(ctx context.Context, owner auth.UserID) ([]list.Summary, error) {
+	defer r.read(ctx).done()
 	out := []list.Summary{}
 	for id, e := range r.lists {
 		if e.l.Owner() == owner && e.deletedAt == nil {
@@ -108,9 +104,8 @@ func (r *ListRepository) List(_ context.Context, owner auth.UserID) ([]list.Summ
 
 // Update applies fn to a copy and keeps it, one version up, if fn succeeds
 // and the name is still the owner's only one.
-func (r *ListRepository) Update(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
+	defer r.write(ctx).done()
 	e, ok := r.liveList(owner, id)
 	if !ok {
 		return list.Summary{}, list.ErrNotFound
@@ -132,12 +127,11 @@ func (r *ListRepository) Update(_ context.Context, owner auth.UserID, id list.ID
 // Move places the list after or before another of owner's lists, or at the
 // top; its neighbours keep their keys unless the new one is long enough to
 // rebalance them all.
-func (r *ListRepository) Move(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
+func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
 	if err := a.Check(); err != nil {
 		return list.Summary{}, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.write(ctx).done()
 	e, ok := r.liveList(owner, id)
 	if !ok {
 		return list.Summary{}, list.ErrNotFound
@@ -213,9 +207,8 @@ func (s *state) listGap(owner auth.UserID, id list.ID, a list.Anchor, keys []str
 }
 
 // Trash moves the list and its live tasks to the trash.
-func (r *ListRepository) Trash(_ context.Context, owner auth.UserID, id list.ID, expect list.Version, at time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) Trash(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, at time.Time) error {
+	defer r.write(ctx).done()
 	e, ok := r.liveList(owner, id)
 	if !ok {
 		return list.ErrNotFound
@@ -233,9 +226,8 @@ func (r *ListRepository) Trash(_ context.Context, owner auth.UserID, id list.ID,
 }
 
 // Restore brings the list back with the tasks trashed with it.
-func (r *ListRepository) Restore(_ context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) Restore(ctx context.Context, owner auth.UserID, id list.ID) (list.Summary, error) {
+	defer r.write(ctx).done()
 	e, ok := r.lists[id]
 	if !ok || e.l.Owner() != owner {
 		return list.Summary{}, list.ErrNotFound
@@ -255,7 +247,7 @@ func (r *ListRepository) Restore(_ context.Context, owner auth.UserID, id list.I
 }
 
 // restoreList brings the list alone back from the trash, unless another
-// live list took its name; s.mu is held.
+// live list took its name; the data is held.
 func (s *state) restoreList(e *listEntry) error {
 	if s.nameTaken(e.l) {
 		return list.ErrNameTaken
@@ -265,9 +257,8 @@ func (s *state) restoreList(e *listEntry) error {
 }
 
 // Delete removes the list and its tasks for good.
-func (r *ListRepository) Delete(_ context.Context, owner auth.UserID, id list.ID, expect list.Version) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) Delete(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version) error {
+	defer r.write(ctx).done()
 	e, ok := r.lists[id]
 	if !ok || e.l.Owner() != owner {
 		return list.ErrNotFound
@@ -279,7 +270,7 @@ func (r *ListRepository) Delete(_ context.Context, owner auth.UserID, id list.ID
 	return nil
 }
 
-// deleteList removes list id and its tasks; s.mu is held.
+// deleteList removes list id and its tasks; the data is held.
 func (s *state) deleteList(id list.ID) {
 	for tid, te := range s.tasks {
 		if l := te.t.ListID(); l != nil && *l == id {
@@ -290,9 +281,8 @@ func (s *state) deleteList(id list.ID) {
 }
 
 // ListTrash returns owner's trashed lists, the latest deletion first.
-func (r *ListRepository) ListTrash(_ context.Context, owner auth.UserID) ([]list.Trashed, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+func (r *ListRepository) ListTrash(ctx context.Context, owner auth.UserID) ([]list.Trashed, error) {
+	defer r.read(ctx).done()
 	out := []list.Trashed{}
 	for id, e := range r.lists {
 		if e.l.Owner() == owner && e.deletedAt != nil {
@@ -306,9 +296,8 @@ func (r *ListRepository) ListTrash(_ context.Context, owner auth.UserID) ([]list
 }
 
 // EmptyTrash removes owner's trashed lists and their tasks.
-func (r *ListRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
+	defer r.write(ctx).done()
 	n := 0
 	for id, e := range r.lists {
 		if e.l.Owner() == owner && e.deletedAt != nil {
@@ -321,9 +310,8 @@ func (r *ListRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, 
 
 // PurgeTrash removes up to limit lists trashed before cutoff, the oldest
 // first, with their tasks.
-func (r *ListRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit int) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *ListRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	defer r.write(ctx).done()
 	var old []list.ID
 	for id, e := range r.lists {
 		if e.deletedAt != nil && e.deletedAt.Before(cutoff) {

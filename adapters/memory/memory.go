@@ -1,7 +1,7 @@
 // Package memory keeps tasks, lists and users in maps: the store for fast
 // tests and for DATABASE_URL=memory:. It has the same semantics as the SQL
 // stores (ids from 1 upwards, oldest first, owner-scoped, the trees and
-// orders of tree.go) and is safe for concurrent use. It is the reference
+// orders of tree.go, transactions) and is safe for concurrent use. It is the reference
 // the repository contract suite holds the SQL stores to: it decides with
 // the domain's functions, over the whole of a user's data, what the SQL
 // stores decide over the rows they read.
@@ -12,7 +12,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
@@ -21,10 +20,10 @@ import (
 	"github.com/todo-backend/todo/domain/user"
 )
 
-// state is what the task and list repositories share, under one lock: a
-// move or a trash touches both.
+// state is what the task and list repositories share: a move or a trash
+// touches both. Its store's lock guards it (read, write).
 type state struct {
-	mu       sync.RWMutex
+	s        *Store
 	lastID   task.ID
 	tasks    map[task.ID]*entry
 	lastList list.ID
@@ -38,30 +37,31 @@ type entry struct {
 	mark      task.TrashMark
 }
 
-// TaskRepository is a task.Repository held in memory.
+// TaskRepository is a task.Repository held in memory, in a Store.
 type TaskRepository struct {
 	*state
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
 
-// NewTaskRepository returns an empty repository.
-func NewTaskRepository() *TaskRepository {
-	return &TaskRepository{state: &state{tasks: make(map[task.ID]*entry), lists: make(map[list.ID]*listEntry)}}
-}
+// NewTaskRepository returns an empty repository, in a store of its own.
+func NewTaskRepository() *TaskRepository { return NewStore().Tasks() }
+
+// read and write hold the store's data (see Store.read, Store.write).
+func (s *state) read(ctx context.Context) hold  { return s.s.read(ctx) }
+func (s *state) write(ctx context.Context) hold { return s.s.write(ctx) }
 
 // Add stores t under the next id, at version 1, once its list and parent
 // are checked.
-func (r *TaskRepository) Add(_ context.Context, t *task.Task) (*task.Task, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
+	defer r.write(ctx).done()
 	if err := r.checkNew(t); err != nil {
 		return nil, err
 	}
 	return r.add(t), nil
 }
 
-// add stores t; r.mu is held.
+// add stores t; the data is held.
 func (r *TaskRepository) add(t *task.Task) *task.Task {
 	r.lastID++
 	stored := t.WithID(r.lastID).WithVersion(1)
@@ -69,7 +69,7 @@ func (r *TaskRepository) add(t *task.Task) *task.Task {
 	return stored.WithID(stored.ID())
 }
 
-// checkNew checks a new task's list and parent; r.mu is held.
+// checkNew checks a new task's list and parent; the data is held.
 func (s *state) checkNew(t *task.Task) error {
 	if l := t.ListID(); l != nil {
 		if _, ok := s.liveList(t.Owner(), *l); !ok {
@@ -88,9 +88,8 @@ func (s *state) checkNew(t *task.Task) error {
 
 // AddAll stores every task under one lock, all checked first: nothing can
 // fail half-way.
-func (r *TaskRepository) AddAll(_ context.Context, ts []*task.Task) ([]*task.Task, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task, error) {
+	defer r.write(ctx).done()
 	for _, t := range ts {
 		if err := r.checkNew(t); err != nil {
 			return nil, err
@@ -103,7 +102,7 @@ func (r *TaskRepository) AddAll(_ context.Context, ts []*task.Task) ([]*task.Tas
 	return out, nil
 }
 
-// live returns owner's task id when it is not in the trash; r.mu is held.
+// live returns owner's task id when it is not in the trash; the data is held.
 func (s *state) live(owner auth.UserID, id task.ID) (*entry, bool) {
 	e, ok := s.tasks[id]
 	if !ok || e.t.Owner() != owner || e.deletedAt != nil {
@@ -113,9 +112,8 @@ func (s *state) live(owner auth.UserID, id task.ID) (*entry, bool) {
 }
 
 // Get returns a copy of owner's task id.
-func (r *TaskRepository) Get(_ context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
+	defer r.read(ctx).done()
 	e, ok := r.live(owner, id)
 	if !ok {
 		return nil, task.ErrNotFound
@@ -127,19 +125,18 @@ func (r *TaskRepository) Get(_ context.Context, owner auth.UserID, id task.ID) (
 // reference implementation (Query.Apply), which the SQL stores match. The
 // service's queries come normalized (Normalized then does nothing); others
 // are normalized here.
-func (r *TaskRepository) List(_ context.Context, owner auth.UserID, q task.Query) (task.Page, error) {
+func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Query) (task.Page, error) {
 	q, err := q.Normalized()
 	if err != nil {
 		return task.Page{}, err
 	}
-	return q.Apply(r.owned(owner, nil)), nil
+	return q.Apply(r.owned(ctx, owner, nil)), nil
 }
 
 // owned returns copies of owner's live tasks, in no order: all of them (in
 // nil) or those of one list or of the inbox.
-func (r *TaskRepository) owned(owner auth.UserID, in *list.ID) []*task.Task {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+func (r *TaskRepository) owned(ctx context.Context, owner auth.UserID, in *list.ID) []*task.Task {
+	defer r.read(ctx).done()
 	var out []*task.Task
 	for _, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt == nil && (in == nil || e.t.Scope().List == *in) {
@@ -150,9 +147,9 @@ func (r *TaskRepository) owned(owner auth.UserID, in *list.ID) []*task.Task {
 }
 
 // Tags counts owner's tags by key; each is shown in its smallest spelling.
-func (r *TaskRepository) Tags(_ context.Context, owner auth.UserID) ([]task.TagCount, error) {
+func (r *TaskRepository) Tags(ctx context.Context, owner auth.UserID) ([]task.TagCount, error) {
 	byKey := map[string]*task.TagCount{}
-	for _, t := range r.owned(owner, nil) {
+	for _, t := range r.owned(ctx, owner, nil) {
 		for _, tag := range t.Tags() {
 			k := task.TagKey(tag)
 			if c, ok := byKey[k]; ok {
@@ -173,16 +170,15 @@ func (r *TaskRepository) Tags(_ context.Context, owner auth.UserID) ([]task.TagC
 
 // Stats counts owner's tasks (of one list, or of the inbox, when in is
 // set) with the domain's reference (task.StatsOf).
-func (r *TaskRepository) Stats(_ context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
-	return task.StatsOf(r.owned(owner, in), m), nil
+func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+	return task.StatsOf(r.owned(ctx, owner, in), m), nil
 }
 
 // Update applies fn to a copy under the write lock and keeps the copy, one
-// version up, only if fn succeeds; a task it completes completes its open
-// subtasks.
-func (r *TaskRepository) Update(_ context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// version up, only if fn succeeds and changed it; a task it completes
+// completes its open subtasks.
+func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
+	defer r.write(ctx).done()
 	e, ok := r.live(owner, id)
 	if !ok {
 		return nil, task.ErrNotFound
@@ -195,17 +191,18 @@ func (r *TaskRepository) Update(_ context.Context, owner auth.UserID, id task.ID
 		return nil, err
 	}
 	w := r.newWrites()
-	w.put(c, e.t)
+	if c.Changed() {
+		w.put(c, e.t)
+	}
 	w.completeSubtasks()
 	w.commit()
 	return w.get(id), nil
 }
 
-// UpdateAll applies fn to copies of every task, then keeps them all, or
-// none when an id is missing or fn fails.
-func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// UpdateAll applies fn to copies of every task, then keeps those it
+// changed, or none when an id is missing or fn fails.
+func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
+	defer r.write(ctx).done()
 	ids = task.UniqueIDs(ids)
 	entries := make([]*entry, len(ids))
 	for i, id := range ids {
@@ -221,7 +218,9 @@ func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []t
 		if err := fn(c); err != nil {
 			return nil, err
 		}
-		w.put(c, e.t)
+		if c.Changed() {
+			w.put(c, e.t)
+		}
 	}
 	w.completeSubtasks()
 	w.commit()
@@ -233,9 +232,8 @@ func (r *TaskRepository) UpdateAll(_ context.Context, owner auth.UserID, ids []t
 }
 
 // Trash moves owner's task id and its live subtree to the trash at at.
-func (r *TaskRepository) Trash(_ context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) Trash(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, at time.Time) error {
+	defer r.write(ctx).done()
 	e, ok := r.live(owner, id)
 	if !ok {
 		return task.ErrNotFound
@@ -248,7 +246,7 @@ func (r *TaskRepository) Trash(_ context.Context, owner auth.UserID, id task.ID,
 }
 
 // trash moves the live tasks ids and their live subtrees to the trash,
-// marked as task.TrashMarks says, and returns how many; r.mu is held.
+// marked as task.TrashMarks says, and returns how many; the data is held.
 func (s *state) trash(ids []task.ID, at time.Time) int {
 	var nodes []task.Node
 	seen := map[task.ID]bool{}
@@ -274,9 +272,8 @@ func trashTime(at time.Time) *time.Time {
 
 // TrashAll moves every task and its subtree to the trash, or none when an
 // id is missing, and returns how many tasks went.
-func (r *TaskRepository) TrashAll(_ context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) TrashAll(ctx context.Context, owner auth.UserID, ids []task.ID, at time.Time) (int, error) {
+	defer r.write(ctx).done()
 	ids = task.UniqueIDs(ids)
 	for _, id := range ids {
 		if _, ok := r.live(owner, id); !ok {
@@ -288,9 +285,8 @@ func (r *TaskRepository) TrashAll(_ context.Context, owner auth.UserID, ids []ta
 
 // TrashCompleted moves owner's completed tasks, with their subtrees, to the
 // trash.
-func (r *TaskRepository) TrashCompleted(_ context.Context, owner auth.UserID, at time.Time) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) TrashCompleted(ctx context.Context, owner auth.UserID, at time.Time) (int, error) {
+	defer r.write(ctx).done()
 	var ids []task.ID
 	for id, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt == nil && e.t.Completed() {
@@ -302,15 +298,15 @@ func (r *TaskRepository) TrashCompleted(_ context.Context, owner auth.UserID, at
 }
 
 // ListTrash returns owner's deleted tasks, the latest first.
-func (r *TaskRepository) ListTrash(_ context.Context, owner auth.UserID, limit, offset int) (task.TrashPage, error) {
-	r.mu.RLock()
+func (r *TaskRepository) ListTrash(ctx context.Context, owner auth.UserID, limit, offset int) (task.TrashPage, error) {
+	h := r.read(ctx)
 	var all []task.Trashed
 	for _, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt != nil {
 			all = append(all, task.Trashed{Task: e.t.WithID(e.t.ID()), DeletedAt: *e.deletedAt})
 		}
 	}
-	r.mu.RUnlock()
+	h.done()
 	slices.SortFunc(all, func(a, b task.Trashed) int {
 		if c := b.DeletedAt.Compare(a.DeletedAt); c != 0 {
 			return c
@@ -328,9 +324,8 @@ func (r *TaskRepository) ListTrash(_ context.Context, owner auth.UserID, limit, 
 
 // RestoreFromTrash brings the task back with what was trashed with it, and
 // its trashed ancestors and list alone, so that it has a home.
-func (r *TaskRepository) RestoreFromTrash(_ context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
+	defer r.write(ctx).done()
 	e, ok := r.tasks[id]
 	if !ok || e.t.Owner() != owner {
 		return nil, task.ErrNotFound
@@ -371,9 +366,8 @@ func (r *TaskRepository) RestoreFromTrash(_ context.Context, owner auth.UserID, 
 }
 
 // Delete removes owner's task id and its subtree, live or in the trash.
-func (r *TaskRepository) Delete(_ context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
+	defer r.write(ctx).done()
 	e, ok := r.tasks[id]
 	if !ok || e.t.Owner() != owner {
 		return task.ErrNotFound
@@ -385,7 +379,7 @@ func (r *TaskRepository) Delete(_ context.Context, owner auth.UserID, id task.ID
 	return nil
 }
 
-// deleteSubtree removes the task and every task under it; r.mu is held.
+// deleteSubtree removes the task and every task under it; the data is held.
 func (s *state) deleteSubtree(id task.ID) {
 	for _, d := range s.subtree(id, false) {
 		delete(s.tasks, d)
@@ -394,9 +388,8 @@ func (s *state) deleteSubtree(id task.ID) {
 
 // EmptyTrash removes owner's deleted tasks (and their subtrees, in the
 // trash with them).
-func (r *TaskRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int, error) {
+	defer r.write(ctx).done()
 	n := 0
 	for id, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt != nil {
@@ -409,9 +402,8 @@ func (r *TaskRepository) EmptyTrash(_ context.Context, owner auth.UserID) (int, 
 
 // PurgeTrash removes up to limit tasks deleted before cutoff, the oldest
 // deletions first, with their subtrees.
-func (r *TaskRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit int) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *TaskRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	defer r.write(ctx).done()
 	var old []task.ID
 	for id, e := range r.tasks {
 		if e.deletedAt != nil && e.deletedAt.Before(cutoff) {
@@ -432,24 +424,21 @@ func (r *TaskRepository) PurgeTrash(_ context.Context, cutoff time.Time, limit i
 	return len(old), nil
 }
 
-// UserRepository is a user.Repository held in memory.
+// UserRepository is a user.Repository held in memory, in a Store.
 type UserRepository struct {
-	mu      sync.Mutex
+	s       *Store
 	byID    map[auth.UserID]user.User
 	byEmail map[string]auth.UserID
 }
 
 var _ user.Repository = (*UserRepository)(nil)
 
-// NewUserRepository returns an empty repository.
-func NewUserRepository() *UserRepository {
-	return &UserRepository{byID: make(map[auth.UserID]user.User), byEmail: make(map[string]auth.UserID)}
-}
+// NewUserRepository returns an empty repository, in a store of its own.
+func NewUserRepository() *UserRepository { return NewStore().Users() }
 
 // Save inserts or updates u, refusing an email held by another id.
-func (r *UserRepository) Save(_ context.Context, u user.User) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *UserRepository) Save(ctx context.Context, u user.User) error {
+	defer r.s.write(ctx).done()
 	if u.Email != "" {
 		if holder, ok := r.byEmail[u.Email]; ok && holder != u.ID {
 			return user.ErrEmailTaken

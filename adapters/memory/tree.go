@@ -13,7 +13,7 @@ import (
 
 // The trees: subtasks, their cascades and moves, decided by the domain's
 // functions (task.Placement, CheckPlacement, TrashMarks) over the maps.
-// Every helper here runs with s.mu held.
+// Every helper here runs with the store's data held (state.write).
 
 // children returns the tasks whose parent is id, in the trash too, by id.
 func (s *state) children(id task.ID) []task.ID {
@@ -162,12 +162,11 @@ func gap(p task.Placement, keys []string, anchorKey string) (lower, upper string
 
 // Move places owner's tasks together where m.To says (see
 // task.Repository.Move), all or none.
-func (r *TaskRepository) Move(_ context.Context, owner auth.UserID, m task.Move) ([]*task.Task, error) {
+func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Move) ([]*task.Task, error) {
 	if err := m.To.Check(); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.write(ctx).done()
 	ids := task.UniqueIDs(m.IDs)
 	moved := make([]*task.Task, len(ids))
 	for i, id := range ids {

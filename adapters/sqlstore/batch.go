@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
-	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -217,7 +217,7 @@ func (b *batcher[T]) flush(ctx context.Context, batch []*batchReq[T]) {
 	// database out of reach, the connection lost, an answer that does not
 	// add up) may have come after the commit: retrying could store a create
 	// twice, or apply an update again.
-	if _, refused := errors.AsType[*pgconn.PgError](err); !refused || errors.Is(err, store.ErrUnavailable) {
+	if _, refused := errors.AsType[*pgconn.PgError](err); !refused || errors.Is(err, application.ErrUnavailable) {
 		for _, r := range live {
 			r.answer(0, err)
 		}

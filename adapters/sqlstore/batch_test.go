@@ -15,9 +15,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
-	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
@@ -156,8 +156,8 @@ func TestInsertBatchEndsAtItsDeadline(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
 	_, err := in.do(short, batchOf(t, short, "stuck")[0].item)
-	if !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("insert behind a lock, past its deadline: error = %v, want store.ErrUnavailable", err)
+	if !errors.Is(err, application.ErrUnavailable) {
+		t.Errorf("insert behind a lock, past its deadline: error = %v, want application.ErrUnavailable", err)
 	}
 }
 
@@ -179,8 +179,8 @@ func TestInsertBatchRetrySkipsGoneRequests(t *testing.T) {
 	}()
 	in.flush(ctx, reqs)
 	titles, _, errs := inserted(t, db, reqs)
-	if titles[0] != "" || !errors.Is(errs[0], store.ErrUnavailable) {
-		t.Errorf("create past its deadline: stored %q, error %v; want not stored, store.ErrUnavailable", titles[0], errs[0])
+	if titles[0] != "" || !errors.Is(errs[0], application.ErrUnavailable) {
+		t.Errorf("create past its deadline: stored %q, error %v; want not stored, application.ErrUnavailable", titles[0], errs[0])
 	}
 	if errs[1] == nil {
 		t.Error("bad row's create: no error")

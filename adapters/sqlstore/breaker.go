@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// ErrBreakerOpen is the reason, under store.ErrUnavailable, of every
+// ErrBreakerOpen is the reason, under application.ErrUnavailable, of every
 // statement refused while the database does not answer at all: the breaker
 // saw a statement time out and a probe on a fresh connection time out too.
 // Refusing at once (503 in milliseconds) is what a client can use; waiting

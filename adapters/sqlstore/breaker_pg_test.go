@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/store"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
@@ -56,7 +56,7 @@ func (l *eventLog) await(t *testing.T, want sqlstore.EventKind) {
 // probe; the probe is silent too, so the breaker opens: the statement
 // still in flight is cut long before its own 30 s bound, and every later
 // statement, Bun's and the hand-written ones alike, and the readiness ping
-// are refused at once with ErrBreakerOpen (a store.ErrUnavailable), without
+// are refused at once with ErrBreakerOpen (a application.ErrUnavailable), without
 // touching the network. Healed, the probe closes the breaker by itself and
 // the same DB serves again.
 func TestBreakerBlackhole(t *testing.T) {
@@ -97,11 +97,11 @@ func TestBreakerBlackhole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	_, err = repo.List(ctx, owner, task.Query{})
 	cancel()
-	if !errors.Is(err, store.ErrUnavailable) {
+	if !errors.Is(err, application.ErrUnavailable) {
 		t.Errorf("List on a black hole = %v, want ErrUnavailable", err)
 	}
 	ev.await(t, sqlstore.BreakerOpened)
-	if err := <-inFlight; !errors.Is(err, sqlstore.ErrBreakerOpen) || !errors.Is(err, store.ErrUnavailable) {
+	if err := <-inFlight; !errors.Is(err, sqlstore.ErrBreakerOpen) || !errors.Is(err, application.ErrUnavailable) {
 		t.Errorf("the statement in flight = %v, want ErrBreakerOpen and ErrUnavailable", err)
 	}
 	if inFlightTook >= bound {
@@ -131,7 +131,7 @@ func TestBreakerBlackhole(t *testing.T) {
 		start := time.Now()
 		err := c.run(t.Context())
 		took = append(took, time.Since(start))
-		if !errors.Is(err, sqlstore.ErrBreakerOpen) || !errors.Is(err, store.ErrUnavailable) {
+		if !errors.Is(err, sqlstore.ErrBreakerOpen) || !errors.Is(err, application.ErrUnavailable) {
 			t.Errorf("%s while open = %v, want ErrBreakerOpen and ErrUnavailable", c.name, err)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/application"
 )
 
 // fakeDB is the probe's view of a database: silent (every dial waits out its
@@ -93,10 +93,10 @@ func TestBreaker(t *testing.T) {
 			t.Errorf("the statement in flight was cut after %v, want when the 2s probe failed", took)
 		}
 		err := b.observe(fmt.Errorf("query: %w", ctx.Err()))
-		if !errors.Is(err, ErrBreakerOpen) || !errors.Is(err, store.ErrUnavailable) {
+		if !errors.Is(err, ErrBreakerOpen) || !errors.Is(err, application.ErrUnavailable) {
 			t.Errorf("the cut statement's error = %v, want ErrBreakerOpen and ErrUnavailable", err)
 		}
-		if err := b.admit(); !errors.Is(err, ErrBreakerOpen) || !errors.Is(err, store.ErrUnavailable) {
+		if err := b.admit(); !errors.Is(err, ErrBreakerOpen) || !errors.Is(err, application.ErrUnavailable) {
 			t.Errorf("admit while open = %v, want ErrBreakerOpen and ErrUnavailable", err)
 		}
 		if k := ev.kinds(); len(k) != 1 || k[0] != BreakerOpened {

@@ -14,12 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
-	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/user"
 )
 
 // TestClassify: what means "the database cannot be reached" becomes
-// store.ErrUnavailable (and stays the driver's error underneath); what is the
+// application.ErrUnavailable (and stays the driver's error underneath); what is the
 // request's own fault, the client leaving, or the end of the rows does not.
 func TestClassify(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -53,7 +53,7 @@ func TestClassify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := classify(tt.err)
-		if is := errors.Is(got, store.ErrUnavailable); is != tt.want {
+		if is := errors.Is(got, application.ErrUnavailable); is != tt.want {
 			t.Errorf("classify(%s: %v) is ErrUnavailable = %v, want %v", tt.name, tt.err, is, tt.want)
 		}
 		if !tt.want && got != tt.err {
@@ -91,7 +91,7 @@ func TestClassifySQLiteBusy(t *testing.T) {
 	}
 	defer tx.Rollback()
 	_, err = b.ExecContext(t.Context(), "INSERT INTO t VALUES (1)")
-	if !errors.Is(err, store.ErrUnavailable) {
+	if !errors.Is(err, application.ErrUnavailable) {
 		t.Errorf("insert while another connection holds the write lock = %v, want ErrUnavailable", err)
 	}
 	if _, ok := errors.AsType[*sqlite.Error](err); !ok {

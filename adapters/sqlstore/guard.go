@@ -13,7 +13,7 @@ import (
 // repository, present or future, gets these without doing anything:
 //
 //   - an error that means "the database cannot be reached" (see classify)
-//     wraps store.ErrUnavailable, which the HTTP layer answers with 503 and
+//     wraps application.ErrUnavailable, which the HTTP layer answers with 503 and
 //     Retry-After instead of 500;
 //   - every statement, and every transaction from BEGIN to COMMIT, has a
 //     client-side deadline (Options.Timeout), so that a database that stopped

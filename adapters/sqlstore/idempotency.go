@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/todo-backend/todo/domain/idempotency"
+	"github.com/todo-backend/todo/application"
 )
 
 // keyRow is an idempotency_keys row. Status 0 means the first request is
@@ -30,20 +30,23 @@ type keyRow struct {
 	ExpiresAt   time.Time `bun:"expires_at,notnull"`
 }
 
-// IdempotencyStore is an idempotency.Store in the idempotency_keys table,
+// IdempotencyStore is an application.IdempotencyStore in the idempotency_keys table,
 // so that every instance of the service on one database sees every key.
+// Its statements run in the transaction their context carries (tx.go):
+// a response stored (Finish) in the transaction that wrote what it
+// reports is kept or lost with it.
 type IdempotencyStore struct {
 	db *bun.DB
 }
 
-var _ idempotency.Store = (*IdempotencyStore)(nil)
+var _ application.IdempotencyStore = (*IdempotencyStore)(nil)
 
 // NewIdempotencyStore returns a store on a migrated db.
 func NewIdempotencyStore(db *bun.DB) *IdempotencyStore {
 	return &IdempotencyStore{db: db}
 }
 
-func claimRow(c idempotency.Claim) keyRow {
+func claimRow(c application.IdempotencyClaim) keyRow {
 	now := c.Now.UTC().Truncate(time.Microsecond)
 	return keyRow{
 		UserID:      string(c.Key.Owner),
@@ -60,10 +63,11 @@ func claimRow(c idempotency.Claim) keyRow {
 // requests racing on one key, on any instances, exactly one inserts). When
 // it exists, it is replayed, refused, or, expired or abandoned past its
 // lease, taken over by a compare-and-set on its token.
-func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*idempotency.Response, error) {
+func (s *IdempotencyStore) Begin(ctx context.Context, c application.IdempotencyClaim) (*application.StoredResponse, error) {
 	row := claimRow(c)
+	db := conn(ctx, s.db)
 	for range 3 {
-		n, err := affected(s.db.NewInsert().Model(&row).On("CONFLICT (user_id, idem_key) DO NOTHING").Exec(ctx))
+		n, err := affected(db.NewInsert().Model(&row).On("CONFLICT (user_id, idem_key) DO NOTHING").Exec(ctx))
 		if err != nil {
 			return nil, fmt.Errorf("claim idempotency key: %w", err)
 		}
@@ -71,7 +75,7 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 			return nil, nil
 		}
 		var old keyRow
-		err = s.db.NewSelect().Model(&old).
+		err = db.NewSelect().Model(&old).
 			Where("k.user_id = ?", row.UserID).
 			Where("k.idem_key = ?", row.Key).
 			Scan(ctx)
@@ -86,13 +90,13 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 		case !now.Before(old.ExpiresAt):
 			// Expired, not purged yet: a new request.
 		case old.Fingerprint != c.Fingerprint:
-			return nil, idempotency.ErrMismatch
+			return nil, application.ErrKeyMismatch
 		case old.Status != 0:
 			return old.response()
 		case now.Before(old.LockedUntil):
-			return nil, idempotency.ErrInFlight
+			return nil, application.ErrKeyInFlight
 		}
-		n, err = affected(s.db.NewUpdate().Model(&row).
+		n, err = affected(db.NewUpdate().Model(&row).
 			Column("fingerprint", "token", "status", "headers", "body", "created_at", "locked_until", "expires_at").
 			Where("k.user_id = ?", row.UserID).
 			Where("k.idem_key = ?", row.Key).
@@ -106,11 +110,11 @@ func (s *IdempotencyStore) Begin(ctx context.Context, c idempotency.Claim) (*ide
 		}
 		// Someone else took it over first: look again.
 	}
-	return nil, idempotency.ErrInFlight
+	return nil, application.ErrKeyInFlight
 }
 
-func (r *keyRow) response() (*idempotency.Response, error) {
-	resp := &idempotency.Response{Status: r.Status, Body: r.Body}
+func (r *keyRow) response() (*application.StoredResponse, error) {
+	resp := &application.StoredResponse{Status: r.Status, Body: r.Body}
 	if r.Headers != nil {
 		if err := json.Unmarshal([]byte(*r.Headers), &resp.Header); err != nil {
 			return nil, fmt.Errorf("read idempotency key headers: %w", err)
@@ -120,7 +124,7 @@ func (r *keyRow) response() (*idempotency.Response, error) {
 }
 
 // Finish stores the response on the key, if this claim still holds it.
-func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r idempotency.Response) error {
+func (s *IdempotencyStore) Finish(ctx context.Context, c application.IdempotencyClaim, r application.StoredResponse) error {
 	h, err := json.Marshal(r.Header)
 	if err != nil {
 		return fmt.Errorf("store idempotent response: %w", err)
@@ -130,7 +134,7 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 	if body == nil {
 		body = []byte{}
 	}
-	_, err = s.db.NewUpdate().Model((*keyRow)(nil)).
+	_, err = conn(ctx, s.db).NewUpdate().Model((*keyRow)(nil)).
 		Set("status = ?", r.Status).
 		Set("headers = ?", headers).
 		Set("body = ?", body).
@@ -144,7 +148,7 @@ func (s *IdempotencyStore) Finish(ctx context.Context, c idempotency.Claim, r id
 
 // heldBy narrows a statement to the key c claimed, while c still holds it
 // unfinished: the same owner, key and claim token, no response stored yet.
-func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
+func heldBy(c application.IdempotencyClaim) func(bun.QueryBuilder) bun.QueryBuilder {
 	return func(q bun.QueryBuilder) bun.QueryBuilder {
 		return q.Where("k.user_id = ?", string(c.Key.Owner)).
 			Where("k.idem_key = ?", c.Key.Value).
@@ -154,8 +158,8 @@ func heldBy(c idempotency.Claim) func(bun.QueryBuilder) bun.QueryBuilder {
 }
 
 // Abandon deletes the key, if this claim still holds it unfinished.
-func (s *IdempotencyStore) Abandon(ctx context.Context, c idempotency.Claim) error {
-	_, err := s.db.NewDelete().Model((*keyRow)(nil)).
+func (s *IdempotencyStore) Abandon(ctx context.Context, c application.IdempotencyClaim) error {
+	_, err := conn(ctx, s.db).NewDelete().Model((*keyRow)(nil)).
 		ApplyQueryBuilder(heldBy(c)).
 		Exec(ctx)
 	if err != nil {
@@ -170,7 +174,7 @@ func (s *IdempotencyStore) Purge(ctx context.Context, now time.Time, limit int) 
 	if limit <= 0 {
 		limit = 1000
 	}
-	n, err := affected(s.db.NewRaw(
+	n, err := affected(conn(ctx, s.db).NewRaw(
 		"DELETE FROM idempotency_keys WHERE (user_id, idem_key) IN ("+
 			"SELECT user_id, idem_key FROM idempotency_keys WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)",
 		now.UTC().Truncate(time.Microsecond), limit).Exec(ctx))

@@ -35,14 +35,17 @@ func NewListRepository(db *bun.DB) *ListRepository {
 	return &ListRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
 }
 
-// on is the connection of ctx's statements: the repository's. When use
-// cases carry a transaction in their context, it is the one more case here.
-func (r *ListRepository) on(context.Context) runner { return bunRunner{db: r.db, pg: r.pg} }
+// on is the connection of ctx's statements: the repository's, or the
+// transaction ctx carries on its database (tx.go).
+func (r *ListRepository) on(ctx context.Context) runner {
+	return bunRunner{db: conn(ctx, r.db), pg: r.pg}
+}
 
-// inTx runs fn in a transaction under owner's scope lock.
+// inTx runs fn in a transaction (a savepoint in ctx's, when it carries
+// one) under owner's scope lock.
 func (r *ListRepository) inTx(ctx context.Context, owner auth.UserID, fn func(ctx context.Context, x runner) error) error {
-	return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		x := bunRunner{db: tx, pg: r.pg}
+	return inTx(ctx, r.db, func(ctx context.Context) error {
+		x := r.on(ctx)
 		if err := lockScope(ctx, x, owner); err != nil {
 			return err
 		}
@@ -476,8 +479,9 @@ func (r *ListRepository) PurgeTrash(ctx context.Context, cutoff time.Time, limit
 	}
 	at := trashTime(cutoff)
 	var n int
-	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		x := bunRunner{db: tx, pg: r.pg}
+	err := inTx(ctx, r.db, func(ctx context.Context) error {
+		x := r.on(ctx)
+		tx := x.idb()
 		q := "SELECT id FROM lists WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY deleted_at LIMIT ?"
 		if r.pg {
 			// Locked, and checked again as they are then: a list restored

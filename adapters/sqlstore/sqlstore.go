@@ -26,7 +26,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/application"
 )
 
 // Defaults applied by Open when the URL or Options leave a value unset.
@@ -59,7 +59,7 @@ type Options struct {
 	// Timeout bounds every statement, and every transaction from BEGIN to
 	// COMMIT, on the client side (DB_TIMEOUT when serving): a database that
 	// stopped answering then costs a request this long, not the minutes TCP
-	// takes to notice, and the error wraps store.ErrUnavailable. Zero means
+	// takes to notice, and the error wraps application.ErrUnavailable. Zero means
 	// no bound (the migrate command); WithoutTimeout lifts it for one call.
 	// On PostgreSQL a Timeout also arms the breaker (see ErrBreakerOpen).
 	Timeout time.Duration
@@ -279,7 +279,7 @@ func SQLiteDSN(databaseURL string) (string, error) {
 }
 
 // classify marks an error that means "the database cannot be reached or did
-// not answer in time" as store.ErrUnavailable, keeping the original in the
+// not answer in time" as application.ErrUnavailable, keeping the original in the
 // chain for the logs and for errors.As. Any other error, and nil, is
 // returned as it is. A caller that gave up (context.Canceled) is not an
 // outage and is left alone.
@@ -292,7 +292,7 @@ func classify(err error) error {
 
 func unavailable(err error) bool {
 	switch {
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.Canceled):
+	case errors.Is(err, application.ErrUnavailable), errors.Is(err, context.Canceled):
 		return false // already marked; or the client went away
 	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err),
 		errors.Is(err, driver.ErrBadConn), errors.Is(err, pgconn.ErrConnClosed),
@@ -327,9 +327,12 @@ func unavailable(err error) bool {
 	return false
 }
 
-// unavailableError is an error that is store.ErrUnavailable and, through
+// unavailableError is an error that is application.ErrUnavailable and, through
 // the chain, still the driver's own error.
 type unavailableError struct{ err error }
 
-func (e *unavailableError) Error() string   { return store.ErrUnavailable.Error() + ": " + e.err.Error() }
-func (e *unavailableError) Unwrap() []error { return []error{store.ErrUnavailable, e.err} }
+func (e *unavailableError) Error() string {
+	return application.ErrUnavailable.Error() + ": " + e.err.Error()
+}
+
+func (e *unavailableError) Unwrap() []error { return []error{application.ErrUnavailable, e.err} }

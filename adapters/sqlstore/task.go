@@ -62,16 +62,20 @@ func NewTaskRepository(db *bun.DB) *TaskRepository {
 	return r
 }
 
-// on is the runner of ctx's statements: the repository's. When use cases
-// carry a transaction in their context, a runner bound to it (as inTx's)
-// is the one more case here.
-func (r *TaskRepository) on(context.Context) runner { return r.run }
+// on is the runner of ctx's statements: the repository's, or, when ctx
+// carries a transaction on the repository's database (tx.go), one on that
+// transaction, through Bun.
+func (r *TaskRepository) on(ctx context.Context) runner {
+	if tx, ok := txOf(ctx, r.db); ok {
+		return bunRunner{db: tx, pg: r.pg}
+	}
+	return r.run
+}
 
-// inTx runs fn in a transaction, whose statements run on x.
+// inTx runs fn in a transaction (a savepoint in ctx's, when it carries
+// one), whose statements run on x.
 func (r *TaskRepository) inTx(ctx context.Context, fn func(ctx context.Context, x runner) error) error {
-	return r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, bunRunner{db: tx, pg: r.pg})
-	})
+	return inTx(ctx, r.db, func(ctx context.Context) error { return fn(ctx, r.on(ctx)) })
 }
 
 // Add inserts t, and its tags in the same transaction, and returns it with
@@ -320,7 +324,9 @@ var errStale = errors.New("task changed since it was read")
 
 // Update reads owner's task id, applies fn and writes the result, on
 // condition that the row is still at the version read (UPDATE ... WHERE
-// version = ?), so it can never overwrite a change it did not see:
+// version = ?), so it can never overwrite a change it did not see. When fn
+// changes nothing (task.Task.Changed) nothing is written and the task is
+// returned as read:
 //
 //   - first without a transaction: one read and one conditional UPDATE,
 //     both prepared on PostgreSQL, where the UPDATE shares a statement and
@@ -337,10 +343,20 @@ var errStale = errors.New("task changed since it was read")
 //     locks the task and its subtree (on SQLite the transaction, begun
 //     IMMEDIATE on the only connection, holds the write lock), so writers
 //     queue and every change lands.
+//
+// In a caller's transaction (tx.go) Update goes to the locking path at
+// once: a conditional UPDATE that loses a race keeps its row lock until
+// that transaction ends, and the locking path would then take the scope
+// lock after it, against the lock order (tree.go), which deadlocks with
+// a writer that holds the scope lock and waits for the row.
 func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	out, err := r.updateFast(ctx, owner, id, expect, fn)
-	if !errors.Is(err, errSlowPath) {
-		return out, err
+	var out *task.Task
+	if _, inTx := txOf(ctx, r.db); !inTx {
+		var err error
+		out, err = r.updateFast(ctx, owner, id, expect, fn)
+		if !errors.Is(err, errSlowPath) {
+			return out, err
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		err := r.inTx(ctx, func(ctx context.Context, x runner) error {
@@ -358,7 +374,9 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 			if err := fn(t); err != nil {
 				return err
 			}
-			c.put(t)
+			if t.Changed() { // else nothing to write
+				c.put(t)
+			}
 			ts, err := c.finish(ctx, x, []task.ID{id})
 			if err != nil {
 				return err
@@ -405,6 +423,10 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	before, wasCompleted := t.Tags(), t.Completed()
 	if err := fn(t); err != nil {
 		return nil, err
+	}
+	if !t.Changed() {
+		// Nothing to write: the task as read is the answer, as of the read.
+		return t, nil
 	}
 	if !slices.Equal(before, t.Tags()) || hasChildren && !wasCompleted && t.Completed() {
 		return nil, errSlowPath
@@ -488,8 +510,8 @@ func rewriteTags(ctx context.Context, x runner, t *task.Task, before []string) e
 }
 
 // UpdateAll locks and reads every task, with their subtrees (a completion
-// completes their open subtasks), applies fn to each and writes them in
-// one transaction under the owner's scope lock: a missing id, a failing fn
+// completes their open subtasks), applies fn to each and writes those it
+// changed in one transaction under the owner's scope lock: a missing id, a failing fn
 // or a failing write rolls all of it back.
 func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
 	ids = task.UniqueIDs(ids)
@@ -507,7 +529,9 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 			if err := fn(t); err != nil {
 				return err
 			}
-			c.put(t)
+			if t.Changed() { // else nothing to write
+				c.put(t)
+			}
 		}
 		out, err = c.finish(ctx, x, ids)
 		return err

@@ -10,7 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
-	"github.com/todo-backend/todo/domain/store"
+	"github.com/todo-backend/todo/application"
 )
 
 // postgresURL returns TEST_DATABASE_URL when PostgreSQL answers there; it
@@ -48,13 +48,13 @@ func open(t *testing.T, databaseURL string, opts sqlstore.Options) *bun.DB {
 }
 
 // TestUnreachableIsUnavailable: a refused connection is
-// store.ErrUnavailable, at Open and on a query.
+// application.ErrUnavailable, at Open and on a query.
 func TestUnreachableIsUnavailable(t *testing.T) {
 	const url = "postgres://u:p@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	_, err := sqlstore.Open(ctx, url, sqlstore.Options{})
-	if !errors.Is(err, store.ErrUnavailable) {
+	if !errors.Is(err, application.ErrUnavailable) {
 		t.Errorf("Open(refusing port) = %v, want ErrUnavailable", err)
 	}
 }
@@ -66,7 +66,7 @@ func TestStatementTimeout(t *testing.T) {
 	db := open(t, postgresURL(t), sqlstore.Options{Timeout: 200 * time.Millisecond, MaxOpenConns: 2})
 
 	_, err := db.ExecContext(t.Context(), "SELECT pg_sleep(30)")
-	if !errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, application.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("pg_sleep(30) with a 200ms timeout = %v, want ErrUnavailable and DeadlineExceeded", err)
 	}
 	var n int
@@ -132,7 +132,7 @@ func TestConnectionLost(t *testing.T) {
 	if _, err := admin.ExecContext(t.Context(), "SELECT pg_terminate_backend(?)", pid); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; !errors.Is(err, store.ErrUnavailable) {
+	if err := <-done; !errors.Is(err, application.ErrUnavailable) {
 		t.Errorf("query whose backend was terminated = %v, want ErrUnavailable", err)
 	}
 	conn.Close()

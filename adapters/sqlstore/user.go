@@ -30,7 +30,8 @@ type userRow struct {
 	UpdatedAt time.Time `bun:"updated_at,notnull"`
 }
 
-// UserRepository is a user.Repository in PostgreSQL or SQLite.
+// UserRepository is a user.Repository in PostgreSQL or SQLite. Its
+// statements run in the transaction their context carries (tx.go).
 type UserRepository struct {
 	db  *bun.DB
 	now func() time.Time
@@ -70,13 +71,17 @@ func (r *UserRepository) Save(ctx context.Context, u user.User) error {
 func (r *UserRepository) upsert(ctx context.Context, u user.User) error {
 	now := r.now().UTC()
 	row := userRow{ID: string(u.ID), Email: u.Email, Name: u.Name, CreatedAt: now, UpdatedAt: now}
-	_, err := r.db.NewInsert().Model(&row).
-		On("CONFLICT (id) DO UPDATE").
-		Set("email = EXCLUDED.email").
-		Set("name = EXCLUDED.name").
-		Set("updated_at = EXCLUDED.updated_at").
-		Exec(ctx)
-	return err
+	// Save may try again after a violation: in a transaction, the
+	// statement runs in a savepoint, so that the transaction survives it.
+	return alone(ctx, r.db, func(ctx context.Context, db bun.IDB) error {
+		_, err := db.NewInsert().Model(&row).
+			On("CONFLICT (id) DO UPDATE").
+			Set("email = EXCLUDED.email").
+			Set("name = EXCLUDED.name").
+			Set("updated_at = EXCLUDED.updated_at").
+			Exec(ctx)
+		return err
+	})
 }
 
 // isEmailTaken reports whether err is a violation of the unique email

@@ -259,6 +259,25 @@ func TestEditOptions(t *testing.T) {
 	}
 }
 
+// TestCheckOptions: options checked on their own, by the rules New and
+// Edit apply, every problem at once.
+func TestCheckOptions(t *testing.T) {
+	if err := task.CheckOptions(task.WithPriority("LOW"), task.WithDue("2026-03-01"), task.WithTags([]string{"a"}), task.WithDue("")); err != nil {
+		t.Errorf("CheckOptions(good ones) = %v, want nil", err)
+	}
+	if err := task.CheckOptions(); err != nil {
+		t.Errorf("CheckOptions() = %v, want nil", err)
+	}
+	err := task.CheckOptions(task.WithPriority("urgent"), task.WithDue("2026-02-30"), task.WithTags([]string{""}))
+	var fields []string
+	for _, p := range problems(t, err) {
+		fields = append(fields, p.Field)
+	}
+	if want := []string{"priority", "due_date", "tags"}; !slices.Equal(fields, want) {
+		t.Errorf("CheckOptions(all wrong) problem fields = %v, want %v", fields, want)
+	}
+}
+
 func TestCompletedAt(t *testing.T) {
 	tk := mustNew(t, "t", nil, t0)
 	if tk.CompletedAt() != nil {

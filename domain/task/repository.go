@@ -82,7 +82,10 @@ func StatsOf(tasks []*Task, m Moment) Stats {
 // the trash is ErrNotFound too, and is not listed or counted, except by the
 // calls about the trash.
 //
-// Every write of a task adds one to its version. A write given an expected
+// Every write of a task adds one to its version. An fn given to Update or
+// UpdateAll that leaves the task as it was (Task.Changed false) is no
+// write: the task is returned as read, at its version, with its
+// updated_at. A write given an expected
 // version other than AnyVersion checks it in the same statement that
 // writes (UPDATE ... WHERE version = ?), so that of many writers holding
 // one version exactly one succeeds; the others get a *ConflictError with

@@ -48,6 +48,9 @@ type Task struct {
 	listID   *list.ID
 	parentID *ID
 	position string
+	// changed says that a method changed the task since it was restored
+	// or stored (Changed).
+	changed bool
 }
 
 // Option sets one of a task's optional attributes in New or Edit. Options
@@ -138,6 +141,7 @@ func New(owner auth.UserID, title string, description *string, now time.Time, op
 		createdAt:   now,
 		updatedAt:   now,
 		version:     1,
+		changed:     true, // not stored yet
 	}
 	for _, o := range opts {
 		o(&v, t)
@@ -146,6 +150,18 @@ func New(owner auth.UserID, title string, description *string, now time.Time, op
 		return nil, err
 	}
 	return t, nil
+}
+
+// CheckOptions checks options on their own, by the rules New and Edit
+// apply: a change of many tasks checks what it sets once, before it reads
+// any of them.
+func CheckOptions(opts ...Option) error {
+	var v validator
+	var scratch Task // what the options set is not kept
+	for _, o := range opts {
+		o(&v, &scratch)
+	}
+	return v.err()
 }
 
 // Restore rebuilds a stored task. It re-checks the rules so that a corrupt row
@@ -266,7 +282,9 @@ func (s Stored) Restore() (*Task, error) {
 }
 
 // Edit replaces the title and description and applies opts; attributes no
-// option names stay as they are. On error the task is unchanged.
+// option names stay as they are. On error the task is unchanged. An edit
+// that gives every attribute the value it has is no change: updated_at
+// stays, and Changed does not turn true for it (stores then write nothing).
 func (t *Task) Edit(title string, description *string, now time.Time, opts ...Option) error {
 	var v validator
 	next := *t
@@ -278,28 +296,35 @@ func (t *Task) Edit(title string, description *string, now time.Time, opts ...Op
 	if err := v.err(); err != nil {
 		return err
 	}
+	if next.sameContent(t) {
+		return nil
+	}
 	*t = next
 	t.touch(now)
 	return nil
 }
 
-// SetCompleted marks the task done or not done. A task that becomes done
-// records when (completed_at, equal to its updated_at); one that is reopened
-// forgets it; one already done keeps the time it was first done.
-func (t *Task) SetCompleted(completed bool, now time.Time) {
-	was := t.completed
+// SetCompleted marks the task done or not done, and reports whether that
+// changed it: setting the value it has is no change (updated_at and
+// completed_at stay). A task that becomes done records when (completed_at,
+// equal to its updated_at); one that is reopened forgets it.
+func (t *Task) SetCompleted(completed bool, now time.Time) bool {
+	if completed == t.completed {
+		return false
+	}
 	t.completed = completed
 	t.touch(now)
-	switch {
-	case !completed:
-		t.completedAt = nil
-	case !was:
+	if completed {
 		at := t.updatedAt
 		t.completedAt = &at
+	} else {
+		t.completedAt = nil
 	}
+	return true
 }
 
-// ToggleCompleted flips the task between done and not done.
+// ToggleCompleted flips the task between done and not done: always a
+// change.
 func (t *Task) ToggleCompleted(now time.Time) {
 	t.SetCompleted(!t.completed, now)
 }
@@ -337,6 +362,44 @@ func (t *Task) WithPosition(key string) *Task {
 	return c
 }
 
+// Changed reports whether a method changed the task since it was restored
+// from its store or stored (New's task is not stored yet: true). A store
+// given a task to change writes it only when it changed, so that a write
+// that changes nothing moves neither the version nor updated_at, and other
+// clients' If-Match still holds.
+func (t *Task) Changed() bool { return t.changed }
+
+// sameContent reports whether t and o hold the same attributes, all but
+// the store's bookkeeping (id, owner, times, version): an edit leaving
+// every one as it was is no change. TestSameContentCoversEveryField holds
+// it to Task's fields.
+func (t *Task) sameContent(o *Task) bool {
+	return t.title == o.title &&
+		equalPtr(t.description, o.description) &&
+		t.completed == o.completed &&
+		t.priority == o.priority &&
+		t.due.Equal(o.due) &&
+		slices.Equal(t.tags, o.tags) &&
+		equalTime(t.completedAt, o.completedAt) &&
+		equalPtr(t.listID, o.listID) &&
+		equalPtr(t.parentID, o.parentID) &&
+		t.position == o.position
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func equalTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
 // WithID returns a copy of the task carrying the ID its store assigned.
 func (t *Task) WithID(id ID) *Task {
 	c := *t
@@ -346,22 +409,26 @@ func (t *Task) WithID(id ID) *Task {
 	return &c
 }
 
-// WithVersion returns a copy of the task at version v: stores set it, one
-// more on every write (see Repository.Update).
+// WithVersion returns a copy of the task at version v, as stored: stores
+// set it, one more on every write (see Repository.Update). The copy has
+// not Changed since.
 func (t *Task) WithVersion(v Version) *Task {
 	c := t.WithID(t.id)
 	c.version = v
+	c.changed = false
 	return c
 }
 
 // touch moves updatedAt forward, strictly, even when two changes fall in the
-// same microsecond, so that clients can order versions by it.
+// same microsecond, so that clients can order versions by it, and marks the
+// task Changed. Every change calls it, and only a change.
 func (t *Task) touch(now time.Time) {
 	now = clean(now)
 	if !now.After(t.updatedAt) {
 		now = t.updatedAt.Add(time.Microsecond)
 	}
 	t.updatedAt = now
+	t.changed = true
 }
 
 // ID returns the store-assigned id, zero before the task is stored.
@@ -412,7 +479,8 @@ func (t *Task) CompletedAt() *time.Time {
 // CreatedAt returns when the task was created, in UTC.
 func (t *Task) CreatedAt() time.Time { return t.createdAt }
 
-// UpdatedAt returns when the task last changed, in UTC.
+// UpdatedAt returns when the task last changed, in UTC. It moves on every
+// change, strictly, and on nothing else.
 func (t *Task) UpdatedAt() time.Time { return t.updatedAt }
 
 // Version returns how many times the stored task was written: 1 when it was

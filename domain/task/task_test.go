@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -317,11 +318,97 @@ func TestNew(t *testing.T) {
 }
 
 // change is one way of changing a task; each must move updated_at and only it.
+// changes each change a task, every time they are called (a call that
+// gives the task what it has is no change: see TestNoChange).
 var changes = map[string]func(tk *task.Task, now time.Time) error{
-	"Edit":               func(tk *task.Task, now time.Time) error { return tk.Edit("edited", ptr("edited"), now) },
-	"SetCompleted":       func(tk *task.Task, now time.Time) error { tk.SetCompleted(true, now); return nil },
-	"SetCompleted(same)": func(tk *task.Task, now time.Time) error { tk.SetCompleted(tk.Completed(), now); return nil },
-	"ToggleCompleted":    func(tk *task.Task, now time.Time) error { tk.ToggleCompleted(now); return nil },
+	"Edit": func(tk *task.Task, now time.Time) error {
+		return tk.Edit(tk.Title()+"+", ptr("edited"), now)
+	},
+	"Edit(options)": func(tk *task.Task, now time.Time) error {
+		return tk.Edit(tk.Title(), tk.Description(), now, task.WithTags(append(tk.Tags(), "t"+strconv.Itoa(len(tk.Tags())))))
+	},
+	"SetCompleted":    func(tk *task.Task, now time.Time) error { tk.SetCompleted(!tk.Completed(), now); return nil },
+	"ToggleCompleted": func(tk *task.Task, now time.Time) error { tk.ToggleCompleted(now); return nil },
+}
+
+// TestNoChange: an edit or a completion that gives the task what it has
+// changes nothing, updated_at included, and says so (Changed stays false,
+// so that stores write nothing); every real change is Changed.
+func TestNoChange(t *testing.T) {
+	desc := "d"
+	restore := func(t *testing.T, completed bool) *task.Task {
+		t.Helper()
+		at := t0
+		tk, err := task.Stored{ID: 1, Owner: owner, Title: "title", Description: &desc, Completed: completed,
+			Priority: task.PriorityHigh, Due: task.DueOn(t0), Tags: []string{"a", "B"}, CompletedAt: &at,
+			CreatedAt: t0, UpdatedAt: t0, Version: 3}.Restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk.Changed() {
+			t.Fatalf("a restored task has Changed")
+		}
+		return tk
+	}
+	later := t0.Add(time.Hour)
+	same := map[string]func(tk *task.Task) error{
+		"Edit with the same text": func(tk *task.Task) error { return tk.Edit(tk.Title(), ptr(desc), later) },
+		"Edit with the title untrimmed": func(tk *task.Task) error {
+			return tk.Edit("  "+tk.Title()+"\n", ptr(desc), later)
+		},
+		"Edit with the same options": func(tk *task.Task) error {
+			return tk.Edit(tk.Title(), ptr(desc), later, task.WithPriority("HIGH"), task.WithDue(t0.Format("2006-01-02")),
+				task.WithTags([]string{"a", "B", "b"}))
+		},
+		"SetCompleted(false) on a pending task": func(tk *task.Task) error {
+			if tk.Completed() {
+				return nil
+			}
+			if tk.SetCompleted(false, later) {
+				t.Errorf("SetCompleted(false) on a pending task reported a change")
+			}
+			return nil
+		},
+		"SetCompleted(true) on a done task": func(tk *task.Task) error {
+			if !tk.Completed() {
+				return nil
+			}
+			if tk.SetCompleted(true, later) {
+				t.Errorf("SetCompleted(true) on a done task reported a change")
+			}
+			return nil
+		},
+	}
+	for name, op := range same {
+		for _, completed := range []bool{false, true} {
+			tk := restore(t, completed)
+			before := tk.Stored()
+			if err := op(tk); err != nil {
+				t.Fatalf("%s = %v, want no error", name, err)
+			}
+			after := tk.Stored()
+			if tk.Changed() || !after.UpdatedAt.Equal(before.UpdatedAt) || after.Version != before.Version ||
+				after.Title != before.Title || !slices.Equal(after.Tags, before.Tags) || after.Priority != before.Priority ||
+				(after.CompletedAt == nil) != (before.CompletedAt == nil) {
+				t.Errorf("%s (completed %v): Changed %v, task %+v, want it unchanged: %+v", name, completed, tk.Changed(), after, before)
+			}
+		}
+	}
+	for name, change := range changes {
+		tk := restore(t, false)
+		if err := change(tk, later); err != nil {
+			t.Fatal(err)
+		}
+		if !tk.Changed() || !tk.UpdatedAt().Equal(later) {
+			t.Errorf("%s: Changed %v, updated_at %v; want a change at %v", name, tk.Changed(), tk.UpdatedAt(), later)
+		}
+		if stored := tk.WithVersion(4); stored.Changed() {
+			t.Errorf("%s: WithVersion (stored) still Changed", name)
+		}
+	}
+	if tk := restore(t, true); !tk.SetCompleted(false, later) || !tk.Changed() {
+		t.Errorf("SetCompleted(false) on a done task: no change reported")
+	}
 }
 
 func TestChangeMovesUpdatedAt(t *testing.T) {

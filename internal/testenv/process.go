@@ -117,6 +117,9 @@ func Start(t testing.TB, s Spec) *Process {
 // Name is the label the process was started with.
 func (p *Process) Name() string { return p.name }
 
+// PID is the process's id, to read its figures in /proc.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Stdout is everything the process wrote to stdout so far.
 func (p *Process) Stdout() string { return p.stdout.String() }
 

@@ -54,6 +54,7 @@ func TestTaskWrites(t *testing.T) {
 				run  func(*testing.T, writeStore)
 			}{
 				{"versions count writes", testVersions},
+				{"a write that changes nothing writes nothing", testNoChange},
 				{"a stale version changes nothing", testStaleVersion},
 				{"of 50 writers on one version exactly one writes", testConcurrentConditional},
 				{"trash hides and restore brings back as it was", testTrashRestore},
@@ -155,6 +156,62 @@ func testVersions(t *testing.T, s writeStore) {
 	if err := s.repo.Delete(ctx, owner, tk.ID(), want); err != nil {
 		t.Errorf("Delete(expect %d) = %v", want, err)
 	}
+}
+
+// testNoChange: an fn that leaves the task as it was is no write (issue 14
+// item 11): the task comes back as read, same version and updated_at, and
+// stays so, with or without If-Match, whatever the fn named (text, options,
+// completion); in a batch only the tasks fn changed are written.
+func testNoChange(t *testing.T, s writeStore) {
+	ctx := context.Background()
+	owner := newOwner()
+	tk := mustAdd(t, s.repo, mustNewWith(t, owner, "draft", base, task.WithTags([]string{"a", "B"}), task.WithPriority("high"),
+		task.WithDue("2026-03-01")))
+	tk, err := s.repo.Update(ctx, owner, tk.ID(), task.AnyVersion, rename("same", base.Add(time.Minute)))
+	if err != nil || tk.Version() != 2 {
+		t.Fatalf("Update(rename) = %v, %v; want version 2", tk, err)
+	}
+	later := base.Add(time.Hour)
+	for name, fn := range map[string]func(*task.Task) error{
+		"the same text": func(x *task.Task) error { return x.Edit(" same ", x.Description(), later) },
+		"the same options": func(x *task.Task) error {
+			return x.Edit(x.Title(), x.Description(), later, task.WithTags([]string{"a", "B", "b"}), task.WithPriority("HIGH"),
+				task.WithDue("2026-03-01"))
+		},
+		"completed as it is": func(x *task.Task) error { x.SetCompleted(false, later); return nil },
+		"nothing":            func(*task.Task) error { return nil },
+	} {
+		for _, expect := range []task.Version{task.AnyVersion, tk.Version()} {
+			op := "Update(" + name + ", expect " + strconv.Itoa(int(expect)) + ")"
+			got, err := s.repo.Update(ctx, owner, tk.ID(), expect, fn)
+			if err != nil {
+				t.Fatalf("%s = %v", op, err)
+			}
+			checkSame(t, op, got, tk)
+			checkSame(t, "Get(after "+op+")", mustGet(t, s.repo, owner, tk.ID()), tk)
+		}
+	}
+
+	// A batch: the pending task is completed, the completed one is left.
+	done, err := s.repo.Update(ctx, owner, mustAdd(t, s.repo, mustNewWith(t, owner, "done", base)).ID(), task.AnyVersion,
+		func(x *task.Task) error { x.SetCompleted(true, base.Add(time.Minute)); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.repo.UpdateAll(ctx, owner, []task.ID{tk.ID(), done.ID()}, func(x *task.Task) error {
+		x.SetCompleted(true, later)
+		return nil
+	})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("UpdateAll(complete) = %v, %v", got, err)
+	}
+	if !got[0].Completed() || got[0].Version() != tk.Version()+1 || !got[0].UpdatedAt().Equal(later) {
+		t.Errorf("UpdateAll(complete) pending task = completed %v version %d updated_at %v, want completed at version %d, %v",
+			got[0].Completed(), got[0].Version(), got[0].UpdatedAt(), tk.Version()+1, later)
+	}
+	checkSame(t, "UpdateAll(complete) completed task", got[1], done)
+	checkSame(t, "Get(completed task after UpdateAll)", mustGet(t, s.repo, owner, done.ID()), done)
+	checkSame(t, "Get(pending task after UpdateAll)", mustGet(t, s.repo, owner, tk.ID()), got[0])
 }
 
 // wantConflict checks that err is a ConflictError carrying current.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -225,6 +226,47 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 	})
 
+	t.Run("a write that changes nothing keeps the version", func(t *testing.T) {
+		// Issue 14 item 11: the same values are no change, so updated_at,
+		// the version and the ETag stay, and nothing is written.
+		t.Parallel()
+		u := newHS256User(t)
+		orig := c.create(t, u, "same")
+		before := c.do(t, http.MethodGet, taskPath(u.ID, orig.ID), u.Token, nil)
+		expect(t, before, http.StatusOK)
+		etag := before.Header.Get("ETag")
+		for _, w := range []struct {
+			method, path string
+			body         raw
+		}{
+			{http.MethodPut, taskPath(u.ID, orig.ID), `{"title": " same ", "completed": false}`},
+			{http.MethodPatch, taskPath(u.ID, orig.ID), `{"title": "same", "description": null}`},
+			{http.MethodPatch, completePath(u.ID, orig.ID), `{"completed": false}`},
+			{http.MethodPatch, tasksPath(u.ID) + "/bulk", raw(fmt.Sprintf(`{"ids": [%d], "set": {"completed": false, "priority": "medium"}}`, orig.ID))},
+		} {
+			r := c.do(t, w.method, w.path, u.Token, w.body, "If-Match", etag)
+			if !expect(t, r, http.StatusOK) {
+				continue
+			}
+			got := bytes.TrimSpace(r.Body)
+			if w.method == http.MethodPatch && strings.HasSuffix(w.path, "/bulk") {
+				got = bytes.TrimSuffix(bytes.TrimPrefix(got, []byte("[")), []byte("]"))
+			} else if r.Header.Get("ETag") != etag {
+				t.Errorf("%s: ETag %s, want %s as before", r, r.Header.Get("ETag"), etag)
+			}
+			if !bytes.Equal(got, bytes.TrimSpace(before.Body)) {
+				t.Errorf("%s, want the task as it was: %s", r, before.Body)
+			}
+		}
+		if after := c.do(t, http.MethodGet, taskPath(u.ID, orig.ID), u.Token, nil); !bytes.Equal(after.Body, before.Body) {
+			t.Errorf("GET after writes that changed nothing = %s, want %s", after.Body, before.Body)
+		}
+		toggled := c.do(t, http.MethodPatch, completePath(u.ID, orig.ID), u.Token, nil, "If-Match", etag)
+		if got := task(t, toggled, http.StatusOK); !got.Completed || toggled.Header.Get("ETag") == etag {
+			t.Errorf("%s, want completed with a new ETag", toggled)
+		}
+	})
+
 	t.Run("complete toggles, body sets", func(t *testing.T) {
 		t.Parallel()
 		u := newHS256User(t)
@@ -317,8 +359,18 @@ func runContractSuite(t *testing.T, c *client) {
 			c.do(t, http.MethodPut, taskPath(b.ID, theirs.ID), a.Token, map[string]any{"title": "mine now"}),
 			c.do(t, http.MethodPatch, completePath(b.ID, theirs.ID), a.Token, nil),
 			c.do(t, http.MethodDelete, taskPath(b.ID, theirs.ID), a.Token, nil),
+			// Malformed too (issue 14 item 3): whose URL it is comes first,
+			// on every route (the HTTP suite's matrix covers them all).
+			c.do(t, http.MethodGet, taskPath(b.ID, "abc"), a.Token, nil),
+			c.do(t, http.MethodPost, tasksPath(b.ID), a.Token, raw(`{"title": 5}`)),
+			c.do(t, http.MethodPut, taskPath(b.ID, 0), a.Token, raw(`not json`)),
+			c.do(t, http.MethodGet, "/api/"+b.ID+"/trash?limit=0", a.Token, nil),
+			c.do(t, http.MethodGet, tasksPath(b.ID)+"?status=done", a.Token, nil),
+			c.do(t, http.MethodPost, tasksPath(b.ID)+"/bulk-delete", a.Token, raw(`{"ids": [9223372036854775808]}`)),
 		} {
-			detail(t, r, http.StatusForbidden)
+			if got := detail(t, r, http.StatusForbidden); got != "" && got != "Not authorized to access this user's tasks" {
+				t.Errorf("%s: detail %q, want the contract's", r, got)
+			}
 		}
 		if got := c.list(t, b, ""); len(got) != 1 || got[0] != theirs {
 			t.Errorf("B's tasks = %+v, want only %+v unchanged", got, theirs)
@@ -463,6 +515,40 @@ func runContractSuite(t *testing.T, c *client) {
 				validation(t, r)
 			} else {
 				validationOn(t, r, tc.field)
+			}
+		}
+		if got := c.list(t, u, ""); len(got) != 0 {
+			t.Errorf("tasks after refused bodies = %v, want none", ids(got))
+		}
+	})
+
+	t.Run("422 lists every bad item, in FastAPI's words", func(t *testing.T) {
+		// Issue 14 items 6 and 11: a bulk create names the item the domain
+		// refuses as well as the one the schema refuses; an id that is no
+		// int64 is a problem at its place, not a decoder's message.
+		t.Parallel()
+		u := newHS256User(t)
+		items := make([]map[string]any, 100)
+		for i := range items {
+			items[i] = map[string]any{"title": fmt.Sprintf("item %d", i)}
+		}
+		items[37]["title"], items[80]["title"] = "   ", 5
+		ps := validation(t, c.do(t, http.MethodPost, tasksPath(u.ID)+"/bulk", u.Token, items))
+		var at []string
+		for _, p := range ps {
+			at = append(at, fmt.Sprint(p.Loc))
+		}
+		if fmt.Sprint(at) != "[[body 37 title] [body 80 title]]" {
+			t.Errorf("bulk create with items 37 and 80 bad: problems at %v, want [body 37 title] then [body 80 title]", at)
+		}
+		r := c.do(t, http.MethodPost, tasksPath(u.ID)+"/bulk-delete", u.Token, raw(`{"ids": [9223372036854775808]}`))
+		ps = validation(t, r)
+		if len(ps) != 1 || fmt.Sprint(ps[0].Loc) != "[body ids 0]" || ps[0].Type != "int_parsing" {
+			t.Errorf("%s, want one int_parsing problem at [body ids 0]", r)
+		}
+		for _, word := range []string{"json:", "Go struct", "unmarshal", "int64"} {
+			if strings.Contains(string(r.Body), word) {
+				t.Errorf("%s shows %q", r, word)
 			}
 		}
 		if got := c.list(t, u, ""); len(got) != 0 {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -16,18 +17,30 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"go.uber.org/zap"
 
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/idempotency"
 )
 
 // Idempotency keys make a retried POST harmless. The first request with a
 // key claims it in the store (a row in the database, so every instance sees
-// it); its response is held back until it is stored with the key, then
-// sent. A repeat with the same key, method, path and body gets that
-// response again, with Idempotent-Replayed: true, and does nothing. A repeat
-// while the first is still running gets 409 with Retry-After; the same key
+// it), in a statement of its own. Its handler then runs in a unit of work
+// (application.Transactor), and its response is stored with the key in the
+// same one: the handler's writes and the record of their response are
+// committed together, or neither is. The response is held back until then,
+// and sent after the commit. A repeat with the same key, method, path and
+// body gets that response again, with Idempotent-Replayed: true, and does
+// nothing. A repeat while the first is still running gets 409 with
+// Retry-After (on a store that runs one transaction at a time, SQLite's or
+// memory's, it waits for the first and gets its response); the same key
 // with another request, 422. Responses of 500 and above are not kept: the
-// key is released so that a retry runs again.
+// unit of work is rolled back and the key released, so that a retry runs
+// again.
+//
+// So a key left unfinished (the process killed, the database gone) never
+// stands for committed work: once its lease has passed, a retry may take
+// it over and run the request, which will then have run once. A commit
+// whose reply was lost has stored the response too, and a retry replays
+// it.
 
 const (
 	headerIdempotencyKey = "Idempotency-Key"
@@ -37,8 +50,8 @@ const (
 	// IdempotencyTTL is how long a key and its response are kept.
 	IdempotencyTTL = 24 * time.Hour
 	// DefaultIdempotencyLease is how long an unfinished request holds its
-	// key (see idempotency.Claim.Lease) when the router has no request
-	// timeout longer than half of it.
+	// key (see application.IdempotencyClaim.Lease) when the router has no
+	// request timeout longer than half of it.
 	DefaultIdempotencyLease = time.Minute
 	maxIdempotencyKeyLen    = 255
 )
@@ -46,9 +59,10 @@ const (
 // Idempotency makes the operations it is the middleware of honour
 // Idempotency-Key (see above).
 type Idempotency struct {
-	Store   idempotency.Store // nil: the header is ignored
-	Lease   time.Duration     // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
-	MaxBody int64             // the largest body read (the router's limit)
+	Store   application.IdempotencyStore // nil: the header is ignored
+	Tx      application.Transactor       // runs the handler and Finish as one unit of work; required with Store
+	Lease   time.Duration                // how long an unfinished request holds its key; 0: DefaultIdempotencyLease
+	MaxBody int64                        // the largest body read (the router's limit)
 	Errors  Errors
 	Log     *zap.Logger
 	// Owner returns the user a request acts for when it is authorized to
@@ -82,8 +96,8 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		rec.flush()
 		return
 	}
-	claim := idempotency.Claim{
-		Key:         idempotency.Key{Owner: owner, Value: key},
+	claim := application.IdempotencyClaim{
+		Key:         application.IdempotencyKey{Owner: owner, Value: key},
 		Fingerprint: fingerprint(ctx, body),
 		Token:       rand.Text(),
 		Now:         time.Now(),
@@ -105,35 +119,47 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 
 	done := false
 	defer func() {
-		if !done { // the handler panicked: let a retry run again
-			k.release(ctx.Context(), claim, nil)
+		if !done { // the handler panicked (its unit of work is rolled back): let a retry run again
+			k.abandon(ctx.Context(), claim)
 		}
 	}()
-	next(rec)
+	err = k.Tx.InTx(ctx.Context(), func(tx context.Context) error {
+		rec.ctx = tx
+		next(rec)
+		status := rec.Status()
+		if status <= 0 || status >= http.StatusInternalServerError || status == 499 {
+			return errNotKept
+		}
+		return k.Store.Finish(tx, claim, application.StoredResponse{Status: status, Header: rec.header, Body: rec.buf.Bytes()})
+	})
 	done = true
-	status := rec.Status()
-	var keep *idempotency.Response
-	if status > 0 && status < http.StatusInternalServerError && status != 499 {
-		keep = &idempotency.Response{Status: status, Header: rec.header, Body: rec.buf.Bytes()}
+	switch {
+	case err == nil:
+		rec.flush()
+	case errors.Is(err, errNotKept):
+		k.abandon(ctx.Context(), claim)
+		rec.flush()
+	default:
+		// Finish or the commit failed: the handler's writes were rolled
+		// back, and its response must not go out. (Unless the commit
+		// succeeded and only its reply was lost: then the key holds the
+		// response, Abandon leaves it, and a retry replays it.)
+		k.abandon(ctx.Context(), claim)
+		k.Errors.WriteError(w, r, err)
 	}
-	k.release(ctx.Context(), claim, keep)
-	rec.flush()
 }
 
-// release stores the response with the claim's key (or, with none,
-// abandons the claim), whether or not the client is still there: a retry
-// must find it.
-func (k *Idempotency) release(ctx context.Context, c idempotency.Claim, r *idempotency.Response) {
+// errNotKept rolls back the unit of work of a request whose response is
+// not kept (a 5xx, a client gone, no response at all).
+var errNotKept = errors.New("response not kept")
+
+// abandon releases the claim, whether or not the client is still there: a
+// retry must find the key free.
+func (k *Idempotency) abandon(ctx context.Context, c application.IdempotencyClaim) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	var err error
-	if r != nil {
-		err = k.Store.Finish(ctx, c, *r)
-	} else {
-		err = k.Store.Abandon(ctx, c)
-	}
-	if err != nil {
-		// The response goes out anyway; a repeat will wait for the lease.
+	if err := k.Store.Abandon(ctx, c); err != nil {
+		// A repeat will wait for the lease; the key holds no committed work.
 		k.Log.Warn("idempotency key not released", zap.Error(err), RequestIDField(ctx))
 	}
 }
@@ -184,7 +210,7 @@ func fingerprint(ctx huma.Context, body []byte) string {
 }
 
 // replay answers with a stored response.
-func replay(ctx huma.Context, r *idempotency.Response) {
+func replay(ctx huma.Context, r *application.StoredResponse) {
 	for name, values := range r.Header {
 		for i, v := range values {
 			if i == 0 {
@@ -203,15 +229,24 @@ func replay(ctx huma.Context, r *idempotency.Response) {
 // (Context) would hide huma.Context's Context method.
 type humaContext = huma.Context
 
-// recorder runs the handler with the body already read, and holds back
-// the response (status and body; headers go through, since they are sent
-// with the status) until the middleware has stored it.
+// recorder runs the handler with the body already read, in the unit of
+// work's context, and holds back the response (status, headers and body)
+// until the middleware has stored it: a response whose unit of work fails
+// is never sent, not even its headers.
 type recorder struct {
 	humaContext
+	ctx     context.Context // the unit of work's; nil: the request's
 	reqBody []byte
 	status  int
 	header  http.Header
 	buf     bytes.Buffer
+}
+
+func (r *recorder) Context() context.Context {
+	if r.ctx != nil {
+		return r.ctx
+	}
+	return r.humaContext.Context()
 }
 
 func (r *recorder) BodyReader() io.Reader { return bytes.NewReader(r.reqBody) }
@@ -220,20 +255,23 @@ func (r *recorder) SetStatus(code int) { r.status = code }
 
 func (r *recorder) Status() int { return r.status }
 
-func (r *recorder) SetHeader(name, value string) {
-	r.header.Set(name, value)
-	r.humaContext.SetHeader(name, value)
-}
+func (r *recorder) SetHeader(name, value string) { r.header.Set(name, value) }
 
-func (r *recorder) AppendHeader(name, value string) {
-	r.header.Add(name, value)
-	r.humaContext.AppendHeader(name, value)
-}
+func (r *recorder) AppendHeader(name, value string) { r.header.Add(name, value) }
 
 func (r *recorder) BodyWriter() io.Writer { return &r.buf }
 
 // flush sends what the handler answered.
 func (r *recorder) flush() {
+	for name, values := range r.header {
+		for i, v := range values {
+			if i == 0 {
+				r.humaContext.SetHeader(name, v)
+			} else {
+				r.humaContext.AppendHeader(name, v)
+			}
+		}
+	}
 	status := r.status
 	if status == 0 {
 		status = http.StatusOK

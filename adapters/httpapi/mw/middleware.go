@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -240,15 +241,28 @@ func takesBody(method string) bool {
 	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
 }
 
-// CORS answers preflights for the configured origins. Credentials are
-// allowed because FastAPI peers allowed them, and origins are never "*".
+// AnyOrigin, alone in the list of origins, lets any web page call the API.
+const AnyOrigin = "*"
+
+// CORS answers preflights for the configured origins and lets their pages
+// read the answers. Listed origins are allowed credentials, as the FastAPI
+// peers allowed them. AnyOrigin never is: browsers refuse "*" with
+// credentials, and the way round it (echoing whatever Origin came, with
+// credentials) would let every site on the web send the cookies a browser
+// holds for the API. Bearer tokens go in the Authorization header, which
+// needs no credentials mode, so a frontend calling the API with fetch loses
+// nothing; one that sets credentials: "include" must be listed by name.
 func CORS(origins []string) func(http.Handler) http.Handler {
+	anyOrigin := slices.Contains(origins, AnyOrigin)
+	if anyOrigin {
+		origins = []string{AnyOrigin}
+	}
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"},
 		ExposedHeaders:   []string{"X-Request-ID", "ETag", "Link", "X-Total-Count", "Retry-After", "Location", "Idempotent-Replayed"},
-		AllowCredentials: true,
+		AllowCredentials: !anyOrigin,
 		MaxAge:           600,
 	})
 }

@@ -1,0 +1,129 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"github.com/todo-backend/todo/application"
+)
+
+// Transactions carried in a context. A Transactor's InTx begins a bun.Tx
+// and hands fn a context holding it; every repository asks its context for
+// the connection of its statements (conn, TaskRepository.on), so that with
+// a transaction's context they run on it. In a transaction the
+// hand-written statements run through Bun on the bun.Tx (bunRunner), as
+// they do on SQLite: the group commit of creates and updates (batch.go)
+// is for statements that commit alone, and is left out.
+//
+// A statement group that must be all or none by itself (AddAll, UpdateAll,
+// TrashAll, Update's locking path) runs in a transaction of its own, or,
+// inside a caller's, in a savepoint (inTx); so does a nested InTx. Bun's
+// Tx.RunInTx makes a savepoint too, but hands its fn the context the outer
+// transaction began with, not the caller's, which would lose the caller's
+// deadline: the savepoints here are made with Tx.BeginTx, on the caller's
+// context.
+
+// txKey is the context key of the transaction a context carries.
+type txKey struct{}
+
+// ambient is a transaction carried in a context, and the database it is on:
+// a repository on another database ignores it.
+type ambient struct {
+	db *bun.DB
+	tx bun.Tx
+}
+
+// txOf is the transaction on db that ctx carries, if any.
+func txOf(ctx context.Context, db *bun.DB) (bun.Tx, bool) {
+	a, ok := ctx.Value(txKey{}).(*ambient)
+	if !ok || a.db != db {
+		return bun.Tx{}, false
+	}
+	return a.tx, true
+}
+
+// conn is the connection that ctx's statements on db run on: ctx's
+// transaction when it carries one on db, otherwise db (any pooled
+// connection, each statement committing by itself).
+func conn(ctx context.Context, db *bun.DB) bun.IDB {
+	if tx, ok := txOf(ctx, db); ok {
+		return tx
+	}
+	return db
+}
+
+// Transactor is an application.Transactor on a database: InTx runs fn in a
+// transaction that the repositories on the same *bun.DB find in fn's
+// context.
+type Transactor struct {
+	db *bun.DB
+}
+
+var _ application.Transactor = (*Transactor)(nil)
+
+// NewTransactor returns a Transactor on db, the one the repositories use.
+func NewTransactor(db *bun.DB) *Transactor { return &Transactor{db: db} }
+
+// InTx runs fn in a transaction (see application.Transactor): a new one,
+// or a savepoint in the one ctx carries.
+func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return inTx(ctx, t.db, fn)
+}
+
+// inTx runs fn in a transaction on db that fn's context carries: a new one,
+// committed when fn returns nil; or, when ctx carries one on db already, a
+// savepoint in it, released when fn returns nil. Either is rolled back when
+// fn fails or panics.
+func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) error {
+	if outer, ok := txOf(ctx, db); ok {
+		sp, err := outer.BeginTx(ctx, nil) // SAVEPOINT
+		if err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		return runTx(ctx, db, sp, fn)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	return runTx(ctx, db, tx, fn)
+}
+
+// runTx runs fn with tx in its context, then commits tx (or releases it,
+// a savepoint) or rolls it back.
+func runTx(ctx context.Context, db *bun.DB, tx bun.Tx, fn func(ctx context.Context) error) (err error) {
+	finished := false
+	defer func() {
+		if !finished { // fn panicked: undo its writes, and let the panic go on
+			_ = tx.Rollback()
+		}
+	}()
+	err = fn(context.WithValue(ctx, txKey{}, &ambient{db: db, tx: tx}))
+	finished = true
+	if err != nil {
+		// A failed rollback leaves nothing committed either (the
+		// connection is dropped, or the outer transaction fails), and fn's
+		// error says more.
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// alone runs fn, one statement on db that may fail (and a caller may then
+// carry on, as UserRepository.Save does after a unique violation), so that
+// its failure leaves a transaction that ctx carries usable: in a savepoint
+// there (PostgreSQL refuses every statement after a failed one until the
+// transaction ends or goes back to a savepoint). Outside a transaction it
+// is the statement alone.
+func alone(ctx context.Context, db *bun.DB, fn func(ctx context.Context, db bun.IDB) error) error {
+	if _, ok := txOf(ctx, db); !ok {
+		return fn(ctx, db)
+	}
+	return inTx(ctx, db, func(ctx context.Context) error { return fn(ctx, conn(ctx, db)) })
+}
