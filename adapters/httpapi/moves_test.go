@@ -186,6 +186,13 @@ func TestMoveTask(t *testing.T) {
 	if got := e.order(t, u, fmt.Sprintf("?list_id=%d&parent_id=%d", l.ID, ids["a"])); !slices.Equal(got, []string{"b"}) {
 		t.Errorf("a's subtasks after PATCH list_id = %v, want b (it followed)", got)
 	}
+	// A task already in the list stays where it is; with nothing else
+	// changed, nothing is written.
+	same := wantTask(t, "GET a", e.call(t, http.MethodGet, u.task(ids["a"]), u.token, ""), http.StatusOK)
+	res = e.call(t, http.MethodPatch, u.task(ids["a"]), u.token, fmt.Sprintf(`{"list_id": %d, "title": "A"}`, l.ID))
+	if got := wantTask(t, "PATCH the list it is in, the title it has", res, http.StatusOK); !got.equal(same) {
+		t.Errorf("PATCH changing nothing = %v, want %v as it was", got, same)
+	}
 	res = e.call(t, http.MethodPatch, u.task(ids["c"]), u.token, `{"list_id": null}`)
 	if got := wantTask(t, "PATCH list_id null", res, http.StatusOK); got.ListID != nil {
 		t.Errorf("PATCH list_id null = %v, want the inbox", got)

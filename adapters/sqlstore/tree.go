@@ -618,7 +618,9 @@ func planMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids
 				if err := m.Edit(t); err != nil {
 					return nil, err
 				}
-				c.put(t)
+				if t.Changed() { // else nothing to write
+					c.put(t)
+				}
 			}
 		}
 		return plan, nil
