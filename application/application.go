@@ -278,6 +278,9 @@ type NewTask struct {
 	Title       string
 	Description *string
 	Options     []task.Option
+	// Home is where it goes, as in CreateTaskAt: the zero Home is the
+	// inbox, at the top level.
+	Home Home
 }
 
 // CreateTasks adds 1 to task.MaxBatch tasks for the actor, all or none. When
@@ -286,7 +289,7 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if err := batchSize("", len(items)); err != nil {
 		return nil, err
 	}
-	ts, err := s.newTasks(a, items)
+	ts, err := s.newTasks(ctx, a, items)
 	if err != nil {
 		return nil, err
 	}
@@ -297,20 +300,21 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 // storing nothing: a *task.BatchError naming each bad item by its index in
 // items, or nil. The API runs it on the items of a bulk create that its
 // schema accepted when it refused others, so that one answer names every
-// bad item.
-func (s *Service) CheckNewTasks(a Actor, items []NewTask) error {
-	_, err := s.newTasks(a, items)
+// bad item. An item's Home that names a parent and no list reads the
+// parent (newTaskAt).
+func (s *Service) CheckNewTasks(ctx context.Context, a Actor, items []NewTask) error {
+	_, err := s.newTasks(ctx, a, items)
 	return err
 }
 
 // newTasks makes the tasks of items, or a *task.BatchError naming each bad
 // one.
-func (s *Service) newTasks(a Actor, items []NewTask) ([]*task.Task, error) {
+func (s *Service) newTasks(ctx context.Context, a Actor, items []NewTask) ([]*task.Task, error) {
 	now := s.now()
 	ts := make([]*task.Task, len(items))
 	var bad task.BatchError
 	for i, it := range items {
-		t, err := task.New(a.owner, it.Title, it.Description, now, it.Options...)
+		t, err := s.newTaskAt(ctx, a, it.Home, it.Title, it.Description, now, it.Options)
 		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			bad.Items = append(bad.Items, task.ItemError{Index: i, Problems: ve.Problems})
 			continue

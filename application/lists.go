@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/todo-backend/todo/domain/check"
 	"github.com/todo-backend/todo/domain/list"
@@ -155,16 +156,17 @@ type Home struct {
 // subtask goes to its parent's list; a List that names another one is a
 // ValidationError, as is a parent at the deepest level.
 func (s *Service) CreateTaskAt(ctx context.Context, a Actor, home Home, title string, description *string, opts ...task.Option) (*task.Task, error) {
-	t, err := s.newTaskAt(ctx, a, home, title, description, opts)
+	t, err := s.newTaskAt(ctx, a, home, title, description, s.now(), opts)
 	if err != nil {
 		return nil, err
 	}
 	return s.tasks.Add(ctx, t)
 }
 
-// newTaskAt makes the task CreateTaskAt stores: the parent's list when home
-// names a parent and no list (the store checks it again as it inserts).
-func (s *Service) newTaskAt(ctx context.Context, a Actor, home Home, title string, description *string, opts []task.Option) (*task.Task, error) {
+// newTaskAt makes the task CreateTaskAt stores, created at now: the
+// parent's list when home names a parent and no list (the store checks it
+// again as it inserts). The zero Home reads nothing.
+func (s *Service) newTaskAt(ctx context.Context, a Actor, home Home, title string, description *string, now time.Time, opts []task.Option) (*task.Task, error) {
 	if home.List != nil && *home.List < 0 {
 		return nil, check.Invalid("list_id", "must be a positive integer", "greater_than")
 	}
@@ -186,7 +188,7 @@ func (s *Service) newTaskAt(ctx context.Context, a Actor, home Home, title strin
 			inList = p.ListID()
 		}
 	}
-	return task.New(a.owner, title, description, s.now(), append(opts[:len(opts):len(opts)], task.InList(inList), task.Under(under))...)
+	return task.New(a.owner, title, description, now, append(opts[:len(opts):len(opts)], task.InList(inList), task.Under(under))...)
 }
 
 // MoveTask places one of the actor's tasks where to says (see

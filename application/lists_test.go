@@ -255,3 +255,41 @@ func ids(ts []*task.Task) []task.ID {
 	}
 	return out
 }
+
+// TestCreateTasksAt: a bulk create's items each go where their Home says,
+// a subtask to its parent's list; a Home that breaks a rule is that item's
+// problem, by index.
+func TestCreateTasksAt(t *testing.T) {
+	ctx := context.Background()
+	s, a, _ := newListService(t)
+	l, _ := s.CreateList(ctx, a, "L", nil)
+	lid := l.List.ID()
+	p, err := s.CreateTaskAt(ctx, a, application.Home{List: &lid}, "parent", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := s.CreateTasks(ctx, a, []application.NewTask{
+		{Title: "in L", Home: application.Home{List: &lid}},
+		{Title: "under p", Home: application.Home{Parent: ptr(p.ID())}},
+		{Title: "inbox"},
+	})
+	if err != nil || len(ts) != 3 {
+		t.Fatalf("CreateTasks = %v, %v", ts, err)
+	}
+	if ts[0].Scope() != (task.Scope{List: lid}) || ts[1].Scope() != (task.Scope{List: lid, Parent: p.ID()}) || ts[2].Scope() != (task.Scope{}) {
+		t.Errorf("CreateTasks scopes %v, %v, %v; want L, under p in L, the inbox", ts[0].Scope(), ts[1].Scope(), ts[2].Scope())
+	}
+	// The parent's list is checked by the store, which names the field
+	// but not the item.
+	_, err = s.CreateTasks(ctx, a, []application.NewTask{
+		{Title: "fine"},
+		{Title: "elsewhere", Home: application.Home{List: ptr(list.Inbox), Parent: ptr(p.ID())}},
+	})
+	if ve, ok := errors.AsType[*check.ValidationError](err); !ok || ve.Problems[0].Field != "list_id" {
+		t.Errorf("CreateTasks(a subtask outside its parent's list) = %v, want a list_id problem", err)
+	}
+	_, err = s.CreateTasks(ctx, a, []application.NewTask{{Title: "x"}, {Title: "y", Home: application.Home{List: ptr(list.ID(-1))}}})
+	if be, ok := errors.AsType[*task.BatchError](err); !ok || len(be.Items) != 1 || be.Items[0].Index != 1 {
+		t.Errorf("CreateTasks(item 1 in list -1) = %v, want item 1's problem", err)
+	}
+}

@@ -76,11 +76,11 @@ func TestCreateTasks(t *testing.T) {
 		}
 	}
 	// CheckNewTasks checks as CreateTasks does, storing nothing.
-	err = s.CheckNewTasks(a, []application.NewTask{{Title: "ok"}, {Title: " "}, {Title: "x", Options: []task.Option{task.WithDue("x")}}})
+	err = s.CheckNewTasks(ctx, a, []application.NewTask{{Title: "ok"}, {Title: " "}, {Title: "x", Options: []task.Option{task.WithDue("x")}}})
 	if !errors.As(err, &be) || len(be.Items) != 2 || be.Items[0].Index != 1 || be.Items[1].Index != 2 {
 		t.Errorf("CheckNewTasks(bad items 1 and 2) = %v, want a BatchError naming items 1 and 2", err)
 	}
-	if err := s.CheckNewTasks(a, []application.NewTask{{Title: "fine"}}); err != nil {
+	if err := s.CheckNewTasks(ctx, a, []application.NewTask{{Title: "fine"}}); err != nil {
 		t.Errorf("CheckNewTasks(a good item) = %v, want nil", err)
 	}
 	page, _ := s.ListTasks(ctx, a, task.Query{})

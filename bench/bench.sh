@@ -14,7 +14,9 @@
 #   ROUNDS=2            rounds of each measurement, interleaved with its
 #                       pgbench twin; the table shows the best (QUICK: 1)
 #   USERS=2000          seeded users (20 tasks each)
-#   SCENARIOS="..."     subset, e.g. "list32 create" (default: all)
+#   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
+#                       list32hs, list128, list256, list32simple, list32info,
+#                       get32, toggle32, mixed32, create32, list-in-list, move
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -124,7 +126,9 @@ say "database $DB created"
 if [[ $GROWTH == 1 ]]; then
   "$TMP/bin/seed" -db "$BENCH_URL" -growth -users "$USERS" >&2
 else
-  "$TMP/bin/seed" -db "$BENCH_URL" -users "$USERS" -tasks "$PER" >&2
+  # Each user's tasks in a list of theirs (list-in-list, move), in an order
+  # of their own (bench/seed).
+  "$TMP/bin/seed" -db "$BENCH_URL" -users "$USERS" -tasks "$PER" -lists >&2
 fi
 
 # The pgbench scripts, their markers filled in from the schema (see
@@ -139,6 +143,7 @@ has_column completed_at && SET+=", completed_at = CASE WHEN completed THEN NULL 
 has_column title_key && COLS=", title_key" && VALS=", 'bench task'"
 has_column tags && COLS+=", priority, due_all_day, version, tags" && VALS+=", 2, false, 1, '[]'"
 has_column tags && MORE=", priority, due_at, due_all_day, completed_at, version, tags"
+has_column sort_key && MORE+=", list_id, parent_id, sort_key"
 mkdir -p "$TMP/sql"
 for f in "$ROOT"/bench/pgbench/*.sql; do
   sed -e "s#/\*live\*/#$LIVE#; s#/\*set\*/#$SET#; s#/\*cols\*/#$COLS#; s#/\*vals\*/#$VALS#; s#/\*more\*/#$MORE#" "$f" >"$TMP/sql/$(basename "$f")"
@@ -227,6 +232,11 @@ sanity() {
   created=$(jq -r .id "$TMP/check.json")
   check "delete" 204 - - -X DELETE "$API_URL/api/$u0/tasks/$created" -H "Authorization: Bearer $e0"
   check "someone else's tasks" 403 - - "$API_URL/api/$(uid 1)/tasks" -H "Authorization: Bearer $e0"
+  # The list's tasks by position: the reverse of creation (bench/seed).
+  check "list in list" 200 '[length, .[0].id] | @tsv' "$PER"$'\t'"$(task_id 0 $((PER - 1)))" \
+    "$API_URL/api/$u0/tasks?list_id=1&parent_id=none&sort=position" -H "Authorization: Bearer $e0"
+  check "move" 200 .id "$id" -X POST "$API_URL/api/$u0/tasks/$id/move" -H "Authorization: Bearer $e0" \
+    -H 'Content-Type: application/json' -d "{\"after_id\":$(task_id 0 5)}"
 }
 
 # ---------------------------------------------------------------- measuring
@@ -349,7 +359,9 @@ run_pgbench() {
     PG_P99[$key]=$(sed -n "$(((n * 99 + 99) / 100))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
   fi
   rm -f "$TMP"/pgb_"$key".[0-9]* "$TMP/pgb_$key.lat"
-  t=$(awk '{print $1+$2}' "$TMP/time_pgb_$key")
+  # time's figures are the file's last line (a run whose file had another
+  # line before them gave two sums, and the script failed).
+  t=$(tail -1 "$TMP/time_pgb_$key" | awk '{print $1+$2}')
   n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
   usage "pgb_$key" "$s0" "$s1" "$t" "$(window_share "${n:-0}" "$s0" "$s1")"
 }
@@ -552,6 +564,15 @@ if [[ $GROWTH != 1 ]]; then
     row create32 "create (POST)" 32
     measure create32 32 create eddsa -- 32 prepared create.sql
   fi
+  if want list-in-list; then
+    row list-in-list "list in list (a list's 20 by position)" 32
+    measure list-in-list 32 listin eddsa -- 32 prepared list_in_list.sql
+  fi
+  if want move; then
+    row move "move (POST .../move, after a sibling)" 32
+    measure move 32 move eddsa -- 32 prepared move.sql
+    NOTE[move]+=" pgbench: one UPDATE ... RETURNING;"
+  fi
   RSS_END=$(rss "$API_PID")
 else
   # ------------------------------------------------------------ growth
@@ -616,6 +637,9 @@ MD=$OUT/bench-$STAMP.md
   for k in "${ORDER[@]}"; do [[ -n ${NOTE[$k]:-} ]] && echo "note ${LABEL[$k]} (${CONNS[$k]}):${NOTE[$k]}"; done
   if [[ -n ${RPS[list32]:-} && -n ${RPS[list32hs]:-} ]]; then
     echo "EdDSA ÷ HS256 list throughput: $(ratio "${RPS[list32]}" "${RPS[list32hs]}")"
+  fi
+  if [[ -n ${RPS[list32]:-} && -n ${RPS[list-in-list]:-} ]]; then
+    echo "list-in-list ratio ÷ list ratio: $(ratio "$(ratio "${RPS[list-in-list]}" "${PG_TPS[list-in-list]:-0}")" "$(ratio "${RPS[list32]}" "${PG_TPS[list32]:-0}")")"
   fi
   if [[ -n ${RPS[list32]:-} && -n ${RPS[list32info]:-} ]]; then
     echo "LOG_LEVEL=info ÷ LOG_LEVEL=warn list throughput: $(ratio "${RPS[list32info]}" "${RPS[list32]}")"

@@ -43,6 +43,7 @@ import (
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/bench/seed"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
@@ -480,7 +481,7 @@ func BenchmarkRepository(b *testing.B) {
 	ctx := context.Background()
 	url := testenv.FreshSchema(b, "bench_repo")
 	const users = 1000
-	if _, err := seed.Run(ctx, url, seed.Options{Users: users, TasksPerUser: tasksPerUser}); err != nil {
+	if _, err := seed.Run(ctx, url, seed.Options{Users: users, TasksPerUser: tasksPerUser, InLists: true}); err != nil {
 		b.Fatal(err)
 	}
 	db, err := sqlstore.Open(ctx, url, sqlstore.Options{})
@@ -506,6 +507,22 @@ func BenchmarkRepository(b *testing.B) {
 			i++
 		}
 	})
+	// A list view: one list's top level in the user's order (the seed
+	// puts each user's tasks in their list).
+	b.Run("ListInList20", func(b *testing.B) {
+		i := 0
+		top := task.TopLevel
+		b.ReportAllocs()
+		for b.Loop() {
+			n := i % users
+			l := list.ID(seed.ListID(n))
+			page, err := repo.List(ctx, owners[n], task.Query{List: &l, Parent: &top, Sort: task.SortPosition})
+			if err != nil || len(page.Tasks) != tasksPerUser {
+				b.Fatalf("List = %d tasks, %v", len(page.Tasks), err)
+			}
+			i++
+		}
+	})
 	b.Run("Get", func(b *testing.B) {
 		i := 0
 		b.ReportAllocs()
@@ -526,6 +543,23 @@ func BenchmarkRepository(b *testing.B) {
 				t.ToggleCompleted(time.Now())
 				return nil
 			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	// A drag: one task of a user right after another of the same
+	// scope, one call at a time (the scope lock, the trees, the anchor and
+	// its neighbour, one UPDATE).
+	b.Run("Move", func(b *testing.B) {
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			n := i % users
+			j, k := (i/users)%tasksPerUser, (i/users+7)%tasksPerUser
+			after := task.ID(seed.TaskID(n, k, users))
+			_, err := repo.Move(ctx, owners[n], task.Move{IDs: []task.ID{task.ID(seed.TaskID(n, j, users))}, To: task.Placement{After: &after}, At: time.Now()})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -70,6 +70,7 @@ func (h *handlers) createTasks(ctx context.Context, in *bulkCreateInput) (*tasks
 	items := make([]application.NewTask, len(in.Body))
 	for i, b := range in.Body {
 		items[i] = application.NewTask{Title: b.Title, Description: b.Description, Options: b.options()}
+		items[i].Home, _ = b.home()
 	}
 	ts, err := h.svc.CreateTasks(ctx, a, items)
 	return h.many(ctx, ts, err)
@@ -94,7 +95,7 @@ func (h *handlers) newTaskProblems(ctx context.Context, body []byte, bad map[int
 		items = append(items, application.NewTask{Title: b.Title, Description: b.Description, Options: b.options()})
 		at = append(at, i)
 	}
-	berr, ok := errors.AsType[*task.BatchError](h.svc.CheckNewTasks(a, items))
+	berr, ok := errors.AsType[*task.BatchError](h.svc.CheckNewTasks(ctx, a, items))
 	if !ok {
 		return nil
 	}

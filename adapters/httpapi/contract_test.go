@@ -13,7 +13,8 @@ func TestContractCatchesMismatches(t *testing.T) {
 	t.Parallel()
 	const task = `{"id":1,"user_id":"u_1","title":"t","description":null,"completed":false,` +
 		`"created_at":"2026-01-05T10:00:00Z","updated_at":"2026-01-05T10:00:00Z",` +
-		`"priority":"medium","due_date":null,"tags":[],"completed_at":null,"version":1}`
+		`"priority":"medium","due_date":null,"tags":[],"completed_at":null,"version":1,` +
+		`"list_id":null,"parent_id":null,"position":"z0000000000000000001"}`
 	get := request{method: http.MethodGet, path: "/api/u_1/tasks/1", token: "t"}
 	list := request{method: http.MethodGet, path: "/api/u_1/tasks", token: "t"}
 	post := request{method: http.MethodPost, path: "/api/u_1/tasks", token: "t", body: `{"title": "x"}`}
@@ -44,7 +45,10 @@ func TestContractCatchesMismatches(t *testing.T) {
 			`{"total":1,"completed":0,"pending":1,"overdue":0,"due_today":0,"by_priority":{"low":0,"medium":1,"high":0},"tz":"Europe/Paris"}`, false},
 		{"tags", request{method: http.MethodGet, path: "/api/u_1/tags", token: "t"}, 200, `[{"name":"home","count":2}]`, false},
 
+		{"a task in a list, under a parent", get, 200, strings.Replace(task, `"list_id":null,"parent_id":null`, `"list_id":3,"parent_id":12`, 1), false},
 		{"a task without title", get, 200, strings.Replace(task, `"title":"t",`, "", 1), true},
+		{"a task without position", get, 200, strings.Replace(task, `,"position":"z0000000000000000001"`, "", 1), true},
+		{"a task with list_id 0", get, 200, strings.Replace(task, `"list_id":null`, `"list_id":0`, 1), true},
 		{"a task without priority", get, 200, strings.Replace(task, `"priority":"medium",`, "", 1), true},
 		{"a task with another priority", get, 200, strings.Replace(task, `"priority":"medium"`, `"priority":"urgent"`, 1), true},
 		{"a task with an upper-case priority", get, 200, strings.Replace(task, `"priority":"medium"`, `"priority":"HIGH"`, 1), true},

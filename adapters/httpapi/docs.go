@@ -31,17 +31,22 @@ var opDocs = map[string]opDoc{
 		"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +
 		"Europe/Paris, default UTC) says where the user's today is: an all-day task is due today on that " +
 		"date and overdue once it is over; a timed task is due today when it falls in that day (one already " +
-		"past counts as overdue too)."},
+		"past counts as overdue too). `list_id` counts the tasks of one list, or of the inbox (`inbox`); a list " +
+		"that is not the caller's counts as empty."},
 	"list-tags": {"List tags", "The caller's tags, each with how many tasks carry it, ordered by the tag lower-cased. " +
 		"Tags equal but for case are one tag, shown in one of its spellings. `[]` when there are none."},
 	"create-task": {"Create a task", "Creates a task for the caller. " + titleDoc + " Description: " + descriptionDoc +
-		" Optional: priority (default medium), due_date, tags." + idempotencyDoc},
+		" Optional: priority (default medium), due_date, tags; list_id and parent_id (where it goes: the inbox at the top " +
+		"level when absent; a subtask goes to its parent's list). A new task goes to the bottom of its list (or of its " +
+		"parent's subtasks)." + idempotencyDoc},
 	"get-task": {"Get a task", "One of the caller's tasks. Another user's task is 404, as if it did not exist; so is a task " +
 		"in the trash. With If-None-Match naming the current ETag: 304 and no body."},
 	"replace-task": {"Replace a task", "Sets title and description (absent description clears it); completed changes only when given. " +
 		"priority, due_date and tags change only when given, so that a frontend that does not know them " +
 		"keeps them: due_date null clears it, tags [] removes them (null priority or tags is as if absent). completed_at is set by the server when " +
-		"the task becomes completed and cleared when it is reopened." + ifMatchDoc},
+		"the task becomes completed and cleared when it is reopened. list_id, parent_id and position are ignored, as every " +
+		"member PUT does not know: a frontend may send back a whole task, and where a task is changes by a move " +
+		"(POST .../move, or list_id in PATCH)." + ifMatchDoc},
 	"patch-task": {"Change part of a task", "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
 		"`application/merge-patch+json` or `application/json`. A member that is absent stays as it is; null " +
 		"removes a value (description and due_date become null, tags [], priority back to medium); title and " +
@@ -55,7 +60,7 @@ var opDocs = map[string]opDoc{
 	"list-trash": {"List the trash", "The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until " +
 		"restored, deleted for good, or purged after the retention period (30 days by default). " +
 		"`X-Total-Count` counts them all."},
-	"empty-trash": {"Empty the trash", "Deletes every task in the caller's trash for good and says how many."},
+	"empty-trash": {"Empty the trash", "Deletes every task in the caller's trash for good and says how many; the lists in the trash go too."},
 	"restore-task": {"Restore a task", "Brings a task back from the trash exactly as it was deleted: same fields, same `updated_at`, same " +
 		"version and ETag (nothing about the task changed, so an ETag held from before still matches). " +
 		"Restoring a task that is not in the trash returns it as it is." + idempotencyDoc},
@@ -68,8 +73,42 @@ var opDocs = map[string]opDoc{
 	"delete-tasks": {"Delete tasks", "Moves " + bulkLimit + " of the caller's tasks to the trash, all or none: an id that is not the caller's (or " +
 		"is in the trash already) makes the whole call 404, and nothing changes." + idempotencyDoc},
 	"clear-completed": {"Delete completed tasks", "Moves every completed task of the caller to the trash and says how many." + idempotencyDoc},
-	"healthz":         {"Liveness", "200 while the process is alive. No auth."},
-	"readyz":          {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
+	"move-task": {"Move a task", "Places one of the caller's tasks: in a list (`list_id`, null for the inbox), under a parent " +
+		"(`parent_id`, null for the top level), and among its new siblings right after `after_id` or right before " +
+		"`before_id` (neither: at the top). An absent `list_id` or `parent_id` keeps the task's own. The server makes " +
+		"the task's new `position` between its new neighbours': nothing else is renumbered, and a second client moving " +
+		"at the same time never undoes this move. A task moved to another list takes its subtasks along. A move that " +
+		"would make a cycle or a tree deeper than 4 levels, an anchor that is not a sibling where the task goes, or a " +
+		"subtask sent to another list without a parent there is a 422 saying why; a list, parent or anchor that is not " +
+		"the caller's is a 404. Returns the task, one version up." + ifMatchDoc + idempotencyDoc},
+	"move-tasks": {"Move tasks", "Moves " + bulkLimit + " of the caller's tasks together, as POST .../tasks/{id}/move moves one, all or none: " +
+		"they end side by side at the place named, in the order of `ids` (a multi-select drag). The tasks must share " +
+		"a list and a parent unless `parent_id` (and `list_id`) say where they all go. Returns them in the order of " +
+		"`ids`, each one version up." + idempotencyDoc},
+	"list-lists": {"List lists", "The caller's lists in their order (by `position`), each with how many of its tasks are open and completed: " +
+		"the sidebar. Tasks in no list are in the inbox: `GET .../tasks?list_id=inbox` lists them and " +
+		"`GET .../tasks/stats?list_id=inbox` counts them. `[]` when there are none."},
+	"create-list": {"Create a list", "Creates a list at the bottom of the caller's lists. name: 1 to 100 characters after trimming, " +
+		"unique among the caller's lists ignoring case (409 `List name already exists` otherwise); color: `#rrggbb` or null." + idempotencyDoc},
+	"get-list": {"Get a list", "One of the caller's lists, with its counts. Another user's list is 404, as if it did not exist; so is " +
+		"a list in the trash. With If-None-Match naming the current ETag: 304 and no body (the counts are not part of " +
+		"the version: a change of its tasks does not change the list's ETag)."},
+	"patch-list": {"Rename or recolor a list", "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
+		"`application/merge-patch+json` or `application/json`. name cannot be null; color null removes it. A name another " +
+		"of the caller's lists has is 409. An empty patch `{}` changes nothing." + listIfMatchDoc},
+	"delete-list": {"Delete a list", "Moves one of the caller's lists and all its tasks to the trash, in one step: they are 404 and left " +
+		"out of lists and counts until the list is restored (POST .../restore, which brings back the tasks that went " +
+		"with it, and not those that were in the trash on their own before). `permanent=true` deletes the list and " +
+		"all its tasks for good, from the sidebar or the trash." + listIfMatchDoc},
+	"restore-list": {"Restore a list", "Brings a list back from the trash with the tasks deleted with it, as they were. 409 when another list " +
+		"took its name meanwhile (rename that one first). Restoring a list that is not in the trash returns it as it is." + idempotencyDoc},
+	"move-list": {"Move a list", "Places one of the caller's lists right after `after_id` or right before `before_id`, another of " +
+		"their lists (404 otherwise); neither: at the top. Only this list's `position` changes. Returns the list, one " +
+		"version up." + listIfMatchDoc + idempotencyDoc},
+	"list-trashed-lists": {"List the trashed lists", "The caller's lists in the trash, the most recently deleted first, each with " +
+		"`deleted_at`; their counts are 0 (their tasks are in the trash with them). `[]` when there are none."},
+	"healthz": {"Liveness", "200 while the process is alive. No auth."},
+	"readyz":  {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
 }
 
 var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation time, then id) unless `sort` says "+
@@ -95,6 +134,11 @@ const ifMatchDoc = " With If-Match naming the task's ETag, the change happens on
 	"version (checked in the same statement that writes): otherwise 412 with the task as it is now, and nothing changes. " +
 	"Without If-Match, as before."
 
+// listIfMatchDoc ends the description of every list write that takes
+// If-Match.
+const listIfMatchDoc = " With If-Match naming the list's ETag, the change happens only if the list is still at that " +
+	"version: otherwise 412 with the list as it is now, and nothing changes. Without If-Match, as before."
+
 // idempotencyDoc ends the description of every POST that honours
 // Idempotency-Key.
 const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request with the same key within 24 hours " +
@@ -117,13 +161,19 @@ var errorDescriptions = map[int]string{
 // The response descriptions the headers an operation honours add
 // (conditional, notModified, idempotent, errorResponses).
 const (
-	wwwAuthenticateDoc = "Always `Bearer`."
-	retryAfterDoc      = "Seconds to wait before retrying."
-	preconditionDoc    = "If-Match named a version the task no longer has: nothing changed. `current` is the task as it is now, and ETag its tag."
-	notModifiedDoc     = "If-None-Match named the current ETag: the client's copy is up to date. No body."
-	etagDoc            = "The task's version as an entity tag, \"<id>-<version>\"."
-	replayedDoc        = "`true` when this is the stored response of an earlier request with the same Idempotency-Key."
-	keyConflictDoc     = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
+	wwwAuthenticateDoc  = "Always `Bearer`."
+	retryAfterDoc       = "Seconds to wait before retrying."
+	preconditionDoc     = "If-Match named a version the task no longer has: nothing changed. `current` is the task as it is now, and ETag its tag."
+	notModifiedDoc      = "If-None-Match named the current ETag: the client's copy is up to date. No body."
+	etagDoc             = "The task's version as an entity tag, \"<id>-<version>\"."
+	listETagDoc         = "The list's version as an entity tag, \"<id>-<version>\"."
+	listPreconditionDoc = "If-Match named a version the list no longer has: nothing changed. `current` is the list as it is now, and ETag its tag."
+	listNotFoundDoc     = "No such list for this user (or it is in the trash)."
+	// taskOrListNotFoundDoc ends the 404 of a task operation that names a list.
+	taskOrListNotFoundDoc = " Or a list the request names is not the caller's: `List not found`."
+	nameTakenDoc          = " Or another of the caller's lists has this name, ignoring case: `List name already exists`."
+	replayedDoc           = "`true` when this is the stored response of an earlier request with the same Idempotency-Key."
+	keyConflictDoc        = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
 		"is still in progress: retry after Retry-After seconds."
 	keyRetryAfterDoc = "Seconds to wait before retrying (when the key is in progress)."
 	keyProblemDoc    = " Also: an Idempotency-Key that is not 1 to 255 printable characters, or that was used " +

@@ -17,6 +17,7 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/domain/user"
 )
@@ -111,6 +112,7 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	var verr *task.ValidationError
 	var berr *task.BatchError
 	var conflict *task.ConflictError
+	var listConflict *list.ConflictError
 	switch {
 	case errors.As(err, &verr):
 		p := &ValidationProblem{Detail: make([]ValidationItem, len(verr.Problems))}
@@ -130,6 +132,8 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 	case errors.As(err, &conflict):
 		// If-Match named a version the task no longer has.
 		return preconditionFailed(conflict.Current)
+	case errors.As(err, &listConflict):
+		return listPreconditionFailed(listConflict.Current)
 	case errors.Is(err, mw.ErrPanic):
 		// mw.Recoverer logged it, with the stack.
 		return newHTTPError(http.StatusInternalServerError, msgInternal)
@@ -145,6 +149,10 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		return keyProblem("was used for another request (method, path or body) in the last 24 hours", "value_error")
 	case errors.Is(err, task.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
+	case errors.Is(err, list.ErrNotFound):
+		return newHTTPError(http.StatusNotFound, msgListNotFound)
+	case errors.Is(err, list.ErrNameTaken):
+		return newHTTPError(http.StatusConflict, msgListNameTaken)
 	case errors.Is(err, auth.ErrUnavailable):
 		m.log.Warn("authentication unavailable", zap.Error(err), mw.RequestIDField(ctx))
 		mw.SetAuthFailure(ctx, reasonUnavailable)

@@ -63,7 +63,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	core, logs := observer.New(zap.DebugLevel)
 	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store)),
+		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists())),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
@@ -435,26 +435,30 @@ type taskJSON struct {
 	Tags        []string `json:"tags"`
 	CompletedAt *string  `json:"completed_at"`
 	Version     int64    `json:"version"`
+	ListID      *int64   `json:"list_id"`
+	ParentID    *int64   `json:"parent_id"`
+	Position    string   `json:"position"`
 }
 
 func (a taskJSON) equal(b taskJSON) bool {
 	return a.ID == b.ID && a.UserID == b.UserID && a.Title == b.Title && equalPtr(a.Description, b.Description) &&
 		a.Completed == b.Completed && a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt &&
 		a.Priority == b.Priority && equalPtr(a.DueDate, b.DueDate) && slices.Equal(a.Tags, b.Tags) &&
-		equalPtr(a.CompletedAt, b.CompletedAt) && a.Version == b.Version
+		equalPtr(a.CompletedAt, b.CompletedAt) && a.Version == b.Version &&
+		equalPtr(a.ListID, b.ListID) && equalPtr(a.ParentID, b.ParentID) && a.Position == b.Position
 }
 
 func (a taskJSON) String() string {
 	return fmt.Sprintf("{id:%d user_id:%s title:%q description:%s completed:%v created_at:%s updated_at:%s "+
-		"priority:%s due_date:%s tags:%q completed_at:%s version:%d}",
+		"priority:%s due_date:%s tags:%q completed_at:%s version:%d list_id:%s parent_id:%s position:%s}",
 		a.ID, a.UserID, a.Title, show(a.Description), a.Completed, a.CreatedAt, a.UpdatedAt,
-		a.Priority, show(a.DueDate), a.Tags, show(a.CompletedAt), a.Version)
+		a.Priority, show(a.DueDate), a.Tags, show(a.CompletedAt), a.Version, show(a.ListID), show(a.ParentID), a.Position)
 }
 
 // taskKeys are every key of a task body: the contract's seven, then issue
-// 5's, then issue 6's version.
+// 5's, then issue 6's version, then issue 15's place.
 var taskKeys = []string{"id", "user_id", "title", "description", "completed", "created_at", "updated_at",
-	"priority", "due_date", "tags", "completed_at", "version"}
+	"priority", "due_date", "tags", "completed_at", "version", "list_id", "parent_id", "position"}
 
 // decodeTask reads a task body and checks its shape: exactly taskKeys
 // (description, due_date and completed_at present even when null, tags
@@ -491,6 +495,9 @@ func decodeTask(t *testing.T, raw []byte) taskJSON {
 	}
 	if tk.Version < 1 {
 		t.Errorf("task body %s: version %d, want at least 1", truncate(string(raw), 300), tk.Version)
+	}
+	if tk.Position == "" {
+		t.Errorf("task body %s: no position", truncate(string(raw), 300))
 	}
 	return tk
 }

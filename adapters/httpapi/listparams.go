@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -225,14 +226,39 @@ var listParams = []listParam{
 		},
 	},
 	{
+		name:   "list_id",
+		schema: &huma.Schema{Type: huma.TypeString, Pattern: idOrPattern(inboxWord), Examples: []any{"3"}},
+		doc:    "Tasks of this list (its id), or of the inbox (`inbox`: the tasks in no list). A list that is not the caller's gives `[]`.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			id, err := parseIDOr(name, s, inboxWord)
+			l := list.ID(id)
+			q.List = &l
+			return q, err
+		},
+	},
+	{
+		name:   "parent_id",
+		schema: &huma.Schema{Type: huma.TypeString, Pattern: idOrPattern(noneWord), Examples: []any{"12"}},
+		doc: "Subtasks of this task (its id), or the top-level tasks (`none`). With `list_id` and `sort=position`: " +
+			"one level of a list, in the user's order.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			id, err := parseIDOr(name, s, noneWord)
+			p := task.ID(id)
+			q.Parent = &p
+			return q, err
+		},
+	},
+	{
 		name: "sort", aliases: []string{"sort_by", "sortBy"},
 		values: stringsOf(task.Sorts()), valueAliases: []valueAlias{
 			{"created_at", string(task.SortCreated)}, {"updated_at", string(task.SortUpdated)},
+			{"manual", string(task.SortPosition)},
 		},
-		schema: enum(string(task.SortCreated), append(stringsOf(task.Sorts()), "created_at", "updated_at")...),
+		schema: enum(string(task.SortCreated), append(stringsOf(task.Sorts()), "created_at", "updated_at", "manual")...),
 		doc: "The order: `created` (`created_at`), `updated` (`updated_at`), `title` (ignoring case), `due_date` " +
-			"(tasks without one last, in both orders) or `priority` (by rank: high > medium > low). " +
-			"Ties are broken by id in the same direction.",
+			"(tasks without one last, in both orders), `priority` (by rank: high > medium > low) or `position` " +
+			"(`manual`: the order the user dragged, by `position`; meant for one list and parent, see `list_id` and " +
+			"`parent_id`). Ties are broken by id in the same direction.",
 		parse: func(q task.Query, name, s string) (_ task.Query, err error) {
 			q.Sort, err = task.ParseSort(name, s)
 			return q, err
@@ -368,6 +394,30 @@ func listParamDocs() []*huma.Param {
 		}
 	}
 	return out
+}
+
+// The words that stand for "none" in list_id (the inbox, list.Inbox) and
+// parent_id (the top level, task.TopLevel).
+const (
+	inboxWord = "inbox"
+	noneWord  = "none"
+)
+
+// idOrPattern is the pattern of an id parameter that also takes word.
+func idOrPattern(word string) string { return "^(" + word + "|[1-9][0-9]*)$" }
+
+// parseIDOr reads an id (a positive 64-bit integer), or word as 0: the
+// inbox (list.Inbox) or the top level (task.TopLevel).
+func parseIDOr(name, s, word string) (int64, error) {
+	if s == word {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return 0, &task.ValidationError{Problems: []task.Problem{{Field: name,
+			Msg: fmt.Sprintf("Input should be an id (a positive integer) or %s", word), Type: "int_parsing"}}}
+	}
+	return n, nil
 }
 
 func ptrInt(n int) *int           { return &n }

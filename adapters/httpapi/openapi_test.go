@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -107,7 +108,7 @@ type taskOp struct {
 
 var taskOps = []taskOp{
 	{"list-tasks", http.MethodGet, "/api/{user_id}/tasks", 200, "", []int{401, 403, 409, 422, 500, 503}},
-	{"create-task", http.MethodPost, "/api/{user_id}/tasks", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"create-task", http.MethodPost, "/api/{user_id}/tasks", 201, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"get-task", http.MethodGet, "/api/{user_id}/tasks/{id}", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"replace-task", http.MethodPut, "/api/{user_id}/tasks/{id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"delete-task", http.MethodDelete, "/api/{user_id}/tasks/{id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
@@ -119,17 +120,32 @@ var taskOps = []taskOp{
 	{"list-trash", http.MethodGet, "/api/{user_id}/trash", 200, "", []int{401, 403, 409, 422, 500, 503}},
 	{"empty-trash", http.MethodDelete, "/api/{user_id}/trash", 200, "", []int{401, 403, 409, 422, 500, 503}},
 	{"restore-task", http.MethodPost, "/api/{user_id}/tasks/{id}/restore", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
-	{"create-tasks", http.MethodPost, "/api/{user_id}/tasks/bulk", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"create-tasks", http.MethodPost, "/api/{user_id}/tasks/bulk", 201, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"update-tasks", http.MethodPatch, "/api/{user_id}/tasks/bulk", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"delete-tasks", http.MethodPost, "/api/{user_id}/tasks/bulk-delete", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"clear-completed", http.MethodPost, "/api/{user_id}/tasks/clear-completed", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	// Issue 15.
+	{"move-task", http.MethodPost, "/api/{user_id}/tasks/{id}/move", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"move-tasks", http.MethodPost, "/api/{user_id}/tasks/move", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"list-lists", http.MethodGet, "/api/{user_id}/lists", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"create-list", http.MethodPost, "/api/{user_id}/lists", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"get-list", http.MethodGet, "/api/{user_id}/lists/{list_id}", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"patch-list", http.MethodPatch, "/api/{user_id}/lists/{list_id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"delete-list", http.MethodDelete, "/api/{user_id}/lists/{list_id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"restore-list", http.MethodPost, "/api/{user_id}/lists/{list_id}/restore", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"move-list", http.MethodPost, "/api/{user_id}/lists/{list_id}/move", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"list-trashed-lists", http.MethodGet, "/api/{user_id}/trash/lists", 200, "", []int{401, 403, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
-var conditionalOps = []string{"replace-task", "patch-task", "delete-task", "complete-task"}
+var conditionalOps = []string{"replace-task", "patch-task", "delete-task", "complete-task", "move-task"}
+
+// listConditionalOps take If-Match and answer 412 with the current list.
+var listConditionalOps = []string{"patch-list", "delete-list", "move-list"}
 
 // idempotentOps are the POSTs that honour Idempotency-Key.
-var idempotentOps = []string{"create-task", "create-tasks", "delete-tasks", "clear-completed", "restore-task"}
+var idempotentOps = []string{"create-task", "create-tasks", "delete-tasks", "clear-completed", "restore-task",
+	"move-task", "move-tasks", "create-list", "restore-list", "move-list"}
 
 // listParams are every query parameter of list-tasks, peer spellings
 // included: the document must describe each.
@@ -137,7 +153,7 @@ var listParams = []string{
 	"status", "status_filter", "status_param", "completed", "priority", "tags", "tags_match",
 	"search", "q", "due_from", "due_date_from", "due_start", "due_to", "due_date_to", "due_end",
 	"overdue", "is_overdue", "sort", "sort_by", "sortBy", "order", "sort_order", "sortOrder",
-	"limit", "cursor", "offset", "tz",
+	"limit", "cursor", "offset", "tz", "list_id", "parent_id",
 }
 
 // TestDocument holds both served documents (3.1 and its 3.0 downgrade) to
@@ -249,12 +265,21 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 	if p := params["user_id"]; p == nil || p.In != "path" || !p.Required || !p.Schema.Value.Type.Is("string") {
 		t.Errorf("%s: user_id parameter = %+v, want a required string in the path", where, p)
 	}
-	if strings.Contains(want.path, "{id}") {
-		p := params["id"]
+	for _, id := range []string{"id", "list_id"} {
+		if !strings.Contains(want.path, "{"+id+"}") {
+			continue
+		}
+		p := params[id]
 		if p == nil || p.In != "path" || !p.Required {
-			t.Errorf("%s: id parameter = %+v, want required in the path", where, p)
+			t.Errorf("%s: %s parameter = %+v, want required in the path", where, id, p)
 		} else if s := p.Schema.Value; !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 {
-			t.Errorf("%s: id schema = type %v minimum %v, want integer with minimum 1", where, s.Type, s.Min)
+			t.Errorf("%s: %s schema = type %v minimum %v, want integer with minimum 1", where, id, s.Type, s.Min)
+		}
+	}
+	if strings.Contains(want.path, "{list_id}") {
+		r := op.Responses.Status(http.StatusNotFound)
+		if c := r.Value.Content.Get("application/json"); c == nil || fmt.Sprint(c.Example) != fmt.Sprint(map[string]any{"detail": "List not found"}) {
+			t.Errorf("%s: 404 example is not List not found", where)
 		}
 	}
 	if want.id == "list-tasks" {
@@ -302,8 +327,10 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 		}
 	}
 	if want.id == "task-stats" {
-		if p := params["tz"]; p == nil || p.In != "query" || p.Required {
-			t.Errorf("%s: tz parameter = %+v, want optional in the query", where, p)
+		for _, name := range []string{"tz", "list_id"} {
+			if p := params[name]; p == nil || p.In != "query" || p.Required {
+				t.Errorf("%s: %s parameter = %+v, want optional in the query", where, name, p)
+			}
 		}
 	}
 
@@ -345,10 +372,30 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				t.Errorf("%s: body priority enum = %v, want low, medium, high in lower and upper case", where, p.Value.Enum)
 			}
 		}
-		if want.id == "patch-task" {
+		if want.id == "patch-task" || want.id == "patch-list" {
 			if item.Patch.RequestBody.Value.Content.Get("application/merge-patch+json") == nil {
 				t.Errorf("%s: no application/merge-patch+json request body", where)
 			}
+		}
+		if want.id == "patch-list" {
+			for name, null := range map[string]bool{"name": false, "color": true} {
+				if p := s.Properties[name]; p == nil || allowsNull(p.Value) != null || slices.Contains(s.Required, name) {
+					t.Errorf("%s: body %s is not an optional member with nullable %v", where, name, null)
+				}
+			}
+		}
+		if want.id == "create-task" || want.id == "patch-task" || want.id == "move-task" || want.id == "move-tasks" {
+			names := []string{"list_id", "parent_id"}
+			if want.id == "patch-task" {
+				names = names[:1]
+			}
+			for _, name := range names {
+				if p := s.Properties[name]; p == nil || !allowsNull(p.Value) || !p.Value.Type.Includes("integer") || slices.Contains(s.Required, name) {
+					t.Errorf("%s: body %s is not an optional integer or null", where, name)
+				}
+			}
+		}
+		if want.id == "patch-task" {
 			for name, null := range map[string]bool{"title": false, "completed": false, "description": true, "due_date": true, "priority": true, "tags": true} {
 				if p := s.Properties[name]; p == nil || allowsNull(p.Value) != null || slices.Contains(s.Required, name) {
 					t.Errorf("%s: body %s is not an optional member with nullable %v", where, name, null)
@@ -391,14 +438,19 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/Deleted"
 			case "delete-tasks", "clear-completed":
 				schema = "#/components/schemas/TrashCount"
+			case "list-lists", "create-list", "get-list", "patch-list", "restore-list", "move-list":
+				schema = "#/components/schemas/List"
+			case "list-trashed-lists":
+				schema = "#/components/schemas/TrashedList"
 			}
 			switch want.id {
-			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task":
+			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task",
+				"create-list", "get-list", "patch-list", "restore-list", "move-list":
 				if h := ok.Value.Headers["ETag"]; h == nil || h.Value == nil {
 					t.Errorf("%s: %d does not declare ETag", where, want.success)
 				}
 			}
-			if want.id == "list-tasks" || want.id == "list-tags" || want.id == "list-trash" || want.id == "create-tasks" || want.id == "update-tasks" {
+			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}
@@ -439,7 +491,18 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 			t.Errorf("%s: 412 is not PreconditionFailed with an ETag", where)
 		}
 	}
-	if want.id == "get-task" {
+	if slices.Contains(listConditionalOps, want.id) {
+		if p := params["If-Match"]; p == nil || p.In != "header" || p.Required {
+			t.Errorf("%s: If-Match = %+v, want an optional header", where, p)
+		}
+		r := op.Responses.Status(http.StatusPreconditionFailed)
+		if r == nil {
+			t.Errorf("%s declares no 412", where)
+		} else if c := r.Value.Content.Get("application/json"); c == nil || c.Schema == nil || c.Schema.Ref != "#/components/schemas/ListPreconditionFailed" || r.Value.Headers["ETag"] == nil {
+			t.Errorf("%s: 412 is not ListPreconditionFailed with an ETag", where)
+		}
+	}
+	if want.id == "get-task" || want.id == "get-list" {
 		if p := params["If-None-Match"]; p == nil || p.In != "header" || p.Required {
 			t.Errorf("%s: If-None-Match = %+v, want an optional header", where, p)
 		}
@@ -479,12 +542,13 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	task := schema("Task")
 	required := slices.Clone(task.Required)
 	slices.Sort(required)
-	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
+	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "list_id", "parent_id", "position", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
 		t.Errorf("Task requires %v, want %v", required, want)
 	}
 	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string",
-		"priority": "string", "due_date": "string", "tags": "array", "completed_at": "string", "version": "integer"}
-	nullable := map[string]bool{"description": true, "due_date": true, "completed_at": true}
+		"priority": "string", "due_date": "string", "tags": "array", "completed_at": "string", "version": "integer",
+		"list_id": "integer", "parent_id": "integer", "position": "string"}
+	nullable := map[string]bool{"description": true, "due_date": true, "completed_at": true, "list_id": true, "parent_id": true}
 	for name, typ := range props {
 		p := task.Properties[name]
 		if p == nil || !p.Value.Type.Includes(typ) {
@@ -500,6 +564,15 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	}
 	if p := task.Properties["due_date"]; p != nil && p.Value.Pattern == "" {
 		t.Errorf("Task.due_date has no pattern (date or date-time)")
+	}
+	lst := schema("List")
+	required = slices.Clone(lst.Required)
+	slices.Sort(required)
+	if want := []string{"color", "completed_count", "created_at", "id", "name", "open_count", "position", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
+		t.Errorf("List requires %v, want %v", required, want)
+	}
+	if p := lst.Properties["color"]; p == nil || !allowsNull(p.Value) || p.Value.Pattern == "" {
+		t.Errorf("List.color is not a nullable #rrggbb")
 	}
 	stats := schema("Stats")
 	for _, name := range []string{"total", "completed", "pending", "overdue", "due_today", "by_priority", "tz"} {

@@ -39,16 +39,22 @@ type bodyRoute struct {
 func bodyRoutes(u user) []bodyRoute {
 	const item = `{"title":"t","description":"d","priority":"low","due_date":"2026-03-01","tags":["a"]%s}`
 	return []bodyRoute{
-		{"create-task", http.MethodPost, u.tasks(), item, []string{"title", "description", "priority", "due_date", "tags"}},
+		{"create-task", http.MethodPost, u.tasks(), item, []string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id"}},
 		{"replace-task", http.MethodPut, u.task(1), `{"title":"t","description":"d","completed":false,"priority":"low","due_date":"2026-03-01","tags":["a"]%s}`,
 			[]string{"title", "description", "completed", "priority", "due_date", "tags"}},
-		{"patch-task", http.MethodPatch, u.task(1), `{"title":"t"%s}`, []string{"title", "description", "completed", "priority", "due_date", "tags"}},
+		{"patch-task", http.MethodPatch, u.task(1), `{"title":"t"%s}`, []string{"title", "description", "completed", "priority", "due_date", "tags", "list_id"}},
 		{"complete-task", http.MethodPatch, u.complete(1), `{"completed":true%s}`, []string{"completed"}},
 		{"create-tasks", http.MethodPost, u.tasks() + "/bulk", "[" + strings.ReplaceAll(item, "%s", "") + "," + item + "]",
-			[]string{"title", "description", "priority", "due_date", "tags"}},
+			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id"}},
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"completed":true,"priority":"low"}%s}`, []string{"ids", "set"}},
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"priority":"low"%s}}`, []string{"completed", "priority", "tags", "due_date"}},
 		{"delete-tasks", http.MethodPost, u.tasks() + "/bulk-delete", `{"ids":[8888888888]%s}`, []string{"ids"}},
+		// Issue 15.
+		{"move-task", http.MethodPost, u.moveTask(1), `{"list_id":null%s}`, []string{"list_id", "parent_id", "after_id", "before_id"}},
+		{"move-tasks", http.MethodPost, u.tasks() + "/move", `{"ids":[8888888888]%s}`, []string{"ids", "list_id", "parent_id", "after_id", "before_id"}},
+		{"create-list", http.MethodPost, u.lists(), `{"name":"n","color":"#aabbcc"%s}`, []string{"name", "color"}},
+		{"patch-list", http.MethodPatch, u.list(1), `{"name":"n"%s}`, []string{"name", "color"}},
+		{"move-list", http.MethodPost, u.list(1) + "/move", `{"after_id":8888888888%s}`, []string{"after_id", "before_id"}},
 	}
 }
 

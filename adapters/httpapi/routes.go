@@ -22,19 +22,29 @@ func (h *handlers) routes() []route {
 		{id: "list-tasks", method: http.MethodGet, path: tasksPath, status: http.StatusOK, handle: handle(h.list), with: opts(listParameters)},
 		{id: "task-stats", method: http.MethodGet, path: tasksPath + "/stats", status: http.StatusOK, handle: handle(h.stats)},
 		{id: "list-tags", method: http.MethodGet, path: "/api/{user_id}/tags", status: http.StatusOK, handle: handle(h.tags)},
-		{id: "create-task", method: http.MethodPost, path: tasksPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.create), with: opts(h.idempotent)},
+		{id: "create-task", method: http.MethodPost, path: tasksPath, status: http.StatusCreated, codes: codes(404, 413), handle: handle(h.create), with: opts(h.idempotent, namesList)},
 		{id: "get-task", method: http.MethodGet, path: taskPath, status: http.StatusOK, codes: codes(404), handle: handle(h.get), with: opts(notModified)},
 		{id: "replace-task", method: http.MethodPut, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.replace), with: opts(conditional)},
-		{id: "patch-task", method: http.MethodPatch, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patch), with: opts(conditional, mergePatch)},
+		{id: "patch-task", method: http.MethodPatch, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patch), with: opts(conditional, mergePatch, namesList)},
 		{id: "delete-task", method: http.MethodDelete, path: taskPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.delete), with: opts(conditional)},
 		{id: "complete-task", method: http.MethodPatch, path: taskPath + "/complete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.complete), with: opts(conditional)},
 		{id: "list-trash", method: http.MethodGet, path: trashPath, status: http.StatusOK, handle: handle(h.listTrash)},
 		{id: "empty-trash", method: http.MethodDelete, path: trashPath, status: http.StatusOK, handle: handle(h.emptyTrash)},
 		{id: "restore-task", method: http.MethodPost, path: taskPath + "/restore", status: http.StatusOK, codes: codes(404), handle: handle(h.restore), with: opts(h.idempotent)},
-		{id: "create-tasks", method: http.MethodPost, path: tasksPath + "/bulk", status: http.StatusCreated, codes: codes(413), handle: handle(h.createTasks), with: opts(h.idempotent), itemRules: h.newTaskProblems},
+		{id: "create-tasks", method: http.MethodPost, path: tasksPath + "/bulk", status: http.StatusCreated, codes: codes(404, 413), handle: handle(h.createTasks), with: opts(h.idempotent, namesList), itemRules: h.newTaskProblems},
 		{id: "update-tasks", method: http.MethodPatch, path: tasksPath + "/bulk", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.updateTasks)},
 		{id: "delete-tasks", method: http.MethodPost, path: tasksPath + "/bulk-delete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.deleteTasks), with: opts(h.idempotent)},
 		{id: "clear-completed", method: http.MethodPost, path: tasksPath + "/clear-completed", status: http.StatusOK, handle: handle(h.clearCompleted), with: opts(h.idempotent)},
+		{id: "move-task", method: http.MethodPost, path: taskPath + "/move", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.moveTask), with: opts(conditional, h.idempotent, namesList)},
+		{id: "move-tasks", method: http.MethodPost, path: tasksPath + "/move", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.moveTasks), with: opts(h.idempotent, namesList)},
+		{id: "list-lists", method: http.MethodGet, path: listsPath, status: http.StatusOK, handle: handle(h.listLists), with: opts(aboutLists)},
+		{id: "create-list", method: http.MethodPost, path: listsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createList), with: opts(aboutLists, h.idempotent, nameTaken)},
+		{id: "get-list", method: http.MethodGet, path: listPath, status: http.StatusOK, codes: codes(404), handle: handle(h.getList), with: opts(aboutLists, listNotModified)},
+		{id: "patch-list", method: http.MethodPatch, path: listPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patchList), with: opts(aboutLists, listConditional, listMergePatch, nameTaken)},
+		{id: "delete-list", method: http.MethodDelete, path: listPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.deleteList), with: opts(aboutLists, listConditional)},
+		{id: "restore-list", method: http.MethodPost, path: listPath + "/restore", status: http.StatusOK, codes: codes(404), handle: handle(h.restoreList), with: opts(aboutLists, h.idempotent, nameTaken)},
+		{id: "move-list", method: http.MethodPost, path: listPath + "/move", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.moveList), with: opts(aboutLists, listConditional, h.idempotent)},
+		{id: "list-trashed-lists", method: http.MethodGet, path: trashPath + "/lists", status: http.StatusOK, handle: handle(h.listTrashedLists), with: opts(aboutLists)},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}
@@ -126,8 +136,11 @@ func listParameters(_ huma.API, op *huma.Operation) { op.Parameters = listParamD
 // mergePatch documents application/merge-patch+json beside
 // application/json for the body, with the same schema: huma reads the
 // +json type as JSON.
-func mergePatch(api huma.API, op *huma.Operation) {
-	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[patchBody](), true, "")
+func mergePatch(api huma.API, op *huma.Operation) { mergePatchOf[patchBody](api, op) }
+
+// mergePatchOf is mergePatch for the body B.
+func mergePatchOf[B any](api huma.API, op *huma.Operation) {
+	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[B](), true, "")
 	op.RequestBody = &huma.RequestBody{Content: map[string]*huma.MediaType{
 		"application/json": {Schema: s},
 		mergePatchType:     {Schema: s},

@@ -7,6 +7,7 @@ import (
 	// (the image is scratch): embed the database (about 450 KB).
 	_ "time/tzdata"
 
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -32,6 +33,7 @@ type PriorityCounts struct {
 type statsInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 	TZ     string `query:"tz" doc:"The user's IANA time zone; default UTC." example:"Europe/Paris"`
+	ListID string `query:"list_id" doc:"Count the tasks of this list (its id), or of the inbox (inbox); absent: all of the caller's tasks." example:"inbox"`
 }
 
 type statsOutput struct {
@@ -47,7 +49,15 @@ func (h *handlers) stats(ctx context.Context, in *statsInput) (*statsOutput, err
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "query")
 	}
-	s, err := h.svc.TaskStats(ctx, a, zone)
+	var s task.Stats
+	if in.ListID != "" {
+		var id int64
+		if id, err = parseIDOr("list_id", in.ListID, inboxWord); err == nil {
+			s, err = h.svc.TaskStatsIn(ctx, a, list.ID(id), zone)
+		}
+	} else {
+		s, err = h.svc.TaskStats(ctx, a, zone)
+	}
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "query")
 	}

@@ -159,7 +159,20 @@ func appendTaskFields(b []byte, t *Task) ([]byte, bool) {
 	}
 	b = append(b, `,"version":`...)
 	b = strconv.AppendInt(b, t.Version, 10)
+	b = append(b, `,"list_id":`...)
+	b = appendIntPtr(b, t.ListID)
+	b = append(b, `,"parent_id":`...)
+	b = appendIntPtr(b, t.ParentID)
+	b = append(b, `,"position":`...)
+	b = appendJSONString(b, t.Position)
 	return b, ok1 && ok2 && ok3
+}
+
+func appendIntPtr(b []byte, n *int64) []byte {
+	if n == nil {
+		return append(b, "null"...)
+	}
+	return strconv.AppendInt(b, *n, 10)
 }
 
 func appendStringPtr(b []byte, s *string) []byte {

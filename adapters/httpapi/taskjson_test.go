@@ -93,6 +93,22 @@ func randomTask(r *rand.Rand) Task {
 		c := randomJSONTime(r)
 		t.CompletedAt = &c
 	}
+	optID := func() *int64 {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		id := []int64{1, 42, 0, -7, math.MaxInt64, math.MinInt64}[r.IntN(6)]
+		return &id
+	}
+	t.ListID, t.ParentID = optID(), optID()
+	switch r.IntN(3) {
+	case 0:
+		t.Position = "z0000000000000000042"
+	case 1:
+		t.Position = "m0000000003V"
+	case 2:
+		t.Position = randomJSONString(r)
+	}
 	return t
 }
 
@@ -135,7 +151,7 @@ func TestTaskJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, p := range pieces {
 		d := p
-		encodeBoth(t, fmt.Sprintf("piece %q", p), Task{UserID: p, Title: p, Description: &d, Priority: p, DueDate: &d, Tags: []string{p, p}})
+		encodeBoth(t, fmt.Sprintf("piece %q", p), Task{UserID: p, Title: p, Description: &d, Priority: p, DueDate: &d, Tags: []string{p, p}, Position: p})
 	}
 	for _, v := range []any{[]Task(nil), []Task{}, []TrashedTask(nil), []TrashedTask{}, (*Task)(nil), Task{}} {
 		encodeBoth(t, fmt.Sprintf("%T %v", v, v), v)
@@ -170,7 +186,7 @@ func TestTaskJSONKnowsEveryField(t *testing.T) {
 	}
 	want := []string{"_ -", "ID id", "UserID user_id", "Title title", "Description description", "Completed completed",
 		"CreatedAt created_at", "UpdatedAt updated_at", "Priority priority", "DueDate due_date", "Tags tags",
-		"CompletedAt completed_at", "Version version"}
+		"CompletedAt completed_at", "Version version", "ListID list_id", "ParentID parent_id", "Position position"}
 	if got := names(reflect.TypeFor[Task]()); !reflect.DeepEqual(got, want) {
 		t.Errorf("Task fields = %q,\nappendTaskFields knows %q", got, want)
 	}

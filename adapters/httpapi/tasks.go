@@ -13,6 +13,7 @@ import (
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/position"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -21,7 +22,8 @@ const bearerScheme = "bearer"
 func httpCode(c int) string { return strconv.Itoa(c) }
 
 // Task is a task as the API shows it: the base contract's seven fields,
-// then priority, due_date, tags and completed_at.
+// then priority, due_date, tags and completed_at, the version, and where
+// the task is (list_id, parent_id, position).
 type Task struct {
 	_           struct{}   `json:"-" additionalProperties:"false"`
 	ID          int64      `json:"id" doc:"Assigned by the server." example:"1"`
@@ -36,6 +38,9 @@ type Task struct {
 	Tags        []string   `json:"tags" nullable:"false" doc:"In the order given, duplicates (ignoring case) dropped; [] when none." example:"[\"home\"]"`
 	CompletedAt *time.Time `json:"completed_at" doc:"RFC 3339, UTC: when the task was last completed; null while it is not (or when it was completed before this was recorded). Set by the server."`
 	Version     int64      `json:"version" minimum:"1" doc:"1 when created, one more on every change. The ETag of a response carrying the task names it; send that ETag back in If-Match to change the task only if nobody else did." example:"1"`
+	ListID      *int64     `json:"list_id" minimum:"1" doc:"The task's list; null when it is in the inbox. A subtask is always in its parent's list." example:"3"`
+	ParentID    *int64     `json:"parent_id" minimum:"1" doc:"The task this one is a subtask of; null for a top-level task. At most 4 levels." example:"12"`
+	Position    string     `json:"position" doc:"The task's place among its siblings (same list, same parent): an opaque key, unique among them, by which they sort byte-wise in the order the user gave (sort=position). Set by the server: new tasks go to the bottom; POST .../move changes it." example:"z0000000000000000001"`
 }
 
 // TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
@@ -51,16 +56,23 @@ func (Task) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
 func taskOut(t *task.Task) Task {
 	out := taskFields(t)
 	out.Description, out.CompletedAt = t.Description(), t.CompletedAt()
+	out.ListID, out.ParentID = (*int64)(t.ListID()), (*int64)(t.ParentID())
+	out.Position = t.Position()
 	return out
 }
 
-// tasksOut is taskOut for each task, with the descriptions and completion
-// times that the API's pointers refer to held in one block each rather than
-// one allocation per task: lists are the hot path.
+// tasksOut is taskOut for each task, with the descriptions, completion
+// times, list and parent ids that the API's pointers refer to held in one
+// block each, and the positions written into one string, rather than one
+// allocation per task: lists are the hot path.
 func tasksOut(ts []*task.Task) []Task {
 	out := make([]Task, len(ts))
 	descs := make([]string, len(ts))
 	times := make([]time.Time, len(ts))
+	places := make([]int64, 3*len(ts)) // list, parent, end of the position in keys
+	var keys strings.Builder
+	keys.Grow(len(ts) * (position.ImplicitLen + 1))
+	var buf [position.MaxLen]byte
 	for i, t := range ts {
 		out[i] = taskFields(t)
 		if d := t.Description(); d != nil {
@@ -71,6 +83,21 @@ func tasksOut(ts []*task.Task) []Task {
 			times[i] = *at
 			out[i].CompletedAt = &times[i]
 		}
+		if l := t.ListID(); l != nil {
+			places[3*i] = int64(*l)
+			out[i].ListID = &places[3*i]
+		}
+		if p := t.ParentID(); p != nil {
+			places[3*i+1] = int64(*p)
+			out[i].ParentID = &places[3*i+1]
+		}
+		keys.Write(t.AppendPosition(buf[:0]))
+		places[3*i+2] = int64(keys.Len())
+	}
+	all, start := keys.String(), int64(0)
+	for i := range out {
+		end := places[3*i+2]
+		out[i].Position, start = all[start:end], end
 	}
 	return out
 }
@@ -101,6 +128,7 @@ type createBody struct {
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
 	Tags        *[]string `json:"tags,omitempty" maxItems:"100" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	HomeMembers
 }
 
 type createInput struct {
@@ -206,7 +234,12 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*taskOutput, er
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.CreateTask(ctx, a, in.Body.Title, in.Body.Description, in.Body.options()...)
+	b := &in.Body
+	if home, ok := b.home(); ok {
+		t, err := h.svc.CreateTaskAt(ctx, a, home, b.Title, b.Description, b.options()...)
+		return h.one(ctx, t, err)
+	}
+	t, err := h.svc.CreateTask(ctx, a, b.Title, b.Description, b.options()...)
 	return h.one(ctx, t, err)
 }
 

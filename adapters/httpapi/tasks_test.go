@@ -378,16 +378,16 @@ func later(t *testing.T, a, b string) bool {
 	return checkTime(t, "updated_at", a).After(checkTime(t, "updated_at", b))
 }
 
-func equalPtr(a, b *string) bool {
+func equalPtr[T comparable](a, b *T) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
 	return *a == *b
 }
 
-func show(p *string) string {
+func show[T any](p *T) string {
 	if p == nil {
 		return "null"
 	}
-	return fmt.Sprintf("%q", *p)
+	return fmt.Sprintf("%q", fmt.Sprint(*p))
 }

@@ -208,7 +208,9 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 			if err := m.Edit(c); err != nil {
 				return nil, err
 			}
-			w.put(c, t)
+			if c.Changed() { // else nothing to write
+				w.put(c, t)
+			}
 		}
 		return r.finish(w, ids), nil
 	}

@@ -214,21 +214,29 @@ func (x *pgxRunner) tasks(ctx context.Context, owner auth.UserID, s *sqlText) (t
 		if err != nil {
 			return err
 		}
-		defer res.Close()
-		r := rowScans.Get().(*rowScan)
-		defer r.release()
-		dest := r.targets[s.extra]
-		for res.Next() {
-			if err := res.Scan(dest...); err != nil {
-				return err
-			}
-			if err := out.add(r, owner, s.extra); err != nil {
-				return err
-			}
-		}
-		return res.Err()
+		out, err = scanTasks(res, owner, s.extra)
+		return err
 	})
 	return out, err
+}
+
+// scanTasks reads res, rows of owner's tasks (selectList, then ex's
+// columns), and closes it.
+func scanTasks(res pgx.Rows, owner auth.UserID, ex extra) (taskRows, error) {
+	var out taskRows
+	defer res.Close()
+	r := rowScans.Get().(*rowScan)
+	defer r.release()
+	dest := r.targets[ex]
+	for res.Next() {
+		if err := res.Scan(dest...); err != nil {
+			return out, err
+		}
+		if err := out.add(r, owner, ex); err != nil {
+			return out, err
+		}
+	}
+	return out, res.Err()
 }
 
 func (x *pgxRunner) ints(ctx context.Context, s *sqlText, dest ...*int64) error {
@@ -381,14 +389,24 @@ func withPgx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, c *pg
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		gc, ok := dc.(*guardConn)
-		if !ok {
-			return fmt.Errorf("sqlstore: connection is %T, not a guarded pgx connection", dc)
+		gc, pc, err := rawPgx(dc)
+		if err != nil {
+			return err
 		}
-		pc, ok := gc.Conn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("sqlstore: connection is %T, not pgx", gc.Conn)
-		}
-		return gc.runPgx(ctx, pc.Conn(), fn)
+		return gc.runPgx(ctx, pc, fn)
 	})
+}
+
+// rawPgx is the guard and the pgx connection of a pooled connection, as
+// database/sql's Conn.Raw shows it.
+func rawPgx(dc any) (*guardConn, *pgx.Conn, error) {
+	gc, ok := dc.(*guardConn)
+	if !ok {
+		return nil, nil, fmt.Errorf("sqlstore: connection is %T, not a guarded pgx connection", dc)
+	}
+	pc, ok := gc.Conn.(*stdlib.Conn)
+	if !ok {
+		return nil, nil, fmt.Errorf("sqlstore: connection is %T, not pgx", gc.Conn)
+	}
+	return gc, pc.Conn(), nil
 }

@@ -50,11 +50,17 @@ func lockScope(ctx context.Context, x runner, owner auth.UserID) error {
 	if !s.pg {
 		return nil // the transaction holds SQLite's write lock
 	}
-	s.add("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend scope "+string(owner))
+	lockScopeSQL(s, owner)
 	if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("lock scope: %w", err)
 	}
 	return nil
+}
+
+// lockScopeSQL is the statement that takes owner's scope lock on
+// PostgreSQL.
+func lockScopeSQL(s *sqlText, owner auth.UserID) *sqlText {
+	return s.add("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend scope "+string(owner))
 }
 
 // lockRows locks owner's tasks ids (live or not) in id order, in one
@@ -114,6 +120,18 @@ func nodes(ctx context.Context, x runner, s *sqlText) ([]node, error) {
 		return nil, fmt.Errorf("read tree: %w", err)
 	}
 	defer rows.Close()
+	return scanNodes(rows)
+}
+
+// scannedRows are the rows of a query, from database/sql or from pgx.
+type scannedRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanNodes reads the rows of a tree query.
+func scanNodes(rows scannedRows) ([]node, error) {
 	var out []node
 	for rows.Next() {
 		var (
@@ -223,17 +241,27 @@ type changes struct {
 // whole. ErrNotFound when one of ids is not a live task of owner. x holds
 // the scope lock, so the trees read are the trees locked.
 func load(ctx context.Context, x runner, owner auth.UserID, ids []task.ID) (*changes, error) {
-	s := x.sql()
+	s := loadSQL(x.sql(), owner, ids)
+	rows, err := x.tasks(ctx, owner, s)
+	if err != nil {
+		return nil, fmt.Errorf("read tasks: %w", err)
+	}
+	return loaded(rows, ids)
+}
+
+// loadSQL is load's statement.
+func loadSQL(s *sqlText, owner auth.UserID, ids []task.ID) *sqlText {
 	in(s.add("WITH RECURSIVE sub(id, depth) AS (SELECT t.id, 0 FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), rawIDs(ids)).
 		add(" UNION ALL SELECT t.id, s.depth + 1 FROM sub AS s JOIN tasks AS t ON t.parent_id = s.id WHERE s.depth < ?)", maxRecursion).
 		add(" SELECT "+selectList+", t.deleted_at, t.trashed_with FROM tasks AS t WHERE t.user_id = ? AND t.id IN (SELECT id FROM sub) ORDER BY t.id", string(owner))
 	if s.pg {
 		s.add(" FOR UPDATE OF t")
 	}
-	rows, err := x.tasks(ctx, owner, s.withExtra(extraTrash))
-	if err != nil {
-		return nil, fmt.Errorf("read tasks: %w", err)
-	}
+	return s.withExtra(extraTrash)
+}
+
+// loaded is what load read, as changes to make.
+func loaded(rows taskRows, ids []task.ID) (*changes, error) {
 	c := &changes{read: make(map[task.ID]*task.Task, len(rows.tasks)), next: map[task.ID]*task.Task{}}
 	ns := make([]node, len(rows.tasks))
 	for i, t := range rows.tasks {
@@ -347,8 +375,7 @@ func placementError(err error) error {
 // liveList checks that id is one of owner's live lists.
 func liveList(ctx context.Context, x runner, owner auth.UserID, id list.ID) error {
 	var n int64
-	s := x.sql().add("SELECT count(*) FROM lists WHERE id = ? AND user_id = ? AND deleted_at IS NULL", int64(id), string(owner))
-	if err := x.ints(ctx, s, &n); err != nil {
+	if err := x.ints(ctx, liveListSQL(x.sql(), owner, id), &n); err != nil {
 		return fmt.Errorf("read list: %w", err)
 	}
 	if n == 0 {
@@ -357,17 +384,27 @@ func liveList(ctx context.Context, x runner, owner auth.UserID, id list.ID) erro
 	return nil
 }
 
+// liveListSQL counts owner's live lists id: 1 or 0.
+func liveListSQL(s *sqlText, owner auth.UserID, id list.ID) *sqlText {
+	return s.add("SELECT count(*) FROM lists WHERE id = ? AND user_id = ? AND deleted_at IS NULL", int64(id), string(owner))
+}
+
 // ancestors returns the ids above task id, its parent first.
 func ancestors(ctx context.Context, x runner, owner auth.UserID, id task.ID) ([]task.ID, error) {
 	ns, err := nodes(ctx, x, chainSQL(x.sql(), owner, id))
 	if err != nil {
 		return nil, err
 	}
+	return above(ns), nil
+}
+
+// above is the ids of a chain (chainSQL) above its first task.
+func above(ns []node) []task.ID {
 	var out []task.ID
 	for _, n := range ns[min(1, len(ns)):] {
 		out = append(out, n.id)
 	}
-	return out, nil
+	return out
 }
 
 // gapKeys returns the keys on either side of where p puts tasks in scope
@@ -410,6 +447,14 @@ func gapKeys(ctx context.Context, x runner, owner auth.UserID, scope task.Scope,
 	if err != nil {
 		return "", "", fmt.Errorf("read neighbours: %w", err)
 	}
+	return anchorGap(rows, scope, p, moved)
+}
+
+// anchorGap is the gap next to the anchor p names, from the row read of it
+// with its neighbour's key (extraNeighbour): ErrNotFound when there is no
+// row (the anchor is not a live task of owner), the anchor checked against
+// the target scope and the tasks moved.
+func anchorGap(rows taskRows, scope task.Scope, p task.Placement, moved []task.ID) (lower, upper string, err error) {
 	if len(rows.tasks) == 0 {
 		return "", "", task.ErrNotFound
 	}
@@ -425,12 +470,16 @@ func gapKeys(ctx context.Context, x runner, owner auth.UserID, scope task.Scope,
 
 // Move places owner's tasks together where m.To says (see
 // task.Repository.Move), in one transaction: the scope lock, the moved
-// tasks and their subtrees locked and read, the placement decided by the
-// domain (task.Placement), the neighbours' keys read in one statement, and
-// one UPDATE per task moved (placeSQL), plus one per live subtask when the
-// list changes. A key past position.RebalanceLen has the scope re-keyed
-// right after, in a transaction of its own (rebalanceScope), which locks
-// the whole scope first: the keys have room for the moves in between
+// tasks and their subtrees locked and read, the new parent, its ancestors
+// and the target list read (readMove), the placement decided by the domain
+// (task.Placement), the neighbours' keys read in one statement, and one
+// UPDATE per task moved (placeSQL), plus one per live subtask when the
+// list changes (planMove, then finish). On PostgreSQL the reads and the
+// neighbours' keys go to the server together, with BEGIN, and a move that
+// writes one row sends its UPDATE with COMMIT (movePipelined): two round
+// trips. A key past position.RebalanceLen has the scope re-keyed right
+// after, in a transaction of its own (rebalanceScope), which locks the
+// whole scope first: the keys have room for the moves in between
 // (position.MaxLen), and the move's own locks were taken without knowing
 // that it would need every row of the scope.
 func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Move) ([]*task.Task, error) {
@@ -443,120 +492,24 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 	}
 	var out []*task.Task
 	var rekey *task.Scope
-	err := r.inTx(ctx, func(ctx context.Context, x runner) error {
-		if err := lockScope(ctx, x, owner); err != nil {
-			return err
-		}
-		c, err := load(ctx, x, owner, ids)
-		if err != nil {
-			return err
-		}
-		moved := make([]*task.Task, len(ids))
-		for i, id := range ids {
-			moved[i] = c.get(id)
-		}
-		if len(ids) == 1 {
-			if err := task.Conflict(moved[0], m.Expect); err != nil {
-				return err
-			}
-		}
-		var parent *task.Task
-		if p := m.To.NewParent(); p != nil {
-			ps, err := readLive(ctx, x, owner, []task.ID{*p}, false)
+	var err error
+	if r.pg && r.on(ctx) == r.run {
+		out, rekey, err = r.movePipelined(ctx, owner, m, ids)
+	} else {
+		err = r.inTx(ctx, func(ctx context.Context, x runner) error {
+			reads, err := readMove(ctx, x, owner, m, ids)
 			if err != nil {
 				return err
 			}
-			parent = ps[0]
-		}
-		if l := m.To.List; l != nil && *l != list.Inbox {
-			if err := liveList(ctx, x, owner, *l); err != nil {
+			plan, err := planMove(ctx, x, owner, m, ids, reads)
+			if err != nil {
 				return err
 			}
-		}
-		target, stay, err := m.To.Target(moved, parent)
-		if err != nil {
+			rekey = plan.rekey
+			out, err = plan.c.finish(ctx, x, ids)
 			return err
-		}
-		if stay {
-			if m.Edit == nil {
-				out = moved
-				return nil
-			}
-			for _, t := range moved {
-				if err := m.Edit(t); err != nil {
-					return err
-				}
-				c.put(t)
-			}
-			out, err = c.finish(ctx, x, ids)
-			return err
-		}
-		var parentAncestors []task.ID
-		if parent != nil {
-			if parentAncestors, err = ancestors(ctx, x, owner, parent.ID()); err != nil {
-				return err
-			}
-		}
-		for _, t := range moved {
-			if err := task.CheckPlacement(t.ID(), c.tree.height(t.ID()), target.ParentID(), parentAncestors); err != nil {
-				return err
-			}
-		}
-		lower, upper, err := gapKeys(ctx, x, owner, target, m.To, ids)
-		if err != nil {
-			return err
-		}
-		keys, err := task.Keys(lower, upper, len(ids))
-		if err != nil {
-			return err
-		}
-
-		var quiet []task.ID // subtasks in the trash that follow to another list
-		for i, t := range moved {
-			listChanged := t.Scope().List != target.List
-			if m.Edit != nil {
-				if err := m.Edit(t); err != nil {
-					return err
-				}
-			}
-			t.Place(target.ListID(), target.ParentID(), keys[i], m.At)
-			c.put(t)
-			if !listChanged {
-				continue
-			}
-			for _, d := range c.tree.under(t.ID(), func(node) bool { return true }) {
-				switch {
-				case slices.Contains(ids, d): // placed itself
-				case c.tree.byID[d].at != nil:
-					quiet = append(quiet, d)
-				default:
-					dt := c.get(d)
-					dt.SetList(target.ListID(), m.At)
-					c.put(dt)
-				}
-			}
-		}
-		if len(ids) > 1 {
-			// Out of the way first: a task's new key may be another moved
-			// task's old one. Without a key each sorts by its implicit key,
-			// which no other key equals.
-			s := in(x.sql().add("UPDATE tasks SET position = NULL WHERE user_id = ? AND id IN ", string(owner)), rawIDs(ids))
-			if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
-				return fmt.Errorf("move tasks: %w", err)
-			}
-		}
-		if len(quiet) > 0 {
-			s := in(x.sql().add("UPDATE tasks SET list_id = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(owner)), rawIDs(quiet))
-			if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
-				return fmt.Errorf("move subtasks in the trash: %w", placementError(err))
-			}
-		}
-		if task.NeedsRebalance(keys) {
-			rekey = &target
-		}
-		out, err = c.finish(ctx, x, ids)
-		return err
-	})
+		})
+	}
 	if errors.Is(err, errStale) {
 		// Every row written was locked, or the database was: nobody wrote it.
 		return nil, fmt.Errorf("move tasks: %w", err)
@@ -573,6 +526,170 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 		}
 	}
 	return out, nil
+}
+
+// moveReads is what a move reads under the scope lock before it decides.
+// The errors of the reads that may fail are kept, to be reported in the
+// order the checks come in (planMove): a version conflict before a missing
+// parent, and so on.
+type moveReads struct {
+	c *changes // the moved tasks and their subtrees, locked
+	// parent is the new parent (m.To.NewParent) and its ancestors, or the
+	// error reading it: ErrNotFound when it is not a live task of owner.
+	parent          *task.Task
+	parentAncestors []task.ID
+	parentErr       error
+	listErr         error // list.ErrNotFound when m.To.List is not a live list of owner
+	// guess is the gap read ahead, before the target scope was known; nil
+	// when none was (planMove then reads it).
+	guess *gapGuess
+}
+
+// readMove reads what a move needs, statement by statement, in x (which
+// holds the scope lock once lockScope ran).
+func readMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids []task.ID) (moveReads, error) {
+	var rd moveReads
+	if err := lockScope(ctx, x, owner); err != nil {
+		return rd, err
+	}
+	var err error
+	if rd.c, err = load(ctx, x, owner, ids); err != nil {
+		return rd, err
+	}
+	if p := m.To.NewParent(); p != nil {
+		var ps []*task.Task
+		if ps, rd.parentErr = readLive(ctx, x, owner, []task.ID{*p}, false); rd.parentErr == nil {
+			rd.parent = ps[0]
+			if rd.parentAncestors, err = ancestors(ctx, x, owner, *p); err != nil {
+				return rd, err
+			}
+		}
+		if rd.parentErr != nil && !errors.Is(rd.parentErr, task.ErrNotFound) {
+			return rd, rd.parentErr
+		}
+	}
+	if l := m.To.List; l != nil && *l != list.Inbox {
+		if rd.listErr = liveList(ctx, x, owner, *l); rd.listErr != nil && !errors.Is(rd.listErr, list.ErrNotFound) {
+			return rd, rd.listErr
+		}
+	}
+	return rd, nil
+}
+
+// movePlan is a move decided: the changes to write (c.next), and the scope
+// to rebalance afterwards, if any. pre says whether statements were sent
+// besides the reads (a bulk move's keys cleared, subtasks in the trash
+// moved to the new list).
+type movePlan struct {
+	c     *changes
+	rekey *task.Scope
+	pre   bool
+}
+
+// planMove decides a move from what readMove (or the pipelined reads) read,
+// with the domain's rules, reading in x what was not read ahead (the gap,
+// when the guess did not hit the target scope), and sends the writes that
+// must come before the tasks' own (planMove's pre).
+func planMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids []task.ID, rd moveReads) (*movePlan, error) {
+	c := rd.c
+	plan := &movePlan{c: c}
+	moved := make([]*task.Task, len(ids))
+	for i, id := range ids {
+		moved[i] = c.get(id)
+	}
+	if len(ids) == 1 {
+		if err := task.Conflict(moved[0], m.Expect); err != nil {
+			return nil, err
+		}
+	}
+	if rd.parentErr != nil {
+		return nil, rd.parentErr
+	}
+	if rd.listErr != nil {
+		return nil, rd.listErr
+	}
+	target, stay, err := m.To.Target(moved, rd.parent)
+	if err != nil {
+		return nil, err
+	}
+	if stay {
+		if m.Edit != nil {
+			for _, t := range moved {
+				if err := m.Edit(t); err != nil {
+					return nil, err
+				}
+				if t.Changed() { // else nothing to write
+					c.put(t)
+				}
+			}
+		}
+		return plan, nil
+	}
+	for _, t := range moved {
+		if err := task.CheckPlacement(t.ID(), c.tree.height(t.ID()), target.ParentID(), rd.parentAncestors); err != nil {
+			return nil, err
+		}
+	}
+	lower, upper, hit, err := rd.guess.gap(target, m.To, ids)
+	if err != nil {
+		return nil, err
+	}
+	if !hit {
+		if lower, upper, err = gapKeys(ctx, x, owner, target, m.To, ids); err != nil {
+			return nil, err
+		}
+	}
+	keys, err := task.Keys(lower, upper, len(ids))
+	if err != nil {
+		return nil, err
+	}
+
+	var quiet []task.ID // subtasks in the trash that follow to another list
+	for i, t := range moved {
+		listChanged := t.Scope().List != target.List
+		if m.Edit != nil {
+			if err := m.Edit(t); err != nil {
+				return nil, err
+			}
+		}
+		t.Place(target.ListID(), target.ParentID(), keys[i], m.At)
+		c.put(t)
+		if !listChanged {
+			continue
+		}
+		for _, d := range c.tree.under(t.ID(), func(node) bool { return true }) {
+			switch {
+			case slices.Contains(ids, d): // placed itself
+			case c.tree.byID[d].at != nil:
+				quiet = append(quiet, d)
+			default:
+				dt := c.get(d)
+				dt.SetList(target.ListID(), m.At)
+				c.put(dt)
+			}
+		}
+	}
+	if len(ids) > 1 {
+		// Out of the way first: a task's new key may be another moved
+		// task's old one. Without a key each sorts by its implicit key,
+		// which no other key equals.
+		s := in(x.sql().add("UPDATE tasks SET position = NULL WHERE user_id = ? AND id IN ", string(owner)), rawIDs(ids))
+		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
+			return nil, fmt.Errorf("move tasks: %w", err)
+		}
+		plan.pre = true
+	}
+	if len(quiet) > 0 {
+		s := in(x.sql().add("UPDATE tasks SET list_id = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(owner)), rawIDs(quiet))
+		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
+			return nil, fmt.Errorf("move subtasks in the trash: %w", placementError(err))
+		}
+		plan.pre = true
+	}
+	if task.NeedsRebalance(keys) {
+		plan.rekey = &target
+	}
+	return plan, nil
 }
 
 // rebalanceScope re-keys owner's scope (rebalance) in a transaction of its
@@ -608,6 +725,12 @@ func (c *changes) finish(ctx context.Context, x runner, ids []task.ID) ([]*task.
 	if err != nil {
 		return nil, err
 	}
+	return c.result(ids, written), nil
+}
+
+// result is tasks ids as the operation leaves them, given the tasks
+// written.
+func (c *changes) result(ids []task.ID, written map[task.ID]*task.Task) []*task.Task {
 	out := make([]*task.Task, len(ids))
 	for i, id := range ids {
 		if t, ok := written[id]; ok {
@@ -616,7 +739,7 @@ func (c *changes) finish(ctx context.Context, x runner, ids []task.ID) ([]*task.
 			out[i] = c.get(id)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // rebalanceKey is position.Rebalanced in SQL, of a rank and a last digit:

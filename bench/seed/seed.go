@@ -21,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
 )
 
 // Options says how many users and tasks to write.
@@ -33,7 +35,18 @@ type Options struct {
 	// tasks, user 1 SmallUser, and the other users share the rest of Total
 	// evenly. TaskID does not apply to this layout.
 	Growth *Growth
+	// InLists gives each user of the default layout one list, ListID(n),
+	// holding all their tasks, dragged into the reverse of their creation
+	// order: task j at position.Rebalanced(TasksPerUser-1-j), as a
+	// rebalance leaves them. The schema must have lists (issue 15).
+	InLists bool
 }
+
+// ListName is the name of each user's list (Options.InLists).
+const ListName = "Bench list"
+
+// ListID is the id of user n's list (Options.InLists).
+func ListID(n int) int64 { return int64(n) + 1 }
 
 // Growth is the layout for the table-growth scenario.
 type Growth struct {
@@ -82,6 +95,9 @@ func (o Options) Counts() ([]int, error) {
 		return nil, errors.New("seed: need at least one user")
 	}
 	c := make([]int, o.Users)
+	if o.InLists && o.Growth != nil {
+		return nil, errors.New("seed: lists are for the default layout")
+	}
 	if o.Growth == nil {
 		if o.TasksPerUser < 0 {
 			return nil, errors.New("seed: negative tasks per user")
@@ -158,7 +174,12 @@ func Run(ctx context.Context, databaseURL string, o Options) (Result, error) {
 	if err := copyUsers(ctx, conn, counts); err != nil {
 		return Result{}, err
 	}
-	if err := copyTasks(ctx, conn, counts); err != nil {
+	if o.InLists {
+		if err := copyLists(ctx, conn, len(counts)); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := copyTasks(ctx, conn, counts, o.InLists); err != nil {
 		return Result{}, err
 	}
 	for _, def := range indexes {
@@ -166,12 +187,17 @@ func Run(ctx context.Context, databaseURL string, o Options) (Result, error) {
 			return Result{}, fmt.Errorf("seed: rebuild index: %w", err)
 		}
 	}
-	for _, q := range []string{
+	after := []string{
 		"SELECT setval(pg_get_serial_sequence('tasks', 'id'), greatest((SELECT max(id) FROM tasks), 1))",
 		"VACUUM (ANALYZE) users",
 		"VACUUM (ANALYZE) tasks",
 		"VACUUM (ANALYZE) " + LookupTable,
-	} {
+	}
+	if o.InLists {
+		after = append(after, "SELECT setval(pg_get_serial_sequence('lists', 'id'), greatest((SELECT max(id) FROM lists), 1))",
+			"VACUUM (ANALYZE) lists", "VACUUM (ANALYZE) list_counts")
+	}
+	for _, q := range after {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			return Result{}, fmt.Errorf("seed: %s: %w", q, err)
 		}
@@ -242,6 +268,26 @@ func copyUsers(ctx context.Context, conn *pgx.Conn, counts []int) error {
 	return nil
 }
 
+// copyLists writes one list per user, ListID(n), at the bottom of their
+// (empty) sidebar: never moved, no color.
+func copyLists(ctx context.Context, conn *pgx.Conn, users int) error {
+	now := time.Now().UTC()
+	n := 0
+	_, err := conn.CopyFrom(ctx, pgx.Identifier{"lists"}, []string{"id", "user_id", "name", "name_key", "created_at", "updated_at"},
+		pgx.CopyFromFunc(func() ([]any, error) {
+			if n == users {
+				return nil, nil
+			}
+			row := []any{ListID(n), UserID(n), ListName, list.NameKey(ListName), now, now}
+			n++
+			return row, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("seed: copy lists: %w", err)
+	}
+	return nil
+}
+
 // optionalColumns are tasks columns that later migrations add: when the
 // schema has them, copyTasks fills them as the service would.
 var optionalColumns = []string{"title_key", "completed_at"}
@@ -266,10 +312,13 @@ func taskColumns(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 // copyTasks writes the tasks round-robin: round j gives task j to every user
 // that has more than j. In the default layout that makes task (n, j) the
 // row number j*users+n+1, which is its id (TaskID).
-func copyTasks(ctx context.Context, conn *pgx.Conn, counts []int) error {
+func copyTasks(ctx context.Context, conn *pgx.Conn, counts []int, inLists bool) error {
 	cols, err := taskColumns(ctx, conn)
 	if err != nil {
 		return err
+	}
+	if inLists {
+		cols = append(cols, "list_id", "position")
 	}
 	ids := make([]string, len(counts))
 	active := make([]int, 0, len(counts)) // users with more than round tasks
@@ -326,6 +375,10 @@ func copyTasks(ctx context.Context, conn *pgx.Conn, counts []int) error {
 						at = &created
 					}
 					row = append(row, at)
+				case "list_id":
+					row = append(row, ListID(n))
+				case "position":
+					row = append(row, position.Rebalanced(int64(counts[n]-1-round)))
 				}
 			}
 			return row, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/bench/seed"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 	"github.com/todo-backend/todo/internal/testenv"
 )
@@ -94,6 +95,48 @@ func TestRun(t *testing.T) {
 		added, err := repo.Add(ctx, nt)
 		if err != nil || added.ID() != task.ID(users*per+1) {
 			t.Errorf("Add after seeding = id %v, %v; want id %d", added, err, users*per+1)
+		}
+	})
+	t.Run("lists", func(t *testing.T) {
+		url := testenv.FreshSchema(t, "bench_seed")
+		const users, per = 3, 5
+		if _, err := seed.Run(ctx, url, seed.Options{Users: users, TasksPerUser: per, InLists: true}); err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+		db, err := sqlstore.Open(ctx, url, sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		repo, lists := sqlstore.NewTaskRepository(db), sqlstore.NewListRepository(db)
+		owner := auth.UserID(seed.UserID(1))
+		lid, top := list.ID(seed.ListID(1)), task.TopLevel
+		page, err := repo.List(ctx, owner, task.Query{List: &lid, Parent: &top, Sort: task.SortPosition})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want []task.ID
+		for _, tk := range page.Tasks {
+			got = append(got, tk.ID())
+		}
+		for j := per - 1; j >= 0; j-- {
+			want = append(want, task.ID(seed.TaskID(1, j, users)))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("user 1's list by position = %v, want %v (the reverse of creation)", got, want)
+		}
+		s, err := lists.Get(ctx, owner, lid)
+		if err != nil || s.List.Name() != seed.ListName || s.Open+s.Completed != per || s.Completed != 2 {
+			t.Errorf("user 1's list = %+v, %v; want %q with %d tasks, 2 completed (tasks 0 and 3)", s, err, seed.ListName, per)
+		}
+		// The service moves seeded tasks, and makes lists after them.
+		after := want[0]
+		if _, err := repo.Move(ctx, owner, task.Move{IDs: []task.ID{want[4]}, To: task.Placement{After: &after}, At: time.Now()}); err != nil {
+			t.Errorf("Move a seeded task = %v", err)
+		}
+		l, _ := list.New(owner, "another", nil, time.Now())
+		if added, err := lists.Add(ctx, l); err != nil || added.List.ID() != list.ID(users+1) {
+			t.Errorf("Add a list after seeding = %v, %v; want id %d", added.List, err, users+1)
 		}
 	})
 	t.Run("growth", func(t *testing.T) {

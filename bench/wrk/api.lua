@@ -3,6 +3,8 @@
 --   wrk -s bench/wrk/api.lua URL -- MODE TOKENS TASKS_PER_USER [QUERY] [USER]
 --
 -- MODE: list | get | toggle | create | mixed (80% list, 20% create) |
+--       listin (a list's tasks by position: user n's list is n + 1, seed
+--       -lists) | move (a task right after another of the same list) |
 --       seq (list, users in order: the warm-up, so every token and user has
 --       been seen once before measuring) | seqauth (the same with a GET of a
 --       task nobody has: 404 after the token check and the user upsert, for
@@ -39,7 +41,12 @@ function init(args)
    end
    users = #ids
    for i = 1, users do
-      lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks" .. query, { Authorization = auth[i] })
+      if mode == "listin" then
+         lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks?list_id=" .. i .. "&parent_id=none&sort=position",
+            { Authorization = auth[i] })
+      else
+         lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks" .. query, { Authorization = auth[i] })
+      end
    end
    create_body = '{"title":"bench task","description":null}'
    next_user = (tid or 0) % users
@@ -56,14 +63,25 @@ local function task_path(i)
    return "/api/" .. ids[i] .. "/tasks/" .. (j * users + (i - 1) + 1)
 end
 
+-- move: a random task of user i right after another of theirs.
+local function move(i)
+   local j = math.random(per) - 1
+   local k = (j + math.random(per - 1)) % per
+   return wrk.format("POST", "/api/" .. ids[i] .. "/tasks/" .. (j * users + i) .. "/move",
+      { Authorization = auth[i], ["Content-Type"] = "application/json" },
+      '{"after_id":' .. (k * users + i) .. '}')
+end
+
 local function create(i)
    return wrk.format("POST", "/api/" .. ids[i] .. "/tasks",
       { Authorization = auth[i], ["Content-Type"] = "application/json" }, create_body)
 end
 
 function request()
-   if mode == "list" then
+   if mode == "list" or mode == "listin" then
       return lists[pick()]
+   elseif mode == "move" then
+      return move(pick())
    elseif mode == "seq" then
       next_user = next_user % users + 1
       return lists[next_user]

@@ -53,7 +53,24 @@ var ErrInvalid = errors.New("invalid position key")
 // Implicit is the key of an item never moved: "z" and its id in 19 decimal
 // digits. Stores compute the same in SQL; a test holds the two equal.
 func Implicit(id int64) string {
-	return fmt.Sprintf("z%019d", id)
+	var b [ImplicitLen]byte
+	return string(AppendImplicit(b[:0], id))
+}
+
+// AppendImplicit appends Implicit(id) to b: a list of tasks writes every
+// key of its page into one buffer this way, instead of making a string per
+// task.
+func AppendImplicit(b []byte, id int64) []byte {
+	if id < 0 {
+		return fmt.Appendf(b, "z%019d", id) // no store assigns one; as Sprintf wrote it
+	}
+	b = append(b, 'z')
+	var digits [19]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + id%10)
+		id /= 10
+	}
+	return append(b, digits[:]...)
 }
 
 // Rebalanced is the key of the item at rank (0, 1, 2, ...) of a rebalanced

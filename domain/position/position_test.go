@@ -1,6 +1,7 @@
 package position
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -191,4 +192,25 @@ func FuzzBetween(f *testing.F) {
 			t.Fatalf("Between(%q, %q) = %q left the implicit prefix", a, b, k)
 		}
 	})
+}
+
+// TestAppendImplicit holds the appender to the format it replaces, for
+// every width of id.
+func TestAppendImplicit(t *testing.T) {
+	ids := []int64{0, 1, 9, 10, 99, 100, 1<<31 - 1, 1 << 31, 1<<63 - 1, -1, -1 << 63}
+	for p := int64(1); p > 0 && p < 1e18; p *= 10 {
+		ids = append(ids, p-1, p, p+1)
+	}
+	for _, id := range ids {
+		want := fmt.Sprintf("z%019d", id)
+		if got := Implicit(id); got != want {
+			t.Errorf("Implicit(%d) = %q, want %q", id, got, want)
+		}
+		if got := string(AppendImplicit([]byte("x"), id)); got != "x"+want {
+			t.Errorf("AppendImplicit(\"x\", %d) = %q, want %q", id, got, "x"+want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = AppendImplicit(make([]byte, 0, 32)[:0], 12345) }); n > 1 {
+		t.Errorf("AppendImplicit allocates %v times, want at most the buffer's", n)
+	}
 }

@@ -504,6 +504,15 @@ func (t *Task) Position() string {
 	return t.position
 }
 
+// AppendPosition appends Position() to b, without making a string when the
+// key is implicit: what a list writes for each of its tasks.
+func (t *Task) AppendPosition(b []byte) []byte {
+	if t.position == "" && t.id > 0 {
+		return position.AppendImplicit(b, int64(t.id))
+	}
+	return append(b, t.position...)
+}
+
 // Scope returns where the task is among its siblings.
 func (t *Task) Scope() Scope { return ScopeOf(t.listID, t.parentID) }
 

@@ -36,6 +36,11 @@ func TestPlacementOptions(t *testing.T) {
 	if got := tk.WithID(12).Position(); got != position.Implicit(12) {
 		t.Errorf("stored task's Position() = %q, want the implicit key %q", got, position.Implicit(12))
 	}
+	for _, x := range []*task.Task{tk, tk.WithID(12), tk.WithID(12).WithPosition("V")} {
+		if got := string(x.AppendPosition([]byte("k:"))); got != "k:"+x.Position() {
+			t.Errorf("AppendPosition = %q, want %q", got, "k:"+x.Position())
+		}
+	}
 	bad := list.ID(0)
 	if _, err := task.New(owner, "x", nil, t0, task.InList(&bad), task.Under(ptr(task.ID(-1)))); len(problems(t, err)) != 2 {
 		t.Errorf("New(InList(0), Under(-1)) = %v, want two problems", err)

@@ -8,6 +8,12 @@ import type { paths } from "./generated/schema";
 type TasksPath = paths["/api/{user_id}/tasks"];
 type TaskPath = paths["/api/{user_id}/tasks/{id}"];
 type CompletePath = paths["/api/{user_id}/tasks/{id}/complete"];
+type MovePath = paths["/api/{user_id}/tasks/{id}/move"];
+type MoveManyPath = paths["/api/{user_id}/tasks/move"];
+type ListsPath = paths["/api/{user_id}/lists"];
+type ListPath = paths["/api/{user_id}/lists/{list_id}"];
+type ListMovePath = paths["/api/{user_id}/lists/{list_id}/move"];
+type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -25,6 +31,22 @@ export type Status = NonNullable<NonNullable<TasksPath["get"]["parameters"]["que
 export type ValidationErrorBody = JSONBody<TasksPath["post"]["responses"][422]>;
 /** ErrorBody is FastAPI's plain error body, e.g. {"detail": "Task not found"}. */
 export type ErrorBody = JSONBody<TaskPath["get"]["responses"][404]>;
+/** ListQuery is every query parameter of GET /api/{user_id}/tasks. */
+export type ListQuery = NonNullable<TasksPath["get"]["parameters"]["query"]>;
+/** Move is the body of POST .../tasks/{id}/move: where the task goes. */
+export type Move = JSONBody<NonNullable<MovePath["post"]["requestBody"]>>;
+/** MoveMany is the body of POST .../tasks/move: tasks moved together. */
+export type MoveMany = JSONBody<MoveManyPath["post"]["requestBody"]>;
+/** TodoList is one list (the sidebar's entry) with its counts. */
+export type TodoList = JSONBody<ListsPath["get"]["responses"][200]>[number];
+/** NewList is the body of POST /api/{user_id}/lists. */
+export type NewList = JSONBody<ListsPath["post"]["requestBody"]>;
+/** ListPatch is the merge patch of PATCH .../lists/{list_id}. */
+export type ListPatch = JSONBody<ListPath["patch"]["requestBody"]>;
+/** ListMove is the body of POST .../lists/{list_id}/move. */
+export type ListMove = JSONBody<NonNullable<ListMovePath["post"]["requestBody"]>>;
+/** TrashedList is a list in the trash. */
+export type TrashedList = JSONBody<TrashedListsPath["get"]["responses"][200]>[number];
 
 /** APIError carries what the frontend shows for a failed call. */
 export class APIError extends Error {
@@ -66,6 +88,54 @@ export class Client {
 
   toggle(id: Task["id"], body?: CompleteBody): Promise<Task> {
     return this.call<Task>("PATCH", `/tasks/${id}/complete`, body);
+  }
+
+  /** listView is one level of a list (or of the inbox) in the user's order. */
+  listView(list: TodoList["id"] | "inbox", parent: Task["id"] | "none" = "none"): Promise<Task[]> {
+    const query: ListQuery = { list_id: String(list), parent_id: String(parent), sort: "position" };
+    return this.call<Task[]>("GET", `/tasks?${new URLSearchParams(query as Record<string, string>)}`);
+  }
+
+  /** move is a drag and drop: the server makes the task's new position. */
+  move(id: Task["id"], to: Move): Promise<Task> {
+    return this.call<Task>("POST", `/tasks/${id}/move`, to);
+  }
+
+  /** moveMany moves a multi-selection together, in the order of ids. */
+  moveMany(body: MoveMany): Promise<Task[]> {
+    return this.call<Task[]>("POST", "/tasks/move", body);
+  }
+
+  lists(): Promise<TodoList[]> {
+    return this.call<TodoList[]>("GET", "/lists");
+  }
+
+  createList(list: NewList): Promise<TodoList> {
+    return this.call<TodoList>("POST", "/lists", list);
+  }
+
+  getList(id: TodoList["id"]): Promise<TodoList> {
+    return this.call<TodoList>("GET", `/lists/${id}`);
+  }
+
+  patchList(id: TodoList["id"], patch: ListPatch): Promise<TodoList> {
+    return this.call<TodoList>("PATCH", `/lists/${id}`, patch);
+  }
+
+  moveList(id: TodoList["id"], to: ListMove): Promise<TodoList> {
+    return this.call<TodoList>("POST", `/lists/${id}/move`, to);
+  }
+
+  async removeList(id: TodoList["id"], permanent = false): Promise<void> {
+    await this.call<null>("DELETE", `/lists/${id}${permanent ? "?permanent=true" : ""}`);
+  }
+
+  restoreList(id: TodoList["id"]): Promise<TodoList> {
+    return this.call<TodoList>("POST", `/lists/${id}/restore`);
+  }
+
+  trashedLists(): Promise<TrashedList[]> {
+    return this.call<TrashedList[]>("GET", "/trash/lists");
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -118,6 +188,18 @@ expectType<Equal<Task["due_date"], string | null>>();
 expectType<Equal<Task["tags"], string[]>>();
 expectType<Equal<Task["completed_at"], string | null>>();
 expectType<Equal<Task["version"], number>>();
+expectType<Equal<Task["list_id"], number | null>>();
+expectType<Equal<Task["parent_id"], number | null>>();
+expectType<Equal<Task["position"], string>>();
+expectType<Equal<TodoList["id"], number>>();
+expectType<Equal<TodoList["name"], string>>();
+expectType<Equal<TodoList["color"], string | null>>();
+expectType<Equal<TodoList["open_count"], number>>();
+expectType<Equal<TodoList["completed_count"], number>>();
+expectType<Equal<TodoList["position"], string>>();
+expectType<Equal<TrashedList["deleted_at"], string>>();
+expectType<Equal<NonNullable<Move["list_id"]>, number>>();
+expectType<Equal<MoveMany["ids"], number[]>>();
 expectType<Equal<Status, "all" | "pending" | "completed">>();
 expectType<Equal<ValidationErrorBody["detail"][number]["msg"], string>>();
 expectType<Equal<ValidationErrorBody["detail"][number]["type"], string>>();
@@ -138,6 +220,9 @@ export const example: Task = {
   tags: [],
   completed_at: null,
   version: 1,
+  list_id: null,
+  parent_id: null,
+  position: "z0000000000000000001",
 };
 export const newTasks: NewTask[] = [
   { title: "Buy milk" },
@@ -151,6 +236,13 @@ export const updates: TaskUpdate[] = [
   { title: "Buy milk", priority: "low", due_date: null, tags: [] },
 ];
 export const completeBody: CompleteBody = { completed: true };
+// What a frontend sends to build a sidebar and drag tasks: null is the
+// inbox or the top level, an absent member keeps what the task has.
+export const newLists: NewList[] = [{ name: "Groceries" }, { name: "Work", color: "#ff8800" }, { name: "x", color: null }];
+export const listPatches: ListPatch[] = [{ name: "Shopping" }, { color: null }, {}];
+export const moves: Move[] = [{}, { after_id: 7 }, { before_id: 7 }, { list_id: null }, { list_id: 3, parent_id: null }, { parent_id: 12 }];
+export const moveMany: MoveMany = { ids: [4, 9], list_id: 3, after_id: 7 };
+export const newSubtask: NewTask = { title: "step 1", parent_id: 12 };
 export const validationError: ValidationErrorBody = {
   detail: [{ loc: ["body", "title"], msg: "String should have at least 1 character", type: "string_too_short" }],
 };
