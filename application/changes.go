@@ -1,0 +1,101 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// The change feed (issue 16): every write to a user's tasks or lists takes
+// the next number of that user's change sequence inside its own
+// transaction, so numbers are handed out in commit order: a reader that has
+// seen number N never later finds a committed change below N it did not see.
+// The feed keeps the latest state of each entity at the number of its last
+// change (a later change supersedes an earlier one) and a tombstone for each
+// entity purged for good, which retention removes after a while.
+
+// Entity names the kind of thing a change is about.
+type Entity string
+
+// The entities the feed carries.
+const (
+	EntityTask Entity = "task"
+	EntityList Entity = "list"
+)
+
+// Op says what became of an entity.
+type Op string
+
+// The feed's operations: an upsert carries the entity as it is now (a
+// trashed one with its deletion time), a delete is a tombstone.
+const (
+	OpUpsert Op = "upsert"
+	OpDelete Op = "delete"
+)
+
+// Seq is a position in one user's change sequence; 0 is before the first
+// change.
+type Seq uint64
+
+// Change is one entry of the feed. For an upsert exactly one of Task and
+// List is set (a list with its counts, as a GET answers it); Deleted is the time it went to the trash, when it is there.
+type Change struct {
+	Seq     Seq
+	Entity  Entity
+	Op      Op
+	ID      int64
+	Task    *task.Task
+	List    *list.Summary
+	Deleted *time.Time
+}
+
+// ChangePage is one read of the feed.
+type ChangePage struct {
+	Changes []Change // oldest first, never nil
+	// Next is where the reader continues from: the last change's Seq, or,
+	// when there was none, the sequence's head at the time of the read.
+	Next Seq
+	More bool // changes after Next existed when the page was read
+}
+
+// ErrChangesExpired is a read from before the oldest change still kept:
+// tombstones since then may be gone, so the reader must take a snapshot.
+var ErrChangesExpired = errors.New("changes: cursor older than the retained history")
+
+// ChangeLog is the port of the feed, implemented by every store.
+type ChangeLog interface {
+	// Changes returns owner's changes with Seq > since, oldest first, at
+	// most limit of them. With live set it is a snapshot: only live
+	// entities (no trashed ones, no tombstones), still ordered by Seq, so
+	// that a reader can page through it while writes go on. A since below
+	// the retained history is ErrChangesExpired.
+	Changes(ctx context.Context, owner auth.UserID, since Seq, limit int, live bool) (ChangePage, error)
+	// Head returns the number of owner's last change (0: none yet).
+	Head(ctx context.Context, owner auth.UserID) (Seq, error)
+	// Prune removes tombstones of changes made before cutoff, and records
+	// the highest Seq removed so that older cursors are ErrChangesExpired.
+	Prune(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// ChangeWatcher wakes the readers of live events (issue 16). Every store
+// has one: an in-process hub for memory and SQLite; on PostgreSQL one
+// listening connection per instance hears the notifications writers send in
+// their transactions, so a write on any instance wakes streams on all.
+type ChangeWatcher interface {
+	// Watch returns a channel that receives, coalesced, after every commit
+	// that changed owner's data, and a function that stops watching. The
+	// channel gets a Resync value when notifications may have been lost
+	// (the listening connection dropped): readers then re-read the feed.
+	Watch(owner auth.UserID) (<-chan Wake, func())
+}
+
+// Wake is what a watcher says: Head is the newest Seq it knows of (0:
+// unknown), Resync that some wakes may have been lost.
+type Wake struct {
+	Head   Seq
+	Resync bool
+}
