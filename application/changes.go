@@ -99,3 +99,16 @@ type Wake struct {
 	Head   Seq
 	Resync bool
 }
+
+// ChangePublisher is told, after a commit that changed owner's data, the
+// newest Seq the writer knows of (0: unknown). The memory and SQLite stores
+// call it after their commits; the in-process hub that implements it is
+// their ChangeWatcher. On PostgreSQL writers notify inside the transaction
+// instead (channel ChangeChannel, payload "<seq> <user id>"), so that other
+// instances hear of every commit and of nothing rolled back.
+type ChangePublisher interface {
+	Publish(owner auth.UserID, head Seq)
+}
+
+// ChangeChannel is the PostgreSQL NOTIFY channel of the change feed.
+const ChangeChannel = "todo_changes"
