@@ -86,6 +86,10 @@ func (r Rule) IsZero() bool { return r.freq == 0 }
 // Freq is r's frequency (0 for the zero Rule).
 func (r Rule) Freq() Freq { return r.freq }
 
+// Count is r's COUNT, 0 for none: a series whose anchor moves on (a
+// repeating task's due) counts the occurrences it passed against it.
+func (r Rule) Count() int { return r.count }
+
 var weekdayCodes = [7]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
 
 func parseWeekday(s string) (time.Weekday, bool) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/recur"
 )
 
 // TestSameContentCoversEveryField: every field of Task is either compared
@@ -31,6 +32,11 @@ func TestSameContentCoversEveryField(t *testing.T) {
 		"listID":      func(c *Task) { l := list.ID(3); c.listID = &l },
 		"parentID":    func(c *Task) { p := ID(2); c.parentID = &p },
 		"position":    func(c *Task) { c.position = "V" },
+		"recurrence": func(c *Task) {
+			r, _ := recur.NewRecurrence("FREQ=WEEKLY", "due")
+			c.recurrence = r
+		},
+		"recurrencePassed": func(c *Task) { c.recurrencePassed = 2 },
 	}
 	bookkeeping := []string{"id", "owner", "createdAt", "updatedAt", "version", "changed"}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/position"
+	"github.com/todo-backend/todo/domain/recur"
 )
 
 // Limits on a task's text, counted in Unicode code points.
@@ -48,6 +49,11 @@ type Task struct {
 	listID   *list.ID
 	parentID *ID
 	position string
+	// recurrence is how the task repeats (zero: it does not);
+	// recurrencePassed how many of its occurrences were passed since it
+	// was set, which its COUNT counts.
+	recurrence       recur.Recurrence
+	recurrencePassed int
 	// changed says that a method changed the task since it was restored
 	// or stored (Changed).
 	changed bool
@@ -66,23 +72,6 @@ func WithPriority(p string) Option {
 		} else {
 			t.priority = pr
 		}
-	}
-}
-
-// WithDue sets the due date from YYYY-MM-DD (all-day) or an RFC 3339
-// date-time; "" clears it.
-func WithDue(s string) Option {
-	return func(v *validator, t *Task) {
-		if s == "" {
-			t.due = Due{}
-			return
-		}
-		d, err := ParseDue("due_date", s)
-		if err != nil {
-			v.merge(err)
-			return
-		}
-		t.due = d
 	}
 }
 
@@ -146,6 +135,7 @@ func New(owner auth.UserID, title string, description *string, now time.Time, op
 	for _, o := range opts {
 		o(&v, t)
 	}
+	v.finish(t)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -161,6 +151,7 @@ func CheckOptions(opts ...Option) error {
 	for _, o := range opts {
 		o(&v, &scratch)
 	}
+	v.finishOptions(&scratch)
 	return v.err()
 }
 
@@ -198,6 +189,12 @@ type Stored struct {
 	// or position.Implicit(ID) for a task never moved, which stores keep
 	// as no key at all.
 	Position string
+	// RecurrenceRule is the canonical RRULE ("" when the task does not
+	// repeat), RecurrenceFrom "due" or "completion", RecurrencePassed the
+	// occurrences passed since it was set (Task.RecurrencePassed).
+	RecurrenceRule   string
+	RecurrenceFrom   string
+	RecurrencePassed int
 }
 
 // Stored is the task as a store keeps it, the inverse of Stored.Restore:
@@ -220,6 +217,10 @@ func (t *Task) Stored() Stored {
 		ListID:      t.ListID(),
 		ParentID:    t.ParentID(),
 		Position:    t.Position(),
+
+		RecurrenceRule:   t.recurrence.Rule().String(),
+		RecurrenceFrom:   string(t.recurrence.From()),
+		RecurrencePassed: t.recurrencePassed,
 	}
 }
 
@@ -275,6 +276,16 @@ func (s Stored) Restore() (*Task, error) {
 		at := clean(*s.CompletedAt)
 		t.completedAt = &at
 	}
+	if s.RecurrenceRule != "" {
+		WithRecurrence(s.RecurrenceRule, s.RecurrenceFrom)(&v, t)
+		t.recurrencePassed = s.RecurrencePassed
+		if s.RecurrencePassed < 0 {
+			v.add("recurrence_passed", "must not be negative", "greater_than_equal")
+		}
+	}
+	if !t.recurrence.IsZero() && t.due.IsZero() {
+		v.add("recurrence", "a repeating task needs a due_date", "missing")
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -293,6 +304,7 @@ func (t *Task) Edit(title string, description *string, now time.Time, opts ...Op
 	for _, o := range opts {
 		o(&v, &next)
 	}
+	v.finish(&next)
 	if err := v.err(); err != nil {
 		return err
 	}
@@ -383,7 +395,10 @@ func (t *Task) sameContent(o *Task) bool {
 		equalTime(t.completedAt, o.completedAt) &&
 		equalPtr(t.listID, o.listID) &&
 		equalPtr(t.parentID, o.parentID) &&
-		t.position == o.position
+		t.position == o.position &&
+		t.recurrence.Rule().String() == o.recurrence.Rule().String() &&
+		t.recurrence.From() == o.recurrence.From() &&
+		t.recurrencePassed == o.recurrencePassed
 }
 
 func equalPtr[T comparable](a, b *T) bool {
@@ -534,6 +549,26 @@ func clean(t time.Time) time.Time {
 // learns of all its mistakes at once.
 type validator struct {
 	problems []Problem
+	due      *dueInput // what the options said about the due, read by finish
+}
+
+// finish reads what the options said about the due (dueInput.resolve) and
+// checks the rules that span options: a repeating task needs a due.
+func (v *validator) finish(t *Task) {
+	if v.due != nil {
+		v.due.resolve(v, t)
+	}
+	if t.Recurring() && t.due.IsZero() {
+		v.add("recurrence", "a repeating task needs a due_date: its first occurrence", "missing")
+	}
+}
+
+// finishOptions is finish for options checked on their own (CheckOptions):
+// only what they say, against no task.
+func (v *validator) finishOptions(t *Task) {
+	if v.due != nil {
+		v.due.resolve(v, t)
+	}
 }
 
 func (v *validator) add(field, msg, typ string) {
