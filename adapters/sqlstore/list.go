@@ -18,9 +18,12 @@ import (
 // repository contract suite holds the two to the same results.
 
 // overdueSQL is Cutoffs.Overdue for a pending task, never NULL (so that NOT
-// works): arguments false, Cutoffs.Today, Cutoffs.Now.
+// works): arguments false, Cutoffs.Today, Cutoffs.Local, Cutoffs.Now
+// (overdueArgs).
 const overdueSQL = "(t.completed = ? AND t.due_at IS NOT NULL AND " +
-	"CASE WHEN t.due_all_day THEN t.due_at < ? ELSE t.due_at < ? END)"
+	"CASE WHEN t.due_all_day THEN t.due_at < ? WHEN t.due_floating THEN t.due_at < ? ELSE t.due_at < ? END)"
+
+func overdueArgs(c task.Cutoffs) []any { return []any{false, c.Today, c.Local, c.Now} }
 
 // filters appends q's filters (q normalized) on owner's live tasks, as a
 // WHERE clause.
@@ -68,20 +71,22 @@ func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
 		if !r.AllDayFrom.IsZero() {
 			// The outer bound lets the (user_id, due_at, id) index narrow the
 			// scan; the CASE applies the bound of each kind of due date.
-			s.add(" AND t.due_at >= ?", earlier(r.AllDayFrom, r.TimedFrom)).
-				add(" AND CASE WHEN t.due_all_day THEN t.due_at >= ? ELSE t.due_at >= ? END", r.AllDayFrom, r.TimedFrom)
+			s.add(" AND t.due_at >= ?", earlier(earlier(r.AllDayFrom, r.TimedFrom), r.FloatingFrom)).
+				add(" AND CASE WHEN t.due_all_day THEN t.due_at >= ? WHEN t.due_floating THEN t.due_at >= ? ELSE t.due_at >= ? END",
+					r.AllDayFrom, r.FloatingFrom, r.TimedFrom)
 		}
 		if !r.AllDayTo.IsZero() {
-			s.add(" AND t.due_at < ?", later(r.AllDayTo, r.TimedTo)).
-				add(" AND CASE WHEN t.due_all_day THEN t.due_at < ? ELSE t.due_at < ? END", r.AllDayTo, r.TimedTo)
+			s.add(" AND t.due_at < ?", later(later(r.AllDayTo, r.TimedTo), r.FloatingTo)).
+				add(" AND CASE WHEN t.due_all_day THEN t.due_at < ? WHEN t.due_floating THEN t.due_at < ? ELSE t.due_at < ? END",
+					r.AllDayTo, r.FloatingTo, r.TimedTo)
 		}
 	}
 	if q.Overdue != nil {
 		c := q.Cutoffs()
 		if *q.Overdue {
-			s.add(" AND "+overdueSQL, false, c.Today, c.Now)
+			s.add(" AND "+overdueSQL, overdueArgs(c)...)
 		} else {
-			s.add(" AND NOT "+overdueSQL, false, c.Today, c.Now)
+			s.add(" AND NOT "+overdueSQL, overdueArgs(c)...)
 		}
 	}
 	return s
@@ -379,10 +384,11 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 		TableExpr("tasks AS t").
 		ColumnExpr("count(*) AS total").
 		ColumnExpr(count("t.completed = ?")+" AS completed", true).
-		ColumnExpr(count(overdueSQL)+" AS overdue", false, c.Today, c.Now).
+		ColumnExpr(count(overdueSQL)+" AS overdue", overdueArgs(c)...).
 		ColumnExpr(count(pending+"t.due_at IS NOT NULL AND "+
-			"CASE WHEN t.due_all_day THEN t.due_at = ? ELSE t.due_at >= ? AND t.due_at < ? END")+" AS due_today",
-			false, c.Today, c.TodayStart, c.TomorrowStart).
+			"CASE WHEN t.due_all_day THEN t.due_at = ? WHEN t.due_floating THEN t.due_at >= ? AND t.due_at < ? "+
+			"ELSE t.due_at >= ? AND t.due_at < ? END")+" AS due_today",
+			false, c.Today, c.Today, c.Tomorrow, c.TodayStart, c.TomorrowStart).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS low", false, task.PriorityLow.Rank()).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS medium", false, task.PriorityMedium.Rank()).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS high", false, task.PriorityHigh.Rank()).

@@ -77,6 +77,23 @@ var taskColumns = []column{
 	{name: "due_all_day", pgType: "bool", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) bool { return s.Due.AllDay() }),
 		read:  scanBool(func(r *rowScan, v bool) { r.dueAllDay = v })},
+	// With due_at, the rest of the due (issue 18, migration 20261207000001):
+	// its zone and whether it floats; then the recurrence.
+	{name: "due_tz", pgType: "text", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) *string { return nonEmpty(s.Due.ZoneName()) }),
+		read:  scanNullText(func(r *rowScan, v *string) { r.dueTZ = deref(v) })},
+	{name: "due_floating", pgType: "bool", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) bool { return s.Due.Floating() }),
+		read:  scanBool(func(r *rowScan, v bool) { r.dueFloating = v })},
+	{name: "recurrence_rule", pgType: "text", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) *string { return nonEmpty(s.RecurrenceRule) }),
+		read:  scanNullText(func(r *rowScan, v *string) { r.s.RecurrenceRule = deref(v) })},
+	{name: "recurrence_from", pgType: "text", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) *string { return nonEmpty(s.RecurrenceFrom) }),
+		read:  scanNullText(func(r *rowScan, v *string) { r.s.RecurrenceFrom = deref(v) })},
+	{name: "recurrence_passed", pgType: "int4", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) int32 { return int32(s.RecurrencePassed) }),
+		read:  scanInt(func(r *rowScan, v int64) { r.s.RecurrencePassed = int(v) })},
 	{name: "completed_at", pgType: "timestamptz", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) *time.Time { return s.CompletedAt }),
 		read:  scanNullTime(func(r *rowScan, v *time.Time) { r.s.CompletedAt = v })},
@@ -323,6 +340,20 @@ func priorityOfRank(rank int64) task.Priority {
 	return task.Priority(fmt.Sprintf("rank %d", rank))
 }
 
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
 func dueAt(d task.Due) *time.Time {
 	if d.IsZero() {
 		return nil
@@ -382,12 +413,14 @@ type counters struct{ live, completed int64 }
 // each row overwriting the last; they are pooled, so that a read costs no
 // allocation beyond the tasks it returns.
 type rowScan struct {
-	s         task.Stored
-	dueAt     *time.Time
-	dueAllDay bool
-	tags      []byte // in the driver's buffer, until the next row
-	listID    list.ID
-	parentID  task.ID
+	s           task.Stored
+	dueAt       *time.Time
+	dueAllDay   bool
+	dueFloating bool
+	dueTZ       string
+	tags        []byte // in the driver's buffer, until the next row
+	listID      list.ID
+	parentID    task.ID
 
 	live, completed *int64
 	deletedAt       *time.Time
@@ -430,11 +463,12 @@ func (r *rowScan) release() {
 func (r *rowScan) task(owner auth.UserID) (*task.Task, error) {
 	s := r.s
 	s.Owner = owner
-	switch {
-	case r.dueAt != nil && r.dueAllDay:
-		s.Due = task.DueOn(r.dueAt.UTC())
-	case r.dueAt != nil:
-		s.Due = task.DueAt(*r.dueAt)
+	if r.dueAt != nil {
+		d, err := task.RestoreDue(*r.dueAt, r.dueAllDay, r.dueFloating, r.dueTZ)
+		if err != nil {
+			return nil, fmt.Errorf("restore task %d: %w", s.ID, err)
+		}
+		s.Due = d
 	}
 	tags, err := decodeTags(r.tags)
 	if err != nil {

@@ -344,9 +344,13 @@ func (q Query) Cutoffs() Cutoffs { return Moment{Now: q.Now, Zone: q.Zone}.Cutof
 // time is no bound. A bound that is a date covers its whole day: in the
 // user's zone for timed tasks. A bound that is an instant includes the
 // all-day tasks of its day.
+//
+// A floating task is compared by its wall-clock reading (its key) with the
+// bounds as the user's clock reads them: FloatingFrom <= key < FloatingTo.
 type DueRange struct {
-	AllDayFrom, AllDayTo time.Time
-	TimedFrom, TimedTo   time.Time
+	AllDayFrom, AllDayTo     time.Time
+	TimedFrom, TimedTo       time.Time
+	FloatingFrom, FloatingTo time.Time
 }
 
 // IsZero reports whether the range bounds nothing.
@@ -365,6 +369,8 @@ func (r DueRange) Contains(d Due) bool {
 	from, to := r.TimedFrom, r.TimedTo
 	if d.AllDay() {
 		from, to = r.AllDayFrom, r.AllDayTo
+	} else if d.Floating() {
+		from, to = r.FloatingFrom, r.FloatingTo
 	}
 	return (from.IsZero() || !d.Time().Before(from)) && (to.IsZero() || d.Time().Before(to))
 }
@@ -386,16 +392,20 @@ func (q Query) DueRange() DueRange {
 		y, m, d := dayOf(f)
 		r.AllDayFrom = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 		r.TimedFrom = f.Time()
+		r.FloatingFrom = DueFloating(f.Time().In(zone)).at
 		if f.AllDay() {
 			r.TimedFrom = clean(time.Date(y, m, d, 0, 0, 0, 0, zone))
+			r.FloatingFrom = r.AllDayFrom
 		}
 	}
 	if t := q.DueTo; !t.IsZero() {
 		y, m, d := dayOf(t)
 		r.AllDayTo = time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
 		r.TimedTo = t.Time().Add(time.Microsecond)
+		r.FloatingTo = DueFloating(t.Time().In(zone)).at.Add(time.Microsecond)
 		if t.AllDay() {
 			r.TimedTo = clean(time.Date(y, m, d+1, 0, 0, 0, 0, zone))
+			r.FloatingTo = r.AllDayTo
 		}
 	}
 	return r
