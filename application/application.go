@@ -26,8 +26,10 @@ type Service struct {
 	users user.Repository
 	lists list.Repository
 	tx    Transactor // nil: InTx is ErrNoTransactor
-	now   Clock
-	seen  *seenUsers
+	// occurrences is the history of repeating tasks (WithOccurrences).
+	occurrences task.OccurrenceLog
+	now         Clock
+	seen        *seenUsers
 }
 
 // Option adds a port New does not require.
@@ -217,15 +219,10 @@ func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect tas
 
 // CompleteTask toggles the task, or sets it to *completed when given.
 // expect is checked as in ReplaceTask.
+// An open repeating task moves on to its next occurrence instead (see
+// CompleteOccurrence).
 func (s *Service) CompleteTask(ctx context.Context, a Actor, id task.ID, expect task.Version, completed *bool) (*task.Task, error) {
-	return s.tasks.Update(ctx, a.owner, id, expect, func(t *task.Task) error {
-		if completed != nil {
-			t.SetCompleted(*completed, s.now())
-		} else {
-			t.ToggleCompleted(s.now())
-		}
-		return nil
-	})
+	return s.CompleteOccurrence(ctx, a, id, expect, completed, "")
 }
 
 // DeleteTask moves one of the actor's tasks to the trash, where it stays
@@ -363,6 +360,9 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		return nil, err
 	}
 	now := s.now()
+	if set.Completed != nil && *set.Completed && s.occurrences != nil && s.tx != nil {
+		return s.updateTasksPassing(ctx, a, ids, set, now)
+	}
 	return s.tasks.UpdateAll(ctx, a.owner, ids, func(t *task.Task) error {
 		if len(set.Options) > 0 {
 			if err := t.Edit(t.Title(), t.Description(), now, set.Options...); err != nil {
@@ -374,6 +374,53 @@ func (s *Service) UpdateTasks(ctx context.Context, a Actor, ids []task.ID, set B
 		}
 		return nil
 	})
+}
+
+// updateTasksPassing is UpdateTasks completing tasks, in a unit of work:
+// an open repeating task among them completes its current occurrence and
+// moves on (CompleteOccurrence), recorded in its history with the write.
+func (s *Service) updateTasksPassing(ctx context.Context, a Actor, ids []task.ID, set BulkSet, now time.Time) ([]*task.Task, error) {
+	var out []*task.Task
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		passed := map[task.ID]task.Occurrence{} // by task: a store may run fn again
+		var err error
+		out, err = s.tasks.UpdateAll(ctx, a.owner, ids, func(t *task.Task) error {
+			if len(set.Options) > 0 {
+				if err := t.Edit(t.Title(), t.Description(), now, set.Options...); err != nil {
+					return err
+				}
+			}
+			if t.Recurring() && !t.Completed() {
+				rec, err := t.PassOccurrence(t.Due(), task.OccurrenceCompleted, now)
+				if err != nil {
+					return err
+				}
+				passed[t.ID()] = rec
+				return nil
+			}
+			t.SetCompleted(true, now)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, t := range out {
+			rec, ok := passed[t.ID()]
+			if !ok {
+				continue
+			}
+			if _, err := s.occurrences.Record(ctx, a.owner, rec); err != nil {
+				return err
+			}
+			if !t.Completed() {
+				if err := s.reopenSubtasks(ctx, a, t.ID(), now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // TrashTasks moves the actor's tasks ids (1 to task.MaxBatch) to the trash,

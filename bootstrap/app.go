@@ -76,6 +76,7 @@ var Memory = fx.Module("memory",
 		func(s *memory.Store) list.Repository { return s.Lists() },
 		func(s *memory.Store) user.Repository { return s.Users() },
 		func(s *memory.Store) application.IdempotencyStore { return s.Keys() },
+		func(s *memory.Store) task.OccurrenceLog { return s.Occurrences() },
 		func(s *memory.Store) application.Transactor { return s },
 	),
 )
@@ -88,6 +89,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
+		fx.Annotate(sqlstore.NewOccurrenceLog, fx.As(new(task.OccurrenceLog))),
 		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
@@ -192,8 +194,8 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 // Application provides the use cases.
 var Application = fx.Module("application",
 	fx.Provide(
-		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor) *application.Service {
-			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx))
+		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o))
 		},
 		newPurger,
 	),

@@ -383,6 +383,7 @@ func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.
 func (s *state) deleteSubtree(id task.ID) {
 	for _, d := range s.subtree(id, false) {
 		delete(s.tasks, d)
+		delete(s.s.occurrences, d) // as ON DELETE CASCADE does
 	}
 }
 

@@ -20,6 +20,10 @@ type Store struct {
 	lists *ListRepository
 	users *UserRepository
 	keys  *IdempotencyStore
+	occ   *OccurrenceLog
+	// occurrences are the repeating tasks' histories (OccurrenceLog), by
+	// task; an entry is never changed in place.
+	occurrences map[task.ID]*occurred
 }
 
 var _ application.Transactor = (*Store)(nil)
@@ -32,6 +36,8 @@ func NewStore() *Store {
 	s.lists = &ListRepository{state: st}
 	s.users = &UserRepository{s: s, byID: make(map[auth.UserID]user.User), byEmail: make(map[string]auth.UserID)}
 	s.keys = &IdempotencyStore{s: s, keys: make(map[application.IdempotencyKey]*keyEntry)}
+	s.occ = &OccurrenceLog{s: s}
+	s.occurrences = make(map[task.ID]*occurred)
 	return s
 }
 
@@ -43,6 +49,9 @@ func (s *Store) Lists() *ListRepository { return s.lists }
 
 // Users returns the store's user repository.
 func (s *Store) Users() *UserRepository { return s.users }
+
+// Occurrences returns the store's history of repeating tasks.
+func (s *Store) Occurrences() *OccurrenceLog { return s.occ }
 
 // Keys returns the store's idempotency keys.
 func (s *Store) Keys() *IdempotencyStore { return s.keys }
@@ -143,6 +152,7 @@ type snapshot struct {
 	byID    map[auth.UserID]user.User
 	byEmail map[string]auth.UserID
 	keys    map[application.IdempotencyKey]*keyEntry
+	occ     map[task.ID]*occurred
 }
 
 // snapshot copies the data; the lock or the transaction is held.
@@ -153,6 +163,7 @@ func (s *Store) snapshot() *snapshot {
 		byID:    copyMap(s.users.byID),
 		byEmail: copyMap(s.users.byEmail),
 		keys:    copyEntries(s.keys.keys),
+		occ:     copyMap(s.occurrences),
 	}
 }
 
@@ -163,6 +174,7 @@ func (s *Store) restore(sn *snapshot) {
 	s.users.byID = copyMap(sn.byID)
 	s.users.byEmail = copyMap(sn.byEmail)
 	s.keys.keys = copyEntries(sn.keys)
+	s.occurrences = copyMap(sn.occ)
 }
 
 func copyEntries[K comparable, V any](m map[K]*V) map[K]*V {

@@ -1,9 +1,11 @@
 package task
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/recur"
 )
 
@@ -277,4 +279,21 @@ func (t *Task) Occurrences(from, to time.Time, zone *time.Location, limit int) (
 		}
 	}
 	return out, len(cs) < capN
+}
+
+// OccurrenceLog keeps the history of repeating tasks: each occurrence
+// passed, once. Its calls run in the unit of work their context carries
+// (application.Transactor), so that an occurrence is recorded with the
+// write that moved its task on, or not at all. Every call is scoped to an
+// owner, as Repository's are.
+type OccurrenceLog interface {
+	// Record adds o to the history of owner's task o.Task; false (and no
+	// change) when that occurrence is in it already.
+	Record(ctx context.Context, owner auth.UserID, o Occurrence) (bool, error)
+	// Recorded reports whether occurrence due of owner's task id is in its
+	// history.
+	Recorded(ctx context.Context, owner auth.UserID, id ID, due Due) (bool, error)
+	// History is the history of owner's task id, the latest first, at most
+	// limit entries.
+	History(ctx context.Context, owner auth.UserID, id ID, limit int) ([]Occurrence, error)
 }
