@@ -56,7 +56,14 @@ var opDocs = map[string]opDoc{
 		"tags, until it is restored (POST .../restore) or deleted for good (`permanent=true`, DELETE .../trash, " +
 		"or the purge after the retention period, 30 days by default). `permanent=true` deletes for good, " +
 		"from the list or the trash." + ifMatchDoc},
-	"complete-task": {"Toggle or set completion", "Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it." + ifMatchDoc},
+	"complete-task": {"Toggle or set completion", "Without a body, toggles `completed`. With `{\"completed\": bool}`, sets it. " +
+		"An open repeating task is not completed: its current occurrence (or the one `occurrence` names) is recorded as completed and the task moves on " +
+		"to its next occurrence, open again, same id, version one up, its completed subtasks reopened; naming an occurrence already passed changes nothing. " +
+		"Completing the last occurrence (COUNT or UNTIL) completes the task for good." + ifMatchDoc},
+	"skip-occurrence": {"Skip an occurrence", "Moves an open repeating task on to its next occurrence without completing the current one " +
+		"(or the one `occurrence` names; one already passed changes nothing), and records it as skipped. A task that does not repeat is a 422." + ifMatchDoc},
+	"list-occurrences": {"List occurrences", "The occurrences of the task from its current due onward that fall in [from, to), in order, " +
+		"as a JSON array (at most 1000: a window holding more is a 422). A task that does not repeat has its due as its only occurrence; one completed for good has none."},
 	"list-trash": {"List the trash", "The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until " +
 		"restored, deleted for good, or purged after the retention period (30 days by default). " +
 		"`X-Total-Count` counts them all."},

@@ -11,8 +11,12 @@ const (
 	dueTimePart = `T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?`
 	// duePattern is what a request may carry: bodies and list filters.
 	duePattern = "^" + dueDayPart + "(" + dueTimePart + `(Z|[+-][0-9]{2}:[0-9]{2}))?$`
-	// dueUTCPattern is what a response carries (Task.due_date).
-	dueUTCPattern = "^" + dueDayPart + "(" + dueTimePart + "Z)?$"
+	// dueBodyPattern is what a body may carry: duePattern, or a local
+	// date-time without an offset (with due_tz or due_floating).
+	dueBodyPattern = "^" + dueDayPart + "(" + dueTimePart + `(Z|[+-][0-9]{2}:[0-9]{2})?)?$`
+	// dueUTCPattern is what a response carries (Task.due_date): a date, an
+	// instant in UTC, or a floating local date-time.
+	dueUTCPattern = "^" + dueDayPart + "(" + dueTimePart + "Z?)?$"
 )
 
 // dueDate is a due date in a request body; its schema carries duePattern,
@@ -21,5 +25,5 @@ type dueDate string
 
 // Schema documents a due date's shape.
 func (dueDate) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{Type: huma.TypeString, Pattern: duePattern}
+	return &huma.Schema{Type: huma.TypeString, Pattern: dueBodyPattern}
 }

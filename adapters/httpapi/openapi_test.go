@@ -135,10 +135,13 @@ var taskOps = []taskOp{
 	{"restore-list", http.MethodPost, "/api/{user_id}/lists/{list_id}/restore", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"move-list", http.MethodPost, "/api/{user_id}/lists/{list_id}/move", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"list-trashed-lists", http.MethodGet, "/api/{user_id}/trash/lists", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	// Issue 18.
+	{"skip-occurrence", http.MethodPost, "/api/{user_id}/tasks/{id}/skip", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"list-occurrences", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
-var conditionalOps = []string{"replace-task", "patch-task", "delete-task", "complete-task", "move-task"}
+var conditionalOps = []string{"replace-task", "patch-task", "delete-task", "complete-task", "move-task", "skip-occurrence"}
 
 // listConditionalOps take If-Match and answer 412 with the current list.
 var listConditionalOps = []string{"patch-list", "delete-list", "move-list"}
@@ -442,15 +445,17 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/List"
 			case "list-trashed-lists":
 				schema = "#/components/schemas/TrashedList"
+			case "list-occurrences":
+				schema = "#/components/schemas/Occurrence"
 			}
 			switch want.id {
-			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task",
+			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
 				"create-list", "get-list", "patch-list", "restore-list", "move-list":
 				if h := ok.Value.Headers["ETag"]; h == nil || h.Value == nil {
 					t.Errorf("%s: %d does not declare ETag", where, want.success)
 				}
 			}
-			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists"}, want.id) {
+			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}
@@ -542,7 +547,7 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	task := schema("Task")
 	required := slices.Clone(task.Required)
 	slices.Sort(required)
-	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "id", "list_id", "parent_id", "position", "priority", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
+	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "due_floating", "due_tz", "id", "list_id", "parent_id", "position", "priority", "recurrence", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
 		t.Errorf("Task requires %v, want %v", required, want)
 	}
 	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string",

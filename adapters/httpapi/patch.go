@@ -23,7 +23,8 @@ type patchBody struct {
 	Priority    patchPriority      `json:"priority,omitempty" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
 	DueDate     optional[dueDate]  `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
 	Tags        optional[[]string] `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
-	ListID      optional[int64]    `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
+	TimeMembers
+	ListID optional[int64] `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
 }
 
 // patchPriority is the priority member: its enum names null too, as JSON
@@ -86,6 +87,7 @@ func (b *patchBody) patch() (application.Patch, error) {
 	if b.Tags.set {
 		p.Options = append(p.Options, task.WithTags(b.Tags.value)) // null: none
 	}
+	p.Options = append(p.Options, b.TimeMembers.options()...)
 	p.List = idOf(b.ListID, list.Inbox)
 	return p, nil
 }

@@ -165,6 +165,22 @@ func appendTaskFields(b []byte, t *Task) ([]byte, bool) {
 	b = appendIntPtr(b, t.ParentID)
 	b = append(b, `,"position":`...)
 	b = appendJSONString(b, t.Position)
+	b = append(b, `,"due_tz":`...)
+	b = appendStringPtr(b, t.DueTZ)
+	b = append(b, `,"due_floating":`...)
+	b = strconv.AppendBool(b, t.DueFloating)
+	b = append(b, `,"recurrence":`...)
+	if r := t.Recurrence; r == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"rule":`...)
+		b = appendJSONString(b, r.Rule)
+		b = append(b, `,"from":`...)
+		b = appendJSONString(b, r.From)
+		b = append(b, `,"description":`...)
+		b = appendJSONString(b, r.Description)
+		b = append(b, '}')
+	}
 	return b, ok1 && ok2 && ok3
 }
 

@@ -109,6 +109,13 @@ func randomTask(r *rand.Rand) Task {
 	case 2:
 		t.Position = randomJSONString(r)
 	}
+	if r.IntN(3) == 0 {
+		t.DueTZ = optString()
+	}
+	t.DueFloating = r.IntN(2) == 0
+	if r.IntN(3) == 0 {
+		t.Recurrence = &Recurrence{Rule: randomJSONString(r), From: "due", Description: randomJSONString(r)}
+	}
 	return t
 }
 
@@ -151,7 +158,8 @@ func TestTaskJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, p := range pieces {
 		d := p
-		encodeBoth(t, fmt.Sprintf("piece %q", p), Task{UserID: p, Title: p, Description: &d, Priority: p, DueDate: &d, Tags: []string{p, p}, Position: p})
+		encodeBoth(t, fmt.Sprintf("piece %q", p), Task{UserID: p, Title: p, Description: &d, Priority: p, DueDate: &d, Tags: []string{p, p}, Position: p,
+			DueTZ: &d, Recurrence: &Recurrence{Rule: p, From: p, Description: p}})
 	}
 	for _, v := range []any{[]Task(nil), []Task{}, []TrashedTask(nil), []TrashedTask{}, (*Task)(nil), Task{}} {
 		encodeBoth(t, fmt.Sprintf("%T %v", v, v), v)
@@ -186,7 +194,8 @@ func TestTaskJSONKnowsEveryField(t *testing.T) {
 	}
 	want := []string{"_ -", "ID id", "UserID user_id", "Title title", "Description description", "Completed completed",
 		"CreatedAt created_at", "UpdatedAt updated_at", "Priority priority", "DueDate due_date", "Tags tags",
-		"CompletedAt completed_at", "Version version", "ListID list_id", "ParentID parent_id", "Position position"}
+		"CompletedAt completed_at", "Version version", "ListID list_id", "ParentID parent_id", "Position position",
+		"DueTZ due_tz", "DueFloating due_floating", "Recurrence recurrence"}
 	if got := names(reflect.TypeFor[Task]()); !reflect.DeepEqual(got, want) {
 		t.Errorf("Task fields = %q,\nappendTaskFields knows %q", got, want)
 	}

@@ -25,22 +25,25 @@ func httpCode(c int) string { return strconv.Itoa(c) }
 // then priority, due_date, tags and completed_at, the version, and where
 // the task is (list_id, parent_id, position).
 type Task struct {
-	_           struct{}   `json:"-" additionalProperties:"false"`
-	ID          int64      `json:"id" doc:"Assigned by the server." example:"1"`
-	UserID      string     `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
-	Title       string     `json:"title" example:"Buy milk"`
-	Description *string    `json:"description" example:"2 litres"`
-	Completed   bool       `json:"completed" example:"false"`
-	CreatedAt   time.Time  `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
-	UpdatedAt   time.Time  `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change."`
-	Priority    string     `json:"priority" enum:"low,medium,high" doc:"low, medium (the default) or high." example:"medium"`
-	DueDate     *string    `json:"due_date" doc:"A date (YYYY-MM-DD: all day) or an RFC 3339 date-time in UTC, as it was given; null when none." example:"2026-03-01"`
-	Tags        []string   `json:"tags" nullable:"false" doc:"In the order given, duplicates (ignoring case) dropped; [] when none." example:"[\"home\"]"`
-	CompletedAt *time.Time `json:"completed_at" doc:"RFC 3339, UTC: when the task was last completed; null while it is not (or when it was completed before this was recorded). Set by the server."`
-	Version     int64      `json:"version" minimum:"1" doc:"1 when created, one more on every change. The ETag of a response carrying the task names it; send that ETag back in If-Match to change the task only if nobody else did." example:"1"`
-	ListID      *int64     `json:"list_id" minimum:"1" doc:"The task's list; null when it is in the inbox. A subtask is always in its parent's list." example:"3"`
-	ParentID    *int64     `json:"parent_id" minimum:"1" doc:"The task this one is a subtask of; null for a top-level task. At most 4 levels." example:"12"`
-	Position    string     `json:"position" doc:"The task's place among its siblings (same list, same parent): an opaque key, unique among them, by which they sort byte-wise in the order the user gave (sort=position). Set by the server: new tasks go to the bottom; POST .../move changes it." example:"z0000000000000000001"`
+	_           struct{}    `json:"-" additionalProperties:"false"`
+	ID          int64       `json:"id" doc:"Assigned by the server." example:"1"`
+	UserID      string      `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
+	Title       string      `json:"title" example:"Buy milk"`
+	Description *string     `json:"description" example:"2 litres"`
+	Completed   bool        `json:"completed" example:"false"`
+	CreatedAt   time.Time   `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
+	UpdatedAt   time.Time   `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change."`
+	Priority    string      `json:"priority" enum:"low,medium,high" doc:"low, medium (the default) or high." example:"medium"`
+	DueDate     *string     `json:"due_date" doc:"A date (YYYY-MM-DD: all day) or an RFC 3339 date-time in UTC, as it was given; null when none." example:"2026-03-01"`
+	Tags        []string    `json:"tags" nullable:"false" doc:"In the order given, duplicates (ignoring case) dropped; [] when none." example:"[\"home\"]"`
+	CompletedAt *time.Time  `json:"completed_at" doc:"RFC 3339, UTC: when the task was last completed; null while it is not (or when it was completed before this was recorded). Set by the server."`
+	Version     int64       `json:"version" minimum:"1" doc:"1 when created, one more on every change. The ETag of a response carrying the task names it; send that ETag back in If-Match to change the task only if nobody else did." example:"1"`
+	ListID      *int64      `json:"list_id" minimum:"1" doc:"The task's list; null when it is in the inbox. A subtask is always in its parent's list." example:"3"`
+	ParentID    *int64      `json:"parent_id" minimum:"1" doc:"The task this one is a subtask of; null for a top-level task. At most 4 levels." example:"12"`
+	Position    string      `json:"position" doc:"The task's place among its siblings (same list, same parent): an opaque key, unique among them, by which they sort byte-wise in the order the user gave (sort=position). Set by the server: new tasks go to the bottom; POST .../move changes it." example:"z0000000000000000001"`
+	DueTZ       *string     `json:"due_tz" doc:"The IANA time zone a timed due lives in (a repeating task keeps its wall-clock time there across clock changes); null for an all-day, floating or plain UTC due." example:"Europe/Paris"`
+	DueFloating bool        `json:"due_floating" doc:"true when due_date is a floating local date-time (no offset, no zone: 09:00 wherever the user is)." example:"false"`
+	Recurrence  *Recurrence `json:"recurrence" doc:"How the task repeats; null when it does not."`
 }
 
 // TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
@@ -118,6 +121,13 @@ func taskFields(t *task.Task) Task {
 	if d := t.Due(); !d.IsZero() {
 		s := d.String()
 		out.DueDate = &s
+		if z := d.ZoneName(); z != "" {
+			out.DueTZ = &z
+		}
+		out.DueFloating = d.Floating()
+	}
+	if r := t.Recurrence(); !r.IsZero() {
+		out.Recurrence = &Recurrence{Rule: r.Rule().String(), From: string(r.From()), Description: r.Describe()}
 	}
 	return out
 }
@@ -128,6 +138,7 @@ type createBody struct {
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
 	Tags        *[]string `json:"tags,omitempty" maxItems:"100" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	TimeMembers
 	HomeMembers
 }
 
@@ -144,6 +155,7 @@ type replaceBody struct {
 	Priority    *string           `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent leaves it as it is."`
 	DueDate     optional[dueDate] `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null clears it; absent leaves it as it is." example:"2026-03-01"`
 	Tags        *[]string         `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); [] removes them; absent leaves them as they are."`
+	TimeMembers
 }
 
 // options turns the optional attributes of a body into domain options:
@@ -170,7 +182,8 @@ type replaceInput struct {
 }
 
 type completeBody struct {
-	Completed *bool `json:"completed,omitempty" doc:"Set to this value instead of toggling."`
+	Completed  *bool   `json:"completed,omitempty" doc:"Set to this value instead of toggling."`
+	Occurrence *string `json:"occurrence,omitempty" nullable:"true" doc:"For a repeating task: the occurrence this completes, as its due_date was shown (absent or null: the current one). Naming one already completed or skipped changes nothing, so a retried or replayed completion never passes two." example:"2026-03-06T16:00:00Z"`
 }
 
 type completeInput struct {
@@ -249,7 +262,11 @@ func (b createBody) options() []task.Option {
 	if b.DueDate != nil { // absent and null both mean none
 		due = optional[dueDate]{set: true, value: *b.DueDate}
 	}
-	return options(b.Priority, due, b.Tags)
+	opts := options(b.Priority, due, b.Tags)
+	if b.DueTZ.set || b.DueFloating != nil || b.Recurrence.set && !b.Recurrence.null {
+		opts = append(opts, b.TimeMembers.options()...)
+	}
+	return opts
 }
 
 func (h *handlers) get(ctx context.Context, in *getInput) (*getOutput, error) {
@@ -275,7 +292,7 @@ func (h *handlers) replace(ctx context.Context, in *replaceInput) (*taskOutput, 
 	}
 	b := &in.Body
 	t, err := h.svc.ReplaceTask(ctx, a, task.ID(in.ID), in.expect(in.ID), b.Title, b.Description, b.Completed,
-		options(b.Priority, b.DueDate, b.Tags)...)
+		append(options(b.Priority, b.DueDate, b.Tags), b.TimeMembers.options()...)...)
 	return h.one(ctx, t, err)
 }
 
@@ -285,10 +302,14 @@ func (h *handlers) complete(ctx context.Context, in *completeInput) (*taskOutput
 		return nil, err
 	}
 	var set *bool
+	var occurrence string
 	if in.Body != nil {
 		set = in.Body.Completed
+		if in.Body.Occurrence != nil {
+			occurrence = *in.Body.Occurrence
+		}
 	}
-	t, err := h.svc.CompleteTask(ctx, a, task.ID(in.ID), in.expect(in.ID), set)
+	t, err := h.svc.CompleteOccurrence(ctx, a, task.ID(in.ID), in.expect(in.ID), set, occurrence)
 	return h.one(ctx, t, err)
 }
 
