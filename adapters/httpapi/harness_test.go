@@ -438,6 +438,16 @@ type taskJSON struct {
 	ListID      *int64   `json:"list_id"`
 	ParentID    *int64   `json:"parent_id"`
 	Position    string   `json:"position"`
+	// Issue 18.
+	DueTZ       *string         `json:"due_tz"`
+	DueFloating bool            `json:"due_floating"`
+	Recurrence  *recurrenceJSON `json:"recurrence"`
+}
+
+type recurrenceJSON struct {
+	Rule        string `json:"rule"`
+	From        string `json:"from"`
+	Description string `json:"description"`
 }
 
 func (a taskJSON) equal(b taskJSON) bool {
@@ -445,14 +455,16 @@ func (a taskJSON) equal(b taskJSON) bool {
 		a.Completed == b.Completed && a.CreatedAt == b.CreatedAt && a.UpdatedAt == b.UpdatedAt &&
 		a.Priority == b.Priority && equalPtr(a.DueDate, b.DueDate) && slices.Equal(a.Tags, b.Tags) &&
 		equalPtr(a.CompletedAt, b.CompletedAt) && a.Version == b.Version &&
-		equalPtr(a.ListID, b.ListID) && equalPtr(a.ParentID, b.ParentID) && a.Position == b.Position
+		equalPtr(a.ListID, b.ListID) && equalPtr(a.ParentID, b.ParentID) && a.Position == b.Position &&
+		equalPtr(a.DueTZ, b.DueTZ) && a.DueFloating == b.DueFloating && equalPtr(a.Recurrence, b.Recurrence)
 }
 
 func (a taskJSON) String() string {
 	return fmt.Sprintf("{id:%d user_id:%s title:%q description:%s completed:%v created_at:%s updated_at:%s "+
-		"priority:%s due_date:%s tags:%q completed_at:%s version:%d list_id:%s parent_id:%s position:%s}",
+		"priority:%s due_date:%s tags:%q completed_at:%s version:%d list_id:%s parent_id:%s position:%s due_tz:%s due_floating:%v recurrence:%s}",
 		a.ID, a.UserID, a.Title, show(a.Description), a.Completed, a.CreatedAt, a.UpdatedAt,
-		a.Priority, show(a.DueDate), a.Tags, show(a.CompletedAt), a.Version, show(a.ListID), show(a.ParentID), a.Position)
+		a.Priority, show(a.DueDate), a.Tags, show(a.CompletedAt), a.Version, show(a.ListID), show(a.ParentID), a.Position,
+		show(a.DueTZ), a.DueFloating, show(a.Recurrence))
 }
 
 // taskKeys are every key of a task body: the contract's seven, then issue

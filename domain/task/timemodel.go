@@ -177,7 +177,7 @@ func (in *dueInput) resolve(v *validator, t *Task) {
 		}
 		t.due = DueIn(at, zone)
 	case dueLocal:
-		if !zoneGiven && in.floating == nil {
+		if !zoneGiven && !floatTrue {
 			zone = cur.zone
 		}
 		floats := floatTrue || in.floating == nil && zone == nil && cur.floating
