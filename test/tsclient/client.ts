@@ -14,6 +14,8 @@ type ListsPath = paths["/api/{user_id}/lists"];
 type ListPath = paths["/api/{user_id}/lists/{list_id}"];
 type ListMovePath = paths["/api/{user_id}/lists/{list_id}/move"];
 type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
+type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
+type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -47,6 +49,15 @@ export type ListPatch = JSONBody<ListPath["patch"]["requestBody"]>;
 export type ListMove = JSONBody<NonNullable<ListMovePath["post"]["requestBody"]>>;
 /** TrashedList is a list in the trash. */
 export type TrashedList = JSONBody<TrashedListsPath["get"]["responses"][200]>[number];
+
+/** SkipBody is the optional body of POST .../skip. */
+export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
+/** Occurrence is one occurrence of a (repeating) task. */
+export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[number];
+/** OccurrencesQuery is the window of GET .../occurrences. */
+export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
+/** Recurrence is how a task repeats, as the API shows it. */
+export type Recurrence = NonNullable<Task["recurrence"]>;
 
 /** APIError carries what the frontend shows for a failed call. */
 export class APIError extends Error {
@@ -88,6 +99,16 @@ export class Client {
 
   toggle(id: Task["id"], body?: CompleteBody): Promise<Task> {
     return this.call<Task>("PATCH", `/tasks/${id}/complete`, body);
+  }
+
+  /** skip moves a repeating task on without completing its occurrence. */
+  skip(id: Task["id"], body?: SkipBody): Promise<Task> {
+    return this.call<Task>("POST", `/tasks/${id}/skip`, body);
+  }
+
+  /** occurrences lists a task's occurrences in [from, to). */
+  occurrences(id: Task["id"], query: OccurrencesQuery): Promise<Occurrence[]> {
+    return this.call<Occurrence[]>("GET", `/tasks/${id}/occurrences?${new URLSearchParams(query as Record<string, string>)}`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */
@@ -191,6 +212,14 @@ expectType<Equal<Task["version"], number>>();
 expectType<Equal<Task["list_id"], number | null>>();
 expectType<Equal<Task["parent_id"], number | null>>();
 expectType<Equal<Task["position"], string>>();
+expectType<Equal<Task["due_tz"], string | null>>();
+expectType<Equal<Task["due_floating"], boolean>>();
+expectType<Equal<Recurrence["rule"], string>>();
+expectType<Equal<Recurrence["from"], "due" | "completion">>();
+expectType<Equal<Recurrence["description"], string>>();
+expectType<Equal<Occurrence["due_date"], string>>();
+expectType<Equal<Occurrence["local"], string>>();
+expectType<Equal<OccurrencesQuery["from"], string>>();
 expectType<Equal<TodoList["id"], number>>();
 expectType<Equal<TodoList["name"], string>>();
 expectType<Equal<TodoList["color"], string | null>>();
@@ -223,19 +252,34 @@ export const example: Task = {
   list_id: null,
   parent_id: null,
   position: "z0000000000000000001",
+  due_tz: null,
+  due_floating: false,
+  recurrence: null,
+};
+export const repeating: Task = {
+  ...example,
+  due_date: "2026-10-16T15:00:00Z",
+  due_tz: "Europe/Paris",
+  recurrence: { rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", from: "due", description: "every 2 weeks on Friday" },
 };
 export const newTasks: NewTask[] = [
   { title: "Buy milk" },
   { title: "Buy milk", description: null },
   { title: "a", description: "b" },
   { title: "a", priority: "HIGH", due_date: "2026-03-01", tags: ["home"] },
+  { title: "review", due_date: "2026-10-16T17:00:00", due_tz: "Europe/Paris", recurrence: { rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR" } },
+  { title: "stretch", due_date: "2026-03-01T09:00:00", due_floating: true, recurrence: { rule: "FREQ=DAILY;INTERVAL=3", from: "completion" } },
 ];
 export const updates: TaskUpdate[] = [
   { title: "Buy milk" },
   { title: "Buy milk", description: null, completed: true },
   { title: "Buy milk", priority: "low", due_date: null, tags: [] },
+  { title: "review", due_tz: null, recurrence: null },
 ];
 export const completeBody: CompleteBody = { completed: true };
+export const completeOccurrence: CompleteBody = { occurrence: "2026-10-16T15:00:00Z" };
+export const skipBodies: SkipBody[] = [{}, { occurrence: null }, { occurrence: "2026-10-16T15:00:00Z" }];
+export const window: OccurrencesQuery = { from: "2026-10-01", to: "2027-01-01", tz: "Europe/Paris" };
 // What a frontend sends to build a sidebar and drag tasks: null is the
 // inbox or the top level, an absent member keeps what the task has.
 export const newLists: NewList[] = [{ name: "Groceries" }, { name: "Work", color: "#ff8800" }, { name: "x", color: null }];
