@@ -16,7 +16,8 @@
 #   USERS=2000          seeded users (20 tasks each)
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
-#                       get32, toggle32, mixed32, create32, list-in-list, move
+#                       get32, toggle32, mixed32, create32, list-in-list, move,
+#                       complete-recurring
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -237,6 +238,30 @@ sanity() {
     "$API_URL/api/$u0/tasks?list_id=1&parent_id=none&sort=position" -H "Authorization: Bearer $e0"
   check "move" 200 .id "$id" -X POST "$API_URL/api/$u0/tasks/$id/move" -H "Authorization: Bearer $e0" \
     -H 'Content-Type: application/json' -d "{\"after_id\":$(task_id 0 5)}"
+}
+
+# setup_recurring gives every user one repeating task (every day at 17:00
+# Europe/Paris, from 2 January 2026), bench_recurring maps user n to it for
+# pgbench, and $TMP/recurring.ids ("n id" lines) for wrk; then checks one
+# completion moves it on.
+setup_recurring() {
+  psql "$BENCH_URL" -Atq -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE bench_recurring (n integer PRIMARY KEY, id bigint NOT NULL);
+WITH ins AS (
+  INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at, title_key, priority,
+                     due_at, due_all_day, due_tz, recurrence_rule, recurrence_from, version)
+  SELECT id, 'daily review', NULL, false, now(), now(), 'daily review', 2,
+         '2026-01-02 16:00:00+00', false, 'Europe/Paris', 'FREQ=DAILY', 'due', 1
+  FROM bench_users ORDER BY n
+  RETURNING id, user_id)
+INSERT INTO bench_recurring SELECT u.n, ins.id FROM ins JOIN bench_users u ON u.id = ins.user_id;
+VACUUM (ANALYZE) bench_recurring;
+SQL
+  psql "$BENCH_URL" -Atqc "SELECT n || ' ' || id FROM bench_recurring ORDER BY n" >"$TMP/recurring.ids"
+  local rid
+  rid=$(sed -n 1p "$TMP/recurring.ids" | cut -d' ' -f2)
+  check "complete a repeating task" 200 '[.completed, .due_date, .due_tz] | @tsv' $'false\t2026-01-03T16:00:00Z\tEurope/Paris' \
+    -X PATCH "$API_URL/api/$(uid 0)/tasks/$rid/complete" -H "Authorization: Bearer $(token eddsa 0)"
 }
 
 # ---------------------------------------------------------------- measuring
@@ -554,6 +579,17 @@ if [[ $GROWTH != 1 ]]; then
     if [[ $QUICK != 1 ]]; then
       row toggle32tx "toggle: pgbench as the repository: SELECT, then UPDATE" 32
       measure toggle32tx -- 32 prepared toggle_tx.sql
+    fi
+  fi
+  if want complete-recurring; then
+    row complete-recurring "complete a repeating task (PATCH complete)" 32
+    if has_column recurrence_rule; then
+      setup_recurring
+      measure complete-recurring 32 recur eddsa "$TMP/recurring.ids" -- 32 prepared complete_recurring.sql
+      NOTE[complete-recurring]+=" each user's task every day at 17:00 Europe/Paris, each completion one day on;"
+      NOTE[complete-recurring]+=" pgbench: read, then BEGIN, read, scope lock, read FOR UPDATE, UPDATE, INSERT occurrence, read subtasks, COMMIT;"
+    else
+      NOTE[complete-recurring]+=" this schema has no recurrence;"
     fi
   fi
   if want mixed32; then

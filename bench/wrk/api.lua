@@ -5,6 +5,8 @@
 -- MODE: list | get | toggle | create | mixed (80% list, 20% create) |
 --       listin (a list's tasks by position: user n's list is n + 1, seed
 --       -lists) | move (a task right after another of the same list) |
+--       recur (PATCH complete of user n's repeating task: QUERY is then
+--       the file of "n id" lines bench.sh writes) |
 --       seq (list, users in order: the warm-up, so every token and user has
 --       been seen once before measuring) | seqauth (the same with a GET of a
 --       task nobody has: 404 after the token check and the user upsert, for
@@ -30,6 +32,14 @@ function init(args)
    per = tonumber(args[3])
    local query = args[4] or "-"
    if query == "-" then query = "" end
+   recur = {}
+   if mode == "recur" then
+      for line in io.lines(query) do
+         local n, id = line:match("^(%d+)%s+(%d+)$")
+         if n then recur[tonumber(n) + 1] = id end
+      end
+      query = ""
+   end
    fixed = tonumber(args[5] or "-1")
    ids, auth, lists = {}, {}, {}
    for line in io.lines(args[2]) do
@@ -94,6 +104,9 @@ function request()
    elseif mode == "toggle" then
       local i = pick()
       return wrk.format("PATCH", task_path(i) .. "/complete", { Authorization = auth[i] })
+   elseif mode == "recur" then
+      local i = pick()
+      return wrk.format("PATCH", "/api/" .. ids[i] .. "/tasks/" .. recur[i] .. "/complete", { Authorization = auth[i] })
    elseif mode == "create" then
       return create(pick())
    elseif mode == "mixed" then
