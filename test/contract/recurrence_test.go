@@ -174,7 +174,6 @@ func isConflict(err error) bool {
 	return ok
 }
 
-
 // Completing the same occurrence from many clients at once moves the task
 // on exactly once.
 func testRecurConcurrent(t *testing.T, s recurStore) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -635,5 +636,76 @@ func runContractSuite(t *testing.T, c *client) {
 		if got := c.create(t, user{ID: id, Token: tok}, "from cli"); got.UserID != id {
 			t.Errorf("user_id = %q, want %q", got.UserID, id)
 		}
+	})
+
+	t.Run("repeating task across the clock change (issue 18)", func(t *testing.T) {
+		t.Parallel()
+		u := newHS256User(t)
+		type recurring struct {
+			ID         int64           `json:"id"`
+			DueDate    string          `json:"due_date"`
+			DueTZ      *string         `json:"due_tz"`
+			Version    int64           `json:"version"`
+			Completed  bool            `json:"completed"`
+			Recurrence json.RawMessage `json:"recurrence"`
+		}
+		read := func(r *response, status int) recurring {
+			t.Helper()
+			var x recurring
+			if !expect(t, r, status) || json.Unmarshal(r.Body, &x) != nil {
+				t.Fatalf("%s", r)
+			}
+			return x
+		}
+		tk := read(c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, map[string]any{
+			"title": "review", "due_date": "2026-10-16T17:00:00", "due_tz": "Europe/Paris",
+			"recurrence": map[string]string{"rule": "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"},
+		}), http.StatusCreated)
+		if tk.DueDate != "2026-10-16T15:00:00Z" || tk.DueTZ == nil || *tk.DueTZ != "Europe/Paris" ||
+			!strings.Contains(string(tk.Recurrence), `"description":"every 2 weeks on Friday"`) {
+			t.Fatalf("created %+v %s", tk, tk.Recurrence)
+		}
+		path := fmt.Sprintf("%s/%d", tasksPath(u.ID), tk.ID)
+		paris, _ := time.LoadLocation("Europe/Paris")
+		occ := tk.DueDate
+		for i, want := range []string{"2026-10-30T16:00:00Z", "2026-11-13T16:00:00Z"} {
+			body := map[string]string{"occurrence": occ}
+			next := read(c.do(t, http.MethodPatch, path+"/complete", u.Token, body), http.StatusOK)
+			again := read(c.do(t, http.MethodPatch, path+"/complete", u.Token, body), http.StatusOK)
+			if next.DueDate != want || next.Completed || next.Version != int64(i+2) ||
+				again.Version != next.Version || again.DueDate != next.DueDate {
+				t.Errorf("completion %d: %+v, replayed %+v; want due %s, version %d, the replay the same", i+1, next, again, want, i+2)
+			}
+			at, _ := time.Parse(time.RFC3339, next.DueDate)
+			if h := at.In(paris).Hour(); h != 17 {
+				t.Errorf("completion %d: due %s is %d:00 in Paris", i+1, next.DueDate, h)
+			}
+			occ = next.DueDate
+		}
+		r := c.do(t, http.MethodGet, path+"/occurrences?from=2027-03-01&to=2027-04-15", u.Token, nil)
+		var occs []struct {
+			DueDate string `json:"due_date"`
+			Local   string `json:"local"`
+		}
+		if !expect(t, r, http.StatusOK) || json.Unmarshal(r.Body, &occs) != nil {
+			t.Fatalf("%s", r)
+		}
+		want := []string{"2027-03-05T16:00:00Z", "2027-03-19T16:00:00Z", "2027-04-02T15:00:00Z"}
+		var got []string
+		for _, o := range occs {
+			got = append(got, o.DueDate)
+			if !strings.HasSuffix(o.Local, "T17:00:00") {
+				t.Errorf("occurrence %+v is not 17:00 local", o)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("occurrences around the March change = %v, want %v", got, want)
+		}
+		skipped := read(c.do(t, http.MethodPost, path+"/skip", u.Token, nil), http.StatusOK)
+		if skipped.DueDate != "2026-11-27T16:00:00Z" {
+			t.Errorf("skip: %+v", skipped)
+		}
+		expect(t, c.do(t, http.MethodPost, tasksPath(u.ID), u.Token, map[string]any{
+			"title": "x", "due_date": "2026-03-01", "recurrence": map[string]string{"rule": "FREQ=HOURLY"}}), http.StatusUnprocessableEntity)
 	})
 }
