@@ -194,6 +194,12 @@ func (t *Task) nextOccurrence(now time.Time) (Due, bool) {
 		after = start
 	}
 	c, ok := s.Next(after)
+	for ok && c.Compare(cur) == 0 {
+		// Restarted from a completion before the due, the rule can land on
+		// the occurrence just completed (weekly on Friday, done on
+		// Wednesday): the next is the one after it.
+		c, ok = s.Next(c)
+	}
 	if !ok {
 		return Due{}, false
 	}

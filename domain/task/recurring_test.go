@@ -227,6 +227,12 @@ func TestPassOccurrenceRules(t *testing.T) {
 	if got := tk.Due().String(); got != "2026-03-12T09:00:00" {
 		t.Errorf("from completion: %s, want 2026-03-12T09:00:00", got)
 	}
+	// From completion, done before the due: never the same occurrence again.
+	tk = mustRecurring(t, task.WithDue("2026-03-06"), task.WithRecurrence("FREQ=WEEKLY;BYDAY=FR", "completion"))
+	pass(t, tk, "", time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)) // a Wednesday
+	if got := tk.Due().String(); got != "2026-03-13" {
+		t.Errorf("weekly on Friday from completion on the Wednesday before: %s, want 2026-03-13", got)
+	}
 	// The 31st is skipped in shorter months.
 	tk = mustRecurring(t, task.WithDue("2026-01-31"), task.WithRecurrence("FREQ=MONTHLY", "due"))
 	pass(t, tk, "", t0)
