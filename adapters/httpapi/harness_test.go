@@ -442,6 +442,13 @@ type taskJSON struct {
 	DueTZ       *string         `json:"due_tz"`
 	DueFloating bool            `json:"due_floating"`
 	Recurrence  *recurrenceJSON `json:"recurrence"`
+	Reminders   []reminderJSON  `json:"reminders"`
+}
+
+type reminderJSON struct {
+	At      *string `json:"at"`
+	Before  *string `json:"before"`
+	FiresAt *string `json:"fires_at"`
 }
 
 type recurrenceJSON struct {
@@ -456,7 +463,10 @@ func (a taskJSON) equal(b taskJSON) bool {
 		a.Priority == b.Priority && equalPtr(a.DueDate, b.DueDate) && slices.Equal(a.Tags, b.Tags) &&
 		equalPtr(a.CompletedAt, b.CompletedAt) && a.Version == b.Version &&
 		equalPtr(a.ListID, b.ListID) && equalPtr(a.ParentID, b.ParentID) && a.Position == b.Position &&
-		equalPtr(a.DueTZ, b.DueTZ) && a.DueFloating == b.DueFloating && equalPtr(a.Recurrence, b.Recurrence)
+		equalPtr(a.DueTZ, b.DueTZ) && a.DueFloating == b.DueFloating && equalPtr(a.Recurrence, b.Recurrence) &&
+		slices.EqualFunc(a.Reminders, b.Reminders, func(x, y reminderJSON) bool {
+			return equalPtr(x.At, y.At) && equalPtr(x.Before, y.Before) && equalPtr(x.FiresAt, y.FiresAt)
+		})
 }
 
 func (a taskJSON) String() string {
@@ -471,7 +481,7 @@ func (a taskJSON) String() string {
 // 5's, then issue 6's version, then issue 15's place.
 var taskKeys = []string{"id", "user_id", "title", "description", "completed", "created_at", "updated_at",
 	"priority", "due_date", "tags", "completed_at", "version", "list_id", "parent_id", "position",
-	"due_tz", "due_floating", "recurrence"}
+	"due_tz", "due_floating", "recurrence", "reminders"}
 
 // decodeTask reads a task body and checks its shape: exactly taskKeys
 // (description, due_date and completed_at present even when null, tags

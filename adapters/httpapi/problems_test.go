@@ -40,17 +40,18 @@ func bodyRoutes(u user) []bodyRoute {
 	const item = `{"title":"t","description":"d","priority":"low","due_date":"2026-03-01","tags":["a"]%s}`
 	return []bodyRoute{
 		{"create-task", http.MethodPost, u.tasks(), item, []string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id",
-			"due_tz", "due_floating", "recurrence"}},
+			"due_tz", "due_floating", "recurrence", "reminders"}},
 		{"replace-task", http.MethodPut, u.task(1), `{"title":"t","description":"d","completed":false,"priority":"low","due_date":"2026-03-01","tags":["a"]%s}`,
-			[]string{"title", "description", "completed", "priority", "due_date", "tags", "due_tz", "due_floating", "recurrence"}},
+			[]string{"title", "description", "completed", "priority", "due_date", "tags", "due_tz", "due_floating", "recurrence", "reminders"}},
 		{"patch-task", http.MethodPatch, u.task(1), `{"title":"t"%s}`, []string{"title", "description", "completed", "priority", "due_date", "tags", "list_id",
-			"due_tz", "due_floating", "recurrence"}},
+			"due_tz", "due_floating", "recurrence", "reminders"}},
 		{"complete-task", http.MethodPatch, u.complete(1), `{"completed":true%s}`, []string{"completed", "occurrence"}},
 		{"create-tasks", http.MethodPost, u.tasks() + "/bulk", "[" + strings.ReplaceAll(item, "%s", "") + "," + item + "]",
-			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id", "due_tz", "due_floating", "recurrence"}},
+			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id", "due_tz", "due_floating", "recurrence", "reminders"}},
 		// Issue 18.
 		{"skip-occurrence", http.MethodPost, u.task(1) + "/skip", `{"occurrence":null%s}`, []string{"occurrence"}},
 		{"create-task", http.MethodPost, u.tasks(), `{"title":"t","due_date":"2026-03-01","recurrence":{"rule":"FREQ=DAILY"%s}}`, []string{"rule", "from"}},
+		{"create-task", http.MethodPost, u.tasks(), `{"title":"t","due_date":"2026-03-01T09:00:00Z","reminders":[{"before":"PT1M"%s}]}`, []string{"at", "before"}},
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"completed":true,"priority":"low"}%s}`, []string{"ids", "set"}},
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"priority":"low"%s}}`, []string{"completed", "priority", "tags", "due_date"}},
 		{"delete-tasks", http.MethodPost, u.tasks() + "/bulk-delete", `{"ids":[8888888888]%s}`, []string{"ids"}},

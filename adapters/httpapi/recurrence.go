@@ -46,6 +46,41 @@ type TimeMembers struct {
 	DueTZ       optional[string]       `json:"due_tz,omitempty" maxLength:"64" doc:"The IANA time zone (Europe/Paris) a timed due lives in; with a due_date without an offset, that local time there. null: none (a plain UTC instant). A whole-day due_date takes none." example:"Europe/Paris"`
 	DueFloating *bool                  `json:"due_floating,omitempty" doc:"true: due_date is a floating local date-time, YYYY-MM-DDTHH:MM:SS without an offset or zone (09:00 wherever the user is)." example:"false"`
 	Recurrence  optional[recurrenceIn] `json:"recurrence,omitempty" doc:"Makes the task repeat (it needs a due_date: the first occurrence); null stops it. Completing the task (PATCH .../complete) then completes the current occurrence and moves the task on to the next one, open again."`
+	Reminders   optional[[]reminderIn] `json:"reminders,omitempty" maxItems:"10" doc:"Replaces the reminders (at most 10): each {\"at\": RFC 3339} or {\"before\": ISO 8601 duration such as PT15M, up to P366D} before the due (which it then needs). When a repeating task moves on, a before reminder follows its due and an at reminder keeps its distance to it. null or [] removes them."`
+}
+
+// reminderIn is one reminder of a request body.
+type reminderIn struct {
+	At     *string `json:"at,omitempty" maxLength:"64" doc:"An RFC 3339 date-time." example:"2026-10-16T14:45:00Z"`
+	Before *string `json:"before,omitempty" maxLength:"32" doc:"An ISO 8601 duration before the due: weeks, days, hours, minutes, seconds (PT15M, P1D)." example:"PT15M"`
+}
+
+// Reminder is one reminder of a task, as the API shows it.
+type Reminder struct {
+	_       struct{} `json:"-" additionalProperties:"false"`
+	At      *string  `json:"at" doc:"The instant it was set for, RFC 3339 in UTC; null for a reminder before the due." example:"2026-10-16T14:45:00Z"`
+	Before  *string  `json:"before" doc:"How long before the due, ISO 8601; null for a reminder at an instant." example:"PT15M"`
+	FiresAt *string  `json:"fires_at" doc:"When it fires, RFC 3339 in UTC: at, or the due less before; null for a before reminder of an all-day or floating due (read in the user's zone when delivered)." example:"2026-10-16T14:45:00Z"`
+}
+
+func remindersOut(t *task.Task) []Reminder {
+	rs := t.Reminders()
+	out := make([]Reminder, len(rs))
+	for i, r := range rs {
+		if at, ok := r.At(); ok {
+			s := at.Format(time.RFC3339Nano)
+			out[i].At, out[i].FiresAt = &s, &s
+			continue
+		}
+		d, _ := r.Before()
+		b := task.FormatDuration(d)
+		out[i].Before = &b
+		if at, ok := r.FiresAt(t.Due()); ok {
+			s := at.Format(time.RFC3339Nano)
+			out[i].FiresAt = &s
+		}
+	}
+	return out
 }
 
 // options are the domain options of the members present.
@@ -56,6 +91,13 @@ func (m *TimeMembers) options() []task.Option {
 	}
 	if m.DueFloating != nil {
 		opts = append(opts, task.WithDueFloating(*m.DueFloating))
+	}
+	if m.Reminders.set {
+		in := make([]task.ReminderInput, len(m.Reminders.value)) // null: none
+		for i, r := range m.Reminders.value {
+			in[i] = task.ReminderInput{At: r.At, Before: r.Before}
+		}
+		opts = append(opts, task.WithReminders(in))
 	}
 	if m.Recurrence.set {
 		if m.Recurrence.null {

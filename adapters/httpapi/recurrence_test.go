@@ -228,3 +228,48 @@ func TestOverdueFloatingAndZoned(t *testing.T) {
 		}
 	}
 }
+
+// Reminders are kept with the task; a reminder before the due follows a
+// repeating task's due, one at an instant keeps its distance to it.
+func TestRemindersOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	tk := wantTask(t, "POST", e.call(t, http.MethodPost, u.tasks(), u.token,
+		`{"title":"review","due_date":"2026-10-16T17:00:00","due_tz":"Europe/Paris","recurrence":{"rule":"FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"},`+
+			`"reminders":[{"before":"PT15M"},{"at":"2026-10-16T16:00:00+02:00"}]}`), http.StatusCreated)
+	fires := func(x taskJSON) string {
+		var out []string
+		for _, r := range x.Reminders {
+			out = append(out, show(r.At)+" "+show(r.Before)+" "+show(r.FiresAt))
+		}
+		return strings.Join(out, "; ")
+	}
+	if got, want := fires(tk), `null "PT15M" "2026-10-16T14:45:00Z"; "2026-10-16T14:00:00Z" null "2026-10-16T14:00:00Z"`; got != want {
+		t.Errorf("reminders = %s, want %s", got, want)
+	}
+	tk = wantTask(t, "complete", e.call(t, http.MethodPatch, u.complete(tk.ID), u.token, ""), http.StatusOK)
+	if got, want := fires(tk), `null "PT15M" "2026-10-30T15:45:00Z"; "2026-10-30T15:00:00Z" null "2026-10-30T15:00:00Z"`; got != want {
+		t.Errorf("after the occurrence moved: %s, want %s", got, want)
+	}
+	for _, body := range []string{
+		`{"reminders":[{"at":"2026-10-16T16:00:00Z","before":"PT1H"}]}`,
+		`{"reminders":[{"before":"P1M"}]}`,
+		`{"reminders":[{"at":"soon"}]}`,
+		`{"due_date":null,"recurrence":null}`,
+	} {
+		wantStatus(t, "PATCH "+body, e.call(t, http.MethodPatch, u.task(tk.ID), u.token, body), http.StatusUnprocessableEntity)
+	}
+	res := e.do(t, request{method: http.MethodPatch, path: u.task(tk.ID), token: u.token, outsideDoc: true,
+		body: `{"reminders":[` + strings.Repeat(`{"before":"PT1M"},`, 10) + `{"before":"PT1M"}]}`})
+	wantStatus(t, "PATCH 11 reminders", res, http.StatusUnprocessableEntity)
+	same := wantTask(t, "PATCH same reminders", e.call(t, http.MethodPatch, u.task(tk.ID), u.token,
+		`{"reminders":[{"before":"PT15M"},{"at":"2026-10-30T16:00:00+01:00"}]}`), http.StatusOK)
+	if !same.equal(tk) {
+		t.Errorf("the same reminders changed the task: %v, was %v", same, tk)
+	}
+	cleared := wantTask(t, "PATCH null", e.call(t, http.MethodPatch, u.task(tk.ID), u.token, `{"reminders":null}`), http.StatusOK)
+	if cleared.Reminders == nil || len(cleared.Reminders) != 0 {
+		t.Errorf("reminders null: %v, want []", cleared.Reminders)
+	}
+}

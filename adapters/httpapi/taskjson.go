@@ -181,6 +181,25 @@ func appendTaskFields(b []byte, t *Task) ([]byte, bool) {
 		b = appendJSONString(b, r.Description)
 		b = append(b, '}')
 	}
+	b = append(b, `,"reminders":`...)
+	if t.Reminders == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, r := range t.Reminders {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"at":`...)
+			b = appendStringPtr(b, r.At)
+			b = append(b, `,"before":`...)
+			b = appendStringPtr(b, r.Before)
+			b = append(b, `,"fires_at":`...)
+			b = appendStringPtr(b, r.FiresAt)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return b, ok1 && ok2 && ok3
 }
 

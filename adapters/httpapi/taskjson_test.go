@@ -116,6 +116,15 @@ func randomTask(r *rand.Rand) Task {
 	if r.IntN(3) == 0 {
 		t.Recurrence = &Recurrence{Rule: randomJSONString(r), From: "due", Description: randomJSONString(r)}
 	}
+	switch r.IntN(3) {
+	case 0: // nil
+	case 1:
+		t.Reminders = []Reminder{}
+	case 2:
+		for range 1 + r.IntN(3) {
+			t.Reminders = append(t.Reminders, Reminder{At: optString(), Before: optString(), FiresAt: optString()})
+		}
+	}
 	return t
 }
 
@@ -159,7 +168,7 @@ func TestTaskJSONMatchesEncodingJSON(t *testing.T) {
 	for _, p := range pieces {
 		d := p
 		encodeBoth(t, fmt.Sprintf("piece %q", p), Task{UserID: p, Title: p, Description: &d, Priority: p, DueDate: &d, Tags: []string{p, p}, Position: p,
-			DueTZ: &d, Recurrence: &Recurrence{Rule: p, From: p, Description: p}})
+			DueTZ: &d, Recurrence: &Recurrence{Rule: p, From: p, Description: p}, Reminders: []Reminder{{At: &d, Before: &d, FiresAt: &d}}})
 	}
 	for _, v := range []any{[]Task(nil), []Task{}, []TrashedTask(nil), []TrashedTask{}, (*Task)(nil), Task{}} {
 		encodeBoth(t, fmt.Sprintf("%T %v", v, v), v)
@@ -195,7 +204,7 @@ func TestTaskJSONKnowsEveryField(t *testing.T) {
 	want := []string{"_ -", "ID id", "UserID user_id", "Title title", "Description description", "Completed completed",
 		"CreatedAt created_at", "UpdatedAt updated_at", "Priority priority", "DueDate due_date", "Tags tags",
 		"CompletedAt completed_at", "Version version", "ListID list_id", "ParentID parent_id", "Position position",
-		"DueTZ due_tz", "DueFloating due_floating", "Recurrence recurrence"}
+		"DueTZ due_tz", "DueFloating due_floating", "Recurrence recurrence", "Reminders reminders"}
 	if got := names(reflect.TypeFor[Task]()); !reflect.DeepEqual(got, want) {
 		t.Errorf("Task fields = %q,\nappendTaskFields knows %q", got, want)
 	}

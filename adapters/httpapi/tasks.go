@@ -44,6 +44,7 @@ type Task struct {
 	DueTZ       *string     `json:"due_tz" doc:"The IANA time zone a timed due lives in (a repeating task keeps its wall-clock time there across clock changes); null for an all-day, floating or plain UTC due." example:"Europe/Paris"`
 	DueFloating bool        `json:"due_floating" doc:"true when due_date is a floating local date-time (no offset, no zone: 09:00 wherever the user is)." example:"false"`
 	Recurrence  *Recurrence `json:"recurrence" doc:"How the task repeats; null when it does not."`
+	Reminders   []Reminder  `json:"reminders" nullable:"false" maxItems:"10" doc:"When to remind the user, in the order given; [] when none. Kept with the task (delivery is to come)."`
 }
 
 // TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
@@ -129,6 +130,7 @@ func taskFields(t *task.Task) Task {
 	if r := t.Recurrence(); !r.IsZero() {
 		out.Recurrence = &Recurrence{Rule: r.Rule().String(), From: string(r.From()), Description: r.Describe()}
 	}
+	out.Reminders = remindersOut(t)
 	return out
 }
 

@@ -94,6 +94,9 @@ var taskColumns = []column{
 	{name: "recurrence_passed", pgType: "int4", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) int32 { return int32(s.RecurrencePassed) }),
 		read:  scanInt(func(r *rowScan, v int64) { r.s.RecurrencePassed = int(v) })},
+	{name: "reminders", pgType: "text", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) string { return encodeReminders(s.Reminders) }),
+		read:  scanBytes(func(r *rowScan, v []byte) { r.reminders = v })},
 	{name: "completed_at", pgType: "timestamptz", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) *time.Time { return s.CompletedAt }),
 		read:  scanNullTime(func(r *rowScan, v *time.Time) { r.s.CompletedAt = v })},
@@ -418,6 +421,7 @@ type rowScan struct {
 	dueAllDay   bool
 	dueFloating bool
 	dueTZ       string
+	reminders   []byte // in the driver's buffer, until the next row
 	tags        []byte // in the driver's buffer, until the next row
 	listID      list.ID
 	parentID    task.ID
@@ -454,6 +458,7 @@ func newRowScan() *rowScan {
 
 // release returns r to the pool, holding on to no row's memory.
 func (r *rowScan) release() {
+	r.reminders = nil
 	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith, r.neighbour = task.Stored{}, nil, nil, nil, nil, nil, nil, nil
 	rowScans.Put(r)
 }
@@ -475,6 +480,9 @@ func (r *rowScan) task(owner auth.UserID) (*task.Task, error) {
 		return nil, fmt.Errorf("restore task %d: %w", s.ID, err)
 	}
 	s.Tags = tags
+	if s.Reminders, err = decodeReminders(r.reminders); err != nil {
+		return nil, fmt.Errorf("restore task %d: %w", s.ID, err)
+	}
 	t, err := s.Restore()
 	if err != nil {
 		return nil, fmt.Errorf("restore task %d: %w", s.ID, err)
@@ -783,4 +791,38 @@ func decodeTags[T ~string | ~[]byte](s T) ([]string, error) {
 		return nil, fmt.Errorf("decode tags %q: %w", s, err)
 	}
 	return tags, nil
+}
+
+// encodeReminders is the reminders column: a JSON array of
+// task.Reminder.String, "[]" for none.
+func encodeReminders(rs []task.Reminder) string {
+	if len(rs) == 0 {
+		return "[]"
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	b, _ := json.Marshal(out) // strings always marshal
+	return string(b)
+}
+
+// decodeReminders reads the reminders column.
+func decodeReminders(s []byte) ([]task.Reminder, error) {
+	if len(s) == 0 || string(s) == "[]" {
+		return nil, nil
+	}
+	var texts []string
+	if err := json.Unmarshal(s, &texts); err != nil {
+		return nil, fmt.Errorf("decode reminders %q: %w", s, err)
+	}
+	out := make([]task.Reminder, len(texts))
+	for i, t := range texts {
+		r, err := task.ParseReminder(t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
 }

@@ -37,6 +37,7 @@ func TestSameContentCoversEveryField(t *testing.T) {
 			c.recurrence = r
 		},
 		"recurrencePassed": func(c *Task) { c.recurrencePassed = 2 },
+		"reminders":        func(c *Task) { c.reminders = []Reminder{ReminderBefore(time.Minute)} },
 	}
 	bookkeeping := []string{"id", "owner", "createdAt", "updatedAt", "version", "changed"}
 

@@ -143,6 +143,7 @@ func (t *Task) PassOccurrence(occ Due, kind OccurrenceKind, now time.Time) (Occu
 	}
 	// Open again: completed_at stays null (the completion is in the
 	// history).
+	t.shiftReminders(t.due, next)
 	t.due = next
 	t.completedAt = nil
 	t.touch(now)

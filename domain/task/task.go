@@ -5,6 +5,7 @@ package task
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -54,6 +55,8 @@ type Task struct {
 	// was set, which its COUNT counts.
 	recurrence       recur.Recurrence
 	recurrencePassed int
+	// reminders are when to remind the user (none: nil).
+	reminders []Reminder
 	// changed says that a method changed the task since it was restored
 	// or stored (Changed).
 	changed bool
@@ -195,6 +198,8 @@ type Stored struct {
 	RecurrenceRule   string
 	RecurrenceFrom   string
 	RecurrencePassed int
+	// Reminders are the task's reminders (Task.Reminders).
+	Reminders []Reminder
 }
 
 // Stored is the task as a store keeps it, the inverse of Stored.Restore:
@@ -221,6 +226,7 @@ func (t *Task) Stored() Stored {
 		RecurrenceRule:   t.recurrence.Rule().String(),
 		RecurrenceFrom:   string(t.recurrence.From()),
 		RecurrencePassed: t.recurrencePassed,
+		Reminders:        t.Reminders(),
 	}
 }
 
@@ -286,6 +292,11 @@ func (s Stored) Restore() (*Task, error) {
 	if !t.recurrence.IsZero() && t.due.IsZero() {
 		v.add("recurrence", "a repeating task needs a due_date", "missing")
 	}
+	if len(s.Reminders) > MaxReminders {
+		v.add("reminders", "too many reminders", "too_long")
+	}
+	t.reminders = append([]Reminder(nil), s.Reminders...)
+	v.remindersNeedDue(t)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -398,7 +409,8 @@ func (t *Task) sameContent(o *Task) bool {
 		t.position == o.position &&
 		t.recurrence.Rule().String() == o.recurrence.Rule().String() &&
 		t.recurrence.From() == o.recurrence.From() &&
-		t.recurrencePassed == o.recurrencePassed
+		t.recurrencePassed == o.recurrencePassed &&
+		equalReminders(t.reminders, o.reminders)
 }
 
 func equalPtr[T comparable](a, b *T) bool {
@@ -420,6 +432,7 @@ func (t *Task) WithID(id ID) *Task {
 	c := *t
 	c.id = id
 	c.tags = slices.Clone(t.tags)
+	c.reminders = slices.Clone(t.reminders)
 	c.listID, c.parentID = clonePtr(t.listID), clonePtr(t.parentID)
 	return &c
 }
@@ -560,6 +573,19 @@ func (v *validator) finish(t *Task) {
 	}
 	if t.Recurring() && t.due.IsZero() {
 		v.add("recurrence", "a repeating task needs a due_date: its first occurrence", "missing")
+	}
+	v.remindersNeedDue(t)
+}
+
+// remindersNeedDue: a reminder before the due needs a due.
+func (v *validator) remindersNeedDue(t *Task) {
+	if !t.due.IsZero() {
+		return
+	}
+	for i, r := range t.reminders {
+		if r.relative {
+			v.add("reminders."+strconv.Itoa(i)+".before", "a reminder before the due needs a due_date", "missing")
+		}
 	}
 }
 

@@ -78,7 +78,8 @@ func testRecurRoundTrip(t *testing.T, s recurStore) {
 	ctx := context.Background()
 	owner := newOwner()
 	for _, opts := range [][]task.Option{
-		{task.WithDue("2026-10-16T17:00:00"), task.WithDueZone("Europe/Paris"), task.WithRecurrence("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR;COUNT=10", "due")},
+		{task.WithDue("2026-10-16T17:00:00"), task.WithDueZone("Europe/Paris"), task.WithRecurrence("FREQ=WEEKLY;INTERVAL=2;BYDAY=FR;COUNT=10", "due"),
+			task.WithReminders([]task.ReminderInput{{Before: ref("PT15M")}, {At: ref("2026-10-16T16:00:00.5+02:00")}})},
 		{task.WithDue("2026-03-01T09:00:00.25"), task.WithDueFloating(true), task.WithRecurrence("FREQ=DAILY;INTERVAL=3", "completion")},
 		{task.WithDue("2026-01-31"), task.WithRecurrence("FREQ=MONTHLY;BYMONTHDAY=-1;UNTIL=20271231", "due")},
 		{task.WithDue("2026-03-01T09:00:00Z")},

@@ -217,6 +217,9 @@ expectType<Equal<Task["due_floating"], boolean>>();
 expectType<Equal<Recurrence["rule"], string>>();
 expectType<Equal<Recurrence["from"], "due" | "completion">>();
 expectType<Equal<Recurrence["description"], string>>();
+expectType<Equal<Task["reminders"][number]["at"], string | null>>();
+expectType<Equal<Task["reminders"][number]["before"], string | null>>();
+expectType<Equal<Task["reminders"][number]["fires_at"], string | null>>();
 expectType<Equal<Occurrence["due_date"], string>>();
 expectType<Equal<Occurrence["local"], string>>();
 expectType<Equal<OccurrencesQuery["from"], string>>();
@@ -255,26 +258,34 @@ export const example: Task = {
   due_tz: null,
   due_floating: false,
   recurrence: null,
+  reminders: [],
 };
 export const repeating: Task = {
   ...example,
   due_date: "2026-10-16T15:00:00Z",
   due_tz: "Europe/Paris",
   recurrence: { rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", from: "due", description: "every 2 weeks on Friday" },
+  reminders: [{ at: null, before: "PT15M", fires_at: "2026-10-16T14:45:00Z" }],
 };
 export const newTasks: NewTask[] = [
   { title: "Buy milk" },
   { title: "Buy milk", description: null },
   { title: "a", description: "b" },
   { title: "a", priority: "HIGH", due_date: "2026-03-01", tags: ["home"] },
-  { title: "review", due_date: "2026-10-16T17:00:00", due_tz: "Europe/Paris", recurrence: { rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR" } },
+  {
+    title: "review",
+    due_date: "2026-10-16T17:00:00",
+    due_tz: "Europe/Paris",
+    recurrence: { rule: "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR" },
+    reminders: [{ before: "PT15M" }, { at: "2026-10-16T14:00:00Z" }],
+  },
   { title: "stretch", due_date: "2026-03-01T09:00:00", due_floating: true, recurrence: { rule: "FREQ=DAILY;INTERVAL=3", from: "completion" } },
 ];
 export const updates: TaskUpdate[] = [
   { title: "Buy milk" },
   { title: "Buy milk", description: null, completed: true },
   { title: "Buy milk", priority: "low", due_date: null, tags: [] },
-  { title: "review", due_tz: null, recurrence: null },
+  { title: "review", due_tz: null, recurrence: null, reminders: null },
 ];
 export const completeBody: CompleteBody = { completed: true };
 export const completeOccurrence: CompleteBody = { occurrence: "2026-10-16T15:00:00Z" };
