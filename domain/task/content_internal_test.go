@@ -34,7 +34,7 @@ func TestSameContentCoversEveryField(t *testing.T) {
 		"position":    func(c *Task) { c.position = "V" },
 		"recurrence": func(c *Task) {
 			r, _ := recur.NewRecurrence("FREQ=WEEKLY", "due")
-			c.recurrence = r
+			c.recurrence = &r
 		},
 		"recurrencePassed": func(c *Task) { c.recurrencePassed = 2 },
 		"reminders":        func(c *Task) { c.reminders = []Reminder{ReminderBefore(time.Minute)} },

@@ -42,14 +42,22 @@ func WithoutRecurrence() Option {
 // setRecurrence sets r; a recurrence other than the one the task has
 // starts counting its occurrences (COUNT) again.
 func (t *Task) setRecurrence(r recur.Recurrence) {
-	if r.Rule().String() == t.recurrence.Rule().String() && r.From() == t.recurrence.From() {
+	if r.Rule().String() == t.Recurrence().Rule().String() && r.From() == t.Recurrence().From() {
 		return
 	}
-	t.recurrence, t.recurrencePassed = r, 0
+	t.recurrence, t.recurrencePassed = nil, 0
+	if !r.IsZero() {
+		t.recurrence = &r
+	}
 }
 
 // Recurrence is how the task repeats; the zero Recurrence when it does not.
-func (t *Task) Recurrence() recur.Recurrence { return t.recurrence }
+func (t *Task) Recurrence() recur.Recurrence {
+	if t.recurrence == nil {
+		return recur.Recurrence{}
+	}
+	return *t.recurrence
+}
 
 // RecurrencePassed is how many occurrences of its recurrence the task has
 // passed (completed or skipped) since the recurrence was set: its COUNT
@@ -57,7 +65,7 @@ func (t *Task) Recurrence() recur.Recurrence { return t.recurrence }
 func (t *Task) RecurrencePassed() int { return t.recurrencePassed }
 
 // Recurring reports whether the task repeats.
-func (t *Task) Recurring() bool { return !t.recurrence.IsZero() }
+func (t *Task) Recurring() bool { return t.recurrence != nil }
 
 // OccurrenceKind says how an occurrence of a repeating task was passed.
 type OccurrenceKind string
@@ -167,14 +175,14 @@ func (t *Task) OccurrencePassed(occ Due) bool {
 // nextOccurrence is the occurrence after the current one, or false when the
 // recurrence has ended.
 func (t *Task) nextOccurrence(now time.Time) (Due, bool) {
-	rule := t.recurrence.Rule()
+	rule := t.Recurrence().Rule()
 	if n := rule.Count(); n > 0 && t.recurrencePassed+1 >= n {
 		return Due{}, false
 	}
 	cur := t.due.Civil()
 	s := recur.NewSeries(rule, cur, t.due.seriesLocation())
 	after := cur
-	if t.recurrence.From() == recur.FromCompletion {
+	if t.Recurrence().From() == recur.FromCompletion {
 		// The rule restarts on the day of completion, at the due's time of
 		// day: the next occurrence is the first after that day's.
 		var done recur.Civil
@@ -236,13 +244,13 @@ func (t *Task) Occurrences(from, to time.Time, zone *time.Location, limit int) (
 		}
 		return out, true
 	}
-	s := recur.NewSeries(t.recurrence.Rule(), t.due.Civil(), t.due.seriesLocation())
+	s := recur.NewSeries(t.Recurrence().Rule(), t.due.Civil(), t.due.seriesLocation())
 	keep := func(c recur.Civil) (bool, bool) { // in range, past the end
 		d := t.due.atCivil(c)
 		at := instant(d)
 		return !at.Before(from) && at.Before(to), !at.Before(to)
 	}
-	if n := t.recurrence.Rule().Count(); n > 0 {
+	if n := t.Recurrence().Rule().Count(); n > 0 {
 		// At most MaxCount occurrences: walk them from the current one.
 		left := n - t.recurrencePassed
 		for c := range s.Occurrences(t.due.Civil()) {

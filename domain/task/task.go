@@ -53,7 +53,7 @@ type Task struct {
 	// recurrence is how the task repeats (zero: it does not);
 	// recurrencePassed how many of its occurrences were passed since it
 	// was set, which its COUNT counts.
-	recurrence       recur.Recurrence
+	recurrence       *recur.Recurrence // nil: none (a pointer: Rule is large, and tasks are copied)
 	recurrencePassed int
 	// reminders are when to remind the user (none: nil).
 	reminders []Reminder
@@ -223,8 +223,8 @@ func (t *Task) Stored() Stored {
 		ParentID:    t.ParentID(),
 		Position:    t.Position(),
 
-		RecurrenceRule:   t.recurrence.Rule().String(),
-		RecurrenceFrom:   string(t.recurrence.From()),
+		RecurrenceRule:   t.Recurrence().Rule().String(),
+		RecurrenceFrom:   string(t.Recurrence().From()),
 		RecurrencePassed: t.recurrencePassed,
 		Reminders:        t.Reminders(),
 	}
@@ -289,7 +289,7 @@ func (s Stored) Restore() (*Task, error) {
 			v.add("recurrence_passed", "must not be negative", "greater_than_equal")
 		}
 	}
-	if !t.recurrence.IsZero() && t.due.IsZero() {
+	if !t.Recurrence().IsZero() && t.due.IsZero() {
 		v.add("recurrence", "a repeating task needs a due_date", "missing")
 	}
 	if len(s.Reminders) > MaxReminders {
@@ -407,10 +407,16 @@ func (t *Task) sameContent(o *Task) bool {
 		equalPtr(t.listID, o.listID) &&
 		equalPtr(t.parentID, o.parentID) &&
 		t.position == o.position &&
-		t.recurrence.Rule().String() == o.recurrence.Rule().String() &&
-		t.recurrence.From() == o.recurrence.From() &&
+		sameRecurrence(t.recurrence, o.recurrence) &&
 		t.recurrencePassed == o.recurrencePassed &&
 		equalReminders(t.reminders, o.reminders)
+}
+
+func sameRecurrence(a, b *recur.Recurrence) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.From() == b.From() && a.Rule().String() == b.Rule().String()
 }
 
 func equalPtr[T comparable](a, b *T) bool {
