@@ -194,3 +194,41 @@ func (h *handlers) occurrences(ctx context.Context, in *occurrencesInput) (*occu
 	}
 	return &occurrencesOutput{Body: out}, nil
 }
+
+// PassedOccurrence is one entry of a repeating task's history.
+type PassedOccurrence struct {
+	_          struct{}  `json:"-" additionalProperties:"false"`
+	Occurrence string    `json:"occurrence" doc:"The occurrence, as its due_date was shown." example:"2026-10-16T15:00:00Z"`
+	Kind       string    `json:"kind" enum:"completed,skipped" doc:"Completed (PATCH .../complete) or skipped (POST .../skip)." example:"completed"`
+	At         time.Time `json:"at" doc:"When, RFC 3339 in UTC."`
+}
+
+type historyInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"At most this many entries, the latest first." example:"20"`
+}
+
+type historyOutput struct {
+	Body []PassedOccurrence `maxItems:"1000" nullable:"false"`
+}
+
+func (h *handlers) history(ctx context.Context, in *historyInput) (*historyOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	limit := in.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	hs, err := h.svc.OccurrenceHistory(ctx, a, task.ID(in.ID), limit)
+	if err != nil {
+		return nil, h.errs.toResponse(ctx, err, "query")
+	}
+	out := make([]PassedOccurrence, len(hs))
+	for i, o := range hs {
+		out[i] = PassedOccurrence{Occurrence: o.Due.String(), Kind: string(o.Kind), At: o.At}
+	}
+	return &historyOutput{Body: out}, nil
+}

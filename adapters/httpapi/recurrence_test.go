@@ -105,6 +105,28 @@ func TestCompleteOccurrence(t *testing.T) {
 	if got := wantTask(t, "replay the last", e.call(t, http.MethodPatch, u.complete(tk.ID), u.token, `{"occurrence":"2026-05-01"}`), http.StatusOK); !got.equal(done) {
 		t.Errorf("replaying the last completion changed the task: %v", got)
 	}
+	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/history", u.token, "")
+	wantStatus(t, "history", res, http.StatusOK)
+	var hist []struct {
+		Occurrence string `json:"occurrence"`
+		Kind       string `json:"kind"`
+		At         string `json:"at"`
+	}
+	if err := json.Unmarshal(res.body, &hist); err != nil {
+		t.Fatal(err)
+	}
+	var hs []string
+	for _, h := range hist {
+		hs = append(hs, h.Occurrence+" "+h.Kind)
+		checkTime(t, "history at", h.At)
+	}
+	if want := "[2026-05-01 completed 2026-04-01 skipped 2026-03-01 completed]"; fmt.Sprint(hs) != want {
+		t.Errorf("history = %v, want %s", hs, want)
+	}
+	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/history?limit=1", u.token, "")
+	if err := json.Unmarshal(res.body, &hist); err != nil || len(hist) != 1 {
+		t.Errorf("history?limit=1 = %s", res.body)
+	}
 	res = e.call(t, http.MethodGet, u.occurrences(tk.ID, "from=2026-01-01&to=2027-01-01"), u.token, "")
 	wantStatus(t, "occurrences of a finished task", res, http.StatusOK)
 	if strings.TrimSpace(string(res.body)) != "[]" {

@@ -16,6 +16,7 @@ type ListMovePath = paths["/api/{user_id}/lists/{list_id}/move"];
 type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
 type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
+type HistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -56,6 +57,8 @@ export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
 export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[number];
 /** OccurrencesQuery is the window of GET .../occurrences. */
 export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
+/** PassedOccurrence is one entry of a repeating task's history. */
+export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[number];
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
 
@@ -109,6 +112,11 @@ export class Client {
   /** occurrences lists a task's occurrences in [from, to). */
   occurrences(id: Task["id"], query: OccurrencesQuery): Promise<Occurrence[]> {
     return this.call<Occurrence[]>("GET", `/tasks/${id}/occurrences?${new URLSearchParams(query as Record<string, string>)}`);
+  }
+
+  /** history lists what a repeating task passed, the latest first. */
+  history(id: Task["id"], limit = 100): Promise<PassedOccurrence[]> {
+    return this.call<PassedOccurrence[]>("GET", `/tasks/${id}/history?limit=${limit}`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */
@@ -221,6 +229,8 @@ expectType<Equal<Task["reminders"][number]["at"], string | null>>();
 expectType<Equal<Task["reminders"][number]["before"], string | null>>();
 expectType<Equal<Task["reminders"][number]["fires_at"], string | null>>();
 expectType<Equal<Occurrence["due_date"], string>>();
+expectType<Equal<PassedOccurrence["kind"], "completed" | "skipped">>();
+expectType<Equal<PassedOccurrence["at"], string>>();
 expectType<Equal<Occurrence["local"], string>>();
 expectType<Equal<OccurrencesQuery["from"], string>>();
 expectType<Equal<TodoList["id"], number>>();
