@@ -167,18 +167,11 @@ func (h *handlers) occurrences(ctx context.Context, in *occurrencesInput) (*occu
 	}
 	var problems []task.Problem
 	bound := func(name, s string) time.Time {
-		d, err := task.ParseDue(name, s)
-		if err != nil {
-			if ve, ok := err.(*task.ValidationError); ok {
-				problems = append(problems, ve.Problems...)
-			}
-			return time.Time{}
+		t, err := task.ParseWindowBound(name, s, zone)
+		if ve, ok := err.(*task.ValidationError); ok {
+			problems = append(problems, ve.Problems...)
 		}
-		if d.AllDay() {
-			y, m, day := d.Time().Date()
-			return time.Date(y, m, day, 0, 0, 0, 0, zone)
-		}
-		return d.Time()
+		return t
 	}
 	from, to := bound("from", in.From), bound("to", in.To)
 	if len(problems) > 0 {

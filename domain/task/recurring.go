@@ -219,6 +219,23 @@ func civilAtClock(y int, m time.Month, d int, clock time.Duration) recur.Civil {
 	return recur.CivilOf(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(clock))
 }
 
+// ParseWindowBound reads a bound of an occurrence window: a date (its
+// midnight in zone, nil meaning UTC) or an RFC 3339 date-time.
+func ParseWindowBound(field, s string, zone *time.Location) (time.Time, error) {
+	d, err := ParseDue(field, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if !d.AllDay() {
+		return d.Time(), nil
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	y, m, day := d.Time().Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, zone), nil
+}
+
 // Occurrences are the task's occurrences from its current due onward that
 // fall in [from, to), compared as instants (a floating or all-day
 // occurrence by its reading in zone), at most limit of them, and false when
