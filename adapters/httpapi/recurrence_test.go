@@ -295,3 +295,39 @@ func TestRemindersOverHTTP(t *testing.T) {
 		t.Errorf("reminders null: %v, want []", cleared.Reminders)
 	}
 }
+
+// The occurrence window is bounded: more than 1000 occurrences, an end
+// before the start or a malformed bound is a 422 naming the parameter.
+func TestOccurrencesWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	tk := wantTask(t, "POST", e.call(t, http.MethodPost, u.tasks(), u.token,
+		`{"title":"daily","due_date":"2026-03-01","recurrence":{"rule":"FREQ=DAILY"}}`), http.StatusCreated)
+	res := e.call(t, http.MethodGet, u.occurrences(tk.ID, "from=2026-01-01&to=2026-12-31"), u.token, "")
+	wantStatus(t, "a year of days", res, http.StatusOK)
+	var occ []occurrenceJSON
+	if err := json.Unmarshal(res.body, &occ); err != nil || len(occ) != 305 || occ[0].DueDate != "2026-03-01" || occ[0].Local != "2026-03-01" {
+		t.Errorf("a year of days from 1 March: %d, %v", len(occ), err)
+	}
+	for _, tt := range []struct{ query, loc string }{
+		{"from=2026-01-01&to=2030-01-01", `["query","to"]`},
+		{"from=2026-02-01&to=2026-01-01", `["query","to"]`},
+		{"from=soon&to=2026-01-01", `["query","from"]`},
+		{"from=2026-01-01&to=2026-02-01&tz=Mars/Olympus", `["query","tz"]`},
+	} {
+		res := e.call(t, http.MethodGet, u.occurrences(tk.ID, tt.query), u.token, "")
+		wantStatus(t, "GET occurrences?"+tt.query, res, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(res.body), `"loc":`+tt.loc) {
+			t.Errorf("GET occurrences?%s = %s, want a problem at %s", tt.query, res.body, tt.loc)
+		}
+	}
+	v := e.newUser(t)
+	for _, path := range []string{v.occurrences(tk.ID, "from=2026-01-01&to=2026-02-01"), v.task(tk.ID) + "/history", v.skip(tk.ID)} {
+		method := http.MethodGet
+		if strings.HasSuffix(path, "/skip") {
+			method = http.MethodPost
+		}
+		wantStatus(t, "another user's task: "+path, e.call(t, method, path, v.token, ""), http.StatusNotFound)
+	}
+}
