@@ -138,7 +138,7 @@ var taskOps = []taskOp{
 	// Issue 18.
 	{"skip-occurrence", http.MethodPost, "/api/{user_id}/tasks/{id}/skip", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"list-occurrences", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
-	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.

@@ -105,7 +105,7 @@ func TestCompleteOccurrence(t *testing.T) {
 	if got := wantTask(t, "replay the last", e.call(t, http.MethodPatch, u.complete(tk.ID), u.token, `{"occurrence":"2026-05-01"}`), http.StatusOK); !got.equal(done) {
 		t.Errorf("replaying the last completion changed the task: %v", got)
 	}
-	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/history", u.token, "")
+	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/occurrences/history", u.token, "")
 	wantStatus(t, "history", res, http.StatusOK)
 	var hist []struct {
 		Occurrence string `json:"occurrence"`
@@ -123,7 +123,7 @@ func TestCompleteOccurrence(t *testing.T) {
 	if want := "[2026-05-01 completed 2026-04-01 skipped 2026-03-01 completed]"; fmt.Sprint(hs) != want {
 		t.Errorf("history = %v, want %s", hs, want)
 	}
-	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/history?limit=1", u.token, "")
+	res = e.call(t, http.MethodGet, u.task(tk.ID)+"/occurrences/history?limit=1", u.token, "")
 	if err := json.Unmarshal(res.body, &hist); err != nil || len(hist) != 1 {
 		t.Errorf("history?limit=1 = %s", res.body)
 	}
@@ -323,7 +323,7 @@ func TestOccurrencesWindow(t *testing.T) {
 		}
 	}
 	v := e.newUser(t)
-	for _, path := range []string{v.occurrences(tk.ID, "from=2026-01-01&to=2026-02-01"), v.task(tk.ID) + "/history", v.skip(tk.ID)} {
+	for _, path := range []string{v.occurrences(tk.ID, "from=2026-01-01&to=2026-02-01"), v.task(tk.ID) + "/occurrences/history", v.skip(tk.ID)} {
 		method := http.MethodGet
 		if strings.HasSuffix(path, "/skip") {
 			method = http.MethodPost

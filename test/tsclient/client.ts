@@ -16,7 +16,7 @@ type ListMovePath = paths["/api/{user_id}/lists/{list_id}/move"];
 type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
 type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
-type HistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
+type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -116,7 +116,7 @@ export class Client {
 
   /** history lists what a repeating task passed, the latest first. */
   history(id: Task["id"], limit = 100): Promise<PassedOccurrence[]> {
-    return this.call<PassedOccurrence[]>("GET", `/tasks/${id}/history?limit=${limit}`);
+    return this.call<PassedOccurrence[]>("GET", `/tasks/${id}/occurrences/history?limit=${limit}`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */
