@@ -56,10 +56,13 @@ type Change struct {
 // ChangePage is one read of the feed.
 type ChangePage struct {
 	Changes []Change // oldest first, never nil
-	// Next is where the reader continues from: the last change's Seq, or,
-	// when there was none, the sequence's head at the time of the read.
+	// Next is where the reader continues from: the last change's Seq when
+	// More, otherwise the sequence's head at the time of the read.
 	Next Seq
 	More bool // changes after Next existed when the page was read
+	// Head is the number of owner's last change when the page was read
+	// (in the same snapshot).
+	Head Seq
 }
 
 // ErrChangesExpired is a read from before the oldest change still kept:
@@ -79,6 +82,11 @@ type ChangeLog interface {
 	// Prune removes tombstones of changes made before cutoff, and records
 	// the highest Seq removed so that older cursors are ErrChangesExpired.
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
+	// Read is Changes with the part of the feed given as a ChangeRead (a
+	// snapshot's later pages); Changes(since, limit, live) is
+	// Read(ReadFloor(since, live), limit). ErrChangesExpired when
+	// r.Expired(the highest number pruned).
+	Read(ctx context.Context, owner auth.UserID, r ChangeRead, limit int) (ChangePage, error)
 }
 
 // ChangeWatcher wakes the readers of live events (issue 16). Every store
@@ -112,3 +120,32 @@ type ChangePublisher interface {
 
 // ChangeChannel is the PostgreSQL NOTIFY channel of the change feed.
 const ChangeChannel = "todo_changes"
+
+// ChangeRead says which part of a feed a read wants: the entries with Seq
+// above Since, leaving out those at or below Floor that are not live (in
+// the trash, or tombstones). A reader taking a snapshot reads with Floor
+// at the head the snapshot began at (or MaxSeq for its first page): what
+// was gone before it began is not its business, while whatever changes
+// after reaches it in full. A plain read has Floor = Since.
+type ChangeRead struct {
+	Since Seq
+	Floor Seq
+}
+
+// MaxSeq is above every number: a Floor that leaves out everything not
+// live.
+const MaxSeq = Seq(1<<63 - 1)
+
+// ReadFloor is the ChangeRead of ChangeLog.Changes's since and live.
+func ReadFloor(since Seq, live bool) ChangeRead {
+	if live {
+		return ChangeRead{Since: since, Floor: MaxSeq}
+	}
+	return ChangeRead{Since: since, Floor: since}
+}
+
+// Expired says whether the read needs tombstones that retention pruned:
+// pruned is the highest number pruned.
+func (r ChangeRead) Expired(pruned Seq) bool {
+	return pruned > max(r.Since, r.Floor)
+}

@@ -24,13 +24,14 @@ type Store struct {
 	// occurrences are the repeating tasks' histories (OccurrenceLog), by
 	// task; an entry is never changed in place.
 	occurrences map[task.ID]*occurred
+	feed        *feed // the change feed's numbering, kept at commits (feed.go)
 }
 
 var _ application.Transactor = (*Store)(nil)
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	s := &Store{}
+	s := &Store{feed: newFeed()}
 	st := &state{s: s, tasks: make(map[task.ID]*entry), lists: make(map[list.ID]*listEntry)}
 	s.tasks = &TaskRepository{state: st}
 	s.lists = &ListRepository{state: st}
@@ -73,7 +74,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 		return tx.run(ctx, fn)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.commit(s.mu.Unlock)
 	tx := &memTx{s: s}
 	defer tx.close()
 	return tx.run(ctx, fn)
@@ -214,7 +215,7 @@ func (s *Store) write(ctx context.Context) hold {
 		return hold{unlock: tx.mu.Unlock}
 	}
 	s.mu.Lock()
-	return hold{unlock: s.mu.Unlock}
+	return hold{unlock: func() { s.commit(s.mu.Unlock) }}
 }
 
 // enter takes the turn of the open transaction ctx carries, if any.
