@@ -146,7 +146,7 @@ func (s *Store) number() map[auth.UserID]application.Seq {
 		return nil
 	}
 	slices.SortFunc(out, func(a, b changed) int {
-		return cmp.Or(cmp.Compare(a.owner, b.owner), cmp.Compare(b.entity, a.entity), cmp.Compare(a.id, b.id))
+		return cmp.Or(cmp.Compare(a.owner, b.owner), cmp.Compare(a.entity, b.entity), cmp.Compare(a.id, b.id))
 	})
 	moved := map[auth.UserID]application.Seq{}
 	for _, c := range out {

@@ -158,9 +158,9 @@ BEGIN
             u text[]; e text[]; i bigint[]; p timestamptz[];
         BEGIN
             IF TG_OP = 'DELETE' THEN
-                SELECT array_agg(o.user_id), array_agg('list'), array_agg(o.id), array_agg(now()) INTO u, e, i, p FROM old_rows AS o;
+                SELECT array_agg(o.user_id), array_agg('list'::text), array_agg(o.id), array_agg(now()) INTO u, e, i, p FROM old_rows AS o;
             ELSE
-                SELECT array_agg(n.user_id), array_agg('list'), array_agg(n.id), array_agg(NULL::timestamptz) INTO u, e, i, p FROM new_rows AS n;
+                SELECT array_agg(n.user_id), array_agg('list'::text), array_agg(n.id), array_agg(NULL::timestamptz) INTO u, e, i, p FROM new_rows AS n;
             END IF;
             PERFORM %1$I.change_log_apply(u, e, i, p);
             RETURN NULL;
