@@ -30,6 +30,7 @@ type Service struct {
 	occurrences task.OccurrenceLog
 	now         Clock
 	seen        *seenUsers
+	changes     ChangeLog // nil: the feed use cases are ErrNoChanges
 }
 
 // Option adds a port New does not require.

@@ -59,6 +59,16 @@ func newPurgeSteps(tasks task.Repository, lists list.Repository, keys Idempotenc
 	}
 }
 
+// WithChanges adds a last step to the purge: the change feed's tombstones
+// older than retention ("change_tombstones"; see ChangeLog.Prune). It
+// returns p.
+func (p *Purger) WithChanges(c ChangeLog, retention time.Duration) *Purger {
+	p.steps = append(p.steps, purgeStep{"change_tombstones", func(ctx context.Context, now time.Time, _ int) (int, error) {
+		return c.Prune(ctx, now.Add(-retention))
+	}})
+	return p
+}
+
 // Purged is how many records of one kind a purge removed.
 type Purged struct {
 	Name    string // "tasks", "idempotency_keys", ...

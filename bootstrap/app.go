@@ -78,6 +78,7 @@ var Memory = fx.Module("memory",
 		func(s *memory.Store) application.IdempotencyStore { return s.Keys() },
 		func(s *memory.Store) task.OccurrenceLog { return s.Occurrences() },
 		func(s *memory.Store) application.Transactor { return s },
+		func(s *memory.Store) application.ChangeLog { return s.Changes() },
 	),
 )
 
@@ -91,6 +92,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
 		fx.Annotate(sqlstore.NewOccurrenceLog, fx.As(new(task.OccurrenceLog))),
 		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
+		fx.Annotate(sqlstore.NewChangeLog, fx.As(new(application.ChangeLog))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
@@ -194,20 +196,24 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 // Application provides the use cases.
 var Application = fx.Module("application",
 	fx.Provide(
-		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog) *application.Service {
-			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o))
+		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch))
 		},
 		newPurger,
 	),
 )
 
 // newPurger is the purge use case with TRASH_RETENTION; Purge schedules it.
-func newPurger(c Config, tasks task.Repository, lists list.Repository, keys application.IdempotencyStore) *application.Purger {
+func newPurger(c Config, tasks task.Repository, lists list.Repository, keys application.IdempotencyStore, ch application.ChangeLog) *application.Purger {
 	retention := c.TrashRetention
 	if retention <= 0 {
 		retention = DefaultTrashRetention
 	}
-	return application.NewPurger(tasks, lists, keys, retention, nil)
+	changes := c.ChangesRetention
+	if changes <= 0 {
+		changes = DefaultChangesRetention
+	}
+	return application.NewPurger(tasks, lists, keys, retention, nil).WithChanges(ch, changes)
 }
 
 // HTTP serves the API on PORT.

@@ -66,6 +66,10 @@ type Config struct {
 	// TrashRetention (TRASH_RETENTION) is how long a deleted task stays in
 	// the trash before the purge deletes it for good.
 	TrashRetention time.Duration
+	// ChangesRetention (CHANGES_RETENTION) is how long the change feed
+	// keeps the tombstone of something deleted for good: a cursor older
+	// than that is 410 and the client takes a snapshot.
+	ChangesRetention time.Duration
 	// PurgeInterval (PURGE_INTERVAL) is how often the purge runs; each run
 	// deletes at most application.PurgeBatch of each kind: trashed tasks,
 	// trashed lists, expired idempotency keys.
@@ -95,6 +99,7 @@ const (
 	DefaultIdleTimeout       = 120 * time.Second
 	DefaultTrashRetention    = 30 * 24 * time.Hour
 	DefaultPurgeInterval     = time.Minute
+	DefaultChangesRetention  = 30 * 24 * time.Hour
 )
 
 // ErrNoAuth means no way to verify tokens was configured.
@@ -153,6 +158,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"IDLE_TIMEOUT", &c.IdleTimeout, DefaultIdleTimeout},
 		{"TRASH_RETENTION", &c.TrashRetention, DefaultTrashRetention},
 		{"PURGE_INTERVAL", &c.PurgeInterval, DefaultPurgeInterval},
+		{"CHANGES_RETENTION", &c.ChangesRetention, DefaultChangesRetention},
 	} {
 		v := get(d.name, "")
 		if v == "" {

@@ -67,7 +67,7 @@ func TestPurgeJob(t *testing.T) {
 
 	lc := fxtest.NewLifecycle(t)
 	c := Config{TrashRetention: 30 * 24 * time.Hour, PurgeInterval: 10 * time.Millisecond}
-	newPurgeSchedule(lc, c, newPurger(c, tasks, memory.NewListRepository(tasks), keys), zap.NewNop())
+	newPurgeSchedule(lc, c, newPurger(c, tasks, memory.NewListRepository(tasks), keys, store.Changes()), zap.NewNop())
 	lc.RequireStart()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -115,6 +115,16 @@ var opDocs = map[string]opDoc{
 		"version up." + listIfMatchDoc + idempotencyDoc},
 	"list-trashed-lists": {"List the trashed lists", "The caller's lists in the trash, the most recently deleted first, each with " +
 		"`deleted_at`; their counts are 0 (their tasks are in the trash with them). `[]` when there are none."},
+	"list-changes": {"Read the change feed", "Every change to the caller's tasks and lists (created, updated, moved, completed, " +
+		"trashed, restored, deleted for good) has the next number of the caller's change sequence, in commit order: a client " +
+		"that has seen a change never later finds an earlier one it missed. The page holds the changes after `since`, oldest " +
+		"first, each entity once at its last change: `upsert` with `data` as a GET returns it now (a task in the trash, or a " +
+		"list, as the trash lists it, with `deleted_at`), or `delete` for one deleted for good (a tombstone). Apply the pages " +
+		"in order and pass `cursor` as the next `since`; `has_more` says to ask again at once. Without `since`: a snapshot " +
+		"of everything live (nothing in the trash), paged, whose cursor then follows the changes. `since=now`: no changes, " +
+		"the current cursor. A cursor older than the retained tombstones (CHANGES_RETENTION, 30 days by default) is 410: " +
+		"take a snapshot. A cursor of another user, or anything that is not a cursor, is 400. Cursors are URL-safe and " +
+		"valid on every instance."},
 	"healthz": {"Liveness", "200 while the process is alive. No auth."},
 	"readyz":  {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
 }

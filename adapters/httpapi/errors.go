@@ -151,6 +151,10 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
 	case errors.Is(err, list.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgListNotFound)
+	case errors.Is(err, application.ErrChangesExpired):
+		return newHTTPError(http.StatusGone, msgChangesExpired)
+	case errors.Is(err, application.ErrBadCursor):
+		return newHTTPError(http.StatusBadRequest, msgBadCursor)
 	case errors.Is(err, list.ErrNameTaken):
 		return newHTTPError(http.StatusConflict, msgListNameTaken)
 	case errors.Is(err, auth.ErrUnavailable):
