@@ -33,7 +33,7 @@ type Change struct {
 	Entity string     `json:"entity" enum:"task,list" doc:"What changed." example:"task"`
 	Op     string     `json:"op" enum:"upsert,delete" doc:"upsert: the entity is as data says (a trashed one with deleted_at); delete: it was deleted for good (a tombstone, no data)." example:"upsert"`
 	ID     int64      `json:"id" minimum:"1" doc:"The task's or list's id." example:"7"`
-	Data   changeData `json:"data,omitempty" doc:"The entity as a GET returns it now: a task as GET .../tasks/{id}, a list as GET .../lists/{list_id} with its counts; one in the trash as the trash lists it, with deleted_at. Absent for a delete."`
+	Data   changeData `json:"data,omitempty,omitzero" doc:"The entity as a GET returns it now: a task as GET .../tasks/{id}, a list as GET .../lists/{list_id} with its counts; one in the trash as the trash lists it, with deleted_at. Absent for a delete."`
 }
 
 // Changes is a page of the feed.
@@ -99,4 +99,3 @@ func (h *handlers) changes(ctx context.Context, in *changesInput) (*changesOutpu
 	}
 	return out, nil
 }
-

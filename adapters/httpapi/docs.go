@@ -165,6 +165,8 @@ const idempotencyDoc = " Honours `Idempotency-Key`: a repeat of the same request
 
 // What the error statuses mean, in every operation that can answer them.
 var errorDescriptions = map[int]string{
+	http.StatusBadRequest:            "since is not a cursor of this user's changes (another user's, or not a cursor at all).",
+	http.StatusGone:                  "The cursor is older than the retained history of changes (CHANGES_RETENTION): take a snapshot.",
 	http.StatusUnauthorized:          "Missing, malformed, expired or badly signed token.",
 	http.StatusForbidden:             "The {user_id} in the URL is not the token's user.",
 	http.StatusNotFound:              "No such task for this user.",

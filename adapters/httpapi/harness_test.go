@@ -63,7 +63,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	core, logs := observer.New(zap.DebugLevel)
 	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences())),
+		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes())),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},

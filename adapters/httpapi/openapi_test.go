@@ -139,6 +139,8 @@ var taskOps = []taskOp{
 	{"skip-occurrence", http.MethodPost, "/api/{user_id}/tasks/{id}/skip", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"list-occurrences", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	// Issue 16.
+	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -450,6 +452,8 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/Occurrence"
 			case "occurrence-history":
 				schema = "#/components/schemas/PassedOccurrence"
+			case "list-changes":
+				schema = "#/components/schemas/Changes"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",

@@ -287,6 +287,8 @@ func documentRateLimits(api huma.API) {
 }
 
 var errorExamples = map[int]string{
+	http.StatusBadRequest:            msgBadCursor,
+	http.StatusGone:                  msgChangesExpired,
 	http.StatusUnauthorized:          msgInvalidToken,
 	http.StatusForbidden:             msgForbidden,
 	http.StatusNotFound:              msgTaskNotFound,
