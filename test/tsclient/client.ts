@@ -17,6 +17,7 @@ type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
 type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
+type ChangesPath = paths["/api/{user_id}/changes"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -50,6 +51,12 @@ export type ListPatch = JSONBody<ListPath["patch"]["requestBody"]>;
 export type ListMove = JSONBody<NonNullable<ListMovePath["post"]["requestBody"]>>;
 /** TrashedList is a list in the trash. */
 export type TrashedList = JSONBody<TrashedListsPath["get"]["responses"][200]>[number];
+/** ChangesPage is a page of the change feed. */
+export type ChangesPage = JSONBody<ChangesPath["get"]["responses"][200]>;
+/** Change is one entry of the feed: data is a task or a list, trashed or not. */
+export type Change = ChangesPage["changes"][number];
+/** ChangesQuery is since (a cursor, "now", or absent: a snapshot) and limit. */
+export type ChangesQuery = NonNullable<ChangesPath["get"]["parameters"]["query"]>;
 
 /** SkipBody is the optional body of POST .../skip. */
 export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
@@ -165,6 +172,24 @@ export class Client {
 
   trashedLists(): Promise<TrashedList[]> {
     return this.call<TrashedList[]>("GET", "/trash/lists");
+  }
+
+  /** changes reads the feed after since; a 410 means: take a snapshot (no since). */
+  changes(query: ChangesQuery = {}): Promise<ChangesPage> {
+    const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    return this.call<ChangesPage>("GET", `/changes${q.size ? `?${q}` : ""}`);
+  }
+
+  /** sync applies every page after cursor, in order, and returns the next cursor. */
+  async sync(cursor: string | undefined, apply: (c: Change) => void): Promise<string> {
+    for (;;) {
+      const page = await this.changes(cursor === undefined ? {} : { since: cursor });
+      page.changes.forEach(apply);
+      cursor = page.cursor;
+      if (!page.has_more) {
+        return cursor;
+      }
+    }
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
