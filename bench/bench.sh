@@ -17,7 +17,7 @@
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
 #                       get32, toggle32, mixed32, create32, list-in-list, move,
-#                       complete-recurring
+#                       complete-recurring, changes
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -129,7 +129,8 @@ if [[ $GROWTH == 1 ]]; then
 else
   # Each user's tasks in a list of theirs (list-in-list, move), in an order
   # of their own (bench/seed).
-  "$TMP/bin/seed" -db "$BENCH_URL" -users "$USERS" -tasks "$PER" -lists >&2
+  # and each user's change feed cursor 5 changes back (changes).
+  "$TMP/bin/seed" -db "$BENCH_URL" -users "$USERS" -tasks "$PER" -lists -cursors "$TMP/cursors" -back 5 >&2
 fi
 
 # The pgbench scripts, their markers filled in from the schema (see
@@ -236,6 +237,7 @@ sanity() {
   # The list's tasks by position: the reverse of creation (bench/seed).
   check "list in list" 200 '[length, .[0].id] | @tsv' "$PER"$'\t'"$(task_id 0 $((PER - 1)))" \
     "$API_URL/api/$u0/tasks?list_id=1&parent_id=none&sort=position" -H "Authorization: Bearer $e0"
+  check "changes" 200 '.changes | length >= 5' true "$API_URL/api/$u0/changes?since=$(sed -n 1p "$TMP/cursors" | cut -d' ' -f2)" -H "Authorization: Bearer $e0"
   check "move" 200 .id "$id" -X POST "$API_URL/api/$u0/tasks/$id/move" -H "Authorization: Bearer $e0" \
     -H 'Content-Type: application/json' -d "{\"after_id\":$(task_id 0 5)}"
 }
@@ -608,6 +610,11 @@ if [[ $GROWTH != 1 ]]; then
     row move "move (POST .../move, after a sibling)" 32
     measure move 32 move eddsa -- 32 prepared move.sql
     NOTE[move]+=" pgbench: one UPDATE ... RETURNING;"
+  fi
+  if want changes; then
+    row changes "changes (GET .../changes, 5 back)" 32
+    measure changes 32 changes eddsa "$TMP/cursors" -- 32 prepared changes.sql
+    NOTE[changes]+=" pgbench: the feed's read (REPEATABLE READ: head, entries, tasks);"
   fi
   RSS_END=$(rss "$API_PID")
 else

@@ -10,7 +10,9 @@
 --       seq (list, users in order: the warm-up, so every token and user has
 --       been seen once before measuring) | seqauth (the same with a GET of a
 --       task nobody has: 404 after the token check and the user upsert, for
---       layouts where some lists are huge).
+--       layouts where some lists are huge) | changes (GET .../changes?since=
+--       a cursor some changes back: QUERY is then the file of "<user id>
+--       <cursor>" lines, seed -cursors).
 -- TOKENS: file of "<user id> <token>" lines, user 0 first (bench/cmd/jwksserver).
 -- TASKS_PER_USER: the seeded layout; user n's j-th task has id j*users+n+1.
 -- QUERY: appended to list URLs (e.g. "?limit=50"); "-" for none.
@@ -50,8 +52,17 @@ function init(args)
       end
    end
    users = #ids
+   local cursors = {}
+   if mode == "changes" then
+      for line in io.lines(query) do
+         local id, c = line:match("^(%S+)%s+(%S+)$")
+         if id then cursors[id] = c end
+      end
+   end
    for i = 1, users do
-      if mode == "listin" then
+      if mode == "changes" then
+         lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/changes?since=" .. cursors[ids[i]], { Authorization = auth[i] })
+      elseif mode == "listin" then
          lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks?list_id=" .. i .. "&parent_id=none&sort=position",
             { Authorization = auth[i] })
       else
@@ -88,7 +99,7 @@ local function create(i)
 end
 
 function request()
-   if mode == "list" or mode == "listin" then
+   if mode == "list" or mode == "listin" or mode == "changes" then
       return lists[pick()]
    elseif mode == "move" then
       return move(pick())

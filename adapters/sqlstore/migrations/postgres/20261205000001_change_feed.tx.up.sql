@@ -67,6 +67,7 @@ BEGIN
         CREATE FUNCTION %1$I.change_log_apply(u text[], e text[], i bigint[], p timestamptz[]) RETURNS void LANGUAGE plpgsql AS $body$
         DECLARE
             n bigint;
+            s bigint;
         BEGIN
             IF u IS NULL OR cardinality(u) = 0 THEN
                 RETURN;
@@ -84,6 +85,19 @@ BEGIN
                 SELECT x.u, max(c.seq) FROM unnest(u, e, i) AS x(u, e, i) JOIN %1$I.change_log AS c ON c.entity = x.e AND c.id = x.i
                 GROUP BY x.u ORDER BY x.u
                 ON CONFLICT (user_id) DO UPDATE SET seq = greatest(h.seq, EXCLUDED.seq);
+                RETURN;
+            END IF;
+            IF u[1] = ALL(u) THEN
+                -- One user, as nearly every statement: the same in fewer
+                -- steps (a third of the general path's cost per toggle).
+                n := cardinality(u);
+                INSERT INTO %1$I.change_heads AS h (user_id, seq) VALUES (u[1], n)
+                ON CONFLICT (user_id) DO UPDATE SET seq = h.seq + EXCLUDED.seq
+                RETURNING h.seq INTO s;
+                INSERT INTO %1$I.change_log AS c (entity, id, user_id, seq, purged_at)
+                SELECT x.e, x.i, u[1], s - n + x.k, x.p FROM unnest(e, i, p) WITH ORDINALITY AS x(e, i, p, k)
+                ON CONFLICT (entity, id) DO UPDATE SET seq = EXCLUDED.seq, purged_at = EXCLUDED.purged_at;
+                PERFORM pg_notify('todo_changes', s::text || ' ' || u[1]);
                 RETURN;
             END IF;
             WITH ch AS (
