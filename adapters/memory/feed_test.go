@@ -1,0 +1,59 @@
+package memory_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+type recorder struct{ got []application.Seq }
+
+func (r *recorder) Publish(_ auth.UserID, head application.Seq) { r.got = append(r.got, head) }
+
+// TestPublisher: the memory store tells its publisher the head after each
+// commit: a write alone at once, a transaction's writes once, when it
+// commits, and nothing for one rolled back.
+func TestPublisher(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewStore()
+	r := &recorder{}
+	s.SetPublisher(r)
+	add := func(ctx context.Context) error {
+		tk, err := task.New("u_a", "t", nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Tasks().Add(ctx, tk)
+		return err
+	}
+	if err := add(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.InTx(ctx, func(ctx context.Context) error {
+		if err := add(ctx); err != nil {
+			return err
+		}
+		if len(r.got) != 1 {
+			t.Errorf("published %v inside a transaction", r.got)
+		}
+		return add(ctx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := s.InTx(ctx, func(ctx context.Context) error { _ = add(ctx); return boom }); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if want := []application.Seq{1, 3}; len(r.got) != 2 || r.got[0] != want[0] || r.got[1] != want[1] {
+		t.Errorf("published %v, want %v", r.got, want)
+	}
+	if h, _ := s.Changes().Head(ctx, "u_a"); h != 3 {
+		t.Errorf("head %d after a rolled back transaction, want 3", h)
+	}
+}
