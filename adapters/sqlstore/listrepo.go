@@ -332,9 +332,10 @@ func (r *ListRepository) Trash(ctx context.Context, owner auth.UserID, id list.I
 			return err
 		}
 		at = trashTime(at)
-		if _, err := x.idb().NewRaw("UPDATE lists SET deleted_at = ? WHERE id = ?", at, int64(id)).Exec(ctx); err != nil {
-			return fmt.Errorf("trash list: %w", err)
-		}
+		// The tasks first, locked in id order, then the list: a statement
+		// that writes takes the owner's change head (the feed's triggers),
+		// which a toggle of one of the tasks, holding its row, waits for;
+		// the list row is locked already (readList).
 		ofList := func(q bun.QueryBuilder) bun.QueryBuilder {
 			return q.Where("t.user_id = ?", string(owner)).Where("t.list_id = ?", int64(id)).Where("t.deleted_at IS NULL")
 		}
@@ -342,6 +343,9 @@ func (r *ListRepository) Trash(ctx context.Context, owner auth.UserID, id list.I
 		if _, err := lockInIDOrder(db, r.pg, db.NewUpdate().Model((*tasksTable)(nil)).
 			Set("deleted_at = ?", at).Set("trashed_with = ?", string(task.MarkList(id))), ofList).Exec(ctx); err != nil {
 			return fmt.Errorf("trash the list's tasks: %w", err)
+		}
+		if _, err := x.idb().NewRaw("UPDATE lists SET deleted_at = ? WHERE id = ?", at, int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("trash list: %w", err)
 		}
 		return nil
 	})

@@ -167,13 +167,15 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 		if err != nil {
 			return err
 		}
+		// The rows first, then the writes: every write takes the owner's
+		// change head (the feed's triggers, lock order in tree.go).
+		if err := lockRows(ctx, x, owner, restore); err != nil {
+			return err
+		}
 		if l := t.ListID(); l != nil {
 			if err := restoreListAlone(ctx, x, owner, *l); err != nil {
 				return err
 			}
-		}
-		if err := lockRows(ctx, x, owner, restore); err != nil {
-			return err
 		}
 		s := in(x.sql().add("UPDATE tasks SET deleted_at = NULL, trashed_with = NULL WHERE user_id = ? AND id IN ", string(owner)), rawIDs(restore))
 		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {

@@ -51,9 +51,14 @@ func TestFeedInvariant(t *testing.T) {
 	t.Parallel()
 	url := freshPostgresSchema(t)
 	migrated(t, url)
-	diffs := runFeedInvariant(t, []*bun.DB{openDB(t, url), openDB(t, url)}, feedInvariantDuration())
+	diffs, errs := runFeedInvariant(t, []*bun.DB{openDB(t, url), openDB(t, url)}, feedInvariantDuration())
 	for _, d := range diffs {
 		t.Error(d)
+	}
+	// A write may be refused (a name taken, a task gone meanwhile), never
+	// fail: a deadlock here is a lock taken against the order (tree.go).
+	for _, e := range errs {
+		t.Errorf("write failed: %s", e)
 	}
 }
 
@@ -67,7 +72,7 @@ func TestFeedInvariantCatchesUnordered(t *testing.T) {
 	migrated(t, url)
 	dbs := []*bun.DB{openDB(t, url+unorderedKnob), openDB(t, url+unorderedKnob)}
 	for run := range 8 {
-		diffs := runFeedInvariant(t, dbs, feedInvariantDuration())
+		diffs, _ := runFeedInvariant(t, dbs, feedInvariantDuration())
 		if len(diffs) > 0 {
 			t.Logf("run %d: the check failed, as it must with unordered numbers: %d differences, e.g. %s", run+1, len(diffs), diffs[0])
 			return
@@ -170,8 +175,9 @@ func fresh(ctx context.Context, feed application.ChangeLog, owner auth.UserID) (
 }
 
 // runFeedInvariant runs writers and readers on dbs (the instances) for d
-// and returns how each reader's state differs from a fresh read.
-func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) []string {
+// and returns how each reader's state differs from a fresh read, and the
+// writes that failed.
+func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) (diffs, errs []string) {
 	t.Helper()
 	ctx := context.Background()
 	var insts []instance
@@ -217,9 +223,12 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) []string {
 				rng := rand.New(rand.NewPCG(uint64(ui), uint64(w)))
 				for time.Now().Before(deadline) {
 					inst := insts[rng.IntN(len(insts))]
-					op := feedWrite(ctx, inst, owner, rng)
+					op, err := feedWrite(ctx, inst, owner, rng)
 					opsMu.Lock()
 					ops[op]++
+					if err != nil && len(errs) < 10 {
+						errs = append(errs, op+": "+err.Error())
+					}
 					opsMu.Unlock()
 				}
 			})
@@ -230,7 +239,6 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) []string {
 	readers.Wait()
 	close(results)
 	t.Logf("writes: %v", ops)
-	var diffs []string
 	for r := range results {
 		if r.err != nil {
 			diffs = append(diffs, fmt.Sprintf("reader of %s: %v", r.owner, r.err))
@@ -262,15 +270,15 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) []string {
 			}
 		}
 	}
-	return diffs
+	return diffs, errs
 }
 
 // feedWrite makes one random write of owner's through inst and names it.
-func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.Rand) string {
+func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.Rand) (string, error) {
 	now := time.Now()
 	page, err := inst.tasks.List(ctx, owner, task.Query{})
 	if err != nil {
-		return "error"
+		return "error", err
 	}
 	tasks := page.Tasks
 	lists, _ := inst.lists.List(ctx, owner)
@@ -287,20 +295,20 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 		id := lists[rng.IntN(len(lists))].List.ID()
 		return &id
 	}
-	ignore := func(name string, err error) string {
+	ignore := func(name string, err error) (string, error) {
 		if err != nil && !errors.Is(err, task.ErrNotFound) && !errors.Is(err, list.ErrNotFound) && !errors.Is(err, list.ErrNameTaken) {
 			var v *task.ValidationError
 			if !errors.As(err, &v) {
-				return name + " error"
+				return name + " error", err
 			}
 		}
-		return name
+		return name, nil
 	}
 	switch n := rng.IntN(100); {
 	case n < 25 || len(tasks) < 3:
 		tk, err := task.New(owner, fmt.Sprint("t", rng.IntN(1000)), nil, now, task.InList(pickList()))
 		if err != nil {
-			return "error"
+			return "error", err
 		}
 		_, err = inst.tasks.Add(ctx, tk)
 		return ignore("create", err)
@@ -334,7 +342,7 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 	case n < 83:
 		trash, err := inst.tasks.ListTrash(ctx, owner, 10, 0)
 		if err != nil || len(trash.Items) == 0 {
-			return "restore none"
+			return "restore none", nil
 		}
 		_, err = inst.tasks.RestoreFromTrash(ctx, owner, trash.Items[rng.IntN(len(trash.Items))].Task.ID())
 		return ignore("restore", err)
@@ -347,7 +355,7 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 	case n < 95 || len(lists) == 0:
 		l, err := list.New(owner, fmt.Sprint("L", rng.IntN(1000000)), nil, now)
 		if err != nil {
-			return "error"
+			return "error", err
 		}
 		_, err = inst.lists.Add(ctx, l)
 		return ignore("create list", err)
@@ -355,11 +363,11 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 		if l := pickList(); l != nil {
 			return ignore("trash list", inst.lists.Trash(ctx, owner, *l, list.AnyVersion, now))
 		}
-		return "trash list none"
+		return "trash list none", nil
 	case n < 99:
 		trashed, err := inst.lists.ListTrash(ctx, owner)
 		if err != nil || len(trashed) == 0 {
-			return "restore list none"
+			return "restore list none", nil
 		}
 		_, err = inst.lists.Restore(ctx, owner, trashed[0].List.ID())
 		return ignore("restore list", err)
@@ -367,6 +375,6 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 		if l := pickList(); l != nil {
 			return ignore("delete list", inst.lists.Delete(ctx, owner, *l, list.AnyVersion))
 		}
-		return "delete list none"
+		return "delete list none", nil
 	}
 }
