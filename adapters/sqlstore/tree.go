@@ -40,9 +40,12 @@ import (
 //     and writes them.
 //
 // The lock order is then: scope lock, list row, task rows by id, the
-// counters (task_counts by user, list_counts by list; see migration
-// 20261201000002). Single statements (a create, the update's fast path)
-// start further down it.
+// change heads by user (the change feed's triggers, migration
+// 20261205000001), the counters (task_counts by user, list_counts by
+// list; see migration 20261201000002). Single statements (a create, the
+// update's fast path) start further down it. Every statement that writes
+// a task or a list takes its owner's change head, held to the commit: a
+// transaction locks every row it will write before its first write.
 
 // lockScope takes owner's scope lock for the rest of the transaction x.
 func lockScope(ctx context.Context, x runner, owner auth.UserID) error {
