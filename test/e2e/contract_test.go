@@ -227,6 +227,55 @@ func runContractSuite(t *testing.T, c *client) {
 		}
 	})
 
+	t.Run("change feed", func(t *testing.T) {
+		// Issue 16: every store numbers the changes; a device that read the
+		// feed catches up with one call: an edit, a trash (deleted_at), a
+		// purge (a tombstone); another user's cursor is 400.
+		t.Parallel()
+		u, other := newHS256User(t), newHS256User(t)
+		type feed struct {
+			Changes []struct {
+				Seq    uint64          `json:"seq"`
+				Entity string          `json:"entity"`
+				Op     string          `json:"op"`
+				ID     int64           `json:"id"`
+				Data   json.RawMessage `json:"data"`
+			} `json:"changes"`
+			Cursor  string `json:"cursor"`
+			HasMore bool   `json:"has_more"`
+		}
+		read := func(who user, since string) feed {
+			t.Helper()
+			path := "/api/" + who.ID + "/changes"
+			if since != "" {
+				path += "?since=" + since
+			}
+			r := c.do(t, http.MethodGet, path, who.Token, nil)
+			var f feed
+			if !expect(t, r, http.StatusOK) || json.Unmarshal(r.Body, &f) != nil || f.Cursor == "" {
+				t.Fatalf("%s, want a page of the feed", r)
+			}
+			return f
+		}
+		a, b := c.create(t, u, "a"), c.create(t, u, "b")
+		snap := read(u, "")
+		if len(snap.Changes) != 2 || snap.HasMore {
+			t.Fatalf("snapshot %+v, want the 2 tasks", snap)
+		}
+		expect(t, c.do(t, http.MethodPatch, taskPath(u.ID, a.ID), u.Token, map[string]any{"title": "a2"}), http.StatusOK)
+		expect(t, c.do(t, http.MethodDelete, taskPath(u.ID, b.ID), u.Token, nil), http.StatusNoContent)
+		f := read(u, snap.Cursor)
+		if len(f.Changes) != 2 || f.Changes[0].ID != a.ID || f.Changes[1].ID != b.ID || !bytes.Contains(f.Changes[1].Data, []byte(`"deleted_at"`)) {
+			t.Fatalf("after an edit and a trash: %+v", f)
+		}
+		expect(t, c.do(t, http.MethodDelete, taskPath(u.ID, b.ID)+"?permanent=true", u.Token, nil), http.StatusNoContent)
+		f = read(u, f.Cursor)
+		if len(f.Changes) != 1 || f.Changes[0].Op != "delete" || f.Changes[0].ID != b.ID {
+			t.Fatalf("after a purge: %+v, want a tombstone of %d", f, b.ID)
+		}
+		expect(t, c.do(t, http.MethodGet, "/api/"+u.ID+"/changes?since="+read(other, "now").Cursor, u.Token, nil), http.StatusBadRequest)
+	})
+
 	t.Run("a write that changes nothing keeps the version", func(t *testing.T) {
 		// Issue 14 item 11: the same values are no change, so updated_at,
 		// the version and the ETag stay, and nothing is written.
