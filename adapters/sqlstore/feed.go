@@ -274,6 +274,9 @@ func PublishChanges(db *bun.DB, p application.ChangePublisher) (stop func()) {
 			}
 		}
 	}()
+	// On db itself, not on a WithQueryHook clone: the repositories and the
+	// Transactor must share one *bun.DB (tx.go finds a transaction by it).
+	//lint:ignore SA1019 a clone would split the repositories from their transactions
 	db.AddQueryHook(h)
 	var once sync.Once
 	return func() {
