@@ -100,3 +100,61 @@ func TestPurgeJob(t *testing.T) {
 		t.Errorf("the fresh key: %v, want it kept (in flight)", err)
 	}
 }
+
+// TestLoadConfigChanges: CHANGES_RETENTION (issue 16) defaults to 30 days,
+// takes a duration, and refuses what is not a positive one.
+func TestLoadConfigChanges(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret}))
+	if err != nil || c.ChangesRetention != 720*time.Hour {
+		t.Errorf("default ChangesRetention %v (%v), want 720h", c.ChangesRetention, err)
+	}
+	c, err = LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "CHANGES_RETENTION": "48h"}))
+	if err != nil || c.ChangesRetention != 48*time.Hour {
+		t.Errorf("CHANGES_RETENTION=48h: %v (%v)", c.ChangesRetention, err)
+	}
+	for _, bad := range []string{"a month", "-1h", "0"} {
+		if _, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "CHANGES_RETENTION": bad})); err == nil {
+			t.Errorf("CHANGES_RETENTION=%q accepted", bad)
+		}
+	}
+}
+
+// TestPurgeChanges: the purge's last step prunes the feed's tombstones
+// older than CHANGES_RETENTION, after which an older cursor is expired.
+func TestPurgeChanges(t *testing.T) {
+	ctx := context.Background()
+	store := memory.NewStore()
+	tasks := store.Tasks()
+	tk, err := task.New("u_feed", "gone", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := tasks.Add(ctx, tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Delete(ctx, "u_feed", added.ID(), task.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	c := Config{TrashRetention: time.Hour, ChangesRetention: time.Hour}
+	now := time.Now()
+	p := application.NewPurger(tasks, store.Lists(), store.Keys(), c.TrashRetention, func() time.Time { return now }).
+		WithChanges(store.Changes(), c.ChangesRetention)
+	if _, err := p.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Changes().Changes(ctx, "u_feed", 0, 10, false); err != nil {
+		t.Fatalf("a fresh tombstone was pruned: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	got, err := p.Purge(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := got[len(got)-1]; last.Name != "change_tombstones" || last.Removed != 1 {
+		t.Errorf("purge steps %v, want change_tombstones removing 1", got)
+	}
+	if _, err := store.Changes().Changes(ctx, "u_feed", 0, 10, false); !errors.Is(err, application.ErrChangesExpired) {
+		t.Errorf("a cursor from before the pruned tombstone: %v, want ErrChangesExpired", err)
+	}
+}
