@@ -21,7 +21,7 @@ import (
 )
 
 // The change feed (issue 16) in SQL. The numbers are handed out by
-// triggers on tasks and lists (migration 20261205000001), so that every
+// triggers on tasks and lists (migration 20261208000001), so that every
 // statement that writes them, whichever path sent it (a group-committed
 // batch, a move, a bulk change, a trash, a purge), numbers its changes in
 // its own transaction: change_log holds each entity's last number, a

@@ -41,7 +41,7 @@ import (
 //
 // The lock order is then: scope lock, list row, task rows by id, the
 // change heads by user (the change feed's triggers, migration
-// 20261205000001), the counters (task_counts by user, list_counts by
+// 20261208000001), the counters (task_counts by user, list_counts by
 // list; see migration 20261201000002). Single statements (a create, the
 // update's fast path) start further down it. Every statement that writes
 // a task or a list takes its owner's change head, held to the commit: a

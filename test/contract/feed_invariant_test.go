@@ -33,7 +33,7 @@ import (
 //
 // FEED_INVARIANT_SECONDS lengthens the write phase (default 3 s per run).
 
-// unorderedKnob is the session setting (see migration 20261205000001) that
+// unorderedKnob is the session setting (see migration 20261208000001) that
 // takes the change numbers from a global sequence before the head is
 // locked: numbers no longer follow commit order. Only tests set it.
 const unorderedKnob = "&todo.change_feed_test=unordered"
