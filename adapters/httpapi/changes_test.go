@@ -6,6 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/application"
 )
 
 type changeJSON struct {
@@ -150,4 +155,35 @@ func TestChanges(t *testing.T) {
 		res := e.do(t, request{method: http.MethodGet, path: "/api/" + u.id + "/changes?limit=" + lim, token: u.token, outsideDoc: true})
 		wantStatus(t, "GET changes?limit="+lim, res, http.StatusUnprocessableEntity)
 	}
+}
+
+// TestChangesExpired: a cursor from before tombstones that retention
+// pruned is 410 {"detail"}; a snapshot (no since) still answers, and its
+// cursor reads on.
+func TestChangesExpired(t *testing.T) {
+	t.Parallel()
+	store := memory.NewStore()
+	e := newEnv(t, func(d *httpapi.Deps) {
+		d.Service = application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store),
+			application.WithLists(store.Lists()), application.WithChanges(store.Changes()))
+		d.Idempotency = store.Keys()
+	})
+	u := e.newUser(t)
+	old := e.changes(t, u, "now", 0).Cursor
+	gone := e.create(t, u, "gone")
+	wantStatus(t, "DELETE permanent", e.call(t, http.MethodDelete, u.task(gone.ID)+"?permanent=true", u.token, ""), http.StatusNoContent)
+	if _, err := store.Changes().Prune(t.Context(), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	res := e.call(t, http.MethodGet, u.changes(old, 0), u.token, "")
+	wantStatus(t, "GET changes from before the pruned tombstone", res, http.StatusGone)
+	var body map[string]any
+	if err := json.Unmarshal(res.body, &body); err != nil || body["detail"] == nil || len(body) != 1 {
+		t.Errorf("410 body %s: want {\"detail\"}", res.body)
+	}
+	snap := e.changes(t, u, "", 0)
+	if len(snap.Changes) != 0 {
+		t.Errorf("snapshot after the purge = %+v, want nothing live", snap)
+	}
+	e.changes(t, u, snap.Cursor, 0)
 }
