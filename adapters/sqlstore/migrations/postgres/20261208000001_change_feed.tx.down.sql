@@ -20,4 +20,6 @@ DROP SEQUENCE change_unordered;
 --bun:split
 DROP TABLE change_log;
 --bun:split
+DROP TABLE change_watchers;
+--bun:split
 DROP TABLE change_heads;
