@@ -363,6 +363,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (auth.Identity, err
 	}
 
 	id := auth.Identity{UserID: auth.UserID(c.Subject), Email: c.Email, Name: c.Name}
+	if c.ExpiresAt != nil {
+		id.Expires = c.ExpiresAt.UTC()
+	}
 	if id.UserID == "" {
 		id.UserID = auth.UserID(c.UserID)
 	}

@@ -89,8 +89,8 @@ func TestVerifyJWKS(t *testing.T) {
 					t.Errorf("%s: Verify() reason = %q, want %q", tt.name, got, tt.want)
 					continue
 				}
-				if tt.want == "" && id != wantIdentity {
-					t.Errorf("%s: Verify() = %+v, want %+v", tt.name, id, wantIdentity)
+				if want := wantIdentity; tt.want == "" && withoutExpiry(id) != want {
+					t.Errorf("%s: Verify() = %+v, want %+v", tt.name, id, want)
 				}
 				if err != nil && strings.Contains(err.Error(), tt.token) {
 					t.Errorf("%s: error %q contains the token", tt.name, err)
@@ -196,8 +196,8 @@ func TestSecretMode(t *testing.T) {
 		if got := reasonOf(t, err); got != tt.want {
 			t.Errorf("%s: Verify() reason = %q, want %q", tt.name, got, tt.want)
 		}
-		if tt.want == "" && id != wantIdentity {
-			t.Errorf("%s: Verify() = %+v, want %+v", tt.name, id, wantIdentity)
+		if want := wantIdentity; tt.want == "" && withoutExpiry(id) != want {
+			t.Errorf("%s: Verify() = %+v, want %+v", tt.name, id, want)
 		}
 	}
 }
@@ -634,6 +634,36 @@ func TestSignHS256Refuses(t *testing.T) {
 	} {
 		if _, err := f(); err == nil {
 			t.Errorf("SignHS256(%s) = nil error, want one", name)
+		}
+	}
+}
+
+// withoutExpiry is id with no Expires, for the cases whose tokens expire at
+// various times (TestIdentityExpires checks it).
+func withoutExpiry(id auth.Identity) auth.Identity {
+	id.Expires = time.Time{}
+	return id
+}
+
+// TestIdentityExpires: the identity says when its token expires (its exp
+// claim), from a fresh verification and from the cache, so that a stream of
+// live events can end then; a token without exp says nothing.
+func TestIdentityExpires(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	v := newVerifier(t, Config{Secret: secret})
+	tok, err := SignHS256(secret, wantIdentity, 15*time.Minute, now, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Unix(now.Add(15*time.Minute).Unix(), 0).UTC()
+	for _, pass := range []string{"fresh", "cached"} {
+		id, err := v.Verify(t.Context(), tok)
+		if err != nil {
+			t.Fatalf("%s: Verify: %v", pass, err)
+		}
+		if !id.Expires.Equal(want) {
+			t.Errorf("%s: Expires = %v, want %v", pass, id.Expires, want)
 		}
 	}
 }

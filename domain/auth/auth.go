@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -18,6 +19,10 @@ type Identity struct {
 	UserID UserID
 	Email  string
 	Name   string
+	// Expires is when the token stops vouching for the bearer (its exp
+	// claim); zero when it does not say. A long-lived answer, such as a
+	// stream of live events, ends then.
+	Expires time.Time
 }
 
 // Bounds on an identity. Better Auth lets users choose their own email and
