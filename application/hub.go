@@ -1,0 +1,116 @@
+package application
+
+import (
+	"sync"
+
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// Hub is the in-process ChangeWatcher and ChangePublisher (issue 16): the
+// memory and SQLite stores publish to it after their commits, and on
+// PostgreSQL the listening connection publishes what it hears. Each watcher
+// has a channel of one Wake: a publish never waits for a reader, it merges
+// its Wake into the one still waiting (the higher Head, Resync if either
+// says so), so a slow reader costs a writer nothing and loses no wake.
+type Hub struct {
+	mu   sync.RWMutex
+	subs map[auth.UserID]map[*watch]struct{}
+}
+
+var (
+	_ ChangeWatcher   = (*Hub)(nil)
+	_ ChangePublisher = (*Hub)(nil)
+)
+
+// watch is one Watch call: its channel and the lock that makes merging
+// into it one step.
+type watch struct {
+	mu sync.Mutex
+	ch chan Wake
+}
+
+// NewHub returns a hub with no watchers.
+func NewHub() *Hub {
+	return &Hub{subs: map[auth.UserID]map[*watch]struct{}{}}
+}
+
+// Watch implements ChangeWatcher. The stop function may be called more
+// than once; the channel is never closed (a reader selects on its own
+// context too).
+func (h *Hub) Watch(owner auth.UserID) (<-chan Wake, func()) {
+	w := &watch{ch: make(chan Wake, 1)}
+	h.mu.Lock()
+	set := h.subs[owner]
+	if set == nil {
+		set = map[*watch]struct{}{}
+		h.subs[owner] = set
+	}
+	set[w] = struct{}{}
+	h.mu.Unlock()
+	var once sync.Once
+	return w.ch, func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if set := h.subs[owner]; set != nil {
+				delete(set, w)
+				if len(set) == 0 {
+					delete(h.subs, owner)
+				}
+			}
+		})
+	}
+}
+
+// Publish implements ChangePublisher: it wakes owner's watchers, never
+// waiting for them.
+func (h *Hub) Publish(owner auth.UserID, head Seq) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for w := range h.subs[owner] {
+		w.wake(Wake{Head: head})
+	}
+}
+
+// Resync wakes every watcher of every user with Resync set: notifications
+// may have been lost (the PostgreSQL listener lost its connection), so
+// every reader must re-read the feed from where it is.
+func (h *Hub) Resync() {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, set := range h.subs {
+		for w := range set {
+			w.wake(Wake{Resync: true})
+		}
+	}
+}
+
+// Watchers reports how many watchers owner has (all users' when owner is
+// empty), for tests and metrics.
+func (h *Hub) Watchers(owner auth.UserID) int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if owner != "" {
+		return len(h.subs[owner])
+	}
+	n := 0
+	for _, set := range h.subs {
+		n += len(set)
+	}
+	return n
+}
+
+// wake puts v in the channel, merged with the Wake already waiting there.
+func (w *watch) wake(v Wake) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case old := <-w.ch:
+		v.Head = max(v.Head, old.Head)
+		v.Resync = v.Resync || old.Resync
+	default:
+	}
+	// Only wake sends, under w.mu, and the channel was just emptied: this
+	// cannot block.
+	w.ch <- v
+}

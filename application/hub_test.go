@@ -1,0 +1,137 @@
+package application_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// TestHubWakesOwnersWatchers: a publish wakes every watcher of its user and
+// no other user's; a stopped watcher is no longer woken.
+func TestHubWakesOwnersWatchers(t *testing.T) {
+	t.Parallel()
+	h := application.NewHub()
+	a1, stopA1 := h.Watch("alice")
+	a2, stopA2 := h.Watch("alice")
+	b, stopB := h.Watch("bob")
+	defer stopA2()
+	defer stopB()
+
+	h.Publish("alice", 7)
+	for i, ch := range []<-chan application.Wake{a1, a2} {
+		select {
+		case w := <-ch:
+			if w != (application.Wake{Head: 7}) {
+				t.Errorf("alice's watcher %d got %+v, want Head 7", i, w)
+			}
+		default:
+			t.Errorf("alice's watcher %d was not woken", i)
+		}
+	}
+	select {
+	case w := <-b:
+		t.Errorf("bob's watcher got %+v from alice's publish", w)
+	default:
+	}
+
+	stopA1()
+	stopA1() // twice is fine
+	if got := h.Watchers("alice"); got != 1 {
+		t.Errorf("Watchers(alice) = %d after one stopped, want 1", got)
+	}
+	h.Publish("alice", 8)
+	select {
+	case w := <-a1:
+		t.Errorf("stopped watcher got %+v", w)
+	default:
+	}
+}
+
+// TestHubCoalesces: publishes to a reader that does not read merge into
+// one waiting Wake, with the highest Head and Resync if any said so; the
+// writer never blocks (the test would hang).
+func TestHubCoalesces(t *testing.T) {
+	t.Parallel()
+	h := application.NewHub()
+	ch, stop := h.Watch("alice")
+	defer stop()
+	for s := application.Seq(1); s <= 1000; s++ {
+		h.Publish("alice", s)
+	}
+	h.Resync()
+	h.Publish("alice", 5)
+	got := <-ch
+	if want := (application.Wake{Head: 1000, Resync: true}); got != want {
+		t.Errorf("coalesced wake = %+v, want %+v", got, want)
+	}
+	select {
+	case w := <-ch:
+		t.Errorf("a second wake %+v waits, want one", w)
+	default:
+	}
+}
+
+// TestHubResyncReachesEveryone: Resync wakes every watcher of every user.
+func TestHubResyncReachesEveryone(t *testing.T) {
+	t.Parallel()
+	h := application.NewHub()
+	var chans []<-chan application.Wake
+	for _, u := range []auth.UserID{"a", "b", "c", "c"} {
+		ch, stop := h.Watch(u)
+		defer stop()
+		chans = append(chans, ch)
+	}
+	h.Resync()
+	for i, ch := range chans {
+		select {
+		case w := <-ch:
+			if !w.Resync {
+				t.Errorf("watcher %d got %+v, want Resync", i, w)
+			}
+		default:
+			t.Errorf("watcher %d was not woken by Resync", i)
+		}
+	}
+}
+
+// TestHubConcurrent: many writers, watchers coming and going and readers
+// at once (run with -race); every reader that watched before the last
+// publish sees a Head of at least that publish's.
+func TestHubConcurrent(t *testing.T) {
+	t.Parallel()
+	h := application.NewHub()
+	const writers, per = 8, 500
+	var readers sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		ch, stop := h.Watch("alice")
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			defer stop()
+			var last application.Seq
+			for last < writers*per { // a lost wake hangs here
+				last = max(last, (<-ch).Head)
+			}
+		}()
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; i <= per; i++ {
+				_, stop := h.Watch("alice") // churn beside the writes
+				h.Publish("alice", application.Seq(w*per+i))
+				stop()
+			}
+		}()
+	}
+	wg.Wait()
+	h.Publish("alice", writers*per) // the highest, whoever wrote it
+	readers.Wait()
+	if n := h.Watchers(""); n != 0 {
+		t.Errorf("Watchers() = %d after every watcher stopped, want 0", n)
+	}
+}
