@@ -26,6 +26,20 @@ type opDoc struct {
 }
 
 var opDocs = map[string]opDoc{
+	"stream-events": {"Stream live events", "Server-Sent Events, one per change of the caller's tasks and lists, in the " +
+		"order of the change feed (GET /changes): `id: <seq>` and `data: {\"seq\", \"entity\", \"op\", \"id\"}`; " +
+		"the client fetches GET /changes for the data. The headers come at once. With Last-Event-ID (or " +
+		"`last_event_id`) the stream first replays the changes after it, then goes live; without, it starts " +
+		"with the next change. Writes on any instance reach streams on every instance. Authentication: the " +
+		"Authorization header, or `?ticket=` from POST .../events/ticket (an EventSource cannot send headers). " +
+		"The stream ends cleanly when the token (or the ticket's token) expires, when the server shuts down, " +
+		"or when the client reads too slowly; reconnect with Last-Event-ID. At most EVENTS_MAX_PER_USER " +
+		"streams per user and instance (8 by default): past it 429 with Retry-After. A Last-Event-ID older " +
+		"than the retained history is 410: take a snapshot."},
+	"create-event-ticket": {"Get a ticket for the event stream", "A single-use ticket for GET /api/{user_id}/events?ticket=..., " +
+		"good for one connection on any instance within 60 s (never after the token's own expiry), so that " +
+		"a browser's EventSource, which cannot send an Authorization header, never carries a JWT in its URL. " +
+		"The stream it opens ends when the token it was issued for expires."},
 	"list-tasks": {"List tasks", listDescription},
 	"task-stats": {"Count tasks", "The counts a sidebar shows, in one call: all tasks, completed, pending; of the " +
 		"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +

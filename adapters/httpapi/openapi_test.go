@@ -141,6 +141,10 @@ var taskOps = []taskOp{
 	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	// Issue 16.
 	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
+	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	// Issue 16.
+	{"stream-events", http.MethodGet, "/api/{user_id}/events", 200, "", []int{401, 403, 409, 410, 422, 429, 500, 503}},
+	{"create-event-ticket", http.MethodPost, "/api/{user_id}/events/ticket", 201, "", []int{401, 403, 409, 422, 429, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -421,8 +425,26 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 		t.Errorf("%s declares no %d", where, want.success)
 	} else {
 		content := ok.Value.Content.Get("application/json")
-		switch want.success {
-		case http.StatusNoContent:
+		switch {
+		case want.id == "stream-events":
+			if ok.Value.Content.Get("text/event-stream") == nil || len(ok.Value.Content) != 1 {
+				t.Errorf("%s: 200 is not text/event-stream alone", where)
+			}
+			for name, in := range map[string]string{"Last-Event-ID": "header", "last_event_id": "query", "ticket": "query"} {
+				if p := params[name]; p == nil || p.In != in || p.Required || p.Description == "" {
+					t.Errorf("%s: parameter %s = %+v, want optional and described in the %s", where, name, p, in)
+				}
+			}
+		case want.id == "create-event-ticket":
+			if content == nil || content.Schema == nil || content.Schema.Ref != "#/components/schemas/TicketJSON" {
+				t.Errorf("%s: 201 body is not the TicketJSON schema", where)
+			} else if v := content.Schema.Value; !slices.Contains(v.Required, "ticket") || !slices.Contains(v.Required, "expires_at") {
+				t.Errorf("%s: TicketJSON does not require ticket and expires_at", where)
+			}
+		}
+		switch {
+		case want.id == "stream-events" || want.id == "create-event-ticket":
+		case want.success == http.StatusNoContent:
 			if len(ok.Value.Content) != 0 {
 				t.Errorf("%s: 204 declares content", where)
 			}

@@ -63,6 +63,8 @@ type Config struct {
 	// ListMax is how many tasks a list returns when the request sets no
 	// limit (LIST_MAX); 0 means DefaultListMax.
 	ListMax int
+	// Events tunes the streams of live events.
+	Events EventsConfig
 	// BodyBytesInFlight bounds the bytes of the request bodies read at
 	// once (BODY_BYTES_IN_FLIGHT, see mw.BodyBudget); a request waits for
 	// room until its deadline, then gets 503. 0 means
@@ -89,6 +91,12 @@ type Deps struct {
 	// the Transactor of the store that holds the keys and the repositories
 	// (application.WithTransactor).
 	Idempotency application.IdempotencyStore
+	// Events serves live events (GET /api/{user_id}/events and its
+	// tickets); nil answers those routes 503.
+	Events *application.Events
+	// Streams counts and ends the streams of live events (close it before
+	// the server's Shutdown); nil makes one with the default cap.
+	Streams *Streams
 }
 
 // NewRouter returns the service's whole HTTP surface.
@@ -124,7 +132,8 @@ func build(d Deps) (chi.Router, huma.API) {
 	errs := errorMapper{log: d.Log}
 	r.Use(mw.RequestID, mw.AccessLog(d.Log, d.Metrics), mw.Recoverer(d.Log, errs), mw.SecurityHeaders,
 		mw.CORS(d.Config.CORSOrigins), mw.LimitBody(d.Config.MaxBodyBytes, errs),
-		mw.Deadline(d.Config.RequestTimeout))
+		// A stream of live events lives past any request deadline.
+		mw.Deadline(d.Config.RequestTimeout, IsEventStream))
 	if d.Config.IPRateLimit.Enabled() {
 		// The client's address is for the IP limit alone: without it,
 		// resolving it would cost a copy of every request for nothing.
@@ -147,6 +156,16 @@ func build(d Deps) (chi.Router, huma.API) {
 	h.keys = &mw.Idempotency{
 		Store: d.Idempotency, Tx: tx, Lease: max(mw.DefaultIdempotencyLease, 2*d.Config.RequestTimeout),
 		MaxBody: d.Config.MaxBodyBytes, Errors: errs, Log: d.Log, Owner: owner,
+	}
+	h.events, h.streams, h.eventsCfg = d.Events, d.Streams, d.Config.Events
+	if h.streams == nil {
+		h.streams = NewStreams(0)
+	}
+	if h.eventsCfg.Keepalive <= 0 {
+		h.eventsCfg.Keepalive = DefaultEventsKeepalive
+	}
+	if h.eventsCfg.WriteTimeout <= 0 {
+		h.eventsCfg.WriteTimeout = DefaultEventsWriteTimeout
 	}
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)

@@ -49,6 +49,8 @@ func (h *handlers) routes() []route {
 		{id: "move-list", method: http.MethodPost, path: listPath + "/move", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.moveList), with: opts(aboutLists, listConditional, h.idempotent)},
 		{id: "list-trashed-lists", method: http.MethodGet, path: trashPath + "/lists", status: http.StatusOK, handle: handle(h.listTrashedLists), with: opts(aboutLists)},
 		{id: "list-changes", method: http.MethodGet, path: changesPath, status: http.StatusOK, codes: codes(400, 410), handle: handle(h.changes)},
+		{id: "stream-events", method: http.MethodGet, path: eventsPath, status: http.StatusOK, handle: handle(h.streamEvents), with: opts(ticketAuth, eventStream)},
+		{id: "create-event-ticket", method: http.MethodPost, path: eventsPath + "/ticket", status: http.StatusCreated, handle: handle(h.createTicket)},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}

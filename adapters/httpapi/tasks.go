@@ -231,6 +231,10 @@ type handlers struct {
 	maxBody  int64
 	listMax  int   // tasks a list returns without a limit; 0 means DefaultListMax
 	links    links // how the URLs in Link begin
+	// events is the use case of live events; nil answers their routes 503.
+	events    *application.Events
+	streams   *Streams
+	eventsCfg EventsConfig
 }
 
 // actor is the caller authorize admitted to pathUser's tasks, the request's
@@ -371,6 +375,16 @@ func owner(ctx huma.Context) (auth.UserID, bool) {
 func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if op := ctx.Operation(); op == nil || len(op.Security) == 0 {
 		next(ctx)
+		return
+	}
+	if id, tried, err := h.ticketFrom(ctx); tried {
+		if err != nil {
+			_, w := humachi.Unwrap(ctx)
+			writeError(w, h.errs.toResponse(ctx.Context(), err, "query"))
+			return
+		}
+		mw.SetUser(ctx.Context(), string(id.UserID))
+		next(huma.WithValue(ctx, identityKey{}, id))
 		return
 	}
 	scheme, token, ok := strings.Cut(ctx.Header("Authorization"), " ")

@@ -207,12 +207,18 @@ func SecurityHeaders(next http.Handler) http.Handler {
 // table answers with 503 and Retry-After. It covers what a per-statement
 // timeout cannot: waiting for a free database connection when all of them
 // hang on a database that stopped answering. Zero means no deadline.
-func Deadline(d time.Duration) func(http.Handler) http.Handler {
+// Requests for which exempt is true (streams of live events, which last as
+// long as their client stays) get none; exempt may be nil.
+func Deadline(d time.Duration, exempt func(*http.Request) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if d <= 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if exempt != nil && exempt(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -1,0 +1,529 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/jwks"
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// fakeFeed is an application.ChangeLog in memory that publishes to a hub
+// after each append, as the memory and SQLite stores do: enough to drive
+// the streams until the stores carry the feed.
+type fakeFeed struct {
+	hub   *application.Hub
+	mu    sync.Mutex
+	log   map[auth.UserID][]application.Change
+	floor application.Seq // reads from below it are ErrChangesExpired
+}
+
+func newFakeFeed(hub *application.Hub) *fakeFeed {
+	return &fakeFeed{hub: hub, log: map[auth.UserID][]application.Change{}}
+}
+
+var _ application.ChangeLog = (*fakeFeed)(nil)
+
+// add appends n task upserts to owner's feed and publishes the head.
+func (f *fakeFeed) add(owner string, n int) application.Seq {
+	f.mu.Lock()
+	u := auth.UserID(owner)
+	for range n {
+		s := application.Seq(len(f.log[u]) + 1)
+		f.log[u] = append(f.log[u], application.Change{Seq: s, Entity: application.EntityTask, Op: application.OpUpsert, ID: int64(100 + s)})
+	}
+	head := application.Seq(len(f.log[u]))
+	f.mu.Unlock()
+	f.hub.Publish(u, head)
+	return head
+}
+
+func (f *fakeFeed) Changes(_ context.Context, owner auth.UserID, since application.Seq, limit int, _ bool) (application.ChangePage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if since < f.floor {
+		return application.ChangePage{}, application.ErrChangesExpired
+	}
+	all := f.log[owner]
+	p := application.ChangePage{Changes: []application.Change{}, Next: application.Seq(len(all))}
+	if int(since) < len(all) {
+		rest := all[since:]
+		if len(rest) > limit {
+			rest, p.More = rest[:limit], true
+		}
+		p.Changes = append(p.Changes, rest...)
+		p.Next = rest[len(rest)-1].Seq
+	}
+	return p, nil
+}
+
+func (f *fakeFeed) Head(_ context.Context, owner auth.UserID) (application.Seq, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return application.Seq(len(f.log[owner])), nil
+}
+
+func (f *fakeFeed) Prune(context.Context, time.Time) (int, error) { return 0, nil }
+
+// eventsEnv is a router with live events on a fake feed, served by a real
+// server (a recorder cannot show a stream as it goes).
+type eventsEnv struct {
+	*env
+	feed    *fakeFeed
+	hub     *application.Hub
+	streams *httpapi.Streams
+	srv     *httptest.Server
+	clock   func() time.Time
+	mu      sync.Mutex
+	skew    time.Duration // added to the tickets' clock
+}
+
+func newEventsEnv(t *testing.T, maxPerUser int, opts ...func(*httpapi.Deps)) *eventsEnv {
+	t.Helper()
+	ee := &eventsEnv{hub: application.NewHub(), streams: httpapi.NewStreams(maxPerUser)}
+	ee.feed = newFakeFeed(ee.hub)
+	ee.clock = func() time.Time {
+		ee.mu.Lock()
+		defer ee.mu.Unlock()
+		return time.Now().Add(ee.skew)
+	}
+	ee.env = newEnv(t, append([]func(*httpapi.Deps){func(d *httpapi.Deps) {
+		d.Events = application.NewEvents(ee.feed, ee.hub, memory.NewTicketStore(), ee.clock)
+		d.Streams = ee.streams
+		d.Config.Events.Keepalive = time.Hour // tests that want one set it
+	}}, opts...)...)
+	ee.srv = httptest.NewServer(ee.handler)
+	t.Cleanup(func() {
+		ee.streams.Close() // else Close below waits for the streams
+		ee.srv.Close()
+	})
+	return ee
+}
+
+// sse is an event as a client sees it.
+type sse struct {
+	id, event, data, retry string
+	comment                bool
+}
+
+// client is one open stream.
+type client struct {
+	res    *http.Response
+	events chan sse
+	cancel context.CancelFunc
+}
+
+// open starts a stream with the header (when token is set) and the query,
+// and fails the test unless it is 200 with text/event-stream.
+func (ee *eventsEnv) open(t *testing.T, u user, token, query string, header http.Header) *client {
+	t.Helper()
+	c, res := ee.try(t, u, token, query, header)
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("GET events = %d %s, want 200", res.StatusCode, b)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type = %q, want text/event-stream", ct)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+	if res.Header.Get("X-Request-ID") == "" {
+		t.Errorf("no X-Request-ID on the stream")
+	}
+	if ev := c.next(t); ev != (sse{retry: "2000"}) {
+		t.Fatalf("first block = %+v, want the retry field alone", ev)
+	}
+	return c
+}
+
+// try sends the request and returns what came; the stream is read by a
+// goroutine when it is one.
+func (ee *eventsEnv) try(t *testing.T, u user, token, query string, header http.Header) (*client, *http.Response) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ee.srv.URL+"/api/"+u.id+"/events"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := ee.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET events: %v", err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	c := &client{res: res, events: make(chan sse, 1000), cancel: cancel}
+	if res.StatusCode == http.StatusOK {
+		go c.read(res.Body)
+	}
+	return c, res
+}
+
+// read parses the stream into c.events, closing it at the end.
+func (c *client) read(r io.Reader) {
+	defer close(c.events)
+	br := bufio.NewReader(r)
+	var ev sse
+	seen := false
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if seen {
+				c.events <- ev
+			}
+			ev, seen = sse{}, false
+			continue
+		case strings.HasPrefix(line, ":"):
+			ev.comment = true
+		case strings.HasPrefix(line, "id: "):
+			ev.id = line[4:]
+		case strings.HasPrefix(line, "event: "):
+			ev.event = line[7:]
+		case strings.HasPrefix(line, "retry: "):
+			ev.retry = line[7:]
+		case strings.HasPrefix(line, "data: "):
+			ev.data = line[6:]
+		}
+		seen = true
+	}
+}
+
+// next returns the next event or comment; it fails the test if the stream
+// ends or nothing comes in 10 s (a broken stream must not hang the test).
+func (c *client) next(t *testing.T) sse {
+	t.Helper()
+	select {
+	case ev, ok := <-c.events:
+		if !ok {
+			t.Fatalf("the stream ended, want an event")
+		}
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no event in 10 s")
+	}
+	return sse{}
+}
+
+// nextChange skips comments and returns the next change event, checked.
+func (c *client) nextChange(t *testing.T) sse {
+	t.Helper()
+	for {
+		ev := c.next(t)
+		if ev.comment || ev.event != "" {
+			continue
+		}
+		var d struct {
+			Seq    uint64 `json:"seq"`
+			Entity string `json:"entity"`
+			Op     string `json:"op"`
+			ID     int64  `json:"id"`
+		}
+		if err := json.Unmarshal([]byte(ev.data), &d); err != nil {
+			t.Fatalf("event data %q: %v", ev.data, err)
+		}
+		if fmt.Sprint(d.Seq) != ev.id || d.Entity != "task" || d.Op != "upsert" || d.ID != int64(100+d.Seq) {
+			t.Fatalf("event %+v: data does not match its id or the change", ev)
+		}
+		return ev
+	}
+}
+
+// ended waits for the stream to end, skipping what comes before, and
+// returns the named events it saw.
+func (c *client) ended(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return names
+			}
+			if ev.event != "" {
+				names = append(names, ev.event)
+			}
+		case <-deadline:
+			t.Fatalf("the stream did not end in 10 s (events so far %v)", names)
+		}
+	}
+}
+
+func wantIDs(t *testing.T, c *client, ids ...string) {
+	t.Helper()
+	for _, id := range ids {
+		if ev := c.nextChange(t); ev.id != id {
+			t.Fatalf("event id %s, want %s", ev.id, id)
+		}
+	}
+}
+
+// TestEventsLiveAndReplay: the headers come before any change; a change
+// becomes an event with its seq as id; a reconnect with Last-Event-ID (or
+// last_event_id) replays what came after it, in order, across pages, then
+// goes live; another user's changes never show.
+func TestEventsLiveAndReplay(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice, bob := ee.newUser(t), ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil) // headers came with no change yet
+	ee.feed.add(bob.id, 3)
+	ee.feed.add(alice.id, 2)
+	wantIDs(t, c, "1", "2")
+	ee.feed.add(alice.id, 1)
+	wantIDs(t, c, "3")
+
+	ee.feed.add(alice.id, 1200) // more than two pages
+	r := ee.open(t, alice, alice.token, "", http.Header{"Last-Event-Id": {"2"}})
+	for s := 3; s <= 1203; s++ {
+		wantIDs(t, r, fmt.Sprint(s))
+	}
+	ee.feed.add(alice.id, 1)
+	wantIDs(t, r, "1204")
+
+	q := ee.open(t, alice, alice.token, "?last_event_id=1202", nil)
+	wantIDs(t, q, "1203", "1204")
+}
+
+// TestEventsResync: a Resync (the listener lost its connection) tells the
+// client and re-reads the feed: a change whose wake was lost still comes.
+func TestEventsResync(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+	ee.feed.mu.Lock() // a change no wake announces
+	ee.feed.log[auth.UserID(alice.id)] = append(ee.feed.log[auth.UserID(alice.id)],
+		application.Change{Seq: 1, Entity: application.EntityTask, Op: application.OpUpsert, ID: 101})
+	ee.feed.mu.Unlock()
+	ee.hub.Resync()
+	if ev := c.next(t); ev.event != "resync" {
+		t.Fatalf("after Resync got %+v, want event resync", ev)
+	}
+	wantIDs(t, c, "1")
+}
+
+// TestEventsKeepalive: an idle stream sends a comment line.
+func TestEventsKeepalive(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.Events.Keepalive = 20 * time.Millisecond })
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+	if ev := c.next(t); !ev.comment {
+		t.Fatalf("idle stream sent %+v, want a keepalive comment", ev)
+	}
+}
+
+// TestEventsOutliveRequestTimeout: the request deadline (REQUEST_TIMEOUT)
+// does not end a stream: a change long after it still comes.
+func TestEventsOutliveRequestTimeout(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.RequestTimeout = 20 * time.Millisecond })
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+	time.Sleep(100 * time.Millisecond) // five deadlines
+	ee.feed.add(alice.id, 1)
+	wantIDs(t, c, "1")
+}
+
+// TestEventsTicket: a ticket opens one stream, without a header, and only
+// once; an unknown or expired ticket is 401; a ticket is for its user's
+// URL only (403); the ticket route answers 201 with ticket and expires_at.
+func TestEventsTicket(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice, bob := ee.newUser(t), ee.newUser(t)
+	ticket := func() httpapi.TicketJSON {
+		res := ee.do(t, request{method: http.MethodPost, path: "/api/" + alice.id + "/events/ticket", token: alice.token})
+		if res.status != http.StatusCreated {
+			t.Fatalf("POST ticket = %s, want 201", res)
+		}
+		var tk httpapi.TicketJSON
+		if err := json.Unmarshal(res.body, &tk); err != nil || tk.Ticket == "" {
+			t.Fatalf("ticket body %s: %v", res.body, err)
+		}
+		if d := time.Until(tk.ExpiresAt); d <= 0 || d > 61*time.Second {
+			t.Errorf("ticket expires in %v, want within 60 s", d)
+		}
+		return tk
+	}
+
+	tk := ticket()
+	c := ee.open(t, alice, "", "?ticket="+tk.Ticket, nil)
+	ee.feed.add(alice.id, 1)
+	wantIDs(t, c, "1")
+	if _, res := ee.try(t, alice, "", "?ticket="+tk.Ticket, nil); res.StatusCode != http.StatusUnauthorized || res.Header.Get("WWW-Authenticate") != "Bearer" {
+		t.Errorf("second use of a ticket = %d, want 401 with WWW-Authenticate", res.StatusCode)
+	}
+	if _, res := ee.try(t, alice, "", "?ticket=nope", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown ticket = %d, want 401", res.StatusCode)
+	}
+	if _, res := ee.try(t, alice, "", "", nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("no ticket, no token = %d, want 401", res.StatusCode)
+	}
+	other := ticket()
+	if _, res := ee.try(t, bob, "", "?ticket="+other.Ticket, nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("alice's ticket on bob's URL = %d, want 403", res.StatusCode)
+	}
+	if res := ee.do(t, request{method: http.MethodPost, path: "/api/" + alice.id + "/events/ticket", token: bob.token}); res.status != http.StatusForbidden {
+		t.Errorf("ticket for another user = %s, want 403", res)
+	}
+	if res := ee.do(t, request{method: http.MethodGet, path: "/api/" + alice.id + "/tasks?ticket=" + other.Ticket, outsideDoc: true}); res.status != http.StatusUnauthorized {
+		t.Errorf("a ticket on another route = %s, want 401", res)
+	}
+
+	late := ticket()
+	ee.mu.Lock()
+	ee.skew = application.TicketTTL
+	ee.mu.Unlock()
+	if _, res := ee.try(t, alice, "", "?ticket="+late.Ticket, nil); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("ticket after 60 s = %d, want 401", res.StatusCode)
+	}
+}
+
+// TestEventsCap: past EVENTS_MAX_PER_USER streams the next is 429 with
+// Retry-After and the contract's body; closing one frees its slot; other
+// users are not counted.
+func TestEventsCap(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 2)
+	alice, bob := ee.newUser(t), ee.newUser(t)
+	first := ee.open(t, alice, alice.token, "", nil)
+	ee.open(t, alice, alice.token, "", nil)
+	_, res := ee.try(t, alice, alice.token, "", nil)
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), `"detail":"Too many open event streams`) {
+		t.Fatalf("third stream = %d %s (Retry-After %q), want 429 with Retry-After", res.StatusCode, body, res.Header.Get("Retry-After"))
+	}
+	ee.open(t, bob, bob.token, "", nil)
+
+	first.cancel()
+	first.ended(t)
+	for ee.streams.Open(auth.UserID(alice.id)) != 1 {
+		time.Sleep(5 * time.Millisecond) // the handler sees the client leave
+	}
+	ee.open(t, alice, alice.token, "", nil)
+}
+
+// TestEventsEndWithToken: a stream ends, cleanly and with an expired
+// event, when the token it was opened with expires, and so does one
+// opened with a ticket of that token.
+func TestEventsEndWithToken(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	short, err := jwks.SignHS256(secret, auth.Identity{UserID: auth.UserID(alice.id), Email: alice.id + "@example.com"}, 4*time.Second, time.Now(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ee.remember(short)
+	res := ee.do(t, request{method: http.MethodPost, path: "/api/" + alice.id + "/events/ticket", token: short})
+	var tk httpapi.TicketJSON
+	if err := json.Unmarshal(res.body, &tk); err != nil || res.status != http.StatusCreated {
+		t.Fatalf("POST ticket = %s", res)
+	}
+	byTicket := ee.open(t, alice, "", "?ticket="+tk.Ticket, nil)
+	c := ee.open(t, alice, short, "", nil)
+	for _, s := range []*client{c, byTicket} {
+		if names := s.ended(t); len(names) != 1 || names[0] != "expired" {
+			t.Errorf("a stream whose token expired ended after %v, want [expired]", names)
+		}
+	}
+}
+
+// TestEventsShutdown: closing the streams (before the server's Shutdown)
+// ends every stream with a shutdown event, Shutdown then returns at once,
+// and a new stream is 503.
+func TestEventsShutdown(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	var clients []*client
+	for range 3 {
+		clients = append(clients, ee.open(t, alice, alice.token, "", nil))
+	}
+	ee.srv.Config.RegisterOnShutdown(ee.streams.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ee.srv.Config.Shutdown(ctx) }()
+	for _, c := range clients {
+		if names := c.ended(t); len(names) != 1 || names[0] != "shutdown" {
+			t.Errorf("stream ended after %v, want [shutdown]", names)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v (it waited for the streams)", err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/"+alice.id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+alice.token)
+	ee.handler.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("a stream after Close = %d, want 503 with Retry-After", rec.Code)
+	}
+}
+
+// TestEventsExpiredHistory: a Last-Event-ID below the retained history is
+// 410 with a body saying to take a snapshot (EventSource does not retry it).
+func TestEventsExpiredHistory(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	ee.feed.add(alice.id, 5)
+	ee.feed.mu.Lock()
+	ee.feed.floor = 3
+	ee.feed.mu.Unlock()
+	res := ee.do(t, request{method: http.MethodGet, path: "/api/" + alice.id + "/events", token: alice.token, header: http.Header{"Last-Event-ID": {"2"}}})
+	if res.status != http.StatusGone || !strings.Contains(string(res.body), "snapshot") {
+		t.Errorf("stale Last-Event-ID = %s, want 410 saying to take a snapshot", res)
+	}
+	res = ee.do(t, request{method: http.MethodGet, path: "/api/" + alice.id + "/events?last_event_id=x", token: alice.token, outsideDoc: true})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Errorf("last_event_id=x = %s, want 422", res)
+	}
+}
+
+// TestEventsSlowReaderDropped: a client that stops reading while changes
+// pile up is dropped once a write waits past the write timeout, and its
+// slot is freed; it would resume with Last-Event-ID.
+func TestEventsSlowReaderDropped(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.Events.WriteTimeout = 50 * time.Millisecond })
+	alice := ee.newUser(t)
+	req, _ := http.NewRequest(http.MethodGet, ee.srv.URL+"/api/"+alice.id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+alice.token)
+	res, err := ee.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close() // never read: the socket buffers fill
+	for ee.streams.Open(auth.UserID(alice.id)) == 1 {
+		ee.feed.add(alice.id, 5000)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
