@@ -44,6 +44,7 @@ func App(c Config) fx.Option {
 		fx.StartTimeout(30*time.Second),
 		fx.StopTimeout(c.ShutdownTimeout+5*time.Second),
 		Storage(c),
+		Events(c),
 		Auth,
 		Application,
 		Metrics,
@@ -232,6 +233,8 @@ type routerParams struct {
 	Metrics  *mw.Metrics
 	Set      *metrics.Set
 	Keys     application.IdempotencyStore
+	Events   *application.Events
+	Streams  *httpapi.Streams
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -244,6 +247,8 @@ func newRouter(p routerParams) http.Handler {
 		Metrics:  p.Metrics,
 		// Idempotency-Key responses, in the database with the tasks.
 		Idempotency: p.Keys,
+		Events:      p.Events,
+		Streams:     p.Streams,
 		Config: httpapi.Config{
 			CORSOrigins:    p.Config.CORSOrigins,
 			Version:        p.Config.Version,
@@ -255,6 +260,7 @@ func newRouter(p routerParams) http.Handler {
 			ListMax:        p.Config.ListMax,
 			// Bodies are read and checked one bounded amount at a time.
 			BodyBytesInFlight: p.Config.BodyBytesInFlight,
+			Events:            httpapi.EventsConfig{Keepalive: p.Config.EventsKeepalive},
 		},
 	}
 	if p.Config.MetricsAddr == "" {
@@ -270,7 +276,7 @@ func newRouter(p routerParams) http.Handler {
 // few hundred bytes.
 const maxHeaderBytes = 64 << 10
 
-func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, log *zap.Logger) *http.Server {
+func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, streams *httpapi.Streams, log *zap.Logger) *http.Server {
 	// The timeouts are long enough for any real request and short enough that
 	// a slow client (one header byte a second) cannot hold a connection.
 	srv := &http.Server{
@@ -283,6 +289,9 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, log 
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
 	}
+	// Streams of live events never end by themselves: Shutdown ends them
+	// first, then waits for the other requests.
+	srv.RegisterOnShutdown(streams.Close)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			ln, err := net.Listen("tcp", srv.Addr)

@@ -82,6 +82,17 @@ type Config struct {
 	// for tests with a local receiver or push service, never in
 	// production.
 	WebhookAllowPrivate bool
+	// DatabaseListenURL (DATABASE_LISTEN_URL) is where the PostgreSQL
+	// connection that listens for the change feed's notifications goes:
+	// DATABASE_URL when unset. A transaction-mode pooler (Neon's -pooler
+	// host) cannot LISTEN; give the direct host here.
+	DatabaseListenURL string
+	// EventsMaxPerUser (EVENTS_MAX_PER_USER) caps the streams of live
+	// events each user holds open on one instance.
+	EventsMaxPerUser int
+	// EventsKeepalive (EVENTS_KEEPALIVE) is how often an idle stream sends
+	// a comment line.
+	EventsKeepalive time.Duration
 }
 
 // Defaults for the variables CONTRACT.md names.
@@ -159,6 +170,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"TRASH_RETENTION", &c.TrashRetention, DefaultTrashRetention},
 		{"PURGE_INTERVAL", &c.PurgeInterval, DefaultPurgeInterval},
 		{"CHANGES_RETENTION", &c.ChangesRetention, DefaultChangesRetention},
+		{"EVENTS_KEEPALIVE", &c.EventsKeepalive, httpapi.DefaultEventsKeepalive},
 	} {
 		v := get(d.name, "")
 		if v == "" {
@@ -212,6 +224,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("BODY_BYTES_IN_FLIGHT must be a size of at least 1MiB (the largest body) such as 8MiB, got %q", v))
 		}
 		c.BodyBytesInFlight = int64(min(n, 1<<40))
+	}
+	c.EventsMaxPerUser = httpapi.DefaultEventsMaxPerUser
+	if v := get("EVENTS_MAX_PER_USER", ""); v != "" {
+		if c.EventsMaxPerUser, err = strconv.Atoi(v); err != nil || c.EventsMaxPerUser < 1 {
+			errs = append(errs, fmt.Errorf("EVENTS_MAX_PER_USER must be a positive integer, got %q", v))
+		}
+	}
+	if c.DatabaseListenURL = get("DATABASE_LISTEN_URL", ""); c.DatabaseListenURL != "" {
+		if l := strings.ToLower(c.DatabaseListenURL); !strings.HasPrefix(l, "postgres://") && !strings.HasPrefix(l, "postgresql://") {
+			errs = append(errs, errors.New("DATABASE_LISTEN_URL must be a postgres:// URL (the direct host, not a pooler)"))
+		}
 	}
 	if v := get("DB_MAX_CONNS", ""); v != "" {
 		if c.DBMaxConns, err = strconv.Atoi(v); err != nil || c.DBMaxConns < 1 {

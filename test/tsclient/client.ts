@@ -18,6 +18,9 @@ type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
 type ChangesPath = paths["/api/{user_id}/changes"];
+type HistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
+type EventsPath = paths["/api/{user_id}/events"];
+type TicketPath = paths["/api/{user_id}/events/ticket"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -68,6 +71,12 @@ export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
 export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[number];
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
+/** EventsTicket is what POST .../events/ticket answers. */
+export type EventsTicket = JSONBody<TicketPath["post"]["responses"][201]>;
+/** EventsQuery is the query of GET .../events. */
+export type EventsQuery = NonNullable<EventsPath["get"]["parameters"]["query"]>;
+/** ChangeEvent is the data of one event of the stream (documented in prose: SSE has no schema). */
+export type ChangeEvent = { seq: number; entity: "task" | "list"; op: "upsert" | "delete"; id: number };
 
 /** APIError carries what the frontend shows for a failed call. */
 export class APIError extends Error {
@@ -190,6 +199,24 @@ export class Client {
         return cursor;
       }
     }
+  /** eventsTicket gets a single-use ticket for the event stream (60 s). */
+  eventsTicket(): Promise<EventsTicket> {
+    return this.call<EventsTicket>("POST", "/events/ticket");
+  }
+
+  /**
+   * eventsURL is the URL an EventSource opens: a fresh ticket, and the seq
+   * of the last event the client has (a new EventSource cannot send
+   * Last-Event-ID), so that the stream first replays what was missed.
+   */
+  async eventsURL(lastEventID?: string): Promise<string> {
+    const { ticket } = await this.eventsTicket();
+    const query: EventsQuery = { ticket };
+    if (lastEventID) {
+      query.last_event_id = lastEventID;
+    }
+    const params = new URLSearchParams(query as Record<string, string>);
+    return `${this.baseURL}/api/${encodeURIComponent(this.userID)}/events?${params}`;
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -271,6 +298,10 @@ expectType<Equal<Status, "all" | "pending" | "completed">>();
 expectType<Equal<ValidationErrorBody["detail"][number]["msg"], string>>();
 expectType<Equal<ValidationErrorBody["detail"][number]["type"], string>>();
 expectType<Equal<ErrorBody["detail"], string>>();
+expectType<Equal<EventsTicket["ticket"], string>>();
+expectType<Equal<EventsTicket["expires_at"], string>>();
+expectType<Equal<NonNullable<EventsQuery["ticket"]>, string>>();
+expectType<Equal<NonNullable<EventsQuery["last_event_id"]>, string>>();
 
 // The example task of CONTRACT.md, with the fields the richer task adds, is
 // a Task, and the documented bodies take what the frontend sends.
@@ -333,6 +364,8 @@ export const listPatches: ListPatch[] = [{ name: "Shopping" }, { color: null }, 
 export const moves: Move[] = [{}, { after_id: 7 }, { before_id: 7 }, { list_id: null }, { list_id: 3, parent_id: null }, { parent_id: 12 }];
 export const moveMany: MoveMany = { ids: [4, 9], list_id: 3, after_id: 7 };
 export const newSubtask: NewTask = { title: "step 1", parent_id: 12 };
+export const ticket: EventsTicket = { ticket: "Yb2vJ1d6yQ9aH8s4Z0kq3mO7tLx2cV5nB1pR6wE9uT0", expires_at: "2026-01-05T10:01:00Z" };
+export const changeEvent: ChangeEvent = JSON.parse('{"seq":42,"entity":"task","op":"upsert","id":7}');
 export const validationError: ValidationErrorBody = {
   detail: [{ loc: ["body", "title"], msg: "String should have at least 1 character", type: "string_too_short" }],
 };

@@ -1,0 +1,88 @@
+package bootstrap
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
+)
+
+// Events wires live events (issue 16): the in-process hub, which is every
+// store's ChangeWatcher and the ChangePublisher the memory and SQLite
+// stores tell after their commits; on PostgreSQL the listening connection
+// that feeds it what every instance commits; the registry of open streams,
+// which the HTTP server closes first when it shuts down; and the use case,
+// over the store's ChangeLog.
+func Events(c Config) fx.Option {
+	opts := []fx.Option{
+		fx.Provide(
+			application.NewHub,
+			func(h *application.Hub) application.ChangeWatcher { return h },
+			func(h *application.Hub) application.ChangePublisher { return h },
+			func(c Config) *httpapi.Streams { return httpapi.NewStreams(c.EventsMaxPerUser) },
+			newEvents,
+		),
+	}
+	switch c.StorageKind() {
+	case "memory":
+		opts = append(opts, fx.Provide(func() application.TicketStore { return memory.NewTicketStore() }))
+	default:
+		opts = append(opts, fx.Provide(func(db *bun.DB) application.TicketStore { return sqlstore.NewTicketStore(db) }))
+	}
+	if c.StorageKind() == "postgres" {
+		opts = append(opts, fx.Invoke(startListener))
+	}
+	return fx.Module("events", opts...)
+}
+
+type eventsParams struct {
+	fx.In
+	Changes application.ChangeLog `optional:"true"`
+	Watcher application.ChangeWatcher
+	Tickets application.TicketStore
+	Log     *zap.Logger
+}
+
+// newEvents is the use case of live events, or nil while the store keeps
+// no change feed (the routes then answer 503).
+func newEvents(p eventsParams) *application.Events {
+	if p.Changes == nil {
+		p.Log.Warn("live events are off: the store keeps no change feed")
+		return nil
+	}
+	return application.NewEvents(p.Changes, p.Watcher, p.Tickets, nil)
+}
+
+// startListener holds the PostgreSQL listening connection from start to
+// stop: DATABASE_LISTEN_URL, or DATABASE_URL.
+func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, log *zap.Logger) error {
+	url := c.DatabaseListenURL
+	if url == "" {
+		url = c.DatabaseURL
+	}
+	log = log.Named("listen")
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{OnEvent: func(e sqlstore.ListenEvent) {
+		switch {
+		case e.Up && e.Err == nil:
+			log.Info("listening for changes", zap.String("channel", application.ChangeChannel))
+		case e.Up:
+			log.Warn("change notification not understood", zap.Error(e.Err))
+		default:
+			log.Warn("change listener lost its connection; streams resync, reconnecting", zap.Error(e.Err))
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { l.Start(); return nil },
+		OnStop:  func(context.Context) error { l.Stop(); return nil },
+	})
+	return nil
+}
