@@ -1,0 +1,466 @@
+// Command eventsbench measures live events (issue 16) on two instances of
+// the built binary behind one fresh PostgreSQL database:
+//
+//   - latency: W writers create tasks on instance A, each user has a stream
+//     open on instance B; for every write, the time from A's 201 to the
+//     event naming that task on B's stream (p50, p99, max, missing);
+//   - idle: list throughput on B (C connections, GET 20 tasks) without
+//     streams, then with N idle streams open on B, and B's resident memory
+//     (VmRSS) before and with them.
+//
+// It prints one line per figure, for bench.sh's report and
+// docs/PERFORMANCE.md. Everything it starts is stopped and the database
+// dropped on exit.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/todo-backend/todo/adapters/jwks"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+const secret = "eventsbench-hs256-secret-0123456789-abcdefghij"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "eventsbench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	bin, db          string
+	writers          int
+	duration         time.Duration
+	streams, perUser int
+	listConns        int
+	listDuration     time.Duration
+	scenarios        string
+}
+
+func run() error {
+	var c config
+	flag.StringVar(&c.bin, "bin", "bin/todo-api", "the service binary")
+	flag.StringVar(&c.db, "db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "a PostgreSQL server URL (a fresh database is made on it)")
+	flag.IntVar(&c.writers, "writers", 32, "concurrent writers on instance A (one user each)")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long the writers write")
+	flag.IntVar(&c.streams, "streams", 10000, "idle streams opened on instance B")
+	flag.IntVar(&c.perUser, "per-user", 8, "streams per user (EVENTS_MAX_PER_USER)")
+	flag.IntVar(&c.listConns, "list-conns", 32, "connections of the list throughput runs")
+	flag.DurationVar(&c.listDuration, "list-duration", 5*time.Second, "each list throughput run")
+	flag.StringVar(&c.scenarios, "scenarios", "latency,idle", "latency, idle or both")
+	flag.Parse()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dbURL, drop, err := freshDatabase(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer drop()
+
+	a, err := startInstance(ctx, c, "A", dbURL)
+	if err != nil {
+		return err
+	}
+	defer a.stop()
+	b, err := startInstance(ctx, c, "B", dbURL)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+
+	if strings.Contains(c.scenarios, "latency") {
+		if err := latency(ctx, c, a, b); err != nil {
+			return fmt.Errorf("latency: %w", err)
+		}
+	}
+	if strings.Contains(c.scenarios, "idle") {
+		if err := idle(ctx, c, b); err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+	}
+	return nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// freshDatabase creates a database on the server and returns its URL and
+// a function that drops it.
+func freshDatabase(ctx context.Context, admin string) (string, func(), error) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect to %s: %w", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := "eventsbench_" + randHex(6)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	}, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// instance is one running service.
+type instance struct {
+	name string
+	url  string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+}
+
+func startInstance(ctx context.Context, c config, name, dbURL string) (*instance, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.CommandContext(ctx, c.bin)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "BETTER_AUTH_SECRET="+secret, "PORT="+strconv.Itoa(port),
+		"LOG_LEVEL=warn", "EVENTS_MAX_PER_USER="+strconv.Itoa(c.perUser))
+	in := &instance{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = in.log, in.log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	for range 300 {
+		res, err := http.Get(in.url + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return in, nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	in.stop()
+	return nil, fmt.Errorf("instance %s not ready in 30 s: %s", name, in.log.String())
+}
+
+func (in *instance) stop() {
+	if in.cmd.Process != nil {
+		_ = in.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = in.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = in.cmd.Process.Kill()
+		}
+	}
+}
+
+// rss is the instance's VmRSS in MiB.
+func (in *instance) rss() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", in.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+type benchUser struct{ id, token string }
+
+func newUser(prefix string, i int) benchUser {
+	id := fmt.Sprintf("%s_%s_%d", prefix, randHex(3), i)
+	tok, err := jwks.SignHS256([]byte(secret), auth.Identity{UserID: auth.UserID(id), Email: id + "@bench.test", Name: id},
+		3*time.Hour, time.Now(), "", "")
+	if err != nil {
+		panic(err)
+	}
+	return benchUser{id: id, token: tok}
+}
+
+var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
+
+// stream opens GET /events for u on in and returns its body, after the
+// headers and the retry field.
+func stream(ctx context.Context, in *instance, u benchUser) (io.ReadCloser, *bufio.Reader, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, in.url+"/api/"+u.id+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return nil, nil, fmt.Errorf("GET events = %d %s", res.StatusCode, b)
+	}
+	return res.Body, bufio.NewReader(res.Body), nil
+}
+
+// latency: writers on A, streams on B.
+func latency(ctx context.Context, c config, a, b *instance) error {
+	type seen struct {
+		mu sync.Mutex
+		at map[int64]time.Time
+	}
+	users := make([]benchUser, c.writers)
+	events := make([]*seen, c.writers)
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var readers sync.WaitGroup
+	for i := range users {
+		users[i] = newUser("lat", i)
+		events[i] = &seen{at: map[int64]time.Time{}}
+		body, br, err := stream(sctx, b, users[i])
+		if err != nil {
+			return err
+		}
+		readers.Add(1)
+		go func(s *seen) {
+			defer readers.Done()
+			defer body.Close()
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if !strings.HasPrefix(line, "data: ") {
+					continue
+				}
+				now := time.Now()
+				var d struct {
+					Entity string `json:"entity"`
+					ID     int64  `json:"id"`
+				}
+				if json.Unmarshal([]byte(line[6:]), &d) == nil && d.Entity == "task" {
+					s.mu.Lock()
+					if _, ok := s.at[d.ID]; !ok {
+						s.at[d.ID] = now
+					}
+					s.mu.Unlock()
+				}
+			}
+		}(events[i])
+	}
+
+	type write struct {
+		id int64
+		at time.Time
+	}
+	writes := make([][]write, c.writers)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(c.duration)
+	for i := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(end); n++ {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/api/"+users[i].id+"/tasks",
+					strings.NewReader(`{"title":"bench event `+strconv.Itoa(n)+`"}`))
+				req.Header.Set("Authorization", "Bearer "+users[i].token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				var t struct {
+					ID int64 `json:"id"`
+				}
+				err = json.NewDecoder(res.Body).Decode(&t)
+				res.Body.Close()
+				at := time.Now()
+				if res.StatusCode != http.StatusCreated || err != nil {
+					failed.Add(1)
+					continue
+				}
+				writes[i] = append(writes[i], write{id: t.ID, at: at})
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(2 * time.Second) // the last events
+	stop()
+	readers.Wait()
+
+	var lat []time.Duration
+	missing, total, early := 0, 0, 0
+	for i, ws := range writes {
+		for _, w := range ws {
+			total++
+			at, ok := events[i].at[w.id]
+			if !ok {
+				missing++
+				continue
+			}
+			d := at.Sub(w.at)
+			if d < 0 {
+				early++ // the event came before the 201 was read
+				d = 0
+			}
+			lat = append(lat, d)
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) string {
+		if len(lat) == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())/1000)
+	}
+	fmt.Printf("events latency: %d writers on A for %s, one stream per writer's user on B: %d writes (%.0f/s), %d failed; "+
+		"201 on A -> event on B: p50 %s ms, p99 %s ms, max %s ms; %d events before their 201 was read (counted 0); %d missing\n",
+		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed.Load(), pct(0.5), pct(0.99), pct(1), early, missing)
+	if missing > 0 {
+		return errors.New("events missing")
+	}
+	return nil
+}
+
+// idle: list throughput and memory on B, without and with idle streams.
+func idle(ctx context.Context, c config, b *instance) error {
+	lister := newUser("list", 0)
+	for i := range 20 {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, b.url+"/api/"+lister.id+"/tasks", strings.NewReader(`{"title":"task `+strconv.Itoa(i)+`"}`))
+		req.Header.Set("Authorization", "Bearer "+lister.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	listRun(ctx, c, b, lister) // warm-up
+	rss0 := b.rss()
+	without := listRun(ctx, c, b, lister)
+
+	// Open the streams: raw connections that read the headers and then
+	// nothing (an idle client); per-user cap respected.
+	users := make([]benchUser, (c.streams+c.perUser-1)/c.perUser)
+	for i := range users {
+		users[i] = newUser("idle", i)
+	}
+	conns := make([]net.Conn, c.streams)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	host := strings.TrimPrefix(b.url, "http://")
+	start := time.Now()
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			u := users[i/c.perUser]
+			conn, err := net.Dial("tcp", host)
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			fmt.Fprintf(conn, "GET /api/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", u.id, host, u.token)
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			br := bufio.NewReader(conn)
+			status, err := br.ReadString('\n')
+			if err != nil || !strings.Contains(status, " 200 ") {
+				failed.Add(1)
+				conn.Close()
+				return
+			}
+			_ = conn.SetReadDeadline(time.Time{})
+			conns[i] = conn
+		}()
+	}
+	wg.Wait()
+	opened := time.Since(start)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	rss1 := b.rss()
+	with := listRun(ctx, c, b, lister)
+	fmt.Printf("idle streams: %d open on B (%d failed) in %s; B's VmRSS %.0f MiB without them, %.0f MiB with them (%.1f KiB per stream)\n",
+		c.streams-int(failed.Load()), failed.Load(), opened.Round(time.Millisecond), rss0, rss1, (rss1-rss0)*1024/float64(max(1, c.streams)))
+	fmt.Printf("list throughput on B (%d connections, %s, 20 tasks): %.0f req/s without streams, %.0f req/s with %d idle streams: ratio %.3f\n",
+		c.listConns, c.listDuration, without, with, c.streams-int(failed.Load()), with/without)
+	return nil
+}
+
+// listRun runs c.listConns clients listing for c.listDuration; req/s.
+func listRun(ctx context.Context, c config, b *instance, u benchUser) float64 {
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(c.listDuration)
+	for range c.listConns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, b.url+"/api/"+u.id+"/tasks", nil)
+				req.Header.Set("Authorization", "Bearer "+u.token)
+				res, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / c.listDuration.Seconds()
+}
