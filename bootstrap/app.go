@@ -311,6 +311,13 @@ func newServer(lc fx.Lifecycle, sd fx.Shutdowner, c Config, h http.Handler, stre
 			ctx, cancel := context.WithTimeout(ctx, c.ShutdownTimeout)
 			defer cancel()
 			log.Info("shutting down: draining requests", zap.Duration("timeout", c.ShutdownTimeout))
+			// Streams of live events first: they end at once, with an
+			// event saying so. Shutdown no longer knows the connections
+			// they took over, so wait for those here.
+			streams.Close()
+			if err := streams.Wait(ctx); err != nil {
+				log.Warn("event streams did not end in time", zap.Error(err))
+			}
 			if err := srv.Shutdown(ctx); err != nil {
 				return fmt.Errorf("drain requests: %w", err)
 			}

@@ -436,6 +436,7 @@ func TestEventsEndWithToken(t *testing.T) {
 	t.Parallel()
 	ee := newEventsEnv(t, 0)
 	alice := ee.newUser(t)
+	contracts(t) // loaded now, not within the short token's life
 	short, err := jwks.SignHS256(secret, auth.Identity{UserID: auth.UserID(alice.id), Email: alice.id + "@example.com"}, 4*time.Second, time.Now(), "", "")
 	if err != nil {
 		t.Fatal(err)
