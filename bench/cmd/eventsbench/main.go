@@ -196,6 +196,22 @@ func (in *instance) stop() {
 	}
 }
 
+// cpu is the instance's CPU time so far (user and system).
+func (in *instance) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", in.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * time.Second / 100 // USER_HZ
+}
+
 // rss is the instance's VmRSS in MiB.
 func (in *instance) rss() float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", in.cmd.Process.Pid))
@@ -379,7 +395,9 @@ func idle(ctx context.Context, c config, b *instance) error {
 	}
 	listRun(ctx, c, b, lister) // warm-up
 	rss0 := b.rss()
-	without := listRun(ctx, c, b, lister)
+	cpu0 := b.cpu()
+	without, nWithout := listRun(ctx, c, b, lister)
+	cpuWithout := b.cpu() - cpu0
 
 	// Open the streams: raw connections that read the headers and then
 	// nothing (an idle client); per-user cap respected.
@@ -428,17 +446,28 @@ func idle(ctx context.Context, c config, b *instance) error {
 		}
 	}()
 	time.Sleep(2 * time.Second)
+	idle0 := b.cpu()
+	time.Sleep(5 * time.Second)
+	idleCPU := b.cpu() - idle0
 	rss1 := b.rss()
-	with := listRun(ctx, c, b, lister)
+	cpu1 := b.cpu()
+	with, nWith := listRun(ctx, c, b, lister)
+	cpuWith := b.cpu() - cpu1
 	fmt.Printf("idle streams: %d open on B (%d failed) in %s; B's VmRSS %.0f MiB without them, %.0f MiB with them (%.1f KiB per stream)\n",
 		c.streams-int(failed.Load()), failed.Load(), opened.Round(time.Millisecond), rss0, rss1, (rss1-rss0)*1024/float64(max(1, c.streams)))
-	fmt.Printf("list throughput on B (%d connections, %s, 20 tasks): %.0f req/s without streams, %.0f req/s with %d idle streams: ratio %.3f\n",
-		c.listConns, c.listDuration, without, with, c.streams-int(failed.Load()), with/without)
+	fmt.Printf("B's CPU with the idle streams and no requests: %.1f%% of one core (keepalives every EVENTS_KEEPALIVE)\n",
+		float64(idleCPU)/float64(5*time.Second)*100)
+	fmt.Printf("list throughput on B (%d connections, %s, 20 tasks): %.0f req/s without streams, %.0f req/s with %d idle streams: ratio %.3f; "+
+		"B's CPU per list request %.0f µs without, %.0f µs with: ratio %.3f\n",
+		c.listConns, c.listDuration, without, with, c.streams-int(failed.Load()), with/without,
+		float64(cpuWithout.Microseconds())/float64(max(1, nWithout)), float64(cpuWith.Microseconds())/float64(max(1, nWith)),
+		(float64(cpuWith)/float64(max(1, nWith)))/(float64(cpuWithout)/float64(max(1, nWithout))))
 	return nil
 }
 
-// listRun runs c.listConns clients listing for c.listDuration; req/s.
-func listRun(ctx context.Context, c config, b *instance, u benchUser) float64 {
+// listRun runs c.listConns clients listing for c.listDuration: req/s and
+// requests.
+func listRun(ctx context.Context, c config, b *instance, u benchUser) (float64, int64) {
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	end := time.Now().Add(c.listDuration)
@@ -462,5 +491,5 @@ func listRun(ctx context.Context, c config, b *instance, u benchUser) float64 {
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / c.listDuration.Seconds()
+	return float64(n.Load()) / c.listDuration.Seconds(), n.Load()
 }
