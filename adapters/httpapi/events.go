@@ -78,6 +78,10 @@ type EventsConfig struct {
 // that would never end by themselves (http.Server.RegisterOnShutdown).
 type Streams struct {
 	wg      sync.WaitGroup // streams served on connections taken over
+	// The keepalive beat: a channel closed, and replaced, every interval.
+	beatOnce sync.Once
+	beatMu   sync.Mutex
+	beatCh   chan struct{}
 	max     int
 	mu      sync.Mutex
 	open    map[auth.UserID]int
@@ -97,6 +101,32 @@ func NewStreams(maxPerUser int) *Streams {
 // Close ends every open stream, cleanly, and refuses new ones (503). It
 // returns at once; safe to call more than once.
 func (s *Streams) Close() { s.once.Do(func() { close(s.closing) }) }
+
+// beat returns the channel the next beat closes; the first call starts
+// the ticker (every), which Close stops.
+func (s *Streams) beat(every time.Duration) <-chan struct{} {
+	s.beatOnce.Do(func() {
+		s.beatCh = make(chan struct{})
+		go func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-s.closing:
+					return
+				case <-t.C:
+					s.beatMu.Lock()
+					close(s.beatCh)
+					s.beatCh = make(chan struct{})
+					s.beatMu.Unlock()
+				}
+			}
+		}()
+	})
+	s.beatMu.Lock()
+	defer s.beatMu.Unlock()
+	return s.beatCh
+}
 
 // Wait waits until the streams served on connections taken over have
 // ended (after Close), or ctx ends. http.Server.Shutdown does not wait for
@@ -377,14 +407,11 @@ func (s *stream) serve(ctx context.Context) {
 	// client has them, the stream has read the feed once and is live.
 
 	log := s.h.errs.log
-	keep := time.NewTicker(s.h.eventsCfg.Keepalive)
-	defer keep.Stop()
-	var expired <-chan time.Time
-	if !s.expires.IsZero() {
-		t := time.NewTimer(time.Until(s.expires))
-		defer t.Stop()
-		expired = t.C
-	}
+	// One ticker for every stream (Streams.beat): an idle stream holds no
+	// timer of its own. The token's expiry is checked at each beat, so a
+	// stream ends at most one keepalive interval after it.
+	every := s.h.eventsCfg.Keepalive
+	beat := s.h.streams.beat(every)
 	if !s.catchUp(ctx, false) {
 		return
 	}
@@ -396,12 +423,6 @@ func (s *stream) serve(ctx context.Context) {
 			s.buf = append(s.buf, "event: shutdown\ndata: {}\n\n"...)
 			s.flush()
 			return
-		case <-expired:
-			// The token is no longer good: end cleanly. A ticket client
-			// asks for a new ticket and reconnects with last_event_id.
-			s.buf = append(s.buf, "event: expired\ndata: {}\n\n"...)
-			s.flush()
-			return
 		case wk := <-s.wakes:
 			if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
 				continue // a change this stream has sent already
@@ -409,7 +430,16 @@ func (s *stream) serve(ctx context.Context) {
 			if !s.catchUp(ctx, wk.Resync) {
 				return
 			}
-		case <-keep.C:
+		case <-beat:
+			beat = s.h.streams.beat(every)
+			if !s.expires.IsZero() && !time.Now().Before(s.expires) {
+				// The token is no longer good: end cleanly. A ticket
+				// client asks for a new ticket and reconnects with
+				// last_event_id.
+				s.buf = append(s.buf, "event: expired\ndata: {}\n\n"...)
+				s.flush()
+				return
+			}
 			s.buf = append(s.buf, ": keepalive\n\n"...)
 			if !s.flush() {
 				log.Debug("event stream dropped: keepalive write failed", mw.RequestIDField(ctx))

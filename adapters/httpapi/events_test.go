@@ -430,11 +430,12 @@ func TestEventsCap(t *testing.T) {
 }
 
 // TestEventsEndWithToken: a stream ends, cleanly and with an expired
-// event, when the token it was opened with expires, and so does one
+// event, when the token it was opened with expires (at the next keepalive), and so does one
 // opened with a ticket of that token.
 func TestEventsEndWithToken(t *testing.T) {
 	t.Parallel()
-	ee := newEventsEnv(t, 0)
+	// Expiry is checked at each keepalive beat.
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.Events.Keepalive = 50 * time.Millisecond })
 	alice := ee.newUser(t)
 	contracts(t) // loaded now, not within the short token's life
 	short, err := jwks.SignHS256(secret, auth.Identity{UserID: auth.UserID(alice.id), Email: alice.id + "@example.com"}, 4*time.Second, time.Now(), "", "")
