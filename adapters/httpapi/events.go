@@ -77,16 +77,16 @@ type EventsConfig struct {
 // (which waits for every handler) so that it need not wait for streams
 // that would never end by themselves (http.Server.RegisterOnShutdown).
 type Streams struct {
-	wg      sync.WaitGroup // streams served on connections taken over
+	wg sync.WaitGroup // streams served on connections taken over
 	// The keepalive beat: a channel closed, and replaced, every interval.
 	beatOnce sync.Once
 	beatMu   sync.Mutex
 	beatCh   chan struct{}
-	max     int
-	mu      sync.Mutex
-	open    map[auth.UserID]int
-	closing chan struct{}
-	once    sync.Once
+	max      int
+	mu       sync.Mutex
+	open     map[auth.UserID]int
+	closing  chan struct{}
+	once     sync.Once
 }
 
 // NewStreams returns a registry allowing maxPerUser streams to each user
