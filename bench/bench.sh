@@ -17,7 +17,9 @@
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
 #                       get32, toggle32, mixed32, create32, list-in-list, move,
-#                       complete-recurring, changes
+#                       complete-recurring, changes, events (issue 16:
+#                       bench/cmd/eventsbench, two instances of their own on
+#                       a fresh database, after the table)
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -705,5 +707,17 @@ if [[ $PROFILE == 1 && -s $OUT/cpu-list32-$STAMP.pprof ]]; then
   echo "Where the service's CPU goes during list (32 connections), by library:"
   cat "$OUT/pprof-where-$STAMP.txt"
   say "CPU profile: $OUT/cpu-list32-$STAMP.pprof (summaries: $OUT/pprof-{where,top,cum}-$STAMP.txt)"
+fi
+# Live events (issue 16): two instances of their own on a fresh database
+# (bench/cmd/eventsbench): 201 on A -> event on B while 32 clients write,
+# then 10,000 idle streams on B (memory, list throughput and CPU per list
+# request without and with them).
+if want events && [[ $GROWTH != 1 ]]; then
+  say "events: latency across instances (32 writers), then 10,000 idle streams"
+  go build -o "$TMP/bin/" ./bench/cmd/eventsbench
+  EV_ARGS=(-bin "$API_BIN" -db "$TEST_DATABASE_URL")
+  [[ $QUICK == 1 ]] && EV_ARGS+=(-duration 3s -list-duration 2s)
+  { echo; echo "Live events (issue 16), $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg):"
+    "$TMP/bin/eventsbench" "${EV_ARGS[@]}"; } | tee -a "$REPORT" || die "eventsbench failed"
 fi
 say "report: $REPORT, markdown table: $MD; total $((SECONDS - START_TIME)) s"
