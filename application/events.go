@@ -69,10 +69,25 @@ func NewEvents(changes ChangeLog, watcher ChangeWatcher, tickets TicketStore, no
 	return &Events{changes: changes, watcher: watcher, tickets: tickets, now: now}
 }
 
+// ChangeKeyReader is a ChangeLog that can read its entries without the
+// entities' data, which is all an event says: cheaper for the stores where
+// the data is a query of its own (SQL).
+type ChangeKeyReader interface {
+	// ChangeKeys is Changes(since, limit, false) with Task, List and
+	// Deleted left unset.
+	ChangeKeys(ctx context.Context, owner auth.UserID, since Seq, limit int) (ChangePage, error)
+}
+
 // Changes reads a's changes after since (see ChangeLog.Changes; never the
-// snapshot).
+// snapshot), without their data where the store can (ChangeKeyReader).
 func (e *Events) Changes(ctx context.Context, a Actor, since Seq, limit int) (ChangePage, error) {
-	p, err := e.changes.Changes(ctx, a.owner, since, limit, false)
+	read := func(ctx context.Context, owner auth.UserID, since Seq, limit int) (ChangePage, error) {
+		return e.changes.Changes(ctx, owner, since, limit, false)
+	}
+	if k, ok := e.changes.(ChangeKeyReader); ok {
+		read = k.ChangeKeys
+	}
+	p, err := read(ctx, a.owner, since, limit)
 	if err != nil {
 		return ChangePage{}, fmt.Errorf("read changes: %w", err)
 	}
