@@ -17,7 +17,7 @@ func (f *keyFeed) Changes(context.Context, auth.UserID, application.Seq, int, bo
 	return application.ChangePage{Changes: []application.Change{{Seq: 1, Op: application.OpUpsert}}, Next: 1}, nil
 }
 func (f *keyFeed) Head(context.Context, auth.UserID) (application.Seq, error) { return 1, nil }
-func (f *keyFeed) Prune(context.Context, time.Time) (int, error)             { return 0, nil }
+func (f *keyFeed) Prune(context.Context, time.Time) (int, error)              { return 0, nil }
 
 type keyReader struct{ keyFeed }
 
