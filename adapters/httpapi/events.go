@@ -362,6 +362,9 @@ func (s *stream) run(hctx huma.Context) {
 // until the connection closes.
 func (s *stream) serveConn(ctx context.Context, cancel context.CancelFunc, conn net.Conn, hd http.Header) {
 	defer conn.Close()
+	// The server's READ_TIMEOUT and WRITE_TIMEOUT deadlines are still on
+	// the connection: a stream lives past them (each write sets its own).
+	_ = conn.SetDeadline(time.Time{})
 	// The client leaving shows as the end of what it sends.
 	go func() {
 		var b [64]byte

@@ -104,7 +104,11 @@ func newEventsEnv(t *testing.T, maxPerUser int, opts ...func(*httpapi.Deps)) *ev
 		d.Streams = ee.streams
 		d.Config.Events.Keepalive = time.Hour // tests that want one set it
 	}}, opts...)...)
-	ee.srv = httptest.NewServer(ee.handler)
+	// Short server timeouts, as READ_TIMEOUT and WRITE_TIMEOUT but
+	// shorter: a stream must outlive them (TestEventsOutliveTimeouts).
+	ee.srv = httptest.NewUnstartedServer(ee.handler)
+	ee.srv.Config.ReadTimeout, ee.srv.Config.WriteTimeout = 300*time.Millisecond, 300*time.Millisecond
+	ee.srv.Start()
 	t.Cleanup(func() {
 		ee.streams.Close() // else Close below waits for the streams
 		ee.srv.Close()
@@ -337,14 +341,15 @@ func TestEventsKeepalive(t *testing.T) {
 	}
 }
 
-// TestEventsOutliveRequestTimeout: the request deadline (REQUEST_TIMEOUT)
-// does not end a stream: a change long after it still comes.
-func TestEventsOutliveRequestTimeout(t *testing.T) {
+// TestEventsOutliveTimeouts: neither the request deadline
+// (REQUEST_TIMEOUT) nor the server's read and write timeouts end a
+// stream: a change long after them still comes.
+func TestEventsOutliveTimeouts(t *testing.T) {
 	t.Parallel()
 	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.RequestTimeout = 20 * time.Millisecond })
 	alice := ee.newUser(t)
 	c := ee.open(t, alice, alice.token, "", nil)
-	time.Sleep(100 * time.Millisecond) // five deadlines
+	time.Sleep(time.Second) // 50 request deadlines, 3 server timeouts
 	ee.feed.add(alice.id, 1)
 	wantIDs(t, c, "1")
 }
