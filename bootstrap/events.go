@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/uptrace/bun"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
@@ -28,6 +29,10 @@ func Events(c Config) fx.Option {
 			func(c Config) *httpapi.Streams { return httpapi.NewStreams(c.EventsMaxPerUser) },
 			newEvents,
 		),
+		// Streams open on this instance, and whether its listener listens.
+		fx.Invoke(func(set *metrics.Set, s *httpapi.Streams) {
+			set.NewGauge("todo_event_streams", func() float64 { return float64(s.Open("")) })
+		}),
 	}
 	switch c.StorageKind() {
 	case "memory":
@@ -61,7 +66,7 @@ func newEvents(p eventsParams) *application.Events {
 
 // startListener holds the PostgreSQL listening connection from start to
 // stop: DATABASE_LISTEN_URL, or DATABASE_URL.
-func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, log *zap.Logger) error {
+func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, set *metrics.Set, log *zap.Logger) error {
 	url := c.DatabaseListenURL
 	if url == "" {
 		url = c.DatabaseURL
@@ -80,6 +85,12 @@ func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, log *zap.Log
 	if err != nil {
 		return err
 	}
+	set.NewGauge("todo_change_listener_up", func() float64 {
+		if l.Listening() {
+			return 1
+		}
+		return 0
+	})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { l.Start(); return nil },
 		OnStop:  func(context.Context) error { l.Stop(); return nil },
