@@ -534,3 +534,27 @@ func TestEventsSlowReaderDropped(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEventsCORS: a page of an allowed origin may open a stream with the
+// Authorization and Last-Event-ID headers (a fetch-based client sends
+// both; EventSource sends Last-Event-ID when it reconnects), and the stream
+// answers with the origin allowed.
+func TestEventsCORS(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	req := httptest.NewRequest(http.MethodOptions, "/api/"+alice.id+"/events", nil)
+	req.Header.Set("Origin", frontend)
+	req.Header.Set("Access-Control-Request-Method", http.MethodGet)
+	req.Header.Set("Access-Control-Request-Headers", "authorization, last-event-id")
+	rec := httptest.NewRecorder()
+	ee.handler.ServeHTTP(rec, req)
+	allowed := strings.ToLower(strings.Join(rec.Header().Values("Access-Control-Allow-Headers"), ","))
+	if rec.Code/100 != 2 || !strings.Contains(allowed, "last-event-id") || !strings.Contains(allowed, "authorization") {
+		t.Errorf("preflight = %d, Access-Control-Allow-Headers %q; want 2xx allowing authorization and last-event-id", rec.Code, allowed)
+	}
+	c := ee.open(t, alice, alice.token, "", http.Header{"Origin": {frontend}})
+	if got := c.res.Header.Get("Access-Control-Allow-Origin"); got != frontend {
+		t.Errorf("stream's Access-Control-Allow-Origin = %q, want %q", got, frontend)
+	}
+}

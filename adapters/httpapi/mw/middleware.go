@@ -266,7 +266,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "Accept", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID", "Last-Event-ID"},
 		ExposedHeaders:   []string{"X-Request-ID", "ETag", "Link", "X-Total-Count", "Retry-After", "Location", "Idempotent-Replayed"},
 		AllowCredentials: !anyOrigin,
 		MaxAge:           600,
