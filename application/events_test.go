@@ -11,7 +11,7 @@ import (
 )
 
 // keyFeed is a ChangeLog whose Changes and ChangeKeys say which was read.
-type keyFeed struct{ keys bool }
+type keyFeed struct{}
 
 func (f *keyFeed) Changes(context.Context, auth.UserID, application.Seq, int, bool) (application.ChangePage, error) {
 	return application.ChangePage{Changes: []application.Change{{Seq: 1, Op: application.OpUpsert}}, Next: 1}, nil
