@@ -19,6 +19,10 @@ func (f *keyFeed) Changes(context.Context, auth.UserID, application.Seq, int, bo
 func (f *keyFeed) Head(context.Context, auth.UserID) (application.Seq, error) { return 1, nil }
 func (f *keyFeed) Prune(context.Context, time.Time) (int, error)              { return 0, nil }
 
+func (f *keyFeed) Read(ctx context.Context, o auth.UserID, r application.ChangeRead, n int) (application.ChangePage, error) {
+	return f.Changes(ctx, o, r.Since, n, false)
+}
+
 type keyReader struct{ keyFeed }
 
 func (f *keyReader) ChangeKeys(context.Context, auth.UserID, application.Seq, int) (application.ChangePage, error) {

@@ -16,7 +16,8 @@ import (
 
 // Events wires live events (issue 16): the in-process hub, which is every
 // store's ChangeWatcher and the ChangePublisher the memory and SQLite
-// stores tell after their commits; on PostgreSQL the listening connection
+// stores tell after their commits (memory.Store.SetPublisher,
+// sqlstore.PublishChanges); on PostgreSQL the listening connection
 // that feeds it what every instance commits; the registry of open streams,
 // which the HTTP server closes first when it shuts down; and the use case,
 // over the store's ChangeLog.
@@ -36,9 +37,13 @@ func Events(c Config) fx.Option {
 	}
 	switch c.StorageKind() {
 	case "memory":
-		opts = append(opts, fx.Provide(func() application.TicketStore { return memory.NewTicketStore() }))
+		opts = append(opts,
+			fx.Provide(func() application.TicketStore { return memory.NewTicketStore() }),
+			fx.Invoke(func(s *memory.Store, p application.ChangePublisher) { s.SetPublisher(p) }))
 	default:
-		opts = append(opts, fx.Provide(func(db *bun.DB) application.TicketStore { return sqlstore.NewTicketStore(db) }))
+		opts = append(opts,
+			fx.Provide(func(db *bun.DB) application.TicketStore { return sqlstore.NewTicketStore(db) }),
+			fx.Invoke(publishSQL))
 	}
 	if c.StorageKind() == "postgres" {
 		opts = append(opts, fx.Invoke(startListener))
@@ -62,6 +67,18 @@ func newEvents(p eventsParams) *application.Events {
 		return nil
 	}
 	return application.NewEvents(p.Changes, p.Watcher, p.Tickets, nil)
+}
+
+// publishSQL has the SQLite store's commits told to the hub, from start
+// (after the migrations: their hook runs first) to stop (before the
+// database closes); on PostgreSQL the triggers notify instead and it does
+// nothing.
+func publishSQL(lc fx.Lifecycle, db *bun.DB, p application.ChangePublisher) {
+	stop := func() {}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error { stop = sqlstore.PublishChanges(db, p); return nil },
+		OnStop:  func(context.Context) error { stop(); return nil },
+	})
 }
 
 // startListener holds the PostgreSQL listening connection from start to

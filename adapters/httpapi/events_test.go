@@ -77,6 +77,10 @@ func (f *fakeFeed) Head(_ context.Context, owner auth.UserID) (application.Seq, 
 
 func (f *fakeFeed) Prune(context.Context, time.Time) (int, error) { return 0, nil }
 
+func (f *fakeFeed) Read(ctx context.Context, owner auth.UserID, r application.ChangeRead, limit int) (application.ChangePage, error) {
+	return f.Changes(ctx, owner, r.Since, limit, false)
+}
+
 // eventsEnv is a router with live events on a fake feed, served by a real
 // server (a recorder cannot show a stream as it goes).
 type eventsEnv struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -111,6 +112,9 @@ func testChangeFeed(t *testing.T, s feedStores) {
 		p, err := s.feed.Changes(ctx, owner, since, 1000, live)
 		if err != nil {
 			t.Fatalf("Changes(%d, live %v) = %v", since, live, err)
+		}
+		if k, ok := s.feed.(application.ChangeKeyReader); ok && !live {
+			sameKeys(t, k, owner, since, p)
 		}
 		return p
 	}
@@ -353,4 +357,36 @@ func testChangeFeed(t *testing.T, s feedStores) {
 	if head() != h8 {
 		t.Errorf("Prune moved the head from %d to %d", h8, head())
 	}
+}
+
+// sameKeys holds a store's ChangeKeys (live events read the feed without
+// data) to its Changes: the same entries in the same order, Next and More,
+// and a page of one the first of them.
+func sameKeys(t *testing.T, k application.ChangeKeyReader, owner auth.UserID, since application.Seq, want application.ChangePage) {
+	t.Helper()
+	key := func(c application.Change) string { return fmt.Sprintf("%d %s %s %d", c.Seq, c.Entity, c.Op, c.ID) }
+	got, err := k.ChangeKeys(context.Background(), owner, since, 1000)
+	if err != nil {
+		t.Fatalf("ChangeKeys(%d) = %v", since, err)
+	}
+	if !slices.Equal(mapKeys(got.Changes, key), mapKeys(want.Changes, key)) || got.Next != want.Next || got.More != want.More {
+		t.Errorf("ChangeKeys(%d) = %v next %d more %v, Changes %v next %d more %v", since,
+			mapKeys(got.Changes, key), got.Next, got.More, mapKeys(want.Changes, key), want.Next, want.More)
+	}
+	one, err := k.ChangeKeys(context.Background(), owner, since, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Changes) > 0 && (len(one.Changes) != 1 || key(one.Changes[0]) != key(want.Changes[0]) ||
+		one.More != (len(want.Changes) > 1) || one.More && one.Next != want.Changes[0].Seq) {
+		t.Errorf("ChangeKeys(%d, limit 1) = %+v, want %s first", since, one, key(want.Changes[0]))
+	}
+}
+
+func mapKeys(cs []application.Change, f func(application.Change) string) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = f(c)
+	}
+	return out
 }

@@ -173,3 +173,27 @@ func TestEventsAcrossInstances(t *testing.T) {
 	replay := openEvents(t, a, u, "&last_event_id="+seen.id)
 	replay.waitFor(t, "a stream reopened with last_event_id", isTask(second))
 }
+
+// TestEventsInProcess (issue 16): with memory and SQLite the stores tell
+// the in-process hub after their commits: a write is an event on a stream
+// of the same instance.
+func TestEventsInProcess(t *testing.T) {
+	heavy(t)
+	t.Parallel()
+	for name, dbURL := range map[string]string{"memory": "memory:", "sqlite": "sqlite:" + t.TempDir() + "/todo.db"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			a := startReady(t, "todo-api", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
+			u := newUser(t)
+			s := openEvents(t, a, u, "")
+			c := newClient(a.URL, 15*time.Second)
+			defer c.close()
+			o := c.do(context.Background(), http.MethodPost, u.tasks(), u.token, map[string]string{"title": "live"})
+			tk, err := o.task()
+			if o.status != http.StatusCreated || err != nil {
+				t.Fatalf("create: %v", o)
+			}
+			s.waitFor(t, "the stream, after a create", func(ev sseEvent) bool { return ev.entity == "task" && ev.taskID == tk.ID })
+		})
+	}
+}
