@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"time"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/uptrace/bun"
@@ -25,7 +26,6 @@ func Events(c Config) fx.Option {
 	opts := []fx.Option{
 		fx.Provide(
 			application.NewHub,
-			func(h *application.Hub) application.ChangeWatcher { return h },
 			func(h *application.Hub) application.ChangePublisher { return h },
 			func(c Config) *httpapi.Streams { return httpapi.NewStreams(c.EventsMaxPerUser) },
 			newEvents,
@@ -46,7 +46,11 @@ func Events(c Config) fx.Option {
 			fx.Invoke(publishSQL))
 	}
 	if c.StorageKind() == "postgres" {
-		opts = append(opts, fx.Invoke(startListener))
+		// The listener is the watcher: it registers the users with streams
+		// here (change_watchers), for whom writers notify.
+		opts = append(opts, fx.Provide(newListener, func(l *sqlstore.Listener) application.ChangeWatcher { return l }))
+	} else {
+		opts = append(opts, fx.Provide(func(h *application.Hub) application.ChangeWatcher { return h }))
 	}
 	return fx.Module("events", opts...)
 }
@@ -81,26 +85,31 @@ func publishSQL(lc fx.Lifecycle, db *bun.DB, p application.ChangePublisher) {
 	})
 }
 
-// startListener holds the PostgreSQL listening connection from start to
-// stop: DATABASE_LISTEN_URL, or DATABASE_URL.
-func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, set *metrics.Set, log *zap.Logger) error {
+// newListener holds the PostgreSQL listening connection from start to
+// stop (DATABASE_LISTEN_URL, or DATABASE_URL) and keeps the change_watchers
+// rows on the pool.
+func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, set *metrics.Set, log *zap.Logger) (*sqlstore.Listener, error) {
 	url := c.DatabaseListenURL
 	if url == "" {
 		url = c.DatabaseURL
 	}
 	log = log.Named("listen")
-	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{OnEvent: func(e sqlstore.ListenEvent) {
+	timeout := c.DBTimeout
+	if timeout <= 0 {
+		timeout = DefaultDBTimeout
+	}
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, RaceWindow: timeout + time.Second, OnEvent: func(e sqlstore.ListenEvent) {
 		switch {
 		case e.Up && e.Err == nil:
 			log.Info("listening for changes", zap.String("channel", application.ChangeChannel))
 		case e.Up:
-			log.Warn("change notification not understood", zap.Error(e.Err))
+			log.Warn("change listener", zap.Error(e.Err))
 		default:
 			log.Warn("change listener lost its connection; streams resync, reconnecting", zap.Error(e.Err))
 		}
 	}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	set.NewGauge("todo_change_listener_up", func() float64 {
 		if l.Listening() {
@@ -112,5 +121,5 @@ func startListener(lc fx.Lifecycle, c Config, hub *application.Hub, set *metrics
 		OnStart: func(context.Context) error { l.Start(); return nil },
 		OnStop:  func(context.Context) error { l.Stop(); return nil },
 	})
-	return nil
+	return l, nil
 }

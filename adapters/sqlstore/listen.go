@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
@@ -26,8 +30,10 @@ import (
 // Neon's pooled host, cannot LISTEN at all: DATABASE_LISTEN_URL names a
 // direct host), and hands what it hears to the in-process hub.
 
-// ListenSink is what a Listener tells: application.Hub.
+// ListenSink is what a Listener tells, and whose watchers it registers:
+// application.Hub.
 type ListenSink interface {
+	application.ChangeWatcher
 	Publish(owner auth.UserID, head application.Seq)
 	Resync()
 }
@@ -44,12 +50,32 @@ type ListenOptions struct {
 	// OnEvent hears the connection come up (Err nil) and go down (Err
 	// set), for the logs.
 	OnEvent func(ListenEvent)
+	// DB, when set, is where the listener keeps the change_watchers rows
+	// of the users with streams on this instance: writers notify only for
+	// users with a row (a notifying transaction holds a database-wide lock
+	// through its commit). Watch registers a user's first stream before it
+	// returns, the rows are refreshed every WatchTTL/3 and written again
+	// whenever the connection listens again, and a user's last stream
+	// removes its row.
+	DB *bun.DB
+	// WatchTTL is how long a row holds without a refresh (a crashed
+	// instance's rows expire); default 60 s.
+	WatchTTL time.Duration
+	// RaceWindow: a writer whose statement began before a user's row was
+	// committed did not see it and notified no one, and may commit after
+	// the new stream read the feed; the user's streams are woken again
+	// once RaceWindow has passed since the row was written. It must exceed
+	// the longest write transaction (DB_TIMEOUT); default 6 s.
+	RaceWindow time.Duration
 }
 
 // ListenEvent is a change of the listening connection's state.
 type ListenEvent struct {
-	Up  bool
-	Err error // why it went down, or why a payload was not understood
+	Up bool
+	// Err is why it went down (Up false), or a problem that did not take
+	// it down (Up true: a payload not understood, a change_watchers row
+	// not written).
+	Err error
 }
 
 // Listener holds the listening connection and reconnects it when it drops,
@@ -63,7 +89,21 @@ type Listener struct {
 	start  sync.Once
 	pid    atomic.Uint32
 	up     atomic.Bool
+
+	instance string // this instance's name in change_watchers
+	wmu      sync.Mutex
+	users    map[auth.UserID]*watchEntry
+	active   map[auth.UserID]bool // users with a row
 }
+
+// watchEntry counts one user's streams on this instance.
+type watchEntry struct {
+	mu   sync.Mutex // held while the row is written or removed
+	n    int        // streams
+	refs int        // Watch calls and stops holding the entry (under wmu)
+}
+
+var _ application.ChangeWatcher = (*Listener)(nil)
 
 // NewListener returns a listener on databaseURL (a postgres:// URL) that
 // tells sink what it hears; Start starts it.
@@ -84,13 +124,139 @@ func NewListener(databaseURL string, sink ListenSink, opts ListenOptions) (*List
 	if opts.OnEvent == nil {
 		opts.OnEvent = func(ListenEvent) {}
 	}
+	if opts.WatchTTL <= 0 {
+		opts.WatchTTL = time.Minute
+	}
+	if opts.RaceWindow <= 0 {
+		opts.RaceWindow = 6 * time.Second
+	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = "todo-listen"
 	}
-	return &Listener{cfg: cfg, sink: sink, opts: opts, done: make(chan struct{})}, nil
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return &Listener{cfg: cfg, sink: sink, opts: opts, done: make(chan struct{}),
+		instance: hex.EncodeToString(b[:]), users: map[auth.UserID]*watchEntry{}, active: map[auth.UserID]bool{}}, nil
+}
+
+// Watch implements application.ChangeWatcher: the hub's watch, and the
+// user's change_watchers row written before it returns, so that writes
+// committed from then on notify (see ListenOptions.RaceWindow for those
+// already under way).
+func (l *Listener) Watch(owner auth.UserID) (<-chan application.Wake, func()) {
+	ch, stop := l.sink.Watch(owner)
+	if l.opts.DB == nil {
+		return ch, stop
+	}
+	l.wmu.Lock()
+	e := l.users[owner]
+	if e == nil {
+		e = &watchEntry{}
+		l.users[owner] = e
+	}
+	e.refs++
+	l.wmu.Unlock()
+	e.mu.Lock()
+	if e.n == 0 {
+		l.register(owner)
+	}
+	e.n++
+	e.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			stop()
+			e.mu.Lock()
+			if e.n--; e.n == 0 {
+				l.unregister(owner)
+			}
+			e.mu.Unlock()
+			l.wmu.Lock()
+			if e.refs--; e.refs == 0 {
+				delete(l.users, owner)
+			}
+			l.wmu.Unlock()
+		})
+	}
+}
+
+// watchStatement bounds each statement on change_watchers.
+const watchStatement = 5 * time.Second
+
+func (l *Listener) register(owner auth.UserID) {
+	ctx, cancel := context.WithTimeout(context.Background(), watchStatement)
+	defer cancel()
+	_, err := l.opts.DB.NewRaw("INSERT INTO change_watchers (user_id, instance, expires_at) VALUES (?, ?, now() + make_interval(secs => ?))"+
+		" ON CONFLICT (user_id, instance) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+		string(owner), l.instance, l.opts.WatchTTL.Seconds()).Exec(ctx)
+	if err != nil {
+		l.opts.OnEvent(ListenEvent{Up: true, Err: fmt.Errorf("register watcher: %w", err)})
+	}
+	l.wmu.Lock()
+	l.active[owner] = true
+	l.wmu.Unlock()
+	time.AfterFunc(l.opts.RaceWindow, func() { l.sink.Publish(owner, 0) })
+}
+
+func (l *Listener) unregister(owner auth.UserID) {
+	l.wmu.Lock()
+	delete(l.active, owner)
+	l.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), watchStatement)
+	defer cancel()
+	_, _ = l.opts.DB.NewRaw("DELETE FROM change_watchers WHERE user_id = ? AND instance = ?", string(owner), l.instance).Exec(ctx)
+}
+
+// refresh writes the rows of every user with streams here again, with a
+// new expiry (after a restart of PostgreSQL the UNLOGGED table is empty),
+// and drops rows that expired a while ago (crashed instances').
+func (l *Listener) refresh(ctx context.Context) error {
+	if l.opts.DB == nil {
+		return nil
+	}
+	l.wmu.Lock()
+	users := make([]string, 0, len(l.active))
+	for u := range l.active {
+		users = append(users, string(u))
+	}
+	l.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, watchStatement)
+	defer cancel()
+	if len(users) > 0 {
+		if _, err := l.opts.DB.NewRaw("INSERT INTO change_watchers (user_id, instance, expires_at)"+
+			" SELECT u, ?, now() + make_interval(secs => ?) FROM unnest(?::text[]) AS u"+
+			" ON CONFLICT (user_id, instance) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+			l.instance, l.opts.WatchTTL.Seconds(), pgdialect.Array(users)).Exec(ctx); err != nil {
+			return fmt.Errorf("refresh watchers: %w", err)
+		}
+	}
+	if _, err := l.opts.DB.NewRaw("DELETE FROM change_watchers WHERE expires_at < now() - interval '1 minute'").Exec(ctx); err != nil {
+		return fmt.Errorf("drop expired watchers: %w", err)
+	}
+	return nil
+}
+
+// keepRows refreshes the rows every WatchTTL/3 until ctx ends, then
+// removes this instance's rows.
+func (l *Listener) keepRows(ctx context.Context) {
+	t := time.NewTicker(l.opts.WatchTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.Background(), watchStatement)
+			defer cancel()
+			_, _ = l.opts.DB.NewRaw("DELETE FROM change_watchers WHERE instance = ?", l.instance).Exec(dctx)
+			return
+		case <-t.C:
+			if err := l.refresh(ctx); err != nil && ctx.Err() == nil {
+				l.opts.OnEvent(ListenEvent{Up: true, Err: err})
+			}
+		}
+	}
 }
 
 // Start connects and listens in the background, until Stop. It returns at
@@ -99,7 +265,14 @@ func (l *Listener) Start() {
 	l.start.Do(func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		l.cancel = cancel
-		go l.run(ctx)
+		var wg sync.WaitGroup
+		if l.opts.DB != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); l.keepRows(ctx) }()
+		}
+		inner := make(chan struct{})
+		go func() { l.run(ctx, inner) }()
+		go func() { <-inner; wg.Wait(); close(l.done) }()
 	})
 }
 
@@ -119,8 +292,8 @@ func (l *Listener) Listening() bool { return l.up.Load() }
 // for tests that end it.
 func (l *Listener) PID() uint32 { return l.pid.Load() }
 
-func (l *Listener) run(ctx context.Context) {
-	defer close(l.done)
+func (l *Listener) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
 	backoff := l.opts.MinBackoff
 	for first := true; ; first = false {
 		listened, err := l.session(ctx, !first)
@@ -166,6 +339,10 @@ func (l *Listener) session(ctx context.Context, resync bool) (listened bool, err
 	}
 	l.pid.Store(conn.PgConn().PID())
 	l.up.Store(true)
+	// Rows may be gone (PostgreSQL restarted: the table is UNLOGGED).
+	if err := l.refresh(ctx); err != nil {
+		l.opts.OnEvent(ListenEvent{Up: true, Err: err})
+	}
 	if resync {
 		l.sink.Resync()
 	}

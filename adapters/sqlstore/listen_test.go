@@ -202,3 +202,60 @@ func TestListenerStopsWhileDown(t *testing.T) {
 	}
 	never.Stop() // never started
 }
+
+// TestListenerRegistersWatchers: with a database, a user's first stream
+// (Watch) writes the user's change_watchers row before Watch returns, so
+// that writers notify for them; a second stream writes nothing more; the
+// last stop removes it; Stop removes the instance's rows. A user's streams
+// are woken again after RaceWindow (a write under way at registration may
+// not have seen the row).
+func TestListenerRegistersWatchers(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "watchers")
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	hub := application.NewHub()
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, RaceWindow: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	rows := func(owner auth.UserID) int {
+		t.Helper()
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM change_watchers WHERE user_id = ? AND expires_at > now()", string(owner)).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	owner := auth.UserID(fmt.Sprintf("u_watch_%d", time.Now().UnixNano()))
+	ch, stop1 := l.Watch(owner)
+	if n := rows(owner); n != 1 {
+		t.Fatalf("after Watch: %d rows, want 1", n)
+	}
+	if w := wake(t, ch, "after RaceWindow"); w.Head != 0 || w.Resync {
+		t.Errorf("the late wake is %+v, want Head 0 (unknown: read the feed)", w)
+	}
+	_, stop2 := l.Watch(owner)
+	stop1()
+	if n := rows(owner); n != 1 {
+		t.Errorf("with one of two streams left: %d rows, want 1", n)
+	}
+	stop2()
+	if n := rows(owner); n != 0 {
+		t.Errorf("after the last stream: %d rows, want 0", n)
+	}
+	_, stop3 := l.Watch(owner)
+	defer stop3()
+	l.Stop()
+	if n := rows(owner); n != 0 {
+		t.Errorf("after Stop: %d rows, want 0", n)
+	}
+}

@@ -118,6 +118,15 @@ func TestEventsAcrossInstances(t *testing.T) {
 	onB := openEvents(t, b, u, "")
 	onA := openEvents(t, a, u, "")
 
+	// Writers notify only for users someone listens for: both instances
+	// registered u before their streams' headers came.
+	conn := connect(t, dbURL)
+	defer conn.Close(ctx)
+	var watchers int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM change_watchers WHERE user_id = $1 AND expires_at > now()", u.id).Scan(&watchers); err != nil || watchers != 2 {
+		t.Fatalf("change_watchers rows for the user with streams on A and B: %d (%v), want 2", watchers, err)
+	}
+
 	ca := newClient(a.URL, 15*time.Second)
 	defer ca.close()
 	create := func(title string) int64 {
@@ -138,8 +147,6 @@ func TestEventsAcrossInstances(t *testing.T) {
 
 	// Kill the listening connections (both instances'; B's is the one
 	// that matters).
-	conn := connect(t, dbURL)
-	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'todo-listen' AND datname = current_database()"); err != nil {
 		t.Fatal(err)
 	}
