@@ -141,8 +141,6 @@ var taskOps = []taskOp{
 	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	// Issue 16.
 	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
-	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
-	// Issue 16.
 	{"stream-events", http.MethodGet, "/api/{user_id}/events", 200, "", []int{401, 403, 409, 410, 422, 429, 500, 503}},
 	{"create-event-ticket", http.MethodPost, "/api/{user_id}/events/ticket", 201, "", []int{401, 403, 409, 422, 429, 500, 503}},
 }

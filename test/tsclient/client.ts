@@ -18,7 +18,6 @@ type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
 type ChangesPath = paths["/api/{user_id}/changes"];
-type HistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
 type EventsPath = paths["/api/{user_id}/events"];
 type TicketPath = paths["/api/{user_id}/events/ticket"];
 
@@ -199,6 +198,8 @@ export class Client {
         return cursor;
       }
     }
+  }
+
   /** eventsTicket gets a single-use ticket for the event stream (60 s). */
   eventsTicket(): Promise<EventsTicket> {
     return this.call<EventsTicket>("POST", "/events/ticket");
