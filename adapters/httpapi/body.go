@@ -296,6 +296,10 @@ func (f *schemaFilter) value(dst []byte, s *huma.Schema) ([]byte, error) {
 		return dst, err
 	case s == nil || kind == 'n':
 		return f.copy(dst)
+	case kind == '{' && s.Extensions[opaqueObject] == true:
+		// A command's args: the body of another route, filtered by that
+		// route's schema when the command runs it.
+		return f.copy(dst)
 	case kind == '{' && s.Type == huma.TypeObject:
 		return f.object(dst, s)
 	case kind == '[' && s.Type == huma.TypeArray:

@@ -129,6 +129,11 @@ var opDocs = map[string]opDoc{
 		"version up." + listIfMatchDoc + idempotencyDoc},
 	"list-trashed-lists": {"List the trashed lists", "The caller's lists in the trash, the most recently deleted first, each with " +
 		"`deleted_at`; their counts are 0 (their tasks are in the trash with them). `[]` when there are none."},
+	"run-commands": {"Apply a queue of offline writes", "Up to 100 commands, applied in order, each as its REST route would apply it " +
+		"(the command's args are that route's body, checked by the same rules). Each command id is kept 30 days: a command sent again " +
+		"(a whole batch resent after a lost response, even at once) answers its first result with replayed: true and changes nothing. " +
+		"A create's temp_id may stand for its id in later commands (entity_id, list_id, parent_id, after_id, before_id...). " +
+		"Each command has its own result and one that fails undoes no other, unless atomic is true. The cursor is the change feed's after the batch."},
 	"list-changes": {"Read the change feed", "Every change to the caller's tasks and lists (created, updated, moved, completed, " +
 		"trashed, restored, deleted for good) has the next number of the caller's change sequence, in commit order: a client " +
 		"that has seen a change never later finds an earlier one it missed. The page holds the changes after `since`, oldest " +

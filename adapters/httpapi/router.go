@@ -173,8 +173,9 @@ func build(d Deps) (chi.Router, huma.API) {
 		d.Config.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
 	}
 	bodies := mw.NewBodyBudget(d.Config.BodyBytesInFlight, d.Config.MaxBodyBytes, errs)
-	api.UseMiddleware(limits.ByIP, h.authenticate, limits.ByUser, h.authorize, bodies.Middleware)
+	api.UseMiddleware(outerOnly(limits.ByIP), h.authenticate, outerOnly(limits.ByUser), h.authorize, outerOnly(bodies.Middleware))
 	h.register(api)
+	h.router = r
 
 	spec := newSpecHandler(api)
 	r.Get("/openapi.json", spec.serve31)

@@ -48,6 +48,7 @@ func (h *handlers) routes() []route {
 		{id: "restore-list", method: http.MethodPost, path: listPath + "/restore", status: http.StatusOK, codes: codes(404), handle: handle(h.restoreList), with: opts(aboutLists, h.idempotent, nameTaken)},
 		{id: "move-list", method: http.MethodPost, path: listPath + "/move", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.moveList), with: opts(aboutLists, listConditional, h.idempotent)},
 		{id: "list-trashed-lists", method: http.MethodGet, path: trashPath + "/lists", status: http.StatusOK, handle: handle(h.listTrashedLists), with: opts(aboutLists)},
+		{id: "run-commands", method: http.MethodPost, path: commandsPath, status: http.StatusOK, codes: codes(413), handle: handle(h.commands)},
 		{id: "list-changes", method: http.MethodGet, path: changesPath, status: http.StatusOK, codes: codes(400, 410), handle: handle(h.changes)},
 		{id: "stream-events", method: http.MethodGet, path: eventsPath, status: http.StatusOK, handle: handle(h.streamEvents), with: opts(ticketAuth, eventStream)},
 		{id: "create-event-ticket", method: http.MethodPost, path: eventsPath + "/ticket", status: http.StatusCreated, handle: handle(h.createTicket)},

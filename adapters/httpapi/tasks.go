@@ -229,8 +229,9 @@ type handlers struct {
 	api      huma.API
 	ready    []ReadyCheck
 	maxBody  int64
-	listMax  int   // tasks a list returns without a limit; 0 means DefaultListMax
-	links    links // how the URLs in Link begin
+	listMax  int          // tasks a list returns without a limit; 0 means DefaultListMax
+	links    links        // how the URLs in Link begin
+	router   http.Handler // the whole router, which runs a batch's commands
 	// events is the use case of live events; nil answers their routes 503.
 	events    *application.Events
 	streams   *Streams
@@ -375,6 +376,10 @@ func owner(ctx huma.Context) (auth.UserID, bool) {
 func (h *handlers) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if op := ctx.Operation(); op == nil || len(op.Security) == 0 {
 		next(ctx)
+		return
+	}
+	if id, ok := commandCallOf(ctx.Context()); ok { // a batch's command: the batch was authenticated
+		next(huma.WithValue(ctx, identityKey{}, id))
 		return
 	}
 	if id, tried, err := h.ticketFrom(ctx); tried {

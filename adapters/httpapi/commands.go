@@ -1,0 +1,540 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+)
+
+// Offline commands (issue 17): POST /api/{user_id}/commands applies a
+// queue of writes a client made offline, in order, each at most once.
+//
+// A command is the body of a REST route: it is applied by running that
+// route's operation in the process (commandCall), with the batch's
+// identity and in the batch's unit of work, so that every command is
+// decoded, filtered and validated by the same code as the route, and runs
+// the same use case. Each command id is claimed as an Idempotency-Key of
+// its own namespace (commandKey), kept CommandTTL: the command's result is
+// stored with its id in the transaction that did its write, so a replay
+// answers the first result and writes nothing; a duplicate arriving while
+// the first runs waits for it (its claim is a row with a unique key (user,
+// key) on every store).
+
+const (
+	commandsPath = "/api/{user_id}/commands"
+	// MaxCommands is the most commands one request carries.
+	MaxCommands = 100
+	// CommandTTL is how long a command id and its result are kept.
+	CommandTTL = 30 * 24 * time.Hour
+	// commandKeyPrefix puts command ids beside Idempotency-Keys without
+	// meeting them: a key is printable ASCII, and this is not.
+	commandKeyPrefix = "\x1fcommand:"
+
+	msgCommandReused  = "This command id was used for another command within 30 days"
+	msgCommandBusy    = "A command with this id is still being applied; send it again"
+	msgCommandSkipped = "Not applied: another command of this atomic batch failed"
+	msgCommandUnknown = "Unknown temp_id or entity: no earlier command created it"
+	msgCommandNoStore = "Commands need the store that keeps command ids"
+)
+
+// Command is one queued write.
+type Command struct {
+	ID          string          `json:"id" minLength:"1" maxLength:"200" pattern:"^[ -~]+$" doc:"A client-made id for this command (a UUID), sent again unchanged on every resend: a command already applied within 30 days answers its first result and changes nothing." example:"9b2f6d1e-8a52-4c1e-9a7c-0d0c1d7c3b11"`
+	Type        string          `json:"type" enum:"task.create,task.update,task.move,task.complete,task.delete,task.restore,list.create,list.update,list.move,list.delete" doc:"The write: task.create is POST .../tasks, task.update PATCH .../tasks/{id}, task.move POST .../tasks/{id}/move, task.complete PATCH .../tasks/{id}/complete, task.delete DELETE .../tasks/{id}, task.restore POST .../tasks/{id}/restore, list.create POST .../lists, list.update PATCH .../lists/{list_id}, list.move POST .../lists/{list_id}/move, list.delete DELETE .../lists/{list_id}."`
+	EntityID    json.RawMessage `json:"entity_id,omitempty" doc:"The task's or list's id (an integer), or the temp_id an earlier command gave it; required by every type but the creates."`
+	TempID      string          `json:"temp_id,omitempty" maxLength:"200" doc:"For a create: a name for the new entity that later commands use wherever an id goes (entity_id, and list_id, parent_id, after_id, before_id... in args); the answer maps it to the id (temp_id_mapping)."`
+	BaseVersion *int64          `json:"base_version,omitempty" minimum:"1" doc:"The version the change was made on (as If-Match): task.update, task.move, task.complete, task.delete, list.update, list.move and list.delete then apply only if the entity is still at it, else 412 with the current entity."`
+	Args        json.RawMessage `json:"args,omitempty" doc:"The body of the matching route, as that route takes it (task.complete takes {\"completed\": true}); none for the deletes and restore."`
+}
+
+// opaqueObject marks a schema whose object bodyFilter keeps as it came.
+const opaqueObject = "x-opaque-object"
+
+// TransformSchema documents args (any object: the route's body) and
+// entity_id (an id or a temp_id).
+func (Command) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
+	if p := s.Properties["args"]; p != nil {
+		*p = huma.Schema{Type: huma.TypeObject, Description: p.Description, AdditionalProperties: true,
+			Extensions: map[string]any{opaqueObject: true}}
+	}
+	if p := s.Properties["entity_id"]; p != nil {
+		*p = huma.Schema{Description: p.Description, OneOf: []*huma.Schema{
+			{Type: huma.TypeInteger, Minimum: new(float64(1))},
+			{Type: huma.TypeString, MinLength: new(1), MaxLength: new(200)},
+		}}
+	}
+	return s
+}
+
+// CommandsRequest is the body of POST .../commands.
+type CommandsRequest struct {
+	Commands []Command `json:"commands" minItems:"1" maxItems:"100" nullable:"false" doc:"At most 100, applied in this order."`
+	Atomic   bool      `json:"atomic,omitempty" doc:"All or nothing: when one command fails (status 400 and above), none is applied, the one that failed has its result and the others 424; none is recorded, so the batch may be sent again."`
+}
+
+// CommandResult is what one command came to.
+type CommandResult struct {
+	_      struct{}        `json:"-" additionalProperties:"false"`
+	Status int             `json:"status" doc:"The status the matching route would have answered (200 for the deletes); 424: not applied, another command of an atomic batch failed." example:"201"`
+	Entity json.RawMessage `json:"entity,omitempty" doc:"The task or list written, as the route answers it; with 412, the entity as it is now."`
+	Detail json.RawMessage `json:"detail,omitempty" doc:"Why it failed: a sentence, or with 422 the route's list of problems ({loc, msg, type})."`
+	// Replayed marks a result kept from an earlier send of the command.
+	Replayed bool `json:"replayed,omitempty" doc:"The command was applied by an earlier send; this is its result then, and nothing was changed now."`
+}
+
+// CommandsResponse is the answer of POST .../commands.
+type CommandsResponse struct {
+	_             struct{}                 `json:"-" additionalProperties:"false"`
+	Results       map[string]CommandResult `json:"results" nullable:"false" doc:"One per command id."`
+	TempIDMapping map[string]int64         `json:"temp_id_mapping" nullable:"false" doc:"Each temp_id of a create that succeeded (now or in an earlier send), and the id it got."`
+	Cursor        string                   `json:"cursor,omitempty" doc:"The change feed's cursor after the batch: every change the batch made is at or before it. Changes other devices made before the batch are before it too: read the feed from the cursor you had before sending, up to this one, before continuing from here."`
+}
+
+type commandsInput struct {
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	Body   CommandsRequest
+}
+
+type commandsOutput struct {
+	Body CommandsResponse
+}
+
+// commandCallKey marks the context of a command run in the process: the
+// identity of the batch that runs it (authenticate takes it instead of a
+// token; the rate limits and the body budget have counted the batch).
+type commandCallKey struct{}
+
+// commandCallOf reports whether ctx is a command's.
+func commandCallOf(ctx context.Context) (auth.Identity, bool) {
+	id, ok := ctx.Value(commandCallKey{}).(auth.Identity)
+	return id, ok
+}
+
+// outerOnly runs m for requests, and skips it for the commands a batch
+// runs in the process.
+func outerOnly(m func(huma.Context, func(huma.Context))) func(huma.Context, func(huma.Context)) {
+	return func(ctx huma.Context, next func(huma.Context)) {
+		if _, ok := commandCallOf(ctx.Context()); ok {
+			next(ctx)
+			return
+		}
+		m(ctx, next)
+	}
+}
+
+type commandRoute struct {
+	method, suffix string
+	list, entity   bool // a list's route; needs entity_id
+}
+
+var commandRoutes = map[string]commandRoute{
+	"task.create":   {method: http.MethodPost, suffix: "/tasks"},
+	"task.update":   {method: http.MethodPatch, suffix: "/tasks/{id}", entity: true},
+	"task.move":     {method: http.MethodPost, suffix: "/tasks/{id}/move", entity: true},
+	"task.complete": {method: http.MethodPatch, suffix: "/tasks/{id}/complete", entity: true},
+	"task.delete":   {method: http.MethodDelete, suffix: "/tasks/{id}", entity: true},
+	"task.restore":  {method: http.MethodPost, suffix: "/tasks/{id}/restore", entity: true},
+	"list.create":   {method: http.MethodPost, suffix: "/lists", list: true},
+	"list.update":   {method: http.MethodPatch, suffix: "/lists/{id}", list: true, entity: true},
+	"list.move":     {method: http.MethodPost, suffix: "/lists/{id}/move", list: true, entity: true},
+	"list.delete":   {method: http.MethodDelete, suffix: "/lists/{id}", list: true, entity: true},
+}
+
+// errCommandFailed rolls back an atomic batch.
+var errCommandFailed = errors.New("a command of the atomic batch failed")
+
+func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	id, _ := identityOf(ctx)
+	if h.keys.Store == nil || h.keys.Tx == nil {
+		return nil, newHTTPError(http.StatusServiceUnavailable, msgCommandNoStore)
+	}
+	b := &batch{h: h, owner: a.Owner(), identity: id, mapping: map[string]int64{},
+		out: CommandsResponse{Results: map[string]CommandResult{}, TempIDMapping: map[string]int64{}}}
+	cmds := in.Body.Commands
+	if in.Body.Atomic {
+		err = b.atomic(ctx, cmds)
+	} else {
+		for _, c := range cmds {
+			if err = b.one(ctx, c); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if page, err := h.svc.Changes(ctx, a, application.SinceNow, 0); err == nil {
+		b.out.Cursor = page.Cursor
+	} else if !errors.Is(err, application.ErrNoChanges) {
+		return nil, err
+	}
+	return &commandsOutput{Body: b.out}, nil
+}
+
+// batch is one request's commands as they are applied.
+type batch struct {
+	h        *handlers
+	owner    auth.UserID
+	identity auth.Identity
+	mapping  map[string]int64 // temp_id -> id
+	out      CommandsResponse
+}
+
+// claim claims c's id; a stored result when c was applied before. A
+// duplicate being applied by another request is waited for.
+func (b *batch) claim(ctx context.Context, c Command) (application.IdempotencyClaim, *CommandResult, error) {
+	fp := sha256.New()
+	_ = json.NewEncoder(fp).Encode([]any{c.Type, c.EntityID, c.TempID, c.BaseVersion, c.Args})
+	claim := application.IdempotencyClaim{
+		Key:         application.IdempotencyKey{Owner: b.owner, Value: commandKeyPrefix + c.ID},
+		Fingerprint: hex.EncodeToString(fp.Sum(nil)),
+		Token:       rand.Text(),
+		Lease:       b.h.keys.Lease,
+		TTL:         CommandTTL,
+	}
+	if claim.Lease <= 0 {
+		claim.Lease = time.Minute
+	}
+	wait := 5 * time.Millisecond
+	for {
+		claim.Now = time.Now()
+		stored, err := b.h.keys.Store.Begin(ctx, claim)
+		switch {
+		case err == nil && stored == nil:
+			return claim, nil, nil
+		case err == nil:
+			var r CommandResult
+			if json.Unmarshal(stored.Body, &r) != nil {
+				r = CommandResult{Status: stored.Status}
+			}
+			r.Replayed = true
+			return claim, &r, nil
+		case errors.Is(err, application.ErrKeyMismatch):
+			return claim, &CommandResult{Status: http.StatusUnprocessableEntity, Detail: jsonString(msgCommandReused)}, nil
+		case errors.Is(err, application.ErrKeyInFlight):
+			select {
+			case <-ctx.Done():
+				return claim, &CommandResult{Status: http.StatusConflict, Detail: jsonString(msgCommandBusy)}, nil
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 100*time.Millisecond)
+		default:
+			return claim, nil, err
+		}
+	}
+}
+
+// one applies c in a unit of work of its own.
+func (b *batch) one(ctx context.Context, c Command) error {
+	claim, done, err := b.claim(ctx, c)
+	if err != nil {
+		return err
+	}
+	if done != nil {
+		b.record(c, *done)
+		return nil
+	}
+	var r CommandResult
+	err = b.h.svc.InTx(ctx, func(tx context.Context) error {
+		r = b.run(tx, c)
+		if r.Status >= http.StatusInternalServerError {
+			return errNotKept
+		}
+		return b.finish(tx, claim, r)
+	})
+	if err != nil {
+		b.h.keys.Store.Abandon(context.WithoutCancel(ctx), claim) //nolint:errcheck // the lease frees it
+		if !errors.Is(err, errNotKept) {
+			return err
+		}
+	}
+	b.record(c, r)
+	return nil
+}
+
+var errNotKept = errors.New("command result not kept")
+
+// atomic applies cmds in one unit of work: all or none.
+func (b *batch) atomic(ctx context.Context, cmds []Command) error {
+	claims := make([]application.IdempotencyClaim, len(cmds))
+	done := make([]*CommandResult, len(cmds))
+	held := []application.IdempotencyClaim{}
+	release := func() {
+		for _, c := range held {
+			b.h.keys.Store.Abandon(context.WithoutCancel(ctx), c) //nolint:errcheck // the lease frees it
+		}
+	}
+	for i, c := range cmds {
+		claim, r, err := b.claim(ctx, c)
+		if err != nil {
+			release()
+			return err
+		}
+		claims[i], done[i] = claim, r
+		if r == nil {
+			held = append(held, claim)
+		}
+	}
+	failed := -1
+	var results []CommandResult
+	err := b.h.svc.InTx(ctx, func(tx context.Context) error {
+		results = make([]CommandResult, len(cmds))
+		saved := b.snapshot()
+		for i, c := range cmds {
+			if done[i] != nil {
+				results[i] = *done[i]
+				b.record(c, *done[i])
+				continue
+			}
+			r := b.run(tx, c)
+			results[i] = r
+			if r.Status >= http.StatusBadRequest {
+				failed = i
+				b.mapping = saved
+				return errCommandFailed
+			}
+			b.record(c, r)
+			if err := b.finish(tx, claims[i], r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return nil
+	}
+	release()
+	if !errors.Is(err, errCommandFailed) {
+		return err
+	}
+	b.out.TempIDMapping = map[string]int64{}
+	for t, id := range b.mapping {
+		b.out.TempIDMapping[t] = id
+	}
+	for i, c := range cmds {
+		switch {
+		case i == failed:
+			b.out.Results[c.ID] = results[i]
+		case done[i] != nil:
+			b.record(c, *done[i])
+		default:
+			b.out.Results[c.ID] = CommandResult{Status: http.StatusFailedDependency, Detail: jsonString(msgCommandSkipped)}
+		}
+	}
+	return nil
+}
+
+func (b *batch) snapshot() map[string]int64 {
+	m := make(map[string]int64, len(b.mapping))
+	for k, v := range b.mapping {
+		m[k] = v
+	}
+	return m
+}
+
+func (b *batch) finish(tx context.Context, claim application.IdempotencyClaim, r CommandResult) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return b.h.keys.Store.Finish(tx, claim, application.StoredResponse{Status: r.Status, Body: body})
+}
+
+// record answers r for c, and maps c's temp_id when it created an entity.
+func (b *batch) record(c Command, r CommandResult) {
+	b.out.Results[c.ID] = r
+	if c.TempID == "" || r.Status >= http.StatusBadRequest || len(r.Entity) == 0 {
+		return
+	}
+	var e struct {
+		ID int64 `json:"id"`
+	}
+	if json.Unmarshal(r.Entity, &e) == nil && e.ID > 0 {
+		b.mapping[c.TempID] = e.ID
+		b.out.TempIDMapping[c.TempID] = e.ID
+	}
+}
+
+// run applies c through its route's operation, in the process.
+func (b *batch) run(tx context.Context, c Command) CommandResult {
+	rt := commandRoutes[c.Type]
+	path := "/api/" + url.PathEscape(string(b.owner)) + rt.suffix
+	var id int64
+	if rt.entity {
+		var ok bool
+		if id, ok = b.resolve(c.EntityID); !ok {
+			return CommandResult{Status: http.StatusNotFound, Detail: jsonString(msgCommandUnknown)}
+		}
+		path = strings.Replace(path, "{id}", strconv.FormatInt(id, 10), 1)
+	} else if len(bytes.TrimSpace(c.EntityID)) > 0 && string(bytes.TrimSpace(c.EntityID)) != "null" {
+		return validationResult("entity_id", "a create takes no entity_id", "extra_forbidden")
+	}
+	args, ok := b.substitute(c.Args)
+	if !ok {
+		return CommandResult{Status: http.StatusNotFound, Detail: jsonString(msgCommandUnknown)}
+	}
+	var body []byte
+	if rt.method != http.MethodDelete && !(c.Type == "task.restore") {
+		body = args
+		if len(body) == 0 {
+			body = []byte("{}")
+		}
+	}
+	// A route context of its own: chi takes one it finds for a sub-router's.
+	inner := context.WithValue(context.WithValue(tx, commandCallKey{}, b.identity), chi.RouteCtxKey, (*chi.Context)(nil))
+	req, err := http.NewRequestWithContext(inner, rt.method, path, bytes.NewReader(body))
+	if err != nil {
+		return CommandResult{Status: http.StatusInternalServerError, Detail: jsonString(msgInternal)}
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.BaseVersion != nil && rt.entity {
+		req.Header.Set("If-Match", `"`+strconv.FormatInt(id, 10)+"-"+strconv.FormatInt(*c.BaseVersion, 10)+`"`)
+	}
+	var r CommandResult
+	// In a savepoint of its own: a command that fails leaves the
+	// transaction as it found it, for the next command and its record.
+	err = b.h.svc.InTx(req.Context(), func(tx context.Context) error {
+		w := &commandRecorder{header: http.Header{}}
+		b.h.router.ServeHTTP(w, req.WithContext(tx))
+		r = commandResult(w)
+		if r.Status >= http.StatusBadRequest {
+			return errCommandFailed
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errCommandFailed) && r.Status < http.StatusBadRequest {
+		return CommandResult{Status: http.StatusInternalServerError, Detail: jsonString(msgInternal)}
+	}
+	return r
+}
+
+// resolve is the id raw names: an integer, or a temp_id of this batch.
+func (b *batch) resolve(raw json.RawMessage) (int64, bool) {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return 0, false
+	}
+	switch v := v.(type) {
+	case float64:
+		n, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+		return n, err == nil && n > 0
+	case string:
+		id, ok := b.mapping[v]
+		return id, ok
+	}
+	return 0, false
+}
+
+// substitute replaces, in args, each string value of a field named id or
+// ending in _id (list_id, parent_id, after_id, before_id...) that is a
+// temp_id of this batch with its id. A string no create named is left
+// for the route to refuse.
+func (b *batch) substitute(args json.RawMessage) (json.RawMessage, bool) {
+	if len(b.mapping) == 0 || len(args) == 0 {
+		return args, true
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(args, &m) != nil {
+		return args, true // the route answers 422
+	}
+	changed := false
+	for k, v := range m {
+		if k != "id" && !strings.HasSuffix(k, "_id") {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			continue
+		}
+		if id, ok := b.mapping[s]; ok {
+			m[k] = json.RawMessage(strconv.FormatInt(id, 10))
+			changed = true
+		}
+	}
+	if !changed {
+		return args, true
+	}
+	out, err := json.Marshal(m)
+	return out, err == nil
+}
+
+// commandResult is the route's response as a command's result.
+func commandResult(w *commandRecorder) CommandResult {
+	status := w.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	if status == http.StatusNoContent {
+		status = http.StatusOK
+	}
+	r := CommandResult{Status: status}
+	body := bytes.TrimSpace(w.buf.Bytes())
+	if len(body) == 0 {
+		return r
+	}
+	if status < http.StatusBadRequest {
+		r.Entity = json.RawMessage(body)
+		return r
+	}
+	var p struct {
+		Detail  json.RawMessage `json:"detail"`
+		Current json.RawMessage `json:"current"`
+	}
+	if json.Unmarshal(body, &p) == nil {
+		r.Detail, r.Entity = p.Detail, p.Current
+	}
+	return r
+}
+
+func validationResult(field, msg, typ string) CommandResult {
+	d, _ := json.Marshal([]ValidationItem{{Loc: []any{"body", field}, Msg: msg, Type: typ}})
+	return CommandResult{Status: http.StatusUnprocessableEntity, Detail: d}
+}
+
+func jsonString(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// commandRecorder keeps a command's response.
+type commandRecorder struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (w *commandRecorder) Header() http.Header { return w.header }
+
+func (w *commandRecorder) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.buf.Write(p)
+}
+
+func (w *commandRecorder) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
