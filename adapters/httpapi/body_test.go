@@ -83,6 +83,11 @@ func TestRequestSchemasAreFiltered(t *testing.T) {
 			s = reg.SchemaFromRef(s.Ref)
 		}
 		where := op + " " + at
+		if s.Extensions[opaqueObject] == true {
+			// A command's args and entity_id: the filter copies them, and
+			// the command's route filters args as its own body.
+			return
+		}
 		if s.OneOf != nil || s.AnyOf != nil || s.AllOf != nil || s.Not != nil {
 			t.Errorf("%s: a combinator (oneOf, anyOf, allOf, not)", where)
 		}

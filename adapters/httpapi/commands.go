@@ -73,7 +73,7 @@ func (Command) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
 			Extensions: map[string]any{opaqueObject: true}}
 	}
 	if p := s.Properties["entity_id"]; p != nil {
-		*p = huma.Schema{Description: p.Description, OneOf: []*huma.Schema{
+		*p = huma.Schema{Description: p.Description, Extensions: map[string]any{opaqueObject: true}, OneOf: []*huma.Schema{
 			{Type: huma.TypeInteger, Minimum: new(float64(1))},
 			{Type: huma.TypeString, MinLength: new(1), MaxLength: new(200)},
 		}}

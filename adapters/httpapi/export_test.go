@@ -16,3 +16,4 @@ func Routes() []Route {
 	}
 	return out
 }
+

@@ -143,6 +143,8 @@ var taskOps = []taskOp{
 	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
 	{"stream-events", http.MethodGet, "/api/{user_id}/events", 200, "", []int{401, 403, 409, 410, 422, 429, 500, 503}},
 	{"create-event-ticket", http.MethodPost, "/api/{user_id}/events/ticket", 201, "", []int{401, 403, 409, 422, 429, 500, 503}},
+	// Issue 17.
+	{"run-commands", http.MethodPost, "/api/{user_id}/commands", 200, "required", []int{401, 403, 409, 413, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -474,6 +476,8 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/PassedOccurrence"
 			case "list-changes":
 				schema = "#/components/schemas/Changes"
+			case "run-commands":
+				schema = "#/components/schemas/CommandsResponse"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
