@@ -16,4 +16,3 @@ func Routes() []Route {
 	}
 	return out
 }
-
