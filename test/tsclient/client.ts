@@ -20,6 +20,7 @@ type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
 type ChangesPath = paths["/api/{user_id}/changes"];
 type EventsPath = paths["/api/{user_id}/events"];
 type TicketPath = paths["/api/{user_id}/events/ticket"];
+type CommandsPath = paths["/api/{user_id}/commands"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -59,6 +60,14 @@ export type ChangesPage = JSONBody<ChangesPath["get"]["responses"][200]>;
 export type Change = ChangesPage["changes"][number];
 /** ChangesQuery is since (a cursor, "now", or absent: a snapshot) and limit. */
 export type ChangesQuery = NonNullable<ChangesPath["get"]["parameters"]["query"]>;
+/** CommandBatch is the body of POST .../commands: an offline queue (at most 100). */
+export type CommandBatch = JSONBody<CommandsPath["post"]["requestBody"]>;
+/** Command is one queued write; args is the body of its REST route. */
+export type Command = CommandBatch["commands"][number];
+/** CommandsAnswer is each command's result, the temp_id mapping and the feed's cursor. */
+export type CommandsAnswer = JSONBody<CommandsPath["post"]["responses"][200]>;
+/** CommandResult is what one command came to (a replay has replayed: true). */
+export type CommandResult = CommandsAnswer["results"][string];
 
 /** SkipBody is the optional body of POST .../skip. */
 export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
@@ -186,6 +195,28 @@ export class Client {
   changes(query: ChangesQuery = {}): Promise<ChangesPage> {
     const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
     return this.call<ChangesPage>("GET", `/changes${q.size ? `?${q}` : ""}`);
+  }
+
+  /** commands sends an offline queue; send it again, unchanged, when the answer is lost. */
+  commands(batch: CommandBatch): Promise<CommandsAnswer> {
+    return this.call<CommandsAnswer>("POST", "/commands", batch);
+  }
+
+  /** flush sends queue in batches of 100 and returns every result by command id. */
+  async flush(queue: Command[]): Promise<Record<string, CommandResult>> {
+    const out: Record<string, CommandResult> = {};
+    const ids: Partial<Record<string, number>> = {};
+    for (let i = 0; i < queue.length; i += 100) {
+      // A temp_id mapped in an earlier batch stands for its id in later ones.
+      const batch = queue.slice(i, i + 100).map((c) => {
+        const id = typeof c.entity_id === "string" ? ids[c.entity_id] : undefined;
+        return id === undefined ? c : { ...c, entity_id: id };
+      });
+      const answer = await this.commands({ commands: batch });
+      Object.assign(out, answer.results);
+      Object.assign(ids, answer.temp_id_mapping);
+    }
+    return out;
   }
 
   /** sync applies every page after cursor, in order, and returns the next cursor. */
