@@ -17,7 +17,7 @@
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
 #                       get32, toggle32, mixed32, create32, list-in-list, move,
-#                       complete-recurring, changes, events (issue 16:
+#                       complete-recurring, changes, commands, events (issue 16:
 #                       bench/cmd/eventsbench, two instances of their own on
 #                       a fresh database, after the table)
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
@@ -618,6 +618,13 @@ if [[ $GROWTH != 1 ]]; then
     measure changes 32 changes eddsa "$TMP/cursors" -- 32 prepared changes.sql
     NOTE[changes]+=" pgbench: the feed's read (REPEATABLE READ: head, entries, tasks);"
   fi
+  if want commands; then
+    # Issue 17: an offline queue of 100 creates, as one batch or 100 requests.
+    COMMANDS_LINE=$(go run ./bench/cmd/commandsbench -url "$API_URL" -user "$(uid 7)" -token "$(token eddsa 7)" \
+      -rounds "$([[ $QUICK == 1 ]] && echo 5 || echo 15)") || die "commandsbench failed"
+    say "commands: $COMMANDS_LINE"
+    EXTRA_LINES+=("offline commands (issue 17): $COMMANDS_LINE")
+  fi
   RSS_END=$(rss "$API_PID")
 else
   # ------------------------------------------------------------ growth
@@ -692,6 +699,7 @@ MD=$OUT/bench-$STAMP.md
   [[ -n ${RSS_IDLE:-} ]] && echo "service memory after warm-up: VmRSS $RSS_IDLE"
   [[ -n ${RSS_128:-} ]] && echo "service memory after 128 connections: VmRSS $RSS_128"
   echo "service memory at the end: VmRSS $RSS_END"
+  for l in "${EXTRA_LINES[@]}"; do echo "$l"; done
   for k in "${ORDER[@]}"; do [[ -n ${GEN[$k]:-} ]] && printf 'wrk CPU %s: %s of one core\n' "$k" "${GEN[$k]}"; done | paste -sd';' | sed 's/;/; /g'
 } | tee "$REPORT"
 

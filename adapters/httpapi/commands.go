@@ -169,17 +169,7 @@ func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOu
 	}
 	b := &batch{h: h, owner: a.Owner(), identity: id, mapping: map[string]int64{},
 		out: CommandsResponse{Results: map[string]CommandResult{}, TempIDMapping: map[string]int64{}}}
-	cmds := in.Body.Commands
-	if in.Body.Atomic {
-		err = b.atomic(ctx, cmds)
-	} else {
-		for _, c := range cmds {
-			if err = b.one(ctx, c); err != nil {
-				break
-			}
-		}
-	}
-	if err != nil {
+	if err := b.apply(ctx, in.Body.Commands, in.Body.Atomic); err != nil {
 		return nil, err
 	}
 	if page, err := h.svc.Changes(ctx, a, application.SinceNow, 0); err == nil {
@@ -243,112 +233,69 @@ func (b *batch) claim(ctx context.Context, c Command) (application.IdempotencyCl
 	}
 }
 
-// one applies c in a unit of work of its own.
-func (b *batch) one(ctx context.Context, c Command) error {
-	claim, done, err := b.claim(ctx, c)
-	if err != nil {
-		return err
-	}
-	if done != nil {
-		b.record(c, *done)
-		return nil
-	}
-	var r CommandResult
-	err = b.h.svc.InTx(ctx, func(tx context.Context) error {
-		r = b.run(tx, c)
-		if r.Status >= http.StatusInternalServerError {
-			return errNotKept
-		}
-		return b.finish(tx, claim, r)
-	})
-	if err != nil {
-		b.h.keys.Store.Abandon(context.WithoutCancel(ctx), claim) //nolint:errcheck // the lease frees it
-		if !errors.Is(err, errNotKept) {
-			return err
-		}
-	}
-	b.record(c, r)
-	return nil
-}
-
-var errNotKept = errors.New("command result not kept")
-
-// atomic applies cmds in one unit of work: all or none.
-func (b *batch) atomic(ctx context.Context, cmds []Command) error {
-	claims := make([]application.IdempotencyClaim, len(cmds))
-	done := make([]*CommandResult, len(cmds))
-	held := []application.IdempotencyClaim{}
-	release := func() {
-		for _, c := range held {
-			b.h.keys.Store.Abandon(context.WithoutCancel(ctx), c) //nolint:errcheck // the lease frees it
-		}
-	}
-	for i, c := range cmds {
-		claim, r, err := b.claim(ctx, c)
-		if err != nil {
-			release()
-			return err
-		}
-		claims[i], done[i] = claim, r
-		if r == nil {
-			held = append(held, claim)
-		}
-	}
+// apply applies cmds in one unit of work, each command in a savepoint of
+// its own with the claim of its id: its write and the record of its result
+// are kept together, and a failed command is undone alone (atomic: the
+// whole unit is). A duplicate sent by another request meanwhile waits on
+// the claim's unique key (user, id) until this unit ends, then replays.
+func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 	failed := -1
-	var results []CommandResult
+	results := make([]CommandResult, len(cmds))
 	err := b.h.svc.InTx(ctx, func(tx context.Context) error {
-		results = make([]CommandResult, len(cmds))
-		saved := b.snapshot()
+		b.mapping = map[string]int64{}
 		for i, c := range cmds {
-			if done[i] != nil {
-				results[i] = *done[i]
-				b.record(c, *done[i])
-				continue
-			}
-			r := b.run(tx, c)
-			results[i] = r
-			if r.Status >= http.StatusBadRequest {
-				failed = i
-				b.mapping = saved
-				return errCommandFailed
-			}
-			b.record(c, r)
-			if err := b.finish(tx, claims[i], r); err != nil {
+			var r CommandResult
+			err := b.h.svc.InTx(tx, func(tx context.Context) error {
+				claim, done, err := b.claim(tx, c)
+				if err != nil {
+					return err
+				}
+				if done != nil {
+					r = *done
+					return nil
+				}
+				r = b.run(tx, c)
+				if r.Status >= http.StatusInternalServerError || (atomic && r.Status >= http.StatusBadRequest) {
+					return errCommandFailed
+				}
+				return b.finish(tx, claim, r)
+			})
+			switch {
+			case errors.Is(err, errCommandFailed) && atomic:
+				failed, results[i] = i, r
+				return err
+			case errors.Is(err, errCommandFailed):
+			case err != nil:
 				return err
 			}
+			results[i] = r
+			b.mapTempID(c, r)
 		}
 		return nil
 	})
-	if err == nil {
-		return nil
-	}
-	release()
-	if !errors.Is(err, errCommandFailed) {
+	if err != nil && !errors.Is(err, errCommandFailed) {
 		return err
 	}
-	b.out.TempIDMapping = map[string]int64{}
-	for t, id := range b.mapping {
-		b.out.TempIDMapping[t] = id
+	if failed < 0 {
+		for i, c := range cmds {
+			b.out.Results[c.ID] = results[i]
+		}
+		return nil
 	}
+	// Atomic and one failed: nothing was kept, not even the replays' maps.
+	b.out.TempIDMapping = map[string]int64{}
 	for i, c := range cmds {
 		switch {
 		case i == failed:
 			b.out.Results[c.ID] = results[i]
-		case done[i] != nil:
-			b.record(c, *done[i])
+		case i < failed && results[i].Replayed:
+			b.out.Results[c.ID] = results[i]
+			b.mapTempID(c, results[i])
 		default:
 			b.out.Results[c.ID] = CommandResult{Status: http.StatusFailedDependency, Detail: jsonString(msgCommandSkipped)}
 		}
 	}
 	return nil
-}
-
-func (b *batch) snapshot() map[string]int64 {
-	m := make(map[string]int64, len(b.mapping))
-	for k, v := range b.mapping {
-		m[k] = v
-	}
-	return m
 }
 
 func (b *batch) finish(tx context.Context, claim application.IdempotencyClaim, r CommandResult) error {
@@ -359,9 +306,8 @@ func (b *batch) finish(tx context.Context, claim application.IdempotencyClaim, r
 	return b.h.keys.Store.Finish(tx, claim, application.StoredResponse{Status: r.Status, Body: body})
 }
 
-// record answers r for c, and maps c's temp_id when it created an entity.
-func (b *batch) record(c Command, r CommandResult) {
-	b.out.Results[c.ID] = r
+// mapTempID maps c's temp_id when it created an entity.
+func (b *batch) mapTempID(c Command, r CommandResult) {
 	if c.TempID == "" || r.Status >= http.StatusBadRequest || len(r.Entity) == 0 {
 		return
 	}
