@@ -174,7 +174,7 @@ func ReadCSV(r io.Reader, opt CSVOptions, lim Limits) (*Result, error) {
 // PreviewCSV reads like ReadCSV and also keeps the header, the mapping and
 // the first sample rows as they are.
 func PreviewCSV(r io.Reader, opt CSVOptions, sample int, lim Limits) (*Preview, error) {
-	lim = lim.withDefaults()
+	lim = withDefaults(lim)
 	f, err := openCSV(r, opt.Comma, lim)
 	if err != nil {
 		return nil, err

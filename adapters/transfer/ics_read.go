@@ -67,7 +67,7 @@ func (c *icsComp) get(name string) *icsProp {
 // warning. Lines are unfolded and bounded by MaxRowBytes, nesting by 8
 // levels, and every problem names its line.
 func ReadICS(r io.Reader, opt ICSReadOptions, lim Limits) (*Result, error) {
-	lim = lim.withDefaults()
+	lim = withDefaults(lim)
 	in := newInput(r, lim, false)
 	rd := &icsReader{
 		br:      bufio.NewReaderSize(skipBOM(in), min(lim.MaxRowBytes+2, 1<<20)),

@@ -20,7 +20,7 @@ import (
 // left out with an error Problem naming its line; a syntax error or invalid
 // UTF-8 stops the reading with a *FileError naming the line.
 func ReadJSON(r io.Reader, lim Limits) (*Result, error) {
-	lim = lim.withDefaults()
+	lim = withDefaults(lim)
 	in := newInput(r, lim, true)
 	dec := jsontext.NewDecoder(in)
 	rd := &jsonReader{in: in, dec: dec, lim: lim, probs: problems{max: lim.MaxProblems}}

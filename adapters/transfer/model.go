@@ -1,80 +1,76 @@
 package transfer
 
 import (
-	"errors"
-	"fmt"
-	"iter"
 	"strings"
 	"time"
+
+	"github.com/todo-backend/todo/application/portable"
 )
 
-// Document is everything one file carries: lists and tasks, linked by refs.
-// Readers return one; writers take its parts as iterators (Source).
-type Document struct {
-	ExportedAt time.Time // zero when the file did not say
-	Lists      []List
-	Tasks      []Task
-}
+// The document model is the application's (application/portable): this
+// package reads and writes it. The aliases keep this package's names.
+type (
+	Document   = portable.Document
+	List       = portable.List
+	Task       = portable.Task
+	Priority   = portable.Priority
+	RecurFrom  = portable.RecurFrom
+	Recurrence = portable.Recurrence
+	Reminder   = portable.Reminder
+	Source     = portable.Source
+	Severity   = portable.Severity
+	Problem    = portable.Problem
+	Result     = portable.Result
+	Limits     = portable.Limits
+	FileError  = portable.FileError
+	Due        = portable.Due
+	DueKind    = portable.DueKind
+)
 
-// List is a list of tasks. Ref names it inside one document: our id as text
-// on export, whatever id (or name) the imported file used on import.
-type List struct {
-	Ref       string
-	Name      string
-	Color     string // "#rrggbb", or "" for none
-	Position  string // fractional order key, or "" for the implicit one
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time // in the trash since then, nil when live
-	Line      int        // 1-based line of the file it was read from; 0 when it was not
-}
-
-// Trashed reports whether the list is in the trash.
-func (l List) Trashed() bool { return l.DeletedAt != nil }
-
-// Task is one task of a Document. ListRef and ParentRef name a List and a
-// Task of the same document by their Ref, which is how the hierarchy
-// survives a file whose ids mean nothing to us.
-type Task struct {
-	Ref         string
-	ListRef     string // "" for the inbox
-	ParentRef   string // "" for a top-level task
-	Title       string
-	Description *string // nil for none (null), which is not ""
-	Completed   bool
-	CompletedAt *time.Time
-	Priority    Priority
-	Due         Due
-	Tags        []string
-	Position    string // fractional order key, or "" for the implicit one
-	Recurrence  *Recurrence
-	Reminders   []Reminder
-	CreatedAt   time.Time // zero when unknown (files from other apps)
-	UpdatedAt   time.Time // zero when unknown
-	DeletedAt   *time.Time
-	// TrashedWith says what the task went to the trash with, so that
-	// restoring that restores the task too: "task:<ref>" or "list:<ref>",
-	// "" when it was trashed on its own (or is not in the trash).
-	TrashedWith string
-	Line        int // 1-based line of the file it was read from; 0 when it was not
-}
-
-// Trashed reports whether the task is in the trash.
-func (t Task) Trashed() bool { return t.DeletedAt != nil }
-
-// Priority is how much a task matters, as the API spells it.
-type Priority string
-
-// The priorities a task can have.
+// The priorities, anchors, severities, limits and errors of the model.
 const (
-	PriorityLow    Priority = "low"
-	PriorityMedium Priority = "medium"
-	PriorityHigh   Priority = "high"
+	PriorityLow        = portable.PriorityLow
+	PriorityMedium     = portable.PriorityMedium
+	PriorityHigh       = portable.PriorityHigh
+	DefaultPriority    = portable.DefaultPriority
+	FromDue            = portable.FromDue
+	FromCompletion     = portable.FromCompletion
+	SeverityError      = portable.SeverityError
+	SeverityWarning    = portable.SeverityWarning
+	DefaultMaxBytes    = portable.DefaultMaxBytes
+	DefaultMaxItems    = portable.DefaultMaxItems
+	DefaultMaxRowBytes = portable.DefaultMaxRowBytes
+	DefaultMaxProblems = portable.DefaultMaxProblems
+	DefaultMaxDepth    = portable.DefaultMaxDepth
+	MaxRefLen          = portable.MaxRefLen
+	DueNone            = portable.DueNone
+	DueDate            = portable.DueDate
+	DueInstant         = portable.DueInstant
+	DueFloating        = portable.DueFloating
+	dateLayout         = portable.DateLayout
+	floatingLayout     = portable.FloatingLayout
 )
 
-// DefaultPriority is the priority of a task whose file says nothing about
-// it, as for a task created through the API.
-const DefaultPriority = PriorityMedium
+// The errors a *FileError wraps.
+var (
+	ErrTooLarge      = portable.ErrTooLarge
+	ErrTooManyItems  = portable.ErrTooManyItems
+	ErrRowTooLong    = portable.ErrRowTooLong
+	ErrFormat        = portable.ErrFormat
+	ErrTooManyErrors = portable.ErrTooManyErrors
+)
+
+// DocumentSource is the Source of a document in memory.
+func DocumentSource(d *Document) Source { return portable.DocumentSource(d) }
+
+// DueOn, DueAt and DueFloatingAt build the three kinds of due.
+var (
+	DueOn         = portable.DueOn
+	DueAt         = portable.DueAt
+	DueFloatingAt = portable.DueFloatingAt
+)
+
+func loadZone(name string) (*time.Location, error) { return portable.LoadZone(name) }
 
 func parsePriority(s string) (Priority, bool) {
 	switch p := Priority(strings.ToLower(s)); p {
@@ -84,125 +80,7 @@ func parsePriority(s string) (Priority, bool) {
 	return "", false
 }
 
-// RecurFrom says what the next occurrence of a recurring task counts from.
-type RecurFrom string
-
-// The two anchors of a recurrence (issue 18).
-const (
-	FromDue        RecurFrom = "due"
-	FromCompletion RecurFrom = "completion"
-)
-
-// Recurrence is how a task repeats: an RFC 5545 RRULE value (without the
-// "RRULE:" name), kept as text. The domain checks what it means; the formats
-// only check that it is safe to carry (see checkRule).
-type Recurrence struct {
-	Rule string
-	From RecurFrom
-}
-
-// Reminder is one reminder of a task: at an instant (At), or a duration
-// before the due (Before, an RFC 5545 duration such as "PT15M" or "P1D",
-// which is also ISO 8601). Exactly one of the two is set.
-type Reminder struct {
-	At     time.Time
-	Before string
-}
-
-// Source is what a writer writes: the lists, then the tasks, each as an
-// iterator that may fail (a database cursor). A nil iterator writes none.
-type Source struct {
-	ExportedAt time.Time
-	Lists      iter.Seq2[List, error]
-	Tasks      iter.Seq2[Task, error]
-}
-
-// DocumentSource is the Source of a document in memory (tests, small
-// exports).
-func DocumentSource(d *Document) Source {
-	return Source{
-		ExportedAt: d.ExportedAt,
-		Lists: func(yield func(List, error) bool) {
-			for _, l := range d.Lists {
-				if !yield(l, nil) {
-					return
-				}
-			}
-		},
-		Tasks: func(yield func(Task, error) bool) {
-			for _, t := range d.Tasks {
-				if !yield(t, nil) {
-					return
-				}
-			}
-		},
-	}
-}
-
-// Severity says whether a Problem kept a row out of the document (error) or
-// only says what was read with a loss (warning).
-type Severity string
-
-// The two severities.
-const (
-	SeverityError   Severity = "error"
-	SeverityWarning Severity = "warning"
-)
-
-// Problem is one thing a reader could not read as it was: the 1-based line of
-// the file where the row (or property) starts, the field or column, and why.
-type Problem struct {
-	Line     int
-	Field    string
-	Msg      string
-	Severity Severity
-}
-
-func (p Problem) String() string {
-	if p.Field == "" {
-		return fmt.Sprintf("line %d: %s: %s", p.Line, p.Severity, p.Msg)
-	}
-	return fmt.Sprintf("line %d: %s: %s: %s", p.Line, p.Severity, p.Field, p.Msg)
-}
-
-// Result is what a reader read: the document and the problems found on the
-// way, in the order of the file.
-type Result struct {
-	Document Document
-	Problems []Problem
-}
-
-// HasErrors reports whether a row was left out: an import should then be
-// refused (or shown as a preview), never committed with a hole.
-func (r *Result) HasErrors() bool {
-	for _, p := range r.Problems {
-		if p.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
-
-// Limits bound what a reader accepts, so that a hostile file costs bounded
-// memory and time. A zero field takes its default.
-type Limits struct {
-	MaxBytes    int64 // the whole file; past it, ErrTooLarge (default 64 MiB)
-	MaxItems    int   // lists plus tasks; past it, ErrTooManyItems (default 100,000)
-	MaxRowBytes int   // one CSV record, iCalendar content line or JSON element (default 64 KiB)
-	MaxProblems int   // past it the reader gives up with a FileError (default 1,000)
-	MaxDepth    int   // levels of subtasks, the top level being 1 (default 4, as the domain)
-}
-
-// The defaults of Limits.
-const (
-	DefaultMaxBytes    = 64 << 20
-	DefaultMaxItems    = 100_000
-	DefaultMaxRowBytes = 64 << 10
-	DefaultMaxProblems = 1000
-	DefaultMaxDepth    = 4
-)
-
-func (l Limits) withDefaults() Limits {
+func withDefaults(l Limits) Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = DefaultMaxBytes
 	}
@@ -220,34 +98,3 @@ func (l Limits) withDefaults() Limits {
 	}
 	return l
 }
-
-// Errors a *FileError wraps, for the HTTP layer to pick a status: the first
-// two are 413 Content Too Large, the others 422.
-var (
-	ErrTooLarge      = errors.New("file too large")
-	ErrTooManyItems  = errors.New("too many lists and tasks")
-	ErrRowTooLong    = errors.New("row too long")
-	ErrFormat        = errors.New("not a file of this format")
-	ErrTooManyErrors = errors.New("too many problems")
-)
-
-// FileError is a file a reader cannot read at all: where (the 1-based line,
-// 0 when it is the file as a whole) and why. It wraps one of the Err values
-// above.
-type FileError struct {
-	Line int
-	Msg  string
-	Err  error
-}
-
-func (e *FileError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)
-	}
-	return e.Msg
-}
-
-func (e *FileError) Unwrap() error { return e.Err }
-
-// MaxRefLen bounds a ref; refs are ids, not prose.
-const MaxRefLen = 200

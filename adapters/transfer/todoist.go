@@ -63,7 +63,7 @@ var todoistColumns = []string{tdType, tdContent, tdDescription, tdPriority, tdIn
 //     note above every task becomes a task of its own, with a warning.
 //   - meta (view settings) and empty rows are skipped.
 func ReadTodoistCSV(r io.Reader, opt TodoistOptions, lim Limits) (*Result, error) {
-	lim = lim.withDefaults()
+	lim = withDefaults(lim)
 	f, err := openCSV(r, ',', lim)
 	if err != nil {
 		return nil, err
