@@ -29,6 +29,7 @@ type Service struct {
 	// occurrences is the history of repeating tasks (WithOccurrences).
 	occurrences task.OccurrenceLog
 	now         Clock
+	formats     Formats // WithFormats: export and import
 	seen        *seenUsers
 	changes     ChangeLog // nil: the feed use cases are ErrNoChanges
 }

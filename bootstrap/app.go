@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/todo-backend/todo/adapters/transfer"
 	"net"
 	"net/http"
 	"time"
@@ -198,7 +199,8 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 var Application = fx.Module("application",
 	fx.Provide(
 		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog) *application.Service {
-			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch))
+			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch),
+				application.WithFormats(transfer.Formats(transfer.FormatsOptions{})))
 		},
 		newPurger,
 	),
