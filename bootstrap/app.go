@@ -263,6 +263,8 @@ func newRouter(p routerParams) http.Handler {
 			// Bodies are read and checked one bounded amount at a time.
 			BodyBytesInFlight: p.Config.BodyBytesInFlight,
 			Events:            httpapi.EventsConfig{Keepalive: p.Config.EventsKeepalive},
+			ImportMaxBytes:    p.Config.ImportMaxBytes,
+			ImportMaxRows:     p.Config.ImportMaxRows,
 		},
 	}
 	if p.Config.MetricsAddr == "" {

@@ -40,6 +40,11 @@ type Config struct {
 	// (BODY_BYTES_IN_FLIGHT, default mw.DefaultBodyBytesInFlight): past it
 	// a request waits for room until REQUEST_TIMEOUT, then gets 503.
 	BodyBytesInFlight int64
+	// ImportMaxBytes bounds an import's file (IMPORT_MAX_BYTES, default
+	// httpapi.DefaultImportMaxBytes), ImportMaxRows its lists and tasks
+	// (IMPORT_MAX_ROWS, default httpapi.DefaultImportMaxRows).
+	ImportMaxBytes int64
+	ImportMaxRows  int
 
 	// DBTimeout bounds each database statement and transaction (DB_TIMEOUT).
 	DBTimeout time.Duration
@@ -234,6 +239,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.DatabaseListenURL = get("DATABASE_LISTEN_URL", ""); c.DatabaseListenURL != "" {
 		if l := strings.ToLower(c.DatabaseListenURL); !strings.HasPrefix(l, "postgres://") && !strings.HasPrefix(l, "postgresql://") {
 			errs = append(errs, errors.New("DATABASE_LISTEN_URL must be a postgres:// URL (the direct host, not a pooler)"))
+		}
+	}
+	if v := get("IMPORT_MAX_BYTES", ""); v != "" {
+		n, err := humanize.ParseBytes(v)
+		if err != nil || n < 1 || n > 1<<30 {
+			errs = append(errs, fmt.Errorf("IMPORT_MAX_BYTES must be a size from 1B to 1GiB such as 10MiB, got %q", v))
+		}
+		c.ImportMaxBytes = int64(min(n, 1<<30))
+	}
+	if v := get("IMPORT_MAX_ROWS", ""); v != "" {
+		if c.ImportMaxRows, err = strconv.Atoi(v); err != nil || c.ImportMaxRows < 1 || c.ImportMaxRows > 1_000_000 {
+			errs = append(errs, fmt.Errorf("IMPORT_MAX_ROWS must be an integer from 1 to 1000000, got %q", v))
 		}
 	}
 	if v := get("DB_MAX_CONNS", ""); v != "" {

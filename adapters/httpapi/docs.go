@@ -40,6 +40,24 @@ var opDocs = map[string]opDoc{
 		"good for one connection on any instance within 60 s (never after the token's own expiry), so that " +
 		"a browser's EventSource, which cannot send an Authorization header, never carries a JWT in its URL. " +
 		"The stream it opens ends when the token it was issued for expires."},
+	"export-tasks": {"Export tasks", "The caller's lists and tasks as a file to download (Content-Disposition: attachment), " +
+		"streamed as the stores are read, so that any number of tasks costs the memory of a page. `json` is lossless and is what " +
+		"an import reads back: lists, subtasks (parent_ref), the order (position), tags, due_date with due_tz and due_floating, " +
+		"recurrence, reminders, completion, and with `trash=true` the trash. `csv` is one row per task for spreadsheets; a cell " +
+		"starting with = + - @ gets a leading ' so that no spreadsheet runs it as a formula (an import takes it off again). " +
+		"`ics` is RFC 5545: a VTODO per live task (SUMMARY, DESCRIPTION, STATUS, COMPLETED, PRIORITY, DUE with TZID and a " +
+		"VTIMEZONE, or VALUE=DATE, RRULE, RELATED-TO;RELTYPE=PARENT, CATEGORIES, a VALARM per reminder). A failure once the " +
+		"file has started cuts the connection, so that a broken file never looks whole."},
+	"import-tasks": {"Import tasks", "Creates lists and tasks from a file, sent as the request body or as the `file` part of a " +
+		"multipart/form-data form, read as a stream. Formats: `json` (our export), `todoist-csv` (Todoist's CSV export: " +
+		"@labels in CONTENT become tags, PRIORITY 1 is the highest, INDENT makes subtasks, sections become lists), `ics` " +
+		"(VTODOs) and `csv` with a column mapping (`mapping`, or guessed from the header). Items in the file's trash are " +
+		"left out. Subtasks keep their parent and each level its order; a list whose name the caller has already takes " +
+		"the tasks. With `dry_run=true` nothing is created: 200 with what would be, and each problem with its 1-based " +
+		"line (the header is line 1). Otherwise the import is one transaction: 201 with what was created and the " +
+		"warnings, or 422 naming each line that cannot be read and nothing created. A file over IMPORT_MAX_BYTES " +
+		"(default 10 MiB) or with more lists and tasks than IMPORT_MAX_ROWS (default 10,000) is 413; one that is not " +
+		"of its format (invalid UTF-8, nesting, a line over 64 KiB) is 422." + idempotencyDoc},
 	"list-tasks": {"List tasks", listDescription},
 	"task-stats": {"Count tasks", "The counts a sidebar shows, in one call: all tasks, completed, pending; of the " +
 		"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +

@@ -17,7 +17,17 @@ type IdempotencyParam struct {
 
 // idempotent makes op honour Idempotency-Key and documents what that adds.
 func (h *handlers) idempotent(_ huma.API, op *huma.Operation) {
-	op.Middlewares = append(op.Middlewares, h.keys.Middleware)
+	h.idempotentWith(h.keys, op)
+}
+
+// importIdempotent is idempotent for imports, whose bodies go up to
+// IMPORT_MAX_BYTES.
+func (h *handlers) importIdempotent(_ huma.API, op *huma.Operation) {
+	h.idempotentWith(h.importKeys, op)
+}
+
+func (h *handlers) idempotentWith(keys *mw.Idempotency, op *huma.Operation) {
+	op.Middlewares = append(op.Middlewares, keys.Middleware)
 	status := httpCode(op.DefaultStatus)
 	if op.Responses[status] == nil {
 		op.Responses[status] = &huma.Response{}

@@ -70,6 +70,11 @@ type Config struct {
 	// room until its deadline, then gets 503. 0 means
 	// mw.DefaultBodyBytesInFlight; it is never below MaxBodyBytes.
 	BodyBytesInFlight int64
+	// ImportMaxBytes bounds an import's file (IMPORT_MAX_BYTES; 0 means
+	// DefaultImportMaxBytes), ImportMaxRows its lists and tasks
+	// (IMPORT_MAX_ROWS; 0 means DefaultImportMaxRows): past either, 413.
+	ImportMaxBytes int64
+	ImportMaxRows  int
 }
 
 // Deps is what the router needs from the rest of the service.
@@ -119,6 +124,12 @@ func build(d Deps) (chi.Router, huma.API) {
 	if d.Config.MaxBodyBytes <= 0 {
 		d.Config.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if d.Config.ImportMaxBytes <= 0 {
+		d.Config.ImportMaxBytes = DefaultImportMaxBytes
+	}
+	if d.Config.ImportMaxRows <= 0 {
+		d.Config.ImportMaxRows = DefaultImportMaxRows
+	}
 	if d.Config.Version == "" {
 		d.Config.Version = "dev"
 	}
@@ -131,7 +142,12 @@ func build(d Deps) (chi.Router, huma.API) {
 	r := chi.NewRouter()
 	errs := errorMapper{log: d.Log}
 	r.Use(mw.RequestID, mw.AccessLog(d.Log, d.Metrics), mw.Recoverer(d.Log, errs), mw.SecurityHeaders,
-		mw.CORS(d.Config.CORSOrigins), mw.LimitBody(d.Config.MaxBodyBytes, errs),
+		mw.CORS(d.Config.CORSOrigins), mw.LimitBodyBy(func(r *http.Request) int64 {
+			if isImport(r) {
+				return d.Config.ImportMaxBytes
+			}
+			return d.Config.MaxBodyBytes
+		}, errs),
 		// A stream of live events lives past any request deadline.
 		mw.Deadline(d.Config.RequestTimeout, IsEventStream))
 	if d.Config.IPRateLimit.Enabled() {
@@ -148,7 +164,8 @@ func build(d Deps) (chi.Router, huma.API) {
 	})
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
-	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax}
+	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax,
+		importMax: d.Config.ImportMaxBytes, importRows: d.Config.ImportMaxRows}
 	var tx application.Transactor
 	if d.Service != nil {
 		tx = d.Service
@@ -167,12 +184,16 @@ func build(d Deps) (chi.Router, huma.API) {
 	if h.eventsCfg.WriteTimeout <= 0 {
 		h.eventsCfg.WriteTimeout = DefaultEventsWriteTimeout
 	}
+	importKeys := *h.keys
+	importKeys.MaxBody = d.Config.ImportMaxBytes
+	h.importKeys = &importKeys
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)
 	if d.Config.BodyBytesInFlight <= 0 {
 		d.Config.BodyBytesInFlight = mw.DefaultBodyBytesInFlight
 	}
 	bodies := mw.NewBodyBudget(d.Config.BodyBytesInFlight, d.Config.MaxBodyBytes, errs)
+	bodies.Large(isImport, d.Config.ImportMaxBytes)
 	api.UseMiddleware(outerOnly(limits.ByIP), h.authenticate, outerOnly(limits.ByUser), h.authorize, outerOnly(bodies.Middleware))
 	h.register(api)
 	h.router = r

@@ -52,6 +52,8 @@ func (h *handlers) routes() []route {
 		{id: "list-changes", method: http.MethodGet, path: changesPath, status: http.StatusOK, codes: codes(400, 410), handle: handle(h.changes)},
 		{id: "stream-events", method: http.MethodGet, path: eventsPath, status: http.StatusOK, handle: handle(h.streamEvents), with: opts(ticketAuth, eventStream)},
 		{id: "create-event-ticket", method: http.MethodPost, path: eventsPath + "/ticket", status: http.StatusCreated, handle: handle(h.createTicket)},
+		{id: "export-tasks", method: http.MethodGet, path: exportPath, status: http.StatusOK, handle: handle(h.export)},
+		{id: "import-tasks", method: http.MethodPost, path: importsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.importFile), with: opts(importRequestBody, h.importIdempotent), raw: true},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}
@@ -74,6 +76,9 @@ type route struct {
 	codes  []int // its error statuses: beyond securedCodes, or all of them when public
 	// public operations (health checks) need no token and take no body.
 	public bool
+	// raw operations read their body themselves, as a stream (imports):
+	// no bodyFilter, and IMPORT_MAX_BYTES rather than the JSON bodies' bound.
+	raw    bool
 	handle func(huma.API, huma.Operation) // huma.Register with the handler
 	with   []opOption
 	// itemRules, for a body that is an array of items, runs the domain's
@@ -129,7 +134,10 @@ func (h *handlers) operation(api huma.API, rt route) huma.Operation {
 	for _, o := range rt.with {
 		o(api, &op)
 	}
-	if !rt.public {
+	if rt.raw {
+		op.MaxBodyBytes = h.importMax + 1
+		op.Middlewares = append(op.Middlewares, importBody)
+	} else if !rt.public {
 		// After Idempotency-Key's middleware, which keeps the body as it
 		// came to recognise a retry.
 		op.Middlewares = append(op.Middlewares, h.bodyFilter(rt.itemRules))

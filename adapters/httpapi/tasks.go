@@ -236,6 +236,11 @@ type handlers struct {
 	events    *application.Events
 	streams   *Streams
 	eventsCfg EventsConfig
+	// importMax and importRows bound an import (IMPORT_MAX_BYTES,
+	// IMPORT_MAX_ROWS); importKeys is Idempotency-Key for its bodies.
+	importMax  int64
+	importRows int
+	importKeys *mw.Idempotency
 }
 
 // actor is the caller authorize admitted to pathUser's tasks, the request's

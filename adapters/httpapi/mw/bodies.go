@@ -36,7 +36,11 @@ type BodyBudget struct {
 	sem     *semaphore.Weighted
 	total   int64
 	maxBody int64
-	errs    Errors
+	// large and largeMax: requests large matches (imports) may send up to
+	// largeMax bytes, and reserve as much (at most the whole bound).
+	large    func(*http.Request) bool
+	largeMax int64
+	errs     Errors
 }
 
 // NewBodyBudget bounds the bytes of the bodies in flight by total (at
@@ -73,8 +77,20 @@ func (b *BodyBudget) weight(r *http.Request) int64 {
 	switch {
 	case !takesBody(r.Method) || r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody:
 		return 0
-	case r.ContentLength < 0 || r.ContentLength > b.maxBody:
-		return min(b.maxBody, b.total)
+	}
+	maxBody := b.maxBody
+	if b.large != nil && b.large(r) {
+		maxBody = b.largeMax
+	}
+	if r.ContentLength < 0 || r.ContentLength > maxBody {
+		return min(maxBody, b.total)
 	}
 	return r.ContentLength
+}
+
+// Large says that requests match matches may send bodies of up to max
+// bytes (imports): one declaring no length reserves max, or the whole
+// bound when max is larger.
+func (b *BodyBudget) Large(match func(*http.Request) bool, max int64) {
+	b.large, b.largeMax = match, max
 }

@@ -230,9 +230,15 @@ func Deadline(d time.Duration, exempt func(*http.Request) bool) func(http.Handle
 // caps the rest, so a client cannot make the server read more than max
 // bytes.
 func LimitBody(max int64, errs Errors) func(http.Handler) http.Handler {
+	return LimitBodyBy(func(*http.Request) int64 { return max }, errs)
+}
+
+// LimitBodyBy is LimitBody with a bound per request (imports have their
+// own).
+func LimitBodyBy(max func(*http.Request) int64, errs Errors) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > max && takesBody(r.Method) {
+			if takesBody(r.Method) && r.ContentLength > max(r) {
 				errs.WriteError(w, r, ErrTooLarge)
 				return
 			}
