@@ -485,7 +485,11 @@ func (s *Service) runImport(ctx context.Context, a Actor, lists list.Repository,
 			rep.Lists[i].ID, rep.Lists[i].Existing = id, true
 			continue
 		}
-		l, err := list.New(a.owner, src.Name, optStr(src.Color), now)
+		created := now
+		if !src.CreatedAt.IsZero() && src.CreatedAt.Before(now) {
+			created = src.CreatedAt
+		}
+		l, err := list.New(a.owner, src.Name, optStr(src.Color), created)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/todo-backend/todo/adapters/transfer"
 	"io"
 	"mime"
 	"net/http"
@@ -63,7 +64,8 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	core, logs := observer.New(zap.DebugLevel)
 	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service:     application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes())),
+		Service: application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes()),
+			application.WithFormats(transfer.Formats(transfer.FormatsOptions{}))),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
@@ -253,7 +255,7 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	}
 	if len(got.body) > 0 {
 		ct := got.header.Get("Content-Type")
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !isExportFile(r, got, mt) {
 			t.Errorf("%s %s: %d with Content-Type %q, want application/json", r.method, r.path, got.status, ct)
 		}
 	}
@@ -273,6 +275,12 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 			t.Errorf("%s %s: body shows a bearer token", r.method, r.path)
 		}
 	}
+}
+
+// isExportFile reports whether got is an export's file, which may be CSV or
+// iCalendar.
+func isExportFile(r request, got *response, mt string) bool {
+	return got.status == http.StatusOK && r.method == http.MethodGet && strings.Contains(r.path, "/export") && (mt == "text/csv" || mt == "text/calendar")
 }
 
 func isDocument(path string) bool {

@@ -52,8 +52,8 @@ func (h *handlers) routes() []route {
 		{id: "list-changes", method: http.MethodGet, path: changesPath, status: http.StatusOK, codes: codes(400, 410), handle: handle(h.changes)},
 		{id: "stream-events", method: http.MethodGet, path: eventsPath, status: http.StatusOK, handle: handle(h.streamEvents), with: opts(ticketAuth, eventStream)},
 		{id: "create-event-ticket", method: http.MethodPost, path: eventsPath + "/ticket", status: http.StatusCreated, handle: handle(h.createTicket)},
-		{id: "export-tasks", method: http.MethodGet, path: exportPath, status: http.StatusOK, handle: handle(h.export)},
-		{id: "import-tasks", method: http.MethodPost, path: importsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.importFile), with: opts(importRequestBody, h.importIdempotent), raw: true},
+		{id: "export-tasks", method: http.MethodGet, path: exportPath, status: http.StatusOK, handle: handle(h.export), with: opts(exportResponses)},
+		{id: "import-tasks", method: http.MethodPost, path: importsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.importFile), with: opts(h.importIdempotent), raw: true},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}
@@ -104,6 +104,11 @@ func handle[I, O any](f func(context.Context, *I) (*O, error)) func(huma.API, hu
 func (h *handlers) register(api huma.API) {
 	for _, rt := range h.routes() {
 		rt.handle(api, h.operation(api, rt))
+		if rt.raw {
+			// Documented once registered: huma reads a body its operation
+			// declares, and a raw operation reads its own.
+			importRequestBody(api, api.OpenAPI().Paths[rt.path].Post)
+		}
 	}
 	documentRateLimits(api)
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
@@ -139,11 +138,7 @@ type importBodyKey struct{}
 // importBody is the import's operation middleware: it hands the body to
 // the handler unread, as a stream.
 func importBody(ctx huma.Context, next func(huma.Context)) {
-	r, _ := humachi.Unwrap(ctx)
 	body := importStream{r: ctx.BodyReader(), contentType: ctx.Header("Content-Type")}
-	if r != nil && body.contentType == "" {
-		body.contentType = r.Header.Get("Content-Type")
-	}
 	next(huma.WithValue(ctx, importBodyKey{}, body))
 }
 
@@ -306,16 +301,42 @@ func importResult(rep *application.ImportReport) ImportResult {
 // importRequestBody documents what an import takes: the file as the body,
 // or a multipart form with the file as its file part.
 func importRequestBody(_ huma.API, op *huma.Operation) {
-	file := &huma.Schema{Type: "string", Format: "binary"}
+	file := &huma.Schema{Type: "string"}
 	form := &huma.Schema{Type: "object", Required: []string{"file"}, Properties: map[string]*huma.Schema{
-		"file":    {Type: "string", Format: "binary", Description: "The file."},
+		"file":    {Type: "string", Description: "The file."},
 		"mapping": {Type: "string", Description: "csv only: the column mapping (see the mapping parameter), before the file part."},
 		"project": {Type: "string", Description: "todoist-csv only: the project's name, before the file part."},
 	}}
+	if created := op.Responses["201"]; created != nil {
+		dry := *created
+		dry.Description = "dry_run: what would be created, and every problem."
+		dry.Headers = nil
+		op.Responses["200"] = &dry
+	}
 	op.RequestBody = &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{
-		"application/json":    {Schema: file},
+		"application/json":    {Schema: &huma.Schema{Description: "Our JSON export."}},
 		"text/csv":            {Schema: file},
 		"text/calendar":       {Schema: file},
 		"multipart/form-data": {Schema: form},
+	}}
+}
+
+// exportResponses documents the export's file, in each format's type.
+func exportResponses(_ huma.API, op *huma.Operation) {
+	file := &huma.Schema{Type: "string"}
+	ok := op.Responses["200"]
+	if ok == nil {
+		ok = &huma.Response{}
+		op.Responses["200"] = ok
+	}
+	ok.Description = "The file, as an attachment."
+	ok.Content = map[string]*huma.MediaType{
+		"application/json":             {Schema: &huma.Schema{Type: "object", Description: "json: {format, version, exported_at, lists, tasks}."}},
+		"text/csv; charset=utf-8":      {Schema: file},
+		"text/calendar; charset=utf-8": {Schema: file},
+	}
+	ok.Headers = map[string]*huma.Param{"Content-Disposition": {
+		Description: "attachment; filename=\"todo-export.<format>\"",
+		Schema:      &huma.Schema{Type: huma.TypeString},
 	}}
 }

@@ -53,9 +53,9 @@ func (rd *jsonReader) fail(err error) error {
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
 		msg := strings.TrimPrefix(se.Err.Error(), "jsontext: ")
-		return &FileError{Line: rd.in.lineAt(se.ByteOffset), Msg: "invalid JSON: " + msg, Err: ErrFormat}
+		return &FileError{Line: rd.in.lineAt(se.ByteOffset), Msg: "not valid JSON (" + msg + ")", Err: ErrFormat}
 	}
-	return &FileError{Line: rd.in.lineAt(rd.dec.InputOffset()), Msg: "invalid JSON: " + err.Error(), Err: ErrFormat}
+	return &FileError{Line: rd.in.lineAt(rd.dec.InputOffset()), Msg: "not valid JSON (" + err.Error() + ")", Err: ErrFormat}
 }
 
 func (rd *jsonReader) token() (jsontext.Token, error) {
