@@ -9,7 +9,7 @@ import (
 )
 
 // badQuery breaks every query parameter of the API.
-const badQuery = "?limit=0&offset=-1&status=done&priority=urgent&sort=nope&tz=Mars%2FBase&permanent=maybe&cursor=%25%25&last_event_id=x"
+const badQuery = "?limit=0&offset=-1&status=done&priority=urgent&sort=nope&tz=Mars%2FBase&permanent=maybe&cursor=%25%25&last_event_id=x&format=exe&trash=maybe&dry_run=perhaps"
 
 // malformed are requests that break an operation's parameters or body in
 // every way one can: ids that are not positive 64-bit integers, bodies that

@@ -59,7 +59,8 @@ func requestSchemas(t *testing.T) (map[string]*huma.Schema, huma.Registry) {
 	out := map[string]*huma.Schema{}
 	for _, item := range api.OpenAPI().Paths {
 		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
-			if op != nil && op.RequestBody != nil && op.RequestBody.Content["application/json"] != nil {
+			// An import reads its file itself, unfiltered (transfer.go).
+			if op != nil && op.RequestBody != nil && op.RequestBody.Content["application/json"] != nil && op.OperationID != "import-tasks" {
 				out[op.OperationID] = op.RequestBody.Content["application/json"].Schema
 			}
 		}

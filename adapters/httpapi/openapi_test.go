@@ -145,6 +145,9 @@ var taskOps = []taskOp{
 	{"create-event-ticket", http.MethodPost, "/api/{user_id}/events/ticket", 201, "", []int{401, 403, 409, 422, 429, 500, 503}},
 	// Issue 17.
 	{"run-commands", http.MethodPost, "/api/{user_id}/commands", 200, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	// Issue 20.
+	{"export-tasks", http.MethodGet, "/api/{user_id}/export", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"import-tasks", http.MethodPost, "/api/{user_id}/imports", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -449,6 +452,14 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				t.Errorf("%s: 204 declares content", where)
 			}
 		default:
+			if want.id == "export-tasks" { // a file, in three types
+				for _, mt := range []string{"application/json", "text/csv; charset=utf-8", "text/calendar; charset=utf-8"} {
+					if ok.Value.Content.Get(mt) == nil {
+						t.Errorf("%s: 200 does not declare %s", where, mt)
+					}
+				}
+				break
+			}
 			if content == nil || content.Schema == nil {
 				t.Errorf("%s: %d has no JSON schema", where, want.success)
 				break
@@ -478,6 +489,8 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/Changes"
 			case "run-commands":
 				schema = "#/components/schemas/CommandsResponse"
+			case "import-tasks":
+				schema = "#/components/schemas/ImportResult"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
