@@ -21,6 +21,8 @@ type ChangesPath = paths["/api/{user_id}/changes"];
 type EventsPath = paths["/api/{user_id}/events"];
 type TicketPath = paths["/api/{user_id}/events/ticket"];
 type CommandsPath = paths["/api/{user_id}/commands"];
+type ExportPath = paths["/api/{user_id}/export"];
+type ImportsPath = paths["/api/{user_id}/imports"];
 
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
@@ -77,6 +79,14 @@ export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[numb
 export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
 /** PassedOccurrence is one entry of a repeating task's history. */
 export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[number];
+/** ExportQuery is the query of GET /api/{user_id}/export. */
+export type ExportQuery = NonNullable<ExportPath["get"]["parameters"]["query"]>;
+/** ImportQuery is the query of POST /api/{user_id}/imports. */
+export type ImportQuery = ImportsPath["post"]["parameters"]["query"];
+/** ImportResult is what an import created (201) or would create (200, dry_run). */
+export type ImportResult = JSONBody<ImportsPath["post"]["responses"][201]>;
+/** ImportPreview is a dry run's answer. */
+export type ImportPreview = JSONBody<ImportsPath["post"]["responses"][200]>;
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
 /** EventsTicket is what POST .../events/ticket answers. */
@@ -251,6 +261,43 @@ export class Client {
     return `${this.baseURL}/api/${encodeURIComponent(this.userID)}/events?${params}`;
   }
 
+  /** exportFile downloads the user's tasks as a file (json, csv or ics). */
+  async exportFile(query: ExportQuery = {}): Promise<Blob> {
+    const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    const res = await fetch(`${this.baseURL}/api/${encodeURIComponent(this.userID)}/export?${q}`, {
+      headers: { Authorization: `Bearer ${await this.token()}` },
+    });
+    if (!res.ok) {
+      const err = (await res.json()) as ErrorBody;
+      throw new APIError(res.status, [{ field: "", message: err.detail }]);
+    }
+    return res.blob();
+  }
+
+  /** importFile uploads a file as a multipart form; with dry_run it only previews. */
+  async importFile(file: Blob, name: string, query: ImportQuery, mapping?: Record<string, string>): Promise<ImportResult | ImportPreview> {
+    const form = new FormData();
+    if (mapping) {
+      form.append("mapping", JSON.stringify(mapping));
+    }
+    form.append("file", file, name);
+    const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+    const res = await fetch(`${this.baseURL}/api/${encodeURIComponent(this.userID)}/imports?${q}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${await this.token()}`, "Idempotency-Key": crypto.randomUUID() },
+      body: form,
+    });
+    if (res.status === 422) {
+      const err = (await res.json()) as ValidationErrorBody;
+      throw new APIError(422, err.detail.map((d) => ({ field: d.loc.join("."), message: d.msg })));
+    }
+    if (!res.ok) {
+      const err = (await res.json()) as ErrorBody;
+      throw new APIError(res.status, [{ field: "", message: err.detail }]);
+    }
+    return (await res.json()) as ImportResult;
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.token()}` };
     const init: RequestInit = { method, headers };
@@ -317,6 +364,13 @@ expectType<Equal<PassedOccurrence["kind"], "completed" | "skipped">>();
 expectType<Equal<PassedOccurrence["at"], string>>();
 expectType<Equal<Occurrence["local"], string>>();
 expectType<Equal<OccurrencesQuery["from"], string>>();
+expectType<Equal<ExportQuery["format"], "json" | "csv" | "ics" | undefined>>();
+expectType<Equal<ImportQuery["format"], "json" | "todoist-csv" | "ics" | "csv">>();
+expectType<Equal<ImportResult["created"]["tasks"], number>>();
+expectType<Equal<ImportResult["tasks"][number]["id"], number | null>>();
+expectType<Equal<ImportResult["problems"][number]["line"], number>>();
+expectType<Equal<ImportResult["problems"][number]["severity"], "error" | "warning">>();
+expectType<Equal<ImportPreview["dry_run"], boolean>>();
 expectType<Equal<TodoList["id"], number>>();
 expectType<Equal<TodoList["name"], string>>();
 expectType<Equal<TodoList["color"], string | null>>();
