@@ -19,7 +19,9 @@
 #                       get32, toggle32, mixed32, create32, list-in-list, move,
 #                       complete-recurring, changes, commands, events (issue 16:
 #                       bench/cmd/eventsbench, two instances of their own on
-#                       a fresh database, after the table)
+#                       a fresh database, after the table);
+#                       transfer (Go benchmarks of export and import,
+#                       not part of all)
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -67,6 +69,16 @@ START_TIME=$SECONDS
 say() { printf '[bench %3ds] %s\n' $((SECONDS - START_TIME)) "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 want() { [[ $SCENARIOS == all || " $SCENARIOS " == *" $1 "* ]]; }
+
+# Import and export (issue 20) are Go benchmarks (bench/transfer_test.go):
+# SCENARIOS=transfer runs them alone, needing no service; "all" leaves them
+# out (they take a few minutes). BENCH_TRANSFER_PG=0 skips PostgreSQL.
+if [[ " $SCENARIOS " == *" transfer "* ]]; then
+  mkdir -p "$OUT"
+  go test ./bench -run '^$' -bench 'BenchmarkExport|BenchmarkImport' -benchtime="$([[ $QUICK == 1 ]] && echo 1x || echo 3x)" \
+    -benchmem | tee "$OUT/transfer-$(date -u +%Y%m%dT%H%M%SZ).txt"
+  [[ $SCENARIOS == transfer ]] && exit 0
+fi
 
 # ---------------------------------------------------------------- tools
 if ! command -v wrk >/dev/null; then
