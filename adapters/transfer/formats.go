@@ -26,7 +26,7 @@ func Formats(o FormatsOptions) application.Formats {
 			"json": {MediaType: "application/json", Ext: "json", Write: WriteJSON},
 			"csv":  {MediaType: "text/csv; charset=utf-8", Ext: "csv", Write: WriteCSV},
 			"ics": {MediaType: "text/calendar; charset=utf-8", Ext: "ics", Write: func(w io.Writer, src portable.Source) error {
-				return WriteICS(w, src, ICSOptions{Host: o.Host, CalendarName: o.CalendarName})
+				return WriteICS(w, src, ICSOptions(o))
 			}},
 		},
 		Import: map[string]application.ImportFormat{
