@@ -47,6 +47,17 @@ func TestLoadConfigBodyBytes(t *testing.T) {
 	}
 }
 
+// TestLoadConfigImport: IMPORT_MAX_BYTES takes sizes as people write them,
+// IMPORT_MAX_ROWS an integer; unset, both are 0 (the router's defaults).
+func TestLoadConfigImport(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "25MiB": 25 << 20, "1000": 1000} {
+		c, err := LoadConfig(env(map[string]string{"BETTER_AUTH_SECRET": secret, "IMPORT_MAX_BYTES": in, "IMPORT_MAX_ROWS": "500"}))
+		if err != nil || c.ImportMaxBytes != want || c.ImportMaxRows != 500 {
+			t.Errorf("IMPORT_MAX_BYTES=%q: %d, rows %d, %v; want %d, 500", in, c.ImportMaxBytes, c.ImportMaxRows, err, want)
+		}
+	}
+}
+
 // TestLoadConfigAnyOrigin: CORS_ORIGINS=* alone is any origin (mw.CORS
 // then allows no credentials).
 func TestLoadConfigAnyOrigin(t *testing.T) {
@@ -106,6 +117,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad shutdown", map[string]string{"BETTER_AUTH_SECRET": secret, "SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
 		{"body bytes not a size", map[string]string{"BETTER_AUTH_SECRET": secret, "BODY_BYTES_IN_FLIGHT": "lots"}, "BODY_BYTES_IN_FLIGHT"},
 		{"body bytes under one body", map[string]string{"BETTER_AUTH_SECRET": secret, "BODY_BYTES_IN_FLIGHT": "512KiB"}, "BODY_BYTES_IN_FLIGHT"},
+		{"import bytes not a size", map[string]string{"BETTER_AUTH_SECRET": secret, "IMPORT_MAX_BYTES": "big"}, "IMPORT_MAX_BYTES"},
+		{"import bytes over 1GiB", map[string]string{"BETTER_AUTH_SECRET": secret, "IMPORT_MAX_BYTES": "2GiB"}, "IMPORT_MAX_BYTES"},
+		{"import rows zero", map[string]string{"BETTER_AUTH_SECRET": secret, "IMPORT_MAX_ROWS": "0"}, "IMPORT_MAX_ROWS"},
 		{"any origin among others", map[string]string{"BETTER_AUTH_SECRET": secret, "CORS_ORIGINS": "*, http://localhost:3000"}, "CORS_ORIGINS"},
 	}
 	for _, tt := range tests {
