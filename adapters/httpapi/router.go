@@ -148,8 +148,10 @@ func build(d Deps) (chi.Router, huma.API) {
 			}
 			return d.Config.MaxBodyBytes
 		}, errs),
-		// A stream of live events lives past any request deadline.
-		mw.Deadline(d.Config.RequestTimeout, IsEventStream))
+		// A stream of live events lives past any request deadline, and
+		// an export takes as long as the user's data does (each write
+		// has its own deadline instead: see exportWriter).
+		mw.Deadline(d.Config.RequestTimeout, func(r *http.Request) bool { return IsEventStream(r) || isExport(r) }))
 	if d.Config.IPRateLimit.Enabled() {
 		// The client's address is for the IP limit alone: without it,
 		// resolving it would cost a copy of every request for nothing.

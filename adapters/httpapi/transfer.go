@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humachi"
 	"go.uber.org/zap"
 
 	"github.com/todo-backend/todo/adapters/httpapi/mw"
@@ -41,6 +43,29 @@ func isImport(r *http.Request) bool {
 	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(strings.TrimRight(r.URL.Path, "/"), "/imports")
 }
 
+// isExport tells whether r asks for an export, which the request deadline
+// does not bound.
+func isExport(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/") && strings.HasSuffix(strings.TrimRight(r.URL.Path, "/"), "/export")
+}
+
+// exportWindow is how long one write of an export may take: the server's
+// WriteTimeout bounds a whole response, which a large export outlives, so
+// each write pushes the connection's deadline this far ahead instead. A
+// client that stops reading is cut off after it.
+const exportWindow = 30 * time.Second
+
+// exportWriter extends the connection's write deadline before each write.
+type exportWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+func (e exportWriter) Write(p []byte) (int, error) {
+	_ = e.rc.SetWriteDeadline(time.Now().Add(exportWindow)) // not every writer has one (a test's recorder)
+	return e.w.Write(p)
+}
+
 type exportInput struct {
 	UserID string `path:"user_id" doc:"The owner; must be the token's user id."`
 	Format string `query:"format" enum:"json,csv,ics" default:"json" doc:"json: lossless, what an import reads back (lists, subtasks, order, tags, dues with their zone, recurrence, reminders); csv: one row per task for spreadsheets (cells starting with = + - @ are quoted against formula injection); ics: RFC 5545 VTODOs with VTIMEZONEs."`
@@ -61,7 +86,9 @@ func (h *handlers) export(ctx context.Context, in *exportInput) (*huma.StreamRes
 		hc.SetHeader("Content-Disposition", fmt.Sprintf(`attachment; filename="todo-export.%s"`, f.Ext))
 		hc.SetHeader("Cache-Control", "no-store")
 		hc.SetStatus(http.StatusOK)
-		if err := h.svc.Export(hc.Context(), a, f, in.Trash, hc.BodyWriter()); err != nil {
+		_, w := humachi.Unwrap(hc)
+		out := exportWriter{w: hc.BodyWriter(), rc: http.NewResponseController(w)}
+		if err := h.svc.Export(hc.Context(), a, f, in.Trash, out); err != nil {
 			// The status is sent: cut the connection so that the client
 			// sees a broken file, never a short one that looks whole.
 			h.errs.log.Warn("export failed", zap.Error(err), mw.RequestIDField(ctx))

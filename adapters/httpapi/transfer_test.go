@@ -385,3 +385,4 @@ func TestImportMultipartAndIdempotency(t *testing.T) {
 	res := e.do(t, r)
 	wantProblems(t, "form without a file", res, []any{"body"})
 }
+
