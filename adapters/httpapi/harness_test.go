@@ -28,9 +28,9 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
-	"github.com/todo-backend/todo/adapters/transfer"
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/transfer"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
 )

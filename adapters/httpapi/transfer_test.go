@@ -385,4 +385,3 @@ func TestImportMultipartAndIdempotency(t *testing.T) {
 	res := e.do(t, r)
 	wantProblems(t, "form without a file", res, []any{"body"})
 }
-
