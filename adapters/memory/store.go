@@ -21,6 +21,7 @@ type Store struct {
 	users *UserRepository
 	keys  *IdempotencyStore
 	occ   *OccurrenceLog
+	del   *DeliveryStore
 	// occurrences are the repeating tasks' histories (OccurrenceLog), by
 	// task; an entry is never changed in place.
 	occurrences map[task.ID]*occurred
@@ -39,6 +40,7 @@ func NewStore() *Store {
 	s.keys = &IdempotencyStore{s: s, keys: make(map[application.IdempotencyKey]*keyEntry)}
 	s.occ = &OccurrenceLog{s: s}
 	s.occurrences = make(map[task.ID]*occurred)
+	s.del = newDeliveryStore(s.tasks)
 	return s
 }
 
