@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,12 @@ const (
 	DefaultReminderCatchUp = time.Hour
 	DefaultReminderBatch   = 200
 	DefaultReminderWorkers = 16
+)
+
+// Bounds on a user's delivery targets.
+const (
+	MaxWebhooks          = 10
+	MaxPushSubscriptions = 20
 )
 
 // ReminderOptions tune Reminders.
@@ -98,6 +105,11 @@ func (r *Reminders) AddWebhook(ctx context.Context, owner auth.UserID, rawURL st
 	if err := r.hooks.CheckURL(rawURL); err != nil {
 		return Webhook{}, err
 	}
+	if hs, err := r.store.Webhooks(ctx, owner); err != nil {
+		return Webhook{}, err
+	} else if len(hs) >= MaxWebhooks {
+		return Webhook{}, &DeliveryTargetError{Field: "url", Reason: fmt.Sprintf("at most %d webhooks per user: delete one first", MaxWebhooks)}
+	}
 	secret, err := r.hooks.NewSecret()
 	if err != nil {
 		return Webhook{}, err
@@ -129,6 +141,11 @@ func (r *Reminders) AddPushSubscription(ctx context.Context, owner auth.UserID, 
 	}
 	if err := r.push.CheckSubscription(s); err != nil {
 		return StoredPush{}, err
+	}
+	if ps, err := r.store.PushSubscriptions(ctx, owner); err != nil {
+		return StoredPush{}, err
+	} else if len(ps) >= MaxPushSubscriptions && !slices.ContainsFunc(ps, func(p StoredPush) bool { return p.Endpoint == s.Endpoint }) {
+		return StoredPush{}, &DeliveryTargetError{Field: "endpoint", Reason: fmt.Sprintf("at most %d push subscriptions per user: delete one first", MaxPushSubscriptions)}
 	}
 	return r.store.AddPushSubscription(ctx, owner, StoredPush{ID: NewTargetID(PushPrefix), PushSubscription: s, CreatedAt: r.now().UTC()})
 }
@@ -178,9 +195,18 @@ func (r *Reminders) Tick(ctx context.Context) (TickStats, error) {
 func (r *Reminders) Run(ctx context.Context, poll time.Duration, onErr func(error)) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		if _, err := r.Tick(ctx); err != nil && ctx.Err() == nil && onErr != nil {
 			onErr(err)
+		}
+		// Rows of reminders older than the catch-up window keep nothing
+		// from being enqueued twice any more: purge the done ones.
+		if now := r.now(); now.Sub(purged) >= time.Minute {
+			purged = now
+			if _, err := r.store.PurgeDeliveries(ctx, now.Add(-r.o.CatchUp-time.Minute)); err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
+			}
 		}
 		select {
 		case <-ctx.Done():

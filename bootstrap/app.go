@@ -51,6 +51,7 @@ func App(c Config) fx.Option {
 		Metrics,
 		HTTP,
 		Purge,
+		Reminders(c),
 	)
 }
 
@@ -227,16 +228,17 @@ var HTTP = fx.Module("http",
 
 type routerParams struct {
 	fx.In
-	Config   Config
-	Service  *application.Service
-	Verifier auth.Verifier
-	Log      *zap.Logger
-	Ready    []httpapi.ReadyCheck `group:"ready"`
-	Metrics  *mw.Metrics
-	Set      *metrics.Set
-	Keys     application.IdempotencyStore
-	Events   *application.Events
-	Streams  *httpapi.Streams
+	Config    Config
+	Service   *application.Service
+	Verifier  auth.Verifier
+	Log       *zap.Logger
+	Ready     []httpapi.ReadyCheck `group:"ready"`
+	Metrics   *mw.Metrics
+	Set       *metrics.Set
+	Keys      application.IdempotencyStore
+	Events    *application.Events
+	Streams   *httpapi.Streams
+	Reminders *application.Reminders
 }
 
 func newRouter(p routerParams) http.Handler {
@@ -251,6 +253,7 @@ func newRouter(p routerParams) http.Handler {
 		Idempotency: p.Keys,
 		Events:      p.Events,
 		Streams:     p.Streams,
+		Reminders:   p.Reminders,
 		Config: httpapi.Config{
 			CORSOrigins:    p.Config.CORSOrigins,
 			Version:        p.Config.Version,

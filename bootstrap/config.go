@@ -98,6 +98,13 @@ type Config struct {
 	// EventsKeepalive (EVENTS_KEEPALIVE) is how often an idle stream sends
 	// a comment line.
 	EventsKeepalive time.Duration
+	// RemindersPoll (REMINDERS_POLL) is how often each instance looks for
+	// reminders falling due and claims their deliveries.
+	RemindersPoll time.Duration
+	// RemindersLease (REMINDERS_LEASE) is how long a claimed delivery is
+	// an instance's: each attempt ends within it, and after a crash
+	// another instance takes the delivery over once it ends.
+	RemindersLease time.Duration
 }
 
 // Defaults for the variables CONTRACT.md names.
@@ -116,6 +123,8 @@ const (
 	DefaultTrashRetention    = 30 * 24 * time.Hour
 	DefaultPurgeInterval     = time.Minute
 	DefaultChangesRetention  = 30 * 24 * time.Hour
+	DefaultRemindersPoll     = time.Second
+	DefaultRemindersLease    = 30 * time.Second
 )
 
 // ErrNoAuth means no way to verify tokens was configured.
@@ -176,6 +185,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"PURGE_INTERVAL", &c.PurgeInterval, DefaultPurgeInterval},
 		{"CHANGES_RETENTION", &c.ChangesRetention, DefaultChangesRetention},
 		{"EVENTS_KEEPALIVE", &c.EventsKeepalive, httpapi.DefaultEventsKeepalive},
+		{"REMINDERS_POLL", &c.RemindersPoll, DefaultRemindersPoll},
+		{"REMINDERS_LEASE", &c.RemindersLease, DefaultRemindersLease},
 	} {
 		v := get(d.name, "")
 		if v == "" {

@@ -128,6 +128,21 @@ var opDocs = map[string]opDoc{
 	"list-lists": {"List lists", "The caller's lists in their order (by `position`), each with how many of its tasks are open and completed: " +
 		"the sidebar. Tasks in no list are in the inbox: `GET .../tasks?list_id=inbox` lists them and " +
 		"`GET .../tasks/stats?list_id=inbox` counts them. `[]` when there are none."},
+	"create-webhook": {"Register a webhook", "Registers a URL to which the caller's reminders are posted as they fall due, signed as " +
+		"Standard Webhooks says: headers webhook-id (the same on every retry: drop repeats by it), webhook-timestamp and " +
+		"webhook-signature (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` with the secret), body " +
+		"`{\"type\": \"task.reminder\", \"timestamp\", \"data\": {\"task\", \"reminder\"}}`. The answer holds the " +
+		"signing secret (`whsec_` and base64), shown this once. The URL must be https on a public address (422 at body.url " +
+		"otherwise, saying why). A failed delivery is retried with backoff over about three days; a 410 answer removes the webhook."},
+	"list-webhooks":  {"List webhooks", "The caller's webhooks, oldest first, without their secrets."},
+	"delete-webhook": {"Delete a webhook", "Removes one of the caller's webhooks: nothing more is posted to it. 404 for an unknown id."},
+	"create-push-subscription": {"Register a browser for Web Push", "Takes the browser's PushSubscription.toJSON() " +
+		"(`{\"endpoint\", \"keys\": {\"p256dh\", \"auth\"}}`), subscribed with the service's VAPID public key; the caller's " +
+		"reminders are pushed to it (RFC 8030, encrypted as RFC 8291 says). The same endpoint again replaces its keys and keeps " +
+		"its id. 422 when the endpoint is not https on a public address, the keys do not decode, or the service has no VAPID " +
+		"keys. A subscription the push service answers 404 or 410 for is removed."},
+	"list-push-subscriptions":  {"List Web Push subscriptions", "The caller's registered browsers, oldest first, without their keys."},
+	"delete-push-subscription": {"Delete a Web Push subscription", "Removes one of the caller's browsers. 404 for an unknown id."},
 	"create-list": {"Create a list", "Creates a list at the bottom of the caller's lists. name: 1 to 100 characters after trimming, " +
 		"unique among the caller's lists ignoring case (409 `List name already exists` otherwise); color: `#rrggbb` or null." + idempotencyDoc},
 	"get-list": {"Get a list", "One of the caller's lists, with its counts. Another user's list is 404, as if it did not exist; so is " +

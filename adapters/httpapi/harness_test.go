@@ -70,6 +70,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
 		Idempotency: store.Keys(),
+		Reminders:   testReminders(t, store),
 	}
 	for _, o := range opts {
 		o(&d)

@@ -148,6 +148,12 @@ var taskOps = []taskOp{
 	// Issue 20.
 	{"export-tasks", http.MethodGet, "/api/{user_id}/export", 200, "", []int{401, 403, 409, 422, 500, 503}},
 	{"import-tasks", http.MethodPost, "/api/{user_id}/imports", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"create-webhook", http.MethodPost, "/api/{user_id}/webhooks", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"list-webhooks", http.MethodGet, "/api/{user_id}/webhooks", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"delete-webhook", http.MethodDelete, "/api/{user_id}/webhooks/{webhook_id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"create-push-subscription", http.MethodPost, "/api/{user_id}/push-subscriptions", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"list-push-subscriptions", http.MethodGet, "/api/{user_id}/push-subscriptions", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"delete-push-subscription", http.MethodDelete, "/api/{user_id}/push-subscriptions/{subscription_id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -491,6 +497,12 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/CommandsResponse"
 			case "import-tasks":
 				schema = "#/components/schemas/ImportResult"
+			case "create-webhook":
+				schema = "#/components/schemas/NewWebhook"
+			case "list-webhooks":
+				schema = "#/components/schemas/WebhookOut"
+			case "create-push-subscription", "list-push-subscriptions":
+				schema = "#/components/schemas/PushSubscriptionOut"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
@@ -499,7 +511,8 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 					t.Errorf("%s: %d does not declare ETag", where, want.success)
 				}
 			}
-			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences", "occurrence-history"}, want.id) {
+			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences", "occurrence-history",
+				"list-webhooks", "list-push-subscriptions"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}

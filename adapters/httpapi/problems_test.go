@@ -55,6 +55,11 @@ func bodyRoutes(u user) []bodyRoute {
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"completed":true,"priority":"low"}%s}`, []string{"ids", "set"}},
 		{"update-tasks", http.MethodPatch, u.tasks() + "/bulk", `{"ids":[8888888888],"set":{"priority":"low"%s}}`, []string{"completed", "priority", "tags", "due_date"}},
 		{"delete-tasks", http.MethodPost, u.tasks() + "/bulk-delete", `{"ids":[8888888888]%s}`, []string{"ids"}},
+		{"create-webhook", http.MethodPost, "/api/" + u.id + "/webhooks", `{"url":"https://example.com/h"%s}`, []string{"url"}},
+		{"create-push-subscription", http.MethodPost, "/api/" + u.id + "/push-subscriptions", `{"endpoint":"https://push.example.com/1","keys":{"p256dh":"k","auth":"a"}%s}`,
+			[]string{"endpoint", "keys"}},
+		{"create-push-subscription", http.MethodPost, "/api/" + u.id + "/push-subscriptions", `{"endpoint":"https://push.example.com/1","keys":{"auth":"a"%s}}`,
+			[]string{"p256dh", "auth"}},
 		// Issue 15.
 		{"move-task", http.MethodPost, u.moveTask(1), `{"list_id":null%s}`, []string{"list_id", "parent_id", "after_id", "before_id"}},
 		{"move-tasks", http.MethodPost, u.tasks() + "/move", `{"ids":[8888888888]%s}`, []string{"ids", "list_id", "parent_id", "after_id", "before_id"}},

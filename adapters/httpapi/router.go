@@ -102,6 +102,9 @@ type Deps struct {
 	// Streams counts and ends the streams of live events (close it before
 	// the server's Shutdown); nil makes one with the default cap.
 	Streams *Streams
+	// Reminders serves the delivery targets (webhooks, push
+	// subscriptions); nil answers 503 there.
+	Reminders *application.Reminders
 }
 
 // NewRouter returns the service's whole HTTP surface.
@@ -166,7 +169,7 @@ func build(d Deps) (chi.Router, huma.API) {
 	})
 
 	api := humachi.New(r, apiConfig(d.Config.Version))
-	h := &handlers{svc: d.Service, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax,
+	h := &handlers{svc: d.Service, rem: d.Reminders, verifier: d.Verifier, errs: errs, api: api, ready: d.Ready, maxBody: d.Config.MaxBodyBytes, listMax: d.Config.ListMax,
 		importMax: d.Config.ImportMaxBytes, importRows: d.Config.ImportMaxRows}
 	var tx application.Transactor
 	if d.Service != nil {

@@ -54,6 +54,12 @@ func (h *handlers) routes() []route {
 		{id: "create-event-ticket", method: http.MethodPost, path: eventsPath + "/ticket", status: http.StatusCreated, handle: handle(h.createTicket)},
 		{id: "export-tasks", method: http.MethodGet, path: exportPath, status: http.StatusOK, handle: handle(h.export), with: opts(exportResponses)},
 		{id: "import-tasks", method: http.MethodPost, path: importsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.importFile), with: opts(h.importIdempotent), raw: true},
+		{id: "create-webhook", method: http.MethodPost, path: webhooksPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createWebhook)},
+		{id: "list-webhooks", method: http.MethodGet, path: webhooksPath, status: http.StatusOK, handle: handle(h.listWebhooks)},
+		{id: "delete-webhook", method: http.MethodDelete, path: webhooksPath + "/{webhook_id}", status: http.StatusNoContent, codes: codes(404), handle: handle(h.deleteWebhook)},
+		{id: "create-push-subscription", method: http.MethodPost, path: pushPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createPush)},
+		{id: "list-push-subscriptions", method: http.MethodGet, path: pushPath, status: http.StatusOK, handle: handle(h.listPush)},
+		{id: "delete-push-subscription", method: http.MethodDelete, path: pushPath + "/{subscription_id}", status: http.StatusNoContent, codes: codes(404), handle: handle(h.deletePush)},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}

@@ -223,7 +223,8 @@ type getOutput struct {
 
 type handlers struct {
 	svc      *application.Service
-	keys     *mw.Idempotency // Idempotency-Key, for the operations that honour it
+	rem      *application.Reminders // nil: the delivery routes answer 503
+	keys     *mw.Idempotency        // Idempotency-Key, for the operations that honour it
 	verifier auth.Verifier
 	errs     errorMapper
 	api      huma.API

@@ -151,7 +151,7 @@ const remindedWhere = "t.deleted_at IS NULL AND NOT t.completed AND t.reminders 
 // owner (a row is restored as its owner's task).
 func (s *DeliveryStore) RemindedTasks(ctx context.Context) ([]*task.Task, error) {
 	var owners []string
-	if err := s.db.NewRaw("SELECT DISTINCT t.user_id FROM tasks AS t WHERE " + remindedWhere).Scan(ctx, &owners); err != nil {
+	if err := s.db.NewRaw("SELECT DISTINCT t.user_id FROM tasks AS t WHERE "+remindedWhere).Scan(ctx, &owners); err != nil {
 		return nil, fmt.Errorf("select reminded owners: %w", err)
 	}
 	x := bunRunner{db: s.db, pg: s.pg}

@@ -1,0 +1,97 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/webhook"
+	"github.com/todo-backend/todo/adapters/webpush"
+	"github.com/todo-backend/todo/application"
+)
+
+// testReminders are the delivery targets' use cases on store, with the
+// real senders' checks (public https addresses only) and a VAPID key.
+func testReminders(t *testing.T, store *memory.Store) *application.Reminders {
+	t.Helper()
+	pub, priv, err := webpush.GenerateVAPIDKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := webpush.ParseVAPID(pub, priv, "mailto:ops@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	push, err := webpush.New(v, webpush.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return application.NewReminders(store.Deliveries(), store.Tasks(), push, webhook.New(webhook.Options{}), nil, application.ReminderOptions{})
+}
+
+// TestDeliveryTargets: webhooks and push subscriptions over HTTP: the
+// secret shown once, lists without secrets or keys, the URL checks' 422s
+// (plain http, loopback and private addresses, bad keys), a subscription
+// of the same endpoint replaced, deletes and their 404s, another user's
+// ids unknown.
+func TestDeliveryTargets(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice, bob := e.newUser(t), e.newUser(t)
+	hooks := "/api/" + alice.id + "/webhooks"
+	res := e.do(t, request{method: http.MethodPost, path: hooks, token: alice.token, body: `{"url":"https://example.com/hooks/todo"}`})
+	wantStatus(t, "create webhook", res, http.StatusCreated)
+	var w struct{ ID, URL, Secret string }
+	decode(t, res, &w)
+	if !strings.HasPrefix(w.Secret, "whsec_") || len(w.Secret) < 40 || !strings.HasPrefix(w.ID, "wh_") || w.URL != "https://example.com/hooks/todo" {
+		t.Fatalf("created webhook %s", res)
+	}
+	res = e.do(t, request{method: http.MethodGet, path: hooks, token: alice.token})
+	wantStatus(t, "list webhooks", res, http.StatusOK)
+	if strings.Contains(string(res.body), "whsec_") || !strings.Contains(string(res.body), w.ID) {
+		t.Fatalf("list shows the secret or misses the webhook: %s", res)
+	}
+	for _, bad := range []string{"http://example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://[::1]/x", "https://user:pw@example.com/x", "ftp://example.com"} {
+		res = e.do(t, request{method: http.MethodPost, path: hooks, token: alice.token, body: `{"url":"` + bad + `"}`})
+		wantProblems(t, "webhook "+bad, res, []any{"body", "url"})
+	}
+	// bob neither sees nor deletes alice's webhook.
+	res = e.do(t, request{method: http.MethodDelete, path: "/api/" + bob.id + "/webhooks/" + w.ID, token: bob.token})
+	wantDetail(t, "bob deletes alice's webhook", res, http.StatusNotFound, "Webhook or push subscription not found")
+	res = e.do(t, request{method: http.MethodDelete, path: hooks + "/" + w.ID, token: alice.token})
+	wantStatus(t, "delete webhook", res, http.StatusNoContent)
+	res = e.do(t, request{method: http.MethodDelete, path: hooks + "/" + w.ID, token: alice.token})
+	wantStatus(t, "delete webhook again", res, http.StatusNotFound)
+
+	push := "/api/" + alice.id + "/push-subscriptions"
+	const keys = `"keys":{"p256dh":"BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM","auth":"tBHItJI5svbpez7KI4CCXg"}`
+	res = e.do(t, request{method: http.MethodPost, path: push, token: alice.token, body: `{"endpoint":"https://push.example.com/s/1",` + keys + `,"expirationTime":null}`})
+	wantStatus(t, "subscribe", res, http.StatusCreated)
+	var p struct{ ID string }
+	decode(t, res, &p)
+	res = e.do(t, request{method: http.MethodPost, path: push, token: alice.token, body: `{"endpoint":"https://push.example.com/s/1",` + keys + `}`})
+	var p2 struct{ ID string }
+	decode(t, res, &p2)
+	if p2.ID != p.ID {
+		t.Fatalf("the same endpoint twice: ids %q and %q", p.ID, p2.ID)
+	}
+	res = e.do(t, request{method: http.MethodPost, path: push, token: alice.token, body: `{"endpoint":"http://push.example.com/s/1",` + keys + `}`})
+	wantProblems(t, "plain http endpoint", res, []any{"body", "endpoint"})
+	res = e.do(t, request{method: http.MethodPost, path: push, token: alice.token, body: `{"endpoint":"https://push.example.com/s/2","keys":{"p256dh":"AAAA","auth":"tBHItJI5svbpez7KI4CCXg"}}`})
+	wantProblems(t, "bad key", res, []any{"body", "keys", "p256dh"})
+	res = e.do(t, request{method: http.MethodGet, path: push, token: alice.token})
+	if strings.Contains(string(res.body), "p256dh") || strings.Count(string(res.body), `"id"`) != 1 {
+		t.Fatalf("list of subscriptions: %s", res)
+	}
+	res = e.do(t, request{method: http.MethodDelete, path: push + "/" + p.ID, token: alice.token})
+	wantStatus(t, "unsubscribe", res, http.StatusNoContent)
+}
+
+func decode(t *testing.T, res *response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(res.body, v); err != nil {
+		t.Fatalf("decode %s: %v", res, err)
+	}
+}
