@@ -95,3 +95,22 @@ func decode(t *testing.T, res *response, v any) {
 		t.Fatalf("decode %s: %v", res, err)
 	}
 }
+
+// TestCreateWithRemindersOnly: a create (single and bulk) whose only member
+// of the time model is reminders keeps them (main dropped them: the create
+// body took the time members only with a zone, floating or recurrence).
+func TestCreateWithRemindersOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	res := e.do(t, request{method: http.MethodPost, path: u.tasks(), token: u.token, body: `{"title":"x","reminders":[{"at":"2026-12-24T10:00:00Z"}]}`})
+	wantStatus(t, "create", res, http.StatusCreated)
+	if !strings.Contains(string(res.body), `"fires_at":"2026-12-24T10:00:00Z"`) {
+		t.Errorf("create with an at reminder: %s", res)
+	}
+	res = e.do(t, request{method: http.MethodPost, path: u.tasks() + "/bulk", token: u.token, body: `[{"title":"x","due_date":"2026-12-24T10:00:00Z","reminders":[{"before":"PT1M"}]}]`})
+	wantStatus(t, "bulk create", res, http.StatusCreated)
+	if !strings.Contains(string(res.body), `"fires_at":"2026-12-24T09:59:00Z"`) {
+		t.Errorf("bulk create with a before reminder: %s", res)
+	}
+}

@@ -276,7 +276,7 @@ func (b createBody) options() []task.Option {
 		due = optional[dueDate]{set: true, value: *b.DueDate}
 	}
 	opts := options(b.Priority, due, b.Tags)
-	if b.DueTZ.set || b.DueFloating != nil || b.Recurrence.set && !b.Recurrence.null {
+	if b.DueTZ.set || b.DueFloating != nil || b.Recurrence.set && !b.Recurrence.null || b.Reminders.set {
 		opts = append(opts, b.TimeMembers.options()...)
 	}
 	return opts
