@@ -74,11 +74,12 @@ type DeliveryStore interface {
 	DeletePushSubscription(ctx context.Context, owner auth.UserID, id string) error
 
 	// RemindedTasks returns every live, open task with reminders, of
-	// every user.
-	RemindedTasks(ctx context.Context) ([]*task.Task, error)
+	// every user, updated at or after since (zero: all of them).
+	RemindedTasks(ctx context.Context, since time.Time) ([]*task.Task, error)
 	// Enqueue adds one outbox row per reminder and target of its owner
-	// registered at or before the reminder's time; a row already there
-	// (any instance's) is left alone. It returns how many it added.
+	// registered at or before the reminder's time, due at the reminder's
+	// time; a row already there (any instance's) is left alone. It
+	// returns how many it added.
 	Enqueue(ctx context.Context, due []DueReminder, now time.Time) (int, error)
 	// Claim takes up to limit rows that are not done, whose next attempt
 	// is due at now, and that no live lease holds, leasing them until

@@ -19,10 +19,11 @@ import (
 
 // Defaults of ReminderOptions.
 const (
-	DefaultReminderLease   = 30 * time.Second
-	DefaultReminderCatchUp = time.Hour
-	DefaultReminderBatch   = 200
-	DefaultReminderWorkers = 16
+	DefaultReminderLease     = 30 * time.Second
+	DefaultReminderCatchUp   = time.Hour
+	DefaultReminderLookahead = 30 * time.Second
+	DefaultReminderBatch     = 200
+	DefaultReminderWorkers   = 16
 )
 
 // Bounds on a user's delivery targets.
@@ -40,6 +41,10 @@ type ReminderOptions struct {
 	// CatchUp is how far back reminders are still enqueued: one that fell
 	// due while no instance ran for longer is dropped, not sent late.
 	CatchUp time.Duration
+	// Lookahead is how far ahead reminders are enqueued: each row waits in
+	// the outbox until its time, so that a delivery does not wait for the
+	// scan of the tasks, only for the next claim.
+	Lookahead time.Duration
 	// Batch bounds a claim; Workers, the deliveries at once.
 	Batch, Workers int
 	// Backoff is the wait after the n-th failed attempt of a webhook (the
@@ -48,9 +53,6 @@ type ReminderOptions struct {
 	MaxAttempts int
 	// Log reports each attempt that did not deliver (nil: none).
 	Log func(d Delivery, r DeliveryResult)
-	// Stream, when set, also delivers every reminder to the user's live
-	// streams (a best-effort event, not an outbox row).
-	Stream func(owner auth.UserID, m Message)
 }
 
 // Reminders are the delivery targets' use cases and the scheduler that
@@ -65,7 +67,17 @@ type Reminders struct {
 
 	mu       sync.Mutex
 	enqueued map[string]time.Time // keys this instance enqueued, by fires_at
+	fullScan time.Time            // when the last scan of every task began
+	scanned  time.Time            // when the last scan began
 }
+
+// Scans: every FullScan, every task with reminders; in between, only
+// those updated since the last scan began, less ScanSkew (the clocks of
+// the instances that wrote them may differ that much).
+const (
+	FullScan = 10 * time.Second
+	ScanSkew = 5 * time.Second
+)
 
 // NewReminders returns the use cases; push may be nil.
 func NewReminders(store DeliveryStore, tasks task.Repository, push PushSender, hooks WebhookSender, now Clock, o ReminderOptions) *Reminders {
@@ -77,6 +89,9 @@ func NewReminders(store DeliveryStore, tasks task.Repository, push PushSender, h
 	}
 	if o.CatchUp <= 0 {
 		o.CatchUp = DefaultReminderCatchUp
+	}
+	if o.Lookahead <= 0 {
+		o.Lookahead = DefaultReminderLookahead
 	}
 	if o.Batch <= 0 {
 		o.Batch = DefaultReminderBatch
@@ -174,62 +189,100 @@ func (r *Reminders) Tick(ctx context.Context) (TickStats, error) {
 	if err != nil {
 		return st, err
 	}
+	err = r.deliverDue(ctx, &st)
+	return st, err
+}
+
+// deliverDue claims and delivers due rows, batch after batch, until none is
+// left.
+func (r *Reminders) deliverDue(ctx context.Context, st *TickStats) error {
 	for {
 		now := r.now().UTC()
 		ds, err := r.store.Claim(ctx, now, r.o.Lease, r.o.Batch)
 		if err != nil {
-			return st, err
+			return err
 		}
 		st.Claimed += len(ds)
 		if len(ds) == 0 {
-			return st, nil
+			return nil
 		}
-		r.deliverAll(ctx, now, ds, &st)
+		r.deliverAll(ctx, now, ds, st)
 		if len(ds) < r.o.Batch || ctx.Err() != nil {
-			return st, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
 
-// Run ticks every poll until ctx ends.
+// Run schedules until ctx ends, in two loops of period poll: one scans the
+// tasks and enqueues the reminders falling due within Lookahead (and
+// purges old rows once a minute), the other claims and delivers the rows
+// whose time came. A slow scan so delays no delivery already enqueued.
 func (r *Reminders) Run(ctx context.Context, poll time.Duration, onErr func(error)) {
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	var purged time.Time
-	for {
-		if _, err := r.Tick(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+	report := func(err error) {
+		if err != nil && ctx.Err() == nil && onErr != nil {
 			onErr(err)
 		}
-		// Rows of reminders older than the catch-up window keep nothing
-		// from being enqueued twice any more: purge the done ones.
-		if now := r.now(); now.Sub(purged) >= time.Minute {
-			purged = now
-			if _, err := r.store.PurgeDeliveries(ctx, now.Add(-r.o.CatchUp-time.Minute)); err != nil && ctx.Err() == nil && onErr != nil {
-				onErr(err)
+	}
+	every := func(f func()) {
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			f()
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var purged time.Time
+		every(func() {
+			_, err := r.enqueue(ctx)
+			report(err)
+			// Rows of reminders older than the catch-up window keep
+			// nothing from being enqueued twice any more.
+			if now := r.now(); now.Sub(purged) >= time.Minute {
+				purged = now
+				_, err := r.store.PurgeDeliveries(ctx, now.Add(-r.o.CatchUp-time.Minute))
+				report(err)
+			}
+		})
+	})
+	wg.Go(func() {
+		every(func() {
+			var st TickStats
+			report(r.deliverDue(ctx, &st))
+		})
+	})
+	wg.Wait()
 }
 
 func dueKey(d DueReminder) string {
 	return strconv.FormatInt(int64(d.Task), 10) + "|" + d.Reminder + "|" + d.FiresAt.Format(time.RFC3339Nano)
 }
 
-// enqueue finds the reminders that fell due within CatchUp and enqueues
-// those this instance has not enqueued yet (another instance's rows are
-// left alone by the store's unique key).
+// enqueue finds the reminders that fell due within CatchUp or fall due
+// within Lookahead, and enqueues those this instance has not enqueued yet
+// (another instance's rows are left alone by the store's unique key); each
+// row waits for its time.
 func (r *Reminders) enqueue(ctx context.Context) (int, error) {
 	now := r.now().UTC()
 	from := now.Add(-r.o.CatchUp)
-	ts, err := r.store.RemindedTasks(ctx)
+	since := r.scanned.Add(-ScanSkew)
+	full := now.Sub(r.fullScan) >= min(FullScan, r.o.Lookahead/2)
+	if full {
+		since = time.Time{}
+	}
+	ts, err := r.store.RemindedTasks(ctx, since)
 	if err != nil {
 		return 0, fmt.Errorf("read reminded tasks: %w", err)
 	}
+	if full {
+		r.fullScan = now
+	}
+	r.scanned = now
 	var due []DueReminder
 	r.mu.Lock()
 	for k, at := range r.enqueued {
@@ -241,7 +294,7 @@ func (r *Reminders) enqueue(ctx context.Context) (int, error) {
 		for _, rem := range t.Reminders() {
 			at, ok := EffectiveFiresAt(rem, t.Due())
 			// A reminder before the task existed is not sent.
-			if !ok || at.After(now) || at.Before(from) || at.Before(t.CreatedAt().Truncate(time.Second)) {
+			if !ok || at.After(now.Add(r.o.Lookahead)) || at.Before(from) || at.Before(t.CreatedAt().Truncate(time.Second)) {
 				continue
 			}
 			d := DueReminder{Owner: t.Owner(), Task: t.ID(), Reminder: rem.String(), FiresAt: at.UTC()}
@@ -263,24 +316,7 @@ func (r *Reminders) enqueue(ctx context.Context) (int, error) {
 		r.enqueued[dueKey(d)] = d.FiresAt
 	}
 	r.mu.Unlock()
-	if r.o.Stream != nil {
-		for _, d := range due {
-			if m, ok := r.streamMessage(ctx, d); ok {
-				r.o.Stream(d.Owner, m)
-			}
-		}
-	}
 	return n, nil
-}
-
-func (r *Reminders) streamMessage(ctx context.Context, d DueReminder) (Message, bool) {
-	t, err := r.tasks.Get(ctx, d.Owner, d.Task)
-	if err != nil {
-		return Message{}, false
-	}
-	m, ok := reminderMessage(Delivery{Owner: d.Owner, Task: d.Task, Reminder: d.Reminder, FiresAt: d.FiresAt}, t)
-	m.ID = "rem_" + strconv.FormatInt(int64(d.Task), 10) + "_" + strconv.FormatInt(d.FiresAt.UnixMicro(), 10)
-	return m, ok
 }
 
 func (r *Reminders) deliverAll(ctx context.Context, claimed time.Time, ds []Delivery, st *TickStats) {

@@ -105,12 +105,12 @@ func (d *DeliveryStore) DeletePushSubscription(_ context.Context, owner auth.Use
 }
 
 // RemindedTasks returns the live, open tasks with reminders.
-func (d *DeliveryStore) RemindedTasks(ctx context.Context) ([]*task.Task, error) {
+func (d *DeliveryStore) RemindedTasks(ctx context.Context, since time.Time) ([]*task.Task, error) {
 	r := d.tasks
 	defer r.read(ctx).done()
 	var out []*task.Task
 	for id, e := range r.tasks {
-		if e.deletedAt == nil && !e.t.Completed() && len(e.t.Reminders()) > 0 {
+		if e.deletedAt == nil && !e.t.Completed() && len(e.t.Reminders()) > 0 && !e.t.UpdatedAt().Before(since) {
 			out = append(out, e.t.WithID(id))
 		}
 	}
@@ -139,7 +139,7 @@ func (d *DeliveryStore) Enqueue(_ context.Context, due []application.DueReminder
 				continue
 			}
 			d.lastID++
-			row := &outboxRow{key: key, nextAt: now, d: application.Delivery{ID: d.lastID, Owner: r.Owner, Task: r.Task,
+			row := &outboxRow{key: key, nextAt: r.FiresAt.UTC(), d: application.Delivery{ID: d.lastID, Owner: r.Owner, Task: r.Task,
 				Reminder: r.Reminder, FiresAt: r.FiresAt.UTC(), Target: t}}
 			d.rows[key], d.byID[row.d.ID] = row, row
 			n++

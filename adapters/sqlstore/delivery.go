@@ -148,18 +148,21 @@ func (s *DeliveryStore) DeletePushSubscription(ctx context.Context, owner auth.U
 const remindedWhere = "t.deleted_at IS NULL AND NOT t.completed AND t.reminders <> '[]'"
 
 // RemindedTasks reads every live, open task with reminders, owner by
-// owner (a row is restored as its owner's task).
-func (s *DeliveryStore) RemindedTasks(ctx context.Context) ([]*task.Task, error) {
+// owner (a row is restored as its owner's task), updated at or after
+// since.
+func (s *DeliveryStore) RemindedTasks(ctx context.Context, since time.Time) ([]*task.Task, error) {
+	where := remindedWhere + " AND t.updated_at >= ?"
+	since = since.UTC()
 	var owners []string
-	if err := s.db.NewRaw("SELECT DISTINCT t.user_id FROM tasks AS t WHERE "+remindedWhere).Scan(ctx, &owners); err != nil {
+	if err := s.db.NewRaw("SELECT DISTINCT t.user_id FROM tasks AS t WHERE "+where, since).Scan(ctx, &owners); err != nil {
 		return nil, fmt.Errorf("select reminded owners: %w", err)
 	}
 	x := bunRunner{db: s.db, pg: s.pg}
 	var out []*task.Task
 	for _, o := range owners {
 		q := x.sql()
-		q.text = "SELECT " + selectList + " FROM tasks AS t WHERE t.user_id = ? AND " + remindedWhere
-		q.args = []any{o}
+		q.text = "SELECT " + selectList + " FROM tasks AS t WHERE t.user_id = ? AND " + where
+		q.args = []any{o, since}
 		rows, err := x.tasks(ctx, auth.UserID(o), q)
 		if err != nil {
 			return nil, fmt.Errorf("select reminded tasks: %w", err)
@@ -187,7 +190,7 @@ func (s *DeliveryStore) Enqueue(ctx context.Context, due []application.DueRemind
 		var rows []deliveryRow
 		add := func(d application.DueReminder, target string) {
 			rows = append(rows, deliveryRow{UserID: string(owner), TaskID: int64(d.Task), Reminder: d.Reminder,
-				FiresAt: d.FiresAt.UTC(), Target: target, NextAt: now.UTC()})
+				FiresAt: d.FiresAt.UTC(), Target: target, NextAt: d.FiresAt.UTC()})
 		}
 		for _, d := range ds {
 			for _, w := range hooks {

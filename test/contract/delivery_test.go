@@ -129,6 +129,13 @@ func TestReminderDelivery(t *testing.T) {
 			if tk, err = tasks.Add(ctx, tk); err != nil {
 				t.Fatal(err)
 			}
+			// The scan reads tasks updated since a time.
+			if ts, err := store.RemindedTasks(ctx, clock.Add(-time.Second)); err != nil || len(ts) != 1 || ts[0].ID() != tk.ID() {
+				t.Fatalf("reminded tasks since just before: %v %d", err, len(ts))
+			}
+			if ts, err := store.RemindedTasks(ctx, clock.Add(time.Second)); err != nil || len(ts) != 0 {
+				t.Fatalf("reminded tasks since just after: %v %d", err, len(ts))
+			}
 			advance(14 * time.Minute) // 12:14: nothing due
 			if st, err := rems.Tick(ctx); err != nil || st.Claimed != 0 {
 				t.Fatalf("12:14: %+v %v", st, err)
