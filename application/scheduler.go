@@ -460,7 +460,7 @@ func reminderMessage(d Delivery, t *task.Task) (Message, bool) {
 			tv.DueTZ = &z
 		}
 	}
-	rv := reminderView{FiresAt: d.FiresAt.UTC().Format(time.RFC3339)}
+	rv := reminderView{FiresAt: d.FiresAt.UTC().Format(time.RFC3339Nano)}
 	if at, ok := rem.At(); ok {
 		s := at.UTC().Format(time.RFC3339Nano)
 		rv.At = &s
