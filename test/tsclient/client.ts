@@ -24,6 +24,11 @@ type CommandsPath = paths["/api/{user_id}/commands"];
 type ExportPath = paths["/api/{user_id}/export"];
 type ImportsPath = paths["/api/{user_id}/imports"];
 
+type WebhooksPath = paths["/api/{user_id}/webhooks"];
+type WebhookPath = paths["/api/{user_id}/webhooks/{webhook_id}"];
+type PushPath = paths["/api/{user_id}/push-subscriptions"];
+type PushOnePath = paths["/api/{user_id}/push-subscriptions/{subscription_id}"];
+
 type JSONBody<R> = R extends { content: { "application/json": infer B } } ? B : never;
 
 /** Task is one task as the API returns it. */
@@ -87,6 +92,18 @@ export type ImportQuery = ImportsPath["post"]["parameters"]["query"];
 export type ImportResult = JSONBody<ImportsPath["post"]["responses"][201]>;
 /** ImportPreview is a dry run's answer. */
 export type ImportPreview = JSONBody<ImportsPath["post"]["responses"][200]>;
+/** NewWebhook is a registered webhook with its secret, shown once. */
+export type NewWebhook = JSONBody<WebhooksPath["post"]["responses"][201]>;
+/** WebhookBody is the body of POST .../webhooks. */
+export type WebhookBody = JSONBody<NonNullable<WebhooksPath["post"]["requestBody"]>>;
+/** Webhook is a registered webhook, without its secret. */
+export type Webhook = JSONBody<WebhooksPath["get"]["responses"][200]>[number];
+/** PushSubscriptionBody is what the browser's PushSubscription.toJSON() gives. */
+export type PushSubscriptionBody = JSONBody<NonNullable<PushPath["post"]["requestBody"]>>;
+/** PushSubscription is a registered browser. */
+export type PushSubscription = JSONBody<PushPath["post"]["responses"][201]>;
+type WebhookID = WebhookPath["delete"]["parameters"]["path"]["webhook_id"];
+type SubscriptionID = PushOnePath["delete"]["parameters"]["path"]["subscription_id"];
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
 /** EventsTicket is what POST .../events/ticket answers. */
@@ -151,6 +168,32 @@ export class Client {
   /** history lists what a repeating task passed, the latest first. */
   history(id: Task["id"], limit = 100): Promise<PassedOccurrence[]> {
     return this.call<PassedOccurrence[]>("GET", `/tasks/${id}/occurrences/history?limit=${limit}`);
+  }
+
+  /** addWebhook registers a URL for reminders; keep the secret it answers. */
+  addWebhook(body: WebhookBody): Promise<NewWebhook> {
+    return this.call<NewWebhook>("POST", "/webhooks", body);
+  }
+
+  webhooks(): Promise<Webhook[]> {
+    return this.call<Webhook[]>("GET", "/webhooks");
+  }
+
+  async removeWebhook(id: WebhookID): Promise<void> {
+    await this.call<null>("DELETE", `/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  /** subscribePush registers this browser (subscription.toJSON()) for reminders. */
+  subscribePush(body: PushSubscriptionBody): Promise<PushSubscription> {
+    return this.call<PushSubscription>("POST", "/push-subscriptions", body);
+  }
+
+  pushSubscriptions(): Promise<PushSubscription[]> {
+    return this.call<PushSubscription[]>("GET", "/push-subscriptions");
+  }
+
+  async unsubscribePush(id: SubscriptionID): Promise<void> {
+    await this.call<null>("DELETE", `/push-subscriptions/${encodeURIComponent(id)}`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */
