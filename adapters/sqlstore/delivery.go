@@ -17,7 +17,7 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 )
 
-// webhookRow is a webhooks row (migration 20261208000001).
+// webhookRow is a webhooks row (migration 20261209000001).
 type webhookRow struct {
 	bun.BaseModel `bun:"table:webhooks,alias:w"`
 
