@@ -21,7 +21,10 @@
 #                       bench/cmd/eventsbench, two instances of their own on
 #                       a fresh database, after the table);
 #                       transfer (Go benchmarks of export and import,
-#                       not part of all)
+#                       not part of all);
+#                       reminders (the reminder scheduler's throughput to a
+#                       local webhook receiver, one and two instances:
+#                       bench/cmd/reminders; REMINDERS_N=2000)
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32
@@ -673,6 +676,14 @@ else
   RSS_END=$(rss "$API_PID")
 fi
 
+# ------------------------------------------------------- reminders (issue 18)
+REMINDERS_REPORT=""
+if want reminders; then
+  say "reminders: the scheduler's throughput to a local webhook receiver, 1 and 2 instances"
+  go build -o "$TMP/bin/" ./bench/cmd/reminders
+  REMINDERS_REPORT=$("$TMP/bin/reminders" -bin "$API_BIN" -db "$TEST_DATABASE_URL" -n "${REMINDERS_N:-2000}" -instances 1,2)
+fi
+
 # ---------------------------------------------------------------- the table
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{if (a>0 && b>0) printf "%.2f", a/b; else printf "-"}'; }
 REPORT=$OUT/bench-$STAMP.txt
@@ -712,6 +723,7 @@ MD=$OUT/bench-$STAMP.md
   [[ -n ${RSS_128:-} ]] && echo "service memory after 128 connections: VmRSS $RSS_128"
   echo "service memory at the end: VmRSS $RSS_END"
   for l in "${EXTRA_LINES[@]}"; do echo "$l"; done
+  [[ -n $REMINDERS_REPORT ]] && echo "$REMINDERS_REPORT"
   for k in "${ORDER[@]}"; do [[ -n ${GEN[$k]:-} ]] && printf 'wrk CPU %s: %s of one core\n' "$k" "${GEN[$k]}"; done | paste -sd';' | sed 's/;/; /g'
 } | tee "$REPORT"
 
