@@ -206,7 +206,7 @@ func (r *Reminders) deliverDue(ctx context.Context, st *TickStats) error {
 		if len(ds) == 0 {
 			return nil
 		}
-		r.deliverAll(ctx, now, ds, st)
+		r.deliverAll(ctx, ds, st)
 		if len(ds) < r.o.Batch || ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -319,10 +319,10 @@ func (r *Reminders) enqueue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (r *Reminders) deliverAll(ctx context.Context, claimed time.Time, ds []Delivery, st *TickStats) {
+func (r *Reminders) deliverAll(ctx context.Context, ds []Delivery, st *TickStats) {
 	// Every attempt ends before the lease does, less a margin for the
 	// write that finishes it.
-	dctx, cancel := context.WithDeadline(ctx, claimed.Add(r.o.Lease*9/10))
+	dctx, cancel := context.WithTimeout(ctx, r.o.Lease*9/10)
 	defer cancel()
 	var mu sync.Mutex
 	sem := make(chan struct{}, r.o.Workers)
