@@ -106,7 +106,14 @@ type ChangeWatcher interface {
 type Wake struct {
 	Head   Seq
 	Resync bool
+	// Reminders are reminders falling due now, for the streams of this
+	// instance (Hub.Remind), oldest first; at most MaxWakeReminders wait.
+	Reminders []Message
 }
+
+// MaxWakeReminders bounds the reminders one waiting Wake holds: a stream
+// that does not read for that long loses the oldest.
+const MaxWakeReminders = 100
 
 // ChangePublisher is told, after a commit that changed owner's data, the
 // newest Seq the writer knows of (0: unknown). The memory and SQLite stores

@@ -85,6 +85,18 @@ func (h *Hub) Resync() {
 	}
 }
 
+// Remind hands m, a reminder falling due, to owner's watchers in this
+// process (their streams send it as an event: reminder), never waiting for
+// them. Every instance reminds its own streams, so each stream gets it
+// once, from the instance it is connected to.
+func (h *Hub) Remind(owner auth.UserID, m Message) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for w := range h.subs[owner] {
+		w.wake(Wake{Reminders: []Message{m}})
+	}
+}
+
 // Watchers reports how many watchers owner has (all users' when owner is
 // empty), for tests and metrics.
 func (h *Hub) Watchers(owner auth.UserID) int {
@@ -108,6 +120,12 @@ func (w *watch) wake(v Wake) {
 	case old := <-w.ch:
 		v.Head = max(v.Head, old.Head)
 		v.Resync = v.Resync || old.Resync
+		if len(old.Reminders) > 0 {
+			v.Reminders = append(old.Reminders, v.Reminders...)
+			if len(v.Reminders) > MaxWakeReminders {
+				v.Reminders = v.Reminders[len(v.Reminders)-MaxWakeReminders:]
+			}
+		}
 	default:
 	}
 	// Only wake sends, under w.mu, and the channel was just emptied: this

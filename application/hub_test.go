@@ -1,6 +1,7 @@
 package application_test
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestHubWakesOwnersWatchers(t *testing.T) {
 	for i, ch := range []<-chan application.Wake{a1, a2} {
 		select {
 		case w := <-ch:
-			if w != (application.Wake{Head: 7}) {
+			if !reflect.DeepEqual(w, application.Wake{Head: 7}) {
 				t.Errorf("alice's watcher %d got %+v, want Head 7", i, w)
 			}
 		default:
@@ -63,7 +64,7 @@ func TestHubCoalesces(t *testing.T) {
 	h.Resync()
 	h.Publish("alice", 5)
 	got := <-ch
-	if want := (application.Wake{Head: 1000, Resync: true}); got != want {
+	if want := (application.Wake{Head: 1000, Resync: true}); !reflect.DeepEqual(got, want) {
 		t.Errorf("coalesced wake = %+v, want %+v", got, want)
 	}
 	select {

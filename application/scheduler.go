@@ -53,6 +53,10 @@ type ReminderOptions struct {
 	MaxAttempts int
 	// Log reports each attempt that did not deliver (nil: none).
 	Log func(d Delivery, r DeliveryResult)
+	// Stream, when set, is given each reminder as it falls due, for the
+	// live streams this instance serves (Hub.Remind). It is not an outbox
+	// target: every instance streams to its own streams, once.
+	Stream func(owner auth.UserID, m Message)
 }
 
 // Reminders are the delivery targets' use cases and the scheduler that
@@ -67,6 +71,7 @@ type Reminders struct {
 
 	mu       sync.Mutex
 	enqueued map[string]time.Time // keys this instance enqueued, by fires_at
+	streams  []DueReminder        // enqueued here, for Stream at their time
 	fullScan time.Time            // when the last scan of every task began
 	scanned  time.Time            // when the last scan began
 }
@@ -193,9 +198,10 @@ func (r *Reminders) Tick(ctx context.Context) (TickStats, error) {
 	return st, err
 }
 
-// deliverDue claims and delivers due rows, batch after batch, until none is
-// left.
+// deliverDue streams the reminders whose time came, then claims and
+// delivers due rows, batch after batch, until none is left.
 func (r *Reminders) deliverDue(ctx context.Context, st *TickStats) error {
+	r.stream(ctx)
 	for {
 		now := r.now().UTC()
 		ds, err := r.store.Claim(ctx, now, r.o.Lease, r.o.Batch)
@@ -315,8 +321,44 @@ func (r *Reminders) enqueue(ctx context.Context) (int, error) {
 	for _, d := range due {
 		r.enqueued[dueKey(d)] = d.FiresAt
 	}
+	if r.o.Stream != nil {
+		r.streams = append(r.streams, due...)
+	}
 	r.mu.Unlock()
 	return n, nil
+}
+
+// stream hands Stream the reminders enqueued by this instance whose time
+// came (a reminder whose task changed meanwhile is dropped).
+func (r *Reminders) stream(ctx context.Context) {
+	if r.o.Stream == nil {
+		return
+	}
+	now := r.now()
+	r.mu.Lock()
+	var due []DueReminder
+	kept := r.streams[:0]
+	for _, d := range r.streams {
+		if d.FiresAt.After(now) {
+			kept = append(kept, d)
+		} else {
+			due = append(due, d)
+		}
+	}
+	r.streams = kept
+	r.mu.Unlock()
+	for _, d := range due {
+		t, err := r.tasks.Get(ctx, d.Owner, d.Task)
+		if err != nil {
+			continue
+		}
+		m, ok := reminderMessage(Delivery{Owner: d.Owner, Task: d.Task, Reminder: d.Reminder, FiresAt: d.FiresAt}, t)
+		if !ok {
+			continue
+		}
+		m.ID = "rem_" + strconv.FormatInt(int64(d.Task), 10) + "_" + strconv.FormatInt(d.FiresAt.UnixMicro(), 10)
+		r.o.Stream(d.Owner, m)
+	}
 }
 
 func (r *Reminders) deliverAll(ctx context.Context, ds []Delivery, st *TickStats) {

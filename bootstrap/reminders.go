@@ -27,7 +27,7 @@ func Reminders(c Config) fx.Option {
 	return fx.Module("reminders", store, fx.Provide(newReminders), fx.Invoke(newReminderSchedule))
 }
 
-func newReminders(c Config, store application.DeliveryStore, tasks task.Repository, log *zap.Logger) (*application.Reminders, error) {
+func newReminders(c Config, store application.DeliveryStore, tasks task.Repository, hub *application.Hub, log *zap.Logger) (*application.Reminders, error) {
 	var push application.PushSender
 	if c.VAPID != nil {
 		s, err := webpush.New(*c.VAPID, webpush.Options{AllowPrivate: c.WebhookAllowPrivate})
@@ -39,8 +39,10 @@ func newReminders(c Config, store application.DeliveryStore, tasks task.Reposito
 	l := log.Named("reminders")
 	return application.NewReminders(store, tasks, push, webhook.New(webhook.Options{AllowPrivate: c.WebhookAllowPrivate}), nil,
 		application.ReminderOptions{
-			Lease:       c.RemindersLease,
-			Backoff:     webhook.Backoff,
+			Lease:   c.RemindersLease,
+			Backoff: webhook.Backoff,
+			// Each instance sends reminders to the live streams it serves.
+			Stream:      hub.Remind,
 			MaxAttempts: webhook.MaxAttempts,
 			Log: func(d application.Delivery, r application.DeliveryResult) {
 				// The target's ID only: URLs and endpoints carry capabilities.

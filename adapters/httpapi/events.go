@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -427,6 +428,26 @@ func (s *stream) serve(ctx context.Context) {
 			s.flush()
 			return
 		case wk := <-s.wakes:
+			if len(wk.Reminders) > 0 {
+				// A reminder falling due (issue 18): event: reminder, its
+				// data the task.reminder message; no id, so that a
+				// reconnect's last_event_id stays the feed's.
+				for _, m := range wk.Reminders {
+					b, err := json.Marshal(m)
+					if err != nil {
+						continue
+					}
+					s.buf = append(s.buf, "event: reminder\ndata: "...)
+					s.buf = append(s.buf, b...)
+					s.buf = append(s.buf, "\n\n"...)
+				}
+				if !s.flush() {
+					return
+				}
+				if !wk.Resync && wk.Head == 0 {
+					continue
+				}
+			}
 			if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
 				continue // a change this stream has sent already
 			}

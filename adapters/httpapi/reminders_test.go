@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/webhook"
@@ -112,5 +115,43 @@ func TestCreateWithRemindersOnly(t *testing.T) {
 	wantStatus(t, "bulk create", res, http.StatusCreated)
 	if !strings.Contains(string(res.body), `"fires_at":"2026-12-24T09:59:00Z"`) {
 		t.Errorf("bulk create with a before reminder: %s", res)
+	}
+}
+
+// TestReminderOnLiveStream: a reminder falling due reaches the user's open
+// stream as "event: reminder" with the task.reminder message (no id: the
+// feed's last_event_id is untouched), once, through the scheduler's Stream
+// hook and the hub.
+func TestReminderOnLiveStream(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+
+	store := memory.NewStore()
+	clock := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	rems := application.NewReminders(store.Deliveries(), store.Tasks(), nil, webhook.New(webhook.Options{}),
+		func() time.Time { return clock }, application.ReminderOptions{Stream: ee.hub.Remind})
+	at := "2026-12-24T10:00:00Z"
+	tk, err := task.New(auth.UserID(alice.id), "buy the tree", nil, clock, task.WithReminders([]task.ReminderInput{{At: &at}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Tasks().Add(t.Context(), tk); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Hour)
+	for range 2 { // a second tick sends nothing more
+		if _, err := rems.Tick(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev := c.next(t)
+	if ev.event != "reminder" || ev.id != "" || !strings.Contains(ev.data, `"type":"task.reminder"`) ||
+		!strings.Contains(ev.data, `"title":"buy the tree"`) || !strings.Contains(ev.data, `"fires_at":"2026-12-24T10:00:00Z"`) {
+		t.Fatalf("stream sent %+v, want event reminder with the message", ev)
+	}
+	if n := len(c.events); n != 0 {
+		t.Errorf("%d more events after the reminder, want none", n)
 	}
 }

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -126,7 +127,7 @@ func TestListenAcrossInstances(t *testing.T) {
 	}
 	notify(t, conn, sqlstore.ChangeNotice(owner, 7))
 	for name, ch := range map[string]<-chan application.Wake{"a": wa, "b": wb} {
-		if w := wake(t, ch, "instance "+name); w != (application.Wake{Head: 7}) {
+		if w := wake(t, ch, "instance "+name); !reflect.DeepEqual(w, application.Wake{Head: 7}) {
 			t.Errorf("instance %s woke with %+v, want Head 7 (the rolled-back 6 never sent)", name, w)
 		}
 	}
