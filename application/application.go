@@ -31,7 +31,8 @@ type Service struct {
 	now         Clock
 	formats     Formats // WithFormats: export and import
 	seen        *seenUsers
-	changes     ChangeLog // nil: the feed use cases are ErrNoChanges
+	changes     ChangeLog         // nil: the feed use cases are ErrNoChanges
+	feeds       CalendarFeedStore // nil: the calendar feed use cases are ErrNoCalendarFeeds
 }
 
 // Option adds a port New does not require.
