@@ -82,6 +82,7 @@ var Memory = fx.Module("memory",
 		func(s *memory.Store) task.OccurrenceLog { return s.Occurrences() },
 		func(s *memory.Store) application.Transactor { return s },
 		func(s *memory.Store) application.ChangeLog { return s.Changes() },
+		func() application.CalendarFeedStore { return memory.NewCalendarFeedStore() },
 	),
 )
 
@@ -96,6 +97,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewOccurrenceLog, fx.As(new(task.OccurrenceLog))),
 		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
 		fx.Annotate(sqlstore.NewChangeLog, fx.As(new(application.ChangeLog))),
+		fx.Annotate(sqlstore.NewCalendarFeedStore, fx.As(new(application.CalendarFeedStore))),
 		readyCheck(func(db *bun.DB) httpapi.ReadyCheck {
 			return httpapi.ReadyCheck{Name: "database", Check: db.PingContext}
 		}),
@@ -199,9 +201,9 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 // Application provides the use cases.
 var Application = fx.Module("application",
 	fx.Provide(
-		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog) *application.Service {
+		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog, cf application.CalendarFeedStore) *application.Service {
 			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch),
-				application.WithFormats(transfer.Formats(transfer.FormatsOptions{})))
+				application.WithFormats(transfer.Formats(transfer.FormatsOptions{})), application.WithCalendarFeeds(cf))
 		},
 		newPurger,
 	),

@@ -177,6 +177,16 @@ var opDocs = map[string]opDoc{
 		"the current cursor. A cursor older than the retained tombstones (CHANGES_RETENTION, 30 days by default) is 410: " +
 		"take a snapshot. A cursor of another user, or anything that is not a cursor, is 400. Cursors are URL-safe and " +
 		"valid on every instance."},
+	"create-calendar-feed": {"Create a calendar feed", "A read-only subscription URL, /calendar/<secret>.ics, that a calendar " +
+		"app polls without logging in: the caller's tasks with a due date that are open or were completed in the last 30 days, " +
+		"as the ICS export writes them. The secret (32 random bytes, base64url) is in the URL of this answer only; the service " +
+		"keeps its SHA-256. Revoke the feed to make its URL 404. The URL is absolute on PUBLIC_URL when it is set."},
+	"list-calendar-feeds":  {"List calendar feeds", "The caller's calendar feeds, oldest first, without their secrets (`[]` when none)."},
+	"revoke-calendar-feed": {"Revoke a calendar feed", "Deletes the feed: its URL answers 404 from now on. Another user's feed is 404."},
+	"calendar-feed": {"A calendar feed", "Public: the secret in the URL is the credential (no Authorization header, never a JWT). " +
+		"The feed owner's tasks with a due date that are open or were completed in the last 30 days, as `text/calendar` VTODOs. " +
+		"A strong ETag (a hash of the file and the feed) with If-None-Match answers 304 without a body while nothing changed; " +
+		"Cache-Control: private, max-age=300. An unknown, revoked or malformed secret is 404. The per-IP rate limit counts it."},
 	"healthz": {"Liveness", "200 while the process is alive. No auth."},
 	"readyz":  {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
 }

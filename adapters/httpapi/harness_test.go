@@ -65,7 +65,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	store := memory.NewStore()
 	d := httpapi.Deps{
 		Service: application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes()),
-			application.WithFormats(transfer.Formats(transfer.FormatsOptions{}))),
+			application.WithFormats(transfer.Formats(transfer.FormatsOptions{})), application.WithCalendarFeeds(memory.NewCalendarFeedStore())),
 		Verifier:    v,
 		Log:         zap.New(core),
 		Config:      httpapi.Config{CORSOrigins: []string{frontend}},
@@ -281,7 +281,7 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 // isExportFile reports whether got is an export's file, which may be CSV or
 // iCalendar.
 func isExportFile(r request, got *response, mt string) bool {
-	return got.status == http.StatusOK && r.method == http.MethodGet && strings.Contains(r.path, "/export") && (mt == "text/csv" || mt == "text/calendar")
+	return got.status == http.StatusOK && r.method == http.MethodGet && (strings.Contains(r.path, "/export") || strings.HasPrefix(r.path, "/calendar/")) && (mt == "text/csv" || mt == "text/calendar")
 }
 
 func isDocument(path string) bool {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"reflect"
@@ -60,6 +61,10 @@ func (h *handlers) routes() []route {
 		{id: "create-push-subscription", method: http.MethodPost, path: pushPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createPush)},
 		{id: "list-push-subscriptions", method: http.MethodGet, path: pushPath, status: http.StatusOK, handle: handle(h.listPush)},
 		{id: "delete-push-subscription", method: http.MethodDelete, path: pushPath + "/{subscription_id}", status: http.StatusNoContent, codes: codes(404), handle: handle(h.deletePush)},
+		{id: "create-calendar-feed", method: http.MethodPost, path: calendarFeedsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createCalendarFeed), with: opts(h.idempotent)},
+		{id: "list-calendar-feeds", method: http.MethodGet, path: calendarFeedsPath, status: http.StatusOK, handle: handle(h.listCalendarFeeds)},
+		{id: "revoke-calendar-feed", method: http.MethodDelete, path: calendarFeedPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.revokeCalendarFeed)},
+		{id: "calendar-feed", method: http.MethodGet, path: calendarPath, status: http.StatusOK, codes: codes(404, 429, 500, 503), public: true, tag: "calendar", handle: handle(h.calendar), with: opts(calendarResponses)},
 		{id: "healthz", method: http.MethodGet, path: "/healthz", status: http.StatusOK, codes: codes(500), public: true, handle: handle(h.healthz)},
 		{id: "readyz", method: http.MethodGet, path: "/readyz", status: http.StatusOK, codes: codes(500, 503), public: true, handle: handle(h.readyz)},
 	}
@@ -82,6 +87,7 @@ type route struct {
 	codes  []int // its error statuses: beyond securedCodes, or all of them when public
 	// public operations (health checks) need no token and take no body.
 	public bool
+	tag    string // a public operation's tag: "health" when none
 	// raw operations read their body themselves, as a stream (imports):
 	// no bodyFilter, and IMPORT_MAX_BYTES rather than the JSON bodies' bound.
 	raw    bool
@@ -131,7 +137,7 @@ func (h *handlers) operation(api huma.API, rt route) huma.Operation {
 	}
 	op.DefaultStatus = rt.status
 	if rt.public {
-		op.Tags = []string{"health"}
+		op.Tags = []string{cmp.Or(rt.tag, "health")}
 		op.Responses = errorResponses(api, rt.codes...)
 	} else {
 		op.Tags = []string{"tasks"}

@@ -83,6 +83,16 @@ func NewLimiter(ip, user RateLimit, errs Errors, userOf func(context.Context) (s
 	return l
 }
 
+// IPLimited is the key of huma.Operation.Metadata that, set to true, has
+// the IP limit count a public operation (one with no security
+// requirement), such as a calendar feed, which anyone may poll.
+const IPLimited = "ip-limited"
+
+func ipLimited(ctx huma.Context) bool {
+	op := ctx.Operation()
+	return op != nil && (len(op.Security) > 0 || op.Metadata[IPLimited] == true)
+}
+
 func secured(ctx huma.Context) bool {
 	op := ctx.Operation()
 	return op != nil && len(op.Security) > 0
@@ -91,7 +101,7 @@ func secured(ctx huma.Context) bool {
 // ByIP is the API middleware (huma.API.UseMiddleware) of the IP limit: it
 // runs before authentication, keyed by the client's address (ClientIP).
 func (l *Limiter) ByIP(ctx huma.Context, next func(huma.Context)) {
-	if l.ip == nil || !secured(ctx) {
+	if l.ip == nil || !ipLimited(ctx) {
 		next(ctx)
 		return
 	}
