@@ -56,8 +56,9 @@ type createCalendarFeedBody struct {
 }
 
 type createCalendarFeedInput struct {
-	UserID string                  `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	Body   *createCalendarFeedBody `required:"false"`
+	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	IdempotencyParam
+	Body *createCalendarFeedBody `required:"false"`
 
 	origin origin // where the request came from, for the URL's base
 }
@@ -70,7 +71,7 @@ func (in *createCalendarFeedInput) Resolve(ctx huma.Context) []error {
 
 type calendarFeedInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	ID     string `path:"id" maxLength:"64" doc:"The feed's id."`
+	ID     string `path:"id" pattern:"^cf_[0-9a-f]{16}$" doc:"The feed's id." example:"cf_0123456789abcdef"`
 }
 
 type createCalendarFeedOutput struct {

@@ -244,6 +244,10 @@ func (r request) build(ctx context.Context) *http.Request {
 // stack traces, source files and paths.
 var leakRE = regexp.MustCompile(`(?i)sql|panic|goroutine|runtime\.|\.go:\d|\.go\b|/(?:root|home|work|usr|tmp|go)/`)
 
+// feedURLRE finds a calendar feed's URL, whose random base64url secret may
+// spell anything leakRE looks for ("sql"): the leak check reads past it.
+var feedURLRE = regexp.MustCompile(`/calendar/[A-Za-z0-9_-]{43}\.ics`)
+
 // decoderRE finds a JSON decoder's words, Go type names and field paths
 // (issue 14 item 6: "json: cannot unmarshal number ... into Go struct field
 // bulkDeleteBody.ids of type int64").
@@ -263,10 +267,11 @@ func (e *env) checkCommon(t *testing.T, r request, got *response) {
 	if isDocument(r.path) {
 		return // the document describes the API; it may name anything
 	}
-	if m := leakRE.Find(got.body); m != nil {
+	body := feedURLRE.ReplaceAll(got.body, []byte("/calendar/SECRET.ics"))
+	if m := leakRE.Find(body); m != nil {
 		t.Errorf("%s %s: body shows %q: %s", r.method, r.path, m, got)
 	}
-	if m := decoderRE.Find(got.body); m != nil {
+	if m := decoderRE.Find(body); m != nil {
 		t.Errorf("%s %s: body shows the decoder's %q: %s", r.method, r.path, m, got)
 	}
 	e.mu.Lock()

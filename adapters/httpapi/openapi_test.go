@@ -154,6 +154,9 @@ var taskOps = []taskOp{
 	{"create-push-subscription", http.MethodPost, "/api/{user_id}/push-subscriptions", 201, "required", []int{401, 403, 409, 413, 422, 500, 503}},
 	{"list-push-subscriptions", http.MethodGet, "/api/{user_id}/push-subscriptions", 200, "", []int{401, 403, 409, 422, 500, 503}},
 	{"delete-push-subscription", http.MethodDelete, "/api/{user_id}/push-subscriptions/{subscription_id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"create-calendar-feed", http.MethodPost, "/api/{user_id}/calendar-feeds", 201, "optional", []int{401, 403, 409, 413, 422, 500, 503}},
+	{"list-calendar-feeds", http.MethodGet, "/api/{user_id}/calendar-feeds", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"revoke-calendar-feed", http.MethodDelete, "/api/{user_id}/calendar-feeds/{id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -164,7 +167,7 @@ var listConditionalOps = []string{"patch-list", "delete-list", "move-list"}
 
 // idempotentOps are the POSTs that honour Idempotency-Key.
 var idempotentOps = []string{"create-task", "create-tasks", "delete-tasks", "clear-completed", "restore-task",
-	"move-task", "move-tasks", "create-list", "restore-list", "move-list"}
+	"move-task", "move-tasks", "create-list", "restore-list", "move-list", "create-calendar-feed"}
 
 // listParams are every query parameter of list-tasks, peer spellings
 // included: the document must describe each.
@@ -237,8 +240,25 @@ func checkOperations(t *testing.T, doc *openapi3.T) {
 			}
 		}
 	}
-	if len(seen) != len(taskOps)+2 {
-		t.Errorf("operations = %v, want the %d task operations, healthz and readyz", seen, len(taskOps))
+	if len(seen) != len(taskOps)+3 {
+		t.Errorf("operations = %v, want the %d task operations, healthz, readyz and calendar-feed", seen, len(taskOps))
+	}
+	// The calendar feed is public: its secret is in the URL, no token.
+	item := doc.Paths.Value("/calendar/{secret}.ics")
+	if item == nil || item.Get == nil {
+		t.Fatal("no GET /calendar/{secret}.ics")
+	}
+	op := item.Get
+	if op.Security != nil && len(*op.Security) > 0 {
+		t.Errorf("calendar-feed has security %v, want none", *op.Security)
+	}
+	for _, code := range []int{200, 304, 404, 429} {
+		if op.Responses.Status(code) == nil {
+			t.Errorf("calendar-feed does not document %d", code)
+		}
+	}
+	if ok := op.Responses.Status(200); ok != nil && ok.Value.Content.Get("text/calendar; charset=utf-8") == nil {
+		t.Errorf("calendar-feed's 200 is not text/calendar")
 	}
 }
 
@@ -291,7 +311,11 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 		p := params[id]
 		if p == nil || p.In != "path" || !p.Required {
 			t.Errorf("%s: %s parameter = %+v, want required in the path", where, id, p)
-		} else if s := p.Schema.Value; !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 {
+		} else if s := p.Schema.Value; strings.HasPrefix(want.path, "/api/{user_id}/calendar-feeds/") {
+			if !s.Type.Is("string") || s.Pattern == "" {
+				t.Errorf("%s: %s schema = type %v pattern %q, want a string with a pattern (cf_...)", where, id, s.Type, s.Pattern)
+			}
+		} else if !s.Type.Is("integer") || s.Min == nil || *s.Min != 1 {
 			t.Errorf("%s: %s schema = type %v minimum %v, want integer with minimum 1", where, id, s.Type, s.Min)
 		}
 	}
@@ -503,6 +527,10 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/WebhookOut"
 			case "create-push-subscription", "list-push-subscriptions":
 				schema = "#/components/schemas/PushSubscriptionOut"
+			case "create-calendar-feed":
+				schema = "#/components/schemas/CreatedCalendarFeedJSON"
+			case "list-calendar-feeds":
+				schema = "#/components/schemas/CalendarFeedJSON"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
@@ -512,7 +540,7 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				}
 			}
 			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences", "occurrence-history",
-				"list-webhooks", "list-push-subscriptions"}, want.id) {
+				"list-webhooks", "list-push-subscriptions", "list-calendar-feeds"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}

@@ -66,6 +66,8 @@ func bodyRoutes(u user) []bodyRoute {
 		{"create-list", http.MethodPost, u.lists(), `{"name":"n","color":"#aabbcc"%s}`, []string{"name", "color"}},
 		{"patch-list", http.MethodPatch, u.list(1), `{"name":"n"%s}`, []string{"name", "color"}},
 		{"move-list", http.MethodPost, u.list(1) + "/move", `{"after_id":8888888888%s}`, []string{"after_id", "before_id"}},
+		// Issue 20.
+		{"create-calendar-feed", http.MethodPost, "/api/" + u.id + "/calendar-feeds", `{"name":"n"%s}`, []string{"name"}},
 		// Issue 17: the batch, and a command (its args are its route's body, covered above).
 		{"run-commands", http.MethodPost, "/api/" + u.id + "/commands", `{"commands":[{"id":"c1","type":"task.create","args":{"title":"t"}}]%s}`, []string{"commands", "atomic"}},
 		{"run-commands", http.MethodPost, "/api/" + u.id + "/commands", `{"commands":[{"id":"c1","type":"task.update","entity_id":1%s}]}`, []string{"id", "type", "entity_id", "temp_id", "base_version", "args"}},

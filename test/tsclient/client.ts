@@ -23,6 +23,9 @@ type TicketPath = paths["/api/{user_id}/events/ticket"];
 type CommandsPath = paths["/api/{user_id}/commands"];
 type ExportPath = paths["/api/{user_id}/export"];
 type ImportsPath = paths["/api/{user_id}/imports"];
+type CalendarFeedsPath = paths["/api/{user_id}/calendar-feeds"];
+type CalendarFeedPath = paths["/api/{user_id}/calendar-feeds/{id}"];
+type CalendarPath = paths["/calendar/{secret}.ics"];
 
 type WebhooksPath = paths["/api/{user_id}/webhooks"];
 type WebhookPath = paths["/api/{user_id}/webhooks/{webhook_id}"];
@@ -106,6 +109,16 @@ type WebhookID = WebhookPath["delete"]["parameters"]["path"]["webhook_id"];
 type SubscriptionID = PushOnePath["delete"]["parameters"]["path"]["subscription_id"];
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
+/** NewCalendarFeed is the (optional) body of POST .../calendar-feeds. */
+export type NewCalendarFeed = JSONBody<NonNullable<CalendarFeedsPath["post"]["requestBody"]>>;
+/** CreatedCalendarFeed is a feed just created: its URL, with the secret, is shown only then. */
+export type CreatedCalendarFeed = JSONBody<CalendarFeedsPath["post"]["responses"][201]>;
+/** CalendarFeed is a feed as listed, without its URL. */
+export type CalendarFeed = JSONBody<CalendarFeedsPath["get"]["responses"][200]>[number];
+/** RevokedCalendarFeed is the 204 of DELETE .../calendar-feeds/{id}. */
+export type RevokedCalendarFeed = CalendarFeedPath["delete"]["responses"][204];
+/** CalendarFile is the public GET /calendar/{secret}.ics (no token): text/calendar. */
+export type CalendarFile = CalendarPath["get"]["responses"][200]["content"]["text/calendar; charset=utf-8"];
 /** EventsTicket is what POST .../events/ticket answers. */
 export type EventsTicket = JSONBody<TicketPath["post"]["responses"][201]>;
 /** EventsQuery is the query of GET .../events. */
@@ -304,6 +317,21 @@ export class Client {
     return `${this.baseURL}/api/${encodeURIComponent(this.userID)}/events?${params}`;
   }
 
+  /** createCalendarFeed makes a subscription URL for calendar apps (shown only now). */
+  createCalendarFeed(feed: NewCalendarFeed = {}): Promise<CreatedCalendarFeed> {
+    return this.call<CreatedCalendarFeed>("POST", "/calendar-feeds", feed);
+  }
+
+  /** listCalendarFeeds lists the user's feeds, oldest first, without their secrets. */
+  listCalendarFeeds(): Promise<CalendarFeed[]> {
+    return this.call<CalendarFeed[]>("GET", "/calendar-feeds");
+  }
+
+  /** revokeCalendarFeed deletes a feed: its URL answers 404 from then on. */
+  async revokeCalendarFeed(id: CalendarFeed["id"]): Promise<void> {
+    await this.call<null>("DELETE", `/calendar-feeds/${encodeURIComponent(id)}`);
+  }
+
   /** exportFile downloads the user's tasks as a file (json, csv or ics). */
   async exportFile(query: ExportQuery = {}): Promise<Blob> {
     const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
@@ -427,6 +455,10 @@ expectType<Equal<Status, "all" | "pending" | "completed">>();
 expectType<Equal<ValidationErrorBody["detail"][number]["msg"], string>>();
 expectType<Equal<ValidationErrorBody["detail"][number]["type"], string>>();
 expectType<Equal<ErrorBody["detail"], string>>();
+expectType<Equal<CreatedCalendarFeed["url"], string>>();
+expectType<Equal<CreatedCalendarFeed["id"], string>>();
+expectType<Equal<CalendarFeed["created_at"], string>>();
+expectType<Equal<NonNullable<NewCalendarFeed["name"]>, string>>();
 expectType<Equal<EventsTicket["ticket"], string>>();
 expectType<Equal<EventsTicket["expires_at"], string>>();
 expectType<Equal<NonNullable<EventsQuery["ticket"]>, string>>();
