@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	ical "github.com/emersion/go-ical"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/adapters/httpapi/mw"
 )
 
 type feedJSON struct {
@@ -138,4 +140,17 @@ func TestCalendarFeedURLOnPublicURL(t *testing.T) {
 	if f := createFeed(t, e, u, `{}`); !strings.HasPrefix(f.URL, "https://api.example.com/calendar/") {
 		t.Errorf("URL %q, want it on https://api.example.com", f.URL)
 	}
+}
+
+// TestCalendarFeedIPLimited: the public feed has no token, yet the IP
+// limit counts it: past RATE_LIMIT_IP it is 429, unknown secrets included
+// (guessing costs requests).
+func TestCalendarFeedIPLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(d *httpapi.Deps) { d.Config.IPRateLimit = mw.RateLimit{Requests: 3, Window: time.Hour} })
+	path := "/calendar/" + strings.Repeat("A", 43) + ".ics"
+	for range 3 {
+		wantStatus(t, "GET unknown feed", e.do(t, request{method: http.MethodGet, path: path, outsideDoc: true}), http.StatusNotFound)
+	}
+	wantDetail(t, "GET past the IP limit", e.do(t, request{method: http.MethodGet, path: path, outsideDoc: true}), http.StatusTooManyRequests, "Too many requests, retry later")
 }

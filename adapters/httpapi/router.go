@@ -55,8 +55,8 @@ type Config struct {
 	// Link; none means the peer's address is the client's and links are
 	// relative. They must parse (bootstrap checks them).
 	TrustedProxies []string
-	// PublicURL, when set, is the base of the URLs the API writes (Link),
-	// such as https://api.example.com: they are absolute on it, whoever
+	// PublicURL, when set, is the base of the URLs the API writes (Link,
+	// calendar feed URLs), such as https://api.example.com: they are absolute on it, whoever
 	// asks. Without it, links are relative unless a trusted proxy says
 	// where the client sent the request.
 	PublicURL string
