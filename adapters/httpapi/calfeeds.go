@@ -13,7 +13,10 @@ import (
 	"github.com/todo-backend/todo/application"
 )
 
-// Calendar feeds (issue 20). The three routes under /api manage a user's
+// Calendar feeds (issue 20). Creating a feed does not honour
+// Idempotency-Key, as a ticket does not: the stored replay would keep the
+// secret's URL in plain text for a day; a retry makes a second feed, which
+// the user can revoke. The three routes under /api manage a user's
 // feeds with their token; GET /calendar/{secret}.ics is public: the secret
 // in the URL is the credential, never a JWT, and the operation has no
 // security requirement, so authenticate and authorize pass it by and the
@@ -51,14 +54,16 @@ type calendarFeedsInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 }
 
+// createCalendarFeedBody is optional; a body that is sent names the feed
+// (a body without name, such as a misspelt one, is 422 rather than a
+// nameless feed).
 type createCalendarFeedBody struct {
-	Name *string `json:"name,omitempty" maxLength:"100" doc:"A name for the feed (the calendar app it is for)."`
+	Name string `json:"name" maxLength:"100" doc:"A name for the feed (the calendar app it is for)."`
 }
 
 type createCalendarFeedInput struct {
-	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
-	IdempotencyParam
-	Body *createCalendarFeedBody `required:"false"`
+	UserID string                  `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	Body   *createCalendarFeedBody `required:"false"`
 
 	origin origin // where the request came from, for the URL's base
 }
@@ -93,8 +98,8 @@ func (h *handlers) createCalendarFeed(ctx context.Context, in *createCalendarFee
 		return nil, err
 	}
 	var name string
-	if in.Body != nil && in.Body.Name != nil {
-		name = *in.Body.Name
+	if in.Body != nil {
+		name = in.Body.Name
 	}
 	f, err := h.svc.CreateCalendarFeed(ctx, a, name)
 	if err != nil {

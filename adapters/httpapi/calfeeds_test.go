@@ -137,7 +137,7 @@ func TestCalendarFeedURLOnPublicURL(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(d *httpapi.Deps) { d.Config.PublicURL = "https://api.example.com/" })
 	u := e.newUser(t)
-	if f := createFeed(t, e, u, `{}`); !strings.HasPrefix(f.URL, "https://api.example.com/calendar/") {
+	if f := createFeed(t, e, u, ""); !strings.HasPrefix(f.URL, "https://api.example.com/calendar/") {
 		t.Errorf("URL %q, want it on https://api.example.com", f.URL)
 	}
 }

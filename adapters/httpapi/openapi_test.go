@@ -167,7 +167,7 @@ var listConditionalOps = []string{"patch-list", "delete-list", "move-list"}
 
 // idempotentOps are the POSTs that honour Idempotency-Key.
 var idempotentOps = []string{"create-task", "create-tasks", "delete-tasks", "clear-completed", "restore-task",
-	"move-task", "move-tasks", "create-list", "restore-list", "move-list", "create-calendar-feed"}
+	"move-task", "move-tasks", "create-list", "restore-list", "move-list"}
 
 // listParams are every query parameter of list-tasks, peer spellings
 // included: the document must describe each.

@@ -61,7 +61,8 @@ func (h *handlers) routes() []route {
 		{id: "create-push-subscription", method: http.MethodPost, path: pushPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createPush)},
 		{id: "list-push-subscriptions", method: http.MethodGet, path: pushPath, status: http.StatusOK, handle: handle(h.listPush)},
 		{id: "delete-push-subscription", method: http.MethodDelete, path: pushPath + "/{subscription_id}", status: http.StatusNoContent, codes: codes(404), handle: handle(h.deletePush)},
-		{id: "create-calendar-feed", method: http.MethodPost, path: calendarFeedsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createCalendarFeed), with: opts(h.idempotent)},
+		{id: "create-calendar-feed", method: http.MethodPost, path: calendarFeedsPath, status: http.StatusCreated, codes: codes(413), handle: handle(h.createCalendarFeed)}, // no Idempotency-Key: a replay record would keep the secret
+
 		{id: "list-calendar-feeds", method: http.MethodGet, path: calendarFeedsPath, status: http.StatusOK, handle: handle(h.listCalendarFeeds)},
 		{id: "revoke-calendar-feed", method: http.MethodDelete, path: calendarFeedPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.revokeCalendarFeed)},
 		{id: "calendar-feed", method: http.MethodGet, path: calendarPath, status: http.StatusOK, codes: codes(404, 429, 500, 503), public: true, tag: "calendar", handle: handle(h.calendar), with: opts(calendarResponses)},

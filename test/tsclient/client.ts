@@ -318,7 +318,7 @@ export class Client {
   }
 
   /** createCalendarFeed makes a subscription URL for calendar apps (shown only now). */
-  createCalendarFeed(feed: NewCalendarFeed = {}): Promise<CreatedCalendarFeed> {
+  createCalendarFeed(feed?: NewCalendarFeed): Promise<CreatedCalendarFeed> {
     return this.call<CreatedCalendarFeed>("POST", "/calendar-feeds", feed);
   }
 
@@ -458,7 +458,7 @@ expectType<Equal<ErrorBody["detail"], string>>();
 expectType<Equal<CreatedCalendarFeed["url"], string>>();
 expectType<Equal<CreatedCalendarFeed["id"], string>>();
 expectType<Equal<CalendarFeed["created_at"], string>>();
-expectType<Equal<NonNullable<NewCalendarFeed["name"]>, string>>();
+expectType<Equal<NewCalendarFeed["name"], string>>();
 expectType<Equal<EventsTicket["ticket"], string>>();
 expectType<Equal<EventsTicket["expires_at"], string>>();
 expectType<Equal<NonNullable<EventsQuery["ticket"]>, string>>();
