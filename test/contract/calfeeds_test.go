@@ -19,9 +19,13 @@ import (
 func TestCalendarFeeds(t *testing.T) {
 	t.Parallel()
 	for name, open := range map[string]func(*testing.T) application.CalendarFeedStore{
-		"memory":   func(*testing.T) application.CalendarFeedStore { return memory.NewCalendarFeedStore() },
-		"sqlite":   func(t *testing.T) application.CalendarFeedStore { return sqlstore.NewCalendarFeedStore(openSQLiteDB(t)) },
-		"postgres": func(t *testing.T) application.CalendarFeedStore { return sqlstore.NewCalendarFeedStore(openPostgresDB(t)) },
+		"memory": func(*testing.T) application.CalendarFeedStore { return memory.NewCalendarFeedStore() },
+		"sqlite": func(t *testing.T) application.CalendarFeedStore {
+			return sqlstore.NewCalendarFeedStore(openSQLiteDB(t))
+		},
+		"postgres": func(t *testing.T) application.CalendarFeedStore {
+			return sqlstore.NewCalendarFeedStore(openPostgresDB(t))
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
