@@ -472,3 +472,9 @@ func (s *seenUsers) add(u user.User) {
 	}
 	s.m[u.ID] = u
 }
+
+// TaskHistory is the history of one of the actor's tasks (task.Revision),
+// newest first; ErrNotFound for a task the actor does not have.
+func (s *Service) TaskHistory(ctx context.Context, a Actor, id task.ID) ([]task.Revision, error) {
+	return s.tasks.Revisions(ctx, a.owner, id, 0)
+}

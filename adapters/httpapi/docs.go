@@ -95,6 +95,10 @@ var opDocs = map[string]opDoc{
 	"skip-occurrence": {"Skip an occurrence", "Moves an open repeating task on to its next occurrence without completing the current one " +
 		"(or the one `occurrence` names; one already passed changes nothing), and records it as skipped. A task that does not repeat is a 422." + ifMatchDoc},
 	"occurrence-history": {"A repeating task's history", "The occurrences the task passed, completed or skipped, the latest first, as a JSON array; [] for a task that never repeated."},
+	"task-history": {"A task's history", "What each write changed of the task's content, newest first, as a JSON array: the version it made, " +
+		"when, and per field its value before and after (`changed`). The task keeps the revisions of its last 50 versions, in the trash too; " +
+		"a new task has none. version and updated_at are not content; title, description, completed, priority, tags, list_id and parent_id " +
+		"show their API values, due, recurrence, reminders and position their stored form."},
 	"list-occurrences": {"List occurrences", "The occurrences of the task from its current due onward that fall in [from, to), in order, " +
 		"as a JSON array (at most 1000: a window holding more is a 422). A task that does not repeat has its due as its only occurrence; one completed for good has none."},
 	"list-trash": {"List the trash", "The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until " +

@@ -139,6 +139,7 @@ var taskOps = []taskOp{
 	{"skip-occurrence", http.MethodPost, "/api/{user_id}/tasks/{id}/skip", 200, "optional", []int{401, 403, 404, 409, 413, 422, 500, 503}},
 	{"list-occurrences", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"task-history", http.MethodGet, "/api/{user_id}/tasks/{id}/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	// Issue 16.
 	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
 	{"stream-events", http.MethodGet, "/api/{user_id}/events", 200, "", []int{401, 403, 409, 410, 422, 429, 500, 503}},
@@ -515,6 +516,8 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/Occurrence"
 			case "occurrence-history":
 				schema = "#/components/schemas/PassedOccurrence"
+			case "task-history":
+				schema = "#/components/schemas/Revision"
 			case "list-changes":
 				schema = "#/components/schemas/Changes"
 			case "run-commands":
@@ -540,7 +543,7 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				}
 			}
 			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences", "occurrence-history",
-				"list-webhooks", "list-push-subscriptions", "list-calendar-feeds"}, want.id) {
+				"list-webhooks", "list-push-subscriptions", "list-calendar-feeds", "task-history"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}

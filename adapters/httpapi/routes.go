@@ -31,6 +31,7 @@ func (h *handlers) routes() []route {
 		{id: "complete-task", method: http.MethodPatch, path: taskPath + "/complete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.complete), with: opts(conditional)},
 		{id: "skip-occurrence", method: http.MethodPost, path: taskPath + "/skip", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.skip), with: opts(conditional)},
 		{id: "occurrence-history", method: http.MethodGet, path: taskPath + "/occurrences/history", status: http.StatusOK, codes: codes(404), handle: handle(h.history)},
+		{id: "task-history", method: http.MethodGet, path: taskPath + "/history", status: http.StatusOK, codes: codes(404), handle: handle(h.taskHistory)},
 		{id: "list-occurrences", method: http.MethodGet, path: taskPath + "/occurrences", status: http.StatusOK, codes: codes(404), handle: handle(h.occurrences)},
 		{id: "list-trash", method: http.MethodGet, path: trashPath, status: http.StatusOK, handle: handle(h.listTrash)},
 		{id: "empty-trash", method: http.MethodDelete, path: trashPath, status: http.StatusOK, handle: handle(h.emptyTrash)},

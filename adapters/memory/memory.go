@@ -35,6 +35,45 @@ type entry struct {
 	t         *task.Task
 	deletedAt *time.Time
 	mark      task.TrashMark
+	// revs is the task's history, oldest first (record); never changed in
+	// place, so that a snapshot's copy of the entry keeps its own.
+	revs []task.Revision
+}
+
+// record adds to e's history what storing next changes of its content,
+// as the SQL stores' row triggers do: a revision at next's version, or
+// the fields added to that version's revision when the version stays.
+func (e *entry) record(next *task.Task) {
+	changed := task.Diff(e.t, next)
+	if changed == nil {
+		return
+	}
+	revs := slices.Clone(e.revs)
+	if n := len(revs); n > 0 && revs[n-1].Version == next.Version() {
+		merged := maps.Clone(revs[n-1].Changed)
+		maps.Copy(merged, changed)
+		revs[n-1].Changed = merged
+	} else {
+		revs = append(revs, task.Revision{Version: next.Version(), At: next.UpdatedAt().UTC(), Changed: changed})
+	}
+	revs = slices.DeleteFunc(revs, func(r task.Revision) bool { return r.Version <= next.Version()-task.RevisionsKept })
+	e.revs = revs
+}
+
+// Revisions is the history of owner's task id, newest first.
+func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+	defer r.read(ctx).done()
+	e, ok := r.tasks[id]
+	if !ok || e.t.Owner() != owner {
+		return nil, task.ErrNotFound
+	}
+	var out []task.Revision
+	for _, rev := range slices.Backward(e.revs) {
+		if rev.Version > since {
+			out = append(out, rev)
+		}
+	}
+	return out, nil
 }
 
 // TaskRepository is a task.Repository held in memory, in a Store.

@@ -114,7 +114,9 @@ func (w *writes) completeSubtasks() {
 // commit stores every change.
 func (w *writes) commit() {
 	for id, t := range w.next {
-		w.s.tasks[id].t = t
+		e := w.s.tasks[id]
+		e.record(t)
+		e.t = t
 	}
 }
 

@@ -179,6 +179,10 @@ type Repository interface {
 	// Stats counts owner's tasks as StatsOf does: all of them (in nil), or
 	// those of one list or of the inbox (list.Inbox).
 	Stats(ctx context.Context, owner auth.UserID, m Moment, in *list.ID) (Stats, error)
+	// Revisions is the history of owner's task id (live or in the trash),
+	// newest first: its revisions after version since (0: all it keeps).
+	// ErrNotFound when owner has no such task.
+	Revisions(ctx context.Context, owner auth.UserID, id ID, since Version) ([]Revision, error)
 }
 
 // Move is a move of tasks (Repository.Move).

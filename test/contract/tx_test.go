@@ -494,6 +494,10 @@ var txCalls = []txCall{
 		_, err := s.tasks.Tags(ctx, f.owner)
 		return err
 	}},
+	{"task.Repository", "Revisions", func(ctx context.Context, s txStore, f *txCallFixture) error {
+		_, err := s.tasks.Revisions(ctx, f.owner, f.live.ID(), 0)
+		return err
+	}},
 	{"task.Repository", "Stats", func(ctx context.Context, s txStore, f *txCallFixture) error {
 		if _, err := s.tasks.Stats(ctx, f.owner, task.Moment{Now: base}, nil); err != nil {
 			return err

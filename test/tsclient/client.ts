@@ -17,6 +17,7 @@ type TrashedListsPath = paths["/api/{user_id}/trash/lists"];
 type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
+type TaskHistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
 type ChangesPath = paths["/api/{user_id}/changes"];
 type EventsPath = paths["/api/{user_id}/events"];
 type TicketPath = paths["/api/{user_id}/events/ticket"];
@@ -85,6 +86,8 @@ export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
 export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[number];
 /** OccurrencesQuery is the window of GET .../occurrences. */
 export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
+/** Revision is one write's changes to a task: version, changed fields (from, to), at. */
+export type Revision = JSONBody<TaskHistoryPath["get"]["responses"][200]>[number];
 /** PassedOccurrence is one entry of a repeating task's history. */
 export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[number];
 /** ExportQuery is the query of GET /api/{user_id}/export. */
@@ -207,6 +210,11 @@ export class Client {
 
   async unsubscribePush(id: SubscriptionID): Promise<void> {
     await this.call<null>("DELETE", `/push-subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  /** revisions lists what each write changed of a task, newest first. */
+  revisions(id: Task["id"]): Promise<Revision[]> {
+    return this.call<Revision[]>("GET", `/tasks/${id}/history`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */

@@ -1,0 +1,3 @@
+DROP TRIGGER tasks_revision;
+--bun:split
+DROP TABLE task_revisions;

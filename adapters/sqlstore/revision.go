@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// Revisions reads the history the row trigger tasks_revision keeps
+// (migration 20261210000001), newest first. The trigger keeps a priority
+// as its rank and a boolean on SQLite as 0 or 1: they are read back as the
+// API's values.
+func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+	var rows []struct {
+		Version int64     `bun:"version"`
+		Fields  string    `bun:"fields"`
+		At      time.Time `bun:"at"`
+	}
+	db := r.on(ctx).idb()
+	err := db.NewSelect().TableExpr("task_revisions AS r").
+		ColumnExpr("r.version, r.fields, r.at").
+		Where("r.task_id = ?", int64(id)).Where("r.user_id = ?", string(owner)).
+		Where("r.version > ?", int64(since)).
+		OrderExpr("r.version DESC").Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("select revisions: %w", err)
+	}
+	if len(rows) == 0 {
+		ok, err := db.NewSelect().TableExpr("tasks AS t").
+			Where("t.id = ?", int64(id)).Where("t.user_id = ?", string(owner)).Exists(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("select task: %w", err)
+		}
+		if !ok {
+			return nil, task.ErrNotFound
+		}
+	}
+	out := make([]task.Revision, len(rows))
+	for i, row := range rows {
+		var changed map[string]task.FieldChange
+		if err := json.Unmarshal([]byte(row.Fields), &changed); err != nil {
+			return nil, fmt.Errorf("read revision %d of task %d: %w", row.Version, id, err)
+		}
+		for f, c := range changed {
+			switch f {
+			case "priority":
+				c.From, c.To = priorityJSON(c.From), priorityJSON(c.To)
+			case "completed":
+				c.From, c.To = boolJSON(c.From), boolJSON(c.To)
+			}
+			changed[f] = c
+		}
+		out[i] = task.Revision{Version: task.Version(row.Version), At: row.At.UTC(), Changed: changed}
+	}
+	return out, nil
+}
+
+func priorityJSON(raw json.RawMessage) json.RawMessage {
+	n, err := strconv.Atoi(string(raw))
+	if err != nil {
+		return raw
+	}
+	p, _ := task.PriorityOfRank(n)
+	b, _ := json.Marshal(p) // a string always marshals
+	return b
+}
+
+func boolJSON(raw json.RawMessage) json.RawMessage {
+	switch string(raw) {
+	case "0":
+		return json.RawMessage("false")
+	case "1":
+		return json.RawMessage("true")
+	}
+	return raw
+}
