@@ -83,8 +83,9 @@ func (Command) TransformSchema(r huma.Registry, s *huma.Schema) *huma.Schema {
 
 // CommandsRequest is the body of POST .../commands.
 type CommandsRequest struct {
-	Commands []Command `json:"commands" minItems:"1" maxItems:"100" nullable:"false" doc:"At most 100, applied in this order."`
-	Atomic   bool      `json:"atomic,omitempty" doc:"All or nothing: when one command fails (status 400 and above), none is applied, the one that failed has its result and the others 424; none is recorded, so the batch may be sent again."`
+	Commands   []Command `json:"commands" minItems:"1" maxItems:"100" nullable:"false" doc:"At most 100, applied in this order."`
+	OnConflict string    `json:"on_conflict,omitempty" enum:"merge,reject" doc:"What a task.update with base_version does when somebody changed some of its fields since that version (a 409 naming them): merge (the default) applies its other fields; reject applies none of it."`
+	Atomic     bool      `json:"atomic,omitempty" doc:"All or nothing: when one command fails (status 400 and above), none is applied, the one that failed has its result and the others 424; none is recorded, so the batch may be sent again."`
 }
 
 // CommandResult is what one command came to.
@@ -94,7 +95,8 @@ type CommandResult struct {
 	Entity json.RawMessage `json:"entity,omitempty" doc:"The task or list written, as the route answers it; with 412, the entity as it is now."`
 	Detail json.RawMessage `json:"detail,omitempty" doc:"Why it failed: a sentence, or with 422 the route's list of problems ({loc, msg, type})."`
 	// Replayed marks a result kept from an earlier send of the command.
-	Replayed bool `json:"replayed,omitempty" doc:"The command was applied by an earlier send; this is its result then, and nothing was changed now."`
+	Conflicts []string `json:"conflicts,omitempty" maxItems:"20" doc:"With 409 from a task.update with base_version: the fields somebody else changed since then, not applied (entity is the task as it is now)."`
+	Replayed  bool     `json:"replayed,omitempty" doc:"The command was applied by an earlier send; this is its result then, and nothing was changed now."`
 }
 
 // CommandsResponse is the answer of POST .../commands.
@@ -167,7 +169,7 @@ func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOu
 	if h.keys.Store == nil || h.keys.Tx == nil {
 		return nil, newHTTPError(http.StatusServiceUnavailable, msgCommandNoStore)
 	}
-	b := &batch{h: h, owner: a.Owner(), identity: id, mapping: map[string]int64{},
+	b := &batch{h: h, owner: a.Owner(), identity: id, mapping: map[string]int64{}, reject: in.Body.OnConflict == "reject",
 		out: CommandsResponse{Results: map[string]CommandResult{}, TempIDMapping: map[string]int64{}}}
 	if err := b.apply(ctx, in.Body.Commands, in.Body.Atomic); err != nil {
 		return nil, err
@@ -186,6 +188,7 @@ type batch struct {
 	owner    auth.UserID
 	identity auth.Identity
 	mapping  map[string]int64 // temp_id -> id
+	reject   bool             // on_conflict: reject
 	out      CommandsResponse
 }
 
@@ -347,6 +350,9 @@ func (b *batch) run(tx context.Context, c Command) CommandResult {
 	}
 	// A route context of its own: chi takes one it finds for a sub-router's.
 	inner := context.WithValue(context.WithValue(tx, commandCallKey{}, b.identity), chi.RouteCtxKey, (*chi.Context)(nil))
+	if b.reject {
+		inner = context.WithValue(inner, rejectKey{}, true)
+	}
 	req, err := http.NewRequestWithContext(inner, rt.method, path, bytes.NewReader(body))
 	if err != nil {
 		return CommandResult{Status: http.StatusInternalServerError, Detail: jsonString(msgInternal)}
@@ -356,6 +362,10 @@ func (b *batch) run(tx context.Context, c Command) CommandResult {
 	}
 	if c.BaseVersion != nil && rt.entity {
 		req.Header.Set("If-Match", `"`+strconv.FormatInt(id, 10)+"-"+strconv.FormatInt(*c.BaseVersion, 10)+`"`)
+		if c.Type == "task.update" {
+			// An update made on base_version merges (merge.go).
+			req.Header.Set("Prefer", "merge")
+		}
 	}
 	var r CommandResult
 	// In a savepoint of its own: a command that fails leaves the
@@ -364,7 +374,7 @@ func (b *batch) run(tx context.Context, c Command) CommandResult {
 		w := &commandRecorder{header: http.Header{}}
 		b.h.router.ServeHTTP(w, req.WithContext(tx))
 		r = commandResult(w)
-		if r.Status >= http.StatusBadRequest {
+		if r.Status >= http.StatusBadRequest && w.header.Get(mergedHeader) == "" {
 			return errCommandFailed
 		}
 		return nil
@@ -444,11 +454,16 @@ func commandResult(w *commandRecorder) CommandResult {
 		return r
 	}
 	var p struct {
-		Detail  json.RawMessage `json:"detail"`
-		Current json.RawMessage `json:"current"`
+		Detail    json.RawMessage `json:"detail"`
+		Current   json.RawMessage `json:"current"`
+		Task      json.RawMessage `json:"task"`
+		Conflicts []string        `json:"conflicts"`
 	}
 	if json.Unmarshal(body, &p) == nil {
-		r.Detail, r.Entity = p.Detail, p.Current
+		r.Detail, r.Entity, r.Conflicts = p.Detail, p.Current, p.Conflicts
+		if len(p.Task) > 0 {
+			r.Entity = p.Task
+		}
 	}
 	return r
 }

@@ -11,10 +11,11 @@ import (
 // Issue 17: POST /api/{user_id}/commands.
 
 type commandResultJSON struct {
-	Status   int             `json:"status"`
-	Entity   json.RawMessage `json:"entity"`
-	Detail   json.RawMessage `json:"detail"`
-	Replayed bool            `json:"replayed"`
+	Status    int             `json:"status"`
+	Entity    json.RawMessage `json:"entity"`
+	Detail    json.RawMessage `json:"detail"`
+	Replayed  bool            `json:"replayed"`
+	Conflicts []string        `json:"conflicts"`
 }
 
 type commandsJSON struct {
@@ -62,7 +63,7 @@ func TestCommandsApplyInOrderWithTempIDs(t *testing.T) {
 	e := newEnv(t)
 	u := e.newUser(t)
 	out := e.commands(t, u, offlineQueue)
-	want := map[string]int{"c1": 201, "c2": 201, "c3": 201, "c4": 200, "c5": 200, "c6": 201, "c7": 200, "c8": 422, "c9": 404, "c10": 412}
+	want := map[string]int{"c1": 201, "c2": 201, "c3": 201, "c4": 200, "c5": 200, "c6": 201, "c7": 200, "c8": 422, "c9": 404, "c10": 409}
 	for id, st := range want {
 		if got := out.Results[id]; got.Status != st {
 			t.Errorf("%s: status %d, want %d (%s)", id, got.Status, st, got.Detail)
@@ -79,8 +80,9 @@ func TestCommandsApplyInOrderWithTempIDs(t *testing.T) {
 	if a.Title != "oat milk" {
 		t.Errorf("A's title = %q, want oat milk", a.Title)
 	}
-	if cur := decodeTask(t, out.Results["c10"].Entity); cur.Title != "oat milk" {
-		t.Errorf("412's entity = %v, want the current task", cur)
+	// c10 was made on version 1: c4 changed the title since, a conflict.
+	if cur := decodeTask(t, out.Results["c10"].Entity); cur.Title != "oat milk" || fmt.Sprint(out.Results["c10"].Conflicts) != "[title]" {
+		t.Errorf("409's entity = %v conflicts %v, want the current task and [title]", cur, out.Results["c10"].Conflicts)
 	}
 	if n := e.count(t, u); n != 2 {
 		t.Errorf("%d tasks, want 2", n)

@@ -23,6 +23,8 @@ type patchBody struct {
 	Priority    patchPriority      `json:"priority,omitempty" doc:"low, medium or high, in lower or upper case; null puts it back to medium."`
 	DueDate     optional[dueDate]  `json:"due_date,omitempty" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); null removes it." example:"2026-03-01"`
 	Tags        optional[[]string] `json:"tags,omitempty" maxItems:"100" doc:"Replaces the tags (same rules as on create); null or [] removes them." example:"[\"home\"]"`
+	TagsAdd     []string           `json:"tags_add,omitempty" maxItems:"100" doc:"Tags to add to those the task has (compared as tags are: case-insensitively); a merge never finds them in conflict." example:"[\"work\"]"`
+	TagsRemove  []string           `json:"tags_remove,omitempty" maxItems:"100" doc:"Tags to take off the task, if it has them; a merge never finds them in conflict." example:"[\"home\"]"`
 	TimeMembers
 	ListID optional[int64] `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
 }
@@ -87,6 +89,9 @@ func (b *patchBody) patch() (application.Patch, error) {
 	if b.Tags.set {
 		p.Options = append(p.Options, task.WithTags(b.Tags.value)) // null: none
 	}
+	if len(b.TagsAdd) > 0 || len(b.TagsRemove) > 0 {
+		p.Options = append(p.Options, task.WithTagChanges(b.TagsAdd, b.TagsRemove))
+	}
 	p.Options = append(p.Options, b.TimeMembers.options()...)
 	p.List = idOf(b.ListID, list.Inbox)
 	return p, nil
@@ -96,7 +101,8 @@ type patchInput struct {
 	UserID string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
 	ID     int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
 	IfMatchParam
-	Body patchBody
+	Prefer string `header:"Prefer" doc:"merge, with If-Match: the change was made on that version and merges with what changed since (issue 17): the fields nobody changed since apply, those somebody did are conflicts, answered 409 with the task and their names while the other fields apply. Without it, If-Match is all or nothing (412)."`
+	Body   patchBody
 }
 
 func (h *handlers) patch(ctx context.Context, in *patchInput) (*taskOutput, error) {
@@ -104,10 +110,61 @@ func (h *handlers) patch(ctx context.Context, in *patchInput) (*taskOutput, erro
 	if err != nil {
 		return nil, err
 	}
+	if base := in.expect(in.ID); base != task.AnyVersion && base != noVersion && prefersMerge(in.Prefer) {
+		return h.mergePatch(ctx, a, in, base)
+	}
 	p, err := in.Body.patch()
 	if err != nil {
 		return nil, err
 	}
 	t, err := h.svc.PatchTask(ctx, a, task.ID(in.ID), in.expect(in.ID), p)
 	return h.one(ctx, t, err)
+}
+
+// carried are the fields the patch sets, named as in a task's history
+// (task.Revision): what a merge checks for conflicts. tags_add and
+// tags_remove are not among them: sets merge.
+func (b *patchBody) carried() []string {
+	var out []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{
+		{"title", b.Title.set}, {"description", b.Description.set}, {"completed", b.Completed.set},
+		{"priority", b.Priority.set}, {"due", b.DueDate.set || b.DueTZ.set || b.DueFloating != nil},
+		{"tags", b.Tags.set}, {"recurrence", b.Recurrence.set}, {"reminders", b.Reminders.set},
+		{"list_id", b.ListID.set},
+	} {
+		if m.set {
+			out = append(out, m.name)
+		}
+	}
+	return out
+}
+
+// without is the patch without the members of the fields named.
+func (b patchBody) without(fields []string) patchBody {
+	for _, f := range fields {
+		switch f {
+		case "title":
+			b.Title = optional[string]{}
+		case "description":
+			b.Description = optional[string]{}
+		case "completed":
+			b.Completed = optional[bool]{}
+		case "priority":
+			b.Priority = patchPriority{}
+		case "due":
+			b.DueDate, b.DueTZ, b.DueFloating = optional[dueDate]{}, optional[string]{}, nil
+		case "tags":
+			b.Tags = optional[[]string]{}
+		case "recurrence":
+			b.Recurrence = optional[recurrenceIn]{}
+		case "reminders":
+			b.Reminders = optional[[]reminderIn]{}
+		case "list_id":
+			b.ListID = optional[int64]{}
+		}
+	}
+	return b
 }

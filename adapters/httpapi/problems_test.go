@@ -44,7 +44,7 @@ func bodyRoutes(u user) []bodyRoute {
 		{"replace-task", http.MethodPut, u.task(1), `{"title":"t","description":"d","completed":false,"priority":"low","due_date":"2026-03-01","tags":["a"]%s}`,
 			[]string{"title", "description", "completed", "priority", "due_date", "tags", "due_tz", "due_floating", "recurrence", "reminders"}},
 		{"patch-task", http.MethodPatch, u.task(1), `{"title":"t"%s}`, []string{"title", "description", "completed", "priority", "due_date", "tags", "list_id",
-			"due_tz", "due_floating", "recurrence", "reminders"}},
+			"due_tz", "due_floating", "recurrence", "reminders", "tags_add", "tags_remove"}},
 		{"complete-task", http.MethodPatch, u.complete(1), `{"completed":true%s}`, []string{"completed", "occurrence"}},
 		{"create-tasks", http.MethodPost, u.tasks() + "/bulk", "[" + strings.ReplaceAll(item, "%s", "") + "," + item + "]",
 			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id", "due_tz", "due_floating", "recurrence", "reminders"}},
@@ -69,7 +69,7 @@ func bodyRoutes(u user) []bodyRoute {
 		// Issue 20.
 		{"create-calendar-feed", http.MethodPost, "/api/" + u.id + "/calendar-feeds", `{"name":"n"%s}`, []string{"name"}},
 		// Issue 17: the batch, and a command (its args are its route's body, covered above).
-		{"run-commands", http.MethodPost, "/api/" + u.id + "/commands", `{"commands":[{"id":"c1","type":"task.create","args":{"title":"t"}}]%s}`, []string{"commands", "atomic"}},
+		{"run-commands", http.MethodPost, "/api/" + u.id + "/commands", `{"commands":[{"id":"c1","type":"task.create","args":{"title":"t"}}]%s}`, []string{"commands", "atomic", "on_conflict"}},
 		{"run-commands", http.MethodPost, "/api/" + u.id + "/commands", `{"commands":[{"id":"c1","type":"task.update","entity_id":1%s}]}`, []string{"id", "type", "entity_id", "temp_id", "base_version", "args"}},
 	}
 }

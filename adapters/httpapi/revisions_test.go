@@ -2,7 +2,9 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -59,4 +61,51 @@ func TestTaskHistoryOverHTTP(t *testing.T) {
 	other := e.newUser(t)
 	wantStatus(t, "another user's task", e.call(t, http.MethodGet, other.history(tk.ID), other.token, ""), http.StatusNotFound)
 	wantStatus(t, "no such task", e.call(t, http.MethodGet, u.history(tk.ID+1000), u.token, ""), http.StatusNotFound)
+}
+
+func (e *env) mergePatch(t *testing.T, u user, id, base int64, body string, merge bool) *response {
+	t.Helper()
+	h := http.Header{"If-Match": {fmt.Sprintf(`"%d-%d"`, id, base)}}
+	if merge {
+		h.Set("Prefer", "merge")
+	}
+	return e.do(t, request{method: http.MethodPatch, path: u.task(id), token: u.token, header: h, body: body})
+}
+
+// PATCH with If-Match and Prefer: merge (issue 17): fields nobody changed
+// since the base version apply though the version moved; a field somebody
+// changed is a 409 naming it, the others apply; tags_add and tags_remove
+// merge as sets; plain If-Match keeps its 412.
+func TestMergePatchOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	tk := wantTask(t, "POST", e.call(t, http.MethodPost, u.tasks(), u.token, `{"title":"one","tags":["a"]}`), http.StatusCreated)
+	// Device A and device B both edit from version 1.
+	wantTask(t, "A: title", e.mergePatch(t, u, tk.ID, 1, `{"title":"A's"}`, true), http.StatusOK)
+	wantStatus(t, "plain If-Match, stale", e.mergePatch(t, u, tk.ID, 1, `{"priority":"high"}`, false), http.StatusPreconditionFailed)
+	got := wantTask(t, "B: priority", e.mergePatch(t, u, tk.ID, 1, `{"priority":"high"}`, true), http.StatusOK)
+	if got.Title != "A's" || got.Priority != "high" || got.Version != 3 {
+		t.Errorf("after two merged edits: %+v, want title A's, priority high, version 3", got)
+	}
+	// Same field: 409 naming it; the other field applies.
+	res := e.mergePatch(t, u, tk.ID, 1, `{"title":"B's","completed":true}`, true)
+	wantStatus(t, "B: title again", res, http.StatusConflict)
+	var c struct {
+		Detail    string   `json:"detail"`
+		Conflicts []string `json:"conflicts"`
+		Task      taskJSON `json:"task"`
+	}
+	if err := json.Unmarshal(res.body, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Conflicts, []string{"title"}) || c.Task.Title != "A's" || !c.Task.Completed || c.Detail == "" {
+		t.Errorf("409 = %s, want conflicts [title], task titled A's and completed", res.body)
+	}
+	// Tags as sets, from version 1 on both devices.
+	wantTask(t, "A: tags_add", e.mergePatch(t, u, tk.ID, 1, `{"tags_add":["b"]}`, true), http.StatusOK)
+	got = wantTask(t, "B: tags_add, tags_remove", e.mergePatch(t, u, tk.ID, 1, `{"tags_add":["c"],"tags_remove":["a"]}`, true), http.StatusOK)
+	if !slices.Equal(got.Tags, []string{"b", "c"}) {
+		t.Errorf("tags = %v, want [b c]", got.Tags)
+	}
 }

@@ -26,7 +26,7 @@ func (h *handlers) routes() []route {
 		{id: "create-task", method: http.MethodPost, path: tasksPath, status: http.StatusCreated, codes: codes(404, 413), handle: handle(h.create), with: opts(h.idempotent, namesList)},
 		{id: "get-task", method: http.MethodGet, path: taskPath, status: http.StatusOK, codes: codes(404), handle: handle(h.get), with: opts(notModified)},
 		{id: "replace-task", method: http.MethodPut, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.replace), with: opts(conditional)},
-		{id: "patch-task", method: http.MethodPatch, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patch), with: opts(conditional, mergePatch, namesList)},
+		{id: "patch-task", method: http.MethodPatch, path: taskPath, status: http.StatusOK, codes: codes(404, 413), handle: handle(h.patch), with: opts(conditional, mergePatch, namesList, merging)},
 		{id: "delete-task", method: http.MethodDelete, path: taskPath, status: http.StatusNoContent, codes: codes(404), handle: handle(h.delete), with: opts(conditional)},
 		{id: "complete-task", method: http.MethodPatch, path: taskPath + "/complete", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.complete), with: opts(conditional)},
 		{id: "skip-occurrence", method: http.MethodPost, path: taskPath + "/skip", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.skip), with: opts(conditional)},

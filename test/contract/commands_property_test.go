@@ -5,18 +5,23 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 )
 
-// TestCommandsOfflineQueues is issue 17's property test, without the
-// field merge (not built yet): two devices of one user queue writes
-// offline, on tasks of their own and on shared tasks (updates made on
-// version 1, so that only one of them can apply), and send them in
-// random batches, interleaved at random, resending batches at random,
-// sometimes both at once. Whatever the schedule: no task is created
-// twice, every edit that conflicts with nothing is present, and every
-// edit that did not apply was answered 412 to the device that sent it.
+// TestCommandsOfflineQueues is issue 17's property test: two devices of
+// one user queue writes offline, on tasks of their own and on shared
+// tasks, and send them in random batches, interleaved at random,
+// resending batches at random, sometimes both at once. The shared edits
+// are made on version 1 and merge: device 0 sets the title, device 1 the
+// description (so the first of each device's edits of a task applies and
+// its later ones conflict with it), and each adds a tag of its own
+// (tags_add, never a conflict). Whatever the schedule: no task is created
+// twice, every edit that conflicts with nothing is present (own tasks'
+// titles, every tag, one title and one description per shared task), and
+// every conflict was answered 409 naming the field to the device that
+// sent it.
 func TestCommandsOfflineQueues(t *testing.T) {
 	t.Parallel()
 	for name, open := range commandAPIs {
@@ -32,6 +37,7 @@ func TestCommandsOfflineQueues(t *testing.T) {
 type sentCommand struct {
 	id, temp, title string
 	shared          int64 // the shared task it edits, or 0
+	field, tag      string
 }
 
 func checkOfflineQueues(t *testing.T, hs []http.Handler, seed uint64) {
@@ -67,9 +73,11 @@ func checkOfflineQueues(t *testing.T, hs []http.Handler, seed uint64) {
 				dev.cmds = append(dev.cmds, create, edit)
 			}
 			s := shared[rng.IntN(len(shared))]
-			conflict := sentCommand{id: fmt.Sprintf("s%d-d%d-b%d-shared", seed, d, b), title: fmt.Sprintf("device %d batch %d", d, b), shared: s}
+			field := []string{"title", "description"}[d]
+			conflict := sentCommand{id: fmt.Sprintf("s%d-d%d-b%d-shared", seed, d, b), title: fmt.Sprintf("device %d batch %d", d, b), shared: s,
+				field: field, tag: fmt.Sprintf("d%d-b%d", d, b)}
 			batch = append(batch, map[string]any{"id": conflict.id, "type": "task.update", "entity_id": s, "base_version": 1,
-				"args": map[string]any{"title": conflict.title}})
+				"args": map[string]any{field: conflict.title, "tags_add": []string{conflict.tag}}})
 			dev.cmds = append(dev.cmds, conflict)
 			dev.batches = append(dev.batches, batch)
 		}
@@ -141,17 +149,24 @@ func checkOfflineQueues(t *testing.T, hs []http.Handler, seed uint64) {
 		tasks[tk.ID] = tk
 	}
 	creates := 0
-	applied := map[int64][]string{}
+	applied := map[string][]string{} // by shared task and field
 	for d, dev := range devices {
 		for _, sc := range dev.cmds {
 			r, ok := dev.results[sc.id]
 			switch {
 			case !ok:
 				t.Errorf("seed %d device %d: no result for %s", seed, d, sc.id)
-			case sc.shared != 0 && r.Status == http.StatusOK:
-				applied[sc.shared] = append(applied[sc.shared], sc.title)
-			case sc.shared != 0 && r.Status != http.StatusPreconditionFailed:
-				t.Errorf("seed %d: shared edit %s answered %d, want 200 or 412", seed, sc.id, r.Status)
+			case sc.shared != 0:
+				key := fmt.Sprint(sc.shared, sc.field)
+				switch {
+				case r.Status == http.StatusOK:
+					applied[key] = append(applied[key], sc.title)
+				case r.Status != http.StatusConflict || fmt.Sprint(r.Conflicts) != "["+sc.field+"]":
+					t.Errorf("seed %d: shared edit %s answered %d conflicts %v, want 200 or 409 naming %s", seed, sc.id, r.Status, r.Conflicts, sc.field)
+				}
+				if !slices.Contains(tasks[sc.shared].Tags, sc.tag) {
+					t.Errorf("seed %d: shared task %d has tags %v, without %s's %q", seed, sc.shared, tasks[sc.shared].Tags, sc.id, sc.tag)
+				}
 			case sc.shared == 0 && sc.title == sc.temp:
 				creates++
 			case sc.shared == 0: // an edit of its own task: present
@@ -164,12 +179,27 @@ func checkOfflineQueues(t *testing.T, hs []http.Handler, seed uint64) {
 	if len(tasks) != creates+len(shared) {
 		t.Errorf("seed %d: %d tasks, want %d (%d created once each, %d shared)", seed, len(tasks), creates+len(shared), creates, len(shared))
 	}
+	sent := map[string]bool{}
+	for _, dev := range devices {
+		for _, sc := range dev.cmds {
+			if sc.shared != 0 {
+				sent[fmt.Sprint(sc.shared, sc.field)] = true
+			}
+		}
+	}
 	for _, s := range shared {
-		switch a := applied[s]; {
-		case len(a) > 1:
-			t.Errorf("seed %d: shared task %d took %d edits made on version 1: %q", seed, s, len(a), a)
-		case len(a) == 1 && tasks[s].Title != a[0]:
-			t.Errorf("seed %d: shared task %d is %q, want the edit that applied, %q", seed, s, tasks[s].Title, a[0])
+		for _, field := range []string{"title", "description"} {
+			a := applied[fmt.Sprint(s, field)]
+			got := tasks[s].Title
+			if field == "description" {
+				got = deref(tasks[s].Description)
+			}
+			switch {
+			case sent[fmt.Sprint(s, field)] && len(a) != 1:
+				t.Errorf("seed %d: shared task %d took %d %s edits made on version 1, want 1: %q", seed, s, len(a), field, a)
+			case len(a) == 1 && got != a[0]:
+				t.Errorf("seed %d: shared task %d has %s %q, want the edit that applied, %q", seed, s, field, got, a[0])
+			}
 		}
 	}
 }

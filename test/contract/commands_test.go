@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -98,10 +100,11 @@ func (c commandClient) do(h http.Handler, method, path string, body any) (int, [
 }
 
 type cmdResult struct {
-	Status   int             `json:"status"`
-	Entity   json.RawMessage `json:"entity"`
-	Detail   json.RawMessage `json:"detail"`
-	Replayed bool            `json:"replayed"`
+	Status    int             `json:"status"`
+	Entity    json.RawMessage `json:"entity"`
+	Detail    json.RawMessage `json:"detail"`
+	Replayed  bool            `json:"replayed"`
+	Conflicts []string        `json:"conflicts"`
 }
 
 type cmdResponse struct {
@@ -120,12 +123,13 @@ func (c commandClient) send(h http.Handler, body any) (cmdResponse, error) {
 }
 
 type cmdTask struct {
-	ID       int64    `json:"id"`
-	Title    string   `json:"title"`
-	Priority string   `json:"priority"`
-	Tags     []string `json:"tags"`
-	ListID   *int64   `json:"list_id"`
-	Version  int64    `json:"version"`
+	ID          int64    `json:"id"`
+	Title       string   `json:"title"`
+	Description *string  `json:"description"`
+	Priority    string   `json:"priority"`
+	Tags        []string `json:"tags"`
+	ListID      *int64   `json:"list_id"`
+	Version     int64    `json:"version"`
 }
 
 func (c commandClient) tasks(h http.Handler) []cmdTask {
@@ -152,7 +156,10 @@ func TestCommands(t *testing.T) {
 				{"id": "c1", "type": "list.create", "temp_id": "L", "args": map[string]any{"name": "Groceries"}},
 				{"id": "c2", "type": "task.create", "temp_id": "A", "args": map[string]any{"title": "milk", "list_id": "L"}},
 				{"id": "c3", "type": "task.move", "entity_id": "A", "args": map[string]any{"list_id": nil}},
+				// Made on version 1, before the move: merges (the move changed no title).
 				{"id": "c4", "type": "task.update", "entity_id": "A", "base_version": 1, "args": map[string]any{"title": "stale"}},
+				// Also on version 1: the title is a conflict, the priority applies.
+				{"id": "c4b", "type": "task.update", "entity_id": "A", "base_version": 1, "args": map[string]any{"title": "staler", "priority": "high"}},
 				{"id": "c5", "type": "task.complete", "entity_id": "A", "args": map[string]any{"completed": true}},
 				{"id": "c6", "type": "list.update", "entity_id": "L", "args": map[string]any{"name": "Food"}},
 				{"id": "c7", "type": "list.delete", "entity_id": "L"},
@@ -160,7 +167,7 @@ func TestCommands(t *testing.T) {
 				{"id": "c9", "type": "task.restore", "entity_id": "A"},
 				{"id": "c10", "type": "task.create", "args": map[string]any{"title": ""}},
 			}}
-			want := map[string]int{"c1": 201, "c2": 201, "c3": 200, "c4": 412, "c5": 200, "c6": 200, "c7": 200, "c8": 200, "c9": 200, "c10": 422}
+			want := map[string]int{"c1": 201, "c2": 201, "c3": 200, "c4": 200, "c4b": 409, "c5": 200, "c6": 200, "c7": 200, "c8": 200, "c9": 200, "c10": 422}
 			for round := range 2 {
 				out, err := c.send(hs[round%len(hs)], queue)
 				if err != nil {
@@ -174,13 +181,30 @@ func TestCommands(t *testing.T) {
 				if len(out.TempIDMapping) != 2 || out.Cursor == "" {
 					t.Errorf("round %d: mapping %v cursor %q", round, out.TempIDMapping, out.Cursor)
 				}
-				if ts := c.tasks(hs[0]); len(ts) != 1 || ts[0].Title != "milk" || ts[0].ListID != nil {
-					t.Errorf("round %d: tasks %+v, want the one milk, in no list", round, ts)
+				if r := out.Results["c4b"]; fmt.Sprint(r.Conflicts) != "[title]" || !strings.Contains(string(r.Entity), `"title":"stale"`) {
+					t.Errorf("round %d c4b: conflicts %v entity %s, want [title] and the task titled stale", round, r.Conflicts, r.Entity)
+				}
+				if ts := c.tasks(hs[0]); len(ts) != 1 || ts[0].Title != "stale" || ts[0].Priority != "high" || ts[0].ListID != nil {
+					t.Errorf("round %d: tasks %+v, want the one task, titled stale, priority high, in no list", round, ts)
 				}
 			}
 
+			// on_conflict reject: a command with a conflict (title and priority
+			// changed since version 1) applies nothing; one without applies.
+			id := c.tasks(hs[0])[0].ID
+			out, err := c.send(hs[0], map[string]any{"on_conflict": "reject", "commands": []map[string]any{
+				{"id": "r1", "type": "task.update", "entity_id": id, "base_version": 1, "args": map[string]any{"title": "rejected", "priority": "low"}},
+				{"id": "r2", "type": "task.update", "entity_id": id, "base_version": 1, "args": map[string]any{"tags_add": []string{"kept"}}},
+			}})
+			if err != nil || out.Results["r1"].Status != 409 || fmt.Sprint(out.Results["r1"].Conflicts) != "[priority title]" || out.Results["r2"].Status != 200 {
+				t.Errorf("reject: %+v %v", out, err)
+			}
+			if ts := c.tasks(hs[0]); ts[0].Title != "stale" || ts[0].Priority != "high" || !slices.Equal(ts[0].Tags, []string{"kept"}) {
+				t.Errorf("after a rejected command: %+v, want title stale, priority high, tags [kept]", ts[0])
+			}
+
 			// Atomic: a failure leaves nothing.
-			out, err := c.send(hs[0], map[string]any{"atomic": true, "commands": []map[string]any{
+			out, err = c.send(hs[0], map[string]any{"atomic": true, "commands": []map[string]any{
 				{"id": "a1", "type": "task.create", "temp_id": "X", "args": map[string]any{"title": "x"}},
 				{"id": "a2", "type": "task.move", "entity_id": "X", "args": map[string]any{"list_id": 8888888888}},
 			}})

@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+const msgMergeConflict = "Somebody changed these fields since the version given in If-Match (base_version): they were not applied; task is the task as it is now"
+
+// mergedHeader marks a 409 of a merge whose other fields were applied:
+// a command that answers it keeps its write (commands.go).
+const mergedHeader = "X-Merge-Applied"
+
+// prefersMerge reports whether a Prefer header asks for a merge.
+func prefersMerge(prefer string) bool {
+	for part := range strings.SplitSeq(prefer, ",") {
+		if strings.EqualFold(strings.TrimSpace(part), "merge") {
+			return true
+		}
+	}
+	return false
+}
+
+// rejectKey marks the context of a command of a batch sent with
+// on_conflict "reject": a merge with conflicts applies nothing.
+type rejectKey struct{}
+
+// MergeConflict is the 409 of a merge: the fields in conflict and
+// the task as it is now (with the other fields applied, unless rejected).
+type MergeConflict struct {
+	_         struct{} `json:"-" additionalProperties:"false"`
+	headers   http.Header
+	Detail    string   `json:"detail" doc:"What went wrong, for people." example:"Somebody changed these fields since the version given in If-Match (base_version): they were not applied; task is the task as it is now"`
+	Conflicts []string `json:"conflicts" maxItems:"20" nullable:"false" doc:"The fields somebody else changed since the base version, as a task's history names them (title, description, completed, priority, due, recurrence, reminders, tags, list_id)." example:"[\"title\"]"`
+	Task      Task     `json:"task" doc:"The task as it is now."`
+}
+
+func (e *MergeConflict) Error() string { return e.Detail }
+
+// GetStatus tells huma the response status.
+func (e *MergeConflict) GetStatus() int { return http.StatusConflict }
+
+// GetHeaders tells huma the ETag of the current version.
+func (e *MergeConflict) GetHeaders() http.Header { return e.headers }
+
+func mergeConflict(t *task.Task, conflicts []string, applied bool) *MergeConflict {
+	h := http.Header{"Etag": {etag(t)}}
+	if applied {
+		h.Set(mergedHeader, "true")
+	}
+	return &MergeConflict{headers: h, Detail: msgMergeConflict, Conflicts: conflicts, Task: taskOut(t)}
+}
+
+// mergePatch is PATCH with If-Match and Prefer: merge (and the commands'
+// task.update with base_version): application.MergeTask decides.
+func (h *handlers) mergePatch(ctx context.Context, a application.Actor, in *patchInput, base task.Version) (*taskOutput, error) {
+	if _, err := in.Body.patch(); err != nil {
+		return nil, err
+	}
+	reject, _ := ctx.Value(rejectKey{}).(bool)
+	t, conflicts, err := h.svc.MergeTask(ctx, a, task.ID(in.ID), base, in.Body.carried(), func(conflicts []string) (application.Patch, error) {
+		b := in.Body.without(conflicts)
+		return b.patch()
+	}, reject)
+	var mc *application.MergeConflict
+	if errors.As(err, &mc) {
+		return nil, mergeConflict(mc.Current, mc.Fields, false)
+	}
+	if err == nil && len(conflicts) > 0 {
+		return nil, mergeConflict(t, conflicts, true)
+	}
+	return h.one(ctx, t, err)
+}
+
+// merging documents the 409 of PATCH with Prefer: merge.
+func merging(api huma.API, op *huma.Operation) {
+	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(MergeConflict{}), true, "MergeConflict")
+	op.Responses[httpCode(http.StatusConflict)] = &huma.Response{
+		Description: "With If-Match and Prefer: merge, some fields the change carries were changed by somebody else since its version: " +
+			"they are named in conflicts and were not applied; the others were (unless the batch said on_conflict: reject). task is the task as it is now.",
+		Headers: map[string]*huma.Param{"ETag": etagHeaderDoc},
+		Content: map[string]*huma.MediaType{"application/json": {Schema: s}},
+	}
+}
