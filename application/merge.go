@@ -65,3 +65,47 @@ func (s *Service) MergeTask(ctx context.Context, a Actor, id task.ID, base task.
 		return t, conflicts, err
 	}
 }
+
+// RevertTask puts back the values revision version of a task changed
+// (issue 17): build makes the patch from the revision's fields. When a
+// later revision changed one of those fields, nothing is applied and the
+// error is a *MergeConflict naming them. ErrNotFound when the task keeps
+// no such revision.
+func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version task.Version, build func(changed map[string]task.FieldChange) (Patch, error)) (*task.Task, error) {
+	for attempt := 1; ; attempt++ {
+		cur, err := s.tasks.Get(ctx, a.owner, id)
+		if err != nil {
+			return nil, err
+		}
+		revs, err := s.tasks.Revisions(ctx, a.owner, id, version-1)
+		if err != nil {
+			return nil, err
+		}
+		var rev *task.Revision
+		for i := range revs {
+			if revs[i].Version == version {
+				rev = &revs[i]
+			}
+		}
+		if rev == nil {
+			return nil, task.ErrNotFound
+		}
+		fields := make([]string, 0, len(rev.Changed))
+		for f := range rev.Changed {
+			fields = append(fields, f)
+		}
+		if conflicts := task.Merge(fields, version, cur.Version(), revs); len(conflicts) > 0 {
+			return nil, &MergeConflict{Fields: conflicts, Current: cur}
+		}
+		p, err := build(rev.Changed)
+		if err != nil {
+			return nil, err
+		}
+		t, err := s.PatchTask(ctx, a, id, cur.Version(), p)
+		var ce *task.ConflictError
+		if errors.As(err, &ce) && attempt < mergeAttempts {
+			continue
+		}
+		return t, err
+	}
+}

@@ -99,6 +99,9 @@ var opDocs = map[string]opDoc{
 		"when, and per field its value before and after (`changed`). The task keeps the revisions of its last 50 versions, in the trash too; " +
 		"a new task has none. version and updated_at are not content; title, description, completed, priority, tags, list_id and parent_id " +
 		"show their API values, due, recurrence, reminders and position their stored form."},
+	"revert-revision": {"Undo a revision", "Puts back the values the revision of that version changed (title, description, completed, priority, tags, list_id; " +
+		"a revision of other fields is a 422), if nobody changed those fields since: else 409 naming them, and nothing changes. The revert is a write of its own, " +
+		"one version up, in the history too. 404 for a version the task does not keep."},
 	"list-occurrences": {"List occurrences", "The occurrences of the task from its current due onward that fall in [from, to), in order, " +
 		"as a JSON array (at most 1000: a window holding more is a 422). A task that does not repeat has its due as its only occurrence; one completed for good has none."},
 	"list-trash": {"List the trash", "The caller's deleted tasks, the most recently deleted first, each with `deleted_at`. They stay until " +

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -89,4 +91,51 @@ func merging(api huma.API, op *huma.Operation) {
 		Headers: map[string]*huma.Param{"ETag": etagHeaderDoc},
 		Content: map[string]*huma.MediaType{"application/json": {Schema: s}},
 	}
+}
+
+// revertible are the fields a revert puts back: those whose history holds
+// their API values (task.FieldChange).
+var revertible = []string{"title", "description", "completed", "priority", "tags", "list_id"}
+
+type revertInput struct {
+	UserID  string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
+	ID      int64  `path:"id" minimum:"1" doc:"The task's id, a positive 64-bit integer." example:"1"`
+	Version int64  `path:"version" minimum:"1" doc:"The version of the revision to undo, as GET .../history lists it." example:"3"`
+}
+
+// revert is POST .../tasks/{id}/history/{version}/revert.
+func (h *handlers) revert(ctx context.Context, in *revertInput) (*taskOutput, error) {
+	a, err := h.actor(ctx, in.UserID)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.RevertTask(ctx, a, task.ID(in.ID), task.Version(in.Version), func(changed map[string]task.FieldChange) (application.Patch, error) {
+		body := map[string]json.RawMessage{}
+		var bad []ValidationItem
+		for f, c := range changed {
+			if !slices.Contains(revertible, f) {
+				bad = append(bad, ValidationItem{Loc: []any{"path", "version"}, Msg: "this revision changed " + f + ", which a revert cannot put back", Type: "value_error"})
+				continue
+			}
+			body[f] = c.From
+		}
+		if len(bad) > 0 {
+			return application.Patch{}, &ValidationProblem{Detail: bad}
+		}
+		raw, _ := json.Marshal(body) // raw messages always marshal
+		var b patchBody
+		if err := json.Unmarshal(raw, &b); err != nil {
+			return application.Patch{}, err
+		}
+		return b.patch()
+	})
+	var mc *application.MergeConflict
+	if errors.As(err, &mc) {
+		return nil, mergeConflict(mc.Current, mc.Fields, false)
+	}
+	var vp *ValidationProblem
+	if errors.As(err, &vp) {
+		return nil, vp
+	}
+	return h.one(ctx, t, err)
 }

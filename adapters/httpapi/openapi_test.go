@@ -140,6 +140,7 @@ var taskOps = []taskOp{
 	{"list-occurrences", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"occurrence-history", http.MethodGet, "/api/{user_id}/tasks/{id}/occurrences/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	{"task-history", http.MethodGet, "/api/{user_id}/tasks/{id}/history", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"revert-revision", http.MethodPost, "/api/{user_id}/tasks/{id}/history/{version}/revert", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
 	// Issue 16.
 	{"list-changes", http.MethodGet, "/api/{user_id}/changes", 200, "", []int{400, 401, 403, 409, 410, 422, 500, 503}},
 	{"stream-events", http.MethodGet, "/api/{user_id}/events", 200, "", []int{401, 403, 409, 410, 422, 429, 500, 503}},
@@ -564,7 +565,7 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 		if code == http.StatusUnprocessableEntity {
 			schema = "#/components/schemas/ValidationProblem"
 		}
-		if code == http.StatusConflict && want.id == "patch-task" {
+		if code == http.StatusConflict && (want.id == "patch-task" || want.id == "revert-revision") {
 			schema = "#/components/schemas/MergeConflict" // Prefer: merge (issue 17)
 		}
 		if c := r.Value.Content.Get("application/json"); c == nil || c.Schema == nil || c.Schema.Ref != schema {

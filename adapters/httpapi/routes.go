@@ -32,6 +32,7 @@ func (h *handlers) routes() []route {
 		{id: "skip-occurrence", method: http.MethodPost, path: taskPath + "/skip", status: http.StatusOK, codes: codes(404, 413), handle: handle(h.skip), with: opts(conditional)},
 		{id: "occurrence-history", method: http.MethodGet, path: taskPath + "/occurrences/history", status: http.StatusOK, codes: codes(404), handle: handle(h.history)},
 		{id: "task-history", method: http.MethodGet, path: taskPath + "/history", status: http.StatusOK, codes: codes(404), handle: handle(h.taskHistory)},
+		{id: "revert-revision", method: http.MethodPost, path: taskPath + "/history/{version}/revert", status: http.StatusOK, codes: codes(404), handle: handle(h.revert), with: opts(merging)},
 		{id: "list-occurrences", method: http.MethodGet, path: taskPath + "/occurrences", status: http.StatusOK, codes: codes(404), handle: handle(h.occurrences)},
 		{id: "list-trash", method: http.MethodGet, path: trashPath, status: http.StatusOK, handle: handle(h.listTrash)},
 		{id: "empty-trash", method: http.MethodDelete, path: trashPath, status: http.StatusOK, handle: handle(h.emptyTrash)},

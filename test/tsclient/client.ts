@@ -18,6 +18,7 @@ type SkipPath = paths["/api/{user_id}/tasks/{id}/skip"];
 type OccurrencesPath = paths["/api/{user_id}/tasks/{id}/occurrences"];
 type HistoryPath = paths["/api/{user_id}/tasks/{id}/occurrences/history"];
 type TaskHistoryPath = paths["/api/{user_id}/tasks/{id}/history"];
+type RevertPath = paths["/api/{user_id}/tasks/{id}/history/{version}/revert"];
 type ChangesPath = paths["/api/{user_id}/changes"];
 type EventsPath = paths["/api/{user_id}/events"];
 type TicketPath = paths["/api/{user_id}/events/ticket"];
@@ -88,6 +89,8 @@ export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[numb
 export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
 /** Revision is one write's changes to a task: version, changed fields (from, to), at. */
 export type Revision = JSONBody<TaskHistoryPath["get"]["responses"][200]>[number];
+/** MergeConflict is a 409 of a merge or a revert: the fields in conflict and the task now. */
+export type MergeConflict = JSONBody<RevertPath["post"]["responses"][409]>;
 /** PassedOccurrence is one entry of a repeating task's history. */
 export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[number];
 /** ExportQuery is the query of GET /api/{user_id}/export. */
@@ -215,6 +218,11 @@ export class Client {
   /** revisions lists what each write changed of a task, newest first. */
   revisions(id: Task["id"]): Promise<Revision[]> {
     return this.call<Revision[]>("GET", `/tasks/${id}/history`);
+  }
+
+  /** revert puts back what the revision of that version changed (409 MergeConflict when changed since). */
+  revert(id: Task["id"], version: Revision["version"]): Promise<Task> {
+    return this.call<Task>("POST", `/tasks/${id}/history/${version}/revert`);
   }
 
   /** listView is one level of a list (or of the inbox) in the user's order. */
