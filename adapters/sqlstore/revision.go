@@ -12,7 +12,7 @@ import (
 )
 
 // Revisions reads the history the row trigger tasks_revision keeps
-// (migration 20261210000001), newest first. The trigger keeps a priority
+// (migration 20261210000002), newest first. The trigger keeps a priority
 // as its rank and a boolean on SQLite as 0 or 1: they are read back as the
 // API's values.
 func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
