@@ -98,19 +98,21 @@ func (h *handlers) targetError(ctx context.Context, err error) error {
 	return h.errs.toResponse(ctx, err, "body")
 }
 
-func (h *handlers) reminders(ctx context.Context) (*application.Reminders, error) {
-	if h.rem == nil {
-		return nil, h.errs.toResponse(ctx, application.ErrUnavailable, "body")
+// reminders admits the caller to pathUser's delivery targets and returns
+// the use cases that keep them (503 when the service runs without them).
+func (h *handlers) reminders(ctx context.Context, pathUser string) (application.Actor, *application.Reminders, error) {
+	a, err := h.actor(ctx, pathUser)
+	if err != nil {
+		return application.Actor{}, nil, err
 	}
-	return h.rem, nil
+	if h.rem == nil {
+		return application.Actor{}, nil, h.errs.toResponse(ctx, application.ErrUnavailable, "body")
+	}
+	return a, h.rem, nil
 }
 
 func (h *handlers) createWebhook(ctx context.Context, in *createWebhookInput) (*newWebhookOutput, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +134,7 @@ func (h *handlers) createWebhook(ctx context.Context, in *createWebhookInput) (*
 }
 
 func (h *handlers) listWebhooks(ctx context.Context, in *ownerInput) (*webhooksOutput, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +150,7 @@ func (h *handlers) listWebhooks(ctx context.Context, in *ownerInput) (*webhooksO
 }
 
 func (h *handlers) deleteWebhook(ctx context.Context, in *webhookIDInput) (*struct{}, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +161,7 @@ func (h *handlers) deleteWebhook(ctx context.Context, in *webhookIDInput) (*stru
 }
 
 func (h *handlers) createPush(ctx context.Context, in *createPushInput) (*pushOutput, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -183,11 +173,7 @@ func (h *handlers) createPush(ctx context.Context, in *createPushInput) (*pushOu
 }
 
 func (h *handlers) listPush(ctx context.Context, in *ownerInput) (*pushesOutput, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -203,11 +189,7 @@ func (h *handlers) listPush(ctx context.Context, in *ownerInput) (*pushesOutput,
 }
 
 func (h *handlers) deletePush(ctx context.Context, in *pushIDInput) (*struct{}, error) {
-	a, err := h.actor(ctx, in.UserID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := h.reminders(ctx)
+	a, r, err := h.reminders(ctx, in.UserID)
 	if err != nil {
 		return nil, err
 	}
