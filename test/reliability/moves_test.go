@@ -113,18 +113,7 @@ func TestConcurrentMoves(t *testing.T) {
 	t.Run("postgres, two instances", func(t *testing.T) {
 		t.Parallel()
 		dbURL := testenv.PostgresDatabase(t)
-		var a, b *api
-		var starting sync.WaitGroup
-		for _, p := range []**api{&a, &b} {
-			*p = start(t, "todo-api", "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
-		}
-		for _, x := range []*api{a, b} {
-			starting.Go(func() { x.waitStatus(t, "/readyz", http.StatusOK, startTimeout) })
-		}
-		starting.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
+		a, b := startTwoReady(t, "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
 		runMoveDrill(t, d, a.URL, b.URL)
 	})
 	t.Run("sqlite, one instance", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +69,23 @@ func startReady(t *testing.T, name string, env ...string) *api {
 	a := start(t, name, env...)
 	a.waitStatus(t, "/readyz", http.StatusOK, startTimeout)
 	return a
+}
+
+// startTwoReady starts two instances of the binary with env at once (so
+// that both migrate together, as a rolling deploy would) and waits until
+// both are ready; it stops the test when either is not.
+func startTwoReady(t *testing.T, env ...string) (a, b *api) {
+	t.Helper()
+	a, b = start(t, "todo-api", env...), start(t, "todo-api", env...)
+	var starting sync.WaitGroup
+	for _, x := range []*api{a, b} {
+		starting.Go(func() { x.waitStatus(t, "/readyz", http.StatusOK, startTimeout) })
+	}
+	starting.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return a, b
 }
 
 // waitStatus polls GET path until it answers want; it fails the test when

@@ -20,18 +20,7 @@ func TestRecurringTwoInstances(t *testing.T) {
 	heavy(t)
 	t.Parallel()
 	dbURL := testenv.PostgresDatabase(t)
-	var a, b *api
-	var starting sync.WaitGroup
-	for _, p := range []**api{&a, &b} {
-		*p = start(t, "todo-api", "DATABASE_URL="+dbURL)
-	}
-	for _, x := range []*api{a, b} {
-		starting.Go(func() { x.waitStatus(t, "/readyz", http.StatusOK, startTimeout) })
-	}
-	starting.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+	a, b := startTwoReady(t, "DATABASE_URL="+dbURL)
 	clients := []*client{newClient(a.URL, 15*time.Second), newClient(b.URL, 15*time.Second)}
 	defer clients[0].close()
 	defer clients[1].close()
