@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS list_invitations;
+--bun:split
+DROP TABLE IF EXISTS list_members;
