@@ -67,11 +67,12 @@ func (s *Service) MergeTask(ctx context.Context, a Actor, id task.ID, base task.
 }
 
 // RevertTask puts back the values revision version of a task changed
-// (issue 17): build makes the patch from the revision's fields. When a
+// (issue 17): build makes the patch from the revision (and refuses what
+// cannot be put back, such as the creation). When a
 // later revision changed one of those fields, nothing is applied and the
 // error is a *MergeConflict naming them. ErrNotFound when the task keeps
 // no such revision.
-func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version task.Version, build func(changed map[string]task.FieldChange) (Patch, error)) (*task.Task, error) {
+func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version task.Version, build func(rev task.Revision) (Patch, error)) (*task.Task, error) {
 	for attempt := 1; ; attempt++ {
 		cur, err := s.tasks.Get(ctx, a.owner, id)
 		if err != nil {
@@ -97,7 +98,7 @@ func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version t
 		if conflicts := task.Merge(fields, version, cur.Version(), revs); len(conflicts) > 0 {
 			return nil, &MergeConflict{Fields: conflicts, Current: cur}
 		}
-		p, err := build(rev.Changed)
+		p, err := build(*rev)
 		if err != nil {
 			return nil, err
 		}

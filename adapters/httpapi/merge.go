@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -93,9 +94,62 @@ func merging(api huma.API, op *huma.Operation) {
 	}
 }
 
-// revertible are the fields a revert puts back: those whose history holds
-// their API values (task.FieldChange).
-var revertible = []string{"title", "description", "completed", "priority", "tags", "list_id"}
+// revertedByPatch are the fields a revert puts back through a PATCH body:
+// those whose history holds their API values (task.FieldChange). due,
+// recurrence and reminders go through task.RevertOption, from the form
+// history keeps them in. parent_id and position are a move's, which POST
+// .../move undoes: a revert puts the list back (to the bottom of its top
+// level, as a PATCH of list_id does) but no parent or place.
+var revertedByPatch = []string{"title", "description", "completed", "priority", "tags", "list_id"}
+
+// revertPatch is the patch that puts back what rev changed, or a 422
+// saying why it cannot be.
+func revertPatch(rev task.Revision) (application.Patch, error) {
+	bad := func(msg string) error {
+		return &ValidationProblem{Detail: []ValidationItem{{Loc: []any{"path", "version"}, Msg: msg, Type: "value_error"}}}
+	}
+	if rev.Creation() {
+		return application.Patch{}, bad("this revision is the task's creation, which a revert cannot undo: delete the task (DELETE .../tasks/{id}) instead")
+	}
+	body := map[string]json.RawMessage{}
+	var opts []task.Option
+	var problems []ValidationItem
+	fields := slices.Sorted(maps.Keys(rev.Changed))
+	for _, f := range fields {
+		c := rev.Changed[f]
+		if slices.Contains(revertedByPatch, f) {
+			body[f] = c.From
+			continue
+		}
+		opt, ok, err := task.RevertOption(f, c.From)
+		switch {
+		case err != nil:
+			problems = append(problems, ValidationItem{Loc: []any{"path", "version"}, Msg: "this revision's " + f + " cannot be put back: " + err.Error(), Type: "value_error"})
+		case ok:
+			opts = append(opts, opt)
+		case f == "position" && rev.Changed["list_id"].From != nil:
+			// The list's change moved it: the list goes back, to its bottom.
+		case f == "parent_id" && rev.Changed["list_id"].From != nil && string(c.From) == "null":
+			// It was at the top level of the other list: it is again.
+		default:
+			problems = append(problems, ValidationItem{Loc: []any{"path", "version"}, Msg: "this revision moved the task (" + f + "), which a revert cannot put back: move it with POST .../tasks/{id}/move", Type: "value_error"})
+		}
+	}
+	if len(problems) > 0 {
+		return application.Patch{}, &ValidationProblem{Detail: problems}
+	}
+	raw, _ := json.Marshal(body) // raw messages always marshal
+	var b patchBody
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return application.Patch{}, err
+	}
+	p, err := b.patch()
+	if err != nil {
+		return p, err
+	}
+	p.Options = append(p.Options, opts...)
+	return p, nil
+}
 
 type revertInput struct {
 	UserID  string `path:"user_id" doc:"Must be the token's user id." example:"u_123"`
@@ -109,26 +163,7 @@ func (h *handlers) revert(ctx context.Context, in *revertInput) (*taskOutput, er
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.RevertTask(ctx, a, task.ID(in.ID), task.Version(in.Version), func(changed map[string]task.FieldChange) (application.Patch, error) {
-		body := map[string]json.RawMessage{}
-		var bad []ValidationItem
-		for f, c := range changed {
-			if !slices.Contains(revertible, f) {
-				bad = append(bad, ValidationItem{Loc: []any{"path", "version"}, Msg: "this revision changed " + f + ", which a revert cannot put back", Type: "value_error"})
-				continue
-			}
-			body[f] = c.From
-		}
-		if len(bad) > 0 {
-			return application.Patch{}, &ValidationProblem{Detail: bad}
-		}
-		raw, _ := json.Marshal(body) // raw messages always marshal
-		var b patchBody
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return application.Patch{}, err
-		}
-		return b.patch()
-	})
+	t, err := h.svc.RevertTask(ctx, a, task.ID(in.ID), task.Version(in.Version), revertPatch)
 	var mc *application.MergeConflict
 	if errors.As(err, &mc) {
 		return nil, mergeConflict(mc.Current, mc.Fields, false)

@@ -14,7 +14,9 @@ type revisionJSON struct {
 		From json.RawMessage `json:"from"`
 		To   json.RawMessage `json:"to"`
 	} `json:"changed"`
-	At string `json:"at"`
+	At      string `json:"at"`
+	By      string `json:"by"`
+	Created bool   `json:"created"`
 }
 
 func (u user) history(id int64) string { return u.task(id) + "/history" }
@@ -33,21 +35,28 @@ func wantHistory(t *testing.T, e *env, u user, id int64) []revisionJSON {
 	return revs
 }
 
-// GET .../tasks/{id}/history: what each write changed, newest first; []
-// for a new task; 404 for a task the caller does not have.
+// GET .../tasks/{id}/history: what each write changed, newest first, by
+// whom; a new task's is its creation; 404 for a task the caller does not
+// have.
 func TestTaskHistoryOverHTTP(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	u := e.newUser(t)
 	tk := e.create(t, u, "first")
-	if revs := wantHistory(t, e, u, tk.ID); len(revs) != 0 {
-		t.Errorf("a new task's history = %+v, want []", revs)
+	if revs := wantHistory(t, e, u, tk.ID); len(revs) != 1 || !revs[0].Created || revs[0].Version != 1 || revs[0].By != u.id ||
+		string(revs[0].Changed["title"].To) != `"first"` || string(revs[0].Changed["title"].From) != `null` {
+		t.Errorf("a new task's history = %+v, want its creation by %s", revs, u.id)
 	}
 	wantTask(t, "PATCH title", e.call(t, http.MethodPatch, u.task(tk.ID), u.token, `{"title":"second","priority":"high"}`), http.StatusOK)
 	wantTask(t, "PATCH completed", e.call(t, http.MethodPatch, u.task(tk.ID), u.token, `{"completed":true}`), http.StatusOK)
 	revs := wantHistory(t, e, u, tk.ID)
-	if len(revs) != 2 || revs[0].Version != 3 || revs[1].Version != 2 {
-		t.Fatalf("history = %+v, want versions 3 and 2", revs)
+	if len(revs) != 3 || revs[0].Version != 3 || revs[1].Version != 2 || revs[2].Version != 1 {
+		t.Fatalf("history = %+v, want versions 3, 2 and 1", revs)
+	}
+	for _, r := range revs {
+		if r.By != u.id || r.Created != (r.Version == 1) {
+			t.Errorf("revision %d: by %q created %v, want by %s", r.Version, r.By, r.Created, u.id)
+		}
 	}
 	if c := revs[1].Changed["title"]; string(c.From) != `"first"` || string(c.To) != `"second"` {
 		t.Errorf("version 2 title %s → %s, want first → second", c.From, c.To)

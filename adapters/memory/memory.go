@@ -43,7 +43,7 @@ type entry struct {
 // record adds to e's history what storing next changes of its content,
 // as the SQL stores' row triggers do: a revision at next's version, or
 // the fields added to that version's revision when the version stays.
-func (e *entry) record(next *task.Task) {
+func (e *entry) record(next *task.Task, by auth.UserID) {
 	changed := task.Diff(e.t, next)
 	if changed == nil {
 		return
@@ -54,7 +54,7 @@ func (e *entry) record(next *task.Task) {
 		maps.Copy(merged, changed)
 		revs[n-1].Changed = merged
 	} else {
-		revs = append(revs, task.Revision{Version: next.Version(), At: next.UpdatedAt().UTC(), Changed: changed})
+		revs = append(revs, task.Revision{Version: next.Version(), At: next.UpdatedAt().UTC(), By: by, Changed: changed})
 	}
 	revs = slices.DeleteFunc(revs, func(r task.Revision) bool { return r.Version <= next.Version()-task.RevisionsKept })
 	e.revs = revs
@@ -104,7 +104,9 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 func (r *TaskRepository) add(t *task.Task) *task.Task {
 	r.lastID++
 	stored := t.WithID(r.lastID).WithVersion(1)
-	r.tasks[stored.ID()] = &entry{t: stored}
+	r.tasks[stored.ID()] = &entry{t: stored, revs: []task.Revision{{
+		Version: 1, At: stored.UpdatedAt().UTC(), By: stored.Owner(), Changed: task.Created(stored),
+	}}}
 	return stored.WithID(stored.ID())
 }
 
@@ -229,7 +231,7 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	w := r.newWrites()
+	w := r.newWrites(owner)
 	if c.Changed() {
 		w.put(c, e.t)
 	}
@@ -251,7 +253,7 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 		}
 		entries[i] = e
 	}
-	w := r.newWrites()
+	w := r.newWrites(owner)
 	for _, e := range entries {
 		c := e.t.WithID(e.t.ID())
 		if err := fn(c); err != nil {

@@ -66,14 +66,15 @@ func (s *state) height(id task.ID) int {
 // in the trash following its parent, a rebalance).
 type writes struct {
 	s    *state
+	by   auth.UserID // the user the operation was called with, whom revisions name
 	next map[task.ID]*task.Task
 	// completed: the tasks this operation completed, whose open subtasks
 	// it completes too.
 	completed []task.ID
 }
 
-func (s *state) newWrites() *writes {
-	return &writes{s: s, next: map[task.ID]*task.Task{}}
+func (s *state) newWrites(by auth.UserID) *writes {
+	return &writes{s: s, by: by, next: map[task.ID]*task.Task{}}
 }
 
 // get is task id as the operation leaves it.
@@ -115,7 +116,7 @@ func (w *writes) completeSubtasks() {
 func (w *writes) commit() {
 	for id, t := range w.next {
 		e := w.s.tasks[id]
-		e.record(t)
+		e.record(t, w.by)
 		e.t = t
 	}
 }
@@ -200,7 +201,7 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 	if err != nil {
 		return nil, err
 	}
-	w := r.newWrites()
+	w := r.newWrites(owner)
 	if stay {
 		if m.Edit == nil {
 			return moved, nil

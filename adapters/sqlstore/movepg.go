@@ -171,7 +171,7 @@ func (r *TaskRepository) movePipelined(ctx context.Context, owner auth.UserID, m
 			t = next
 		}
 		before := c.read[t.ID()]
-		st := t.Stored()
+		st := storedBy(t, owner)
 		var n int64
 		err = onPgx(ctx, conn, func(ctx context.Context, pc *pgx.Conn, _ pgx.QueryExecMode) error {
 			b := &pgx.Batch{}
@@ -269,6 +269,7 @@ func pipelinedReads(ctx context.Context, c *pgx.Conn, prep bool, owner auth.User
 	if rd.c, err = loaded(rows, ids); err != nil {
 		return rd, err
 	}
+	rd.c.by = owner
 	if np != nil {
 		ps, err := queryTasks(br, owner, noExtra)
 		if err != nil {

@@ -12,18 +12,21 @@ import (
 )
 
 // Revisions reads the history the row trigger tasks_revision keeps
-// (migration 20261210000002), newest first. The trigger keeps a priority
+// (migrations 20261210000002 and 20261212000010), newest first, each with
+// the user whose request wrote it (by_user; the owner on rows written
+// before it was kept). The trigger keeps a priority
 // as its rank and a boolean on SQLite as 0 or 1: they are read back as the
 // API's values.
 func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
 	var rows []struct {
 		Version int64     `bun:"version"`
+		By      string    `bun:"by_user"`
 		Fields  string    `bun:"fields"`
 		At      time.Time `bun:"at"`
 	}
 	db := r.on(ctx).idb()
 	err := db.NewSelect().TableExpr("task_revisions AS r").
-		ColumnExpr("r.version, r.fields, r.at").
+		ColumnExpr("r.version, COALESCE(r.by_user, r.user_id) AS by_user, r.fields, r.at").
 		Where("r.task_id = ?", int64(id)).Where("r.user_id = ?", string(owner)).
 		Where("r.version > ?", int64(since)).
 		OrderExpr("r.version DESC").Scan(ctx, &rows)
@@ -47,6 +50,11 @@ func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id ta
 			return nil, fmt.Errorf("read revision %d of task %d: %w", row.Version, id, err)
 		}
 		for f, c := range changed {
+			if row.Version == 1 {
+				// The creation: a field the task's tags triggers added
+				// at version 1 holds its column's empty value as from.
+				c.From = json.RawMessage("null")
+			}
 			switch f {
 			case "priority":
 				c.From, c.To = priorityJSON(c.From), priorityJSON(c.To)
@@ -55,7 +63,7 @@ func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id ta
 			}
 			changed[f] = c
 		}
-		out[i] = task.Revision{Version: task.Version(row.Version), At: row.At.UTC(), Changed: changed}
+		out[i] = task.Revision{Version: task.Version(row.Version), At: row.At.UTC(), By: auth.UserID(row.By), Changed: changed}
 	}
 	return out, nil
 }

@@ -100,6 +100,11 @@ var taskColumns = []column{
 	{name: "completed_at", pgType: "timestamptz", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) *time.Time { return s.CompletedAt }),
 		read:  scanNullTime(func(r *rowScan, v *time.Time) { r.s.CompletedAt = v })},
+	// The user whose request wrote the latest version (task.Stored.By;
+	// NULL: the owner), which the revisions trigger records as the
+	// revision's by (migration 20261212000010); never read.
+	{name: "updated_by", pgType: "text", in: inserts | updates,
+		write: writes(func(s *task.Stored) *string { return nonEmpty(string(s.By)) })},
 	// The folded title, which titles sort and search by; never read.
 	{name: "title_key", pgType: "text", in: inserts | updates,
 		write: writes(func(s *task.Stored) string { return task.TitleKey(s.Title) })},

@@ -318,6 +318,14 @@ func totalOf(q task.Query, live, completed int64) int {
 	return int(live)
 }
 
+// storedBy is t as written by a request of user by (task.Stored.By): the
+// user the repository call was given, whom its revision names.
+func storedBy(t *task.Task, by auth.UserID) task.Stored {
+	s := t.Stored()
+	s.By = by
+	return s
+}
+
 // errStale means a conditional write found the row at another version
 // than the one it read: someone else wrote it in between.
 var errStale = errors.New("task changed since it was read")
@@ -431,7 +439,7 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	if !slices.Equal(before, t.Tags()) || hasChildren && !wasCompleted && t.Completed() {
 		return nil, errSlowPath
 	}
-	n, err := r.on(ctx).update(ctx, t.Stored(), read)
+	n, err := r.on(ctx).update(ctx, storedBy(t, owner), read)
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}

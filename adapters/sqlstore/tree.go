@@ -235,7 +235,8 @@ type changes struct {
 	read      map[task.ID]*task.Task // live tasks as read, locked
 	tree      forest                 // their trees
 	next      map[task.ID]*task.Task
-	completed []task.ID // completed by this operation: their open subtasks follow
+	completed []task.ID   // completed by this operation: their open subtasks follow
+	by        auth.UserID // the user the operation was called with (task.Stored.By)
 }
 
 // load locks owner's tasks ids with every task under them (the trash
@@ -249,7 +250,12 @@ func load(ctx context.Context, x runner, owner auth.UserID, ids []task.ID) (*cha
 	if err != nil {
 		return nil, fmt.Errorf("read tasks: %w", err)
 	}
-	return loaded(rows, ids)
+	c, err := loaded(rows, ids)
+	if err != nil {
+		return nil, err
+	}
+	c.by = owner
+	return c, nil
 }
 
 // loadSQL is load's statement.
@@ -324,7 +330,7 @@ func (c *changes) write(ctx context.Context, x runner) (map[task.ID]*task.Task, 
 	out := make(map[task.ID]*task.Task, len(ids))
 	for _, id := range ids {
 		before := c.read[id]
-		w, err := writePlaced(ctx, x, c.next[id], before.Version(), before.Tags())
+		w, err := writePlaced(ctx, x, c.next[id], c.by, before.Version(), before.Tags())
 		if err != nil {
 			return nil, err
 		}
@@ -336,8 +342,8 @@ func (c *changes) write(ctx context.Context, x runner) (map[task.ID]*task.Task, 
 // writePlaced writes t, list, parent and key included (placeSQL), one
 // version up from read, on condition that its row is still at version read
 // (errStale otherwise), and rewrites its tags when they changed.
-func writePlaced(ctx context.Context, x runner, t *task.Task, read task.Version, before []string) (*task.Task, error) {
-	s := t.Stored()
+func writePlaced(ctx context.Context, x runner, t *task.Task, by auth.UserID, read task.Version, before []string) (*task.Task, error) {
+	s := storedBy(t, by)
 	n, err := affected(x.idb().ExecContext(ctx, x.sql().fixed(placeSQL).String(), placeArgs(&s, int64(read))...))
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", placementError(err))
@@ -676,14 +682,14 @@ func planMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids
 		// Out of the way first: a task's new key may be another moved
 		// task's old one. Without a key each sorts by its implicit key,
 		// which no other key equals.
-		s := in(x.sql().add("UPDATE tasks SET position = NULL WHERE user_id = ? AND id IN ", string(owner)), rawIDs(ids))
+		s := in(x.sql().add("UPDATE tasks SET position = NULL, updated_by = ? WHERE user_id = ? AND id IN ", string(owner), string(owner)), rawIDs(ids))
 		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 			return nil, fmt.Errorf("move tasks: %w", err)
 		}
 		plan.pre = true
 	}
 	if len(quiet) > 0 {
-		s := in(x.sql().add("UPDATE tasks SET list_id = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(owner)), rawIDs(quiet))
+		s := in(x.sql().add("UPDATE tasks SET list_id = ?, updated_by = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(owner), string(owner)), rawIDs(quiet))
 		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 			return nil, fmt.Errorf("move subtasks in the trash: %w", placementError(err))
 		}
@@ -765,13 +771,13 @@ func rebalanceKey(pg bool, rank string) string {
 // are distinct), the second turns the '0' into 'V'.
 func rebalance(ctx context.Context, x runner, owner auth.UserID, scope task.Scope) error {
 	s := x.sql()
-	s.add("UPDATE tasks SET position = "+rebalanceKey(s.pg, "r.rank")+" || '0' FROM (SELECT t.id, row_number() OVER (ORDER BY t.sort_key) - 1 AS rank"+
-		" FROM tasks AS t WHERE t.user_id = ?", string(owner))
+	s.add("UPDATE tasks SET position = "+rebalanceKey(s.pg, "r.rank")+" || '0', updated_by = ? FROM (SELECT t.id, row_number() OVER (ORDER BY t.sort_key) - 1 AS rank"+
+		" FROM tasks AS t WHERE t.user_id = ?", string(owner), string(owner))
 	scopeFilter(s, &scope.List, &scope.Parent).add(") AS r WHERE tasks.id = r.id")
 	if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("rebalance: %w", err)
 	}
-	s = x.sql().add("UPDATE tasks SET position = substr(position, 1, 11) || 'V' FROM (SELECT t.id FROM tasks AS t WHERE t.user_id = ?", string(owner))
+	s = x.sql().add("UPDATE tasks SET position = substr(position, 1, 11) || 'V', updated_by = ? FROM (SELECT t.id FROM tasks AS t WHERE t.user_id = ?", string(owner), string(owner))
 	scopeFilter(s, &scope.List, &scope.Parent).add(") AS r WHERE tasks.id = r.id")
 	if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("rebalance: %w", err)

@@ -200,6 +200,11 @@ type Stored struct {
 	RecurrencePassed int
 	// Reminders are the task's reminders (Task.Reminders).
 	Reminders []Reminder
+	// By is the user whose request writes this version, which its
+	// revision records (Revision.By): a store sets it from the user its
+	// write was called with; "" means the owner. Not part of the task:
+	// Task.Stored leaves it empty and Restore ignores it.
+	By auth.UserID
 }
 
 // Stored is the task as a store keeps it, the inverse of Stored.Restore:

@@ -55,10 +55,27 @@ func TestTaskRevisions(t *testing.T) {
 					t.Errorf("revision %d has no time", r.Version)
 				}
 			}
-			if want := []task.Version{4, 3, 2}; !slices.Equal(versions, want) {
+			if want := []task.Version{4, 3, 2, 1}; !slices.Equal(versions, want) {
 				t.Fatalf("versions %v, want %v", versions, want)
 			}
+			for _, r := range revs {
+				if r.By != tr.owner {
+					t.Errorf("revision %d by %q, want the caller %q", r.Version, r.By, tr.owner)
+				}
+				if r.Creation() != (r.Version == 1) {
+					t.Errorf("revision %d: Creation() = %v", r.Version, r.Creation())
+				}
+			}
 			fields := func(r task.Revision) []string { return slices.Sorted(maps.Keys(r.Changed)) }
+			// The creation: the values it was created with, each from null.
+			if got := fields(revs[3]); !slices.Equal(got, []string{"completed", "priority", "title"}) {
+				t.Errorf("version 1 (the creation) changed %v, want [completed priority title]", got)
+			}
+			for f, want := range map[string]string{"title": `"first"`, "completed": `false`, "priority": `"medium"`} {
+				if c := revs[3].Changed[f]; string(c.From) != `null` || string(c.To) != want {
+					t.Errorf("creation's %s from %s to %s, want null to %s", f, c.From, c.To, want)
+				}
+			}
 			if got := fields(revs[2]); !slices.Equal(got, []string{"title"}) {
 				t.Errorf("version 2 changed %v, want [title]", got)
 			}
@@ -81,15 +98,27 @@ func TestTaskRevisions(t *testing.T) {
 			if err != nil || len(since) != 2 {
 				t.Errorf("Revisions since 2 = %d revisions, %v; want 2", len(since), err)
 			}
-			if got, err := tr.s.tasks.Revisions(ctx, tr.owner, other.ID(), 0); err != nil || len(got) != 1 {
-				t.Errorf("the batch's other task: %d revisions, %v; want 1", len(got), err)
+			if got, err := tr.s.tasks.Revisions(ctx, tr.owner, other.ID(), 0); err != nil || len(got) != 2 {
+				t.Errorf("the batch's other task: %d revisions, %v; want 2 (its creation and the batch)", len(got), err)
 			}
 			if _, err := tr.s.tasks.Revisions(ctx, newOwner(), tk.ID(), 0); !errors.Is(err, task.ErrNotFound) {
 				t.Errorf("another owner's Revisions = %v, want ErrNotFound", err)
 			}
 			fresh := tr.add("fresh", nil, nil)
-			if got, err := tr.s.tasks.Revisions(ctx, tr.owner, fresh.ID(), 0); err != nil || len(got) != 0 {
-				t.Errorf("a new task: %v, %v; want no revisions", got, err)
+			if got, err := tr.s.tasks.Revisions(ctx, tr.owner, fresh.ID(), 0); err != nil || len(got) != 1 || !got[0].Creation() {
+				t.Errorf("a new task: %v, %v; want its creation alone", got, err)
+			}
+			// A task created in a list, with tags: the creation names them.
+			tagged := tr.add("tagged", &l, nil, task.WithTags([]string{"b", "a"}))
+			got, err := tr.s.tasks.Revisions(ctx, tr.owner, tagged.ID(), 0)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("a new tagged task: %v, %v; want its creation alone", got, err)
+			}
+			if f := fields(got[0]); !slices.Equal(f, []string{"completed", "list_id", "priority", "tags", "title"}) {
+				t.Errorf("tagged creation changed %v", f)
+			}
+			if c := got[0].Changed["tags"]; string(c.From) != `null` {
+				t.Errorf("tagged creation's tags from %s, want null", c.From)
 			}
 		})
 	}

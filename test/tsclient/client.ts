@@ -87,7 +87,7 @@ export type SkipBody = JSONBody<NonNullable<SkipPath["post"]["requestBody"]>>;
 export type Occurrence = JSONBody<OccurrencesPath["get"]["responses"][200]>[number];
 /** OccurrencesQuery is the window of GET .../occurrences. */
 export type OccurrencesQuery = OccurrencesPath["get"]["parameters"]["query"];
-/** Revision is one write's changes to a task: version, changed fields (from, to), at. */
+/** Revision is one write's changes to a task: version, changed fields (from, to), at, by (who wrote it), created (the creation). */
 export type Revision = JSONBody<TaskHistoryPath["get"]["responses"][200]>[number];
 /** MergeConflict is a 409 of a merge or a revert: the fields in conflict and the task now. */
 export type MergeConflict = JSONBody<RevertPath["post"]["responses"][409]>;

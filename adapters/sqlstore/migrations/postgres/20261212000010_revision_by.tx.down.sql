@@ -1,0 +1,61 @@
+DROP TRIGGER tasks_revision_create ON tasks;
+--bun:split
+DO $do$
+BEGIN
+    EXECUTE format($fn$
+        CREATE OR REPLACE FUNCTION %1$I.tasks_revision() RETURNS trigger LANGUAGE plpgsql AS $body$
+        DECLARE
+            f jsonb := '{}'::jsonb;
+        BEGIN
+            IF OLD.title IS DISTINCT FROM NEW.title THEN
+                f := f || jsonb_build_object('title', jsonb_build_object('from', OLD.title, 'to', NEW.title));
+            END IF;
+            IF OLD.description IS DISTINCT FROM NEW.description THEN
+                f := f || jsonb_build_object('description', jsonb_build_object('from', OLD.description, 'to', NEW.description));
+            END IF;
+            IF OLD.completed IS DISTINCT FROM NEW.completed THEN
+                f := f || jsonb_build_object('completed', jsonb_build_object('from', OLD.completed, 'to', NEW.completed));
+            END IF;
+            IF OLD.priority IS DISTINCT FROM NEW.priority THEN
+                f := f || jsonb_build_object('priority', jsonb_build_object('from', OLD.priority, 'to', NEW.priority));
+            END IF;
+            IF (OLD.due_at, OLD.due_all_day, OLD.due_tz, OLD.due_floating) IS DISTINCT FROM (NEW.due_at, NEW.due_all_day, NEW.due_tz, NEW.due_floating) THEN
+                f := f || jsonb_build_object('due', jsonb_build_object(
+                    'from', CASE WHEN OLD.due_at IS NULL THEN NULL ELSE jsonb_build_object('at', OLD.due_at, 'all_day', OLD.due_all_day, 'tz', OLD.due_tz, 'floating', OLD.due_floating) END,
+                    'to', CASE WHEN NEW.due_at IS NULL THEN NULL ELSE jsonb_build_object('at', NEW.due_at, 'all_day', NEW.due_all_day, 'tz', NEW.due_tz, 'floating', NEW.due_floating) END));
+            END IF;
+            IF (OLD.recurrence_rule, OLD.recurrence_from) IS DISTINCT FROM (NEW.recurrence_rule, NEW.recurrence_from) THEN
+                f := f || jsonb_build_object('recurrence', jsonb_build_object('from', OLD.recurrence_rule, 'to', NEW.recurrence_rule));
+            END IF;
+            IF OLD.reminders IS DISTINCT FROM NEW.reminders THEN
+                f := f || jsonb_build_object('reminders', jsonb_build_object('from', OLD.reminders::jsonb, 'to', NEW.reminders::jsonb));
+            END IF;
+            IF OLD.tags IS DISTINCT FROM NEW.tags THEN
+                f := f || jsonb_build_object('tags', jsonb_build_object('from', OLD.tags::jsonb, 'to', NEW.tags::jsonb));
+            END IF;
+            IF OLD.list_id IS DISTINCT FROM NEW.list_id THEN
+                f := f || jsonb_build_object('list_id', jsonb_build_object('from', OLD.list_id, 'to', NEW.list_id));
+            END IF;
+            IF OLD.parent_id IS DISTINCT FROM NEW.parent_id THEN
+                f := f || jsonb_build_object('parent_id', jsonb_build_object('from', OLD.parent_id, 'to', NEW.parent_id));
+            END IF;
+            IF OLD.position IS DISTINCT FROM NEW.position THEN
+                f := f || jsonb_build_object('position', jsonb_build_object('from', OLD.position, 'to', NEW.position));
+            END IF;
+            IF f = '{}'::jsonb THEN
+                RETURN NULL;
+            END IF;
+            INSERT INTO %1$I.task_revisions AS r (task_id, version, user_id, fields, at)
+            VALUES (NEW.id, NEW.version, NEW.user_id, f, NEW.updated_at)
+            ON CONFLICT (task_id, version) DO UPDATE SET fields = r.fields || excluded.fields;
+            DELETE FROM %1$I.task_revisions WHERE task_id = NEW.id AND version <= NEW.version - 50;
+            RETURN NULL;
+        END
+        $body$
+    $fn$, current_schema());
+END
+$do$;
+--bun:split
+ALTER TABLE task_revisions DROP COLUMN by_user;
+--bun:split
+ALTER TABLE tasks DROP COLUMN updated_by;
