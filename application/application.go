@@ -473,6 +473,14 @@ func (s *seenUsers) add(u user.User) {
 	s.m[u.ID] = u
 }
 
+// LockTasks takes, in ctx's unit of work, the locks that writing the
+// actor's tasks ids takes, in the one order every writer takes them
+// (task.Repository.Lock): a unit that will write them in another order,
+// or create tasks first, then cannot deadlock with another unit.
+func (s *Service) LockTasks(ctx context.Context, a Actor, ids []task.ID) error {
+	return s.tasks.Lock(ctx, a.owner, ids)
+}
+
 // TaskHistory is the history of one of the actor's tasks (task.Revision),
 // newest first; ErrNotFound for a task the actor does not have.
 func (s *Service) TaskHistory(ctx context.Context, a Actor, id task.ID) ([]task.Revision, error) {

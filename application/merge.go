@@ -19,9 +19,26 @@ func (e *MergeConflict) Error() string {
 	return "conflicting fields: " + strings.Join(e.Fields, ", ")
 }
 
-// mergeAttempts bounds MergeTask's retries when another write lands
-// between its read of the task and its write.
-const mergeAttempts = 4
+// lockedTask runs fn in one unit of work (InTx; without a Transactor,
+// as the steps come) with one of the actor's tasks as it is, locked
+// (task.Repository.Lock) until the unit ends: what fn reads and decides
+// from it, nobody changes before fn's write.
+func (s *Service) lockedTask(ctx context.Context, a Actor, id task.ID, fn func(ctx context.Context, cur *task.Task) error) error {
+	run := func(ctx context.Context) error {
+		if err := s.tasks.Lock(ctx, a.owner, []task.ID{id}); err != nil {
+			return err
+		}
+		cur, err := s.tasks.Get(ctx, a.owner, id)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, cur)
+	}
+	if s.tx == nil {
+		return run(ctx)
+	}
+	return s.InTx(ctx, run)
+}
 
 // MergeTask applies an update made on version base of a task (issue 17):
 // carried are the fields it sets (task.Revision's names); those a
@@ -30,57 +47,55 @@ const mergeAttempts = 4
 // that apply, given the conflicts. It returns the task as it leaves it and
 // the conflicts; with reject and conflicts, it applies nothing and the
 // error is a *MergeConflict. A base later than the task's version is the
-// plain *task.ConflictError (412). The write expects the version the
-// merge was decided on, so a write landing in between makes it decide
-// again.
+// plain *task.ConflictError (412). The read, the decision and the write
+// are one unit of work with the task locked (lockedTask): nobody writes
+// in between, so there is nothing to retry.
 func (s *Service) MergeTask(ctx context.Context, a Actor, id task.ID, base task.Version, carried []string, build func(conflicts []string) (Patch, error), reject bool) (*task.Task, []string, error) {
-	for attempt := 1; ; attempt++ {
-		cur, err := s.tasks.Get(ctx, a.owner, id)
-		if err != nil {
-			return nil, nil, err
-		}
+	var out *task.Task
+	var conflicts []string
+	err := s.lockedTask(ctx, a, id, func(ctx context.Context, cur *task.Task) error {
 		if base > cur.Version() {
-			return nil, nil, task.Conflict(cur, base)
+			return task.Conflict(cur, base)
 		}
-		var conflicts []string
 		if cur.Version() > base {
 			revs, err := s.tasks.Revisions(ctx, a.owner, id, base)
 			if err != nil {
-				return nil, nil, err
+				return err
 			}
 			conflicts = task.Merge(carried, base, cur.Version(), revs)
 		}
 		if len(conflicts) > 0 && reject {
-			return cur, conflicts, &MergeConflict{Fields: conflicts, Current: cur}
+			return &MergeConflict{Fields: conflicts, Current: cur}
 		}
 		p, err := build(conflicts)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
-		t, err := s.PatchTask(ctx, a, id, cur.Version(), p)
-		var ce *task.ConflictError
-		if errors.As(err, &ce) && attempt < mergeAttempts {
-			continue
+		out, err = s.PatchTask(ctx, a, id, cur.Version(), p)
+		return err
+	})
+	if err != nil {
+		var mc *MergeConflict
+		if errors.As(err, &mc) {
+			return mc.Current, mc.Fields, err
 		}
-		return t, conflicts, err
+		return nil, nil, err
 	}
+	return out, conflicts, nil
 }
 
 // RevertTask puts back the values revision version of a task changed
 // (issue 17): build makes the patch from the revision (and refuses what
-// cannot be put back, such as the creation). When a
-// later revision changed one of those fields, nothing is applied and the
-// error is a *MergeConflict naming them. ErrNotFound when the task keeps
-// no such revision.
+// cannot be put back, such as the creation). When a later revision
+// changed one of those fields, nothing is applied and the error is a
+// *MergeConflict naming them. ErrNotFound when the task keeps no such
+// revision. One unit of work with the task locked, as MergeTask.
 func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version task.Version, build func(rev task.Revision) (Patch, error)) (*task.Task, error) {
-	for attempt := 1; ; attempt++ {
-		cur, err := s.tasks.Get(ctx, a.owner, id)
-		if err != nil {
-			return nil, err
-		}
+	var out *task.Task
+	err := s.lockedTask(ctx, a, id, func(ctx context.Context, cur *task.Task) error {
 		revs, err := s.tasks.Revisions(ctx, a.owner, id, version-1)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var rev *task.Revision
 		for i := range revs {
@@ -89,24 +104,24 @@ func (s *Service) RevertTask(ctx context.Context, a Actor, id task.ID, version t
 			}
 		}
 		if rev == nil {
-			return nil, task.ErrNotFound
+			return task.ErrNotFound
 		}
 		fields := make([]string, 0, len(rev.Changed))
 		for f := range rev.Changed {
 			fields = append(fields, f)
 		}
 		if conflicts := task.Merge(fields, version, cur.Version(), revs); len(conflicts) > 0 {
-			return nil, &MergeConflict{Fields: conflicts, Current: cur}
+			return &MergeConflict{Fields: conflicts, Current: cur}
 		}
 		p, err := build(*rev)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		t, err := s.PatchTask(ctx, a, id, cur.Version(), p)
-		var ce *task.ConflictError
-		if errors.As(err, &ce) && attempt < mergeAttempts {
-			continue
-		}
-		return t, err
+		out, err = s.PatchTask(ctx, a, id, cur.Version(), p)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 // Offline commands (issue 17): POST /api/{user_id}/commands applies a
@@ -169,7 +170,7 @@ func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOu
 	if h.keys.Store == nil || h.keys.Tx == nil {
 		return nil, newHTTPError(http.StatusServiceUnavailable, msgCommandNoStore)
 	}
-	b := &batch{h: h, owner: a.Owner(), identity: id, mapping: map[string]int64{}, reject: in.Body.OnConflict == "reject",
+	b := &batch{h: h, actor: a, owner: a.Owner(), identity: id, mapping: map[string]int64{}, reject: in.Body.OnConflict == "reject",
 		out: CommandsResponse{Results: map[string]CommandResult{}, TempIDMapping: map[string]int64{}}}
 	if err := b.apply(ctx, in.Body.Commands, in.Body.Atomic); err != nil {
 		return nil, err
@@ -185,6 +186,7 @@ func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOu
 // batch is one request's commands as they are applied.
 type batch struct {
 	h        *handlers
+	actor    application.Actor
 	owner    auth.UserID
 	identity auth.Identity
 	mapping  map[string]int64 // temp_id -> id
@@ -246,6 +248,14 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 	results := make([]CommandResult, len(cmds))
 	err := b.h.svc.InTx(ctx, func(tx context.Context) error {
 		b.mapping = map[string]int64{}
+		if ids, tasks := commandTaskIDs(cmds); tasks {
+			// The batch's commands lock tasks in the batch's order, and a
+			// create takes the owner's feed and counters first: the
+			// locks in the one order of every writer, up front.
+			if err := b.h.svc.LockTasks(tx, b.actor, ids); err != nil {
+				return err
+			}
+		}
 		for i, c := range cmds {
 			var r CommandResult
 			err := b.h.svc.InTx(tx, func(tx context.Context) error {
@@ -299,6 +309,25 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 		}
 	}
 	return nil
+}
+
+// commandTaskIDs are the ids of the existing tasks cmds name as their entity (a
+// temp_id names a task the batch creates, which nobody else holds), and
+// whether any command is about tasks.
+func commandTaskIDs(cmds []Command) ([]task.ID, bool) {
+	var ids []task.ID
+	tasks := false
+	for _, c := range cmds {
+		rt, ok := commandRoutes[c.Type]
+		if !ok || rt.list {
+			continue
+		}
+		tasks = true
+		if id, err := strconv.ParseInt(strings.TrimSpace(string(c.EntityID)), 10, 64); rt.entity && err == nil && id > 0 {
+			ids = append(ids, task.ID(id))
+		}
+	}
+	return ids, tasks
 }
 
 func (b *batch) finish(tx context.Context, claim application.IdempotencyClaim, r CommandResult) error {

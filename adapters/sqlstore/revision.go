@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -66,6 +67,23 @@ func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id ta
 		out[i] = task.Revision{Version: task.Version(row.Version), At: row.At.UTC(), By: auth.UserID(row.By), Changed: changed}
 	}
 	return out, nil
+}
+
+// Lock takes owner's scope lock, then locks owner's tasks ids in id order
+// (lockRows), in ctx's transaction, on PostgreSQL: the order of every
+// writer (tree.go). Outside a transaction the locks would go at once, and
+// SQLite's transaction holds the database's write lock: nothing to do.
+func (r *TaskRepository) Lock(ctx context.Context, owner auth.UserID, ids []task.ID) error {
+	if _, ok := txOf(ctx, r.db); !ok || !r.pg {
+		return nil
+	}
+	ids = task.UniqueIDs(ids)
+	slices.Sort(ids)
+	x := r.on(ctx)
+	if err := lockScope(ctx, x, owner); err != nil {
+		return err
+	}
+	return lockRows(ctx, x, owner, ids)
 }
 
 func priorityJSON(raw json.RawMessage) json.RawMessage {

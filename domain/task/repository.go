@@ -183,6 +183,15 @@ type Repository interface {
 	// newest first: its revisions after version since (0: all it keeps).
 	// ErrNotFound when owner has no such task.
 	Revisions(ctx context.Context, owner auth.UserID, id ID, since Version) ([]Revision, error)
+	// Lock takes, in the transaction ctx carries, the locks that writes of
+	// owner's tasks ids take, in the one order every writer takes them
+	// (the owner's scope, then the rows in id order), and holds them until
+	// that transaction ends: a unit of work that then writes those tasks
+	// in any order, and creates tasks, cannot deadlock with another doing
+	// the same in another order. Ids that are not owner's are skipped.
+	// Outside a transaction, and on a store whose transaction excludes
+	// every other writer already, it does nothing.
+	Lock(ctx context.Context, owner auth.UserID, ids []ID) error
 }
 
 // Move is a move of tasks (Repository.Move).

@@ -498,6 +498,9 @@ var txCalls = []txCall{
 		_, err := s.tasks.Revisions(ctx, f.owner, f.live.ID(), 0)
 		return err
 	}},
+	{"task.Repository", "Lock", func(ctx context.Context, s txStore, f *txCallFixture) error {
+		return s.tasks.Lock(ctx, f.owner, []task.ID{f.done.ID(), f.live.ID()})
+	}},
 	{"task.Repository", "Stats", func(ctx context.Context, s txStore, f *txCallFixture) error {
 		if _, err := s.tasks.Stats(ctx, f.owner, task.Moment{Now: base}, nil); err != nil {
 			return err
