@@ -9,6 +9,7 @@ import (
 	"iter"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/todo-backend/todo/application/portable"
@@ -224,8 +225,9 @@ type ImportReport struct {
 	// creation; with DryRun their IDs are zero.
 	Lists []ImportedList
 	Tasks []ImportedTask
-	// Skipped counts the items of the file in its trash, which an import
-	// leaves out.
+	// Skipped counts the items of the file in its trash that could not be
+	// kept there: a list in the trash whose name one of the actor's live
+	// lists has (a list is created live, then trashed), and its tasks.
 	Skipped int
 	// Problems are the file's rows that could not be read (errors) or were
 	// read with a loss (warnings), and the domain's refusals, each with its
@@ -239,6 +241,7 @@ type ImportedList struct {
 	Ref, Name string
 	ID        list.ID
 	Existing  bool
+	Trashed   bool // created in the trash, as the file has it
 	Line      int
 }
 
@@ -246,6 +249,7 @@ type ImportedList struct {
 type ImportedTask struct {
 	Ref, Title string
 	ID         task.ID
+	Trashed    bool // created in the trash, as the file has it
 	Line       int
 }
 
@@ -267,9 +271,10 @@ func (s *Service) ImportFormatOf(name string) (ImportFormat, error) {
 	return f, nil
 }
 
-// Import reads r in format f and creates its live lists and tasks for the
+// Import reads r in format f and creates its lists and tasks for the
 // actor in one unit of work (InTx), or with dryRun only says what it would
-// create. A file with a row that cannot be read (or that the domain
+// create. What the file has in the trash goes to the trash as it was
+// there (runImport): an export with its trash imports losslessly. A file with a row that cannot be read (or that the domain
 // refuses) creates nothing: *ImportError. A list whose name one of the
 // actor's live lists has already takes the file's tasks into that list.
 // Subtasks keep their parents, and each scope its order (the file's
@@ -315,21 +320,29 @@ func hasErrors(ps []portable.Problem) bool {
 type importPlan struct {
 	lists  []*portable.List
 	levels [][]plannedTask
+	// root is the ref of each task's top-level ancestor (its own for a
+	// top-level task): the task is in that task's list.
+	root  map[string]string
+	byRef map[string]*portable.Task
+	// trashedLists and trashedTasks are the refs of the file's items in
+	// its trash.
+	trashedLists, trashedTasks map[string]bool
 }
 
 type plannedTask struct {
-	src *portable.Task
+	src   *portable.Task
+	depth int // 1 for a top-level task
+	rep   int // its index in the report's Tasks
 }
 
 // planImport builds every task with the domain's rules (their refusals
 // become error problems on the task's line) and orders what to create.
 func (s *Service) planImport(a Actor, doc *portable.Document, now time.Time, rep *ImportReport) *importPlan {
-	p := &importPlan{}
+	p := &importPlan{root: map[string]string{}, byRef: map[string]*portable.Task{}, trashedLists: map[string]bool{}, trashedTasks: map[string]bool{}}
 	for i := range doc.Lists {
 		l := &doc.Lists[i]
 		if l.Trashed() {
-			rep.Skipped++
-			continue
+			p.trashedLists[l.Ref] = true
 		}
 		if _, err := list.New(a.owner, l.Name, optStr(l.Color), now); err != nil {
 			addDomainProblems(rep, l.Line, "list", err)
@@ -339,13 +352,14 @@ func (s *Service) planImport(a Actor, doc *portable.Document, now time.Time, rep
 	}
 	slices.SortStableFunc(p.lists, func(x, y *portable.List) int { return cmp.Compare(x.Position, y.Position) })
 	for _, l := range p.lists {
-		rep.Lists = append(rep.Lists, ImportedList{Ref: l.Ref, Name: l.Name, Line: l.Line})
+		rep.Lists = append(rep.Lists, ImportedList{Ref: l.Ref, Name: l.Name, Line: l.Line, Trashed: l.Trashed()})
 	}
-	// Depth by parent refs; a task under a trashed parent is left out with it.
+	// Depth by parent refs, and the top-level ancestor.
 	byRef := make(map[string]*portable.Task, len(doc.Tasks))
 	for i := range doc.Tasks {
 		byRef[doc.Tasks[i].Ref] = &doc.Tasks[i]
 	}
+	p.byRef = byRef
 	depth := make(map[string]int, len(doc.Tasks))
 	var depthOf func(t *portable.Task, n int) int
 	depthOf = func(t *portable.Task, n int) int {
@@ -353,14 +367,13 @@ func (s *Service) planImport(a Actor, doc *portable.Document, now time.Time, rep
 			return d
 		}
 		d := 1
+		p.root[t.Ref] = t.Ref
 		if parent, ok := byRef[t.ParentRef]; ok && t.ParentRef != "" && n < task.MaxDepth+1 {
 			d = depthOf(parent, n+1)
 			if d > 0 {
 				d++
+				p.root[t.Ref] = p.root[parent.Ref]
 			}
-		}
-		if t.Trashed() {
-			d = 0
 		}
 		depth[t.Ref] = d
 		return d
@@ -372,6 +385,9 @@ func (s *Service) planImport(a Actor, doc *portable.Document, now time.Time, rep
 			rep.Skipped++
 			continue
 		}
+		if src.Trashed() {
+			p.trashedTasks[src.Ref] = true
+		}
 		if _, err := newImportedTask(a, src, now); err != nil {
 			addDomainProblems(rep, src.Line, "task", err)
 			continue
@@ -379,12 +395,13 @@ func (s *Service) planImport(a Actor, doc *portable.Document, now time.Time, rep
 		for len(p.levels) < d {
 			p.levels = append(p.levels, nil)
 		}
-		p.levels[d-1] = append(p.levels[d-1], plannedTask{src: src})
+		p.levels[d-1] = append(p.levels[d-1], plannedTask{src: src, depth: d})
 	}
 	for _, level := range p.levels {
 		slices.SortStableFunc(level, func(x, y plannedTask) int { return cmp.Compare(x.src.Position, y.src.Position) })
-		for _, pt := range level {
-			rep.Tasks = append(rep.Tasks, ImportedTask{Ref: pt.src.Ref, Title: pt.src.Title, Line: pt.src.Line})
+		for i, pt := range level {
+			level[i].rep = len(rep.Tasks)
+			rep.Tasks = append(rep.Tasks, ImportedTask{Ref: pt.src.Ref, Title: pt.src.Title, Line: pt.src.Line, Trashed: pt.src.Trashed()})
 		}
 	}
 	return p
@@ -468,6 +485,13 @@ func addDomainProblems(rep *ImportReport, line int, what string, err error) {
 
 // runImport creates the plan's lists (or finds the live ones of the same
 // name) and tasks, a level of subtasks at a time, filling in rep's ids.
+// The file's trash goes to the trash as it was: a list in the trash is
+// created with its tasks, their own trashing replayed, then trashed (each
+// before the live lists, which may have taken its name since); in the
+// live lists and the inbox, the tasks in the trash are trashed after
+// every task is created. A trashing is replayed in the order of the
+// deletion times, each at its time: a task trashed with its parent or
+// list (TrashedWith) goes with it, so that restoring that restores it.
 func (s *Service) runImport(ctx context.Context, a Actor, lists list.Repository, p *importPlan, rep *ImportReport, now time.Time) error {
 	have, err := lists.List(ctx, a.owner)
 	if err != nil {
@@ -478,13 +502,7 @@ func (s *Service) runImport(ctx context.Context, a Actor, lists list.Repository,
 		byName[l.List.NameKey()] = l.List.ID()
 	}
 	listIDs := make(map[string]list.ID, len(p.lists))
-	for i, src := range p.lists {
-		key := list.NameKey(src.Name)
-		if id, ok := byName[key]; ok {
-			listIDs[src.Ref] = id
-			rep.Lists[i].ID, rep.Lists[i].Existing = id, true
-			continue
-		}
+	addList := func(i int, src *portable.List) error {
 		created := now
 		if !src.CreatedAt.IsZero() && src.CreatedAt.Before(now) {
 			created = src.CreatedAt
@@ -497,46 +515,162 @@ func (s *Service) runImport(ctx context.Context, a Actor, lists list.Repository,
 		if err != nil {
 			return fmt.Errorf("list %q (line %d): %w", src.Name, src.Line, err)
 		}
-		byName[key] = sum.List.ID()
 		listIDs[src.Ref] = sum.List.ID()
 		rep.Lists[i].ID = sum.List.ID()
+		return nil
 	}
 	taskIDs := make(map[string]task.ID)
 	taskLists := make(map[string]*list.ID)
-	n := 0
-	for _, level := range p.levels {
-		batch := make([]*task.Task, len(level))
-		for i, pt := range level {
-			var in *list.ID
-			if pt.src.ListRef != "" {
-				id, ok := listIDs[pt.src.ListRef]
-				if !ok {
-					return check.Invalid("list_ref", fmt.Sprintf("line %d: the task's list %q is not a live list of the file", pt.src.Line, pt.src.ListRef), "value_error")
+	// inList says whether a task is in the list of ref ("": the inbox and
+	// the live lists).
+	inList := func(ref string) func(*portable.Task) bool {
+		return func(t *portable.Task) bool {
+			top := t
+			if r, ok := p.byRef[p.root[t.Ref]]; ok {
+				top = r
+			}
+			if ref == "" {
+				return !p.trashedLists[top.ListRef]
+			}
+			return top.ListRef == ref
+		}
+	}
+	addTasks := func(keep func(*portable.Task) bool) error {
+		for _, level := range p.levels {
+			var batch []*task.Task
+			var planned []plannedTask
+			for _, pt := range level {
+				if !keep(pt.src) {
+					continue
 				}
-				in = &id
+				var in *list.ID
+				if pt.src.ListRef != "" {
+					id, ok := listIDs[pt.src.ListRef]
+					if !ok {
+						return check.Invalid("list_ref", fmt.Sprintf("line %d: the task's list %q is not a list of the file", pt.src.Line, pt.src.ListRef), "value_error")
+					}
+					in = &id
+				}
+				var under *task.ID
+				if pt.src.ParentRef != "" {
+					// A subtask is in its parent's list, whatever the file says.
+					id := taskIDs[pt.src.ParentRef]
+					under, in = &id, taskLists[pt.src.ParentRef]
+				}
+				t, err := newImportedTask(a, pt.src, now, task.InList(in), task.Under(under))
+				if err != nil {
+					return err
+				}
+				batch, planned = append(batch, t), append(planned, pt)
 			}
-			var under *task.ID
-			if pt.src.ParentRef != "" {
-				// A subtask is in its parent's list, whatever the file says.
-				id := taskIDs[pt.src.ParentRef]
-				under, in = &id, taskLists[pt.src.ParentRef]
+			if len(batch) == 0 {
+				continue
 			}
-			t, err := newImportedTask(a, pt.src, now, task.InList(in), task.Under(under))
+			added, err := s.tasks.AddAll(ctx, batch)
 			if err != nil {
 				return err
 			}
-			batch[i] = t
+			for i, t := range added {
+				taskIDs[planned[i].src.Ref] = t.ID()
+				taskLists[planned[i].src.Ref] = t.ListID()
+				rep.Tasks[planned[i].rep].ID = t.ID()
+			}
 		}
-		added, err := s.tasks.AddAll(ctx, batch)
-		if err != nil {
-			return err
+		return nil
+	}
+	// trashTasks trashes the tasks keep picks that the file has in the
+	// trash on their own (or with an item it does not have in the trash),
+	// the earliest first, children before parents at one instant.
+	trashTasks := func(keep func(*portable.Task) bool) error {
+		var own []plannedTask
+		for _, level := range p.levels {
+			for _, pt := range level {
+				if !keep(pt.src) || !pt.src.Trashed() {
+					continue
+				}
+				kind, ref, _ := strings.Cut(pt.src.TrashedWith, ":")
+				if kind == "task" && p.trashedTasks[ref] || kind == "list" && p.trashedLists[ref] {
+					continue // goes with that item
+				}
+				own = append(own, pt)
+			}
 		}
-		for i, t := range added {
-			taskIDs[level[i].src.Ref] = t.ID()
-			taskLists[level[i].src.Ref] = t.ListID()
-			rep.Tasks[n].ID = t.ID()
-			n++
+		slices.SortStableFunc(own, func(x, y plannedTask) int {
+			if c := x.src.DeletedAt.Compare(*y.src.DeletedAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(y.depth, x.depth)
+		})
+		for _, pt := range own {
+			if err := s.tasks.Trash(ctx, a.owner, taskIDs[pt.src.Ref], task.AnyVersion, *pt.src.DeletedAt); err != nil {
+				return fmt.Errorf("trash task %q (line %d): %w", pt.src.Title, pt.src.Line, err)
+			}
+		}
+		return nil
+	}
+	// The file's trashed lists, the earliest first, each with its tasks.
+	var gone []int
+	for i, src := range p.lists {
+		if src.Trashed() {
+			gone = append(gone, i)
 		}
 	}
+	slices.SortStableFunc(gone, func(x, y int) int { return p.lists[x].DeletedAt.Compare(*p.lists[y].DeletedAt) })
+	for _, i := range gone {
+		src := p.lists[i]
+		if _, taken := byName[list.NameKey(src.Name)]; taken {
+			// A live list of the user has its name: it cannot be created.
+			rep.Lists[i].Trashed = false
+			for _, level := range p.levels {
+				for _, pt := range level {
+					if inList(src.Ref)(pt.src) {
+						rep.Tasks[pt.rep].Ref = "" // dropped below
+					}
+				}
+			}
+			continue
+		}
+		if err := addList(i, src); err != nil {
+			return err
+		}
+		keep := inList(src.Ref)
+		if err := addTasks(keep); err != nil {
+			return err
+		}
+		if err := trashTasks(keep); err != nil {
+			return err
+		}
+		if err := lists.Trash(ctx, a.owner, listIDs[src.Ref], list.AnyVersion, *src.DeletedAt); err != nil {
+			return fmt.Errorf("trash list %q (line %d): %w", src.Name, src.Line, err)
+		}
+	}
+	for i, src := range p.lists {
+		if src.Trashed() {
+			continue
+		}
+		key := list.NameKey(src.Name)
+		if id, ok := byName[key]; ok {
+			listIDs[src.Ref] = id
+			rep.Lists[i].ID, rep.Lists[i].Existing = id, true
+			continue
+		}
+		if err := addList(i, src); err != nil {
+			return err
+		}
+		byName[key] = listIDs[src.Ref]
+	}
+	live := inList("")
+	if err := addTasks(live); err != nil {
+		return err
+	}
+	if err := trashTasks(live); err != nil {
+		return err
+	}
+	// What could not be kept: the trashed lists whose name was taken, and
+	// their tasks.
+	lsBefore, tsBefore := len(rep.Lists), len(rep.Tasks)
+	rep.Lists = slices.DeleteFunc(rep.Lists, func(l ImportedList) bool { return l.ID == 0 })
+	rep.Tasks = slices.DeleteFunc(rep.Tasks, func(t ImportedTask) bool { return t.Ref == "" && t.ID == 0 })
+	rep.Skipped += lsBefore - len(rep.Lists) + tsBefore - len(rep.Tasks)
 	return nil
 }

@@ -113,16 +113,18 @@ type ImportedList struct {
 	Name     string   `json:"name"`
 	ID       *int64   `json:"id" doc:"The list's id; null in a dry run of a new list."`
 	Existing bool     `json:"existing" doc:"The user had a live list of this name: the tasks went there."`
+	Trashed  bool     `json:"trashed" doc:"The file has it in the trash: it was created there, with its tasks, at the file's deletion time."`
 	Line     int      `json:"line" doc:"The 1-based line of the file it comes from; 0 when none."`
 }
 
 // ImportedTask is a task an import created.
 type ImportedTask struct {
-	_     struct{} `json:"-" additionalProperties:"false"`
-	Ref   string   `json:"ref" doc:"The task's id in the file."`
-	Title string   `json:"title"`
-	ID    *int64   `json:"id" doc:"The new task's id; null in a dry run."`
-	Line  int      `json:"line" doc:"The 1-based line of the file it comes from."`
+	_       struct{} `json:"-" additionalProperties:"false"`
+	Ref     string   `json:"ref" doc:"The task's id in the file."`
+	Title   string   `json:"title"`
+	ID      *int64   `json:"id" doc:"The new task's id; null in a dry run."`
+	Trashed bool     `json:"trashed" doc:"The file has it in the trash: it was created there, at the file's deletion time, with what it was trashed with (its parent, its list), so that restoring that restores it."`
+	Line    int      `json:"line" doc:"The 1-based line of the file it comes from."`
 }
 
 // ImportProblem is a row that could not be read (error: nothing is created
@@ -149,7 +151,7 @@ type ImportResult struct {
 	Created  ImportCounts    `json:"created" doc:"What was created; with dry_run, what would be."`
 	Lists    []ImportedList  `json:"lists" nullable:"false"`
 	Tasks    []ImportedTask  `json:"tasks" nullable:"false"`
-	Skipped  int             `json:"skipped" doc:"Items of the file in its trash, which an import leaves out."`
+	Skipped  int             `json:"skipped" doc:"Items of the file's trash that could not be kept there, left out: a list in the trash whose name one of the user's live lists has, and its tasks. (The rest of the file's trash is created in the trash.)"`
 	Problems []ImportProblem `json:"problems" nullable:"false" doc:"Every problem, in the order of the file; a dry run lists errors too (a commit with one is 422)."`
 }
 
@@ -302,7 +304,7 @@ func importResult(rep *application.ImportReport) ImportResult {
 		Problems: make([]ImportProblem, len(rep.Problems)),
 	}
 	for i, l := range rep.Lists {
-		out.Lists[i] = ImportedList{Ref: l.Ref, Name: l.Name, Existing: l.Existing, Line: l.Line}
+		out.Lists[i] = ImportedList{Ref: l.Ref, Name: l.Name, Existing: l.Existing, Trashed: l.Trashed, Line: l.Line}
 		if l.ID != 0 {
 			id := int64(l.ID)
 			out.Lists[i].ID = &id
@@ -312,7 +314,7 @@ func importResult(rep *application.ImportReport) ImportResult {
 		}
 	}
 	for i, t := range rep.Tasks {
-		out.Tasks[i] = ImportedTask{Ref: t.Ref, Title: t.Title, Line: t.Line}
+		out.Tasks[i] = ImportedTask{Ref: t.Ref, Title: t.Title, Trashed: t.Trashed, Line: t.Line}
 		if t.ID != 0 {
 			id := int64(t.ID)
 			out.Tasks[i].ID = &id

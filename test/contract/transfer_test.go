@@ -199,6 +199,9 @@ type canonTask struct {
 	Recurrence  *portable.Recurrence
 	Reminders   []string
 	CreatedAt   string
+	// Deleted is when it went to the trash ("" when live), With what it
+	// went with: "task:" and that task's path, or "list:" and its name.
+	Deleted, With string
 }
 
 func canonical(t *testing.T, format string, b []byte) []canonTask {
@@ -251,6 +254,12 @@ func canonical(t *testing.T, format string, b []byte) []canonTask {
 		if tk.CompletedAt != nil {
 			c.CompletedAt = tk.CompletedAt.Format(time.RFC3339Nano)
 		}
+		if tk.DeletedAt != nil {
+			c.Deleted = tk.DeletedAt.UTC().Format(time.RFC3339Nano)
+		}
+		if kind, ref, ok := strings.Cut(tk.TrashedWith, ":"); ok {
+			c.With = kind + ":" + map[string]string{"task": path[ref], "list": listName[ref]}[kind]
+		}
 		for _, r := range tk.Reminders {
 			c.Reminders = append(c.Reminders, r.Before+r.At.Format(time.RFC3339))
 		}
@@ -261,4 +270,118 @@ func canonical(t *testing.T, format string, b []byte) []canonTask {
 	}
 	slices.SortFunc(out, func(x, y canonTask) int { return strings.Compare(x.Path, y.Path) })
 	return out
+}
+
+// TestImportKeepsTrash: an export with its trash (a list in the trash with
+// its tasks, a subtree trashed with its top task, a subtask trashed on its
+// own before) imported into a fresh user and exported again with its
+// trash holds the same data: the same tasks in the trash, at the same
+// times, trashed with the same items, the same lists in the trash; the
+// live data as before; on every store.
+func TestImportKeepsTrash(t *testing.T) {
+	t.Parallel()
+	for name, open := range txStores {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			svc := application.New(s.tasks, s.users, nil, application.WithLists(s.lists), application.WithTransactor(s.tx),
+				application.WithFormats(transfer.Formats(transfer.FormatsOptions{})))
+			ctx := context.Background()
+			from := actor(t, svc, "from-"+uniq())
+			generate(t, svc, from, rand.New(rand.NewPCG(7, 7)))
+			page, err := svc.ListTasks(ctx, from, task.Query{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A subtask alone first, then a top-level task with a subtree,
+			// then a whole list.
+			var sub, top *task.Task
+			for _, tk := range page.Tasks {
+				if tk.ParentID() != nil && sub == nil {
+					sub = tk
+				}
+			}
+			for _, tk := range page.Tasks {
+				if tk.ParentID() == nil && tk.ListID() == nil && top == nil && hasChild(page.Tasks, tk.ID()) {
+					top = tk
+				}
+			}
+			if sub == nil || top == nil {
+				t.Fatal("generated data has no subtask or no inbox task with subtasks")
+			}
+			if err := svc.DeleteTask(ctx, from, sub.ID(), task.AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.DeleteTask(ctx, from, top.ID(), task.AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			var gone list.ID
+			for _, tk := range page.Tasks {
+				if l := tk.ListID(); l != nil && (sub.ListID() == nil || *l != *sub.ListID()) {
+					gone = *l
+				}
+			}
+			if err := svc.DeleteList(ctx, from, gone, list.AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			exportTrash := func(a application.Actor) []byte {
+				f, err := svc.ExportFormatOf("json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b bytes.Buffer
+				if err := svc.Export(ctx, a, f, true, &b); err != nil {
+					t.Fatalf("export: %v", err)
+				}
+				return b.Bytes()
+			}
+			first := exportTrash(from)
+			to := actor(t, svc, "to-"+uniq())
+			imp, err := svc.ImportFormatOf("json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := svc.Import(ctx, to, imp, bytes.NewReader(first), application.ImportOptions{}, false)
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			second := exportTrash(to)
+			want, got := canonical(t, "json", first), canonical(t, "json", second)
+			trashed := 0
+			for _, c := range want {
+				if c.Deleted != "" {
+					trashed++
+				}
+			}
+			if trashed < 5 || rep.Skipped != 0 || len(rep.Tasks) != len(want) {
+				t.Fatalf("%d tasks in the trash, import skipped %d and created %d of %d", trashed, rep.Skipped, len(rep.Tasks), len(want))
+			}
+			for i := range max(len(want), len(got)) {
+				if i >= len(want) || i >= len(got) || !reflect.DeepEqual(want[i], got[i]) {
+					t.Fatalf("task %d differs after the round trip:\nexported %+v\nimported %+v", i, at(want, i), at(got, i))
+				}
+			}
+			trashedLists := func(b []byte) map[string]string {
+				res, err := transfer.ReadJSON(bytes.NewReader(b), transfer.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := map[string]string{}
+				for _, l := range res.Document.Lists {
+					out[l.Name+" "+l.Color] = ""
+					if l.DeletedAt != nil {
+						out[l.Name+" "+l.Color] = l.DeletedAt.UTC().Format(time.RFC3339Nano)
+					}
+				}
+				return out
+			}
+			if w, g := trashedLists(first), trashedLists(second); !reflect.DeepEqual(w, g) {
+				t.Errorf("lists: exported %v, imported %v", w, g)
+			}
+		})
+	}
+}
+
+func hasChild(ts []*task.Task, id task.ID) bool {
+	return slices.ContainsFunc(ts, func(t *task.Task) bool { return t.ParentID() != nil && *t.ParentID() == id })
 }

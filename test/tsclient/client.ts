@@ -97,7 +97,7 @@ export type PassedOccurrence = JSONBody<HistoryPath["get"]["responses"][200]>[nu
 export type ExportQuery = NonNullable<ExportPath["get"]["parameters"]["query"]>;
 /** ImportQuery is the query of POST /api/{user_id}/imports. */
 export type ImportQuery = ImportsPath["post"]["parameters"]["query"];
-/** ImportResult is what an import created (201) or would create (200, dry_run). */
+/** ImportResult is what an import created (201) or would create (200, dry_run); the file's trash is created in the trash (trashed: true). */
 export type ImportResult = JSONBody<ImportsPath["post"]["responses"][201]>;
 /** ImportPreview is a dry run's answer. */
 export type ImportPreview = JSONBody<ImportsPath["post"]["responses"][200]>;
