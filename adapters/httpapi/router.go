@@ -191,6 +191,7 @@ func build(d Deps) (chi.Router, huma.API) {
 	}
 	importKeys := *h.keys
 	importKeys.MaxBody = d.Config.ImportMaxBytes
+	importKeys.Stream = true // an import's body is up to IMPORT_MAX_BYTES: never held
 	h.importKeys = &importKeys
 	h.links = links{public: strings.TrimRight(d.Config.PublicURL, "/"), proxies: trusted}
 	limits := mw.NewLimiter(d.Config.IPRateLimit, d.Config.UserRateLimit, errs, userOf)

@@ -65,6 +65,9 @@ type Idempotency struct {
 	MaxBody int64                        // the largest body read (the router's limit)
 	Errors  Errors
 	Log     *zap.Logger
+	// Stream hands the handler the body as it arrives instead of reading
+	// it first (see streamed): for bodies too large to hold, an import's.
+	Stream bool
 	// Owner returns the user a request acts for when it is authorized to
 	// (its token's user is the URL's): keys are per user, and a request
 	// that is refused never touches them.
@@ -83,6 +86,10 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 	r, w := humachi.Unwrap(ctx)
 	if !validIdempotencyKey(key) {
 		k.Errors.WriteError(w, r, ErrBadIdempotencyKey)
+		return
+	}
+	if k.Stream {
+		k.streamed(ctx, next, key, owner)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(ctx.BodyReader(), k.MaxBody+1))
@@ -144,6 +151,87 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		// back, and its response must not go out. (Unless the commit
 		// succeeded and only its reply was lost: then the key holds the
 		// response, Abandon leaves it, and a retry replays it.)
+		k.abandon(ctx.Context(), claim)
+		k.Errors.WriteError(w, r, err)
+	}
+}
+
+// headerBodyHash is kept with a streamed request's response, not sent: the
+// SHA-256 of its body, which a repeat must match.
+const headerBodyHash = "Idempotency-Body-Sha256"
+
+// streamed is Middleware for a body that is never held in memory (Stream):
+// the key is claimed on the method, path and query alone, and the body's
+// SHA-256 is computed as the handler reads it (the rest, up to MaxBody, is
+// read after it) and kept with the response. A repeat reads its body
+// through the hash (constant memory) and gets the response only when the
+// hashes agree; the same key with another body is 422 as always. A repeat
+// while the first runs is 409 before any of its body is read.
+func (k *Idempotency) streamed(ctx huma.Context, next func(huma.Context), key string, owner auth.UserID) {
+	r, w := humachi.Unwrap(ctx)
+	claim := application.IdempotencyClaim{
+		Key:         application.IdempotencyKey{Owner: owner, Value: key},
+		Fingerprint: fingerprint(ctx, []byte("streamed")),
+		Token:       rand.Text(),
+		Now:         time.Now(),
+		Lease:       k.Lease,
+		TTL:         IdempotencyTTL,
+	}
+	if claim.Lease <= 0 {
+		claim.Lease = DefaultIdempotencyLease
+	}
+	stored, err := k.Store.Begin(ctx.Context(), claim)
+	if err != nil {
+		k.Errors.WriteError(w, r, err)
+		return
+	}
+	hash := sha256.New()
+	body := io.TeeReader(io.LimitReader(ctx.BodyReader(), k.MaxBody+1), hash)
+	if stored != nil {
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			k.Errors.WriteError(w, r, err)
+			return
+		}
+		if hex.EncodeToString(hash.Sum(nil)) != http.Header(stored.Header).Get(headerBodyHash) {
+			k.Errors.WriteError(w, r, application.ErrKeyMismatch)
+			return
+		}
+		kept := *stored
+		h := http.Header(stored.Header).Clone()
+		h.Del(headerBodyHash)
+		kept.Header = h
+		replay(ctx, &kept)
+		return
+	}
+	rec := &recorder{humaContext: ctx, reqStream: body, header: http.Header{}}
+	done := false
+	defer func() {
+		if !done {
+			k.abandon(ctx.Context(), claim)
+		}
+	}()
+	err = k.Tx.InTx(ctx.Context(), func(tx context.Context) error {
+		rec.ctx = tx
+		next(rec)
+		status := rec.Status()
+		if status <= 0 || status >= http.StatusInternalServerError || status == 499 {
+			return errNotKept
+		}
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return errNotKept // the client is gone
+		}
+		header := rec.header.Clone()
+		header.Set(headerBodyHash, hex.EncodeToString(hash.Sum(nil)))
+		return k.Store.Finish(tx, claim, application.StoredResponse{Status: status, Header: header, Body: rec.buf.Bytes()})
+	})
+	done = true
+	switch {
+	case err == nil:
+		rec.flush()
+	case errors.Is(err, errNotKept):
+		k.abandon(ctx.Context(), claim)
+		rec.flush()
+	default:
 		k.abandon(ctx.Context(), claim)
 		k.Errors.WriteError(w, r, err)
 	}
@@ -237,9 +325,11 @@ type recorder struct {
 	humaContext
 	ctx     context.Context // the unit of work's; nil: the request's
 	reqBody []byte
-	status  int
-	header  http.Header
-	buf     bytes.Buffer
+	// reqStream, when set, is the body as it arrives (Idempotency.Stream).
+	reqStream io.Reader
+	status    int
+	header    http.Header
+	buf       bytes.Buffer
 }
 
 func (r *recorder) Context() context.Context {
@@ -249,7 +339,12 @@ func (r *recorder) Context() context.Context {
 	return r.humaContext.Context()
 }
 
-func (r *recorder) BodyReader() io.Reader { return bytes.NewReader(r.reqBody) }
+func (r *recorder) BodyReader() io.Reader {
+	if r.reqStream != nil {
+		return r.reqStream
+	}
+	return bytes.NewReader(r.reqBody)
+}
 
 func (r *recorder) SetStatus(code int) { r.status = code }
 
