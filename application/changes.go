@@ -98,7 +98,10 @@ type ChangeWatcher interface {
 	// that changed owner's data, and a function that stops watching. The
 	// channel gets a Resync value when notifications may have been lost
 	// (the listening connection dropped): readers then re-read the feed.
-	Watch(owner auth.UserID) (<-chan Wake, func())
+	// notify, when not nil, is called after each Wake is put in the
+	// channel, so that a reader need not keep a goroutine waiting on it
+	// (an idle stream of live events has none); it must not block.
+	Watch(owner auth.UserID, notify func()) (<-chan Wake, func())
 }
 
 // Wake is what a watcher says: Head is the newest Seq it knows of (0:

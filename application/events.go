@@ -104,7 +104,9 @@ func (e *Events) Head(ctx context.Context, a Actor) (Seq, error) {
 }
 
 // Watch wakes the caller after a's changes (see ChangeWatcher).
-func (e *Events) Watch(a Actor) (<-chan Wake, func()) { return e.watcher.Watch(a.owner) }
+func (e *Events) Watch(a Actor, notify func()) (<-chan Wake, func()) {
+	return e.watcher.Watch(a.owner, notify)
+}
 
 // IssueTicket makes a ticket for a, standing for id (the identity a was
 // admitted with; its token's expiry ends the stream).

@@ -22,11 +22,12 @@ var (
 	_ ChangePublisher = (*Hub)(nil)
 )
 
-// watch is one Watch call: its channel and the lock that makes merging
-// into it one step.
+// watch is one Watch call: its channel, the lock that makes merging
+// into it one step, and the function told of each wake (may be nil).
 type watch struct {
-	mu sync.Mutex
-	ch chan Wake
+	mu     sync.Mutex
+	ch     chan Wake
+	notify func()
 }
 
 // NewHub returns a hub with no watchers.
@@ -37,8 +38,8 @@ func NewHub() *Hub {
 // Watch implements ChangeWatcher. The stop function may be called more
 // than once; the channel is never closed (a reader selects on its own
 // context too).
-func (h *Hub) Watch(owner auth.UserID) (<-chan Wake, func()) {
-	w := &watch{ch: make(chan Wake, 1)}
+func (h *Hub) Watch(owner auth.UserID, notify func()) (<-chan Wake, func()) {
+	w := &watch{ch: make(chan Wake, 1), notify: notify}
 	h.mu.Lock()
 	set := h.subs[owner]
 	if set == nil {
@@ -112,8 +113,16 @@ func (h *Hub) Watchers(owner auth.UserID) int {
 	return n
 }
 
-// wake puts v in the channel, merged with the Wake already waiting there.
+// wake puts v in the channel, merged with the Wake already waiting there,
+// then tells notify.
 func (w *watch) wake(v Wake) {
+	w.put(v)
+	if w.notify != nil {
+		w.notify()
+	}
+}
+
+func (w *watch) put(v Wake) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	select {

@@ -14,9 +14,9 @@ import (
 func TestHubWakesOwnersWatchers(t *testing.T) {
 	t.Parallel()
 	h := application.NewHub()
-	a1, stopA1 := h.Watch("alice")
-	a2, stopA2 := h.Watch("alice")
-	b, stopB := h.Watch("bob")
+	a1, stopA1 := h.Watch("alice", nil)
+	a2, stopA2 := h.Watch("alice", nil)
+	b, stopB := h.Watch("bob", nil)
 	defer stopA2()
 	defer stopB()
 
@@ -56,7 +56,7 @@ func TestHubWakesOwnersWatchers(t *testing.T) {
 func TestHubCoalesces(t *testing.T) {
 	t.Parallel()
 	h := application.NewHub()
-	ch, stop := h.Watch("alice")
+	ch, stop := h.Watch("alice", nil)
 	defer stop()
 	for s := application.Seq(1); s <= 1000; s++ {
 		h.Publish("alice", s)
@@ -74,13 +74,42 @@ func TestHubCoalesces(t *testing.T) {
 	}
 }
 
+// TestHubNotifies: notify is told of every wake (publish, resync,
+// reminder), after the Wake is in the channel, so that a reader without a
+// goroutine waiting on it finds it there; another user's publish does not
+// tell it; after stop nothing does.
+func TestHubNotifies(t *testing.T) {
+	t.Parallel()
+	h := application.NewHub()
+	var ch <-chan application.Wake
+	var got []application.Wake
+	ch, stop := h.Watch("alice", func() {
+		select {
+		case w := <-ch:
+			got = append(got, w)
+		default:
+			t.Errorf("notified with the channel empty")
+		}
+	})
+	h.Publish("alice", 3)
+	h.Publish("bob", 4)
+	h.Resync()
+	h.Remind("alice", application.Message{})
+	stop()
+	h.Publish("alice", 5)
+	want := []application.Wake{{Head: 3}, {Resync: true}, {Reminders: []application.Message{{}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notified of %+v, want %+v", got, want)
+	}
+}
+
 // TestHubResyncReachesEveryone: Resync wakes every watcher of every user.
 func TestHubResyncReachesEveryone(t *testing.T) {
 	t.Parallel()
 	h := application.NewHub()
 	var chans []<-chan application.Wake
 	for _, u := range []auth.UserID{"a", "b", "c", "c"} {
-		ch, stop := h.Watch(u)
+		ch, stop := h.Watch(u, nil)
 		defer stop()
 		chans = append(chans, ch)
 	}
@@ -106,7 +135,7 @@ func TestHubConcurrent(t *testing.T) {
 	const writers, per = 8, 500
 	var readers sync.WaitGroup
 	for r := 0; r < 4; r++ {
-		ch, stop := h.Watch("alice")
+		ch, stop := h.Watch("alice", nil)
 		readers.Add(1)
 		go func() {
 			defer readers.Done()
@@ -123,7 +152,7 @@ func TestHubConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 1; i <= per; i++ {
-				_, stop := h.Watch("alice") // churn beside the writes
+				_, stop := h.Watch("alice", nil) // churn beside the writes
 				h.Publish("alice", application.Seq(w*per+i))
 				stop()
 			}

@@ -73,22 +73,37 @@ type EventsConfig struct {
 	WriteTimeout time.Duration
 }
 
-// Streams counts the open streams of live events per user, against a cap,
-// and ends them all at shutdown: Close before the HTTP server's Shutdown
-// (which waits for every handler) so that it need not wait for streams
-// that would never end by themselves (http.Server.RegisterOnShutdown).
+// Streams holds the open streams of live events: it counts them per user,
+// against a cap, sends their keepalives, and ends them all at shutdown:
+// Close before the HTTP server's Shutdown so that it need not wait for
+// streams that would never end by themselves.
+//
+// An idle stream has no goroutine (docs/PERFORMANCE.md, "Live events"):
+// with 10,000 streams open, 20,000 parked goroutines cost every garbage
+// collection a scan of their stacks. A stream's goroutine runs only while
+// it has something to write (a wake of the ChangeWatcher, a keepalive, its
+// token's expiry, shutdown) and ends when that is written. The keepalives
+// come from one goroutine over all streams, which kicks a sixteenth of
+// them every sixteenth of the interval; a client that left is found then
+// (the connection reads end-of-file without blocking, or the write fails),
+// or at once when its user is at the cap and opens another.
 type Streams struct {
-	wg sync.WaitGroup // streams served on connections taken over
-	// The keepalive beat: a channel closed, and replaced, every interval.
-	beatOnce sync.Once
-	beatMu   sync.Mutex
-	beatCh   chan struct{}
-	max      int
-	mu       sync.Mutex
-	open     map[auth.UserID]int
-	closing  chan struct{}
-	once     sync.Once
+	wg      sync.WaitGroup // open streams
+	max     int
+	mu      sync.Mutex
+	users   map[auth.UserID]map[*stream]struct{}
+	wheel   [keepaliveSlots]map[*stream]struct{} // keepalive slots
+	next    int                                  // the slot of the next stream
+	closed  bool
+	closing chan struct{}
+	once    sync.Once
+	beat    sync.Once
 }
+
+// keepaliveSlots is how many parts the keepalive goroutine splits the
+// streams into, one part each Keepalive/keepaliveSlots: no burst of
+// 10,000 writes (and goroutines) at once.
+const keepaliveSlots = 16
 
 // NewStreams returns a registry allowing maxPerUser streams to each user
 // (0 means DefaultEventsMaxPerUser).
@@ -96,42 +111,65 @@ func NewStreams(maxPerUser int) *Streams {
 	if maxPerUser <= 0 {
 		maxPerUser = DefaultEventsMaxPerUser
 	}
-	return &Streams{max: maxPerUser, open: map[auth.UserID]int{}, closing: make(chan struct{})}
+	s := &Streams{max: maxPerUser, users: map[auth.UserID]map[*stream]struct{}{}, closing: make(chan struct{})}
+	for i := range s.wheel {
+		s.wheel[i] = map[*stream]struct{}{}
+	}
+	return s
 }
 
 // Close ends every open stream, cleanly, and refuses new ones (503). It
 // returns at once; safe to call more than once.
-func (s *Streams) Close() { s.once.Do(func() { close(s.closing) }) }
+func (s *Streams) Close() {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.closing)
+		var all []*stream
+		for _, set := range s.users {
+			for st := range set {
+				all = append(all, st)
+			}
+		}
+		s.mu.Unlock()
+		for _, st := range all {
+			st.kick(kickShutdown)
+		}
+	})
+}
 
-// beat returns the channel the next beat closes; the first call starts
-// the ticker (every), which Close stops.
-func (s *Streams) beat(every time.Duration) <-chan struct{} {
-	s.beatOnce.Do(func() {
-		s.beatCh = make(chan struct{})
+// keepalives starts, once, the goroutine that kicks each stream every
+// interval; Close stops it.
+func (s *Streams) keepalives(every time.Duration) {
+	s.beat.Do(func() {
 		go func() {
-			t := time.NewTicker(every)
+			t := time.NewTicker(max(every/keepaliveSlots, time.Millisecond))
 			defer t.Stop()
-			for {
+			var batch []*stream
+			for i := 0; ; i = (i + 1) % keepaliveSlots {
 				select {
 				case <-s.closing:
 					return
 				case <-t.C:
-					s.beatMu.Lock()
-					close(s.beatCh)
-					s.beatCh = make(chan struct{})
-					s.beatMu.Unlock()
 				}
+				s.mu.Lock()
+				for st := range s.wheel[i] {
+					batch = append(batch, st)
+				}
+				s.mu.Unlock()
+				for _, st := range batch {
+					st.kick(kickBeat)
+				}
+				clear(batch)
+				batch = batch[:0]
 			}
 		}()
 	})
-	s.beatMu.Lock()
-	defer s.beatMu.Unlock()
-	return s.beatCh
 }
 
-// Wait waits until the streams served on connections taken over have
-// ended (after Close), or ctx ends. http.Server.Shutdown does not wait for
-// them: it no longer knows those connections.
+// Wait waits until the open streams have ended (after Close), or ctx
+// ends. http.Server.Shutdown does not wait for those served on
+// connections taken over: it no longer knows them.
 func (s *Streams) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -148,39 +186,70 @@ func (s *Streams) Open(u auth.UserID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u != "" {
-		return s.open[u]
+		return len(s.users[u])
 	}
 	n := 0
-	for _, c := range s.open {
-		n += c
+	for _, set := range s.users {
+		n += len(set)
 	}
 	return n
 }
 
-// acquire takes one of u's stream slots; errStreamsFull when none is free,
-// errStreamsClosed after Close.
-func (s *Streams) acquire(u auth.UserID) (func(), error) {
-	select {
-	case <-s.closing:
-		return nil, errStreamsClosed
-	default:
-	}
+// acquire takes one of u's stream slots for st; errStreamsFull when none
+// is free, errStreamsClosed after Close. At the cap it first looks for
+// streams of u whose client has left (a reload, a closed tab: found at the
+// next keepalive otherwise) and frees theirs.
+func (s *Streams) acquire(u auth.UserID, st *stream) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.open[u] >= s.max {
-		return nil, errStreamsFull
+	if s.closed {
+		return errStreamsClosed
 	}
-	s.open[u]++
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if s.open[u]--; s.open[u] <= 0 {
-				delete(s.open, u)
+	set := s.users[u]
+	if len(set) >= s.max {
+		for old := range set {
+			if old.departed() {
+				s.remove(u, old)
+				old.kick(kickGone)
 			}
-		})
-	}, nil
+		}
+		if len(set) >= s.max {
+			return errStreamsFull
+		}
+	}
+	if set == nil {
+		set = map[*stream]struct{}{}
+		s.users[u] = set
+	}
+	set[st] = struct{}{}
+	st.slot = s.next
+	s.next = (s.next + 1) % keepaliveSlots
+	s.wheel[st.slot][st] = struct{}{}
+	st.held = true
+	s.wg.Add(1)
+	return nil
+}
+
+// release gives st's slot back; safe to call more than once.
+func (s *Streams) release(u auth.UserID, st *stream) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remove(u, st)
+}
+
+// remove is release with s.mu held.
+func (s *Streams) remove(u auth.UserID, st *stream) {
+	if !st.held {
+		return
+	}
+	st.held = false
+	set := s.users[u]
+	delete(set, st)
+	if len(set) == 0 {
+		delete(s.users, u)
+	}
+	delete(s.wheel[st.slot], st)
+	s.wg.Done()
 }
 
 var (
@@ -255,20 +324,22 @@ func (h *handlers) streamEvents(ctx context.Context, in *eventsInput) (*huma.Str
 	if h.events == nil {
 		return nil, newHTTPError(http.StatusServiceUnavailable, msgEventsOff)
 	}
-	release, err := h.streams.acquire(a.Owner())
+	s := &stream{h: h, a: a, done: make(chan struct{})}
+	err = h.streams.acquire(a.Owner(), s)
 	switch {
 	case errors.Is(err, errStreamsFull):
 		return nil, newHTTPError(http.StatusTooManyRequests, msgTooManyStreams).with("Retry-After", streamsRetryAfter)
 	case err != nil:
 		return nil, newHTTPError(http.StatusServiceUnavailable, msgShuttingDown).with("Retry-After", streamsRetryAfter)
 	}
-	s := &stream{h: h, a: a, release: release}
-	s.wakes, s.stop = h.events.Watch(a) // before the first read: nothing falls between
+	h.streams.keepalives(h.eventsCfg.Keepalive)
+	// Before the first read: nothing falls between.
+	s.wakes, s.stop = h.events.Watch(a, func() { s.kick(kickWake) })
 	ok := false
 	defer func() {
 		if !ok {
 			s.stop()
-			release()
+			h.streams.release(a.Owner(), s)
 		}
 	}()
 	if id, _ := identityOf(ctx); !id.Expires.IsZero() {
@@ -285,7 +356,7 @@ func (h *handlers) streamEvents(ctx context.Context, in *eventsInput) (*huma.Str
 		}
 		// Nothing after head yet (the watch started before the read, so
 		// what comes later wakes the stream): the first page is empty, and
-		// the stream's goroutine starts without a database call.
+		// the stream starts without a database call.
 		s.last, s.first, s.hasFirst = head, application.ChangePage{Next: head}, true
 	} else {
 		n, err := strconv.ParseUint(since, 10, 64)
@@ -307,75 +378,179 @@ func (h *handlers) streamEvents(ctx context.Context, in *eventsInput) (*huma.Str
 	return &huma.StreamResponse{Body: s.run}, nil
 }
 
-// stream is one open stream of live events.
+// kick is what a stream's goroutine has to do, as bits: several kicks
+// before it runs are one run.
+type kick uint8
+
+const (
+	kickStart    kick = 1 << iota // the headers, the retry field and the first page
+	kickWake                      // the ChangeWatcher put a Wake in the channel
+	kickBeat                      // a keepalive is due
+	kickExpired                   // the token expired
+	kickShutdown                  // Streams.Close
+	kickGone                      // the client left
+)
+
+// stream is one open stream of live events. It has no goroutine while
+// idle: kick starts one when there is something to do, which ends when
+// it is done (see Streams).
 type stream struct {
 	h        *handlers
 	a        application.Actor
+	slot     int             // its keepalive slot (under Streams.mu)
+	held     bool            // it holds a slot of its user (under Streams.mu)
 	last     application.Seq // the last Seq sent (or the start)
 	first    application.ChangePage
 	hasFirst bool
 	expires  time.Time // the token's (or ticket's session's) end; zero: none
 	wakes    <-chan application.Wake
 	stop     func()
-	release  func()
 
+	ctx    context.Context // the stream's reads of the feed
+	cancel context.CancelFunc
+	expiry *time.Timer // ends the stream at expires
+	done   chan struct{}
+
+	conn        net.Conn // the connection taken over; nil through a ResponseWriter
 	out         io.Writer
 	setDeadline func(time.Time) error // for each write
 	flushOut    func() error
 	buf         []byte
+
+	mu      sync.Mutex
+	pending kick
+	live    bool // run has set the stream up: a kick may start the goroutine
+	running bool // its goroutine runs
+	ended   bool
+}
+
+// kick asks the stream's goroutine to do k, starting it unless it runs.
+// It never blocks (the hub calls it as it publishes).
+func (s *stream) kick(k kick) {
+	s.mu.Lock()
+	if s.ended {
+		s.mu.Unlock()
+		return
+	}
+	s.pending |= k
+	start := s.live && !s.running
+	if start {
+		s.running = true
+	}
+	s.mu.Unlock()
+	if start {
+		go s.work()
+	}
+}
+
+// start makes the stream live, once its output is set, and runs its
+// goroutine for the first page (and whatever was kicked meanwhile).
+func (s *stream) start() {
+	if !s.expires.IsZero() {
+		// The token is no longer good at expires: end then, cleanly. A
+		// ticket client asks for a new ticket and reconnects with
+		// last_event_id.
+		s.expiry = time.AfterFunc(time.Until(s.expires), func() { s.kick(kickExpired) })
+	}
+	s.mu.Lock()
+	s.live, s.running = true, true
+	s.pending |= kickStart
+	s.mu.Unlock()
+	go s.work()
+}
+
+// work does what was kicked until nothing is left, then returns: an idle
+// stream has no goroutine.
+func (s *stream) work() {
+	for {
+		s.mu.Lock()
+		k := s.pending
+		s.pending = 0
+		if k == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		if !s.do(k) {
+			s.end()
+			return
+		}
+	}
+}
+
+// end closes the stream and frees what it holds.
+func (s *stream) end() {
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	if s.expiry != nil {
+		s.expiry.Stop()
+	}
+	s.stop()
+	s.cancel()
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+	s.h.streams.release(s.a.Owner(), s)
+	close(s.done)
+}
+
+// departed reports whether the client has certainly left: its connection
+// reads end-of-file (or an error) without blocking. False when that
+// cannot be told (a stream through a ResponseWriter): the next write
+// tells.
+func (s *stream) departed() bool {
+	s.mu.Lock()
+	c := s.conn
+	s.mu.Unlock()
+	return c != nil && peerClosed(c)
 }
 
 // run serves the stream. On HTTP/1.1 it takes the connection over
-// (Hijack) and serves it from a goroutine of its own, so that the handler
-// returns: an idle stream then costs a small goroutine stack, a timer and a
-// few buffers, not the request's deep stack (chi, huma, the database calls
-// that opened it) and net/http's per-request buffers: 10,000 idle streams
-// fit in a few hundred MiB less (docs/PERFORMANCE.md). The access log line
-// is written then, at the start of the stream. Where the connection cannot
-// be taken over (HTTP/2) it streams through the ResponseWriter.
+// (Hijack) and returns: an idle stream then costs a few buffers and a
+// place in Streams, not the request's deep stack (chi, huma, the database
+// calls that opened it), net/http's per-request buffers, nor any goroutine
+// (docs/PERFORMANCE.md). The access log line is written then, at the
+// start of the stream. Where the connection cannot be taken over (HTTP/2)
+// the stream is written through the ResponseWriter, and the handler waits
+// for its end.
 func (s *stream) run(hctx huma.Context) {
 	r, w := humachi.Unwrap(hctx)
 	// The request's context ends when the handler returns; the stream
 	// keeps its values (the request id, for the logs) and its own end.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
 	hd := w.Header()
 	hd.Set("Content-Type", eventStreamType)
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer
 	hd.Del("Content-Length")
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		defer cancel()
-		stopWith := context.AfterFunc(r.Context(), cancel)
-		defer stopWith()
-		s.serveWriter(ctx, w)
+		rc := http.NewResponseController(w)
+		// The server's read timeout would end the connection (net/http's
+		// background read times out and cancels the request's context).
+		_ = rc.SetReadDeadline(time.Time{})
+		s.out = w
+		s.setDeadline = rc.SetWriteDeadline
+		s.flushOut = rc.Flush
+		w.WriteHeader(http.StatusOK)
+		s.start()
+		select {
+		case <-s.done:
+		case <-r.Context().Done(): // the client left
+			s.kick(kickGone)
+			<-s.done
+		}
 		return
 	}
-	s.h.streams.wg.Add(1)
-	go func() {
-		defer s.h.streams.wg.Done()
-		defer cancel()
-		s.serveConn(ctx, cancel, conn, hd)
-	}()
-}
-
-// serveConn serves the stream on a connection taken over: the response is
-// written raw, with Connection: close and no length, so that the body runs
-// until the connection closes.
-func (s *stream) serveConn(ctx context.Context, cancel context.CancelFunc, conn net.Conn, hd http.Header) {
-	defer conn.Close()
 	// The server's READ_TIMEOUT and WRITE_TIMEOUT deadlines are still on
 	// the connection: a stream lives past them (each write sets its own).
 	_ = conn.SetDeadline(time.Time{})
-	// The client leaving shows as the end of what it sends.
-	go func() {
-		var b [64]byte
-		for {
-			if _, err := conn.Read(b[:]); err != nil {
-				cancel()
-				return
-			}
-		}
-	}()
+	// The response is written raw, with Connection: close and no length,
+	// so that the body runs until the connection closes.
+	s.mu.Lock()
+	s.conn = conn
+	s.mu.Unlock()
 	s.out = conn
 	s.setDeadline = conn.SetWriteDeadline
 	s.flushOut = func() error { return nil }
@@ -384,99 +559,90 @@ func (s *stream) serveConn(ctx context.Context, cancel context.CancelFunc, conn 
 	b := bytes.NewBuffer(s.buf)
 	_ = hd.Write(b)
 	s.buf = append(b.Bytes(), "\r\n"...)
-	s.serve(ctx)
+	s.start()
 }
 
-// serveWriter serves the stream through w.
-func (s *stream) serveWriter(ctx context.Context, w http.ResponseWriter) {
-	rc := http.NewResponseController(w)
-	// The server's read timeout would end the connection (net/http's
-	// background read times out and cancels the request's context).
-	_ = rc.SetReadDeadline(time.Time{})
-	s.out = w
-	s.setDeadline = rc.SetWriteDeadline
-	s.flushOut = rc.Flush
-	w.WriteHeader(http.StatusOK)
-	s.serve(ctx)
-}
-
-// serve writes the stream until its end.
-func (s *stream) serve(ctx context.Context) {
-	defer s.release()
-	defer s.stop()
-	s.buf = append(s.buf, "retry: "...)
-	s.buf = strconv.AppendInt(s.buf, eventsRetryMillis, 10)
-	s.buf = append(s.buf, "\n\n"...)
-	// The headers and the retry field go out with the first page: once a
-	// client has them, the stream has read the feed once and is live.
-
-	log := s.h.errs.log
-	// One ticker for every stream (Streams.beat): an idle stream holds no
-	// timer of its own. The token's expiry is checked at each beat, so a
-	// stream ends at most one keepalive interval after it.
-	every := s.h.eventsCfg.Keepalive
-	beat := s.h.streams.beat(every)
-	if !s.catchUp(ctx, false) {
-		return
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.h.streams.closing:
-			s.buf = append(s.buf, "event: shutdown\ndata: {}\n\n"...)
-			s.flush()
-			return
-		case wk := <-s.wakes:
-			if len(wk.Reminders) > 0 {
-				// A reminder falling due (issue 18): event: reminder, its
-				// data the task.reminder message; no id, so that a
-				// reconnect's last_event_id stays the feed's.
-				for _, m := range wk.Reminders {
-					b, err := json.Marshal(m)
-					if err != nil {
-						continue
-					}
-					s.buf = append(s.buf, "event: reminder\ndata: "...)
-					s.buf = append(s.buf, b...)
-					s.buf = append(s.buf, "\n\n"...)
-				}
-				if !s.flush() {
-					return
-				}
-				if !wk.Resync && wk.Head == 0 {
-					continue
-				}
-			}
-			if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
-				continue // a change this stream has sent already
-			}
-			if !s.catchUp(ctx, wk.Resync) {
-				return
-			}
-		case <-beat:
-			beat = s.h.streams.beat(every)
-			if !s.expires.IsZero() && !time.Now().Before(s.expires) {
-				// The token is no longer good: end cleanly. A ticket
-				// client asks for a new ticket and reconnects with
-				// last_event_id.
-				s.buf = append(s.buf, "event: expired\ndata: {}\n\n"...)
-				s.flush()
-				return
-			}
-			s.buf = append(s.buf, ": keepalive\n\n"...)
-			if !s.flush() {
-				log.Debug("event stream dropped: keepalive write failed", mw.RequestIDField(ctx))
-				return
-			}
+// do does what was kicked, and reports whether the stream goes on.
+func (s *stream) do(k kick) bool {
+	if k&kickStart != 0 {
+		s.buf = append(s.buf, "retry: "...)
+		s.buf = strconv.AppendInt(s.buf, eventsRetryMillis, 10)
+		s.buf = append(s.buf, "\n\n"...)
+		// The headers and the retry field go out with the first page:
+		// once a client has them, the stream has read the feed once and
+		// is live.
+		if !s.catchUp(false) {
+			return false
 		}
 	}
+	switch {
+	case k&kickGone != 0:
+		return false
+	case k&kickShutdown != 0:
+		s.buf = append(s.buf, "event: shutdown\ndata: {}\n\n"...)
+		s.flush()
+		return false
+	case k&kickExpired != 0:
+		s.buf = append(s.buf, "event: expired\ndata: {}\n\n"...)
+		s.flush()
+		return false
+	}
+	if k&kickWake != 0 {
+		select {
+		case wk := <-s.wakes:
+			if !s.wake(wk) {
+				return false
+			}
+		default: // taken by an earlier run
+		}
+	}
+	if k&kickBeat != 0 {
+		if s.departed() {
+			return false
+		}
+		s.buf = append(s.buf, ": keepalive\n\n"...)
+		if !s.flush() {
+			s.h.errs.log.Debug("event stream dropped: keepalive write failed", mw.RequestIDField(s.ctx))
+			return false
+		}
+	}
+	return true
+}
+
+// wake sends what wk announces: its reminders, then the changes after
+// s.last.
+func (s *stream) wake(wk application.Wake) bool {
+	if len(wk.Reminders) > 0 {
+		// A reminder falling due (issue 18): event: reminder, its data
+		// the task.reminder message; no id, so that a reconnect's
+		// last_event_id stays the feed's.
+		for _, m := range wk.Reminders {
+			b, err := json.Marshal(m)
+			if err != nil {
+				continue
+			}
+			s.buf = append(s.buf, "event: reminder\ndata: "...)
+			s.buf = append(s.buf, b...)
+			s.buf = append(s.buf, "\n\n"...)
+		}
+		if !s.flush() {
+			return false
+		}
+		if !wk.Resync && wk.Head == 0 {
+			return true
+		}
+	}
+	if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
+		return true // a change this stream has sent already
+	}
+	return s.catchUp(wk.Resync)
 }
 
 // catchUp sends every change after s.last, page by page, and reports
 // whether the stream goes on. resync first tells the client that wakes may
 // have been lost (a client that keeps state from GET /changes re-reads it).
-func (s *stream) catchUp(ctx context.Context, resync bool) bool {
+func (s *stream) catchUp(resync bool) bool {
+	ctx := s.ctx
 	if resync {
 		s.buf = append(s.buf, "event: resync\ndata: {}\n\n"...)
 	}
@@ -531,17 +697,29 @@ func (s *stream) appendEvent(c application.Change) {
 
 // flush writes what is buffered and flushes it to the client within the
 // write timeout; false when the client is gone or too slow (then the
-// connection is dropped).
+// connection is dropped). The deadline is lifted after the write: an idle
+// stream keeps no timer armed.
 func (s *stream) flush() bool {
 	_ = s.setDeadline(time.Now().Add(s.h.eventsCfg.WriteTimeout))
 	if len(s.buf) > 0 {
 		if _, err := s.out.Write(s.buf); err != nil {
 			return false
 		}
-		s.buf = s.buf[:0]
+		if cap(s.buf) > idleBuffer {
+			s.buf = nil // a replay's buffer is not kept while idle
+		} else {
+			s.buf = s.buf[:0]
+		}
 	}
-	return s.flushOut() == nil
+	if s.flushOut() != nil {
+		return false
+	}
+	_ = s.setDeadline(time.Time{})
+	return true
 }
+
+// idleBuffer is the most a stream's buffer keeps between writes.
+const idleBuffer = 4 << 10
 
 // ticketAuth marks an operation whose token may come as a ticket
 // (authenticate reads it).

@@ -430,24 +430,39 @@ func TestEventsCap(t *testing.T) {
 	}
 	ee.open(t, bob, bob.token, "", nil)
 
+	// A client that left is found at the next keepalive (an hour here),
+	// or at once when its user, at the cap, opens another stream.
 	first.cancel()
 	first.ended(t)
-	for ee.streams.Open(auth.UserID(alice.id)) != 1 {
-		time.Sleep(5 * time.Millisecond) // the handler sees the client leave
+	for i := 0; ; i++ {
+		c, res := ee.try(t, alice, alice.token, "", nil)
+		if res.StatusCode == http.StatusOK {
+			if ev := c.next(t); ev != (sse{retry: "2000"}) {
+				t.Fatalf("first block = %+v, want the retry field alone", ev)
+			}
+			break
+		}
+		if res.StatusCode != http.StatusTooManyRequests || i == 100 {
+			t.Fatalf("a stream after one of two closed = %d, want 200", res.StatusCode)
+		}
+		time.Sleep(10 * time.Millisecond) // the client's FIN on its way
 	}
-	ee.open(t, alice, alice.token, "", nil)
+	if n := ee.streams.Open(auth.UserID(alice.id)); n != 2 {
+		t.Errorf("alice holds %d streams, want 2", n)
+	}
 }
 
 // TestEventsEndWithToken: a stream ends, cleanly and with an expired
-// event, when the token it was opened with expires (at the next keepalive), and so does one
-// opened with a ticket of that token.
+// event, when the token it was opened with expires, at its expiry (a
+// timer: the keepalive, which could tell too, comes once an hour here),
+// and so does one opened with a ticket of that token.
 func TestEventsEndWithToken(t *testing.T) {
 	t.Parallel()
-	// Expiry is checked at each keepalive beat.
-	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.Events.Keepalive = 50 * time.Millisecond })
+	ee := newEventsEnv(t, 0)
 	alice := ee.newUser(t)
 	contracts(t) // loaded now, not within the short token's life
-	short, err := jwks.SignHS256(secret, auth.Identity{UserID: auth.UserID(alice.id), Email: alice.id + "@example.com"}, 4*time.Second, time.Now(), "", "")
+	issued := time.Now()
+	short, err := jwks.SignHS256(secret, auth.Identity{UserID: auth.UserID(alice.id), Email: alice.id + "@example.com"}, 4*time.Second, issued, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,6 +478,11 @@ func TestEventsEndWithToken(t *testing.T) {
 		if names := s.ended(t); len(names) != 1 || names[0] != "expired" {
 			t.Errorf("a stream whose token expired ended after %v, want [expired]", names)
 		}
+	}
+	// The token's exp is a whole second, at most 1 s before issued+4s:
+	// a stream may end only after it.
+	if d := time.Since(issued); d < 3*time.Second {
+		t.Errorf("the streams ended %v after the token was issued, before its expiry", d)
 	}
 }
 

@@ -146,8 +146,8 @@ func NewListener(databaseURL string, sink ListenSink, opts ListenOptions) (*List
 // user's change_watchers row written before it returns, so that writes
 // committed from then on notify (see ListenOptions.RaceWindow for those
 // already under way).
-func (l *Listener) Watch(owner auth.UserID) (<-chan application.Wake, func()) {
-	ch, stop := l.sink.Watch(owner)
+func (l *Listener) Watch(owner auth.UserID, notify func()) (<-chan application.Wake, func()) {
+	ch, stop := l.sink.Watch(owner, notify)
 	if l.opts.DB == nil {
 		return ch, stop
 	}

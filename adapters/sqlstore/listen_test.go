@@ -107,11 +107,11 @@ func TestListenAcrossInstances(t *testing.T) {
 	defer conn.Close(ctx)
 
 	owner := auth.UserID(fmt.Sprintf("u listen %d", time.Now().UnixNano())) // a space in the id too
-	wa, stopA := a.hub.Watch(owner)
+	wa, stopA := a.hub.Watch(owner, nil)
 	defer stopA()
-	wb, stopB := b.hub.Watch(owner)
+	wb, stopB := b.hub.Watch(owner, nil)
 	defer stopB()
-	other, stopO := b.hub.Watch(owner + "x")
+	other, stopO := b.hub.Watch(owner+"x", nil)
 	defer stopO()
 
 	// A rollback sends nothing; the commit after it is the first wake.
@@ -237,14 +237,14 @@ func TestListenerRegistersWatchers(t *testing.T) {
 		return n
 	}
 	owner := auth.UserID(fmt.Sprintf("u_watch_%d", time.Now().UnixNano()))
-	ch, stop1 := l.Watch(owner)
+	ch, stop1 := l.Watch(owner, nil)
 	if n := rows(owner); n != 1 {
 		t.Fatalf("after Watch: %d rows, want 1", n)
 	}
 	if w := wake(t, ch, "after RaceWindow"); w.Head != 0 || w.Resync {
 		t.Errorf("the late wake is %+v, want Head 0 (unknown: read the feed)", w)
 	}
-	_, stop2 := l.Watch(owner)
+	_, stop2 := l.Watch(owner, nil)
 	stop1()
 	if n := rows(owner); n != 1 {
 		t.Errorf("with one of two streams left: %d rows, want 1", n)
@@ -253,7 +253,7 @@ func TestListenerRegistersWatchers(t *testing.T) {
 	if n := rows(owner); n != 0 {
 		t.Errorf("after the last stream: %d rows, want 0", n)
 	}
-	_, stop3 := l.Watch(owner)
+	_, stop3 := l.Watch(owner, nil)
 	defer stop3()
 	l.Stop()
 	if n := rows(owner); n != 0 {
