@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -158,7 +159,7 @@ func (s *Streams) keepalives(every time.Duration) {
 				}
 				s.mu.Unlock()
 				for _, st := range batch {
-					st.kick(kickBeat)
+					st.beat()
 				}
 				clear(batch)
 				batch = batch[:0]
@@ -389,7 +390,11 @@ const (
 	kickExpired                   // the token expired
 	kickShutdown                  // Streams.Close
 	kickGone                      // the client left
+	kickFlush                     // s.buf holds what beat could not write
 )
+
+// keepaliveLine is the comment an idle stream sends.
+const keepaliveLine = ": keepalive\n\n"
 
 // stream is one open stream of live events. It has no goroutine while
 // idle: kick starts one when there is something to do, which ends when
@@ -411,7 +416,8 @@ type stream struct {
 	expiry *time.Timer // ends the stream at expires
 	done   chan struct{}
 
-	conn        net.Conn // the connection taken over; nil through a ResponseWriter
+	conn        net.Conn        // the connection taken over; nil through a ResponseWriter
+	raw         syscall.RawConn // conn's socket; nil when it cannot be had
 	out         io.Writer
 	setDeadline func(time.Time) error // for each write
 	flushOut    func() error
@@ -498,13 +504,49 @@ func (s *stream) end() {
 
 // departed reports whether the client has certainly left: its connection
 // reads end-of-file (or an error) without blocking. False when that
-// cannot be told (a stream through a ResponseWriter): the next write
+// cannot be told (a stream through a ResponseWriter, TLS): the next write
 // tells.
 func (s *stream) departed() bool {
 	s.mu.Lock()
-	c := s.conn
+	rc := s.raw
 	s.mu.Unlock()
-	return c != nil && peerClosed(c)
+	return rc != nil && peerClosed(rc)
+}
+
+// beat sends a keepalive. An idle stream on a socket is served here, on
+// the keepalive goroutine, with two system calls that never wait (a peek
+// for the client's departure, the write): no goroutine, no deadline, no
+// timer. Anything else (a stream busy, a write that the socket does not
+// take at once) is its goroutine's.
+func (s *stream) beat() {
+	s.mu.Lock()
+	if s.ended || !s.live || s.running || s.raw == nil {
+		s.mu.Unlock()
+		s.kick(kickBeat)
+		return
+	}
+	s.running = true // held: a kick meanwhile waits for the end below
+	rc := s.raw
+	s.mu.Unlock()
+	var k kick
+	if peerClosed(rc) {
+		k = kickGone
+	} else if n, failed := writeNow(rc, []byte(keepaliveLine)); failed {
+		k = kickGone
+	} else if n < len(keepaliveLine) {
+		s.buf = append(s.buf, keepaliveLine[n:]...)
+		k = kickFlush
+	}
+	s.mu.Lock()
+	s.pending |= k
+	start := s.pending != 0
+	if !start {
+		s.running = false
+	}
+	s.mu.Unlock()
+	if start {
+		go s.work()
+	}
 }
 
 // run serves the stream. On HTTP/1.1 it takes the connection over
@@ -549,7 +591,7 @@ func (s *stream) run(hctx huma.Context) {
 	// The response is written raw, with Connection: close and no length,
 	// so that the body runs until the connection closes.
 	s.mu.Lock()
-	s.conn = conn
+	s.conn, s.raw = conn, rawOf(conn)
 	s.mu.Unlock()
 	s.out = conn
 	s.setDeadline = conn.SetWriteDeadline
@@ -600,7 +642,9 @@ func (s *stream) do(k kick) bool {
 		if s.departed() {
 			return false
 		}
-		s.buf = append(s.buf, ": keepalive\n\n"...)
+		s.buf = append(s.buf, keepaliveLine...)
+	}
+	if k&(kickBeat|kickFlush) != 0 && len(s.buf) > 0 {
 		if !s.flush() {
 			s.h.errs.log.Debug("event stream dropped: keepalive write failed", mw.RequestIDField(s.ctx))
 			return false

@@ -2,8 +2,15 @@
 
 package httpapi
 
-import "net"
+import (
+	"net"
+	"syscall"
+)
 
-// peerClosed cannot tell here: a client that left is found when a write
-// to it fails.
-func peerClosed(net.Conn) bool { return false }
+// rawOf is nil here: an idle stream's keepalive is written by its
+// goroutine, and a client that left is found when a write fails.
+func rawOf(net.Conn) syscall.RawConn { return nil }
+
+func peerClosed(syscall.RawConn) bool { return false }
+
+func writeNow(syscall.RawConn, []byte) (int, bool) { return 0, false }

@@ -345,6 +345,26 @@ func TestEventsKeepalive(t *testing.T) {
 	}
 }
 
+// TestEventsClientGone: a client that leaves is found at the next
+// keepalive, and its stream ends and frees its slot.
+func TestEventsClientGone(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) { d.Config.Events.Keepalive = 20 * time.Millisecond })
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+	if ev := c.next(t); !ev.comment {
+		t.Fatalf("idle stream sent %+v, want a keepalive comment", ev)
+	}
+	c.cancel()
+	c.ended(t)
+	for i := 0; ee.streams.Open(auth.UserID(alice.id)) != 0; i++ {
+		if i == 1000 {
+			t.Fatalf("the stream of a client that left is still open after 1000 keepalives")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestEventsOutliveTimeouts: neither the request deadline
 // (REQUEST_TIMEOUT) nor the server's read and write timeouts end a
 // stream: a change long after them still comes.
