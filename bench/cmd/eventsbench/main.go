@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type config struct {
 	listConns        int
 	listDuration     time.Duration
 	scenarios        string
+	profile          string // a directory: B's CPU profiles of the list runs (-bin must be profserve)
 }
 
 func run() error {
@@ -72,6 +74,7 @@ func run() error {
 	flag.IntVar(&c.listConns, "list-conns", 32, "connections of the list throughput runs")
 	flag.DurationVar(&c.listDuration, "list-duration", 5*time.Second, "each list throughput run")
 	flag.StringVar(&c.scenarios, "scenarios", "latency,idle", "latency, idle or both")
+	flag.StringVar(&c.profile, "profile", "", "a directory for B's CPU profiles of the list runs without and with the streams (-bin must be a profserve build: go build ./bench/cmd/profserve)")
 	flag.Parse()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -148,10 +151,11 @@ func randHex(n int) string {
 
 // instance is one running service.
 type instance struct {
-	name string
-	url  string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
+	name  string
+	url   string
+	pprof string // profserve's address, with -profile
+	cmd   *exec.Cmd
+	log   *bytes.Buffer
 }
 
 func startInstance(ctx context.Context, c config, name, dbURL string) (*instance, error) {
@@ -165,6 +169,15 @@ func startInstance(ctx context.Context, c config, name, dbURL string) (*instance
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "BETTER_AUTH_SECRET="+secret, "PORT="+strconv.Itoa(port),
 		"LOG_LEVEL=warn", "EVENTS_MAX_PER_USER="+strconv.Itoa(c.perUser))
 	in := &instance{name: name, url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: &bytes.Buffer{}}
+	if c.profile != "" {
+		pl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		in.pprof = "http://" + pl.Addr().String()
+		cmd.Env = append(cmd.Env, "PPROF_ADDR="+pl.Addr().String())
+		pl.Close()
+	}
 	cmd.Stdout, cmd.Stderr = in.log, in.log
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -403,7 +416,9 @@ func idle(ctx context.Context, c config, b *instance) error {
 	listRun(ctx, c, b, lister) // warm-up
 	rss0 := b.rss()
 	cpu0 := b.cpu()
+	stopProfile := b.profileCPU(c, "without")
 	without, nWithout := listRun(ctx, c, b, lister)
+	stopProfile()
 	cpuWithout := b.cpu() - cpu0
 
 	// Open the streams: raw connections that read the headers and then
@@ -461,7 +476,9 @@ func idle(ctx context.Context, c config, b *instance) error {
 	idleCPU := b.cpu() - idle0
 	rss1 := b.rss()
 	cpu1 := b.cpu()
+	stopProfile = b.profileCPU(c, "with")
 	with, nWith := listRun(ctx, c, b, lister)
+	stopProfile()
 	cpuWith := b.cpu() - cpu1
 	fmt.Printf("idle streams: %d open on B (%d failed) in %s; B's VmRSS %.0f MiB without them, %.0f MiB with them (%.1f KiB per stream)\n",
 		c.streams-int(failed.Load()), failed.Load(), opened.Round(time.Millisecond), rss0, rss1, (rss1-rss0)*1024/float64(max(1, c.streams)))
@@ -473,6 +490,34 @@ func idle(ctx context.Context, c config, b *instance) error {
 		float64(cpuWithout.Microseconds())/float64(max(1, nWithout)), float64(cpuWith.Microseconds())/float64(max(1, nWith)),
 		(float64(cpuWith)/float64(max(1, nWith)))/(float64(cpuWithout)/float64(max(1, nWithout))))
 	return nil
+}
+
+// profileCPU takes a CPU profile of the instance over the list run that
+// follows (with -profile), written to <dir>/list-<name>.pprof when the
+// returned function is called after it.
+func (in *instance) profileCPU(c config, name string) func() {
+	if c.profile == "" || in.pprof == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		secs := max(1, int(c.listDuration.Seconds()))
+		res, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", in.pprof, secs))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profile %s: %v\n", name, err)
+			return
+		}
+		defer res.Body.Close()
+		f, err := os.Create(filepath.Join(c.profile, "list-"+name+".pprof"))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profile %s: %v\n", name, err)
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, res.Body)
+	}()
+	return func() { <-done }
 }
 
 // listRun runs c.listConns clients listing for c.listDuration: req/s and
