@@ -411,8 +411,7 @@ type stream struct {
 	wakes    <-chan application.Wake
 	stop     func()
 
-	ctx    context.Context // the stream's reads of the feed
-	cancel context.CancelFunc
+	logID  zap.Field   // the request's id, for the stream's log lines
 	expiry *time.Timer // ends the stream at expires
 	done   chan struct{}
 
@@ -494,7 +493,6 @@ func (s *stream) end() {
 		s.expiry.Stop()
 	}
 	s.stop()
-	s.cancel()
 	if s.conn != nil {
 		_ = s.conn.Close()
 	}
@@ -559,9 +557,11 @@ func (s *stream) beat() {
 // for its end.
 func (s *stream) run(hctx huma.Context) {
 	r, w := humachi.Unwrap(hctx)
-	// The request's context ends when the handler returns; the stream
-	// keeps its values (the request id, for the logs) and its own end.
-	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(r.Context()))
+	// The stream keeps nothing of the request but its id, for the logs:
+	// its context holds the request, chi's and huma's contexts, the
+	// connection's buffers, which 10,000 streams would have the collector
+	// mark on every cycle.
+	s.logID = mw.RequestIDField(r.Context())
 	hd := w.Header()
 	hd.Set("Content-Type", eventStreamType)
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer
@@ -646,7 +646,7 @@ func (s *stream) do(k kick) bool {
 	}
 	if k&(kickBeat|kickFlush) != 0 && len(s.buf) > 0 {
 		if !s.flush() {
-			s.h.errs.log.Debug("event stream dropped: keepalive write failed", mw.RequestIDField(s.ctx))
+			s.h.errs.log.Debug("event stream dropped: keepalive write failed", s.logID)
 			return false
 		}
 	}
@@ -686,7 +686,9 @@ func (s *stream) wake(wk application.Wake) bool {
 // whether the stream goes on. resync first tells the client that wakes may
 // have been lost (a client that keeps state from GET /changes re-reads it).
 func (s *stream) catchUp(resync bool) bool {
-	ctx := s.ctx
+	// The reads end by their statement deadline; a stream's goroutine is
+	// the only one to end it, so nothing cancels them.
+	ctx := context.Background()
 	if resync {
 		s.buf = append(s.buf, "event: resync\ndata: {}\n\n"...)
 	}
@@ -698,13 +700,11 @@ func (s *stream) catchUp(resync bool) bool {
 		} else {
 			var err error
 			if page, err = s.h.events.Changes(ctx, s.a, s.last, eventsPage); err != nil {
-				if ctx.Err() == nil {
-					if errors.Is(err, application.ErrChangesExpired) {
-						s.buf = append(s.buf, "event: expired-history\ndata: {}\n\n"...)
-						s.flush()
-					} else {
-						s.h.errs.log.Warn("event stream: read changes", zap.Error(err), mw.RequestIDField(ctx))
-					}
+				if errors.Is(err, application.ErrChangesExpired) {
+					s.buf = append(s.buf, "event: expired-history\ndata: {}\n\n"...)
+					s.flush()
+				} else {
+					s.h.errs.log.Warn("event stream: read changes", zap.Error(err), s.logID)
 				}
 				// The client reconnects with Last-Event-ID.
 				return false
