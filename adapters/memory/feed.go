@@ -3,6 +3,8 @@ package memory
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -16,10 +18,11 @@ import (
 // commit: a write outside a transaction when it lets go of the store's
 // lock, a transaction when its outermost InTx ends, both still holding the
 // lock, so numbers follow commit order. The numbering compares the data to
-// what the feed saw at the last commit (seen): every write path is covered
-// without telling the feed, as the SQL stores' triggers cover theirs. It
-// costs a pass over the store's data per commit, as a transaction's copy
-// does.
+// what the feed saw at the last commit (seen), for the tasks and lists
+// each write marked (state.touchTask, touchList) since: a commit costs what
+// it changed, not a pass over the store. A rollback marks everything (the
+// data is put back wholesale), and SetFeedCheck has each commit compare
+// the whole store too, failing on a change that was not marked.
 
 // feed is what the feed saw at the last commit, and each user's head.
 type feed struct {
@@ -27,6 +30,12 @@ type feed struct {
 	tasks map[task.ID]*seenTask
 	lists map[list.ID]*seenList
 	pub   application.ChangePublisher
+
+	// What changed since the last commit: these ids, or all when all.
+	dirtyTasks map[task.ID]struct{}
+	dirtyLists map[list.ID]struct{}
+	all        bool
+	check      bool // SetFeedCheck
 }
 
 type head struct{ seq, pruned application.Seq }
@@ -51,7 +60,24 @@ type seenList struct {
 }
 
 func newFeed() *feed {
-	return &feed{heads: map[auth.UserID]*head{}, tasks: map[task.ID]*seenTask{}, lists: map[list.ID]*seenList{}}
+	return &feed{heads: map[auth.UserID]*head{}, tasks: map[task.ID]*seenTask{}, lists: map[list.ID]*seenList{},
+		dirtyTasks: map[task.ID]struct{}{}, dirtyLists: map[list.ID]struct{}{}}
+}
+
+// touchTask marks task id as changed (written, trashed, restored or
+// removed) for the next commit's numbering; the data is held.
+func (s *state) touchTask(id task.ID) { s.s.feed.dirtyTasks[id] = struct{}{} }
+
+// touchList is touchTask for list id.
+func (s *state) touchList(id list.ID) { s.s.feed.dirtyLists[id] = struct{}{} }
+
+// SetFeedCheck has every commit also compare the whole store with what the
+// feed saw, and panic on a change that no write marked: for tests (the
+// contract suites turn it on), as it costs a pass over the store.
+func (s *Store) SetFeedCheck(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.feed.check = on
 }
 
 // counted is what a task adds to its list's counts: its list, when live.
@@ -71,76 +97,20 @@ type changed struct {
 // number numbers what changed since the last commit; the store's lock is
 // held. It returns the heads that moved.
 func (s *Store) number() map[auth.UserID]application.Seq {
-	f, st := s.feed, s.tasks.state
+	f := s.feed
 	var out []changed
-	now := time.Now().UTC()
-	touchedLists := map[list.ID]bool{}
-	touchList := func(id list.ID) {
-		if _, ok := st.lists[id]; ok {
-			touchedLists[id] = true
-		}
+	if f.all {
+		out = s.compare(s.everything())
+	} else if len(f.dirtyTasks) > 0 || len(f.dirtyLists) > 0 {
+		out = s.compare(f.dirtyTasks, f.dirtyLists)
 	}
-	for id, e := range st.tasks {
-		sn, ok := f.tasks[id]
-		if ok && sn.t == e.t && sn.deletedAt == e.deletedAt && sn.mark == e.mark {
-			continue
+	clear(f.dirtyTasks)
+	clear(f.dirtyLists)
+	f.all = false
+	if f.check {
+		if missed := s.compare(s.everything()); len(missed) > 0 {
+			panic(fmt.Sprintf("memory: feed: changes no write marked: %+v", missed))
 		}
-		var before *task.Task
-		var beforeDel *time.Time
-		if ok {
-			before, beforeDel = sn.t, sn.deletedAt
-		}
-		bl, bc, bok := counted(before, beforeDel)
-		al, ac, aok := counted(e.t, e.deletedAt)
-		if bl != al || bc != ac || bok != aok {
-			if bok {
-				touchList(bl)
-			}
-			if aok {
-				touchList(al)
-			}
-		}
-		if !ok {
-			sn = &seenTask{owner: e.t.Owner()}
-			f.tasks[id] = sn
-		}
-		sn.t, sn.deletedAt, sn.mark = e.t, e.deletedAt, e.mark
-		out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
-	}
-	for id, sn := range f.tasks {
-		if sn.purged != nil {
-			continue
-		}
-		if _, ok := st.tasks[id]; ok {
-			continue
-		}
-		if l, _, ok := counted(sn.t, sn.deletedAt); ok {
-			touchList(l)
-		}
-		sn.t, sn.deletedAt, sn.purged = nil, nil, &now
-		out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
-	}
-	for id, e := range st.lists {
-		sn, ok := f.lists[id]
-		if ok && sn.l == e.l && sn.deletedAt == e.deletedAt && !touchedLists[id] {
-			continue
-		}
-		if !ok {
-			sn = &seenList{owner: e.l.Owner()}
-			f.lists[id] = sn
-		}
-		sn.l, sn.deletedAt = e.l, e.deletedAt
-		out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
-	}
-	for id, sn := range f.lists {
-		if sn.purged != nil {
-			continue
-		}
-		if _, ok := st.lists[id]; ok {
-			continue
-		}
-		sn.l, sn.deletedAt, sn.purged = nil, nil, &now
-		out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
 	}
 	if len(out) == 0 {
 		return nil
@@ -164,6 +134,112 @@ func (s *Store) number() map[auth.UserID]application.Seq {
 		}
 	}
 	return moved
+}
+
+// everything is every task and list the store holds or the feed saw alive.
+func (s *Store) everything() (map[task.ID]struct{}, map[list.ID]struct{}) {
+	f, st := s.feed, s.tasks.state
+	ts, ls := map[task.ID]struct{}{}, map[list.ID]struct{}{}
+	for id := range st.tasks {
+		ts[id] = struct{}{}
+	}
+	for id, sn := range f.tasks {
+		if sn.purged == nil {
+			ts[id] = struct{}{}
+		}
+	}
+	for id := range st.lists {
+		ls[id] = struct{}{}
+	}
+	for id, sn := range f.lists {
+		if sn.purged == nil {
+			ls[id] = struct{}{}
+		}
+	}
+	return ts, ls
+}
+
+// compare brings what the feed saw of these tasks and lists up to date,
+// and returns those that changed (a list whose counts moved with its
+// tasks too).
+func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs map[list.ID]struct{}) []changed {
+	f, st := s.feed, s.tasks.state
+	var out []changed
+	now := time.Now().UTC()
+	touchedLists := map[list.ID]bool{}
+	touchList := func(id list.ID) {
+		if _, ok := st.lists[id]; ok {
+			touchedLists[id] = true
+		}
+	}
+	for id := range taskIDs {
+		sn, ok := f.tasks[id]
+		e, live := st.tasks[id]
+		if !live {
+			if !ok || sn.purged != nil {
+				continue
+			}
+			if l, _, ok := counted(sn.t, sn.deletedAt); ok {
+				touchList(l)
+			}
+			sn.t, sn.deletedAt, sn.purged = nil, nil, &now
+			out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
+			continue
+		}
+		if ok && sn.t == e.t && sn.deletedAt == e.deletedAt && sn.mark == e.mark {
+			continue
+		}
+		var before *task.Task
+		var beforeDel *time.Time
+		if ok {
+			before, beforeDel = sn.t, sn.deletedAt
+		}
+		bl, bc, bok := counted(before, beforeDel)
+		al, ac, aok := counted(e.t, e.deletedAt)
+		if bl != al || bc != ac || bok != aok {
+			if bok {
+				touchList(bl)
+			}
+			if aok {
+				touchList(al)
+			}
+		}
+		if !ok {
+			sn = &seenTask{owner: e.t.Owner()}
+			f.tasks[id] = sn
+		}
+		sn.t, sn.deletedAt, sn.mark, sn.purged = e.t, e.deletedAt, e.mark, nil
+		out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
+	}
+	lists := maps.Clone(listIDs)
+	if lists == nil {
+		lists = map[list.ID]struct{}{}
+	}
+	for id := range touchedLists {
+		lists[id] = struct{}{}
+	}
+	for id := range lists {
+		sn, ok := f.lists[id]
+		e, live := st.lists[id]
+		if !live {
+			if !ok || sn.purged != nil {
+				continue
+			}
+			sn.l, sn.deletedAt, sn.purged = nil, nil, &now
+			out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
+			continue
+		}
+		if ok && sn.l == e.l && sn.deletedAt == e.deletedAt && !touchedLists[id] {
+			continue
+		}
+		if !ok {
+			sn = &seenList{owner: e.l.Owner()}
+			f.lists[id] = sn
+		}
+		sn.l, sn.deletedAt, sn.purged = e.l, e.deletedAt, nil
+		out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
+	}
+	return out
 }
 
 // commit numbers the changes, lets go of the lock with unlock, and tells

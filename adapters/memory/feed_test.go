@@ -3,6 +3,7 @@ package memory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -55,5 +56,35 @@ func TestPublisher(t *testing.T) {
 	}
 	if h, _ := s.Changes().Head(ctx, "u_a"); h != 3 {
 		t.Errorf("head %d after a rolled back transaction, want 3", h)
+	}
+}
+
+// BenchmarkToggleStoreSize: one toggle (a write outside a transaction) in
+// stores of growing size: what the feed's numbering at commit costs.
+func BenchmarkToggleStoreSize(b *testing.B) {
+	for _, n := range []int{100, 10_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ctx := context.Background()
+			s := memory.NewStore()
+			var last *task.Task
+			for i := range n {
+				tk, err := task.New(auth.UserID(fmt.Sprintf("u_%d", i%100)), "t", nil, time.Now())
+				if err != nil {
+					b.Fatal(err)
+				}
+				if last, err = s.Tasks().Add(ctx, tk); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.Tasks().Update(ctx, last.Owner(), last.ID(), 0, func(t *task.Task) error {
+					t.ToggleCompleted(time.Now())
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

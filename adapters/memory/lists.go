@@ -75,6 +75,7 @@ func (r *ListRepository) Add(ctx context.Context, l *list.List) (list.Summary, e
 	}
 	r.lastList++
 	r.lists[r.lastList] = &listEntry{l: l.WithID(r.lastList).WithVersion(1)}
+	r.touchList(r.lastList)
 	return r.summary(r.lastList), nil
 }
 
@@ -121,6 +122,7 @@ func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.
 		return list.Summary{}, list.ErrNameTaken
 	}
 	e.l = c.WithVersion(e.l.Version() + 1)
+	r.touchList(id)
 	return r.summary(id), nil
 }
 
@@ -157,6 +159,7 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 	c := e.l.WithID(id)
 	c.MoveTo(key, at)
 	e.l = c.WithVersion(e.l.Version() + 1)
+	r.touchList(id)
 	if position.NeedsRebalance(key) {
 		var all []*listEntry
 		for _, o := range r.lists {
@@ -167,6 +170,7 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 		slices.SortFunc(all, func(x, y *listEntry) int { return strings.Compare(x.l.Position(), y.l.Position()) })
 		for rank, o := range all {
 			o.l = o.l.WithPosition(position.Rebalanced(int64(rank)))
+			r.touchList(o.l.ID())
 		}
 	}
 	return r.summary(id), nil
@@ -217,9 +221,11 @@ func (r *ListRepository) Trash(ctx context.Context, owner auth.UserID, id list.I
 		return err
 	}
 	e.deletedAt = trashTime(at)
-	for _, te := range r.tasks {
+	r.touchList(id)
+	for tid, te := range r.tasks {
 		if l := te.t.ListID(); l != nil && *l == id && te.deletedAt == nil {
 			te.deletedAt, te.mark = trashTime(at), task.MarkList(id)
+			r.touchTask(tid)
 		}
 	}
 	return nil
@@ -237,9 +243,10 @@ func (r *ListRepository) Restore(ctx context.Context, owner auth.UserID, id list
 		if err := r.restoreList(e); err != nil {
 			return list.Summary{}, err
 		}
-		for _, te := range r.tasks {
+		for tid, te := range r.tasks {
 			if l := te.t.ListID(); l != nil && *l == id && te.deletedAt != nil && te.mark == task.MarkList(id) && te.deletedAt.Equal(at) {
 				te.deletedAt, te.mark = nil, task.NoMark
+				r.touchTask(tid)
 			}
 		}
 	}
@@ -253,6 +260,7 @@ func (s *state) restoreList(e *listEntry) error {
 		return list.ErrNameTaken
 	}
 	e.deletedAt = nil
+	s.touchList(e.l.ID())
 	return nil
 }
 
@@ -275,9 +283,11 @@ func (s *state) deleteList(id list.ID) {
 	for tid, te := range s.tasks {
 		if l := te.t.ListID(); l != nil && *l == id {
 			delete(s.tasks, tid)
+			s.touchTask(tid)
 		}
 	}
 	delete(s.lists, id)
+	s.touchList(id)
 }
 
 // ListTrash returns owner's trashed lists, the latest deletion first.

@@ -111,6 +111,7 @@ func (r *TaskRepository) add(t *task.Task) *task.Task {
 	r.tasks[stored.ID()] = &entry{t: stored, revs: []task.Revision{{
 		Version: 1, At: stored.UpdatedAt().UTC(), By: stored.Owner(), Changed: task.Created(stored),
 	}}}
+	r.touchTask(stored.ID())
 	return stored.WithID(stored.ID())
 }
 
@@ -306,6 +307,7 @@ func (s *state) trash(ids []task.ID, at time.Time) int {
 	for id, m := range task.TrashMarks(ids, nodes) {
 		e := s.tasks[id]
 		e.deletedAt, e.mark = trashTime(at), m
+		s.touchTask(id)
 	}
 	return len(nodes)
 }
@@ -394,18 +396,21 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 			ce := r.tasks[c]
 			if ce.deletedAt != nil && ce.mark == with && ce.deletedAt.Equal(at) {
 				ce.deletedAt, ce.mark = nil, task.NoMark
+				r.touchTask(c)
 				walk(c)
 			}
 		}
 	}
 	walk(id)
 	e.deletedAt, e.mark = nil, task.NoMark
+	r.touchTask(id)
 	for p := e.t.ParentID(); p != nil; p = r.tasks[*p].t.ParentID() {
 		pe := r.tasks[*p]
 		if pe.deletedAt == nil {
 			break
 		}
 		pe.deletedAt, pe.mark = nil, task.NoMark
+		r.touchTask(*p)
 	}
 	return e.t.WithID(id), nil
 }
@@ -428,6 +433,7 @@ func (r *TaskRepository) Delete(ctx context.Context, owner auth.UserID, id task.
 func (s *state) deleteSubtree(id task.ID) {
 	for _, d := range s.subtree(id, false) {
 		delete(s.tasks, d)
+		s.touchTask(d)
 		delete(s.s.occurrences, d) // as ON DELETE CASCADE does
 	}
 }
@@ -440,6 +446,7 @@ func (r *TaskRepository) EmptyTrash(ctx context.Context, owner auth.UserID) (int
 	for id, e := range r.tasks {
 		if e.t.Owner() == owner && e.deletedAt != nil {
 			delete(r.tasks, id)
+			r.touchTask(id)
 			n++
 		}
 	}

@@ -174,6 +174,7 @@ func (s *Store) snapshot() *snapshot {
 func (s *Store) restore(sn *snapshot) {
 	s.tasks.tasks = copyEntries(sn.tasks)
 	s.tasks.lists = copyEntries(sn.lists)
+	s.feed.all = true // put back wholesale: the feed compares everything
 	s.users.byID = copyMap(sn.byID)
 	s.users.byEmail = copyMap(sn.byEmail)
 	s.keys.keys = copyEntries(sn.keys)

@@ -118,6 +118,7 @@ func (w *writes) commit() {
 		e := w.s.tasks[id]
 		e.record(t, w.by)
 		e.t = t
+		w.s.touchTask(id)
 	}
 }
 

@@ -27,6 +27,7 @@ type feedStores struct {
 var changeStores = map[string]func(*testing.T) feedStores{
 	"memory": func(*testing.T) feedStores {
 		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
 		return feedStores{stores{tasks: s.Tasks(), lists: s.Lists()}, s.Changes()}
 	},
 	"sqlite": func(t *testing.T) feedStores {

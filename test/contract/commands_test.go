@@ -35,6 +35,7 @@ var commandsSecret = []byte("commands-contract-secret-of-32-bytes!!")
 var commandAPIs = map[string]func(*testing.T) []http.Handler{
 	"memory": func(t *testing.T) []http.Handler {
 		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
 		svc := application.New(s.Tasks(), s.Users(), nil, application.WithTransactor(s), application.WithLists(s.Lists()),
 			application.WithOccurrences(s.Occurrences()), application.WithChanges(s.Changes()))
 		return []http.Handler{commandRouter(t, svc, s.Keys())}

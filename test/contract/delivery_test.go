@@ -19,6 +19,7 @@ import (
 var deliveryStores = map[string]func(*testing.T) (task.Repository, application.DeliveryStore){
 	"memory": func(*testing.T) (task.Repository, application.DeliveryStore) {
 		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
 		return s.Tasks(), s.Deliveries()
 	},
 	"sqlite": func(t *testing.T) (task.Repository, application.DeliveryStore) {

@@ -25,6 +25,7 @@ type recurStore struct {
 var recurStores = map[string]func(*testing.T) recurStore{
 	"memory": func(*testing.T) recurStore {
 		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
 		return recurStore{txStore{tasks: s.Tasks(), lists: s.Lists(), users: s.Users(), keys: s.Keys(), tx: s}, s.Occurrences()}
 	},
 	"sqlite": func(t *testing.T) recurStore {

@@ -90,7 +90,11 @@ func uniqEmail() string {
 // taskStores opens a fresh task.Repository of each kind; every task suite
 // runs unchanged on all of them.
 var taskStores = map[string]func(*testing.T) task.Repository{
-	"memory":   func(*testing.T) task.Repository { return memory.NewTaskRepository() },
+	"memory": func(*testing.T) task.Repository {
+		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
+		return s.Tasks()
+	},
 	"sqlite":   func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openSQLiteDB(t)) },
 	"postgres": func(t *testing.T) task.Repository { return sqlstore.NewTaskRepository(openPostgresDB(t)) },
 	"postgres-exec": func(t *testing.T) task.Repository {

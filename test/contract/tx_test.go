@@ -44,6 +44,7 @@ func sqlTxStore(db *bun.DB) txStore {
 var txStores = map[string]func(*testing.T) txStore{
 	"memory": func(*testing.T) txStore {
 		s := memory.NewStore()
+		s.SetFeedCheck(true) // every commit also compared with the whole store
 		return txStore{tasks: s.Tasks(), lists: s.Lists(), users: s.Users(), keys: s.Keys(), tx: s}
 	},
 	"sqlite":   func(t *testing.T) txStore { return sqlTxStore(openSQLiteDB(t)) },
