@@ -25,6 +25,8 @@ type Service struct {
 	tasks task.Repository
 	users user.Repository
 	lists list.Repository
+	// members are the shared lists' memberships (WithMembers).
+	members list.Members
 	tx    Transactor // nil: InTx is ErrNoTransactor
 	// occurrences is the history of repeating tasks (WithOccurrences).
 	occurrences task.OccurrenceLog

@@ -28,6 +28,11 @@ type state struct {
 	tasks    map[task.ID]*entry
 	lastList list.ID
 	lists    map[list.ID]*listEntry
+	// members are the shared lists' memberships, by list and user
+	// (members.go); lastInvitation and invitations their invitations.
+	members        map[list.ID]map[auth.UserID]membership
+	lastInvitation list.InvitationID
+	invitations    map[list.InvitationID]*list.Invitation
 }
 
 // entry is a stored task and, when it is in the trash, since when and why.

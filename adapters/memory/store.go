@@ -33,7 +33,8 @@ var _ application.Transactor = (*Store)(nil)
 // NewStore returns an empty store.
 func NewStore() *Store {
 	s := &Store{feed: newFeed()}
-	st := &state{s: s, tasks: make(map[task.ID]*entry), lists: make(map[list.ID]*listEntry)}
+	st := &state{s: s, tasks: make(map[task.ID]*entry), lists: make(map[list.ID]*listEntry),
+		members: make(map[list.ID]map[auth.UserID]membership), invitations: make(map[list.InvitationID]*list.Invitation)}
 	s.tasks = &TaskRepository{state: st}
 	s.lists = &ListRepository{state: st}
 	s.users = &UserRepository{s: s, byID: make(map[auth.UserID]user.User), byEmail: make(map[string]auth.UserID)}
@@ -156,6 +157,8 @@ type snapshot struct {
 	byEmail map[string]auth.UserID
 	keys    map[application.IdempotencyKey]*keyEntry
 	occ     map[task.ID]*occurred
+	members map[list.ID]map[auth.UserID]membership
+	invs    map[list.InvitationID]*list.Invitation
 }
 
 // snapshot copies the data; the lock or the transaction is held.
@@ -167,6 +170,8 @@ func (s *Store) snapshot() *snapshot {
 		byEmail: copyMap(s.users.byEmail),
 		keys:    copyEntries(s.keys.keys),
 		occ:     copyMap(s.occurrences),
+		members: copyMembers(s.tasks.members),
+		invs:    copyEntries(s.tasks.invitations),
 	}
 }
 
@@ -179,6 +184,16 @@ func (s *Store) restore(sn *snapshot) {
 	s.users.byEmail = copyMap(sn.byEmail)
 	s.keys.keys = copyEntries(sn.keys)
 	s.occurrences = copyMap(sn.occ)
+	s.tasks.members = copyMembers(sn.members)
+	s.tasks.invitations = copyEntries(sn.invs)
+}
+
+func copyMembers(m map[list.ID]map[auth.UserID]membership) map[list.ID]map[auth.UserID]membership {
+	out := make(map[list.ID]map[auth.UserID]membership, len(m))
+	for k, v := range m {
+		out[k] = copyMap(v)
+	}
+	return out
 }
 
 func copyEntries[K comparable, V any](m map[K]*V) map[K]*V {

@@ -313,3 +313,11 @@ func (v *validator) err() error {
 	}
 	return &check.ValidationError{Problems: v.problems}
 }
+
+// WithOwner returns a copy of the list belonging to owner, nothing else
+// changed: what a transfer of a shared list stores.
+func (l *List) WithOwner(owner auth.UserID) *List {
+	c := *l
+	c.owner = owner
+	return &c
+}

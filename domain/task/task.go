@@ -382,6 +382,14 @@ func (t *Task) WithList(listID *list.ID) *Task {
 	return c
 }
 
+// WithOwner returns a copy of the task belonging to owner, nothing else
+// changed: a shared list's tasks go with it to its new owner (a transfer).
+func (t *Task) WithOwner(owner auth.UserID) *Task {
+	c := t.WithID(t.id)
+	c.owner = owner
+	return c
+}
+
 // WithPosition returns a copy of the task at key and nothing else changed:
 // what a rebalance does, which re-keys a scope without changing its order.
 func (t *Task) WithPosition(key string) *Task {

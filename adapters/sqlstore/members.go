@@ -1,0 +1,349 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+)
+
+// MemberRepository is a list.Members in PostgreSQL or SQLite: the
+// list_members and list_invitations tables (migration
+// 20261211000001_list_members). Who reaches a list is decided by
+// accessSQL (access.go) for tasks and by Access here for the list itself;
+// both read list_members the same way.
+type MemberRepository struct {
+	db *bun.DB
+	pg bool
+}
+
+var _ list.Members = (*MemberRepository)(nil)
+
+// NewMemberRepository returns a repository on a migrated db.
+func NewMemberRepository(db *bun.DB) *MemberRepository {
+	return &MemberRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
+}
+
+func (r *MemberRepository) on(ctx context.Context) runner {
+	return bunRunner{db: conn(ctx, r.db), pg: r.pg}
+}
+
+// locking reports whether reads in ctx lock what they read: on PostgreSQL
+// in a transaction (SQLite's transaction holds the one write lock).
+func (r *MemberRepository) locking(ctx context.Context) bool {
+	_, ok := txOf(ctx, r.db)
+	return r.pg && ok
+}
+
+// Access reads the owner of live list id and caller's membership. In a
+// transaction on PostgreSQL it locks the list row (FOR SHARE: a transfer,
+// which updates it, waits) and the membership row (FOR SHARE: a removal or
+// a role change waits), so that what the caller's write was allowed on
+// holds until it commits.
+func (r *MemberRepository) Access(ctx context.Context, caller auth.UserID, id list.ID) (list.Access, error) {
+	x := r.on(ctx)
+	lock := ""
+	if r.locking(ctx) {
+		lock = " FOR SHARE"
+	}
+	var owners []string
+	if err := x.idb().NewRaw("SELECT user_id FROM lists WHERE id = ? AND deleted_at IS NULL"+lock, int64(id)).
+		Scan(ctx, &owners); err != nil {
+		return list.Access{}, fmt.Errorf("read list owner: %w", err)
+	}
+	if len(owners) == 0 {
+		return list.Access{}, list.ErrNotFound
+	}
+	owner := auth.UserID(owners[0])
+	if owner == caller {
+		return list.Access{Owner: owner, Role: list.RoleOwner}, nil
+	}
+	var roles []string
+	if err := x.idb().NewRaw("SELECT role FROM list_members WHERE list_id = ? AND user_id = ?"+lock, int64(id), string(caller)).
+		Scan(ctx, &roles); err != nil {
+		return list.Access{}, fmt.Errorf("read membership: %w", err)
+	}
+	if len(roles) == 0 {
+		return list.Access{}, list.ErrNotFound
+	}
+	return list.Access{Owner: owner, Role: list.Role(roles[0])}, nil
+}
+
+// memberRow is one person of a list as Members reads them.
+type memberRow struct {
+	UserID    string    `bun:"user_id"`
+	Role      string    `bun:"role"`
+	Email     string    `bun:"email"`
+	Name      string    `bun:"name"`
+	InvitedBy string    `bun:"invited_by"`
+	Since     time.Time `bun:"since"`
+}
+
+func (m memberRow) member() list.Member {
+	return list.Member{
+		UserID: auth.UserID(m.UserID), Role: list.Role(m.Role), Email: m.Email, Name: m.Name,
+		InvitedBy: auth.UserID(m.InvitedBy), Since: m.Since.UTC(),
+	}
+}
+
+// Members reads the owner and the members of live list id, with their
+// emails and names from users.
+func (r *MemberRepository) Members(ctx context.Context, id list.ID) ([]list.Member, error) {
+	var rows []memberRow
+	if err := r.on(ctx).idb().NewRaw(
+		"SELECT l.user_id, 'owner' AS role, coalesce(u.email, '') AS email, coalesce(u.name, '') AS name, '' AS invited_by, l.created_at AS since"+
+			" FROM lists AS l LEFT JOIN users AS u ON u.id = l.user_id WHERE l.id = ? AND l.deleted_at IS NULL", int64(id)).
+		Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read list owner: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, list.ErrNotFound
+	}
+	var ms []memberRow
+	if err := r.on(ctx).idb().NewRaw(
+		"SELECT m.user_id, m.role, coalesce(u.email, '') AS email, coalesce(u.name, '') AS name, m.invited_by, m.created_at AS since"+
+			" FROM list_members AS m LEFT JOIN users AS u ON u.id = m.user_id WHERE m.list_id = ? ORDER BY m.created_at, m.user_id", int64(id)).
+		Scan(ctx, &ms); err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	out := make([]list.Member, 0, 1+len(ms))
+	for _, m := range append(rows[:1], ms...) {
+		out = append(out, m.member())
+	}
+	return out, nil
+}
+
+// invitationRow is a list_invitations row with its list's name.
+type invitationRow struct {
+	ID        int64     `bun:"id"`
+	ListID    int64     `bun:"list_id"`
+	ListName  string    `bun:"list_name"`
+	Email     string    `bun:"email"`
+	Role      string    `bun:"role"`
+	InvitedBy string    `bun:"invited_by"`
+	CreatedAt time.Time `bun:"created_at"`
+}
+
+func (i invitationRow) invitation() list.Invitation {
+	return list.Invitation{
+		ID: list.InvitationID(i.ID), ListID: list.ID(i.ListID), ListName: i.ListName, Email: i.Email,
+		Role: list.Role(i.Role), InvitedBy: auth.UserID(i.InvitedBy), CreatedAt: i.CreatedAt.UTC(),
+	}
+}
+
+const invitationColumns = "i.id, i.list_id, l.name AS list_name, i.email, i.role, i.invited_by, i.created_at"
+
+// Invite inserts inv, or sets the role and inviter of the list's invitation
+// for its email, in one statement after checking that the email is nobody's
+// on the list.
+func (r *MemberRepository) Invite(ctx context.Context, inv list.Invitation) (list.Invitation, error) {
+	var out list.Invitation
+	err := inTx(ctx, r.db, func(ctx context.Context) error {
+		x := r.on(ctx)
+		var n int64
+		s := x.sql().add("SELECT count(*) FROM lists AS l WHERE l.id = ? AND l.deleted_at IS NULL", int64(inv.ListID))
+		if err := x.ints(ctx, s, &n); err != nil {
+			return fmt.Errorf("read list: %w", err)
+		}
+		if n == 0 {
+			return list.ErrNotFound
+		}
+		s = x.sql().add("SELECT count(*) FROM users AS u WHERE u.email = ? AND (u.id = (SELECT l.user_id FROM lists AS l WHERE l.id = ?)"+
+			" OR u.id IN (SELECT m.user_id FROM list_members AS m WHERE m.list_id = ?))", inv.Email, int64(inv.ListID), int64(inv.ListID))
+		if err := x.ints(ctx, s, &n); err != nil {
+			return fmt.Errorf("read members' emails: %w", err)
+		}
+		if n > 0 {
+			return list.ErrAlreadyMember
+		}
+		var id int64
+		if err := x.idb().NewRaw("INSERT INTO list_invitations (list_id, email, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)"+
+			" ON CONFLICT (list_id, email) DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by RETURNING id",
+			int64(inv.ListID), inv.Email, string(inv.Role), string(inv.InvitedBy), inv.CreatedAt.UTC()).Scan(ctx, &id); err != nil {
+			return fmt.Errorf("insert invitation: %w", err)
+		}
+		rows, err := r.readInvitations(ctx, false, "i.id = ?", id)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return list.ErrNotFound
+		}
+		out = rows[0]
+		return nil
+	})
+	return out, err
+}
+
+// readInvitations reads the invitations to live lists that match where,
+// by id, locking them (FOR UPDATE) on PostgreSQL when lock is set.
+func (r *MemberRepository) readInvitations(ctx context.Context, lock bool, where string, args ...any) ([]list.Invitation, error) {
+	var rows []invitationRow
+	suffix := ""
+	if lock && r.pg {
+		suffix = " FOR UPDATE OF i"
+	}
+	if err := r.on(ctx).idb().NewRaw("SELECT "+invitationColumns+" FROM list_invitations AS i JOIN lists AS l ON l.id = i.list_id"+
+		" WHERE l.deleted_at IS NULL AND "+where+" ORDER BY i.id"+suffix, args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read invitations: %w", err)
+	}
+	out := make([]list.Invitation, len(rows))
+	for i, row := range rows {
+		out[i] = row.invitation()
+	}
+	return out, nil
+}
+
+// SetRole updates the membership row.
+func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
+	n, err := affected(r.on(ctx).idb().NewRaw("UPDATE list_members SET role = ? WHERE list_id = ? AND user_id = ?",
+		string(role), int64(id), string(user)).Exec(ctx))
+	if err != nil {
+		return fmt.Errorf("update membership: %w", err)
+	}
+	if n == 0 {
+		return list.ErrMemberNotFound
+	}
+	return nil
+}
+
+// Remove deletes the membership row; on PostgreSQL it waits for the
+// transactions that hold it FOR SHARE (a member's writes, see Access).
+func (r *MemberRepository) Remove(ctx context.Context, id list.ID, user auth.UserID) error {
+	n, err := affected(r.on(ctx).idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?",
+		int64(id), string(user)).Exec(ctx))
+	if err != nil {
+		return fmt.Errorf("delete membership: %w", err)
+	}
+	if n == 0 {
+		return list.ErrMemberNotFound
+	}
+	return nil
+}
+
+// Transfer moves the list and every row of its tasks (tags, occurrences,
+// revisions) to member to, under both owners' scope locks (in id order),
+// and swaps the memberships. The list goes back to its implicit place
+// (position NULL): its key in the old owner's order means nothing in the
+// new one's, and could collide there.
+func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.UserID, at time.Time) error {
+	return inTx(ctx, r.db, func(ctx context.Context) error {
+		x := r.on(ctx)
+		var owners []string
+		if err := x.idb().NewRaw("SELECT user_id FROM lists WHERE id = ? AND deleted_at IS NULL", int64(id)).Scan(ctx, &owners); err != nil {
+			return fmt.Errorf("read list owner: %w", err)
+		}
+		if len(owners) == 0 {
+			return list.ErrNotFound
+		}
+		from := auth.UserID(owners[0])
+		scopes := []auth.UserID{from, to}
+		slices.Sort(scopes)
+		for _, o := range scopes {
+			if err := lockScope(ctx, x, o); err != nil {
+				return err
+			}
+		}
+		row, err := readList(ctx, x, from, id, true, true)
+		if err != nil {
+			return err
+		}
+		n, err := affected(x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx))
+		if err != nil {
+			return fmt.Errorf("delete membership: %w", err)
+		}
+		if n == 0 {
+			return list.ErrMemberNotFound
+		}
+		taken, err := nameTaken(ctx, x, to, list.NameKey(row.Name), id)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return list.ErrNameTaken
+		}
+		for _, q := range []string{
+			"UPDATE lists SET user_id = ?, position = NULL WHERE id = ?",
+			"UPDATE tasks SET user_id = ? WHERE list_id = ?",
+			"UPDATE task_tags SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
+			"UPDATE task_occurrences SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
+			"UPDATE task_revisions SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
+		} {
+			if _, err := x.idb().NewRaw(q, string(to), int64(id)).Exec(ctx); err != nil {
+				return fmt.Errorf("transfer list: %w", nameError(err))
+			}
+		}
+		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)",
+			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC()).Exec(ctx); err != nil {
+			return fmt.Errorf("insert membership: %w", err)
+		}
+		return nil
+	})
+}
+
+// Invitations reads the invitations to user's email.
+func (r *MemberRepository) Invitations(ctx context.Context, user auth.UserID) ([]list.Invitation, error) {
+	out, err := r.readInvitations(ctx, false, "i.email = (SELECT u.email FROM users AS u WHERE u.id = ?)", string(user))
+	if out == nil && err == nil {
+		out = []list.Invitation{}
+	}
+	return out, err
+}
+
+// invitationOf reads invitation id when it is addressed to user's email
+// and its list is live, locking it on PostgreSQL.
+func (r *MemberRepository) invitationOf(ctx context.Context, user auth.UserID, id list.InvitationID) (list.Invitation, error) {
+	where := "i.id = ? AND i.email = (SELECT u.email FROM users AS u WHERE u.id = ?)"
+	rows, err := r.readInvitations(ctx, true, where, int64(id), string(user))
+	if err != nil {
+		return list.Invitation{}, err
+	}
+	if len(rows) == 0 {
+		return list.Invitation{}, list.ErrInvitationNotFound
+	}
+	return rows[0], nil
+}
+
+// Accept deletes the invitation and inserts the membership (nothing when
+// user is the owner or a member already), in one transaction.
+func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list.InvitationID, at time.Time) (list.Invitation, error) {
+	var out list.Invitation
+	err := inTx(ctx, r.db, func(ctx context.Context) error {
+		inv, err := r.invitationOf(ctx, user, id)
+		if err != nil {
+			return err
+		}
+		out = inv
+		x := r.on(ctx)
+		if _, err := x.idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete invitation: %w", err)
+		}
+		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at)"+
+			" SELECT l.id, ?, ?, ?, ? FROM lists AS l WHERE l.id = ? AND l.user_id <> ?"+
+			" ON CONFLICT (list_id, user_id) DO NOTHING",
+			string(user), string(inv.Role), string(inv.InvitedBy), at.UTC(), int64(inv.ListID), string(user)).Exec(ctx); err != nil {
+			return fmt.Errorf("insert membership: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Decline deletes the invitation.
+func (r *MemberRepository) Decline(ctx context.Context, user auth.UserID, id list.InvitationID) error {
+	return inTx(ctx, r.db, func(ctx context.Context) error {
+		if _, err := r.invitationOf(ctx, user, id); err != nil {
+			return err
+		}
+		if _, err := r.on(ctx).idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete invitation: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,468 @@
+package contract
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
+	"github.com/todo-backend/todo/domain/user"
+)
+
+// shareStores are the repositories of one store that shared lists touch.
+type shareStores struct {
+	tasks   task.Repository
+	lists   list.Repository
+	users   user.Repository
+	members list.Members
+	tx      application.Transactor
+}
+
+var shareStoreKinds = map[string]func(*testing.T) shareStores{
+	"memory": func(*testing.T) shareStores {
+		s := memory.NewStore()
+		return shareStores{tasks: s.Tasks(), lists: s.Lists(), users: s.Users(), members: s.Members(), tx: s}
+	},
+	"sqlite": func(t *testing.T) shareStores { return sqlShareStores(openSQLiteDB(t)) },
+	"postgres": func(t *testing.T) shareStores {
+		return sqlShareStores(openPostgresDB(t))
+	},
+}
+
+func sqlShareStores(d *bun.DB) shareStores {
+	return shareStores{
+		tasks: sqlstore.NewTaskRepository(d), lists: sqlstore.NewListRepository(d), users: sqlstore.NewUserRepository(d),
+		members: sqlstore.NewMemberRepository(d), tx: sqlstore.NewTransactor(d),
+	}
+}
+
+// TestMembers holds every store to list.Members' contract: access by role,
+// invitations by email, memberships, leaving, transfers, and what a list's
+// trash and deletion do to them.
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			for _, tc := range []struct {
+				name string
+				run  func(*testing.T, shareStores)
+			}{
+				{"access: owner, member, stranger, trash", testMemberAccess},
+				{"invitations: by email, accepted", testInviteAccept},
+				{"invitations: before the invitee signs in", testInviteUnknownEmail},
+				{"invitations: owner's or member's email refused", testInviteAlreadyMember},
+				{"invitations: again sets the role", testInviteAgain},
+				{"invitations: only the invitee accepts or declines", testInvitationOthers},
+				{"memberships: role and removal", testSetRoleRemove},
+				{"transfer: the list and its tasks change hands", testTransfer},
+				{"transfer: refused without a change", testTransferRefused},
+				{"deleted list: memberships and invitations go", testMembersListDeleted},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.run(t, s)
+				})
+			}
+		})
+	}
+}
+
+// share is a case's people: an owner with a list, and users who signed in.
+type share struct {
+	t     *testing.T
+	s     shareStores
+	owner user.User
+	list  list.ID
+	tr    *tree
+}
+
+func newShare(t *testing.T, s shareStores) *share {
+	t.Helper()
+	tr := newTree(t, stores{tasks: s.tasks, lists: s.lists})
+	sh := &share{t: t, s: s, tr: tr, owner: user.User{ID: tr.owner, Email: uniqEmail(), Name: "Owner"}}
+	sh.save(sh.owner)
+	sh.list = tr.list("Groceries " + uniq())
+	return sh
+}
+
+func (sh *share) save(u user.User) {
+	sh.t.Helper()
+	if err := sh.s.users.Save(context.Background(), u); err != nil {
+		sh.t.Fatalf("Save(%v) = %v", u, err)
+	}
+}
+
+// user signs a new user in.
+func (sh *share) user(name string) user.User {
+	u := user.User{ID: newOwner(), Email: uniqEmail(), Name: name}
+	sh.save(u)
+	return u
+}
+
+func (sh *share) invite(email string, role list.Role) list.Invitation {
+	sh.t.Helper()
+	inv, err := sh.s.members.Invite(context.Background(), list.Invitation{ListID: sh.list, Email: email, Role: role, InvitedBy: sh.owner.ID, CreatedAt: sh.tr.now()})
+	if err != nil {
+		sh.t.Fatalf("Invite(%s, %s) = %v", email, role, err)
+	}
+	return inv
+}
+
+// member signs a user in, invites and makes them a member with role.
+func (sh *share) member(name string, role list.Role) user.User {
+	sh.t.Helper()
+	u := sh.user(name)
+	inv := sh.invite(u.Email, role)
+	if _, err := sh.s.members.Accept(context.Background(), u.ID, inv.ID, sh.tr.now()); err != nil {
+		sh.t.Fatalf("Accept = %v", err)
+	}
+	return u
+}
+
+func (sh *share) access(who auth.UserID) (list.Access, error) {
+	return sh.s.members.Access(context.Background(), who, sh.list)
+}
+
+func (sh *share) wantRole(who auth.UserID, want list.Role) {
+	sh.t.Helper()
+	acc, err := sh.access(who)
+	if want == "" {
+		if !errors.Is(err, list.ErrNotFound) {
+			sh.t.Errorf("Access(%s) = %v, %v, want ErrNotFound", who, acc, err)
+		}
+		return
+	}
+	if err != nil || acc.Role != want {
+		sh.t.Errorf("Access(%s) = %v, %v, want role %s", who, acc, err, want)
+	}
+}
+
+func (sh *share) members() []list.Member {
+	sh.t.Helper()
+	ms, err := sh.s.members.Members(context.Background(), sh.list)
+	if err != nil {
+		sh.t.Fatalf("Members = %v", err)
+	}
+	return ms
+}
+
+func testMemberAccess(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	sh.wantRole(sh.owner.ID, list.RoleOwner)
+	for _, r := range list.MemberRoles() {
+		u := sh.member(string(r), r)
+		acc, err := sh.access(u.ID)
+		if err != nil || acc != (list.Access{Owner: sh.owner.ID, Role: r}) {
+			t.Errorf("Access(%s) = %+v, %v, want owner %s role %s", r, acc, err, sh.owner.ID, r)
+		}
+	}
+	stranger := sh.user("stranger")
+	sh.wantRole(stranger.ID, "")
+	if _, err := s.members.Access(ctx, sh.owner.ID, sh.list+100000); !errors.Is(err, list.ErrNotFound) {
+		t.Errorf("Access(missing list) = %v, want ErrNotFound", err)
+	}
+	// Another owner's list with the same member: no access to this one.
+	other := newShare(t, s)
+	sh.wantRole(other.owner.ID, "")
+	if err := s.lists.Trash(ctx, sh.owner.ID, sh.list, list.AnyVersion, sh.tr.now()); err != nil {
+		t.Fatal(err)
+	}
+	sh.wantRole(sh.owner.ID, "")
+	if ms, err := s.members.Members(ctx, sh.list); !errors.Is(err, list.ErrNotFound) {
+		t.Errorf("Members(trashed) = %v, %v, want ErrNotFound", ms, err)
+	}
+}
+
+func testInviteAccept(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.user("Bob")
+	inv := sh.invite(bob.Email, list.RoleEditor)
+	if inv.ID <= 0 || inv.ListID != sh.list || inv.Role != list.RoleEditor || inv.InvitedBy != sh.owner.ID || inv.Email != bob.Email {
+		t.Errorf("Invite = %+v", inv)
+	}
+	sh.wantRole(bob.ID, "")
+	got, err := s.members.Invitations(ctx, bob.ID)
+	if err != nil || len(got) != 1 || got[0].ID != inv.ID || got[0].ListName == "" || got[0].Role != list.RoleEditor {
+		t.Fatalf("Invitations(bob) = %+v, %v, want the one", got, err)
+	}
+	if got, err := s.members.Invitations(ctx, sh.owner.ID); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("Invitations(owner) = %#v, %v, want empty and not nil", got, err)
+	}
+	acc, err := s.members.Accept(ctx, bob.ID, inv.ID, sh.tr.now())
+	if err != nil || acc.ListID != sh.list || acc.Role != list.RoleEditor {
+		t.Fatalf("Accept = %+v, %v", acc, err)
+	}
+	sh.wantRole(bob.ID, list.RoleEditor)
+	if got, _ := s.members.Invitations(ctx, bob.ID); len(got) != 0 {
+		t.Errorf("Invitations after accept = %+v, want none", got)
+	}
+	if _, err := s.members.Accept(ctx, bob.ID, inv.ID, sh.tr.now()); !errors.Is(err, list.ErrInvitationNotFound) {
+		t.Errorf("Accept again = %v, want ErrInvitationNotFound", err)
+	}
+	carol := sh.member("Carol", list.RoleViewer)
+	ms := sh.members()
+	if len(ms) != 3 || ms[0].UserID != sh.owner.ID || ms[0].Role != list.RoleOwner || ms[0].Email != sh.owner.Email || ms[0].Name != "Owner" ||
+		ms[1].UserID != bob.ID || ms[1].Role != list.RoleEditor || ms[1].Email != bob.Email || ms[1].Name != "Bob" || ms[1].InvitedBy != sh.owner.ID ||
+		ms[2].UserID != carol.ID || ms[2].Role != list.RoleViewer || ms[1].Since.IsZero() {
+		t.Errorf("Members = %+v, want owner, bob (editor), carol (viewer)", ms)
+	}
+}
+
+func testInviteUnknownEmail(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	email := uniqEmail()
+	inv := sh.invite(email, list.RoleCompleter)
+	dan := user.User{ID: newOwner(), Email: email, Name: "Dan"}
+	if got, _ := s.members.Invitations(ctx, dan.ID); len(got) != 0 {
+		t.Errorf("Invitations before sign-in = %+v, want none", got)
+	}
+	sh.save(dan)
+	got, err := s.members.Invitations(ctx, dan.ID)
+	if err != nil || len(got) != 1 || got[0].ID != inv.ID {
+		t.Fatalf("Invitations after sign-in = %+v, %v", got, err)
+	}
+	if err := s.members.Decline(ctx, dan.ID, inv.ID); err != nil {
+		t.Fatalf("Decline = %v", err)
+	}
+	sh.wantRole(dan.ID, "")
+	if got, _ := s.members.Invitations(ctx, dan.ID); len(got) != 0 {
+		t.Errorf("Invitations after decline = %+v, want none", got)
+	}
+	// A user without an email has no invitations.
+	nobody := user.User{ID: newOwner()}
+	sh.save(nobody)
+	if got, err := s.members.Invitations(ctx, nobody.ID); err != nil || len(got) != 0 {
+		t.Errorf("Invitations(no email) = %+v, %v", got, err)
+	}
+}
+
+func testInviteAlreadyMember(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.member("Bob", list.RoleViewer)
+	for _, email := range []string{sh.owner.Email, bob.Email} {
+		_, err := s.members.Invite(ctx, list.Invitation{ListID: sh.list, Email: email, Role: list.RoleAdmin, InvitedBy: sh.owner.ID, CreatedAt: sh.tr.now()})
+		if !errors.Is(err, list.ErrAlreadyMember) {
+			t.Errorf("Invite(%s) = %v, want ErrAlreadyMember", email, err)
+		}
+	}
+	sh.wantRole(bob.ID, list.RoleViewer)
+	if got, _ := s.members.Invitations(ctx, bob.ID); len(got) != 0 {
+		t.Errorf("Invitations(bob) = %+v, want none", got)
+	}
+	if _, err := s.members.Invite(ctx, list.Invitation{ListID: sh.list + 100000, Email: uniqEmail(), Role: list.RoleAdmin, InvitedBy: sh.owner.ID, CreatedAt: sh.tr.now()}); !errors.Is(err, list.ErrNotFound) {
+		t.Errorf("Invite(missing list) = %v, want ErrNotFound", err)
+	}
+}
+
+func testInviteAgain(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.user("Bob")
+	first := sh.invite(bob.Email, list.RoleViewer)
+	again := sh.invite(bob.Email, list.RoleEditor)
+	if again.ID != first.ID || again.Role != list.RoleEditor {
+		t.Errorf("Invite again = %+v, want id %d with role editor", again, first.ID)
+	}
+	got, _ := s.members.Invitations(ctx, bob.ID)
+	if len(got) != 1 || got[0].Role != list.RoleEditor {
+		t.Errorf("Invitations = %+v, want one, editor", got)
+	}
+	// Another list's invitation to the same email is its own.
+	other := newShare(t, s)
+	other.invite(bob.Email, list.RoleAdmin)
+	if got, _ := s.members.Invitations(ctx, bob.ID); len(got) != 2 || got[0].ID != first.ID {
+		t.Errorf("Invitations = %+v, want two, oldest first", got)
+	}
+}
+
+func testInvitationOthers(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob, eve := sh.user("Bob"), sh.user("Eve")
+	inv := sh.invite(bob.Email, list.RoleEditor)
+	for _, who := range []auth.UserID{eve.ID, sh.owner.ID} {
+		if _, err := s.members.Accept(ctx, who, inv.ID, sh.tr.now()); !errors.Is(err, list.ErrInvitationNotFound) {
+			t.Errorf("Accept(%s) = %v, want ErrInvitationNotFound", who, err)
+		}
+		if err := s.members.Decline(ctx, who, inv.ID); !errors.Is(err, list.ErrInvitationNotFound) {
+			t.Errorf("Decline(%s) = %v, want ErrInvitationNotFound", who, err)
+		}
+		sh.wantRole(who, map[auth.UserID]list.Role{sh.owner.ID: list.RoleOwner}[who])
+	}
+	if _, err := s.members.Accept(ctx, bob.ID, inv.ID+100000, sh.tr.now()); !errors.Is(err, list.ErrInvitationNotFound) {
+		t.Errorf("Accept(missing) = %v, want ErrInvitationNotFound", err)
+	}
+	if got, _ := s.members.Invitations(ctx, bob.ID); len(got) != 1 {
+		t.Errorf("Invitations(bob) = %+v, want still one", got)
+	}
+	// A list in the trash hides its invitations and refuses their accept.
+	if err := s.lists.Trash(ctx, sh.owner.ID, sh.list, list.AnyVersion, sh.tr.now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.members.Invitations(ctx, bob.ID); len(got) != 0 {
+		t.Errorf("Invitations(trashed list) = %+v, want none", got)
+	}
+	if _, err := s.members.Accept(ctx, bob.ID, inv.ID, sh.tr.now()); !errors.Is(err, list.ErrInvitationNotFound) {
+		t.Errorf("Accept(trashed list) = %v, want ErrInvitationNotFound", err)
+	}
+}
+
+func testSetRoleRemove(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.member("Bob", list.RoleViewer)
+	stranger := sh.user("stranger")
+	if err := s.members.SetRole(ctx, sh.list, bob.ID, list.RoleAdmin); err != nil {
+		t.Fatalf("SetRole = %v", err)
+	}
+	sh.wantRole(bob.ID, list.RoleAdmin)
+	if err := s.members.SetRole(ctx, sh.list, stranger.ID, list.RoleAdmin); !errors.Is(err, list.ErrMemberNotFound) {
+		t.Errorf("SetRole(stranger) = %v, want ErrMemberNotFound", err)
+	}
+	sh.wantRole(stranger.ID, "")
+	if err := s.members.Remove(ctx, sh.list, stranger.ID); !errors.Is(err, list.ErrMemberNotFound) {
+		t.Errorf("Remove(stranger) = %v, want ErrMemberNotFound", err)
+	}
+	if err := s.members.Remove(ctx, sh.list, bob.ID); err != nil {
+		t.Fatalf("Remove = %v", err)
+	}
+	sh.wantRole(bob.ID, "")
+	if ms := sh.members(); len(ms) != 1 {
+		t.Errorf("Members after removal = %+v, want the owner", ms)
+	}
+	// A removal in a transaction that fails is undone.
+	carol := sh.member("Carol", list.RoleEditor)
+	boom := errors.New("boom")
+	err := s.tx.InTx(ctx, func(ctx context.Context) error {
+		if err := s.members.Remove(ctx, sh.list, carol.ID); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v", err)
+	}
+	sh.wantRole(carol.ID, list.RoleEditor)
+}
+
+func testTransfer(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.member("Bob", list.RoleEditor)
+	carol := sh.member("Carol", list.RoleViewer)
+	in := sh.tr.add("in the list", lid(sh.list), nil).ID()
+	sub := sh.tr.add("a subtask", lid(sh.list), tid(in)).ID()
+	gone := sh.tr.add("in the trash", lid(sh.list), nil).ID()
+	if err := s.tasks.Trash(ctx, sh.owner.ID, gone, task.AnyVersion, sh.tr.now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.tasks.Update(ctx, sh.owner.ID, sub, task.AnyVersion, func(t *task.Task) error { t.ToggleCompleted(sh.tr.now()); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	inbox := sh.tr.add("the owner's own", nil, nil).ID()
+	if err := s.members.Transfer(ctx, sh.list, bob.ID, sh.tr.now()); err != nil {
+		t.Fatalf("Transfer = %v", err)
+	}
+	sh.wantRole(bob.ID, list.RoleOwner)
+	sh.wantRole(sh.owner.ID, list.RoleAdmin)
+	sh.wantRole(carol.ID, list.RoleViewer)
+	ms := sh.members()
+	if len(ms) != 3 || ms[0].UserID != bob.ID || ms[0].Role != list.RoleOwner {
+		t.Errorf("Members = %+v, want bob first as the owner", ms)
+	}
+	for _, m := range ms[1:] {
+		if m.UserID == sh.owner.ID && (m.Role != list.RoleAdmin || m.InvitedBy != bob.ID) {
+			t.Errorf("old owner = %+v, want admin invited by bob", m)
+		}
+	}
+	for _, id := range []task.ID{in, sub} {
+		if _, err := s.tasks.Get(ctx, bob.ID, id); err != nil {
+			t.Errorf("Get(bob, %d) = %v, want the task", id, err)
+		}
+		if _, err := s.tasks.Get(ctx, sh.owner.ID, id); !errors.Is(err, task.ErrNotFound) {
+			t.Errorf("Get(old owner, %d) = %v, want ErrNotFound (the owner's rows moved)", id, err)
+		}
+	}
+	if _, err := s.tasks.Get(ctx, sh.owner.ID, inbox); err != nil {
+		t.Errorf("Get(old owner's inbox task) = %v", err)
+	}
+	if _, err := s.tasks.RestoreFromTrash(ctx, bob.ID, gone); err != nil {
+		t.Errorf("RestoreFromTrash(bob, the list's trashed task) = %v", err)
+	}
+	sum, err := s.lists.Get(ctx, bob.ID, sh.list)
+	if err != nil || sum.Open != 2 || sum.Completed != 1 || sum.List.Owner() != bob.ID {
+		t.Errorf("lists.Get(bob) = %+v, %v, want 2 open, 1 completed, owned by bob", sum, err)
+	}
+	if _, err := s.lists.Get(ctx, sh.owner.ID, sh.list); !errors.Is(err, list.ErrNotFound) {
+		t.Errorf("lists.Get(old owner) = %v, want ErrNotFound", err)
+	}
+	bobs, err := s.lists.List(ctx, bob.ID)
+	if err != nil || len(bobs) != 1 {
+		t.Errorf("lists.List(bob) = %+v, %v, want the list", bobs, err)
+	}
+	st, err := s.tasks.Stats(ctx, bob.ID, task.Moment{Now: sh.tr.now()}, nil)
+	if err != nil || st.Total != 3 {
+		t.Errorf("Stats(bob) = %+v, %v, want 3 tasks", st, err)
+	}
+	st, err = s.tasks.Stats(ctx, sh.owner.ID, task.Moment{Now: sh.tr.now()}, nil)
+	if err != nil || st.Total != 1 {
+		t.Errorf("Stats(old owner) = %+v, %v, want 1 task (the inbox's)", st, err)
+	}
+}
+
+func testTransferRefused(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	stranger := sh.user("stranger")
+	if err := s.members.Transfer(ctx, sh.list, stranger.ID, sh.tr.now()); !errors.Is(err, list.ErrMemberNotFound) {
+		t.Errorf("Transfer(stranger) = %v, want ErrMemberNotFound", err)
+	}
+	sh.wantRole(sh.owner.ID, list.RoleOwner)
+	// Bob has a list of the same name: the transfer would make two.
+	bob := sh.member("Bob", list.RoleAdmin)
+	sum, err := s.lists.Get(ctx, sh.owner.ID, sh.list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := list.New(bob.ID, sum.List.Name(), nil, sh.tr.now())
+	if _, err := s.lists.Add(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	id := sh.tr.add("stays", lid(sh.list), nil).ID()
+	if err := s.members.Transfer(ctx, sh.list, bob.ID, sh.tr.now()); !errors.Is(err, list.ErrNameTaken) {
+		t.Errorf("Transfer(name taken) = %v, want ErrNameTaken", err)
+	}
+	sh.wantRole(sh.owner.ID, list.RoleOwner)
+	sh.wantRole(bob.ID, list.RoleAdmin)
+	if _, err := s.tasks.Get(ctx, sh.owner.ID, id); err != nil {
+		t.Errorf("Get(owner) = %v, want the task unchanged", err)
+	}
+}
+
+func testMembersListDeleted(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.member("Bob", list.RoleEditor)
+	carol := sh.user("Carol")
+	sh.invite(carol.Email, list.RoleViewer)
+	if err := s.lists.Delete(ctx, sh.owner.ID, sh.list, list.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	sh.wantRole(bob.ID, "")
+	if got, _ := s.members.Invitations(ctx, carol.ID); len(got) != 0 {
+		t.Errorf("Invitations after delete = %+v", got)
+	}
+}
