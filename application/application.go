@@ -27,7 +27,7 @@ type Service struct {
 	lists list.Repository
 	// members are the shared lists' memberships (WithMembers).
 	members list.Members
-	tx    Transactor // nil: InTx is ErrNoTransactor
+	tx      Transactor // nil: InTx is ErrNoTransactor
 	// occurrences is the history of repeating tasks (WithOccurrences).
 	occurrences task.OccurrenceLog
 	now         Clock
