@@ -270,7 +270,7 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		}
 		for _, q := range []string{
 			"UPDATE lists SET user_id = ?, position = NULL WHERE id = ?",
-			"UPDATE tasks SET user_id = ? WHERE list_id = ?",
+			"UPDATE tasks SET user_id = ?, created_by = coalesce(created_by, user_id) WHERE list_id = ?",
 			"UPDATE task_tags SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
 			"UPDATE task_occurrences SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
 			"UPDATE task_revisions SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",

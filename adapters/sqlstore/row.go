@@ -150,6 +150,20 @@ var taskColumns = []column{
 				r.s.ParentID = &r.parentID
 			}
 		})},
+	// Who created the task (NULL: its owner) and who it is assigned to
+	// (NULL: nobody), issue 19, migration 20261211000002.
+	{name: "created_by", pgType: "text", in: selects | inserts,
+		write: writes(func(s *task.Stored) *string { return createdBy(s) }),
+		read:  scanNullText(func(r *rowScan, v *string) { r.s.CreatedBy = auth.UserID(deref(v)) })},
+	{name: "assignee_id", pgType: "text", in: selects | inserts | updates,
+		write: writes(func(s *task.Stored) *string { return (*string)(s.Assignee) }),
+		read: scanNullText(func(r *rowScan, v *string) {
+			r.s.Assignee = nil
+			if v != nil {
+				a := auth.UserID(*v)
+				r.s.Assignee = &a
+			}
+		})},
 	// The key a move gave the task, NULL for one never moved (a new task
 	// needs no key, see sortKeyPG); read as sort_key.
 	{name: "position", pgType: "text", in: places,
@@ -158,6 +172,16 @@ var taskColumns = []column{
 	// or its implicit key): Task.Position.
 	{name: "sort_key", pgType: "text", in: selects,
 		read: scanText(func(r *rowScan, v string) { r.s.Position = v })},
+}
+
+// createdBy is what created_by keeps: NULL when the owner created the
+// task.
+func createdBy(s *task.Stored) *string {
+	if s.CreatedBy == "" || s.CreatedBy == s.Owner {
+		return nil
+	}
+	c := string(s.CreatedBy)
+	return &c
 }
 
 // explicitKey is what the position column keeps of key, the key of task

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/recur"
 )
@@ -38,8 +39,9 @@ func TestSameContentCoversEveryField(t *testing.T) {
 		},
 		"recurrencePassed": func(c *Task) { c.recurrencePassed = 2 },
 		"reminders":        func(c *Task) { c.reminders = []Reminder{ReminderBefore(time.Minute)} },
+		"assignee":         func(c *Task) { u := auth.UserID("u2"); c.assignee = &u },
 	}
-	bookkeeping := []string{"id", "owner", "createdAt", "updatedAt", "version", "changed"}
+	bookkeeping := []string{"id", "owner", "createdBy", "createdAt", "updatedAt", "version", "changed"}
 
 	typ := reflect.TypeFor[Task]()
 	for i := range typ.NumField() {

@@ -57,6 +57,11 @@ type Task struct {
 	recurrencePassed int
 	// reminders are when to remind the user (none: nil).
 	reminders []Reminder
+	// createdBy is who created the task, "" for its owner (and for tasks
+	// stored before shared lists, issue 19); assignee is the owner or a
+	// member of the task's list it is assigned to (nil: nobody).
+	createdBy auth.UserID
+	assignee  *auth.UserID
 	// changed says that a method changed the task since it was restored
 	// or stored (Changed).
 	changed bool
@@ -114,6 +119,30 @@ func Under(parent *ID) Option {
 		default:
 			t.parentID = clonePtr(parent)
 		}
+	}
+}
+
+// CreatedBy records who creates a new task when it is not its owner: a
+// member of a shared list creating a task there (the task is the list
+// owner's). Only New takes it; an edit ignores it.
+func CreatedBy(who auth.UserID) Option {
+	return func(v *validator, t *Task) {
+		if t.id == 0 {
+			t.createdBy = who
+		}
+	}
+}
+
+// AssignTo assigns the task to a user (nil: to nobody). That the user is the
+// owner or a member of the task's list is the application's to check, since
+// it depends on the list's members.
+func AssignTo(who *auth.UserID) Option {
+	return func(v *validator, t *Task) {
+		if who != nil && strings.TrimSpace(string(*who)) == "" {
+			v.add("assignee_id", "must be a user id or null", "value_error")
+			return
+		}
+		t.assignee = clonePtr(who)
 	}
 }
 
@@ -205,6 +234,10 @@ type Stored struct {
 	// write was called with; "" means the owner. Not part of the task:
 	// Task.Stored leaves it empty and Restore ignores it.
 	By auth.UserID
+	// CreatedBy is who created the task ("" or Owner: its owner);
+	// Assignee who it is assigned to (nil: nobody).
+	CreatedBy auth.UserID
+	Assignee  *auth.UserID
 }
 
 // Stored is the task as a store keeps it, the inverse of Stored.Restore:
@@ -232,6 +265,8 @@ func (t *Task) Stored() Stored {
 		RecurrenceFrom:   string(t.Recurrence().From()),
 		RecurrencePassed: t.recurrencePassed,
 		Reminders:        t.Reminders(),
+		CreatedBy:        t.createdBy,
+		Assignee:         t.Assignee(),
 	}
 }
 
@@ -258,6 +293,10 @@ func (s Stored) Restore() (*Task, error) {
 		version:     s.Version,
 		listID:      clonePtr(s.ListID),
 		parentID:    clonePtr(s.ParentID),
+		assignee:    clonePtr(s.Assignee),
+	}
+	if s.CreatedBy != s.Owner {
+		t.createdBy = s.CreatedBy
 	}
 	if s.ListID != nil && *s.ListID <= 0 {
 		v.add("list_id", "must be a positive integer", "greater_than")
@@ -386,6 +425,7 @@ func (t *Task) WithList(listID *list.ID) *Task {
 // changed: a shared list's tasks go with it to its new owner (a transfer).
 func (t *Task) WithOwner(owner auth.UserID) *Task {
 	c := t.WithID(t.id)
+	c.createdBy = t.CreatedBy()
 	c.owner = owner
 	return c
 }
@@ -422,7 +462,8 @@ func (t *Task) sameContent(o *Task) bool {
 		t.position == o.position &&
 		sameRecurrence(t.recurrence, o.recurrence) &&
 		t.recurrencePassed == o.recurrencePassed &&
-		equalReminders(t.reminders, o.reminders)
+		equalReminders(t.reminders, o.reminders) &&
+		equalPtr(t.assignee, o.assignee)
 }
 
 func sameRecurrence(a, b *recur.Recurrence) bool {
@@ -453,8 +494,21 @@ func (t *Task) WithID(id ID) *Task {
 	c.tags = slices.Clone(t.tags)
 	c.reminders = slices.Clone(t.reminders)
 	c.listID, c.parentID = clonePtr(t.listID), clonePtr(t.parentID)
+	c.assignee = clonePtr(t.assignee)
 	return &c
 }
+
+// CreatedBy returns who created the task: its owner, or the member of its
+// shared list who did.
+func (t *Task) CreatedBy() auth.UserID {
+	if t.createdBy == "" {
+		return t.owner
+	}
+	return t.createdBy
+}
+
+// Assignee returns who the task is assigned to, nil when nobody.
+func (t *Task) Assignee() *auth.UserID { return clonePtr(t.assignee) }
 
 // WithVersion returns a copy of the task at version v, as stored: stores
 // set it, one more on every write (see Repository.Update). The copy has

@@ -66,6 +66,7 @@ func TestMembers(t *testing.T) {
 				{"transfer: the list and its tasks change hands", testTransfer},
 				{"transfer: refused without a change", testTransferRefused},
 				{"deleted list: memberships and invitations go", testMembersListDeleted},
+				{"tasks: created_by and assignee_id round-trip", testTaskPeople},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
@@ -389,8 +390,8 @@ func testTransfer(t *testing.T, s shareStores) {
 		}
 	}
 	for _, id := range []task.ID{in, sub} {
-		if _, err := s.tasks.Get(ctx, bob.ID, id); err != nil {
-			t.Errorf("Get(bob, %d) = %v, want the task", id, err)
+		if got, err := s.tasks.Get(ctx, bob.ID, id); err != nil || got.CreatedBy() != sh.owner.ID {
+			t.Errorf("Get(bob, %d) = %v, %v, want the task, created by the old owner", id, got, err)
 		}
 		if _, err := s.tasks.Get(ctx, sh.owner.ID, id); !errors.Is(err, task.ErrNotFound) {
 			t.Errorf("Get(old owner, %d) = %v, want ErrNotFound (the owner's rows moved)", id, err)
@@ -464,5 +465,35 @@ func testMembersListDeleted(t *testing.T, s shareStores) {
 	sh.wantRole(bob.ID, "")
 	if got, _ := s.members.Invitations(ctx, carol.ID); len(got) != 0 {
 		t.Errorf("Invitations after delete = %+v", got)
+	}
+}
+
+func testTaskPeople(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	bob := sh.member("Bob", list.RoleEditor)
+	mine := sh.tr.add("the owner's", lid(sh.list), nil)
+	if mine.CreatedBy() != sh.owner.ID || mine.Assignee() != nil {
+		t.Errorf("Add = created by %s, assigned to %v; want the owner, nobody", mine.CreatedBy(), mine.Assignee())
+	}
+	bobs := sh.tr.add("bob's", lid(sh.list), nil, task.CreatedBy(bob.ID), task.AssignTo(&bob.ID))
+	got, err := s.tasks.Get(ctx, sh.owner.ID, bobs.ID())
+	if err != nil || got.CreatedBy() != bob.ID || got.Assignee() == nil || *got.Assignee() != bob.ID || got.Owner() != sh.owner.ID {
+		t.Fatalf("Get = %+v, %v; want owned by the owner, created by and assigned to bob", got, err)
+	}
+	up, err := s.tasks.Update(ctx, sh.owner.ID, mine.ID(), task.AnyVersion, func(tk *task.Task) error {
+		return tk.Edit(tk.Title(), tk.Description(), sh.tr.now(), task.AssignTo(&bob.ID))
+	})
+	if err != nil || up.Assignee() == nil || *up.Assignee() != bob.ID || up.Version() != 2 {
+		t.Fatalf("Update(assign) = %+v, %v", up, err)
+	}
+	up, err = s.tasks.Update(ctx, sh.owner.ID, mine.ID(), task.AnyVersion, func(tk *task.Task) error {
+		return tk.Edit(tk.Title(), tk.Description(), sh.tr.now(), task.AssignTo(nil))
+	})
+	if err != nil || up.Assignee() != nil || up.Version() != 3 {
+		t.Fatalf("Update(unassign) = %+v, %v", up, err)
+	}
+	if got, _ := s.tasks.Get(ctx, sh.owner.ID, mine.ID()); got.Assignee() != nil || got.CreatedBy() != sh.owner.ID {
+		t.Errorf("Get after unassign = %+v", got)
 	}
 }
