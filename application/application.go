@@ -26,7 +26,7 @@ type Service struct {
 	users user.Repository
 	lists list.Repository
 	// members are the shared lists' memberships (WithMembers).
-	members list.Members
+	members Memberships
 	tx      Transactor // nil: InTx is ErrNoTransactor
 	// occurrences is the history of repeating tasks (WithOccurrences).
 	occurrences task.OccurrenceLog
@@ -53,6 +53,9 @@ func New(tasks task.Repository, users user.Repository, now Clock, opts ...Option
 	s := &Service{tasks: tasks, users: users, now: now, seen: newSeenUsers(10000)}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.members != nil {
+		s.tasks = &sharedTasks{Repository: s.tasks, m: s.members, tx: s.tx}
 	}
 	return s
 }

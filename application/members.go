@@ -22,7 +22,7 @@ var ErrNoMembers = errors.New("application: no members repository (WithMembers)"
 // WithMembers gives the service the memberships of shared lists, which the
 // member and invitation use cases need (ErrNoMembers without). They run in
 // the store's transactions, so the service needs WithTransactor too.
-func WithMembers(m list.Members) Option { return func(s *Service) { s.members = m } }
+func WithMembers(m Memberships) Option { return func(s *Service) { s.members = m } }
 
 func (s *Service) memberRepo() (list.Members, error) {
 	if s.members == nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 // membership is one member's row of a shared list.
@@ -218,3 +219,21 @@ func (r *MemberRepository) Decline(ctx context.Context, user auth.UserID, id lis
 	delete(r.invitations, id)
 	return nil
 }
+
+// Reach returns the owner of task id and caller's role on its list when
+// caller is a member of that live list: the memory store's access rule for
+// tasks, by roleOn.
+func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id task.ID) (list.Access, error) {
+	defer r.read(ctx).done()
+	e, ok := r.tasks[id]
+	if !ok || e.t.Owner() == caller || e.t.ListID() == nil {
+		return list.Access{}, task.ErrNotFound
+	}
+	owner, role := r.roleOn(caller, *e.t.ListID())
+	if role == "" || role == list.RoleOwner {
+		return list.Access{}, task.ErrNotFound
+	}
+	return list.Access{Owner: owner, Role: role}, nil
+}
+
+var _ task.Sharing = (*MemberRepository)(nil)

@@ -1,0 +1,383 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/check"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// Memberships is what shared lists need of a store: the lists' members and
+// who reaches which task through them.
+type Memberships interface {
+	list.Members
+	task.Sharing
+}
+
+// sharedTasks is the task repository the use cases see when the service
+// has members (WithMembers): the store's, where a call that finds nothing of
+// the caller's own tries the tasks of the lists the caller is a member of.
+// It is the application's one place for the access rule of shared tasks:
+// the store answers who the task's owner is and the caller's role on its
+// list (task.Sharing, list.Members: one SQL predicate, adapters/sqlstore
+// access.go; one function in memory, roleOn), the role decides with
+// list.Role.Allows, and the call goes on in the owner's rows, in one
+// transaction with the read of the role (which locks the membership on
+// PostgreSQL: a removal waits for the write, or the write sees the
+// removal). A caller whose role does not allow the call gets
+// task.ErrNotFound, exactly as for a task that does not exist.
+//
+// The owner's calls go straight to the store, unchanged; only a call that
+// fails with not found costs the lookups of the shared path.
+type sharedTasks struct {
+	task.Repository
+	m  Memberships
+	tx Transactor // nil: no transaction around the shared path
+}
+
+// errOtherOwner is a move across lists of different owners.
+var errOtherOwner = check.Invalid("list_id", "the task belongs to another owner's list: move it within lists of one owner", "value_error")
+
+func (r *sharedTasks) inTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if r.tx == nil {
+		return fn(ctx)
+	}
+	return r.tx.InTx(ctx, fn)
+}
+
+// reach is caller's access to task id through its shared list, when that
+// allows act; task.ErrNotFound otherwise.
+func (r *sharedTasks) reach(ctx context.Context, caller auth.UserID, id task.ID, act list.Action) (list.Access, error) {
+	acc, err := r.m.Reach(ctx, caller, id)
+	if err != nil {
+		return list.Access{}, err
+	}
+	if !acc.Allows(act) {
+		return list.Access{}, task.ErrNotFound
+	}
+	return acc, nil
+}
+
+// guard makes fn fail with task.ErrNotFound when the change it makes needs
+// more than role allows (task.Needs).
+func guard(role list.Role, fn func(*task.Task) error) func(*task.Task) error {
+	return func(t *task.Task) error {
+		before := t.WithID(t.ID())
+		if err := fn(t); err != nil {
+			return err
+		}
+		if !role.Allows(task.Needs(before, t)) {
+			return task.ErrNotFound
+		}
+		return nil
+	}
+}
+
+// shareList is caller's access to list l for act when l is another
+// owner's shared list; ok false when l is the caller's or not reachable.
+func (r *sharedTasks) shareList(ctx context.Context, caller auth.UserID, l list.ID, act list.Action) (list.Access, error) {
+	acc, err := r.m.Access(ctx, caller, l)
+	if err != nil {
+		return list.Access{}, err
+	}
+	if !acc.Allows(act) {
+		return list.Access{}, list.ErrNotFound
+	}
+	return acc, nil
+}
+
+// Add stores t; a task of a list the owner does not own goes, when the
+// creator may edit that list, to the list owner's rows, created by them.
+func (r *sharedTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error) {
+	out, err := r.Repository.Add(ctx, t)
+	// A list or a parent (in a list) not the owner's may be a shared one.
+	if t.ListID() == nil || !errors.Is(err, list.ErrNotFound) && !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	first := err
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		acc, err := r.shareList(ctx, t.Owner(), *t.ListID(), list.ActEdit)
+		if err != nil || acc.Owner == t.Owner() {
+			return first
+		}
+		out, err = r.Repository.Add(ctx, t.WithOwner(acc.Owner))
+		return err
+	})
+	return out, err
+}
+
+// AddAll stores ts; those of shared lists as Add does, the caller's own
+// together.
+func (r *sharedTasks) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task, error) {
+	out, err := r.Repository.AddAll(ctx, ts)
+	if !errors.Is(err, list.ErrNotFound) {
+		return out, err
+	}
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		out = make([]*task.Task, len(ts))
+		for i, t := range ts {
+			added, err := r.Add(ctx, t)
+			if err != nil {
+				return err
+			}
+			out[i] = added
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Get returns the caller's task, or one of a list they may read.
+func (r *sharedTasks) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
+	out, err := r.Repository.Get(ctx, caller, id)
+	if !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	acc, err := r.reach(ctx, caller, id, list.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Repository.Get(ctx, acc.Owner, id)
+}
+
+// Revisions is the history of the caller's task or of one they may read.
+func (r *sharedTasks) Revisions(ctx context.Context, caller auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+	out, err := r.Repository.Revisions(ctx, caller, id, since)
+	if !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	acc, err := r.reach(ctx, caller, id, list.ActRead)
+	if err != nil {
+		return nil, err
+	}
+	return r.Repository.Revisions(ctx, acc.Owner, id, since)
+}
+
+// List returns the caller's tasks; a query of one list the caller is a
+// member of (with a role that reads) returns that list's tasks.
+func (r *sharedTasks) List(ctx context.Context, caller auth.UserID, q task.Query) (task.Page, error) {
+	out, err := r.Repository.List(ctx, caller, q)
+	if err != nil || out.Total > 0 || q.List == nil || *q.List == list.Inbox {
+		return out, err
+	}
+	acc, aerr := r.shareList(ctx, caller, *q.List, list.ActRead)
+	if aerr != nil || acc.Owner == caller {
+		return out, nil
+	}
+	return r.Repository.List(ctx, acc.Owner, q)
+}
+
+// Stats counts the caller's tasks; those of one list the caller may read
+// when in names it.
+func (r *sharedTasks) Stats(ctx context.Context, caller auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+	out, err := r.Repository.Stats(ctx, caller, m, in)
+	if err != nil || out.Total > 0 || in == nil || *in == list.Inbox {
+		return out, err
+	}
+	acc, aerr := r.shareList(ctx, caller, *in, list.ActRead)
+	if aerr != nil || acc.Owner == caller {
+		return out, nil
+	}
+	return r.Repository.Stats(ctx, acc.Owner, m, in)
+}
+
+// Update changes the caller's task, or one of a shared list when the
+// caller's role allows the change fn makes (task.Needs).
+func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
+	out, err := r.Repository.Update(ctx, caller, id, expect, fn)
+	if !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		acc, err := r.reach(ctx, caller, id, list.ActComplete)
+		if err != nil {
+			return err
+		}
+		out, err = r.Repository.Update(ctx, acc.Owner, id, expect, guard(acc.Role, fn))
+		return err
+	})
+	return out, err
+}
+
+// byOwner splits ids into the caller's and, per owner, those of shared
+// lists the caller reaches with act (with the caller's role on each one's
+// list); task.ErrNotFound when one is neither.
+func (r *sharedTasks) byOwner(ctx context.Context, caller auth.UserID, ids []task.ID, act list.Action) (map[auth.UserID][]task.ID, map[task.ID]list.Role, error) {
+	groups := map[auth.UserID][]task.ID{}
+	roles := map[task.ID]list.Role{}
+	for _, id := range task.UniqueIDs(ids) {
+		if _, err := r.Repository.Get(ctx, caller, id); err == nil {
+			groups[caller] = append(groups[caller], id)
+			roles[id] = list.RoleOwner
+			continue
+		} else if !errors.Is(err, task.ErrNotFound) {
+			return nil, nil, err
+		}
+		acc, err := r.reach(ctx, caller, id, act)
+		if err != nil {
+			return nil, nil, err
+		}
+		groups[acc.Owner] = append(groups[acc.Owner], id)
+		roles[id] = acc.Role
+	}
+	return groups, roles, nil
+}
+
+// UpdateAll changes the caller's tasks and those of shared lists, all or
+// none, each group in its owner's rows, each task as its list's role
+// allows.
+func (r *sharedTasks) UpdateAll(ctx context.Context, caller auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
+	out, err := r.Repository.UpdateAll(ctx, caller, ids, fn)
+	if !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		groups, roles, err := r.byOwner(ctx, caller, ids, list.ActComplete)
+		if err != nil {
+			return err
+		}
+		got := map[task.ID]*task.Task{}
+		for owner, group := range groups {
+			f := func(t *task.Task) error { return guard(roles[t.ID()], fn)(t) }
+			ts, err := r.Repository.UpdateAll(ctx, owner, group, f)
+			if err != nil {
+				return err
+			}
+			for _, t := range ts {
+				got[t.ID()] = t
+			}
+		}
+		out = nil
+		for _, id := range task.UniqueIDs(ids) {
+			out = append(out, got[id])
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Trash trashes the caller's task, or one of a list they may edit.
+func (r *sharedTasks) Trash(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, at time.Time) error {
+	err := r.Repository.Trash(ctx, caller, id, expect, at)
+	if !errors.Is(err, task.ErrNotFound) {
+		return err
+	}
+	return r.inTx(ctx, func(ctx context.Context) error {
+		acc, err := r.reach(ctx, caller, id, list.ActEdit)
+		if err != nil {
+			return err
+		}
+		return r.Repository.Trash(ctx, acc.Owner, id, expect, at)
+	})
+}
+
+// TrashAll trashes the caller's tasks and those of lists they may edit,
+// all or none.
+func (r *sharedTasks) TrashAll(ctx context.Context, caller auth.UserID, ids []task.ID, at time.Time) (int, error) {
+	n, err := r.Repository.TrashAll(ctx, caller, ids, at)
+	if !errors.Is(err, task.ErrNotFound) {
+		return n, err
+	}
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		groups, _, err := r.byOwner(ctx, caller, ids, list.ActEdit)
+		if err != nil {
+			return err
+		}
+		n = 0
+		for owner, group := range groups {
+			k, err := r.Repository.TrashAll(ctx, owner, group, at)
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}
+
+// RestoreFromTrash restores the caller's task, or one of a list they may
+// edit.
+func (r *sharedTasks) RestoreFromTrash(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
+	out, err := r.Repository.RestoreFromTrash(ctx, caller, id)
+	if !errors.Is(err, task.ErrNotFound) {
+		return out, err
+	}
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		acc, err := r.reach(ctx, caller, id, list.ActEdit)
+		if err != nil {
+			return err
+		}
+		out, err = r.Repository.RestoreFromTrash(ctx, acc.Owner, id)
+		return err
+	})
+	return out, err
+}
+
+// Delete deletes the caller's task, or one of a list they may edit, for
+// good.
+func (r *sharedTasks) Delete(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version) error {
+	err := r.Repository.Delete(ctx, caller, id, expect)
+	if !errors.Is(err, task.ErrNotFound) {
+		return err
+	}
+	return r.inTx(ctx, func(ctx context.Context) error {
+		acc, err := r.reach(ctx, caller, id, list.ActEdit)
+		if err != nil {
+			return err
+		}
+		return r.Repository.Delete(ctx, acc.Owner, id, expect)
+	})
+}
+
+// Move moves the caller's tasks, or tasks of lists they may edit, within
+// the lists of one owner: every task, and the target list, must be one
+// owner's (errOtherOwner otherwise), and a member moves only into lists
+// they may edit.
+func (r *sharedTasks) Move(ctx context.Context, caller auth.UserID, m task.Move) ([]*task.Task, error) {
+	out, err := r.Repository.Move(ctx, caller, m)
+	if !errors.Is(err, task.ErrNotFound) && !errors.Is(err, list.ErrNotFound) {
+		return out, err
+	}
+	first := err
+	err = r.inTx(ctx, func(ctx context.Context) error {
+		groups, roles, err := r.byOwner(ctx, caller, m.IDs, list.ActEdit)
+		if err != nil {
+			return err
+		}
+		if len(groups) > 1 {
+			return errOtherOwner
+		}
+		var owner auth.UserID
+		for o := range groups {
+			owner = o
+		}
+		target := owner
+		if l := m.To.List; l != nil {
+			target = caller // the inbox is the caller's own
+			if *l != list.Inbox {
+				acc, err := r.shareList(ctx, caller, *l, list.ActEdit)
+				if err != nil {
+					return err
+				}
+				target = acc.Owner
+			}
+		}
+		if target != owner {
+			return errOtherOwner
+		}
+		if owner == caller {
+			return first // the caller's own move, refused as it was
+		}
+		if edit := m.Edit; edit != nil {
+			m.Edit = func(t *task.Task) error { return guard(roles[t.ID()], edit)(t) }
+		}
+		out, err = r.Repository.Move(ctx, owner, m)
+		return err
+	})
+	return out, err
+}
