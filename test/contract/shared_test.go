@@ -99,7 +99,9 @@ func (c *sharedCase) unchanged(t *testing.T, what string) {
 	}
 }
 
-func refused(err error) bool { return errors.Is(err, task.ErrNotFound) || errors.Is(err, list.ErrNotFound) }
+func refused(err error) bool {
+	return errors.Is(err, task.ErrNotFound) || errors.Is(err, list.ErrNotFound)
+}
 
 func testSharedRole(t *testing.T, s shareStores, who list.Role) {
 	ctx := context.Background()
@@ -173,7 +175,7 @@ func testSharedRole(t *testing.T, s shareStores, who list.Role) {
 	check("TrashTasks", list.ActEdit, err)
 }
 
-func ptrTo[T any](v T) *T     { return &v }
+func ptrTo[T any](v T) *T       { return &v }
 func tidOf(id task.ID) *task.ID { return &id }
 
 func testSharedMoves(t *testing.T, s shareStores) {
