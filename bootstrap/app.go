@@ -78,6 +78,7 @@ var Memory = fx.Module("memory",
 		// its tasks.
 		func(s *memory.Store) list.Repository { return s.Lists() },
 		func(s *memory.Store) user.Repository { return s.Users() },
+		func(s *memory.Store) application.Memberships { return s.Members() },
 		func(s *memory.Store) application.IdempotencyStore { return s.Keys() },
 		func(s *memory.Store) task.OccurrenceLog { return s.Occurrences() },
 		func(s *memory.Store) application.Transactor { return s },
@@ -93,6 +94,7 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
+		fx.Annotate(sqlstore.NewMemberRepository, fx.As(new(application.Memberships))),
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
 		fx.Annotate(sqlstore.NewOccurrenceLog, fx.As(new(task.OccurrenceLog))),
 		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
@@ -201,8 +203,8 @@ func newVerifier(lc fx.Lifecycle, c Config, log *zap.Logger) (*jwks.Verifier, er
 // Application provides the use cases.
 var Application = fx.Module("application",
 	fx.Provide(
-		func(t task.Repository, u user.Repository, l list.Repository, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog, cf application.CalendarFeedStore) *application.Service {
-			return application.New(t, u, nil, application.WithLists(l), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch),
+		func(t task.Repository, u user.Repository, l list.Repository, m application.Memberships, tx application.Transactor, o task.OccurrenceLog, ch application.ChangeLog, cf application.CalendarFeedStore) *application.Service {
+			return application.New(t, u, nil, application.WithLists(l), application.WithMembers(m), application.WithTransactor(tx), application.WithOccurrences(o), application.WithChanges(ch),
 				application.WithFormats(transfer.Formats(transfer.FormatsOptions{})), application.WithCalendarFeeds(cf))
 		},
 		newPurger,

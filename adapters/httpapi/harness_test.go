@@ -64,7 +64,7 @@ func newEnv(t *testing.T, opts ...func(*httpapi.Deps)) *env {
 	core, logs := observer.New(zap.DebugLevel)
 	store := memory.NewStore()
 	d := httpapi.Deps{
-		Service: application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes()),
+		Service: application.New(store.Tasks(), store.Users(), nil, application.WithTransactor(store), application.WithLists(store.Lists()), application.WithMembers(store.Members()), application.WithOccurrences(store.Occurrences()), application.WithChanges(store.Changes()),
 			application.WithFormats(transfer.Formats(transfer.FormatsOptions{})), application.WithCalendarFeeds(memory.NewCalendarFeedStore())),
 		Verifier:    v,
 		Log:         zap.New(core),
