@@ -37,13 +37,44 @@ func (s *Service) CreateList(ctx context.Context, a Actor, name string, color *s
 	return lists.Add(ctx, l)
 }
 
-// GetList returns one of the actor's lists with its counts.
+// GetList returns one of the actor's lists, or a list shared with them,
+// with its counts.
 func (s *Service) GetList(ctx context.Context, a Actor, id list.ID) (list.Summary, error) {
 	lists, err := s.listRepo()
 	if err != nil {
 		return list.Summary{}, err
 	}
-	return lists.Get(ctx, a.owner, id)
+	out, err := lists.Get(ctx, a.owner, id)
+	if !errors.Is(err, list.ErrNotFound) || s.members == nil {
+		return out, err
+	}
+	acc, err := allowed(ctx, s.members, a.owner, id, list.ActRead)
+	if err != nil {
+		return list.Summary{}, err
+	}
+	return lists.Get(ctx, acc.Owner, id)
+}
+
+// Sidebar returns the actor's lists in their order (each with role owner),
+// then the lists shared with them in the order they joined, each with their
+// role: GET /lists.
+func (s *Service) Sidebar(ctx context.Context, a Actor) ([]list.Shared, error) {
+	own, err := s.ListLists(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]list.Shared, len(own), len(own)+4)
+	for i, l := range own {
+		out[i] = list.Shared{Summary: l, Role: list.RoleOwner}
+	}
+	if s.members == nil {
+		return out, nil
+	}
+	shared, err := s.members.SharedWith(ctx, a.owner)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, shared...), nil
 }
 
 // ListLists returns the actor's lists in their order, with their counts:
@@ -73,13 +104,24 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 		return list.Summary{}, err
 	}
 	if p.Name == nil && !p.SetColor {
-		cur, err := lists.Get(ctx, a.owner, id)
+		cur, err := s.GetList(ctx, a, id)
 		if err != nil {
 			return list.Summary{}, err
 		}
 		return cur, list.Conflict(cur, expect)
 	}
-	return lists.Update(ctx, a.owner, id, expect, func(l *list.List) error {
+	owner := a.owner
+	if s.members != nil {
+		// An admin of a shared list renames and recolors it too.
+		if _, err := lists.Get(ctx, a.owner, id); errors.Is(err, list.ErrNotFound) {
+			acc, err := allowed(ctx, s.members, a.owner, id, list.ActManageList)
+			if err != nil {
+				return list.Summary{}, err
+			}
+			owner = acc.Owner
+		}
+	}
+	return lists.Update(ctx, owner, id, expect, func(l *list.List) error {
 		name, color := l.Name(), l.Color()
 		if p.Name != nil {
 			name = *p.Name

@@ -44,6 +44,15 @@ type List struct {
 	Version        int64     `json:"version" minimum:"1" doc:"1 when created, one more on every change (a rename, a color, a move); its tasks do not count. The ETag of a response carrying the list names it." example:"1"`
 }
 
+// SidebarList is a list of GET /lists: the caller's own, or one shared with
+// them, with what they may do there.
+type SidebarList struct {
+	_ struct{} `json:"-" additionalProperties:"false"`
+	List
+	Role  string `json:"role" enum:"owner,admin,editor,completer,viewer" doc:"The caller's role on the list: owner for their own lists; for a list shared with them, the role of their membership (admin manages members and the list's name and color; editor changes tasks; completer completes and reopens tasks; viewer reads)." example:"owner"`
+	Owner string `json:"owner" doc:"The user id of the list's owner (user_id): the caller for their own lists." example:"u_123"`
+}
+
 // TrashedList is a list in the trash: the list as it was deleted, and when.
 type TrashedList struct {
 	_ struct{} `json:"-" additionalProperties:"false"`
@@ -179,7 +188,7 @@ type getListOutput struct {
 }
 
 type listsOutput struct {
-	Body []List `nullable:"false"` // never null: `[]` when there are none
+	Body []SidebarList `nullable:"false"` // never null: `[]` when there are none
 }
 
 type trashedListsOutput struct {
@@ -191,13 +200,13 @@ func (h *handlers) listLists(ctx context.Context, in *ownerInput) (*listsOutput,
 	if err != nil {
 		return nil, err
 	}
-	ls, err := h.svc.ListLists(ctx, a)
+	ls, err := h.svc.Sidebar(ctx, a)
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "query")
 	}
-	out := &listsOutput{Body: make([]List, len(ls))}
+	out := &listsOutput{Body: make([]SidebarList, len(ls))}
 	for i, s := range ls {
-		out.Body[i] = listOut(s)
+		out.Body[i] = SidebarList{List: listOut(s.Summary), Role: string(s.Role), Owner: string(s.List.Owner())}
 	}
 	return out, nil
 }

@@ -509,7 +509,9 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/Deleted"
 			case "delete-tasks", "clear-completed":
 				schema = "#/components/schemas/TrashCount"
-			case "list-lists", "create-list", "get-list", "patch-list", "restore-list", "move-list":
+			case "list-lists":
+				schema = "#/components/schemas/SidebarList"
+			case "create-list", "get-list", "patch-list", "restore-list", "move-list":
 				schema = "#/components/schemas/List"
 			case "list-trashed-lists":
 				schema = "#/components/schemas/TrashedList"
@@ -670,6 +672,12 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	}
 	if p := lst.Properties["color"]; p == nil || !allowsNull(p.Value) || p.Value.Pattern == "" {
 		t.Errorf("List.color is not a nullable #rrggbb")
+	}
+	side := schema("SidebarList")
+	for _, name := range []string{"role", "owner", "id", "name"} {
+		if !slices.Contains(side.Required, name) {
+			t.Errorf("SidebarList does not require %q", name)
+		}
 	}
 	stats := schema("Stats")
 	for _, name := range []string{"total", "completed", "pending", "overdue", "due_today", "by_priority", "tz"} {

@@ -237,3 +237,27 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 }
 
 var _ task.Sharing = (*MemberRepository)(nil)
+
+// SharedWith returns the live lists user is a member of.
+func (r *MemberRepository) SharedWith(ctx context.Context, user auth.UserID) ([]list.Shared, error) {
+	defer r.read(ctx).done()
+	type joined struct {
+		id    list.ID
+		since time.Time
+		role  list.Role
+	}
+	var js []joined
+	for id, ms := range r.members {
+		if m, ok := ms[user]; ok {
+			if e, ok := r.lists[id]; ok && e.deletedAt == nil {
+				js = append(js, joined{id: id, since: m.since, role: m.role})
+			}
+		}
+	}
+	slices.SortFunc(js, func(a, b joined) int { return cmp.Or(a.since.Compare(b.since), cmp.Compare(a.id, b.id)) })
+	out := make([]list.Shared, len(js))
+	for i, j := range js {
+		out[i] = list.Shared{Summary: r.summary(j.id), Role: j.role}
+	}
+	return out, nil
+}

@@ -347,3 +347,28 @@ func (r *MemberRepository) Decline(ctx context.Context, user auth.UserID, id lis
 		return nil
 	})
 }
+
+// sharedRow is a list a member reads, with their role.
+type sharedRow struct {
+	listRow
+	Role string `bun:"role"`
+}
+
+// SharedWith reads the live lists user is a member of with their counters:
+// one range of list_members_user_idx.
+func (r *MemberRepository) SharedWith(ctx context.Context, user auth.UserID) ([]list.Shared, error) {
+	var rows []sharedRow
+	if err := r.on(ctx).idb().NewRaw("SELECT "+listColumns+", m.role"+listFrom+" JOIN list_members AS m ON m.list_id = l.id"+
+		" WHERE m.user_id = ? AND l.deleted_at IS NULL ORDER BY m.created_at, l.id", string(user)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list shared lists: %w", err)
+	}
+	out := make([]list.Shared, len(rows))
+	for i, row := range rows {
+		s, err := row.summary()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = list.Shared{Summary: s, Role: list.Role(row.Role)}
+	}
+	return out, nil
+}

@@ -89,6 +89,13 @@ func ParseEmail(s string) (string, error) {
 	return e, nil
 }
 
+// Shared is a list as one of its members sees it: the list with its counts,
+// and the member's role.
+type Shared struct {
+	Summary
+	Role Role
+}
+
 // Members stores who reaches which list: memberships and invitations. It
 // decides no rule (the application does, with Role.Allows and CanSetRole);
 // each call is one atomic step, and the application runs the steps of one
@@ -123,6 +130,10 @@ type Members interface {
 	// not a member; ErrNameTaken when one of to's live lists has the
 	// list's name.
 	Transfer(ctx context.Context, id ID, to auth.UserID, at time.Time) error
+	// SharedWith returns the live lists user is a member of (not those
+	// they own), with their counts and user's role, in the order user
+	// joined them (then by id).
+	SharedWith(ctx context.Context, user auth.UserID) ([]Shared, error)
 	// Invitations returns the invitations addressed to user's email (as
 	// the users table has it), oldest first, with their lists' names;
 	// none when the user has no email. Invitations to lists in the trash

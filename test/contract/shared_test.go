@@ -128,6 +128,23 @@ func testSharedRole(t *testing.T, s shareStores, who list.Role) {
 	if err != nil || (len(page.Tasks) == 1) != allows(list.ActRead) {
 		t.Errorf("ListTasks(list) = %d tasks, %v; want readable %v", len(page.Tasks), err, allows(list.ActRead))
 	}
+	side, err := c.svc.Sidebar(ctx, c.caller)
+	found := list.Role("")
+	for _, l := range side {
+		if l.List.ID() == c.sh.list {
+			found = l.Role
+			if l.List.Owner() != c.sh.owner.ID || l.Open != 1 {
+				t.Errorf("Sidebar entry = %+v, want the owner's list with 1 open task", l)
+			}
+		}
+	}
+	if err != nil || (found != "") != allows(list.ActRead) || allows(list.ActRead) && found != who {
+		t.Errorf("Sidebar = %+v, %v; want the list with role %s: %v", side, err, who, allows(list.ActRead))
+	}
+	_, err = c.svc.GetList(ctx, c.caller, c.sh.list)
+	check("GetList", list.ActRead, err)
+	_, err = c.svc.EditList(ctx, c.caller, c.sh.list, list.AnyVersion, application.ListPatch{SetColor: true, Color: ptrTo("#aabbcc")})
+	check("EditList", list.ActManageList, err)
 	st, err := c.svc.TaskStatsIn(ctx, c.caller, c.sh.list, nil)
 	if err != nil || (st.Total == 1) != allows(list.ActRead) {
 		t.Errorf("TaskStatsIn = %+v, %v", st, err)
