@@ -188,6 +188,19 @@ var opDocs = map[string]opDoc{
 		"app polls without logging in: the caller's tasks with a due date that are open or were completed in the last 30 days, " +
 		"as the ICS export writes them. The secret (32 random bytes, base64url) is in the URL of this answer only; the service " +
 		"keeps its SHA-256. Revoke the feed to make its URL 404. The URL is absolute on PUBLIC_URL when it is set."},
+	"list-members": {"List a list's members", "The people of a list the caller owns or is a member of: the owner first (role owner), then the members in the order they joined, each with the email and name their last token carried. " +
+		"A list that does not exist, is in the trash, or is not shared with the caller is 404 (List not found)."},
+	"invite-member": {"Invite someone to a list", "Invites an email with a role (admin, editor, completer, viewer); the invitation waits until a user with that email signs in and accepts or declines it (GET /invitations). " +
+		"Needs the role owner or admin; only the owner invites an admin. Inviting an email invited already gives it the new role. " +
+		"The email of the owner or of a member is 409 (nobody to invite). Any refusal by role is the 404 of a list that does not exist, with the same body."},
+	"set-member-role": {"Change a member's role, or hand the list over", "Sets a member's role. Only the owner makes or changes an admin; an admin changes editors, completers and viewers. " +
+		"Role owner hands the list over (only the owner may): the member becomes the owner of the list and of its tasks, and the old owner stays as an admin; a name the new owner already uses for a list is 409. " +
+		"A user who is not a member is 404 (Member not found); a refusal by role is the 404 of a list that does not exist."},
+	"remove-member": {"Remove a member, or leave", "Ends a membership. A member removing themself leaves the list, whatever their role; the owner cannot leave (422: hand the list over first). " +
+		"Removing someone else needs the rights to change their role. The removed member reaches nothing of the list from then on: its tasks are 404 to them, as for a stranger."},
+	"list-invitations": {"List your invitations", "The invitations waiting for the caller's email (as their token carries it), oldest first, each with the list's id and name, the role and who invited (`[]` when none)."},
+	"accept-invitation": {"Accept an invitation", "Makes the caller a member of the list with the invitation's role, and answers the invitation. An invitation not addressed to the caller's email, or to a list in the trash, is 404."},
+	"decline-invitation": {"Decline an invitation", "Deletes the invitation. An invitation not addressed to the caller's email is 404."},
 	"list-calendar-feeds":  {"List calendar feeds", "The caller's calendar feeds, oldest first, without their secrets (`[]` when none)."},
 	"revoke-calendar-feed": {"Revoke a calendar feed", "Deletes the feed: its URL answers 404 from now on. Another user's feed is 404."},
 	"calendar-feed": {"A calendar feed", "Public: the secret in the URL is the credential (no Authorization header, never a JWT). " +

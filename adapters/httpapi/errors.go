@@ -151,6 +151,12 @@ func (m errorMapper) toResponse(ctx context.Context, err error, loc string) erro
 		return newHTTPError(http.StatusNotFound, msgTaskNotFound)
 	case errors.Is(err, list.ErrNotFound):
 		return newHTTPError(http.StatusNotFound, msgListNotFound)
+	case errors.Is(err, list.ErrMemberNotFound):
+		return newHTTPError(http.StatusNotFound, msgMemberNotFound)
+	case errors.Is(err, list.ErrInvitationNotFound):
+		return newHTTPError(http.StatusNotFound, msgInvitationGone)
+	case errors.Is(err, list.ErrAlreadyMember):
+		return newHTTPError(http.StatusConflict, msgAlreadyMember)
 	case errors.Is(err, application.ErrChangesExpired):
 		return newHTTPError(http.StatusGone, msgChangesExpired)
 	case errors.Is(err, application.ErrBadCursor):

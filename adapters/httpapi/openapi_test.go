@@ -159,6 +159,14 @@ var taskOps = []taskOp{
 	{"create-calendar-feed", http.MethodPost, "/api/{user_id}/calendar-feeds", 201, "optional", []int{401, 403, 409, 413, 422, 500, 503}},
 	{"list-calendar-feeds", http.MethodGet, "/api/{user_id}/calendar-feeds", 200, "", []int{401, 403, 409, 422, 500, 503}},
 	{"revoke-calendar-feed", http.MethodDelete, "/api/{user_id}/calendar-feeds/{id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	// Issue 19.
+	{"list-members", http.MethodGet, "/api/{user_id}/lists/{list_id}/members", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"invite-member", http.MethodPost, "/api/{user_id}/lists/{list_id}/members", 201, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"set-member-role", http.MethodPatch, "/api/{user_id}/lists/{list_id}/members/{member_user_id}", 200, "required", []int{401, 403, 404, 409, 413, 422, 500, 503}},
+	{"remove-member", http.MethodDelete, "/api/{user_id}/lists/{list_id}/members/{member_user_id}", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"list-invitations", http.MethodGet, "/api/{user_id}/invitations", 200, "", []int{401, 403, 409, 422, 500, 503}},
+	{"accept-invitation", http.MethodPost, "/api/{user_id}/invitations/{invitation_id}/accept", 200, "", []int{401, 403, 404, 409, 422, 500, 503}},
+	{"decline-invitation", http.MethodPost, "/api/{user_id}/invitations/{invitation_id}/decline", 204, "", []int{401, 403, 404, 409, 422, 500, 503}},
 }
 
 // conditionalOps take If-Match and answer 412 with the current task.
@@ -537,6 +545,10 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				schema = "#/components/schemas/CreatedCalendarFeedJSON"
 			case "list-calendar-feeds":
 				schema = "#/components/schemas/CalendarFeedJSON"
+			case "list-members", "set-member-role":
+				schema = "#/components/schemas/MemberJSON"
+			case "invite-member", "list-invitations", "accept-invitation":
+				schema = "#/components/schemas/InvitationJSON"
 			}
 			switch want.id {
 			case "get-task", "create-task", "replace-task", "patch-task", "complete-task", "restore-task", "move-task", "skip-occurrence",
@@ -546,7 +558,7 @@ func checkTaskOp(t *testing.T, doc *openapi3.T, want taskOp) {
 				}
 			}
 			if slices.Contains([]string{"list-tasks", "list-tags", "list-trash", "create-tasks", "update-tasks", "move-tasks", "list-lists", "list-trashed-lists", "list-occurrences", "occurrence-history",
-				"list-webhooks", "list-push-subscriptions", "list-calendar-feeds", "task-history"}, want.id) {
+				"list-webhooks", "list-push-subscriptions", "list-calendar-feeds", "task-history", "list-members", "list-invitations"}, want.id) {
 				if !s.Value.Type.Includes("array") || allowsNull(s.Value) {
 					t.Errorf("%s: 200 schema type %v nullable %v, want an array that is never null (`[]` when none)", where, s.Value.Type.Slice(), s.Value.Nullable)
 				}

@@ -66,6 +66,9 @@ func bodyRoutes(u user) []bodyRoute {
 		{"create-list", http.MethodPost, u.lists(), `{"name":"n","color":"#aabbcc"%s}`, []string{"name", "color"}},
 		{"patch-list", http.MethodPatch, u.list(1), `{"name":"n"%s}`, []string{"name", "color"}},
 		{"move-list", http.MethodPost, u.list(1) + "/move", `{"after_id":8888888888%s}`, []string{"after_id", "before_id"}},
+		// Issue 19.
+		{"invite-member", http.MethodPost, u.list(1) + "/members", `{"email":"a@example.com","role":"viewer"%s}`, []string{"email", "role"}},
+		{"set-member-role", http.MethodPatch, u.list(1) + "/members/u_x", `{"role":"viewer"%s}`, []string{"role"}},
 		// Issue 20.
 		{"create-calendar-feed", http.MethodPost, "/api/" + u.id + "/calendar-feeds", `{"name":"n"%s}`, []string{"name"}},
 		// Issue 17: the batch, and a command (its args are its route's body, covered above).

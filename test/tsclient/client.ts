@@ -28,6 +28,10 @@ type ImportsPath = paths["/api/{user_id}/imports"];
 type CalendarFeedsPath = paths["/api/{user_id}/calendar-feeds"];
 type CalendarFeedPath = paths["/api/{user_id}/calendar-feeds/{id}"];
 type CalendarPath = paths["/calendar/{secret}.ics"];
+type MembersPath = paths["/api/{user_id}/lists/{list_id}/members"];
+type MemberPath = paths["/api/{user_id}/lists/{list_id}/members/{member_user_id}"];
+type InvitationsPath = paths["/api/{user_id}/invitations"];
+type AcceptPath = paths["/api/{user_id}/invitations/{invitation_id}/accept"];
 
 type WebhooksPath = paths["/api/{user_id}/webhooks"];
 type WebhookPath = paths["/api/{user_id}/webhooks/{webhook_id}"];
@@ -115,6 +119,14 @@ type WebhookID = WebhookPath["delete"]["parameters"]["path"]["webhook_id"];
 type SubscriptionID = PushOnePath["delete"]["parameters"]["path"]["subscription_id"];
 /** Recurrence is how a task repeats, as the API shows it. */
 export type Recurrence = NonNullable<Task["recurrence"]>;
+/** Member is one person of a shared list: the owner first, then the members. */
+export type Member = JSONBody<MembersPath["get"]["responses"][200]>[number];
+/** Invite is the body of POST .../lists/{list_id}/members: an email and a role. */
+export type Invite = JSONBody<MembersPath["post"]["requestBody"]>;
+/** Invitation is an invitation to a shared list. */
+export type Invitation = JSONBody<InvitationsPath["get"]["responses"][200]>[number];
+/** MemberRole is the body of PATCH .../members/{member_user_id} (role owner hands the list over). */
+export type MemberRole = JSONBody<MemberPath["patch"]["requestBody"]>;
 /** NewCalendarFeed is the (optional) body of POST .../calendar-feeds. */
 export type NewCalendarFeed = JSONBody<NonNullable<CalendarFeedsPath["post"]["requestBody"]>>;
 /** CreatedCalendarFeed is a feed just created: its URL, with the secret, is shown only then. */
@@ -333,6 +345,41 @@ export class Client {
     return `${this.baseURL}/api/${encodeURIComponent(this.userID)}/events?${params}`;
   }
 
+  /** members lists the people of a shared list, the owner first. */
+  members(listID: TodoList["id"]): Promise<Member[]> {
+    return this.call<Member[]>("GET", `/lists/${listID}/members`);
+  }
+
+  /** invite invites an email to a list with a role; the invitee accepts or declines. */
+  invite(listID: TodoList["id"], invite: Invite): Promise<Invitation> {
+    return this.call<Invitation>("POST", `/lists/${listID}/members`, invite);
+  }
+
+  /** setMemberRole changes a member's role; role "owner" hands the list over. */
+  setMemberRole(listID: TodoList["id"], memberID: Member["user_id"], body: MemberRole): Promise<Member> {
+    return this.call<Member>("PATCH", `/lists/${listID}/members/${encodeURIComponent(memberID)}`, body);
+  }
+
+  /** removeMember removes a member; removing yourself leaves the list. */
+  async removeMember(listID: TodoList["id"], memberID: Member["user_id"]): Promise<void> {
+    await this.call<null>("DELETE", `/lists/${listID}/members/${encodeURIComponent(memberID)}`);
+  }
+
+  /** invitations lists the invitations waiting for the user's email. */
+  invitations(): Promise<Invitation[]> {
+    return this.call<Invitation[]>("GET", "/invitations");
+  }
+
+  /** acceptInvitation joins the invitation's list with its role. */
+  acceptInvitation(id: Invitation["id"]): Promise<Invitation> {
+    return this.call<Invitation>("POST", `/invitations/${id}/accept`);
+  }
+
+  /** declineInvitation deletes the invitation. */
+  async declineInvitation(id: Invitation["id"]): Promise<void> {
+    await this.call<null>("POST", `/invitations/${id}/decline`);
+  }
+
   /** createCalendarFeed makes a subscription URL for calendar apps (shown only now). */
   createCalendarFeed(feed?: NewCalendarFeed): Promise<CreatedCalendarFeed> {
     return this.call<CreatedCalendarFeed>("POST", "/calendar-feeds", feed);
@@ -465,6 +512,11 @@ expectType<Equal<TodoList["open_count"], number>>();
 expectType<Equal<TodoList["completed_count"], number>>();
 expectType<Equal<TodoList["position"], string>>();
 expectType<Equal<TrashedList["deleted_at"], string>>();
+expectType<Equal<TodoList["role"], "owner" | "admin" | "editor" | "completer" | "viewer">>();
+expectType<Equal<TodoList["owner"], string>>();
+expectType<Equal<Member["email"], string | null>>();
+expectType<Equal<Invitation["list_name"], string>>();
+expectType<Equal<JSONBody<AcceptPath["post"]["responses"][200]>, Invitation>>();
 expectType<Equal<NonNullable<Move["list_id"]>, number>>();
 expectType<Equal<MoveMany["ids"], number[]>>();
 expectType<Equal<Status, "all" | "pending" | "completed">>();
