@@ -198,9 +198,9 @@ var opDocs = map[string]opDoc{
 		"A user who is not a member is 404 (Member not found); a refusal by role is the 404 of a list that does not exist."},
 	"remove-member": {"Remove a member, or leave", "Ends a membership. A member removing themself leaves the list, whatever their role; the owner cannot leave (422: hand the list over first). " +
 		"Removing someone else needs the rights to change their role. The removed member reaches nothing of the list from then on: its tasks are 404 to them, as for a stranger."},
-	"list-invitations": {"List your invitations", "The invitations waiting for the caller's email (as their token carries it), oldest first, each with the list's id and name, the role and who invited (`[]` when none)."},
-	"accept-invitation": {"Accept an invitation", "Makes the caller a member of the list with the invitation's role, and answers the invitation. An invitation not addressed to the caller's email, or to a list in the trash, is 404."},
-	"decline-invitation": {"Decline an invitation", "Deletes the invitation. An invitation not addressed to the caller's email is 404."},
+	"list-invitations":     {"List your invitations", "The invitations waiting for the caller's email (as their token carries it), oldest first, each with the list's id and name, the role and who invited (`[]` when none)."},
+	"accept-invitation":    {"Accept an invitation", "Makes the caller a member of the list with the invitation's role, and answers the invitation. An invitation not addressed to the caller's email, or to a list in the trash, is 404."},
+	"decline-invitation":   {"Decline an invitation", "Deletes the invitation. An invitation not addressed to the caller's email is 404."},
 	"list-calendar-feeds":  {"List calendar feeds", "The caller's calendar feeds, oldest first, without their secrets (`[]` when none)."},
 	"revoke-calendar-feed": {"Revoke a calendar feed", "Deletes the feed: its URL answers 404 from now on. Another user's feed is 404."},
 	"calendar-feed": {"A calendar feed", "Public: the secret in the URL is the credential (no Authorization header, never a JWT). " +
