@@ -168,10 +168,14 @@ type Patch struct {
 	// with its subtasks, to the bottom of the list's top level; a task
 	// already in it stays where it is.
 	List *list.ID
+	// SetAssignee says whether the assignee changes: to Assignee, nil
+	// unassigning (see CheckAssignee).
+	SetAssignee bool
+	Assignee    *auth.UserID
 }
 
 func (p Patch) empty() bool {
-	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0 && p.List == nil
+	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0 && p.List == nil && !p.SetAssignee
 }
 
 func (p Patch) edits() bool {
@@ -191,6 +195,25 @@ func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect tas
 			return nil, err
 		}
 		return t, nil
+	}
+	if p.SetAssignee {
+		if p.Assignee != nil {
+			cur, err := s.tasks.Get(ctx, a.owner, id)
+			if err != nil {
+				return nil, err
+			}
+			in := cur.ListID()
+			if p.List != nil {
+				in = p.List
+				if *in == list.Inbox {
+					in = nil
+				}
+			}
+			if err := s.CheckAssignee(ctx, cur.Owner(), in, *p.Assignee); err != nil {
+				return nil, err
+			}
+		}
+		p.Options = append(p.Options[:len(p.Options):len(p.Options)], task.AssignTo(p.Assignee))
 	}
 	now := s.now()
 	edit := func(t *task.Task) error {
@@ -320,6 +343,9 @@ func (s *Service) newTasks(ctx context.Context, a Actor, items []NewTask) ([]*ta
 	var bad task.BatchError
 	for i, it := range items {
 		t, err := s.newTaskAt(ctx, a, it.Home, it.Title, it.Description, now, it.Options)
+		if err == nil {
+			err = s.checkNewAssignee(ctx, a, t)
+		}
 		if ve, ok := errors.AsType[*task.ValidationError](err); ok {
 			bad.Items = append(bad.Items, task.ItemError{Index: i, Problems: ve.Problems})
 			continue

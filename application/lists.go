@@ -202,7 +202,27 @@ func (s *Service) CreateTaskAt(ctx context.Context, a Actor, home Home, title st
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkNewAssignee(ctx, a, t); err != nil {
+		return nil, err
+	}
 	return s.tasks.Add(ctx, t)
+}
+
+// checkNewAssignee checks the assignee of a new task t of the actor's (see
+// CheckAssignee): the owner of the task's list, who owns it once stored,
+// or a member of that list.
+func (s *Service) checkNewAssignee(ctx context.Context, a Actor, t *task.Task) error {
+	who := t.Assignee()
+	if who == nil {
+		return nil
+	}
+	owner := t.Owner()
+	if l := t.ListID(); l != nil && s.members != nil {
+		if acc, err := s.members.Access(ctx, a.owner, *l); err == nil {
+			owner = acc.Owner
+		}
+	}
+	return s.CheckAssignee(ctx, owner, t.ListID(), *who)
 }
 
 // newTaskAt makes the task CreateTaskAt stores, created at now: the

@@ -249,3 +249,26 @@ func (s *Service) DeclineInvitation(ctx context.Context, a Actor, id list.Invita
 	}
 	return m.Decline(ctx, a.owner, id)
 }
+
+// errNotAssignable is an assignee who is neither the owner nor a member of
+// the task's list.
+var errNotAssignable = check.Invalid("assignee_id", "must be the owner or a member of the task's list (for a task in the inbox: its owner)", "value_error")
+
+// CheckAssignee checks that who may be assigned a task of owner in list in
+// (nil: the inbox): the owner, or, in a list, anyone whose role on it is
+// any (list.Members.Access). A ValidationError on assignee_id otherwise.
+// The check reads the members before the write that assigns: a member
+// removed in between keeps the assignment, as one removed after it would.
+func (s *Service) CheckAssignee(ctx context.Context, owner auth.UserID, in *list.ID, who auth.UserID) error {
+	if who == owner {
+		return nil
+	}
+	if in == nil || s.members == nil {
+		return errNotAssignable
+	}
+	_, err := s.members.Access(ctx, who, *in)
+	if errors.Is(err, list.ErrNotFound) {
+		return errNotAssignable
+	}
+	return err
+}

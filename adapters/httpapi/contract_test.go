@@ -15,7 +15,7 @@ func TestContractCatchesMismatches(t *testing.T) {
 		`"created_at":"2026-01-05T10:00:00Z","updated_at":"2026-01-05T10:00:00Z",` +
 		`"priority":"medium","due_date":null,"tags":[],"completed_at":null,"version":1,` +
 		`"list_id":null,"parent_id":null,"position":"z0000000000000000001",` +
-		`"due_tz":null,"due_floating":false,"recurrence":null,"reminders":[]}`
+		`"due_tz":null,"due_floating":false,"recurrence":null,"reminders":[],"created_by":"u_1","assignee_id":null}`
 	get := request{method: http.MethodGet, path: "/api/u_1/tasks/1", token: "t"}
 	list := request{method: http.MethodGet, path: "/api/u_1/tasks", token: "t"}
 	post := request{method: http.MethodPost, path: "/api/u_1/tasks", token: "t", body: `{"title": "x"}`}

@@ -495,7 +495,7 @@ func (a taskJSON) String() string {
 // 5's, then issue 6's version, then issue 15's place.
 var taskKeys = []string{"id", "user_id", "title", "description", "completed", "created_at", "updated_at",
 	"priority", "due_date", "tags", "completed_at", "version", "list_id", "parent_id", "position",
-	"due_tz", "due_floating", "recurrence", "reminders"}
+	"due_tz", "due_floating", "recurrence", "reminders", "created_by", "assignee_id"}
 
 // decodeTask reads a task body and checks its shape: exactly taskKeys
 // (description, due_date and completed_at present even when null, tags

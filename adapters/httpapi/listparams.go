@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -113,6 +114,9 @@ func (p *listParam) canonical(s string) (string, bool) {
 	}
 	return s, slices.Contains(p.values, s)
 }
+
+// assigneeMe is the value of assignee that names the caller.
+const assigneeMe = "me"
 
 // listParams are the list's parameters: parseList reads them in this order
 // (so problems come in it) and listParamDocs documents them in it. A new
@@ -234,6 +238,16 @@ var listParams = []listParam{
 			l := list.ID(id)
 			q.List = &l
 			return q, err
+		},
+	},
+	{
+		name:   "assignee",
+		schema: &huma.Schema{Type: huma.TypeString, MinLength: ptrInt(1), MaxLength: ptrInt(255), Examples: []any{"me"}},
+		doc:    "Tasks assigned to this user: `me` (the caller) or a user id.",
+		parse: func(q task.Query, name, s string) (task.Query, error) {
+			who := auth.UserID(s)
+			q.Assignee = &who
+			return q, nil
 		},
 	},
 	{
@@ -578,6 +592,10 @@ func (h *handlers) list(ctx context.Context, in *listInput) (*listOutput, error)
 	lq, err := parseList(in.origin.query, listMax)
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "query")
+	}
+	if who := lq.q.Assignee; who != nil && *who == assigneeMe {
+		me := a.Owner()
+		lq.q.Assignee = &me
 	}
 	page, err := h.svc.ListTasks(ctx, a, lq.q)
 	if err != nil {

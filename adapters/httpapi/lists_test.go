@@ -85,7 +85,26 @@ func decodeLists(t *testing.T, res *response) []listJSON {
 	}
 	out := make([]listJSON, len(raws))
 	for i, raw := range raws {
-		out[i] = decodeList(t, raw)
+		// A sidebar entry is a list body with the caller's role and the
+		// list's owner (issue 19).
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			t.Fatalf("list body %s: %v", truncate(string(raw), 300), err)
+		}
+		var role, owner, userID string
+		_ = json.Unmarshal(keys["role"], &role)
+		_ = json.Unmarshal(keys["owner"], &owner)
+		_ = json.Unmarshal(keys["user_id"], &userID)
+		if role == "" || owner == "" || owner != userID {
+			t.Errorf("sidebar entry %s: want a role and the owner (user_id)", truncate(string(raw), 300))
+		}
+		delete(keys, "role")
+		delete(keys, "owner")
+		rest, err := json.Marshal(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = decodeList(t, rest)
 	}
 	return out
 }

@@ -73,9 +73,8 @@ type membersInput struct {
 }
 
 type inviteBody struct {
-	_     struct{} `json:"-" additionalProperties:"false"`
-	Email string   `json:"email" maxLength:"320" doc:"The invitee's email; compared in lower case with the emails of signed-in users." example:"bob@example.com"`
-	Role  string   `json:"role" doc:"admin, editor, completer or viewer. Only the owner invites an admin." example:"editor"`
+	Email string `json:"email" maxLength:"320" doc:"The invitee's email; compared in lower case with the emails of signed-in users." example:"bob@example.com"`
+	Role  string `json:"role" doc:"admin, editor, completer or viewer. Only the owner invites an admin." example:"editor"`
 }
 
 type inviteInput struct {
@@ -91,8 +90,7 @@ type memberInput struct {
 }
 
 type setRoleBody struct {
-	_    struct{} `json:"-" additionalProperties:"false"`
-	Role string   `json:"role" doc:"owner (hands the list over: only the owner, and the old owner becomes an admin), admin, editor, completer or viewer." example:"viewer"`
+	Role string `json:"role" doc:"owner (hands the list over: only the owner, and the old owner becomes an admin), admin, editor, completer or viewer." example:"viewer"`
 }
 
 type setRoleInput struct {

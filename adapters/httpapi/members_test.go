@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -78,19 +79,51 @@ func TestSharedGroceries(t *testing.T) {
 	res = e.call(t, http.MethodPost, bob.tasks(), bob.token, fmt.Sprintf(`{"title":"milk","list_id":%d}`, l.ID))
 	wantStatus(t, "bob creates", res, http.StatusCreated)
 	var milk struct {
-		ID     int64  `json:"id"`
-		UserID string `json:"user_id"`
+		ID         int64   `json:"id"`
+		UserID     string  `json:"user_id"`
+		CreatedBy  string  `json:"created_by"`
+		AssigneeID *string `json:"assignee_id"`
 	}
 	mustJSON(t, res, &milk)
-	if milk.UserID != alice.id {
-		t.Errorf("bob's task user_id = %s, want the owner %s", milk.UserID, alice.id)
+	if milk.UserID != alice.id || milk.CreatedBy != bob.id || milk.AssigneeID != nil {
+		t.Errorf("bob's task = %s, want user_id the owner %s, created_by bob, no assignee", res, alice.id)
 	}
-	res = e.call(t, http.MethodGet, fmt.Sprintf("%s?list_id=%d", alice.tasks(), l.ID), alice.token, "")
+	// Assignees: the owner or a member of the task's list.
+	res = e.call(t, http.MethodPatch, alice.task(milk.ID), alice.token, fmt.Sprintf(`{"assignee_id":%q}`, bob.id))
+	wantStatus(t, "assign bob", res, http.StatusOK)
+	mustJSON(t, res, &milk)
+	if milk.AssigneeID == nil || *milk.AssigneeID != bob.id {
+		t.Errorf("assigned = %s", res)
+	}
+	res = e.call(t, http.MethodGet, fmt.Sprintf("%s?assignee=me&list_id=%d", bob.tasks(), l.ID), bob.token, "")
 	if ts := decodeTasks(t, res); len(ts) != 1 || ts[0].ID != milk.ID {
+		t.Errorf("bob's ?assignee=me = %s", res)
+	}
+	res = e.call(t, http.MethodGet, fmt.Sprintf("%s?assignee=%s", alice.tasks(), bob.id), alice.token, "")
+	if ts := decodeTasks(t, res); len(ts) != 1 || ts[0].ID != milk.ID {
+		t.Errorf("alice's ?assignee=bob = %s", res)
+	}
+	res = e.call(t, http.MethodGet, alice.tasks()+"?assignee=me", alice.token, "")
+	if ts := decodeTasks(t, res); len(ts) != 0 {
+		t.Errorf("alice's ?assignee=me = %s", res)
+	}
+	res = e.call(t, http.MethodPatch, bob.task(milk.ID), bob.token, fmt.Sprintf(`{"assignee_id":%q}`, eve.id))
+	wantStatus(t, "assign a stranger", res, http.StatusUnprocessableEntity)
+	if !strings.Contains(string(res.body), `"loc":["body","assignee_id"]`) {
+		t.Errorf("assign a stranger = %s", res)
+	}
+	res = e.call(t, http.MethodPost, bob.tasks(), bob.token, fmt.Sprintf(`{"title":"eggs","list_id":%d,"assignee_id":%q}`, l.ID, eve.id))
+	wantStatus(t, "create assigned to a stranger", res, http.StatusUnprocessableEntity)
+	res = e.call(t, http.MethodPost, bob.tasks(), bob.token, fmt.Sprintf(`{"title":"own","assignee_id":%q}`, alice.id))
+	wantStatus(t, "bob's inbox task assigned to alice", res, http.StatusUnprocessableEntity)
+	res = e.call(t, http.MethodPost, bob.tasks(), bob.token, fmt.Sprintf(`{"title":"eggs","list_id":%d,"assignee_id":%q}`, l.ID, carol.id))
+	wantStatus(t, "create assigned to carol", res, http.StatusCreated)
+	res = e.call(t, http.MethodGet, fmt.Sprintf("%s?list_id=%d", alice.tasks(), l.ID), alice.token, "")
+	if ts := decodeTasks(t, res); len(ts) != 2 || ts[0].ID != milk.ID {
 		t.Errorf("alice's list = %s", res)
 	}
 	res = e.call(t, http.MethodGet, fmt.Sprintf("%s?list_id=%d", carol.tasks(), l.ID), carol.token, "")
-	if ts := decodeTasks(t, res); len(ts) != 1 {
+	if ts := decodeTasks(t, res); len(ts) != 2 {
 		t.Errorf("carol's view of the list = %s", res)
 	}
 	wantStatus(t, "carol reads", e.call(t, http.MethodGet, carol.task(milk.ID), carol.token, ""), http.StatusOK)

@@ -653,7 +653,7 @@ func checkSchemas(t *testing.T, doc *openapi3.T) {
 	task := schema("Task")
 	required := slices.Clone(task.Required)
 	slices.Sort(required)
-	if want := []string{"completed", "completed_at", "created_at", "description", "due_date", "due_floating", "due_tz", "id", "list_id", "parent_id", "position", "priority", "recurrence", "reminders", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
+	if want := []string{"assignee_id", "completed", "completed_at", "created_at", "created_by", "description", "due_date", "due_floating", "due_tz", "id", "list_id", "parent_id", "position", "priority", "recurrence", "reminders", "tags", "title", "updated_at", "user_id", "version"}; !slices.Equal(required, want) {
 		t.Errorf("Task requires %v, want %v", required, want)
 	}
 	props := map[string]string{"id": "integer", "user_id": "string", "title": "string", "description": "string", "completed": "boolean", "created_at": "string", "updated_at": "string",

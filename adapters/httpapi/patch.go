@@ -7,6 +7,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
@@ -26,7 +27,8 @@ type patchBody struct {
 	TagsAdd     []string           `json:"tags_add,omitempty" maxItems:"100" doc:"Tags to add to those the task has (compared as tags are: case-insensitively); a merge never finds them in conflict." example:"[\"work\"]"`
 	TagsRemove  []string           `json:"tags_remove,omitempty" maxItems:"100" doc:"Tags to take off the task, if it has them; a merge never finds them in conflict." example:"[\"home\"]"`
 	TimeMembers
-	ListID optional[int64] `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
+	AssigneeID optional[string] `json:"assignee_id,omitempty" maxLength:"255" doc:"Assigns the task to the owner or a member of its list (in the inbox: the owner), else 422; null: to nobody." example:"u_456"`
+	ListID     optional[int64]  `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
 }
 
 // patchPriority is the priority member: its enum names null too, as JSON
@@ -94,6 +96,13 @@ func (b *patchBody) patch() (application.Patch, error) {
 	}
 	p.Options = append(p.Options, b.TimeMembers.options()...)
 	p.List = idOf(b.ListID, list.Inbox)
+	if b.AssigneeID.set {
+		p.SetAssignee = true
+		if !b.AssigneeID.null {
+			who := auth.UserID(b.AssigneeID.value)
+			p.Assignee = &who
+		}
+	}
 	return p, nil
 }
 

@@ -40,14 +40,14 @@ func bodyRoutes(u user) []bodyRoute {
 	const item = `{"title":"t","description":"d","priority":"low","due_date":"2026-03-01","tags":["a"]%s}`
 	return []bodyRoute{
 		{"create-task", http.MethodPost, u.tasks(), item, []string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id",
-			"due_tz", "due_floating", "recurrence", "reminders"}},
+			"due_tz", "due_floating", "recurrence", "reminders", "assignee_id"}},
 		{"replace-task", http.MethodPut, u.task(1), `{"title":"t","description":"d","completed":false,"priority":"low","due_date":"2026-03-01","tags":["a"]%s}`,
 			[]string{"title", "description", "completed", "priority", "due_date", "tags", "due_tz", "due_floating", "recurrence", "reminders"}},
 		{"patch-task", http.MethodPatch, u.task(1), `{"title":"t"%s}`, []string{"title", "description", "completed", "priority", "due_date", "tags", "list_id",
-			"due_tz", "due_floating", "recurrence", "reminders", "tags_add", "tags_remove"}},
+			"due_tz", "due_floating", "recurrence", "reminders", "tags_add", "tags_remove", "assignee_id"}},
 		{"complete-task", http.MethodPatch, u.complete(1), `{"completed":true%s}`, []string{"completed", "occurrence"}},
 		{"create-tasks", http.MethodPost, u.tasks() + "/bulk", "[" + strings.ReplaceAll(item, "%s", "") + "," + item + "]",
-			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id", "due_tz", "due_floating", "recurrence", "reminders"}},
+			[]string{"title", "description", "priority", "due_date", "tags", "list_id", "parent_id", "due_tz", "due_floating", "recurrence", "reminders", "assignee_id"}},
 		// Issue 18.
 		{"skip-occurrence", http.MethodPost, u.task(1) + "/skip", `{"occurrence":null%s}`, []string{"occurrence"}},
 		{"create-task", http.MethodPost, u.tasks(), `{"title":"t","due_date":"2026-03-01","recurrence":{"rule":"FREQ=DAILY"%s}}`, []string{"rule", "from"}},

@@ -200,6 +200,10 @@ func appendTaskFields(b []byte, t *Task) ([]byte, bool) {
 		}
 		b = append(b, ']')
 	}
+	b = append(b, `,"created_by":`...)
+	b = appendJSONString(b, t.CreatedBy)
+	b = append(b, `,"assignee_id":`...)
+	b = appendStringPtr(b, t.AssigneeID)
 	return b, ok1 && ok2 && ok3
 }
 

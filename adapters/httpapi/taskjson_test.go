@@ -204,7 +204,8 @@ func TestTaskJSONKnowsEveryField(t *testing.T) {
 	want := []string{"_ -", "ID id", "UserID user_id", "Title title", "Description description", "Completed completed",
 		"CreatedAt created_at", "UpdatedAt updated_at", "Priority priority", "DueDate due_date", "Tags tags",
 		"CompletedAt completed_at", "Version version", "ListID list_id", "ParentID parent_id", "Position position",
-		"DueTZ due_tz", "DueFloating due_floating", "Recurrence recurrence", "Reminders reminders"}
+		"DueTZ due_tz", "DueFloating due_floating", "Recurrence recurrence", "Reminders reminders",
+		"CreatedBy created_by", "AssigneeID assignee_id"}
 	if got := names(reflect.TypeFor[Task]()); !reflect.DeepEqual(got, want) {
 		t.Errorf("Task fields = %q,\nappendTaskFields knows %q", got, want)
 	}

@@ -45,6 +45,8 @@ type Task struct {
 	DueFloating bool        `json:"due_floating" doc:"true when due_date is a floating local date-time (no offset, no zone: 09:00 wherever the user is)." example:"false"`
 	Recurrence  *Recurrence `json:"recurrence" doc:"How the task repeats; null when it does not."`
 	Reminders   []Reminder  `json:"reminders" nullable:"false" maxItems:"10" doc:"When to remind the user, in the order given; [] when none. Kept with the task (delivery is to come)."`
+	CreatedBy   string      `json:"created_by" doc:"Who created the task: user_id, or the member of its shared list who did (the task stays the list owner's, user_id)." example:"u_123"`
+	AssigneeID  *string     `json:"assignee_id" doc:"Who the task is assigned to: the owner or a member of its list (for a task in the inbox, the owner); null when nobody." example:"u_456"`
 }
 
 // TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
@@ -131,6 +133,11 @@ func taskFields(t *task.Task) Task {
 		out.Recurrence = &Recurrence{Rule: r.Rule().String(), From: string(r.From()), Description: r.Describe()}
 	}
 	out.Reminders = remindersOut(t)
+	out.CreatedBy = string(t.CreatedBy())
+	if a := t.Assignee(); a != nil {
+		id := string(*a)
+		out.AssigneeID = &id
+	}
 	return out
 }
 
@@ -140,6 +147,7 @@ type createBody struct {
 	Priority    *string   `json:"priority,omitempty" enum:"low,medium,high,LOW,MEDIUM,HIGH" doc:"low, medium or high, in lower or upper case; absent means medium."`
 	DueDate     *dueDate  `json:"due_date,omitempty" nullable:"true" doc:"A date (YYYY-MM-DD: an all-day task) or an RFC 3339 date-time (kept in UTC); absent or null means none." example:"2026-03-01"`
 	Tags        *[]string `json:"tags,omitempty" maxItems:"100" doc:"Each trimmed, 1 to 50 characters, no comma or NUL; at most 20 once duplicates (ignoring case) are dropped; order kept." example:"[\"home\"]"`
+	AssigneeID  *string   `json:"assignee_id,omitempty" nullable:"true" maxLength:"255" doc:"Who the task is assigned to: the owner or a member of its list (in the inbox: the owner), else 422; absent or null: nobody." example:"u_456"`
 	TimeMembers
 	HomeMembers
 }
@@ -261,7 +269,7 @@ func (h *handlers) create(ctx context.Context, in *createInput) (*taskOutput, er
 		return nil, err
 	}
 	b := &in.Body
-	if home, ok := b.home(); ok {
+	if home, ok := b.home(); ok || b.AssigneeID != nil { // CreateTaskAt checks the assignee
 		t, err := h.svc.CreateTaskAt(ctx, a, home, b.Title, b.Description, b.options()...)
 		return h.one(ctx, t, err)
 	}
@@ -278,6 +286,10 @@ func (b createBody) options() []task.Option {
 	opts := options(b.Priority, due, b.Tags)
 	if b.DueTZ.set || b.DueFloating != nil || b.Recurrence.set && !b.Recurrence.null || b.Reminders.set {
 		opts = append(opts, b.TimeMembers.options()...)
+	}
+	if b.AssigneeID != nil {
+		who := auth.UserID(*b.AssigneeID)
+		opts = append(opts, task.AssignTo(&who))
 	}
 	return opts
 }

@@ -39,6 +39,9 @@ func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
 			s.add(" AND t.completed = ?", true)
 		}
 	}
+	if q.Assignee != nil {
+		s.add(" AND t.assignee_id = ?", string(*q.Assignee))
+	}
 	if len(q.Priorities) > 0 {
 		ranks := make([]int, len(q.Priorities))
 		for i, p := range q.Priorities {
@@ -134,7 +137,7 @@ func onlyStatus(q task.Query) bool {
 // planPerCall reports whether the best plan of q's statement depends on its
 // arguments (a search pattern, tags, a date range: see sqlText.adhoc).
 func planPerCall(q task.Query) bool {
-	return len(q.Priorities) > 0 || len(q.Tags) > 0 || q.Search != "" || !q.DueRange().IsZero() || q.Overdue != nil
+	return len(q.Priorities) > 0 || len(q.Tags) > 0 || q.Search != "" || !q.DueRange().IsZero() || q.Overdue != nil || q.Assignee != nil
 }
 
 // oneScope reports whether q lists one scope (a list and a parent), whose

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 )
 
@@ -162,6 +163,8 @@ type Query struct {
 	// List, when set, keeps the tasks of one list, or of the inbox
 	// (list.Inbox).
 	List *list.ID
+	// Assignee, when set, keeps the tasks assigned to that user.
+	Assignee *auth.UserID
 	// Parent, when set, keeps the subtasks of one task, or the top-level
 	// tasks (TopLevel).
 	Parent *ID
@@ -425,6 +428,9 @@ func (q Query) matcher() func(*Task) bool {
 			}
 		}
 		if len(q.Priorities) > 0 && !slices.Contains(q.Priorities, t.priority) {
+			return false
+		}
+		if q.Assignee != nil && (t.assignee == nil || *t.assignee != *q.Assignee) {
 			return false
 		}
 		if len(q.Tags) > 0 {

@@ -481,6 +481,15 @@ func testTaskPeople(t *testing.T, s shareStores) {
 	if err != nil || got.CreatedBy() != bob.ID || got.Assignee() == nil || *got.Assignee() != bob.ID || got.Owner() != sh.owner.ID {
 		t.Fatalf("Get = %+v, %v; want owned by the owner, created by and assigned to bob", got, err)
 	}
+	for _, q := range []task.Query{{Assignee: &bob.ID}, {Assignee: &bob.ID, Limit: 1, Statuses: []task.Status{task.StatusPending}}, {Assignee: &bob.ID, List: lid(sh.list)}} {
+		page, err := s.tasks.List(ctx, sh.owner.ID, q)
+		if err != nil || len(page.Tasks) != 1 || page.Tasks[0].ID() != bobs.ID() || page.Total != 1 {
+			t.Errorf("List(assignee bob, %+v) = %+v, %v; want bob's task", q, page, err)
+		}
+	}
+	if page, err := s.tasks.List(ctx, sh.owner.ID, task.Query{Assignee: &sh.owner.ID}); err != nil || len(page.Tasks) != 0 {
+		t.Errorf("List(assignee owner) = %+v, %v; want none", page, err)
+	}
 	up, err := s.tasks.Update(ctx, sh.owner.ID, mine.ID(), task.AnyVersion, func(tk *task.Task) error {
 		return tk.Edit(tk.Title(), tk.Description(), sh.tr.now(), task.AssignTo(&bob.ID))
 	})
