@@ -42,10 +42,13 @@ func (r *MemberRepository) locking(ctx context.Context) bool {
 }
 
 // Access reads the owner of live list id and caller's membership. In a
-// transaction on PostgreSQL it locks the list row (FOR SHARE: a transfer,
-// which updates it, waits) and the membership row (FOR SHARE: a removal or
-// a role change waits), so that what the caller's write was allowed on
-// holds until it commits.
+// transaction on PostgreSQL it locks the membership row (FOR SHARE: a
+// removal, a role change or a transfer to the member, which write it, wait
+// for the caller's write), so that what the write was allowed on holds
+// until it commits. It locks nothing else: a member's write takes the
+// membership, then (writing the owner's tasks) the owner's scope lock, and
+// nothing that holds a scope lock waits for a membership row but a
+// transfer, which takes the row first (Transfer).
 func (r *MemberRepository) Access(ctx context.Context, caller auth.UserID, id list.ID) (list.Access, error) {
 	x := r.on(ctx)
 	lock := ""
@@ -53,7 +56,7 @@ func (r *MemberRepository) Access(ctx context.Context, caller auth.UserID, id li
 		lock = " FOR SHARE"
 	}
 	var owners []string
-	if err := x.idb().NewRaw("SELECT user_id FROM lists WHERE id = ? AND deleted_at IS NULL"+lock, int64(id)).
+	if err := x.idb().NewRaw("SELECT user_id FROM lists WHERE id = ? AND deleted_at IS NULL", int64(id)).
 		Scan(ctx, &owners); err != nil {
 		return list.Access{}, fmt.Errorf("read list owner: %w", err)
 	}
@@ -243,6 +246,16 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			return list.ErrNotFound
 		}
 		from := auth.UserID(owners[0])
+		// The new owner's membership row first, before any scope lock: a
+		// write of theirs in flight holds it (Access) and may wait for
+		// the old owner's scope lock; it ends before the transfer goes on.
+		n, err := affected(x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx))
+		if err != nil {
+			return fmt.Errorf("delete membership: %w", err)
+		}
+		if n == 0 {
+			return list.ErrMemberNotFound
+		}
 		scopes := []auth.UserID{from, to}
 		slices.Sort(scopes)
 		for _, o := range scopes {
@@ -253,13 +266,6 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		row, err := readList(ctx, x, from, id, true, true)
 		if err != nil {
 			return err
-		}
-		n, err := affected(x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx))
-		if err != nil {
-			return fmt.Errorf("delete membership: %w", err)
-		}
-		if n == 0 {
-			return list.ErrMemberNotFound
 		}
 		taken, err := nameTaken(ctx, x, to, list.NameKey(row.Name), id)
 		if err != nil {

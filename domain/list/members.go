@@ -101,10 +101,10 @@ type Shared struct {
 // each call is one atomic step, and the application runs the steps of one
 // use case in a transaction.
 //
-// On PostgreSQL, Access called in a transaction locks what the answer rests
-// on (the caller's membership row FOR SHARE, the owner's list row FOR KEY
-// SHARE), so that a removal or a transfer waits for the writes decided on
-// it: a member's write lands before their removal or is refused.
+// On PostgreSQL, Access called in a transaction locks what a member's
+// answer rests on (their membership row, FOR SHARE), so that a removal, a
+// role change or a transfer to them waits for the writes decided on it: a
+// member's write lands before their removal or is refused.
 type Members interface {
 	// Access returns the owner of live list id and caller's role there;
 	// ErrNotFound when the list does not exist, is in the trash, or the
