@@ -71,8 +71,9 @@ var opDocs = map[string]opDoc{
 		" Optional: priority (default medium), due_date, tags; list_id and parent_id (where it goes: the inbox at the top " +
 		"level when absent; a subtask goes to its parent's list). A new task goes to the bottom of its list (or of its " +
 		"parent's subtasks)." + idempotencyDoc},
-	"get-task": {"Get a task", "One of the caller's tasks. Another user's task is 404, as if it did not exist; so is a task " +
-		"in the trash. With If-None-Match naming the current ETag: 304 and no body."},
+	"get-task": {"Get a task", "One of the caller's tasks, or a task of a list shared with them (any role reads). Another user's task is 404, as if it did not exist; so is a task " +
+		"in the trash. On a shared list, completer completes and reopens tasks, editor and admin change, move and trash them; " +
+		"a request the caller's role does not allow is the same 404. With If-None-Match naming the current ETag: 304 and no body."},
 	"replace-task": {"Replace a task", "Sets title and description (absent description clears it); completed changes only when given. " +
 		"priority, due_date and tags change only when given, so that a frontend that does not know them " +
 		"keeps them: due_date null clears it, tags [] removes them (null priority or tags is as if absent). completed_at is set by the server when " +
@@ -251,7 +252,7 @@ var errorDescriptions = map[int]string{
 	http.StatusGone:                  "The cursor is older than the retained history of changes (CHANGES_RETENTION): take a snapshot.",
 	http.StatusUnauthorized:          "Missing, malformed, expired or badly signed token.",
 	http.StatusForbidden:             "The {user_id} in the URL is not the token's user.",
-	http.StatusNotFound:              "No such task for this user.",
+	http.StatusNotFound:              "No such task for this user: it does not exist, is another user's, or is in a list shared with the user whose role does not allow this request (one answer, with the same body, for every refusal: never 403).",
 	http.StatusConflict:              "The token's email belongs to another user id.",
 	http.StatusRequestEntityTooLarge: "The body is over 1 MiB.",
 	http.StatusUnprocessableEntity:   "The request breaks a rule; one entry per problem.",
