@@ -515,6 +515,8 @@ expectType<Equal<TrashedList["deleted_at"], string>>();
 expectType<Equal<TodoList["role"], "owner" | "admin" | "editor" | "completer" | "viewer">>();
 expectType<Equal<TodoList["owner"], string>>();
 expectType<Equal<Member["email"], string | null>>();
+expectType<Equal<Task["created_by"], string>>();
+expectType<Equal<Task["assignee_id"], string | null>>();
 expectType<Equal<Invitation["list_name"], string>>();
 expectType<Equal<JSONBody<AcceptPath["post"]["responses"][200]>, Invitation>>();
 expectType<Equal<NonNullable<Move["list_id"]>, number>>();
@@ -554,6 +556,8 @@ export const example: Task = {
   due_floating: false,
   recurrence: null,
   reminders: [],
+  created_by: "u_123",
+  assignee_id: null,
 };
 export const repeating: Task = {
   ...example,
