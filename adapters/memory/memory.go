@@ -114,7 +114,7 @@ func (r *TaskRepository) add(t *task.Task) *task.Task {
 	r.lastID++
 	stored := t.WithID(r.lastID).WithVersion(1)
 	r.tasks[stored.ID()] = &entry{t: stored, revs: []task.Revision{{
-		Version: 1, At: stored.UpdatedAt().UTC(), By: stored.Owner(), Changed: task.Created(stored),
+		Version: 1, At: stored.UpdatedAt().UTC(), By: stored.CreatedBy(), Changed: task.Created(stored),
 	}}}
 	r.touchTask(stored.ID())
 	return stored.WithID(stored.ID())
@@ -241,7 +241,7 @@ func (r *TaskRepository) Update(ctx context.Context, owner auth.UserID, id task.
 	if err := fn(c); err != nil {
 		return nil, err
 	}
-	w := r.newWrites(owner)
+	w := r.newWrites(task.Actor(ctx, owner))
 	if c.Changed() {
 		w.put(c, e.t)
 	}
@@ -263,7 +263,7 @@ func (r *TaskRepository) UpdateAll(ctx context.Context, owner auth.UserID, ids [
 		}
 		entries[i] = e
 	}
-	w := r.newWrites(owner)
+	w := r.newWrites(task.Actor(ctx, owner))
 	for _, e := range entries {
 		c := e.t.WithID(e.t.ID())
 		if err := fn(c); err != nil {

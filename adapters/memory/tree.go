@@ -202,7 +202,7 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 	if err != nil {
 		return nil, err
 	}
-	w := r.newWrites(owner)
+	w := r.newWrites(task.Actor(ctx, owner))
 	if stay {
 		if m.Edit == nil {
 			return moved, nil

@@ -171,7 +171,7 @@ func (r *TaskRepository) movePipelined(ctx context.Context, owner auth.UserID, m
 			t = next
 		}
 		before := c.read[t.ID()]
-		st := storedBy(t, owner)
+		st := storedBy(t, task.Actor(ctx, owner))
 		var n int64
 		err = onPgx(ctx, conn, func(ctx context.Context, pc *pgx.Conn, _ pgx.QueryExecMode) error {
 			b := &pgx.Batch{}

@@ -138,6 +138,9 @@ func (r *TaskRepository) AddAll(ctx context.Context, ts []*task.Task) ([]*task.T
 func insertTask(ctx context.Context, x runner, t *task.Task) (task.ID, error) {
 	row := t.Stored()
 	row.ID, row.Version = 0, 1
+	// The creation's revision names its creator (a member's task in a
+	// shared list is in the owner's rows).
+	row.By = t.CreatedBy()
 	id, err := x.insert(ctx, row)
 	if err != nil {
 		return 0, fmt.Errorf("insert task: %w", placementError(err))
@@ -439,7 +442,7 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 	if !slices.Equal(before, t.Tags()) || hasChildren && !wasCompleted && t.Completed() {
 		return nil, errSlowPath
 	}
-	n, err := r.on(ctx).update(ctx, storedBy(t, owner), read)
+	n, err := r.on(ctx).update(ctx, storedBy(t, task.Actor(ctx, owner)), read)
 	if err != nil {
 		return nil, fmt.Errorf("update task: %w", err)
 	}

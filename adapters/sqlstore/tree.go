@@ -254,7 +254,7 @@ func load(ctx context.Context, x runner, owner auth.UserID, ids []task.ID) (*cha
 	if err != nil {
 		return nil, err
 	}
-	c.by = owner
+	c.by = task.Actor(ctx, owner)
 	return c, nil
 }
 
@@ -682,14 +682,14 @@ func planMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids
 		// Out of the way first: a task's new key may be another moved
 		// task's old one. Without a key each sorts by its implicit key,
 		// which no other key equals.
-		s := in(x.sql().add("UPDATE tasks SET position = NULL, updated_by = ? WHERE user_id = ? AND id IN ", string(owner), string(owner)), rawIDs(ids))
+		s := in(x.sql().add("UPDATE tasks SET position = NULL, updated_by = ? WHERE user_id = ? AND id IN ", string(task.Actor(ctx, owner)), string(owner)), rawIDs(ids))
 		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 			return nil, fmt.Errorf("move tasks: %w", err)
 		}
 		plan.pre = true
 	}
 	if len(quiet) > 0 {
-		s := in(x.sql().add("UPDATE tasks SET list_id = ?, updated_by = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(owner), string(owner)), rawIDs(quiet))
+		s := in(x.sql().add("UPDATE tasks SET list_id = ?, updated_by = ? WHERE user_id = ? AND id IN ", (*int64)(target.ListID()), string(task.Actor(ctx, owner)), string(owner)), rawIDs(quiet))
 		if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 			return nil, fmt.Errorf("move subtasks in the trash: %w", placementError(err))
 		}
@@ -772,12 +772,12 @@ func rebalanceKey(pg bool, rank string) string {
 func rebalance(ctx context.Context, x runner, owner auth.UserID, scope task.Scope) error {
 	s := x.sql()
 	s.add("UPDATE tasks SET position = "+rebalanceKey(s.pg, "r.rank")+" || '0', updated_by = ? FROM (SELECT t.id, row_number() OVER (ORDER BY t.sort_key) - 1 AS rank"+
-		" FROM tasks AS t WHERE t.user_id = ?", string(owner), string(owner))
+		" FROM tasks AS t WHERE t.user_id = ?", string(task.Actor(ctx, owner)), string(owner))
 	scopeFilter(s, &scope.List, &scope.Parent).add(") AS r WHERE tasks.id = r.id")
 	if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("rebalance: %w", err)
 	}
-	s = x.sql().add("UPDATE tasks SET position = substr(position, 1, 11) || 'V', updated_by = ? FROM (SELECT t.id FROM tasks AS t WHERE t.user_id = ?", string(owner), string(owner))
+	s = x.sql().add("UPDATE tasks SET position = substr(position, 1, 11) || 'V', updated_by = ? FROM (SELECT t.id FROM tasks AS t WHERE t.user_id = ?", string(task.Actor(ctx, owner)), string(owner))
 	scopeFilter(s, &scope.List, &scope.Parent).add(") AS r WHERE tasks.id = r.id")
 	if _, err := x.idb().ExecContext(ctx, s.String(), s.args...); err != nil {
 		return fmt.Errorf("rebalance: %w", err)

@@ -260,3 +260,51 @@ func mustEmail(t *testing.T, s shareStores, c *sharedCase) string {
 	t.Fatal("caller is no member")
 	return ""
 }
+
+// TestSharedHistoryNamesTheMember: a member's writes land in the owner's
+// rows, and the task's history names the member, not the owner, for the
+// creation and for each change, on every store.
+func TestSharedHistoryNamesTheMember(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := newSharedCase(t, open(t), list.RoleEditor)
+			made, err := c.svc.CreateTaskAt(ctx, c.caller, application.Home{List: lid(c.sh.list)}, "bread", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.svc.PatchTask(ctx, c.caller, made.ID(), task.AnyVersion, application.Patch{Title: ptrTo("rye bread")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.svc.CompleteTask(ctx, c.caller, made.ID(), task.AnyVersion, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.svc.PatchTask(ctx, c.owner, made.ID(), task.AnyVersion, application.Patch{Title: ptrTo("bread")}); err != nil {
+				t.Fatal(err)
+			}
+			revs, err := c.svc.TaskHistory(ctx, c.owner, made.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			member, owner := c.caller.Owner(), c.owner.Owner()
+			want := []auth.UserID{member, member, member, owner}
+			var got []auth.UserID
+			for _, r := range revs {
+				got = append(got, r.By)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) && fmt.Sprint(reversed(got)) != fmt.Sprint(want) {
+				t.Errorf("history by = %v, want %v (creation, edit, completion by the member, then the owner's edit)", got, want)
+			}
+		})
+	}
+}
+
+func reversed[T any](s []T) []T {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}
