@@ -1,8 +1,8 @@
 package httpapi
 
-// Route is one operation of the route table, for the tests outside the
-// package that must cover every route (a route added to routes.go is then
-// covered without editing them).
+// Route is one operation of the route table, for the tests that must cover
+// every route (the authorization matrices: a route added to routes.go is
+// then covered, or named as missing, without editing them).
 type Route struct {
 	ID, Method, Path string
 	Public           bool // needs no token
