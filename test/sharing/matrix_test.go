@@ -68,6 +68,9 @@ type spec struct {
 	query      string
 	header     []string
 	see        func(*fixture) string // visible: what the shared object shows as
+	// also are more queries of the route, each its own row of the matrix
+	// (named "<route id> <query>"); {list_id} is the shared list.
+	also []string
 }
 
 func recurring(f *fixture) int64   { return f.recurring }
@@ -81,8 +84,8 @@ func fixed(s string) func(*fixture) string {
 // TestAuthorizationMatrix. act is what the route does to the shared list
 // (list.Action's documentation).
 var routeSpecs = map[string]spec{
-	"list-tasks":         {act: list.ActRead, judge: visible, see: func(f *fixture) string { return "T" + f.marker }},
-	"task-stats":         {act: list.ActRead, judge: delta},
+	"list-tasks":         {act: list.ActRead, judge: visible, see: func(f *fixture) string { return "T" + f.marker }, also: []string{"?list_id={list_id}"}},
+	"task-stats":         {act: list.ActRead, judge: delta, also: []string{"?list_id={list_id}"}},
 	"list-tags":          {act: list.ActRead, judge: visible, see: func(f *fixture) string { return "g" + f.marker }},
 	"create-task":        {act: list.ActEdit, body: func(f *fixture) string { return fmt.Sprintf(`{"title":"new","list_id":%d}`, f.list) }},
 	"get-task":           {act: list.ActRead},
@@ -134,8 +137,9 @@ var routeSpecs = map[string]spec{
 	"readyz":                   {judge: public},
 }
 
-// memberRoutes are the routes whose use cases let members in already (issue
-// 19 is being built route by route). On the others a member whose role
+// memberRoutes are the routes (or a route's query: "<route id> <query>")
+// whose use cases let members in already (issue 19 is being built route by
+// route). On the others a member whose role
 // allows the route's action is still expected to be refused like a
 // stranger, and the matrix fails when one lets them in, so that the route
 // is moved here and held to Role.Allows from then on.
@@ -243,7 +247,7 @@ func (sp spec) call(rt httpapi.Route, f *fixture, c caller) (method, path, body 
 		lst = sp.listOn(f)
 	}
 	path = strings.NewReplacer("{user_id}", c.id, "{id}", strconv.FormatInt(task, 10), "{list_id}", strconv.FormatInt(lst, 10),
-		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none").Replace(rt.Path) + sp.query
+		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none").Replace(rt.Path+sp.query)
 	if sp.body != nil {
 		body = sp.body(f)
 	}
@@ -297,19 +301,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if sp.judge == public {
 					continue
 				}
-				t.Run(rt.ID, func(t *testing.T) { cells += s.runRoute(t, rt, sp, people) })
+				t.Run(rt.ID, func(t *testing.T) { cells += s.runRoute(t, rt.ID, rt, sp, people) })
+				for _, q := range sp.also {
+					v := sp
+					v.query = q
+					name := rt.ID + " " + q
+					t.Run(name, func(t *testing.T) { cells += s.runRoute(t, name, rt, v, people) })
+				}
 			}
 			t.Logf("%s: %d cells (routes x roles) in %v", st.name, cells, time.Since(began).Round(time.Millisecond))
 		})
 	}
 }
 
-// runRoute runs every role on route rt and returns how many cells it ran.
-func (s *server) runRoute(t *testing.T, rt httpapi.Route, sp spec, people map[string]caller) int {
+// runRoute runs every role on route rt (its row name in memberRoutes) and
+// returns how many cells it ran.
+func (s *server) runRoute(t *testing.T, name string, rt httpapi.Route, sp spec, people map[string]caller) int {
 	read := rt.Method == http.MethodGet && sp.judge != stream
 	var shared *fixture // the fixture of the callers that change nothing
 	fixtureFor := func(r role) *fixture {
-		if read || sp.judge == indifferent || !r.allows(rt.ID, sp.act) {
+		if read || sp.judge == indifferent || !r.allows(name, sp.act) {
 			if shared == nil {
 				shared = s.newFixture(t, people)
 			}
@@ -321,15 +332,15 @@ func (s *server) runRoute(t *testing.T, rt httpapi.Route, sp spec, people map[st
 	for i, r := range roles {
 		f := fixtureFor(r)
 		c := f.people[r.name]
-		what := fmt.Sprintf("%s: %s as %s", s.name, rt.ID, r.name)
+		what := fmt.Sprintf("%s: %s as %s", s.name, name, r.name)
 		// A read changes nothing (the stream and delta judges let the owner
 		// write on purpose); a write by anyone but the owner is checked.
-		check := rt.Method != http.MethodGet && r.name != "owner" && (!r.allows(rt.ID, sp.act) || sp.judge == indifferent)
+		check := rt.Method != http.MethodGet && r.name != "owner" && (!r.allows(name, sp.act) || sp.judge == indifferent)
 		var before string
 		if check {
 			before = s.snapshot(t, f)
 		}
-		allowed := r.allows(rt.ID, sp.act)
+		allowed := r.allows(name, sp.act)
 		var got bool // reached the shared object
 		switch sp.judge {
 		case object:
