@@ -247,7 +247,7 @@ func (sp spec) call(rt httpapi.Route, f *fixture, c caller) (method, path, body 
 		lst = sp.listOn(f)
 	}
 	path = strings.NewReplacer("{user_id}", c.id, "{id}", strconv.FormatInt(task, 10), "{list_id}", strconv.FormatInt(lst, 10),
-		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none").Replace(rt.Path+sp.query)
+		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none").Replace(rt.Path + sp.query)
 	if sp.body != nil {
 		body = sp.body(f)
 	}
