@@ -94,7 +94,15 @@ func (r *TaskRepository) Add(ctx context.Context, t *task.Task) (*task.Task, err
 		}
 		return out[0], nil
 	}
-	id, err := insertTask(ctx, r.on(ctx), t)
+	// In a caller's transaction the insert may be refused (a list that is
+	// not the owner's) and the caller carry on, as the shared lists' Add
+	// does, trying the list's owner: alone keeps the transaction usable.
+	var id task.ID
+	err := alone(ctx, r.db, func(ctx context.Context, _ bun.IDB) error {
+		var err error
+		id, err = insertTask(ctx, r.on(ctx), t)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
