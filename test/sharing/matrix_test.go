@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/adapters/httpapi"
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 )
 
@@ -132,9 +133,20 @@ var routeSpecs = map[string]spec{
 	"create-calendar-feed":     {judge: indifferent, body: fixed(`{"name":"Phone"}`)},
 	"list-calendar-feeds":      {judge: indifferent},
 	"revoke-calendar-feed":     {judge: indifferent},
-	"calendar-feed":            {judge: public},
-	"healthz":                  {judge: public},
-	"readyz":                   {judge: public},
+	"list-members":             {act: list.ActRead},
+	"invite-member": {act: list.ActManageMembers, body: func(*fixture) string {
+		return `{"email":"new-` + strings.ToLower(rand.Text()[:8]) + `@example.com","role":"viewer"}`
+	}},
+	"set-member-role":  {act: list.ActManageMembers, body: fixed(`{"role":"completer"}`)},
+	"remove-member":    {act: list.ActManageMembers},
+	"list-invitations": {judge: indifferent},
+	// An invitation to somebody else's email: nobody else accepts or
+	// declines it.
+	"accept-invitation":  {judge: indifferent},
+	"decline-invitation": {judge: indifferent},
+	"calendar-feed":      {judge: public},
+	"healthz":            {judge: public},
+	"readyz":             {judge: public},
 }
 
 // memberRoutes are the routes (or a route's query: "<route id> <query>")
@@ -150,6 +162,7 @@ var memberRoutes = map[string]bool{
 	"update-tasks": true, "delete-tasks": true, "move-task": true, "move-tasks": true, "run-commands": true,
 	"list-lists": true, "get-list": true, "patch-list": true, "delete-list": true,
 	"restore-list": true, "list-trashed-lists": true,
+	"list-members": true, "invite-member": true, "set-member-role": true, "remove-member": true,
 	"list-tasks ?list_id={list_id}": true, "task-stats ?list_id={list_id}": true,
 }
 
@@ -201,6 +214,11 @@ type fixture struct {
 	trashed     int64             // D<marker>, in the trash
 	done        int64             // C<marker>, completed
 	recurring   int64             // R<marker>, daily
+	// target is a viewer of the list who never calls: the member whose
+	// role the member routes change, or who is removed.
+	target caller
+	// invitation invites an email nobody signed in with to the list.
+	invitation list.InvitationID
 }
 
 // missingID is an id no store has made.
@@ -233,6 +251,14 @@ func (s *server) newFixture(t *testing.T, people map[string]caller) *fixture {
 		s.join(t, owner, people[r.name], f.list, r.member, r.removed)
 		s.join(t, owner, people[r.name], f.trashedList, r.member, r.removed)
 	}
+	f.target = s.newCaller(t)
+	s.join(t, owner, f.target, f.list, list.RoleViewer, false)
+	inv, err := s.members.Invite(t.Context(), list.Invitation{ListID: list.ID(f.list), Email: "pending-" + f.marker + "@example.com",
+		Role: list.RoleEditor, InvitedBy: auth.UserID(owner.id), CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatalf("%s: invite: %v", s.name, err)
+	}
+	f.invitation = inv.ID
 	f.task = s.create(t, owner, tasks, fmt.Sprintf(`{"title":"T%s","list_id":%d,"tags":["g%s"],"due_date":"2026-03-01"}`, f.marker, f.list, f.marker))
 	s.mustDo(t, owner, http.MethodPatch, fmt.Sprintf("%s/%d", tasks, f.task), `{"description":"second version"}`, http.StatusOK)
 	f.trashed = s.create(t, owner, tasks, fmt.Sprintf(`{"title":"D%s","list_id":%d}`, f.marker, f.list))
@@ -255,7 +281,8 @@ func (sp spec) call(rt httpapi.Route, f *fixture, c caller) (method, path, body 
 		lst = sp.listOn(f)
 	}
 	path = strings.NewReplacer("{user_id}", c.id, "{id}", strconv.FormatInt(task, 10), "{list_id}", strconv.FormatInt(lst, 10),
-		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none").Replace(rt.Path + sp.query)
+		"{version}", "2", "{webhook_id}", "wh_none", "{subscription_id}", "ps_none",
+		"{member_user_id}", f.target.id, "{invitation_id}", strconv.FormatInt(int64(f.invitation), 10)).Replace(rt.Path + sp.query)
 	if sp.body != nil {
 		body = sp.body(f)
 	}
