@@ -17,7 +17,9 @@
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
 #                       get32, toggle32, mixed32, create32, list-in-list, move,
-#                       complete-recurring, changes, commands, events (issue 16:
+#                       complete-recurring, changes, commands, shared (issue
+#                       19: each user an editor of the next user's list,
+#                       member against owner, made last), events (issue 16:
 #                       bench/cmd/eventsbench, two instances of their own on
 #                       a fresh database, after the table);
 #                       transfer (Go benchmarks of export and import,
@@ -639,6 +641,45 @@ if [[ $GROWTH != 1 ]]; then
       -rounds "$([[ $QUICK == 1 ]] && echo 5 || echo 15)") || die "commandsbench failed"
     say "commands: $COMMANDS_LINE"
     EXTRA_LINES+=("offline commands (issue 17): $COMMANDS_LINE")
+  fi
+  if want shared; then
+    # Issue 19: user n becomes an editor of user n+1's list (the memberships
+    # are made here, after every other scenario ran without any). The same
+    # queries as an owner and as a member, interleaved round by round.
+    if [[ $(psql "$BENCH_URL" -Atqc "SELECT to_regclass('list_members') IS NOT NULL") == t ]]; then
+      psql "$BENCH_URL" -Atqc "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at)
+        SELECT (m.n + 1) % $USERS + 1, m.id, 'editor', o.id, now() FROM bench_users AS m
+        JOIN bench_users AS o ON o.n = (m.n + 1) % $USERS; ANALYZE list_members" >/dev/null
+      say "shared: $(psql "$BENCH_URL" -Atqc "SELECT count(*) FROM list_members") memberships"
+      # User 0 reaches user 1's list (id 2) and its tasks.
+      check "member: list in list" 200 length "$PER" \
+        "$API_URL/api/$(uid 0)/tasks?list_id=2&parent_id=none&sort=position" -H "Authorization: Bearer $(token eddsa 0)"
+      check "member: get" 200 .id "$(task_id 1 3)" "$API_URL/api/$(uid 0)/tasks/$(task_id 1 3)" -H "Authorization: Bearer $(token eddsa 0)"
+      warmup eddsa
+      row shared-list-owner "shared list, owner (a list's 20 by position)" 32
+      row shared-list-member "shared list, member (the same query)" 32
+      row shared-all-owner "all tasks, owner of a shared list" 32
+      row shared-all-member "all tasks, member (also an owner)" 32
+      row shared-get-owner "get a shared task, owner" 32
+      row shared-get-member "get a shared task, member" 32
+      for ((r = 1; r <= ROUNDS; r++)); do
+        run_wrk "shared-list-owner.r$r" 32 listin eddsa
+        run_wrk "shared-list-member.r$r" 32 sharedin eddsa
+        run_wrk "shared-all-owner.r$r" 32 list eddsa
+        run_wrk "shared-get-owner.r$r" 32 get eddsa
+        run_wrk "shared-get-member.r$r" 32 sharedget eddsa
+      done
+      for k in shared-list-owner shared-list-member shared-all-owner shared-get-owner shared-get-member; do
+        pick_wrk "$k"; pick_notes "$k"
+      done
+      # Every user is an owner and a member: the all-tasks query of a
+      # member is the same request as an owner's.
+      NOTE[shared-all-member]+=" every user is also a member: the same requests as the row above;"
+      NOTE[shared-list-member]+=" member ÷ owner: $(awk -v a="${RPS[shared-list-member]:-0}" -v b="${RPS[shared-list-owner]:-0}" 'BEGIN{if (b>0) printf "%.2f", a/b}');"
+      NOTE[shared-get-member]+=" member ÷ owner: $(awk -v a="${RPS[shared-get-member]:-0}" -v b="${RPS[shared-get-owner]:-0}" 'BEGIN{if (b>0) printf "%.2f", a/b}');"
+    else
+      NOTE[shared-list-owner]+=" this schema has no list_members;"
+    fi
   fi
   RSS_END=$(rss "$API_PID")
 else

@@ -12,7 +12,10 @@
 --       task nobody has: 404 after the token check and the user upsert, for
 --       layouts where some lists are huge) | changes (GET .../changes?since=
 --       a cursor some changes back: QUERY is then the file of "<user id>
---       <cursor>" lines, seed -cursors).
+--       <cursor>" lines, seed -cursors) |
+--       sharedin (issue 19: user n, an editor of user n+1's list, lists it
+--       as listin does its own; bench.sh's shared scenario makes the
+--       memberships) | sharedget (user n GETs a task of user n+1's list).
 -- TOKENS: file of "<user id> <token>" lines, user 0 first (bench/cmd/jwksserver).
 -- TASKS_PER_USER: the seeded layout; user n's j-th task has id j*users+n+1.
 -- QUERY: appended to list URLs (e.g. "?limit=50"); "-" for none.
@@ -65,6 +68,9 @@ function init(args)
       elseif mode == "listin" then
          lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks?list_id=" .. i .. "&parent_id=none&sort=position",
             { Authorization = auth[i] })
+      elseif mode == "sharedin" then
+         lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks?list_id=" .. (i % users + 1) .. "&parent_id=none&sort=position",
+            { Authorization = auth[i] })
       else
          lists[i] = wrk.format("GET", "/api/" .. ids[i] .. "/tasks" .. query, { Authorization = auth[i] })
       end
@@ -99,7 +105,7 @@ local function create(i)
 end
 
 function request()
-   if mode == "list" or mode == "listin" or mode == "changes" then
+   if mode == "list" or mode == "listin" or mode == "sharedin" or mode == "changes" then
       return lists[pick()]
    elseif mode == "move" then
       return move(pick())
@@ -112,6 +118,11 @@ function request()
    elseif mode == "get" then
       local i = pick()
       return wrk.format("GET", task_path(i), { Authorization = auth[i] })
+   elseif mode == "sharedget" then
+      -- a task of user i+1 (1-based: the next user's), through user i's URL
+      local i = pick()
+      local j = math.random(per) - 1
+      return wrk.format("GET", "/api/" .. ids[i] .. "/tasks/" .. (j * users + (i % users) + 1), { Authorization = auth[i] })
    elseif mode == "toggle" then
       local i = pick()
       return wrk.format("PATCH", task_path(i) .. "/complete", { Authorization = auth[i] })

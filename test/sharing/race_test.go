@@ -40,6 +40,9 @@ import (
 // the owner's scope lock keep the row share-locked without a gap, so a
 // removal waits as long as its member keeps writing.
 func TestRemovalWhileWriting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: 30 rounds of concurrent writes on PostgreSQL")
+	}
 	t.Parallel()
 	db := openPostgres(t)
 	svc := serviceOn(db)
