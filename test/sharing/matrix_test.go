@@ -54,7 +54,10 @@ const (
 	// role gets the same status, and nobody but the owner changes the
 	// owner's state.
 	indifferent
-	// public: needs no token (health, a calendar feed's secret URL).
+	// calendar: the caller's calendar feed (its secret URL, no token) shows
+	// the shared task (it has a due date) to an allowed caller only.
+	calendar
+	// public: needs no token and shows nobody's tasks (health).
 	public
 )
 
@@ -144,7 +147,7 @@ var routeSpecs = map[string]spec{
 	// declines it.
 	"accept-invitation":  {judge: indifferent},
 	"decline-invitation": {judge: indifferent},
-	"calendar-feed":      {judge: public},
+	"calendar-feed":      {act: list.ActRead, judge: calendar},
 	"healthz":            {judge: public},
 	"readyz":             {judge: public},
 }
@@ -394,6 +397,8 @@ func (s *server) runRoute(t *testing.T, name string, rt httpapi.Route, sp spec, 
 			got = s.judgeDelta(t, what, rt, sp, f, c)
 		case stream:
 			got = s.judgeStream(t, what, f, c)
+		case calendar:
+			got = s.judgeCalendar(t, what, f, c)
 		case indifferent:
 			a := s.callRoute(t, rt, sp, f, c)
 			if i == 0 {
@@ -533,6 +538,27 @@ func (s *server) judgeDelta(t *testing.T, what string, rt httpapi.Route, sp spec
 		t.Errorf("%s = %s then %s, want 200", what, before, after)
 	}
 	return !bytes.Equal(before.body, after.body)
+}
+
+// judgeCalendar makes c a calendar feed and reads it by its secret URL:
+// it reports whether the shared task is in it.
+func (s *server) judgeCalendar(t *testing.T, what string, f *fixture, c caller) bool {
+	t.Helper()
+	a := s.mustDo(t, c, http.MethodPost, "/api/"+c.id+"/calendar-feeds", `{"name":"matrix"}`, http.StatusCreated)
+	var feed struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(a.body, &feed); err != nil || !strings.Contains(feed.URL, "/calendar/") {
+		t.Fatalf("%s: calendar feed %s", what, a)
+	}
+	path := feed.URL[strings.Index(feed.URL, "/calendar/"):]
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "http://todo.test"+path, nil)
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("%s: GET %s = %d, want 200", what, "/calendar/...", rec.Code)
+	}
+	return bytes.Contains(rec.Body.Bytes(), []byte("T"+f.marker))
 }
 
 // httpServer serves the router on loopback, for the streams.
