@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -18,50 +17,75 @@ import (
 // commit: a write outside a transaction when it lets go of the store's
 // lock, a transaction when its outermost InTx ends, both still holding the
 // lock, so numbers follow commit order. The numbering compares the data to
-// what the feed saw at the last commit (seen), for the tasks and lists
-// each write marked (state.touchTask, touchList) since: a commit costs what
-// it changed, not a pass over the store. A rollback marks everything (the
-// data is put back wholesale), and SetFeedCheck has each commit compare
-// the whole store too, failing on a change that was not marked.
+// what the feed saw at the last commit (seen), for the tasks, lists and
+// lists' memberships each write marked (state.touchTask, touchList,
+// touchMembers) since: a commit costs what it changed, not a pass over the
+// store. A rollback marks everything (the data is put back wholesale), and
+// SetFeedCheck has each commit compare the whole store too, failing on a
+// change that was not marked.
+//
+// Issue 19: the feed is per recipient. A change of a shared list's task or
+// of the list is numbered in the sequence of every reader of the list (its
+// owner and its members), as the SQL stores' triggers do; a new member
+// gets the list and its tasks, a removed one tombstones.
 
-// feed is what the feed saw at the last commit, and each user's head.
+// feed is what the feed saw at the last commit, each user's head, and
+// each user's entries.
 type feed struct {
 	heads map[auth.UserID]*head
 	tasks map[task.ID]*seenTask
 	lists map[list.ID]*seenList
-	pub   application.ChangePublisher
+	// members are the memberships as the feed last saw them.
+	members map[list.ID]map[auth.UserID]list.Role
+	// entries are each user's entries: the number of an entity's last
+	// change in that user's sequence, a tombstone when purged is set.
+	entries map[auth.UserID]map[ref]*feedEntry
+	// live are the users holding an entry that is not a tombstone, by
+	// entity: those who must hear that they lost it.
+	live map[ref]map[auth.UserID]bool
+	pub  application.ChangePublisher
 
 	// What changed since the last commit: these ids, or all when all.
-	dirtyTasks map[task.ID]struct{}
-	dirtyLists map[list.ID]struct{}
-	all        bool
-	check      bool // SetFeedCheck
+	dirtyTasks   map[task.ID]struct{}
+	dirtyLists   map[list.ID]struct{}
+	dirtyMembers map[list.ID]struct{}
+	all          bool
+	check        bool // SetFeedCheck
 }
 
 type head struct{ seq, pruned application.Seq }
 
-// seenTask is a task as the feed last saw it, and its last number; purged
-// is set for a tombstone.
+// ref names an entity.
+type ref struct {
+	entity application.Entity
+	id     int64
+}
+
+type feedEntry struct {
+	seq    application.Seq
+	purged *time.Time
+}
+
+// seenTask is a task as the feed last saw it (gone from the feed's map
+// once the task is gone).
 type seenTask struct {
-	owner     auth.UserID
-	seq       application.Seq
 	t         *task.Task
 	deletedAt *time.Time
 	mark      task.TrashMark
-	purged    *time.Time
 }
 
 type seenList struct {
-	owner     auth.UserID
-	seq       application.Seq
 	l         *list.List
 	deletedAt *time.Time
-	purged    *time.Time
 }
 
 func newFeed() *feed {
-	return &feed{heads: map[auth.UserID]*head{}, tasks: map[task.ID]*seenTask{}, lists: map[list.ID]*seenList{},
-		dirtyTasks: map[task.ID]struct{}{}, dirtyLists: map[list.ID]struct{}{}}
+	return &feed{
+		heads: map[auth.UserID]*head{}, tasks: map[task.ID]*seenTask{}, lists: map[list.ID]*seenList{},
+		members: map[list.ID]map[auth.UserID]list.Role{}, entries: map[auth.UserID]map[ref]*feedEntry{},
+		live:       map[ref]map[auth.UserID]bool{},
+		dirtyTasks: map[task.ID]struct{}{}, dirtyLists: map[list.ID]struct{}{}, dirtyMembers: map[list.ID]struct{}{},
+	}
 }
 
 // touchTask marks task id as changed (written, trashed, restored or
@@ -70,6 +94,10 @@ func (s *state) touchTask(id task.ID) { s.s.feed.dirtyTasks[id] = struct{}{} }
 
 // touchList is touchTask for list id.
 func (s *state) touchList(id list.ID) { s.s.feed.dirtyLists[id] = struct{}{} }
+
+// touchMembers marks list id's memberships as changed (a member added,
+// removed, or given another role).
+func (s *state) touchMembers(id list.ID) { s.s.feed.dirtyMembers[id] = struct{}{} }
 
 // SetFeedCheck has every commit also compare the whole store with what the
 // feed saw, and panic on a change that no write marked: for tests (the
@@ -88,84 +116,155 @@ func counted(t *task.Task, deletedAt *time.Time) (list.ID, bool, bool) {
 	return *t.ListID(), t.Completed(), true
 }
 
-type changed struct {
-	owner  auth.UserID
-	entity application.Entity
-	id     int64
+// readers are who reads list id and its tasks: its owner and its members
+// (every role allows list.ActRead), as the SQL stores' list_readers; the
+// data is held.
+func (s *state) readers(id list.ID) []auth.UserID {
+	e, ok := s.lists[id]
+	if !ok {
+		return nil
+	}
+	out := []auth.UserID{e.l.Owner()}
+	for u, m := range s.members[id] {
+		if m.role.Allows(list.ActRead) && u != e.l.Owner() {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
-// number numbers what changed since the last commit; the store's lock is
-// held. It returns the heads that moved.
+// taskReaders are who reads t: its owner and the readers of its list.
+func (s *state) taskReaders(t *task.Task) []auth.UserID {
+	out := []auth.UserID{t.Owner()}
+	if l := t.ListID(); l != nil {
+		for _, u := range s.readers(*l) {
+			if u != t.Owner() {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// feedKey is one entry of one user's feed.
+type feedKey struct {
+	user auth.UserID
+	ref  ref
+}
+
+// number numbers what changed since the last commit, for every reader;
+// the store's lock is held. It returns the heads that moved.
 func (s *Store) number() map[auth.UserID]application.Seq {
 	f := s.feed
-	var out []changed
+	var out map[feedKey]*time.Time
 	if f.all {
 		out = s.compare(s.everything())
-	} else if len(f.dirtyTasks) > 0 || len(f.dirtyLists) > 0 {
-		out = s.compare(f.dirtyTasks, f.dirtyLists)
+	} else if len(f.dirtyTasks) > 0 || len(f.dirtyLists) > 0 || len(f.dirtyMembers) > 0 {
+		out = s.compare(f.dirtyTasks, f.dirtyLists, f.dirtyMembers)
 	}
 	clear(f.dirtyTasks)
 	clear(f.dirtyLists)
+	clear(f.dirtyMembers)
 	f.all = false
+	moved := s.apply(out)
 	if f.check {
 		if missed := s.compare(s.everything()); len(missed) > 0 {
 			panic(fmt.Sprintf("memory: feed: changes no write marked: %+v", missed))
 		}
 	}
+	return moved
+}
+
+// apply gives out's entries their numbers, in each user's sequence.
+func (s *Store) apply(out map[feedKey]*time.Time) map[auth.UserID]application.Seq {
 	if len(out) == 0 {
 		return nil
 	}
-	slices.SortFunc(out, func(a, b changed) int {
-		return cmp.Or(cmp.Compare(a.owner, b.owner), cmp.Compare(a.entity, b.entity), cmp.Compare(a.id, b.id))
+	f := s.feed
+	keys := make([]feedKey, 0, len(out))
+	for k := range out {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b feedKey) int {
+		return cmp.Or(cmp.Compare(a.user, b.user), cmp.Compare(a.ref.entity, b.ref.entity), cmp.Compare(a.ref.id, b.ref.id))
 	})
 	moved := map[auth.UserID]application.Seq{}
-	for _, c := range out {
-		h := f.heads[c.owner]
+	for _, k := range keys {
+		h := f.heads[k.user]
 		if h == nil {
 			h = &head{}
-			f.heads[c.owner] = h
+			f.heads[k.user] = h
 		}
 		h.seq++
-		moved[c.owner] = h.seq
-		if c.entity == application.EntityTask {
-			f.tasks[task.ID(c.id)].seq = h.seq
-		} else {
-			f.lists[list.ID(c.id)].seq = h.seq
+		moved[k.user] = h.seq
+		es := f.entries[k.user]
+		if es == nil {
+			es = map[ref]*feedEntry{}
+			f.entries[k.user] = es
+		}
+		purged := out[k]
+		es[k.ref] = &feedEntry{seq: h.seq, purged: purged}
+		if purged == nil {
+			if f.live[k.ref] == nil {
+				f.live[k.ref] = map[auth.UserID]bool{}
+			}
+			f.live[k.ref][k.user] = true
+		} else if l := f.live[k.ref]; l != nil {
+			delete(l, k.user)
+			if len(l) == 0 {
+				delete(f.live, k.ref)
+			}
 		}
 	}
 	return moved
 }
 
-// everything is every task and list the store holds or the feed saw alive.
-func (s *Store) everything() (map[task.ID]struct{}, map[list.ID]struct{}) {
+// everything is every task, list and list's memberships the store holds
+// or the feed saw.
+func (s *Store) everything() (map[task.ID]struct{}, map[list.ID]struct{}, map[list.ID]struct{}) {
 	f, st := s.feed, s.tasks.state
-	ts, ls := map[task.ID]struct{}{}, map[list.ID]struct{}{}
+	ts, ls, ms := map[task.ID]struct{}{}, map[list.ID]struct{}{}, map[list.ID]struct{}{}
 	for id := range st.tasks {
 		ts[id] = struct{}{}
 	}
-	for id, sn := range f.tasks {
-		if sn.purged == nil {
-			ts[id] = struct{}{}
-		}
+	for id := range f.tasks {
+		ts[id] = struct{}{}
 	}
 	for id := range st.lists {
 		ls[id] = struct{}{}
 	}
-	for id, sn := range f.lists {
-		if sn.purged == nil {
-			ls[id] = struct{}{}
-		}
+	for id := range f.lists {
+		ls[id] = struct{}{}
 	}
-	return ts, ls
+	for id := range st.members {
+		ms[id] = struct{}{}
+	}
+	for id := range f.members {
+		ms[id] = struct{}{}
+	}
+	return ts, ls, ms
 }
 
-// compare brings what the feed saw of these tasks and lists up to date,
-// and returns those that changed (a list whose counts moved with its
-// tasks too).
-func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs map[list.ID]struct{}) []changed {
+// compare brings what the feed saw of these tasks, lists and lists'
+// memberships up to date, and returns the entries each user's feed gets:
+// an upsert (nil) or a tombstone (the time). A list whose counts moved
+// with its tasks is compared too.
+func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs, memberIDs map[list.ID]struct{}) map[feedKey]*time.Time {
 	f, st := s.feed, s.tasks.state
-	var out []changed
 	now := time.Now().UTC()
+	out := map[feedKey]*time.Time{}
+	// reach gives users the entity now, and tombstones to those who had
+	// it and are not among them.
+	reach := func(r ref, users []auth.UserID) {
+		for u := range f.live[r] {
+			if !slices.Contains(users, u) {
+				out[feedKey{u, r}] = &now
+			}
+		}
+		for _, u := range users {
+			out[feedKey{u, r}] = nil
+		}
+	}
 	touchedLists := map[list.ID]bool{}
 	touchList := func(id list.ID) {
 		if _, ok := st.lists[id]; ok {
@@ -175,15 +274,16 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs map[list.ID]struct
 	for id := range taskIDs {
 		sn, ok := f.tasks[id]
 		e, live := st.tasks[id]
+		r := ref{application.EntityTask, int64(id)}
 		if !live {
-			if !ok || sn.purged != nil {
+			if !ok {
 				continue
 			}
 			if l, _, ok := counted(sn.t, sn.deletedAt); ok {
 				touchList(l)
 			}
-			sn.t, sn.deletedAt, sn.purged = nil, nil, &now
-			out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
+			delete(f.tasks, id)
+			reach(r, nil)
 			continue
 		}
 		if ok && sn.t == e.t && sn.deletedAt == e.deletedAt && sn.mark == e.mark {
@@ -204,16 +304,12 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs map[list.ID]struct
 				touchList(al)
 			}
 		}
-		if !ok {
-			sn = &seenTask{owner: e.t.Owner()}
-			f.tasks[id] = sn
-		}
-		sn.t, sn.deletedAt, sn.mark, sn.purged = e.t, e.deletedAt, e.mark, nil
-		out = append(out, changed{owner: sn.owner, entity: application.EntityTask, id: int64(id)})
+		f.tasks[id] = &seenTask{t: e.t, deletedAt: e.deletedAt, mark: e.mark}
+		reach(r, st.taskReaders(e.t))
 	}
-	lists := maps.Clone(listIDs)
-	if lists == nil {
-		lists = map[list.ID]struct{}{}
+	lists := make(map[list.ID]struct{}, len(listIDs)+len(touchedLists))
+	for id := range listIDs {
+		lists[id] = struct{}{}
 	}
 	for id := range touchedLists {
 		lists[id] = struct{}{}
@@ -221,23 +317,88 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs map[list.ID]struct
 	for id := range lists {
 		sn, ok := f.lists[id]
 		e, live := st.lists[id]
+		r := ref{application.EntityList, int64(id)}
 		if !live {
-			if !ok || sn.purged != nil {
+			if !ok {
 				continue
 			}
-			sn.l, sn.deletedAt, sn.purged = nil, nil, &now
-			out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
+			delete(f.lists, id)
+			reach(r, nil)
 			continue
 		}
 		if ok && sn.l == e.l && sn.deletedAt == e.deletedAt && !touchedLists[id] {
 			continue
 		}
-		if !ok {
-			sn = &seenList{owner: e.l.Owner()}
-			f.lists[id] = sn
+		f.lists[id] = &seenList{l: e.l, deletedAt: e.deletedAt}
+		reach(r, st.readers(id))
+	}
+	// Memberships: a new member gets the list and its tasks (live and in
+	// the trash), a removed one who no longer reads it tombstones, one
+	// whose role changed the list again.
+	for id := range memberIDs {
+		ms, seen := st.members[id], f.members[id]
+		lr := ref{application.EntityList, int64(id)}
+		var added, removed []auth.UserID
+		changedRole := false
+		for u, m := range ms {
+			if was, ok := seen[u]; !ok {
+				added = append(added, u)
+			} else if was != m.role {
+				if _, live := st.lists[id]; live {
+					out[feedKey{u, lr}] = nil
+				}
+				changedRole = true
+			}
 		}
-		sn.l, sn.deletedAt, sn.purged = e.l, e.deletedAt, nil
-		out = append(out, changed{owner: sn.owner, entity: application.EntityList, id: int64(id)})
+		for u := range seen {
+			if _, ok := ms[u]; !ok {
+				removed = append(removed, u)
+			}
+		}
+		switch {
+		case len(ms) == 0:
+			delete(f.members, id)
+		case changedRole || len(added)+len(removed) > 0:
+			roles := make(map[auth.UserID]list.Role, len(ms))
+			for u, m := range ms {
+				roles[u] = m.role
+			}
+			f.members[id] = roles
+		}
+		if len(added)+len(removed) == 0 {
+			continue
+		}
+		var refs []ref
+		if _, live := st.lists[id]; live {
+			refs = append(refs, lr)
+		}
+		for tid, e := range st.tasks {
+			if l := e.t.ListID(); l != nil && *l == id {
+				refs = append(refs, ref{application.EntityTask, int64(tid)})
+			}
+		}
+		readers := st.readers(id)
+		for _, u := range added {
+			if !slices.Contains(readers, u) {
+				continue
+			}
+			for _, r := range refs {
+				out[feedKey{u, r}] = nil
+			}
+		}
+		for _, u := range removed {
+			if slices.Contains(readers, u) {
+				continue
+			}
+			for _, r := range refs {
+				if r.entity == application.EntityTask && st.tasks[task.ID(r.id)].t.Owner() == u {
+					continue
+				}
+				if f.live[r][u] {
+					out[feedKey{u, r}] = &now
+				}
+			}
+		}
 	}
 	return out
 }
@@ -302,34 +463,27 @@ func (c *ChangeLog) Read(ctx context.Context, owner auth.UserID, r application.C
 	keep := func(seq application.Seq, live bool) bool {
 		return seq > r.Since && (seq > r.Floor || live)
 	}
-	for id, sn := range f.tasks {
-		if sn.owner != owner {
+	// An entry that is not a tombstone is owner's because owner reaches
+	// the entity (number keeps it so): its data is read by id.
+	for rf, fe := range f.entries[owner] {
+		ch := application.Change{Seq: fe.seq, Entity: rf.entity, ID: rf.id, Op: application.OpDelete}
+		live := false
+		if rf.entity == application.EntityTask {
+			id := task.ID(rf.id)
+			if e := st.tasks[id]; fe.purged == nil && e != nil {
+				live = e.deletedAt == nil
+				ch.Op, ch.Task, ch.Deleted = application.OpUpsert, e.t.WithID(id), copyTime(e.deletedAt)
+			}
+		} else {
+			id := list.ID(rf.id)
+			if e := st.lists[id]; fe.purged == nil && e != nil {
+				live = e.deletedAt == nil
+				sum := st.summary(id)
+				ch.Op, ch.List, ch.Deleted = application.OpUpsert, &sum, copyTime(e.deletedAt)
+			}
+		}
+		if !keep(fe.seq, live) {
 			continue
-		}
-		e := st.tasks[id]
-		live := sn.purged == nil && e != nil && e.deletedAt == nil
-		if !keep(sn.seq, live) {
-			continue
-		}
-		ch := application.Change{Seq: sn.seq, Entity: application.EntityTask, ID: int64(id), Op: application.OpDelete}
-		if sn.purged == nil && e != nil {
-			ch.Op, ch.Task, ch.Deleted = application.OpUpsert, e.t.WithID(id), copyTime(e.deletedAt)
-		}
-		all = append(all, ch)
-	}
-	for id, sn := range f.lists {
-		if sn.owner != owner {
-			continue
-		}
-		e := st.lists[id]
-		live := sn.purged == nil && e != nil && e.deletedAt == nil
-		if !keep(sn.seq, live) {
-			continue
-		}
-		ch := application.Change{Seq: sn.seq, Entity: application.EntityList, ID: int64(id), Op: application.OpDelete}
-		if sn.purged == nil && e != nil {
-			sum := st.summary(id)
-			ch.Op, ch.List, ch.Deleted = application.OpUpsert, &sum, copyTime(e.deletedAt)
 		}
 		all = append(all, ch)
 	}
@@ -357,21 +511,14 @@ func copyTime(t *time.Time) *time.Time {
 func (c *ChangeLog) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 	defer c.s.write(ctx).done()
 	f, n := c.s.feed, 0
-	prune := func(owner auth.UserID, seq application.Seq) {
-		h := f.heads[owner]
-		h.pruned = max(h.pruned, seq)
-		n++
-	}
-	for id, sn := range f.tasks {
-		if sn.purged != nil && sn.purged.Before(cutoff) {
-			prune(sn.owner, sn.seq)
-			delete(f.tasks, id)
-		}
-	}
-	for id, sn := range f.lists {
-		if sn.purged != nil && sn.purged.Before(cutoff) {
-			prune(sn.owner, sn.seq)
-			delete(f.lists, id)
+	for u, es := range f.entries {
+		for rf, fe := range es {
+			if fe.purged != nil && fe.purged.Before(cutoff) {
+				h := f.heads[u]
+				h.pruned = max(h.pruned, fe.seq)
+				n++
+				delete(es, rf)
+			}
 		}
 	}
 	return n, nil

@@ -288,6 +288,10 @@ func (s *state) deleteList(id list.ID) {
 	}
 	delete(s.lists, id)
 	s.touchList(id)
+	if _, ok := s.members[id]; ok { // gone with its list, as ON DELETE CASCADE
+		delete(s.members, id)
+		s.touchMembers(id)
+	}
 }
 
 // ListTrash returns owner's trashed lists, the latest deletion first.

@@ -118,6 +118,7 @@ func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.Us
 	}
 	m.role = role
 	r.members[id][user] = m
+	r.touchMembers(id)
 	return nil
 }
 
@@ -128,6 +129,7 @@ func (r *MemberRepository) Remove(ctx context.Context, id list.ID, user auth.Use
 		return list.ErrMemberNotFound
 	}
 	delete(r.members[id], user)
+	r.touchMembers(id)
 	return nil
 }
 
@@ -146,13 +148,16 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 	}
 	from := e.l.Owner()
 	e.l = e.l.WithOwner(to)
-	for _, te := range r.tasks {
+	r.touchList(id)
+	for tid, te := range r.tasks {
 		if l := te.t.ListID(); l != nil && *l == id {
 			te.t = te.t.WithOwner(to)
+			r.touchTask(tid)
 		}
 	}
 	delete(r.members[id], to)
 	r.members[id][from] = membership{role: list.RoleAdmin, invitedBy: to, since: at.UTC().Truncate(time.Microsecond)}
+	r.touchMembers(id)
 	return nil
 }
 
@@ -207,6 +212,7 @@ func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list
 		r.members[inv.ListID] = map[auth.UserID]membership{}
 	}
 	r.members[inv.ListID][user] = membership{role: inv.Role, invitedBy: inv.InvitedBy, since: at.UTC().Truncate(time.Microsecond)}
+	r.touchMembers(inv.ListID)
 	return out, nil
 }
 
@@ -260,4 +266,41 @@ func (r *MemberRepository) SharedWith(ctx context.Context, user auth.UserID) ([]
 		out[i] = list.Shared{Summary: r.summary(j.id), Role: j.role}
 	}
 	return out, nil
+}
+
+// SetMember gives user role on list id (a membership of a shared list,
+// issue 19), or changes its role, without an invitation: a helper for
+// tests, over the memberships MemberRepository keeps. The change feed
+// hears of it at the commit (feed.go): a new member gets the list and its
+// tasks. list.ErrNotFound when the list does not exist.
+func (s *Store) SetMember(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
+	defer s.write(ctx).done()
+	st := s.tasks.state
+	e, ok := st.lists[id]
+	if !ok {
+		return list.ErrNotFound
+	}
+	if st.members[id] == nil {
+		st.members[id] = map[auth.UserID]membership{}
+	}
+	m, ok := st.members[id][user]
+	if !ok {
+		m = membership{invitedBy: e.l.Owner(), since: time.Now().UTC().Truncate(time.Microsecond)}
+	}
+	m.role = role
+	st.members[id][user] = m
+	st.touchMembers(id)
+	return nil
+}
+
+// RemoveMember ends user's membership of list id, if any: the feed sends
+// user tombstones for the list and its tasks.
+func (s *Store) RemoveMember(ctx context.Context, id list.ID, user auth.UserID) error {
+	defer s.write(ctx).done()
+	st := s.tasks.state
+	if _, ok := st.members[id][user]; ok {
+		delete(st.members[id], user)
+		st.touchMembers(id)
+	}
+	return nil
 }

@@ -110,7 +110,7 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 		return page, application.ErrChangesExpired
 	}
 	s := x.sql().add("SELECT c.seq, c.entity, c.id, c.purged_at IS NOT NULL AS purged,"+
-		" coalesce(t.deleted_at, l.deleted_at) IS NOT NULL AS trashed"+
+		" coalesce(t.deleted_at, l.deleted_at) IS NOT NULL AS trashed, coalesce(t.user_id, '') AS task_owner"+
 		" FROM change_log AS c"+
 		" LEFT JOIN tasks AS t ON c.entity = 'task' AND t.id = c.id"+
 		" LEFT JOIN lists AS l ON c.entity = 'list' AND l.id = c.id"+
@@ -125,6 +125,7 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 		ID      int64  `bun:"id"`
 		Purged  bool   `bun:"purged"`
 		Trashed bool   `bun:"trashed"`
+		Owner   string `bun:"task_owner"`
 	}
 	var rows []entryRow
 	if err := x.db.NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
@@ -133,23 +134,29 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 	if len(rows) > limit {
 		rows, page.More = rows[:limit], true
 	}
-	var taskIDs, listIDs []int64
+	// An entry that is not a tombstone is in owner's feed because owner
+	// reaches the entity (its own, or a shared list's, the triggers keep
+	// it so): the data is read by id, each task as its owner's.
+	taskIDs := map[auth.UserID][]int64{}
+	var listIDs []int64
 	for _, e := range rows {
 		if e.Purged {
 			continue
 		}
 		if e.Entity == string(application.EntityTask) {
-			taskIDs = append(taskIDs, e.ID)
+			if e.Owner != "" {
+				taskIDs[auth.UserID(e.Owner)] = append(taskIDs[auth.UserID(e.Owner)], e.ID)
+			}
 		} else {
 			listIDs = append(listIDs, e.ID)
 		}
 	}
 	tasks := map[int64]*task.Task{}
 	trashedAt := map[string]time.Time{}
-	if len(taskIDs) > 0 {
-		s := in(x.sql().add("SELECT "+selectList+", t.deleted_at, t.trashed_with FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(owner)), taskIDs)
+	for taskOwner, ids := range taskIDs {
+		s := in(x.sql().add("SELECT "+selectList+", t.deleted_at, t.trashed_with FROM tasks AS t WHERE t.user_id = ? AND t.id IN ", string(taskOwner)), ids)
 		s.extra = extraTrash
-		got, err := x.tasks(ctx, owner, s)
+		got, err := x.tasks(ctx, taskOwner, s)
 		if err != nil {
 			return page, fmt.Errorf("read changed tasks: %w", err)
 		}
@@ -162,7 +169,7 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 	}
 	lists := map[int64]list.Summary{}
 	if len(listIDs) > 0 {
-		s := in(x.sql().add("SELECT "+listColumns+listFrom+" WHERE l.user_id = ? AND l.id IN ", string(owner)), listIDs)
+		s := in(x.sql().add("SELECT "+listColumns+listFrom+" WHERE l.id IN "), listIDs)
 		var got []listRow
 		if err := x.db.NewRaw(s.String(), s.args...).Scan(ctx, &got); err != nil {
 			return page, fmt.Errorf("read changed lists: %w", err)
