@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
@@ -22,22 +24,53 @@ import (
 type feedStores struct {
 	stores
 	feed application.ChangeLog
+	// member gives user a membership of list l (on) or ends it: a
+	// list_members row written directly (issue 19's membership use cases
+	// sit above the stores).
+	member func(t *testing.T, l list.ID, user auth.UserID, on bool)
 }
 
 var changeStores = map[string]func(*testing.T) feedStores{
 	"memory": func(*testing.T) feedStores {
 		s := memory.NewStore()
 		s.SetFeedCheck(true) // every commit also compared with the whole store
-		return feedStores{stores{tasks: s.Tasks(), lists: s.Lists()}, s.Changes()}
+		return feedStores{stores{tasks: s.Tasks(), lists: s.Lists()}, s.Changes(), func(t *testing.T, l list.ID, user auth.UserID, on bool) {
+			t.Helper()
+			err := s.RemoveMember(context.Background(), l, user)
+			if on {
+				err = s.SetMember(context.Background(), l, user, list.RoleEditor)
+			}
+			if err != nil {
+				t.Fatalf("member(%d, %s, %v) = %v", l, user, on, err)
+			}
+		}}
 	},
 	"sqlite": func(t *testing.T) feedStores {
 		db := openSQLiteDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db)}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db)}
 	},
 	"postgres": func(t *testing.T) feedStores {
 		db := openPostgresDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db)}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db)}
 	},
+}
+
+// sqlMember writes and deletes list_members rows on db.
+func sqlMember(db *bun.DB) func(t *testing.T, l list.ID, user auth.UserID, on bool) {
+	return func(t *testing.T, l list.ID, user auth.UserID, on bool) {
+		t.Helper()
+		ctx := context.Background()
+		var err error
+		if on {
+			_, err = db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'editor', ?, ?)",
+				int64(l), string(user), "u_inviter", time.Now().UTC())
+		} else {
+			_, err = db.ExecContext(ctx, "DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(l), string(user))
+		}
+		if err != nil {
+			t.Fatalf("member(%d, %s, %v) = %v", l, user, on, err)
+		}
+	}
 }
 
 // TestChangeFeed holds every store's change feed (issue 16) to its

@@ -83,10 +83,13 @@ END
 $do$;
 --bun:split
 -- The changes of a statement on tasks, for every reader: each task it
--- wrote, for its owner and the readers of its list (a tombstone for one
--- it deleted); a tombstone for each reader who no longer reaches a task
--- it moved (to another list, or to another owner); each list whose counts
--- it changed, for the list's readers. UNION: each (user, entity, id) once.
+-- wrote, for its owner and the readers of its list; a tombstone for each
+-- task it deleted, for its owner and everyone who holds an entry of it
+-- that is not a tombstone (whatever a cascade removed first: the list's
+-- memberships, or the list); a tombstone for each holder who no longer
+-- reaches a task it moved (to another list, or to another owner); each
+-- list whose counts it changed, for the list's readers. UNION: each
+-- (user, entity, id) once.
 DO $do$
 BEGIN
     EXECUTE format($fn$
@@ -107,7 +110,8 @@ BEGIN
                 SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
                     SELECT o.user_id AS u, 'task' AS e, o.id AS i, now() AS p FROM old_rows AS o
                     UNION
-                    SELECT r.user_id, 'task', o.id, now() FROM old_rows AS o JOIN %1$I.list_readers AS r ON r.list_id = o.list_id
+                    SELECT h.user_id, 'task', o.id, now() FROM old_rows AS o
+                    JOIN %1$I.change_log AS h ON h.entity = 'task' AND h.id = o.id AND h.purged_at IS NULL
                     UNION
                     SELECT r.user_id, 'list', r.list_id, NULL FROM %1$I.list_readers AS r
                     WHERE r.list_id IN (SELECT o.list_id FROM old_rows AS o WHERE o.list_id IS NOT NULL AND o.deleted_at IS NULL)
@@ -119,11 +123,8 @@ BEGIN
                     SELECT r.user_id, 'task', n.id, NULL FROM new_rows AS n JOIN %1$I.list_readers AS r ON r.list_id = n.list_id
                     UNION
                     SELECT lost.u, 'task', lost.i, now() FROM (
-                        SELECT o.user_id AS u, o.id AS i FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
-                        WHERE o.user_id <> n.user_id OR o.list_id IS DISTINCT FROM n.list_id
-                        UNION
-                        SELECT r.user_id, o.id FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
-                        JOIN %1$I.list_readers AS r ON r.list_id = o.list_id
+                        SELECT h.user_id AS u, o.id AS i FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                        JOIN %1$I.change_log AS h ON h.entity = 'task' AND h.id = o.id AND h.purged_at IS NULL
                         WHERE o.user_id <> n.user_id OR o.list_id IS DISTINCT FROM n.list_id
                         EXCEPT
                         SELECT n.user_id, n.id FROM new_rows AS n
@@ -146,10 +147,9 @@ BEGIN
 END
 $do$;
 --bun:split
--- The changes of a statement on lists, for every reader; an owner who
--- handed a list over and is no longer a reader gets a tombstone. A list
--- deleted for good takes its memberships with it (ON DELETE CASCADE),
--- whose trigger sends the members their tombstones.
+-- The changes of a statement on lists, for every reader; a list deleted
+-- for good, a tombstone for everyone who holds it; one handed over, a
+-- tombstone for each holder who is no longer a reader.
 DO $do$
 BEGIN
     EXECUTE format($fn$
@@ -158,7 +158,12 @@ BEGIN
             u text[]; e text[]; i bigint[]; p timestamptz[];
         BEGIN
             IF TG_OP = 'DELETE' THEN
-                SELECT array_agg(o.user_id), array_agg('list'::text), array_agg(o.id), array_agg(now()) INTO u, e, i, p FROM old_rows AS o;
+                SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
+                    SELECT o.user_id AS u, 'list' AS e, o.id AS i, now() AS p FROM old_rows AS o
+                    UNION
+                    SELECT h.user_id, 'list', o.id, now() FROM old_rows AS o
+                    JOIN %1$I.change_log AS h ON h.entity = 'list' AND h.id = o.id AND h.purged_at IS NULL
+                ) AS c;
             ELSIF TG_OP = 'INSERT' THEN
                 SELECT array_agg(n.user_id), array_agg('list'::text), array_agg(n.id), array_agg(NULL::timestamptz) INTO u, e, i, p FROM new_rows AS n;
             ELSE
@@ -166,9 +171,10 @@ BEGIN
                     SELECT r.user_id AS u, 'list' AS e, n.id AS i, NULL::timestamptz AS p
                     FROM new_rows AS n JOIN %1$I.list_readers AS r ON r.list_id = n.id
                     UNION
-                    SELECT o.user_id, 'list', o.id, now() FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                    SELECT h.user_id, 'list', o.id, now() FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                    JOIN %1$I.change_log AS h ON h.entity = 'list' AND h.id = o.id AND h.purged_at IS NULL
                     WHERE o.user_id <> n.user_id
-                      AND NOT EXISTS (SELECT FROM %1$I.list_readers AS r WHERE r.list_id = o.id AND r.user_id = o.user_id)
+                      AND NOT EXISTS (SELECT FROM %1$I.list_readers AS r WHERE r.list_id = o.id AND r.user_id = h.user_id)
                 ) AS c;
             END IF;
             PERFORM %1$I.change_log_apply(u, e, i, p);
@@ -183,6 +189,17 @@ $do$;
 -- the trash, as the feed shows them); a removed one, tombstones for them,
 -- unless it still reads the list (a new owner's membership removed by a
 -- transfer); a changed role, the list again.
+--
+-- A membership change must not cross a write to the list's tasks: a task
+-- inserted meanwhile would reach neither the new member (this statement
+-- does not see it) nor be numbered for it (the writer's trigger did not
+-- see the membership), and a toggle whose trigger ran before the commit of
+-- the membership would never be numbered for the member. So it locks the
+-- list row FOR UPDATE (task inserts and moves into the list hold it FOR
+-- KEY SHARE: tasks_list_live) and the list's tasks FOR SHARE (a write
+-- holds its task rows), in the lock order (list row, then tasks by id),
+-- before it reads the tasks: whichever comes second reads the other's
+-- commit (each statement of a plpgsql function takes a new snapshot).
 DO $do$
 BEGIN
     EXECUTE format($fn$
@@ -191,12 +208,16 @@ BEGIN
             u text[]; e text[]; i bigint[]; p timestamptz[];
         BEGIN
             IF TG_OP = 'INSERT' THEN
+                PERFORM FROM %1$I.lists AS l WHERE l.id IN (SELECT n.list_id FROM new_rows AS n) ORDER BY l.id FOR UPDATE;
+                PERFORM FROM %1$I.tasks AS t WHERE t.list_id IN (SELECT n.list_id FROM new_rows AS n) ORDER BY t.id FOR SHARE;
                 SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
                     SELECT n.user_id AS u, 'list' AS e, n.list_id AS i, NULL::timestamptz AS p FROM new_rows AS n
                     UNION
                     SELECT n.user_id, 'task', t.id, NULL FROM new_rows AS n JOIN %1$I.tasks AS t ON t.list_id = n.list_id
                 ) AS c;
             ELSIF TG_OP = 'DELETE' THEN
+                PERFORM FROM %1$I.lists AS l WHERE l.id IN (SELECT o.list_id FROM old_rows AS o) ORDER BY l.id FOR UPDATE;
+                PERFORM FROM %1$I.tasks AS t WHERE t.list_id IN (SELECT o.list_id FROM old_rows AS o) ORDER BY t.id FOR SHARE;
                 SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
                     SELECT o.user_id AS u, 'list' AS e, o.list_id AS i, now() AS p FROM old_rows AS o
                     WHERE NOT EXISTS (SELECT FROM %1$I.list_readers AS r WHERE r.list_id = o.list_id AND r.user_id = o.user_id)

@@ -82,8 +82,7 @@ WHEN OLD.user_id <> NEW.user_id OR OLD.list_id IS NOT NEW.list_id
 BEGIN
     INSERT INTO change_apply (user_id, entity, id, purged_at)
     SELECT x.u, 'task', NEW.id, CAST(strftime('%s', 'now') AS INTEGER) FROM (
-        SELECT OLD.user_id AS u
-        UNION SELECT r.user_id FROM list_readers AS r WHERE r.list_id = OLD.list_id
+        SELECT h.user_id AS u FROM change_log AS h WHERE h.entity = 'task' AND h.id = OLD.id AND h.purged_at IS NULL
         EXCEPT SELECT NEW.user_id
         EXCEPT SELECT r.user_id FROM list_readers AS r WHERE r.list_id = NEW.list_id
     ) AS x;
@@ -102,7 +101,8 @@ CREATE TRIGGER tasks_changes_delete AFTER DELETE ON tasks
 BEGIN
     INSERT INTO change_apply (user_id, entity, id, purged_at)
     SELECT x.u, 'task', OLD.id, CAST(strftime('%s', 'now') AS INTEGER) FROM (
-        SELECT OLD.user_id AS u UNION SELECT r.user_id FROM list_readers AS r WHERE r.list_id = OLD.list_id
+        SELECT OLD.user_id AS u
+        UNION SELECT h.user_id FROM change_log AS h WHERE h.entity = 'task' AND h.id = OLD.id AND h.purged_at IS NULL
     ) AS x;
 END;
 --bun:split
@@ -122,13 +122,18 @@ BEGIN
     INSERT INTO change_apply (user_id, entity, id, purged_at)
     SELECT DISTINCT r.user_id, 'list', NEW.id, NULL FROM list_readers AS r WHERE r.list_id = NEW.id;
     INSERT INTO change_apply (user_id, entity, id, purged_at)
-    SELECT OLD.user_id, 'list', OLD.id, CAST(strftime('%s', 'now') AS INTEGER)
-    WHERE OLD.user_id <> NEW.user_id AND NOT EXISTS (SELECT 1 FROM list_readers AS r WHERE r.list_id = OLD.id AND r.user_id = OLD.user_id);
+    SELECT h.user_id, 'list', OLD.id, CAST(strftime('%s', 'now') AS INTEGER) FROM change_log AS h
+    WHERE OLD.user_id <> NEW.user_id AND h.entity = 'list' AND h.id = OLD.id AND h.purged_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM list_readers AS r WHERE r.list_id = OLD.id AND r.user_id = h.user_id);
 END;
 --bun:split
 CREATE TRIGGER lists_changes_delete AFTER DELETE ON lists
 BEGIN
-    INSERT INTO change_apply (user_id, entity, id, purged_at) VALUES (OLD.user_id, 'list', OLD.id, CAST(strftime('%s', 'now') AS INTEGER));
+    INSERT INTO change_apply (user_id, entity, id, purged_at)
+    SELECT x.u, 'list', OLD.id, CAST(strftime('%s', 'now') AS INTEGER) FROM (
+        SELECT OLD.user_id AS u
+        UNION SELECT h.user_id FROM change_log AS h WHERE h.entity = 'list' AND h.id = OLD.id AND h.purged_at IS NULL
+    ) AS x;
 END;
 --bun:split
 CREATE TRIGGER list_members_changes_insert AFTER INSERT ON list_members
