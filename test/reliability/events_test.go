@@ -21,6 +21,7 @@ type sseClient struct {
 type sseEvent struct {
 	name, id string
 	entity   string
+	op       string
 	taskID   int64
 }
 
@@ -71,10 +72,11 @@ func openEvents(t *testing.T, a *api, u user, query string) *sseClient {
 			case strings.HasPrefix(line, "data: "):
 				var d struct {
 					Entity string `json:"entity"`
+					Op     string `json:"op"`
 					ID     int64  `json:"id"`
 				}
 				if json.Unmarshal([]byte(line[6:]), &d) == nil {
-					ev.entity, ev.taskID = d.Entity, d.ID
+					ev.entity, ev.op, ev.taskID = d.Entity, d.Op, d.ID
 				}
 			}
 		}
