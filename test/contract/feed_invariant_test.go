@@ -83,6 +83,7 @@ func TestFeedInvariantCatchesUnordered(t *testing.T) {
 
 // instance is one service's stores on its own connection pool.
 type instance struct {
+	db    *bun.DB
 	tasks task.Repository
 	lists list.Repository
 	feed  application.ChangeLog
@@ -183,7 +184,7 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) (diffs, errs
 	var insts []instance
 	for _, db := range dbs {
 		tr, lr, fl := sqlstore.NewTaskRepository(db), sqlstore.NewListRepository(db), sqlstore.NewChangeLog(db)
-		insts = append(insts, instance{tasks: tr, lists: lr, feed: fl, svc: application.New(tr, sqlstore.NewUserRepository(db), nil,
+		insts = append(insts, instance{db: db, tasks: tr, lists: lr, feed: fl, svc: application.New(tr, sqlstore.NewUserRepository(db), nil,
 			application.WithLists(lr), application.WithTransactor(sqlstore.NewTransactor(db)), application.WithChanges(fl))})
 	}
 	const users, writersPerUser, readersPerUser = 3, 4, 2
@@ -191,15 +192,19 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) (diffs, errs
 	for range users {
 		owners = append(owners, newOwner())
 	}
+	// member shares lists of every owner (issue 19): the writers add and
+	// remove its memberships, and its feed gets the changes of all of them.
+	member := newOwner()
+	readees := append(slices.Clone(owners), member)
 	stop := make(chan struct{})
 	type result struct {
 		owner auth.UserID
 		st    feedState
 		err   error
 	}
-	results := make(chan result, users*readersPerUser)
+	results := make(chan result, len(readees)*readersPerUser)
 	var readers sync.WaitGroup
-	for ui, owner := range owners {
+	for ui, owner := range readees {
 		for r := range readersPerUser {
 			inst := insts[(ui+r)%len(insts)]
 			readers.Go(func() {
@@ -223,7 +228,7 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) (diffs, errs
 				rng := rand.New(rand.NewPCG(uint64(ui), uint64(w)))
 				for time.Now().Before(deadline) {
 					inst := insts[rng.IntN(len(insts))]
-					op, err := feedWrite(ctx, inst, owner, rng)
+					op, err := feedWrite(ctx, inst, owner, member, rng)
 					opsMu.Lock()
 					ops[op]++
 					if err != nil && len(errs) < 10 {
@@ -274,7 +279,7 @@ func runFeedInvariant(t *testing.T, dbs []*bun.DB, d time.Duration) (diffs, errs
 }
 
 // feedWrite makes one random write of owner's through inst and names it.
-func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.Rand) (string, error) {
+func feedWrite(ctx context.Context, inst instance, owner, member auth.UserID, rng *rand.Rand) (string, error) {
 	now := time.Now()
 	page, err := inst.tasks.List(ctx, owner, task.Query{})
 	if err != nil {
@@ -303,6 +308,21 @@ func feedWrite(ctx context.Context, inst instance, owner auth.UserID, rng *rand.
 			}
 		}
 		return name, nil
+	}
+	if n := rng.IntN(100); n < 10 && len(lists) > 0 {
+		// A membership of member's added or removed (a list deleted
+		// meanwhile refuses the row: a foreign key).
+		l := lists[rng.IntN(len(lists))].List.ID()
+		if n < 6 {
+			_, err := inst.db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'editor', ?, ?)"+
+				" ON CONFLICT DO NOTHING", int64(l), string(member), string(owner), now.UTC())
+			if err != nil && strings.Contains(err.Error(), "foreign key") {
+				err = nil
+			}
+			return ignore("share", err)
+		}
+		_, err := inst.db.ExecContext(ctx, "DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(l), string(member))
+		return ignore("unshare", err)
 	}
 	switch n := rng.IntN(100); {
 	case n < 25 || len(tasks) < 3:
