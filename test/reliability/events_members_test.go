@@ -46,7 +46,9 @@ func TestEventsMemberAcrossInstances(t *testing.T) {
 		t.Fatalf("create on A: %v", o)
 	}
 	isTask := func(op string) func(sseEvent) bool {
-		return func(ev sseEvent) bool { return ev.name == "" && ev.entity == "task" && ev.op == op && ev.taskID == tk.ID }
+		return func(ev sseEvent) bool {
+			return ev.name == "" && ev.entity == "task" && ev.op == op && ev.taskID == tk.ID
+		}
 	}
 	onB.waitFor(t, "the member's stream on B, the owner's task created on A", isTask("upsert"))
 
