@@ -630,4 +630,62 @@ func BenchmarkRepository(b *testing.B) {
 			}
 		})
 	}
+
+	// Shared lists (issue 19): a change of a shared list's task is
+	// numbered in the feed of the owner and of each member. Creates in a
+	// list of one owner with no member, then in one with two; then every
+	// seeded list gets two members and the toggles run again (compare
+	// with Update-toggle above, same run). Last: they change the data.
+	lists := sqlstore.NewListRepository(db)
+	addIn := func(b *testing.B, owner auth.UserID, members int) {
+		// b.Run calls this more than once (the first with b.N = 1): a new
+		// list each time.
+		l, err := list.New(owner, fmt.Sprint("bench list ", time.Now().UnixNano()), nil, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := lists.Add(ctx, l)
+		if err != nil {
+			b.Fatal(err)
+		}
+		id := sum.List.ID()
+		for m := range members {
+			if _, err := db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'editor', ?, now())",
+				int64(id), fmt.Sprintf("%s-member-%d", owner, m), string(owner)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			t, err := task.New(owner, "bench task", nil, time.Now(), task.InList(&id))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := repo.Add(ctx, t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("AddInList", func(b *testing.B) { addIn(b, "bench-add-list", 0) })
+	b.Run("AddInList/members=2", func(b *testing.B) { addIn(b, "bench-add-shared", 2) })
+	if _, err := db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at)"+
+		" SELECT l.id, l.user_id || '-member-' || m, 'editor', l.user_id, now() FROM lists AS l CROSS JOIN generate_series(1, 2) AS m"+
+		" WHERE l.id <= ?", users); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("Update-toggle/members=2", func(b *testing.B) {
+		i := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			n := i % users
+			_, err := repo.Update(ctx, owners[n], task.ID(seed.TaskID(n, i%tasksPerUser, users)), task.AnyVersion, func(t *task.Task) error {
+				t.ToggleCompleted(time.Now())
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }
