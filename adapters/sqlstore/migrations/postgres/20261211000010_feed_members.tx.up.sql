@@ -98,14 +98,24 @@ BEGIN
             u text[]; e text[]; i bigint[]; p timestamptz[];
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
-                    SELECT n.user_id AS u, 'task' AS e, n.id AS i, NULL::timestamptz AS p FROM new_rows AS n
-                    UNION
-                    SELECT r.user_id, 'task', n.id, NULL FROM new_rows AS n JOIN %1$I.list_readers AS r ON r.list_id = n.list_id
-                    UNION
-                    SELECT r.user_id, 'list', r.list_id, NULL FROM %1$I.list_readers AS r
-                    WHERE r.list_id IN (SELECT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL AND n.deleted_at IS NULL)
-                ) AS c;
+                IF NOT EXISTS (SELECT FROM %1$I.list_members AS m WHERE m.list_id IN (SELECT n.list_id FROM new_rows AS n)) THEN
+                    -- No list of the rows is shared: as before sharing.
+                    SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
+                        SELECT n.user_id AS u, 'task' AS e, n.id AS i, NULL::timestamptz AS p FROM new_rows AS n
+                        UNION ALL
+                        SELECT l.user_id, 'list', l.id, NULL FROM %1$I.lists AS l
+                        WHERE l.id IN (SELECT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL AND n.deleted_at IS NULL)
+                    ) AS c;
+                ELSE
+                    SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
+                        SELECT n.user_id AS u, 'task' AS e, n.id AS i, NULL::timestamptz AS p FROM new_rows AS n
+                        UNION
+                        SELECT r.user_id, 'task', n.id, NULL FROM new_rows AS n JOIN %1$I.list_readers AS r ON r.list_id = n.list_id
+                        UNION
+                        SELECT r.user_id, 'list', r.list_id, NULL FROM %1$I.list_readers AS r
+                        WHERE r.list_id IN (SELECT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL AND n.deleted_at IS NULL)
+                    ) AS c;
+                END IF;
             ELSIF TG_OP = 'DELETE' THEN
                 SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
                     SELECT o.user_id AS u, 'task' AS e, o.id AS i, now() AS p FROM old_rows AS o
@@ -115,6 +125,20 @@ BEGIN
                     UNION
                     SELECT r.user_id, 'list', r.list_id, NULL FROM %1$I.list_readers AS r
                     WHERE r.list_id IN (SELECT o.list_id FROM old_rows AS o WHERE o.list_id IS NOT NULL AND o.deleted_at IS NULL)
+                ) AS c;
+            ELSIF NOT EXISTS (SELECT FROM %1$I.list_members AS m
+                              WHERE m.list_id IN (SELECT n.list_id FROM new_rows AS n UNION ALL SELECT o.list_id FROM old_rows AS o))
+                  AND NOT EXISTS (SELECT FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id WHERE o.user_id <> n.user_id) THEN
+                -- No list of the rows is shared and no owner changes: as
+                -- before sharing (nobody else holds them).
+                SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
+                    SELECT n.user_id AS u, 'task' AS e, n.id AS i, NULL::timestamptz AS p FROM new_rows AS n
+                    UNION ALL
+                    SELECT l.user_id, 'list', l.id, NULL FROM %1$I.lists AS l WHERE l.id IN (
+                        SELECT unnest(ARRAY[o.list_id, n.list_id]) FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                        WHERE (o.deleted_at IS NULL) <> (n.deleted_at IS NULL)
+                           OR (o.deleted_at IS NULL AND n.deleted_at IS NULL
+                               AND (o.list_id IS DISTINCT FROM n.list_id OR o.completed <> n.completed)))
                 ) AS c;
             ELSE
                 SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
