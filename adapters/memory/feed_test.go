@@ -10,12 +10,22 @@ import (
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
-type recorder struct{ got []application.Seq }
+type recorder struct {
+	got    []application.Seq
+	byUser map[auth.UserID]application.Seq
+}
 
-func (r *recorder) Publish(_ auth.UserID, head application.Seq) { r.got = append(r.got, head) }
+func (r *recorder) Publish(u auth.UserID, head application.Seq) {
+	r.got = append(r.got, head)
+	if r.byUser == nil {
+		r.byUser = map[auth.UserID]application.Seq{}
+	}
+	r.byUser[u] = head
+}
 
 // TestPublisher: the memory store tells its publisher the head after each
 // commit: a write alone at once, a transaction's writes once, when it
@@ -86,5 +96,40 @@ func BenchmarkToggleStoreSize(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestPublisherMembers (issue 19): a commit that changes a shared list's
+// task is published for the list's member too, with the member's head.
+func TestPublisherMembers(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewStore()
+	r := &recorder{}
+	s.SetPublisher(r)
+	l, err := list.New("u_owner", "Groceries", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.Lists().Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+	if err := s.SetMember(ctx, id, "u_member", list.RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if r.byUser["u_member"] != 1 {
+		t.Errorf("joining published %v for the member, want head 1", r.byUser)
+	}
+	tk, err := task.New("u_owner", "milk", nil, time.Now(), task.InList(&id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Tasks().Add(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := s.Changes().Head(ctx, "u_member")
+	if h < 2 || r.byUser["u_member"] != h {
+		t.Errorf("the owner's write published %v for the member, whose head is %d", r.byUser, h)
 	}
 }

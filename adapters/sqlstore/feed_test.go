@@ -10,6 +10,7 @@ import (
 	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -104,4 +105,54 @@ func TestPublishChangesSQLite(t *testing.T) {
 	if h.got[owner] != head {
 		t.Errorf("published head %d, the feed's head %d", h.got[owner], head)
 	}
+}
+
+// TestPublishChangesSQLiteMembers (issue 19): an owner's write to a shared
+// list's task is published for the list's member too, with the member's
+// own head.
+func TestPublishChangesSQLiteMembers(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "todo.db"), sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	h := &heard{got: map[auth.UserID]application.Seq{}, wake: make(chan struct{}, 1)}
+	stop := sqlstore.PublishChanges(db, h)
+	defer stop()
+	owner, member := auth.UserID("u_owner"), auth.UserID("u_member")
+	l, err := list.New(owner, "Groceries", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(db).Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+	if _, err := db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'viewer', ?, ?)",
+		int64(id), string(member), string(owner), time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	feed := sqlstore.NewChangeLog(db)
+	joined, err := feed.Head(ctx, member)
+	if err != nil || joined == 0 {
+		t.Fatalf("the member's head after joining: %d, %v", joined, err)
+	}
+	h.wait(t, member, joined)
+	tk, err := task.New(owner, "milk", nil, time.Now(), task.InList(&id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.NewTaskRepository(db).Add(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	head, err := feed.Head(ctx, member)
+	if err != nil || head <= joined {
+		t.Fatalf("the member's head after the owner's write: %d (was %d), %v", head, joined, err)
+	}
+	h.wait(t, member, head)
 }
