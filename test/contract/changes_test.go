@@ -28,6 +28,7 @@ type feedStores struct {
 	// list_members row written directly (issue 19's membership use cases
 	// sit above the stores).
 	member func(t *testing.T, l list.ID, user auth.UserID, on bool)
+	db     *bun.DB // the SQL stores' database (nil: memory)
 }
 
 var changeStores = map[string]func(*testing.T) feedStores{
@@ -43,15 +44,15 @@ var changeStores = map[string]func(*testing.T) feedStores{
 			if err != nil {
 				t.Fatalf("member(%d, %s, %v) = %v", l, user, on, err)
 			}
-		}}
+		}, nil}
 	},
 	"sqlite": func(t *testing.T) feedStores {
 		db := openSQLiteDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db)}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db}
 	},
 	"postgres": func(t *testing.T) feedStores {
 		db := openPostgresDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db)}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db}
 	},
 }
 

@@ -2,10 +2,12 @@ package contract
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
@@ -228,5 +230,61 @@ func snapshotState(t *testing.T, feed application.ChangeLog, u auth.UserID) feed
 			return st
 		}
 		r = application.ChangeRead{Since: p.Next, Floor: application.MaxSeq}
+	}
+}
+
+// TestChangeFeedTransfer: a list handed over in one transaction, as
+// SHARING.md decides (lists.user_id and the tasks' user_id move to the new
+// owner, the old owner becomes an admin member, the new owner's
+// membership goes), leaves the list and its tasks in the snapshot of the
+// old owner, the new owner and another member: nothing lost. SQL stores
+// (the memory store has no transfer yet).
+func TestChangeFeedTransfer(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := changeStores[name](t)
+			ctx := context.Background()
+			tr := newTree(t, s.stores)
+			oldOwner, newOwnerID, other := tr.owner, newOwner(), newOwner()
+			l := tr.list("Groceries")
+			a := tr.add("milk", lid(l), nil)
+			s.member(t, l, newOwnerID, true)
+			s.member(t, l, other, true)
+			tx, err := s.db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{"UPDATE lists SET user_id = ? WHERE id = ?", []any{string(newOwnerID), int64(l)}},
+				{"UPDATE tasks SET user_id = ? WHERE list_id = ?", []any{string(newOwnerID), int64(l)}},
+				{"INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'admin', ?, ?)",
+					[]any{int64(l), string(oldOwner), string(newOwnerID), time.Now().UTC()}},
+				{"DELETE FROM list_members WHERE list_id = ? AND user_id = ?", []any{int64(l), string(newOwnerID)}},
+			} {
+				if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+					_ = tx.Rollback()
+					t.Fatalf("%s: %v", q.sql, err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range []auth.UserID{oldOwner, newOwnerID, other} {
+				snap := snapshotState(t, s.feed, u)
+				if _, ok := snap[fmt.Sprintf("list %d", l)]; !ok {
+					t.Errorf("after the transfer %s's snapshot lacks the list: %v", u, snap)
+				}
+				if got, ok := snap[fmt.Sprintf("task %d", a.ID())]; !ok {
+					t.Errorf("after the transfer %s's snapshot lacks the task: %v", u, snap)
+				} else if !strings.Contains(got, `"milk"`) {
+					t.Errorf("after the transfer %s's snapshot has the task as %s", u, got)
+				}
+			}
+		})
 	}
 }
