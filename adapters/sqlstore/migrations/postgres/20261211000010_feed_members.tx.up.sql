@@ -99,7 +99,7 @@ BEGIN
         BEGIN
             IF TG_OP = 'INSERT' THEN
                 IF NOT EXISTS (SELECT FROM %1$I.list_members AS m
-                               WHERE m.list_id = ANY (ARRAY(SELECT DISTINCT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL))) THEN
+                               WHERE m.list_id = ANY (ARRAY(SELECT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL))) THEN
                     -- No list of the rows is shared: as before sharing.
                     SELECT array_agg(c.u), array_agg(c.e), array_agg(c.i), array_agg(c.p) INTO u, e, i, p FROM (
                         SELECT n.user_id AS u, 'task' AS e, n.id AS i, NULL::timestamptz AS p FROM new_rows AS n
@@ -129,7 +129,7 @@ BEGIN
                 ) AS c;
             ELSIF NOT EXISTS (SELECT FROM %1$I.list_members AS m WHERE m.list_id = ANY (ARRAY(
                                   SELECT n.list_id FROM new_rows AS n WHERE n.list_id IS NOT NULL
-                                  UNION SELECT o.list_id FROM old_rows AS o WHERE o.list_id IS NOT NULL)))
+                                  UNION ALL SELECT o.list_id FROM old_rows AS o WHERE o.list_id IS NOT NULL)))
                   AND (SELECT min(x.user_id) = max(x.user_id) FROM (
                            SELECT n.user_id FROM new_rows AS n UNION ALL SELECT o.user_id FROM old_rows AS o) AS x) THEN
                 -- No list of the rows is shared and the rows have one
