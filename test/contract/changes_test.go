@@ -29,6 +29,9 @@ type feedStores struct {
 	// sit above the stores).
 	member func(t *testing.T, l list.ID, user auth.UserID, on bool)
 	db     *bun.DB // the SQL stores' database (nil: memory)
+	// members are the store's membership repository (share-core's
+	// Invite/Accept/SetRole/Remove/Transfer).
+	members list.Members
 }
 
 var changeStores = map[string]func(*testing.T) feedStores{
@@ -44,15 +47,15 @@ var changeStores = map[string]func(*testing.T) feedStores{
 			if err != nil {
 				t.Fatalf("member(%d, %s, %v) = %v", l, user, on, err)
 			}
-		}, nil}
+		}, nil, s.Members()}
 	},
 	"sqlite": func(t *testing.T) feedStores {
 		db := openSQLiteDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db, sqlstore.NewMemberRepository(db)}
 	},
 	"postgres": func(t *testing.T) feedStores {
 		db := openPostgresDB(t)
-		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db}
+		return feedStores{stores{tasks: sqlstore.NewTaskRepository(db), lists: sqlstore.NewListRepository(db)}, sqlstore.NewChangeLog(db), sqlMember(db), db, sqlstore.NewMemberRepository(db)}
 	},
 }
 

@@ -288,3 +288,97 @@ func TestChangeFeedTransfer(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeFeedTransferRepository: the membership repository's own
+// mutations on every store are seen by the feed. Transfer (one
+// transaction: the new owner's membership row, the lists' and tasks' owner,
+// the old owner's admin row) keeps the list and its tasks in the
+// snapshots of the old owner, the new owner and another member; SetRole
+// numbers the list again in the member's feed; Remove leaves the removed
+// member a snapshot without the list and its tasks, while the others keep
+// them.
+func TestChangeFeedTransferRepository(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"memory", "sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := changeStores[name](t)
+			ctx := context.Background()
+			tr := newTree(t, s.stores)
+			oldOwner, newOwnerID, other := tr.owner, newOwner(), newOwner()
+			l := tr.list("Groceries")
+			a := tr.add("milk", lid(l), nil)
+			s.member(t, l, newOwnerID, true)
+			s.member(t, l, other, true)
+			if err := s.members.Transfer(ctx, l, newOwnerID, time.Now()); err != nil {
+				t.Fatalf("Transfer: %v", err)
+			}
+			listKey, taskKey := fmt.Sprintf("list %d", l), fmt.Sprintf("task %d", a.ID())
+			for _, u := range []auth.UserID{oldOwner, newOwnerID, other} {
+				snap := snapshotState(t, s.feed, u)
+				if _, ok := snap[listKey]; !ok {
+					t.Errorf("after the transfer %s's snapshot lacks the list: %v", u, snap)
+				}
+				if got, ok := snap[taskKey]; !ok {
+					t.Errorf("after the transfer %s's snapshot lacks the task: %v", u, snap)
+				} else if !strings.Contains(got, `"milk"`) {
+					t.Errorf("after the transfer %s's snapshot has the task as %s", u, got)
+				}
+				if o := taskOwnerInFeed(t, s.feed, u, a.ID()); o != newOwnerID {
+					t.Errorf("after the transfer %s's feed has the task owned by %q, want %s", u, o, newOwnerID)
+				}
+			}
+			before, err := s.feed.Head(ctx, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.members.SetRole(ctx, l, other, list.RoleViewer); err != nil {
+				t.Fatalf("SetRole: %v", err)
+			}
+			if after, err := s.feed.Head(ctx, other); err != nil || after <= before {
+				t.Errorf("SetRole: the member's head %d -> %d (%v), want it moved", before, after, err)
+			}
+			if err := s.members.Remove(ctx, l, other); err != nil {
+				t.Fatalf("Remove: %v", err)
+			}
+			snap := snapshotState(t, s.feed, other)
+			if _, ok := snap[listKey]; ok {
+				t.Errorf("after its removal %s's snapshot still has the list: %v", other, snap)
+			}
+			if _, ok := snap[taskKey]; ok {
+				t.Errorf("after its removal %s's snapshot still has the task: %v", other, snap)
+			}
+			for _, u := range []auth.UserID{oldOwner, newOwnerID} {
+				if snap := snapshotState(t, s.feed, u); snap[listKey] == "" || snap[taskKey] == "" {
+					t.Errorf("after another member's removal %s's snapshot lacks the list or task: %v", u, snap)
+				}
+			}
+		})
+	}
+}
+
+// taskOwnerInFeed is the owner of task id in the last upsert of it in u's
+// feed ("" when none).
+func taskOwnerInFeed(t *testing.T, feed application.ChangeLog, u auth.UserID, id task.ID) auth.UserID {
+	t.Helper()
+	var owner auth.UserID
+	r := application.ReadFloor(0, true)
+	for {
+		p, err := feed.Read(context.Background(), u, r, application.MaxChangesLimit)
+		if err != nil {
+			t.Fatalf("feed of %s: %v", u, err)
+		}
+		for _, ch := range p.Changes {
+			if ch.Entity == application.EntityTask && ch.ID == int64(id) {
+				owner = ""
+				if ch.Task != nil {
+					owner = ch.Task.Owner()
+				}
+			}
+		}
+		if !p.More {
+			return owner
+		}
+		r = application.ChangeRead{Since: p.Next, Floor: application.MaxSeq}
+	}
+}
