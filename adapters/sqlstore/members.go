@@ -249,11 +249,20 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		// The new owner's membership row first, before any scope lock: a
 		// write of theirs in flight holds it (Access) and may wait for
 		// the old owner's scope lock; it ends before the transfer goes on.
-		n, err := affected(x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx))
-		if err != nil {
-			return fmt.Errorf("delete membership: %w", err)
+		// Locked here (FOR UPDATE), deleted after the owner moved: the
+		// row's triggers (the change feed, migration 20261211000010) take
+		// the readers' change heads, which a transaction takes only after
+		// its scope locks, and the new owner, by then the owner, reads the
+		// list on and gets no tombstones.
+		lock := ""
+		if r.pg {
+			lock = " FOR UPDATE"
 		}
-		if n == 0 {
+		var members []string
+		if err := x.idb().NewRaw("SELECT user_id FROM list_members WHERE list_id = ? AND user_id = ?"+lock, int64(id), string(to)).Scan(ctx, &members); err != nil {
+			return fmt.Errorf("lock membership: %w", err)
+		}
+		if len(members) == 0 {
 			return list.ErrMemberNotFound
 		}
 		scopes := []auth.UserID{from, to}
@@ -284,6 +293,9 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			if _, err := x.idb().NewRaw(q, string(to), int64(id)).Exec(ctx); err != nil {
 				return fmt.Errorf("transfer list: %w", nameError(err))
 			}
+		}
+		if _, err := x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete membership: %w", err)
 		}
 		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)",
 			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC()).Exec(ctx); err != nil {
