@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -380,5 +381,66 @@ func taskOwnerInFeed(t *testing.T, feed application.ChangeLog, u auth.UserID, id
 			return owner
 		}
 		r = application.ChangeRead{Since: p.Next, Floor: application.MaxSeq}
+	}
+}
+
+// TestTransferWaitsForNewOwnersWrite (PostgreSQL): a transfer that meets a
+// write of the new owner in flight (it holds the new owner's scope lock
+// and then takes the new owner's change head, as every write's feed
+// trigger does) waits for it and both succeed: the transfer takes no
+// change head before its scope locks. It deadlocked (40P01) when the
+// membership row's DELETE, whose feed trigger numbers tombstones for the
+// new owner, came before the scope locks.
+func TestTransferWaitsForNewOwnersWrite(t *testing.T) {
+	t.Parallel()
+	s := changeStores["postgres"](t)
+	ctx := context.Background()
+	tr := newTree(t, s.stores)
+	to := newOwner()
+	l := tr.list("Groceries")
+	tr.add("milk", lid(l), nil)
+	s.member(t, l, to, true) // the new owner's head row exists now
+
+	// The new owner's write: its scope lock first.
+	w, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Rollback() }()
+	var pid int
+	if err := w.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend scope "+string(to)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.members.Transfer(ctx, l, to, time.Now()) }()
+	// Until the transfer waits for the write (no time assumed: it must
+	// come to wait for the scope lock).
+	for {
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM pg_locks AS l WHERE NOT l.granted AND ? = ANY(pg_blocking_pids(l.pid))", pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the transfer ended (%v) without waiting for the new owner's write", err)
+		default:
+		}
+		runtime.Gosched()
+	}
+	// The write's feed trigger takes the new owner's change head.
+	if _, err := w.ExecContext(ctx, "UPDATE change_heads SET seq = seq WHERE user_id = ?", string(to)); err != nil {
+		t.Fatalf("the new owner's write: %v", err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatalf("the new owner's write: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Transfer: %v", err)
 	}
 }
