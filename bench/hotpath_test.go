@@ -377,7 +377,8 @@ func baselineMux(e *handlerEnv) http.Handler {
 			out[i] = httpapi.Task{ID: int64(t.ID()), UserID: string(t.Owner()), Title: t.Title(), Description: t.Description(),
 				Completed: t.Completed(), CreatedAt: t.CreatedAt(), UpdatedAt: t.UpdatedAt(),
 				Priority: string(t.Priority()), Tags: t.Tags(), CompletedAt: t.CompletedAt(), Version: int64(t.Version()),
-				ListID: (*int64)(t.ListID()), ParentID: (*int64)(t.ParentID()), Position: t.Position(), Reminders: []httpapi.Reminder{}}
+				ListID: (*int64)(t.ListID()), ParentID: (*int64)(t.ParentID()), Position: t.Position(), Reminders: []httpapi.Reminder{},
+				CreatedBy: string(t.CreatedBy()), AssigneeID: (*string)(t.Assignee())}
 			if d := t.Due(); !d.IsZero() {
 				s := d.String()
 				out[i].DueDate = &s
