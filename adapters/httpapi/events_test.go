@@ -235,28 +235,43 @@ func (c *client) next(t *testing.T) sse {
 	return sse{}
 }
 
-// nextChange skips comments and returns the next change event, checked.
-func (c *client) nextChange(t *testing.T) sse {
+// eventData is a change event's data.
+type eventData struct {
+	Seq    uint64 `json:"seq"`
+	Entity string `json:"entity"`
+	Op     string `json:"op"`
+	ID     int64  `json:"id"`
+}
+
+// nextEvent skips comments and named events and returns the next change
+// event with its data, whose seq must be the event's id.
+func (c *client) nextEvent(t *testing.T) (sse, eventData) {
 	t.Helper()
 	for {
 		ev := c.next(t)
 		if ev.comment || ev.event != "" {
 			continue
 		}
-		var d struct {
-			Seq    uint64 `json:"seq"`
-			Entity string `json:"entity"`
-			Op     string `json:"op"`
-			ID     int64  `json:"id"`
-		}
+		var d eventData
 		if err := json.Unmarshal([]byte(ev.data), &d); err != nil {
 			t.Fatalf("event data %q: %v", ev.data, err)
 		}
-		if fmt.Sprint(d.Seq) != ev.id || d.Entity != "task" || d.Op != "upsert" || d.ID != int64(100+d.Seq) {
-			t.Fatalf("event %+v: data does not match its id or the change", ev)
+		if fmt.Sprint(d.Seq) != ev.id {
+			t.Fatalf("event %+v: id is not its seq", ev)
 		}
-		return ev
+		return ev, d
 	}
+}
+
+// nextChange returns the next change event, checked against the changes
+// these tests make (task 100+seq, upserted).
+func (c *client) nextChange(t *testing.T) sse {
+	t.Helper()
+	ev, d := c.nextEvent(t)
+	if d.Entity != "task" || d.Op != "upsert" || d.ID != int64(100+d.Seq) {
+		t.Fatalf("event %+v: data does not match its id or the change", ev)
+	}
+	return ev
 }
 
 // ended waits for the stream to end, skipping what comes before, and

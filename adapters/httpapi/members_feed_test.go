@@ -75,22 +75,7 @@ func TestSharedListFeed(t *testing.T) {
 	// events name the change, GET /changes gives its data.
 	sawTask := false
 	for !sawTask {
-		ev := c.next(t)
-		if ev.comment || ev.event != "" {
-			continue
-		}
-		var d struct {
-			Seq    uint64 `json:"seq"`
-			Entity string `json:"entity"`
-			Op     string `json:"op"`
-			ID     int64  `json:"id"`
-		}
-		if err := json.Unmarshal([]byte(ev.data), &d); err != nil {
-			t.Fatalf("event data %q: %v", ev.data, err)
-		}
-		if fmt.Sprint(d.Seq) != ev.id {
-			t.Fatalf("event %+v: id is not its seq", ev)
-		}
+		ev, d := c.nextEvent(t)
 		switch {
 		case d.Entity == "task" && d.ID == milk.ID:
 			if d.Op != "upsert" {
