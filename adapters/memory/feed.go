@@ -223,26 +223,19 @@ func (s *Store) apply(out map[feedKey]*time.Time) map[auth.UserID]application.Se
 // or the feed saw.
 func (s *Store) everything() (map[task.ID]struct{}, map[list.ID]struct{}, map[list.ID]struct{}) {
 	f, st := s.feed, s.tasks.state
-	ts, ls, ms := map[task.ID]struct{}{}, map[list.ID]struct{}{}, map[list.ID]struct{}{}
-	for id := range st.tasks {
-		ts[id] = struct{}{}
+	return keysOf(st.tasks, f.tasks), keysOf(st.lists, f.lists), keysOf(st.members, f.members)
+}
+
+// keysOf is the set of keys in held and in seen.
+func keysOf[K comparable, A, B any](held map[K]A, seen map[K]B) map[K]struct{} {
+	out := make(map[K]struct{}, len(held))
+	for k := range held {
+		out[k] = struct{}{}
 	}
-	for id := range f.tasks {
-		ts[id] = struct{}{}
+	for k := range seen {
+		out[k] = struct{}{}
 	}
-	for id := range st.lists {
-		ls[id] = struct{}{}
-	}
-	for id := range f.lists {
-		ls[id] = struct{}{}
-	}
-	for id := range st.members {
-		ms[id] = struct{}{}
-	}
-	for id := range f.members {
-		ms[id] = struct{}{}
-	}
-	return ts, ls, ms
+	return out
 }
 
 // compare brings what the feed saw of these tasks, lists and lists'
