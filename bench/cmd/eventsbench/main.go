@@ -60,6 +60,7 @@ type config struct {
 	listConns        int
 	listDuration     time.Duration
 	scenarios        string
+	idleRounds       int
 	profile          string // a directory: B's CPU profiles of the list runs (-bin must be profserve)
 }
 
@@ -73,6 +74,7 @@ func run() error {
 	flag.IntVar(&c.perUser, "per-user", 8, "streams per user (EVENTS_MAX_PER_USER)")
 	flag.IntVar(&c.listConns, "list-conns", 32, "connections of the list throughput runs")
 	flag.DurationVar(&c.listDuration, "list-duration", 5*time.Second, "each list throughput run")
+	flag.IntVar(&c.idleRounds, "idle-rounds", 3, "rounds of the idle scenario (without, then with the streams); the median ratio is reported")
 	flag.StringVar(&c.scenarios, "scenarios", "latency,idle", "latency, idle or both")
 	flag.StringVar(&c.profile, "profile", "", "a directory for B's CPU profiles of the list runs without and with the streams (-bin must be a profserve build: go build ./bench/cmd/profserve)")
 	flag.Parse()
@@ -414,21 +416,71 @@ func idle(ctx context.Context, c config, b *instance) error {
 		res.Body.Close()
 	}
 	listRun(ctx, c, b, lister) // warm-up
-	rss0 := b.rss()
-	cpu0 := b.cpu()
-	stopProfile := b.profileCPU(c, "without")
-	without, nWithout := listRun(ctx, c, b, lister)
-	stopProfile()
-	cpuWithout := b.cpu() - cpu0
 
-	// Open the streams: raw connections that read the headers and then
-	// nothing (an idle client); per-user cap respected.
+	// Rounds alternate: list without the streams, open them, list with
+	// them, close them. Each round's ratio compares two runs a few seconds
+	// apart, so that a change of the machine's other load between the
+	// start and the end of the run moves both sides; the median of the
+	// rounds is the figure.
+	var tputRatios, cpuRatios []float64
+	for round := 1; round <= max(1, c.idleRounds); round++ {
+		rss0 := b.rss()
+		cpu0 := b.cpu()
+		stopProfile := b.profileCPU(c, fmt.Sprintf("without-%d", round))
+		without, nWithout := listRun(ctx, c, b, lister)
+		stopProfile()
+		cpuWithout := b.cpu() - cpu0
+
+		conns, failed, opened := openStreams(c, b)
+		// Past the opening's after-effects: each new user's streams re-read
+		// the feed once DB_TIMEOUT + 1 s after registering (the race window
+		// of change_watchers, sqlstore.ListenOptions.RaceWindow).
+		time.Sleep(8 * time.Second)
+		idle0 := b.cpu()
+		time.Sleep(5 * time.Second)
+		idleCPU := b.cpu() - idle0
+		rss1 := b.rss()
+		cpu1 := b.cpu()
+		stopProfile = b.profileCPU(c, fmt.Sprintf("with-%d", round))
+		with, nWith := listRun(ctx, c, b, lister)
+		stopProfile()
+		cpuWith := b.cpu() - cpu1
+		for _, conn := range conns {
+			if conn != nil {
+				conn.Close()
+			}
+		}
+		open := c.streams - failed
+		perWithout := float64(cpuWithout.Microseconds()) / float64(max(1, nWithout))
+		perWith := float64(cpuWith.Microseconds()) / float64(max(1, nWith))
+		tputRatios = append(tputRatios, with/without)
+		cpuRatios = append(cpuRatios, perWith/perWithout)
+		fmt.Printf("round %d: idle streams: %d open on B (%d failed) in %s; B's VmRSS %.0f MiB without them, %.0f MiB with them (%.1f KiB per stream)\n",
+			round, open, failed, opened.Round(time.Millisecond), rss0, rss1, (rss1-rss0)*1024/float64(max(1, c.streams)))
+		fmt.Printf("round %d: B's CPU with the idle streams and no requests: %.1f%% of one core (keepalives every EVENTS_KEEPALIVE)\n",
+			round, float64(idleCPU)/float64(5*time.Second)*100)
+		fmt.Printf("round %d: list throughput on B (%d connections, %s, 20 tasks): %.0f req/s without streams, %.0f req/s with %d idle streams: ratio %.3f; "+
+			"B's CPU per list request %.0f µs without, %.0f µs with: ratio %.3f\n",
+			round, c.listConns, c.listDuration, without, with, open, with/without, perWithout, perWith, perWith/perWithout)
+		// Let the closed streams' goroutines and sockets go before the next
+		// round's run without them.
+		time.Sleep(2 * time.Second)
+	}
+	fmt.Printf("idle streams, median of %d rounds: list throughput with ÷ without %.3f (rounds %s); B's CPU per list request with ÷ without %.3f (rounds %s)\n",
+		len(tputRatios), median(tputRatios), fmtRatios(tputRatios), median(cpuRatios), fmtRatios(cpuRatios))
+	return nil
+}
+
+// openStreams opens c.streams idle streams on b: raw connections that read
+// the headers and then nothing (an idle client), the per-user cap
+// respected. A failed one is nil in conns and counted in failed.
+func openStreams(c config, b *instance) (conns []net.Conn, failed int, opened time.Duration) {
 	users := make([]benchUser, (c.streams+c.perUser-1)/c.perUser)
 	for i := range users {
 		users[i] = newUser("idle", i)
 	}
-	conns := make([]net.Conn, c.streams)
-	var failed atomic.Int64
+	conns = make([]net.Conn, c.streams)
+	var nFailed atomic.Int64
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 64)
 	host := strings.TrimPrefix(b.url, "http://")
@@ -442,7 +494,7 @@ func idle(ctx context.Context, c config, b *instance) error {
 			u := users[i/c.perUser]
 			conn, err := net.Dial("tcp", host)
 			if err != nil {
-				failed.Add(1)
+				nFailed.Add(1)
 				return
 			}
 			fmt.Fprintf(conn, "GET /api/%s/events HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", u.id, host, u.token)
@@ -450,7 +502,7 @@ func idle(ctx context.Context, c config, b *instance) error {
 			br := bufio.NewReader(conn)
 			status, err := br.ReadString('\n')
 			if err != nil || !strings.Contains(status, " 200 ") {
-				failed.Add(1)
+				nFailed.Add(1)
 				conn.Close()
 				return
 			}
@@ -459,37 +511,28 @@ func idle(ctx context.Context, c config, b *instance) error {
 		}()
 	}
 	wg.Wait()
-	opened := time.Since(start)
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close()
-			}
-		}
-	}()
-	// Past the opening's after-effects: each new user's streams re-read
-	// the feed once DB_TIMEOUT + 1 s after registering (the race window of
-	// change_watchers, sqlstore.ListenOptions.RaceWindow).
-	time.Sleep(8 * time.Second)
-	idle0 := b.cpu()
-	time.Sleep(5 * time.Second)
-	idleCPU := b.cpu() - idle0
-	rss1 := b.rss()
-	cpu1 := b.cpu()
-	stopProfile = b.profileCPU(c, "with")
-	with, nWith := listRun(ctx, c, b, lister)
-	stopProfile()
-	cpuWith := b.cpu() - cpu1
-	fmt.Printf("idle streams: %d open on B (%d failed) in %s; B's VmRSS %.0f MiB without them, %.0f MiB with them (%.1f KiB per stream)\n",
-		c.streams-int(failed.Load()), failed.Load(), opened.Round(time.Millisecond), rss0, rss1, (rss1-rss0)*1024/float64(max(1, c.streams)))
-	fmt.Printf("B's CPU with the idle streams and no requests: %.1f%% of one core (keepalives every EVENTS_KEEPALIVE)\n",
-		float64(idleCPU)/float64(5*time.Second)*100)
-	fmt.Printf("list throughput on B (%d connections, %s, 20 tasks): %.0f req/s without streams, %.0f req/s with %d idle streams: ratio %.3f; "+
-		"B's CPU per list request %.0f µs without, %.0f µs with: ratio %.3f\n",
-		c.listConns, c.listDuration, without, with, c.streams-int(failed.Load()), with/without,
-		float64(cpuWithout.Microseconds())/float64(max(1, nWithout)), float64(cpuWith.Microseconds())/float64(max(1, nWith)),
-		(float64(cpuWith)/float64(max(1, nWith)))/(float64(cpuWithout)/float64(max(1, nWithout))))
-	return nil
+	return conns, int(nFailed.Load()), time.Since(start)
+}
+
+// median is the middle of xs (the mean of the two middle ones for an even
+// count); xs is sorted in place.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[len(xs)/2]
+}
+
+func fmtRatios(xs []float64) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.FormatFloat(x, 'f', 3, 64)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // profileCPU takes a CPU profile of the instance over the list run that
