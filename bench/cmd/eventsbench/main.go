@@ -283,9 +283,15 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	events := make([]*seen, c.writers)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var readers sync.WaitGroup
 	for i := range users {
 		users[i] = newUser("lat", i)
+	}
+	// The same writers without streams, before and after (their users have
+	// no change_watchers row then: no notifications), for the cost of the
+	// notifications on A's writes.
+	before, _ := writeRun(ctx, c, a, users, "before")
+	var readers sync.WaitGroup
+	for i := range users {
 		events[i] = &seen{at: map[int64]time.Time{}}
 		body, br, err := stream(sctx, b, users[i])
 		if err != nil {
@@ -319,45 +325,7 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		}(events[i])
 	}
 
-	type write struct {
-		id   int64
-		at   time.Time
-		took time.Duration // the POST, for comparison
-	}
-	writes := make([][]write, c.writers)
-	var failed atomic.Int64
-	var wg sync.WaitGroup
-	end := time.Now().Add(c.duration)
-	for i := range users {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; time.Now().Before(end); n++ {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/api/"+users[i].id+"/tasks",
-					strings.NewReader(`{"title":"bench event `+strconv.Itoa(n)+`"}`))
-				req.Header.Set("Authorization", "Bearer "+users[i].token)
-				req.Header.Set("Content-Type", "application/json")
-				sent := time.Now()
-				res, err := client.Do(req)
-				if err != nil {
-					failed.Add(1)
-					continue
-				}
-				var t struct {
-					ID int64 `json:"id"`
-				}
-				err = json.NewDecoder(res.Body).Decode(&t)
-				res.Body.Close()
-				at := time.Now()
-				if res.StatusCode != http.StatusCreated || err != nil {
-					failed.Add(1)
-					continue
-				}
-				writes[i] = append(writes[i], write{id: t.ID, at: at, took: at.Sub(sent)})
-			}
-		}()
-	}
-	wg.Wait()
+	writes, failed := writeRun(ctx, c, a, users, "bench event")
 	time.Sleep(2 * time.Second) // the last events
 	stop()
 	readers.Wait()
@@ -393,8 +361,13 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	fmt.Printf("events latency: %d writers on A for %s, one stream per writer's user on B: %d writes (%.0f/s), %d failed; "+
 		"201 on A -> event on B: p50 %s ms, p99 %s ms, max %s ms; %d events before their 201 was read (counted 0); %d missing; "+
 		"the POSTs themselves: p50 %s ms, p99 %s ms\n",
-		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed.Load(), pct(0.5), pct(0.99), pct(1), early, missing,
+		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed, pct(0.5), pct(0.99), pct(1), early, missing,
 		pctOf(took, 0.5), pctOf(took, 0.99))
+	time.Sleep(2 * time.Second) // the streams' rows go with the last stream
+	after, _ := writeRun(ctx, c, a, users, "after")
+	base := (float64(count(before)) + float64(count(after))) / 2
+	fmt.Printf("writes on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
+		"with ÷ without %.3f\n", c.writers, c.duration, count(before), total, count(after), float64(total)/max(1, base))
 	if missing > 0 {
 		return errors.New("events missing")
 	}
@@ -402,6 +375,63 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 }
 
 // idle: list throughput and memory on B, without and with idle streams.
+// write is one POST of writeRun: the task's id, when its 201 was read and
+// how long the POST took.
+type write struct {
+	id   int64
+	at   time.Time
+	took time.Duration
+}
+
+// writeRun has each of users create tasks on a for c.duration, one at a
+// time: the writes that got 201, per user, and how many failed.
+func writeRun(ctx context.Context, c config, a *instance, users []benchUser, title string) ([][]write, int64) {
+	writes := make([][]write, len(users))
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(c.duration)
+	for i := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(end); n++ {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/api/"+users[i].id+"/tasks",
+					strings.NewReader(`{"title":"`+title+` `+strconv.Itoa(n)+`"}`))
+				req.Header.Set("Authorization", "Bearer "+users[i].token)
+				req.Header.Set("Content-Type", "application/json")
+				sent := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				var t struct {
+					ID int64 `json:"id"`
+				}
+				err = json.NewDecoder(res.Body).Decode(&t)
+				res.Body.Close()
+				at := time.Now()
+				if res.StatusCode != http.StatusCreated || err != nil {
+					failed.Add(1)
+					continue
+				}
+				writes[i] = append(writes[i], write{id: t.ID, at: at, took: at.Sub(sent)})
+			}
+		}()
+	}
+	wg.Wait()
+	return writes, failed.Load()
+}
+
+// count is how many writes ws holds.
+func count(ws [][]write) int {
+	n := 0
+	for _, w := range ws {
+		n += len(w)
+	}
+	return n
+}
+
 func idle(ctx context.Context, c config, b *instance) error {
 	lister := newUser("list", 0)
 	for i := range 20 {
