@@ -67,6 +67,12 @@ type ListenOptions struct {
 	// once RaceWindow has passed since the row was written. It must exceed
 	// the longest write transaction (DB_TIMEOUT); default 6 s.
 	RaceWindow time.Duration
+	// Sharers, when set, is kept current across instances: the connection
+	// listens on MembersChannel too and adds each user it hears of; each
+	// time it listens (again) the set is read again in the background, and
+	// while it does not listen, or that read has not finished, the set
+	// answers true for everyone (see Sharers).
+	Sharers *Sharers
 }
 
 // ListenEvent is a change of the listening connection's state.
@@ -87,6 +93,7 @@ type Listener struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	start  sync.Once
+	bg     sync.WaitGroup // the Sharers' reads, which Stop waits for
 	pid    atomic.Uint32
 	up     atomic.Bool
 
@@ -272,7 +279,8 @@ func (l *Listener) Start() {
 		}
 		inner := make(chan struct{})
 		go func() { l.run(ctx, inner) }()
-		go func() { <-inner; wg.Wait(); close(l.done) }()
+		// bg.Add runs in run, before inner closes: no Add after Wait.
+		go func() { <-inner; wg.Wait(); l.bg.Wait(); close(l.done) }()
 	})
 }
 
@@ -299,6 +307,9 @@ func (l *Listener) run(ctx context.Context, done chan struct{}) {
 		listened, err := l.session(ctx, !first)
 		l.up.Store(false)
 		l.pid.Store(0)
+		if l.opts.Sharers != nil {
+			l.opts.Sharers.lost()
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -334,11 +345,25 @@ func (l *Listener) session(ctx context.Context, resync bool) (listened bool, err
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{application.ChangeChannel}.Sanitize()); err != nil {
+	listen := "LISTEN " + pgx.Identifier{application.ChangeChannel}.Sanitize()
+	if l.opts.Sharers != nil {
+		listen += "; LISTEN " + pgx.Identifier{MembersChannel}.Sanitize()
+	}
+	if _, err := conn.Exec(ctx, listen); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
 	l.pid.Store(conn.PgConn().PID())
 	l.up.Store(true)
+	if s := l.opts.Sharers; s != nil {
+		// Listening first, then the read: a membership committed after
+		// LISTEN is notified, one committed before is read.
+		epoch := s.listening()
+		l.bg.Add(1)
+		go func() {
+			defer l.bg.Done()
+			s.reload(ctx, epoch, func(err error) { l.opts.OnEvent(ListenEvent{Up: true, Err: err}) })
+		}()
+	}
 	// Rows may be gone (PostgreSQL restarted: the table is UNLOGGED).
 	if err := l.refresh(ctx); err != nil {
 		l.opts.OnEvent(ListenEvent{Up: true, Err: err})
@@ -352,6 +377,10 @@ func (l *Listener) session(ctx context.Context, resync bool) (listened bool, err
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
+		case err == nil && n.Channel == MembersChannel && l.opts.Sharers != nil:
+			if n.Payload != "" {
+				l.opts.Sharers.Add(auth.UserID(n.Payload))
+			}
 		case err == nil:
 			owner, seq, perr := parseChangeNotice(n.Payload)
 			if perr != nil {

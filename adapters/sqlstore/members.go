@@ -19,15 +19,38 @@ import (
 // accessSQL (access.go) for tasks and by Access here for the list itself;
 // both read list_members the same way.
 type MemberRepository struct {
-	db *bun.DB
-	pg bool
+	db      *bun.DB
+	pg      bool
+	sharers *Sharers // nil: nobody to tell (RecordSharers)
 }
 
 var _ list.Members = (*MemberRepository)(nil)
 
+// MemberOption adds to a MemberRepository what NewMemberRepository does
+// not require.
+type MemberOption func(*MemberRepository)
+
+// RecordSharers has the repository add to s each user it makes a member
+// (Accept, Transfer's old owner, SetRole), before it writes the row: s may
+// then say true for a while too early, or for a membership rolled back,
+// which is harmless, and never false once the row can be read.
+func RecordSharers(s *Sharers) MemberOption { return func(r *MemberRepository) { r.sharers = s } }
+
 // NewMemberRepository returns a repository on a migrated db.
-func NewMemberRepository(db *bun.DB) *MemberRepository {
-	return &MemberRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
+func NewMemberRepository(db *bun.DB, opts ...MemberOption) *MemberRepository {
+	r := &MemberRepository{db: db, pg: db.Dialect().Name() == dialect.PG}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// sharing records that user may be a member from now on (see
+// RecordSharers).
+func (r *MemberRepository) sharing(user auth.UserID) {
+	if r.sharers != nil {
+		r.sharers.Add(user)
+	}
 }
 
 func (r *MemberRepository) on(ctx context.Context) runner {
@@ -205,6 +228,7 @@ func (r *MemberRepository) readInvitations(ctx context.Context, lock bool, where
 
 // SetRole updates the membership row.
 func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
+	r.sharing(user)
 	n, err := affected(r.on(ctx).idb().NewRaw("UPDATE list_members SET role = ? WHERE list_id = ? AND user_id = ?",
 		string(role), int64(id), string(user)).Exec(ctx))
 	if err != nil {
@@ -297,6 +321,7 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		if _, err := x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete membership: %w", err)
 		}
+		r.sharing(from)
 		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)",
 			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC()).Exec(ctx); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
@@ -342,6 +367,7 @@ func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list
 		if _, err := x.idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete invitation: %w", err)
 		}
+		r.sharing(user)
 		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at)"+
 			" SELECT l.id, ?, ?, ?, ? FROM lists AS l WHERE l.id = ? AND l.user_id <> ?"+
 			" ON CONFLICT (list_id, user_id) DO NOTHING",
