@@ -1,0 +1,251 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/user"
+	"github.com/todo-backend/todo/internal/testenv"
+)
+
+// sharerInstance is one service instance's view of memberships: its pool,
+// its Sharers, its listener (carrying the Sharers) and its members
+// repository (telling them).
+type sharerInstance struct {
+	db      *bun.DB
+	sharers *sqlstore.Sharers
+	l       *sqlstore.Listener
+	members *sqlstore.MemberRepository
+}
+
+func newSharerInstance(t *testing.T, url string, minBackoff time.Duration) *sharerInstance {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, url, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := sqlstore.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	s := sqlstore.NewSharers(db, sqlstore.SharersOptions{MinRetry: 10 * time.Millisecond, MaxRetry: 100 * time.Millisecond})
+	l, err := sqlstore.NewListener(url, application.NewHub(), sqlstore.ListenOptions{
+		MinBackoff: minBackoff, MaxBackoff: 2 * minBackoff, Sharers: s,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Start()
+	t.Cleanup(l.Stop) // before db.Close: cleanups run last first
+	in := &sharerInstance{db: db, sharers: s, l: l, members: sqlstore.NewMemberRepository(db, sqlstore.RecordSharers(s))}
+	in.waitReady(t)
+	return in
+}
+
+// eventually polls cond every 5 ms until it holds, failing after 20 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (in *sharerInstance) waitReady(t *testing.T) {
+	t.Helper()
+	eventually(t, "the set answering (listener up, members read)", in.sharers.Ready)
+}
+
+func (in *sharerInstance) mayRead(t *testing.T, u auth.UserID) bool {
+	t.Helper()
+	ok, err := in.sharers.MayRead(context.Background(), u)
+	if err != nil {
+		t.Fatalf("MayRead(%q): %v", u, err)
+	}
+	return ok
+}
+
+// TestSharersAcrossInstances: two instances on one PostgreSQL database. A
+// membership accepted through A is in A's set when Accept returns, and in
+// B's within a bounded wait (the trigger's notification); one written by
+// a third party (plain SQL) reaches both; a stranger stays false on both.
+// A Sharers without a listener answers true for everyone.
+func TestSharersAcrossInstances(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "sharers")
+	a := newSharerInstance(t, url, 10*time.Millisecond)
+	b := newSharerInstance(t, url, 10*time.Millisecond)
+	ctx := context.Background()
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	owner, member, other, stranger := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_oth "+run), auth.UserID("u_str "+run)
+
+	users := sqlstore.NewUserRepository(a.db)
+	for _, u := range []auth.UserID{owner, member} {
+		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := list.New(owner, "Groceries", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+	inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
+		Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, in := range map[string]*sharerInstance{"a": a, "b": b} {
+		for _, u := range []auth.UserID{owner, member, stranger} {
+			if in.mayRead(t, u) {
+				t.Errorf("%s: MayRead(%q) = true before any membership", name, u)
+			}
+		}
+	}
+
+	if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if !a.mayRead(t, member) {
+		t.Error("a: MayRead(member) = false once Accept returned on a")
+	}
+	eventually(t, "b hearing of the membership accepted on a", func() bool { return b.mayRead(t, member) })
+
+	// A third writer (a migration, a tool): heard by both.
+	if _, err := a.db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'viewer', ?, ?)",
+		int64(id), string(other), string(owner), time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a hearing of the row written by SQL", func() bool { return a.mayRead(t, other) })
+	eventually(t, "b hearing of the row written by SQL", func() bool { return b.mayRead(t, other) })
+	// A rolled-back membership notifies nobody (b has not heard of it).
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'viewer', ?, ?)",
+		int64(id), string(stranger), string(owner), time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	// What b hears next proves it heard everything before: notifications
+	// of one sender arrive in commit order.
+	marker := auth.UserID("u_marker " + run)
+	if _, err := a.db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'viewer', ?, ?)",
+		int64(id), string(marker), string(owner), time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b hearing of the marker", func() bool { return b.mayRead(t, marker) })
+	for name, in := range map[string]*sharerInstance{"a": a, "b": b} {
+		if in.mayRead(t, stranger) {
+			t.Errorf("%s: MayRead(stranger) = true after a rolled-back membership", name)
+		}
+		if in.mayRead(t, owner) {
+			t.Errorf("%s: MayRead(owner) = true; the owner is no member", name)
+		}
+	}
+
+	// Without a listener the set cannot tell: true for everyone.
+	alone := sqlstore.NewSharers(a.db, sqlstore.SharersOptions{})
+	if err := alone.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := alone.MayRead(ctx, stranger); !ok || alone.Ready() {
+		t.Errorf("without a listener: MayRead(stranger) = %v, Ready %v; want true, false", ok, alone.Ready())
+	}
+	local := sqlstore.NewSharers(a.db, sqlstore.SharersOptions{Local: true})
+	if err := local.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := local.MayRead(ctx, stranger); ok {
+		t.Error("Local: MayRead(stranger) = true after Load")
+	}
+	if ok, _ := local.MayRead(ctx, member); !ok {
+		t.Error("Local: MayRead(member) = false after Load")
+	}
+}
+
+// TestSharersListenerDrop: when an instance's listening connection is
+// killed (pg_terminate_backend), its set stops answering (true for
+// everyone); a membership committed while nobody listened there, whose
+// notification is lost, is in its set once it listens again (the read
+// that follows LISTEN).
+func TestSharersListenerDrop(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "sharersdrop")
+	// A slow reconnect (0.5 to 1 s) leaves a window to write in.
+	b := newSharerInstance(t, url, time.Second)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	owner, stranger := auth.UserID("u_own "+run), auth.UserID("u_str "+run)
+	l, err := list.New(owner, "Team", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(b.db).Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+
+	for attempt := 1; ; attempt++ {
+		member := auth.UserID(fmt.Sprintf("u_mem %d %s", attempt, run))
+		pid := b.l.PID()
+		if pid == 0 {
+			t.Fatal("PID() = 0 while listening")
+		}
+		if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(pid)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the set to stop answering after the kill", func() bool { return !b.sharers.Ready() })
+		// Down: it cannot tell, so everyone may read.
+		before := b.l.PID()
+		ok := b.mayRead(t, stranger)
+		if before == 0 && b.l.PID() == 0 && !ok {
+			t.Fatal("MayRead(stranger) = false while the listener was down")
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES ($1, $2, 'viewer', $3, now())",
+			int64(id), string(member), string(owner)); err != nil {
+			t.Fatal(err)
+		}
+		missed := b.l.PID() == 0 // committed before b listened again: not notified there
+		b.waitReady(t)
+		if !b.mayRead(t, member) {
+			t.Fatalf("MayRead(member) = false once listening again (notification missed: %v)", missed)
+		}
+		if b.mayRead(t, stranger) {
+			t.Error("MayRead(stranger) = true once listening again")
+		}
+		if missed {
+			return
+		}
+		if attempt == 5 {
+			t.Fatal("5 times the listener was back before the write committed: the missed-notification path never ran")
+		}
+		t.Logf("attempt %d: the listener was back before the write; again", attempt)
+	}
+}
