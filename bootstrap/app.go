@@ -94,7 +94,13 @@ var SQLStore = fx.Module("sqlstore",
 		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
-		fx.Annotate(sqlstore.NewMemberRepository, fx.As(new(application.Memberships))),
+		newSharers,
+		// The members repository adds each user it makes a member to the
+		// Sharers (on this instance; the others hear of it from the
+		// database: see newListener).
+		func(db *bun.DB, s *sqlstore.Sharers) application.Memberships {
+			return sqlstore.NewMemberRepository(db, sqlstore.RecordSharers(s))
+		},
 		fx.Annotate(sqlstore.NewIdempotencyStore, fx.As(new(application.IdempotencyStore))),
 		fx.Annotate(sqlstore.NewOccurrenceLog, fx.As(new(task.OccurrenceLog))),
 		fx.Annotate(sqlstore.NewTransactor, fx.As(new(application.Transactor))),
@@ -107,6 +113,32 @@ var SQLStore = fx.Module("sqlstore",
 	// The pool's own figures: connections open, in use, idle, waits.
 	fx.Invoke(func(set *metrics.Set, db *bun.DB) { registerDBStats(set, db.DB, "todo") }),
 )
+
+// newSharers is the set of users who may be members of a shared list, so
+// that everyone else's task queries stay owner-only without asking the
+// database (sqlstore.Sharers). SQLite reads it at start, after the
+// migrations (newDB's hook comes first); on PostgreSQL the listener reads
+// it each time it listens (ListenOptions.Sharers), and until then the set
+// answers true for everyone.
+func newSharers(lc fx.Lifecycle, c Config, db *bun.DB, set *metrics.Set) *sqlstore.Sharers {
+	s := sqlstore.NewSharers(db, sqlstore.SharersOptions{})
+	if c.StorageKind() != "postgres" {
+		lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+			if err := s.Load(ctx); err != nil {
+				return fmt.Errorf("read list members: %w", err)
+			}
+			return nil
+		}})
+	}
+	set.NewGauge("todo_sharers", func() float64 { return float64(s.Len()) })
+	set.NewGauge("todo_sharers_ready", func() float64 {
+		if s.Ready() {
+			return 1
+		}
+		return 0
+	})
+	return s
+}
 
 func newDB(lc fx.Lifecycle, c Config, log *zap.Logger, set *metrics.Set) (*bun.DB, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

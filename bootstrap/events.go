@@ -86,9 +86,10 @@ func publishSQL(lc fx.Lifecycle, db *bun.DB, p application.ChangePublisher) {
 }
 
 // newListener holds the PostgreSQL listening connection from start to
-// stop (DATABASE_LISTEN_URL, or DATABASE_URL) and keeps the change_watchers
-// rows on the pool.
-func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, set *metrics.Set, log *zap.Logger) (*sqlstore.Listener, error) {
+// stop (DATABASE_LISTEN_URL, or DATABASE_URL), keeps the change_watchers
+// rows on the pool, and keeps the Sharers current with the memberships
+// other instances write.
+func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, sharers *sqlstore.Sharers, set *metrics.Set, log *zap.Logger) (*sqlstore.Listener, error) {
 	url := c.DatabaseListenURL
 	if url == "" {
 		url = c.DatabaseURL
@@ -98,14 +99,14 @@ func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, se
 	if timeout <= 0 {
 		timeout = DefaultDBTimeout
 	}
-	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, RaceWindow: timeout + time.Second, OnEvent: func(e sqlstore.ListenEvent) {
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, Sharers: sharers, RaceWindow: timeout + time.Second, OnEvent: func(e sqlstore.ListenEvent) {
 		switch {
 		case e.Up && e.Err == nil:
 			log.Info("listening for changes", zap.String("channel", application.ChangeChannel))
 		case e.Up:
 			log.Warn("change listener", zap.Error(e.Err))
 		default:
-			log.Warn("change listener lost its connection; streams resync, reconnecting", zap.Error(e.Err))
+			log.Warn("change listener lost its connection; streams resync, shared lists are read for everyone, reconnecting", zap.Error(e.Err))
 		}
 	}})
 	if err != nil {
