@@ -22,6 +22,7 @@ import (
 // repository (telling them).
 type sharerInstance struct {
 	db      *bun.DB
+	hub     *application.Hub
 	sharers *sqlstore.Sharers
 	l       *sqlstore.Listener
 	members *sqlstore.MemberRepository
@@ -39,7 +40,8 @@ func newSharerInstance(t *testing.T, url string, minBackoff time.Duration) *shar
 		t.Fatal(err)
 	}
 	s := sqlstore.NewSharers(db, sqlstore.SharersOptions{MinRetry: 10 * time.Millisecond, MaxRetry: 100 * time.Millisecond})
-	l, err := sqlstore.NewListener(url, application.NewHub(), sqlstore.ListenOptions{
+	hub := application.NewHub()
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{
 		MinBackoff: minBackoff, MaxBackoff: 2 * minBackoff, Sharers: s,
 	})
 	if err != nil {
@@ -47,7 +49,7 @@ func newSharerInstance(t *testing.T, url string, minBackoff time.Duration) *shar
 	}
 	l.Start()
 	t.Cleanup(l.Stop) // before db.Close: cleanups run last first
-	in := &sharerInstance{db: db, sharers: s, l: l, members: sqlstore.NewMemberRepository(db, sqlstore.RecordSharers(s))}
+	in := &sharerInstance{db: db, hub: hub, sharers: s, l: l, members: sqlstore.NewMemberRepository(db, sqlstore.RecordSharers(s))}
 	in.waitReady(t)
 	return in
 }
@@ -81,7 +83,8 @@ func (in *sharerInstance) mayRead(t *testing.T, u auth.UserID) bool {
 // TestSharersAcrossInstances: two instances on one PostgreSQL database. A
 // membership accepted through A is in A's set when Accept returns, and in
 // B's within a bounded wait (the trigger's notification); one written by
-// a third party (plain SQL) reaches both; a stranger stays false on both.
+// a third party (plain SQL) reaches both; a stranger stays false on both;
+// change notifications still reach the hub.
 // A Sharers without a listener answers true for everyone.
 func TestSharersAcrossInstances(t *testing.T) {
 	t.Parallel()
@@ -127,6 +130,17 @@ func TestSharersAcrossInstances(t *testing.T) {
 		t.Error("a: MayRead(member) = false once Accept returned on a")
 	}
 	eventually(t, "b hearing of the membership accepted on a", func() bool { return b.mayRead(t, member) })
+
+	// The change feed's channel still reaches the hub (one LISTEN
+	// statement names both channels).
+	ch, stop := b.hub.Watch(member, nil)
+	defer stop()
+	if _, err := a.db.ExecContext(ctx, "SELECT pg_notify(?, ?)", application.ChangeChannel, sqlstore.ChangeNotice(member, 42)); err != nil {
+		t.Fatal(err)
+	}
+	if w := wake(t, ch, "b's hub"); w.Head != 42 {
+		t.Errorf("b's hub woke with %+v, want Head 42", w)
+	}
 
 	// A third writer (a migration, a tool): heard by both.
 	if _, err := a.db.ExecContext(ctx, "INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, 'viewer', ?, ?)",
