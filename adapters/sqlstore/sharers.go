@@ -57,7 +57,8 @@ type SharersOptions struct {
 	// answers after Load without a Listener. For tests and single-instance
 	// tools; a service with several instances must leave it false.
 	Local bool
-	// LoadTimeout bounds the statement that reads the set; default 30 s.
+	// LoadTimeout bounds the statement that reads the set (the pool's
+	// per-statement bound, Options.Timeout, holds too); default 30 s.
 	LoadTimeout time.Duration
 	// MinRetry and MaxRetry bound the wait before the Listener's read is
 	// tried again after a failure (doubling); defaults 100 ms and 5 s.
