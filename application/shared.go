@@ -26,9 +26,9 @@ type Memberships interface {
 // list (task.Sharing, list.Members: one SQL predicate, adapters/sqlstore
 // access.go; one function in memory, roleOn), the role decides with
 // list.Role.Allows, and the call goes on in the owner's rows, in one
-// transaction with the read of the role (which locks the membership on
-// PostgreSQL: a removal waits for the write, or the write sees the
-// removal). A caller whose role does not allow the call gets
+// transaction with the read of the role (which takes the owner's scope
+// lock, then the membership, on PostgreSQL: a removal, queued for the same
+// scope lock, waits for the write, or the write sees the removal). A caller whose role does not allow the call gets
 // task.ErrNotFound, exactly as for a task that does not exist.
 //
 // The owner's calls go straight to the store, unchanged; only a call that

@@ -42,7 +42,9 @@ func reachable(s *sqlText, alias string, caller auth.UserID, act list.Action) *s
 
 // Reach reads the owner and the list of task id when caller reaches it as
 // a member (the predicate above, for reading), then caller's role on that
-// list with Access, which locks the membership in a PostgreSQL transaction.
+// list with Access, which in a PostgreSQL transaction takes the owner's
+// scope lock and the membership; it then checks that the task is in that
+// list still.
 func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id task.ID) (list.Access, error) {
 	x := r.on(ctx)
 	s := reachable(x.sql().add("SELECT t.list_id FROM tasks AS t WHERE t.id = ? AND t.user_id <> ? AND ", int64(id), string(caller)),
@@ -57,6 +59,20 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 	acc, err := r.Access(ctx, caller, list.ID(listID))
 	if err != nil || acc.Role == list.RoleOwner {
 		return list.Access{}, task.ErrNotFound
+	}
+	if r.locking(ctx) {
+		// Under the owner's scope lock now (Access): a move that committed
+		// while it was awaited may have taken the task to a list the
+		// caller's role there does not cover. Moves take that lock, so
+		// what is read now holds until the caller's write commits.
+		var now []int64
+		if err := x.idb().NewRaw("SELECT t.list_id FROM tasks AS t WHERE t.id = ? AND t.user_id = ? AND t.list_id IS NOT NULL",
+			int64(id), string(acc.Owner)).Scan(ctx, &now); err != nil {
+			return list.Access{}, fmt.Errorf("read task's list: %w", err)
+		}
+		if len(now) == 0 || now[0] != listID {
+			return list.Access{}, task.ErrNotFound
+		}
 	}
 	return acc, nil
 }

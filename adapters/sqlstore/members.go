@@ -64,29 +64,75 @@ func (r *MemberRepository) locking(ctx context.Context) bool {
 	return r.pg && ok
 }
 
+// The lock order of shared lists (PostgreSQL): the list owner's scope lock
+// (lockScope), then the membership rows, then the task rows (tree.go).
+// Every transaction that reads a membership to decide on a write (Access,
+// Members) takes the owner's scope lock first, and so does every write of
+// a membership (SetRole, Remove, Transfer). Because a member's write holds
+// the scope lock before it reads its membership, a removal waits in the
+// scope lock's queue (first come, first served) behind the writes queued
+// before it, not behind an endless chain of FOR SHARE lockers: the row's
+// share lock, taken while holding the scope lock, no longer lets
+// newcomers jump the queue ahead of the DELETE.
+
+// ownerOf reads the owner of list id (live only when live is set); ok
+// false when there is none.
+func ownerOf(ctx context.Context, x runner, id list.ID, live bool) (auth.UserID, bool, error) {
+	q := "SELECT user_id FROM lists WHERE id = ?"
+	if live {
+		q += " AND deleted_at IS NULL"
+	}
+	var owners []string
+	if err := x.idb().NewRaw(q, int64(id)).Scan(ctx, &owners); err != nil {
+		return "", false, fmt.Errorf("read list owner: %w", err)
+	}
+	if len(owners) == 0 {
+		return "", false, nil
+	}
+	return auth.UserID(owners[0]), true, nil
+}
+
+// lockedOwner reads the owner of list id and, in a PostgreSQL transaction,
+// takes their scope lock, then reads the owner again: a transfer that
+// committed while the lock was awaited has moved the list, whose new
+// owner's lock is taken in turn (a transfer holds both owners' locks, so
+// the owner read under the lock holds until the transaction ends).
+func (r *MemberRepository) lockedOwner(ctx context.Context, x runner, id list.ID, live bool) (auth.UserID, bool, error) {
+	owner, ok, err := ownerOf(ctx, x, id, live)
+	if err != nil || !ok || !r.locking(ctx) {
+		return owner, ok, err
+	}
+	for range 4 {
+		if err := lockScope(ctx, x, owner); err != nil {
+			return "", false, err
+		}
+		now, ok, err := ownerOf(ctx, x, id, live)
+		if err != nil || !ok || now == owner {
+			return now, ok, err
+		}
+		owner = now
+	}
+	return "", false, fmt.Errorf("read list owner: list %d changed owner 4 times while its lock was awaited", id)
+}
+
 // Access reads the owner of live list id and caller's membership. In a
-// transaction on PostgreSQL it locks the membership row (FOR SHARE: a
-// removal, a role change or a transfer to the member, which write it, wait
-// for the caller's write), so that what the write was allowed on holds
-// until it commits. It locks nothing else: a member's write takes the
-// membership, then (writing the owner's tasks) the owner's scope lock, and
-// nothing that holds a scope lock waits for a membership row but a
-// transfer, which takes the row first (Transfer).
+// transaction on PostgreSQL it first takes the owner's scope lock (see the
+// lock order above), then reads the membership FOR SHARE, so that what a
+// write was allowed on holds until it commits: a removal, a role change or
+// a transfer waits for the write, or the write sees it.
 func (r *MemberRepository) Access(ctx context.Context, caller auth.UserID, id list.ID) (list.Access, error) {
 	x := r.on(ctx)
 	lock := ""
 	if r.locking(ctx) {
 		lock = " FOR SHARE"
 	}
-	var owners []string
-	if err := x.idb().NewRaw("SELECT user_id FROM lists WHERE id = ? AND deleted_at IS NULL", int64(id)).
-		Scan(ctx, &owners); err != nil {
-		return list.Access{}, fmt.Errorf("read list owner: %w", err)
+	owner, ok, err := r.lockedOwner(ctx, x, id, true)
+	if err != nil {
+		return list.Access{}, err
 	}
-	if len(owners) == 0 {
+	if !ok {
 		return list.Access{}, list.ErrNotFound
 	}
-	owner := auth.UserID(owners[0])
 	if owner == caller {
 		return list.Access{Owner: owner, Role: list.RoleOwner}, nil
 	}
@@ -121,6 +167,11 @@ func (m memberRow) member() list.Member {
 // Members reads the owner and the members of live list id, with their
 // emails and names from users.
 func (r *MemberRepository) Members(ctx context.Context, id list.ID) ([]list.Member, error) {
+	// In a transaction, under the owner's scope lock: the members read
+	// stay members until it ends (an assignee checked against them).
+	if _, _, err := r.lockedOwner(ctx, r.on(ctx), id, true); err != nil {
+		return nil, err
+	}
 	var rows []memberRow
 	if err := r.on(ctx).idb().NewRaw(
 		"SELECT l.user_id, 'owner' AS role, coalesce(u.email, '') AS email, coalesce(u.name, '') AS name, '' AS invited_by, l.created_at AS since"+
@@ -226,9 +277,17 @@ func (r *MemberRepository) readInvitations(ctx context.Context, lock bool, where
 	return out, nil
 }
 
-// SetRole updates the membership row.
+// SetRole updates the membership row, under the owner's scope lock (see
+// the lock order above).
 func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
+	return inTx(ctx, r.db, func(ctx context.Context) error { return r.setRole(ctx, id, user, role) })
+}
+
+func (r *MemberRepository) setRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
 	r.sharing(user)
+	if _, _, err := r.lockedOwner(ctx, r.on(ctx), id, false); err != nil {
+		return err
+	}
 	n, err := affected(r.on(ctx).idb().NewRaw("UPDATE list_members SET role = ? WHERE list_id = ? AND user_id = ?",
 		string(role), int64(id), string(user)).Exec(ctx))
 	if err != nil {
@@ -240,9 +299,17 @@ func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.Us
 	return nil
 }
 
-// Remove deletes the membership row; on PostgreSQL it waits for the
-// transactions that hold it FOR SHARE (a member's writes, see Access).
+// Remove deletes the membership row, under the owner's scope lock: on
+// PostgreSQL it waits in that lock's queue for the member's writes queued
+// before it (see the lock order above), then finds the row free.
 func (r *MemberRepository) Remove(ctx context.Context, id list.ID, user auth.UserID) error {
+	return inTx(ctx, r.db, func(ctx context.Context) error { return r.remove(ctx, id, user) })
+}
+
+func (r *MemberRepository) remove(ctx context.Context, id list.ID, user auth.UserID) error {
+	if _, _, err := r.lockedOwner(ctx, r.on(ctx), id, false); err != nil {
+		return err
+	}
 	n, err := affected(r.on(ctx).idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?",
 		int64(id), string(user)).Exec(ctx))
 	if err != nil {
@@ -270,14 +337,26 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			return list.ErrNotFound
 		}
 		from := auth.UserID(owners[0])
-		// The new owner's membership row first, before any scope lock: a
-		// write of theirs in flight holds it (Access) and may wait for
-		// the old owner's scope lock; it ends before the transfer goes on.
-		// Locked here (FOR UPDATE), deleted after the owner moved: the
-		// row's triggers (the change feed, migration 20261211000010) take
-		// the readers' change heads, which a transaction takes only after
-		// its scope locks, and the new owner, by then the owner, reads the
-		// list on and gets no tombstones.
+		// Both owners' scope locks first, in id order (the lock order
+		// above: a member's write holds the owner's before it reads its
+		// membership), then the new owner's membership row, locked (FOR
+		// UPDATE) and deleted after the owner moved: the row's triggers
+		// (the change feed, migration 20261211000010) take the readers'
+		// change heads, which a transaction takes only after its scope
+		// locks, and the new owner, by then the owner, reads the list on
+		// and gets no tombstones.
+		scopes := []auth.UserID{from, to}
+		slices.Sort(scopes)
+		for _, o := range scopes {
+			if err := lockScope(ctx, x, o); err != nil {
+				return err
+			}
+		}
+		if now, ok, err := ownerOf(ctx, x, id, true); err != nil {
+			return err
+		} else if !ok || now != from {
+			return list.ErrNotFound // handed over meanwhile: the caller's access is gone
+		}
 		lock := ""
 		if r.pg {
 			lock = " FOR UPDATE"
@@ -288,13 +367,6 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		}
 		if len(members) == 0 {
 			return list.ErrMemberNotFound
-		}
-		scopes := []auth.UserID{from, to}
-		slices.Sort(scopes)
-		for _, o := range scopes {
-			if err := lockScope(ctx, x, o); err != nil {
-				return err
-			}
 		}
 		row, err := readList(ctx, x, from, id, true, true)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/sqlstore"
+	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
@@ -37,6 +38,7 @@ type server struct {
 	h       http.Handler
 	members list.Members
 	db      *bun.DB // nil on memory
+	svc     *application.Service
 }
 
 // stores names the stores and the DATABASE_URL of a fresh one of each.
@@ -72,7 +74,7 @@ func start(t *testing.T, name, databaseURL string) *server {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	s := &server{name: name}
-	opts := []fx.Option{bootstrap.App(c), fx.Populate(&s.h)}
+	opts := []fx.Option{bootstrap.App(c), fx.Populate(&s.h, &s.svc)}
 	var mem *memory.Store
 	if c.StorageKind() == "memory" {
 		opts = append(opts, fx.Populate(&mem))
