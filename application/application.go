@@ -186,6 +186,21 @@ func (p Patch) edits() bool {
 // changes nothing (not even updated_at or the version) and returns the
 // task; expect is checked all the same.
 func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect task.Version, p Patch) (*task.Task, error) {
+	if !p.SetAssignee && p.List == nil {
+		return s.patchTask(ctx, a, id, expect, p)
+	}
+	// The assignee's check (or the target list's members) and the write in
+	// one unit (see assignee.go).
+	var out *task.Task
+	err := s.inUnit(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.patchTask(ctx, a, id, expect, p)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) patchTask(ctx context.Context, a Actor, id task.ID, expect task.Version, p Patch) (*task.Task, error) {
 	if p.empty() {
 		t, err := s.tasks.Get(ctx, a.owner, id)
 		if err != nil {
@@ -241,7 +256,7 @@ func (s *Service) PatchTask(ctx context.Context, a Actor, id task.ID, expect tas
 	if p.edits() {
 		m.Edit = edit
 	}
-	ts, err := s.tasks.Move(ctx, a.owner, m)
+	ts, err := s.move(ctx, a, m)
 	if err != nil {
 		return nil, err
 	}
@@ -317,11 +332,17 @@ func (s *Service) CreateTasks(ctx context.Context, a Actor, items []NewTask) ([]
 	if err := batchSize("", len(items)); err != nil {
 		return nil, err
 	}
-	ts, err := s.newTasks(ctx, a, items)
-	if err != nil {
-		return nil, err
-	}
-	return s.tasks.AddAll(ctx, ts)
+	var out []*task.Task
+	// The assignees' checks and the write in one unit (see assignee.go).
+	err := s.inUnit(ctx, func(ctx context.Context) error {
+		ts, err := s.newTasks(ctx, a, items)
+		if err != nil {
+			return err
+		}
+		out, err = s.tasks.AddAll(ctx, ts)
+		return err
+	})
+	return out, err
 }
 
 // CheckNewTasks checks items by the rules CreateTasks applies to each,

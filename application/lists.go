@@ -202,10 +202,20 @@ func (s *Service) CreateTaskAt(ctx context.Context, a Actor, home Home, title st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkNewAssignee(ctx, a, t); err != nil {
-		return nil, err
+	if t.Assignee() == nil {
+		return s.tasks.Add(ctx, t)
 	}
-	return s.tasks.Add(ctx, t)
+	// The check and the write in one unit: the assignee read as a member
+	// stays one until the task is stored (see assignee.go).
+	var out *task.Task
+	err = s.inUnit(ctx, func(ctx context.Context) error {
+		if err := s.checkNewAssignee(ctx, a, t); err != nil {
+			return err
+		}
+		out, err = s.tasks.Add(ctx, t)
+		return err
+	})
+	return out, err
 }
 
 // checkNewAssignee checks the assignee of a new task t of the actor's (see
@@ -259,7 +269,7 @@ func (s *Service) newTaskAt(ctx context.Context, a Actor, home Home, title strin
 // With expect other than task.AnyVersion, a task at another version is
 // not moved and the error is a *task.ConflictError.
 func (s *Service) MoveTask(ctx context.Context, a Actor, id task.ID, expect task.Version, to task.Placement) (*task.Task, error) {
-	ts, err := s.tasks.Move(ctx, a.owner, task.Move{IDs: []task.ID{id}, To: to, Expect: expect, At: s.now()})
+	ts, err := s.move(ctx, a, task.Move{IDs: []task.ID{id}, To: to, Expect: expect, At: s.now()})
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +283,7 @@ func (s *Service) MoveTasks(ctx context.Context, a Actor, ids []task.ID, to task
 	if err := batchSize("ids", len(ids)); err != nil {
 		return nil, err
 	}
-	return s.tasks.Move(ctx, a.owner, task.Move{IDs: ids, To: to, At: s.now()})
+	return s.move(ctx, a, task.Move{IDs: ids, To: to, At: s.now()})
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -208,16 +208,22 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, id list.ID, member 
 			if acc.Role == list.RoleOwner {
 				return errOwnerCannotLeave
 			}
-			return m.Remove(ctx, id, member)
+		} else {
+			from, err := memberRole(ctx, m, id, member)
+			if err != nil {
+				return err
+			}
+			if !acc.Role.CanSetRole(from, "") {
+				return list.ErrNotFound
+			}
 		}
-		from, err := memberRole(ctx, m, id, member)
-		if err != nil {
+		if err := m.Remove(ctx, id, member); err != nil {
 			return err
 		}
-		if !acc.Role.CanSetRole(from, "") {
-			return list.ErrNotFound
-		}
-		return m.Remove(ctx, id, member)
+		// Their assignments in the list end with them (as in Todoist), in
+		// the removal's unit: under the owner's scope lock, so that no
+		// write assigns them in between (assignee.go).
+		return s.clearAssignments(ctx, acc.Owner, id, member)
 	})
 }
 
@@ -257,8 +263,9 @@ var errNotAssignable = check.Invalid("assignee_id", "must be the owner or a memb
 // CheckAssignee checks that who may be assigned a task of owner in list in
 // (nil: the inbox): the owner, or, in a list, anyone whose role on it is
 // any (list.Members.Access). A ValidationError on assignee_id otherwise.
-// The check reads the members before the write that assigns: a member
-// removed in between keeps the assignment, as one removed after it would.
+// Callers run it in the unit of work of the write that assigns (on
+// PostgreSQL it takes the owner's scope lock: a removal, which clears the
+// member's assignments, waits for that write or is seen by the check).
 func (s *Service) CheckAssignee(ctx context.Context, owner auth.UserID, in *list.ID, who auth.UserID) error {
 	if who == owner {
 		return nil

@@ -270,6 +270,11 @@ func (r *TaskRepository) Move(ctx context.Context, owner auth.UserID, m task.Mov
 			}
 			dc := w.get(d)
 			dc.SetList(target.ListID(), m.At)
+			if m.Follow != nil {
+				if err := m.Follow(dc); err != nil {
+					return nil, err
+				}
+			}
 			w.put(dc, de.t)
 		}
 	}

@@ -674,6 +674,11 @@ func planMove(ctx context.Context, x runner, owner auth.UserID, m task.Move, ids
 			default:
 				dt := c.get(d)
 				dt.SetList(target.ListID(), m.At)
+				if m.Follow != nil {
+					if err := m.Follow(dt); err != nil {
+						return nil, err
+					}
+				}
 				c.put(dt)
 			}
 		}

@@ -207,4 +207,9 @@ type Move struct {
 	// PATCH that changes the list with other fields); its error stops the
 	// move.
 	Edit func(*Task) error
+	// Follow, when set, is applied to each live subtask that follows a
+	// moved task to another list, in the same write (the assignee a list
+	// change clears, application's keepAssignable); its error stops the
+	// move.
+	Follow func(*Task) error
 }

@@ -1,0 +1,156 @@
+package contract
+
+import (
+	"context"
+	"testing"
+
+	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/check"
+	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
+)
+
+// TestSharedAssignees holds every store, through the use cases, to the
+// rule of assignees (issue 19): a task's assignee is its owner or a member
+// of its list. Assigning anyone else is a 422 on assignee_id that writes
+// nothing; a move to a list where the assignee may not be assigned clears
+// the assignment (the task's and its subtasks'), one where they may keeps
+// it; removing a member, or a member leaving, clears their assignments in
+// the list.
+func TestSharedAssignees(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testSharedAssignees(t, open(t))
+		})
+	}
+}
+
+func assigneeOf(t *task.Task) auth.UserID {
+	if a := t.Assignee(); a != nil {
+		return *a
+	}
+	return ""
+}
+
+// onAssigneeID reports whether err is a ValidationError on assignee_id.
+func onAssigneeID(err error) bool {
+	ve, ok := err.(*check.ValidationError)
+	return ok && len(ve.Problems) == 1 && ve.Problems[0].Field == "assignee_id"
+}
+
+func testSharedAssignees(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	c := newSharedCase(t, s, list.RoleEditor)
+	editor := c.caller.Owner()
+	stranger := c.sh.user("stranger").ID
+	shared := c.sh.list
+	other := c.sh.tr.list("other " + uniq()) // the owner's, not shared
+	get := func(id task.ID) *task.Task {
+		t.Helper()
+		got, err := c.svc.GetTask(ctx, c.owner, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	// Assigning: members and the owner, nobody else.
+	before, err := c.svc.ListTasks(ctx, c.owner, task.Query{List: lid(shared)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{List: lid(shared)}, "to a stranger", nil, task.AssignTo(&stranger)); !onAssigneeID(err) {
+		t.Errorf("CreateTaskAt(assigned to a stranger) = %v, want a 422 on assignee_id", err)
+	}
+	if _, err := c.svc.CreateTasks(ctx, c.owner, []application.NewTask{{Title: "to a stranger", Options: []task.Option{task.AssignTo(&stranger)}, Home: application.Home{List: lid(shared)}}}); err == nil {
+		t.Error("CreateTasks(assigned to a stranger) = nil, want a 422")
+	}
+	if after, err := c.svc.ListTasks(ctx, c.owner, task.Query{List: lid(shared)}); err != nil || after.Total != before.Total {
+		t.Errorf("after refused creates: %d tasks (%v), want %d", after.Total, err, before.Total)
+	}
+	if _, err := c.svc.PatchTask(ctx, c.owner, c.task.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &stranger}); !onAssigneeID(err) {
+		t.Errorf("PatchTask(assignee a stranger) = %v, want a 422 on assignee_id", err)
+	}
+	c.unchanged(t, "assignment to a stranger")
+	up, err := c.svc.PatchTask(ctx, c.caller, c.task.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &editor})
+	if err != nil || assigneeOf(up) != editor {
+		t.Fatalf("PatchTask(assignee the editor, by the editor) = %+v, %v", up, err)
+	}
+	sub, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{Parent: tidOf(c.task.ID())}, "sub", nil, task.AssignTo(&editor))
+	if err != nil {
+		t.Fatalf("CreateTaskAt(subtask assigned to the editor) = %v", err)
+	}
+	mine, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{List: lid(shared)}, "the owner's", nil, task.AssignTo(&c.sh.owner.ID))
+	if err != nil {
+		t.Fatalf("CreateTaskAt(assigned to the owner) = %v", err)
+	}
+
+	// A move to a list where the editor is nobody clears the task's and
+	// its subtask's assignment; the owner's assignment stays.
+	moved, err := c.svc.MoveTasks(ctx, c.owner, []task.ID{c.task.ID(), mine.ID()}, task.Placement{List: lid(other)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if assigneeOf(moved[0]) != "" || assigneeOf(moved[1]) != c.sh.owner.ID {
+		t.Errorf("MoveTasks(to a list the editor is not in) = assignees %q, %q; want none, the owner", assigneeOf(moved[0]), assigneeOf(moved[1]))
+	}
+	if got := get(sub.ID()); assigneeOf(got) != "" || got.ListID() == nil || *got.ListID() != other {
+		t.Errorf("the subtask that followed: list %v, assignee %q; want list %d, none", got.ListID(), assigneeOf(got), other)
+	}
+	// Back in the shared list, assigned again, then to the inbox: only the
+	// owner is assignable there.
+	if _, err := c.svc.MoveTask(ctx, c.owner, c.task.ID(), task.AnyVersion, task.Placement{List: lid(shared)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.PatchTask(ctx, c.owner, c.task.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &editor}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.svc.PatchTask(ctx, c.owner, c.task.ID(), task.AnyVersion, application.Patch{List: ptrTo(list.Inbox)}); err != nil || assigneeOf(got) != "" {
+		t.Errorf("PatchTask(list_id: the inbox) = %+v, %v; want the assignment cleared", got, err)
+	}
+	// A PATCH that moves and assigns checks the assignee against the
+	// target list.
+	if _, err := c.svc.PatchTask(ctx, c.owner, c.task.ID(), task.AnyVersion, application.Patch{List: lid(other), SetAssignee: true, Assignee: &editor}); !onAssigneeID(err) {
+		t.Errorf("PatchTask(list_id other, assignee the editor) = %v, want a 422 on assignee_id", err)
+	}
+
+	// Removal clears the member's assignments in the list, and only those.
+	if _, err := c.svc.MoveTask(ctx, c.owner, c.task.ID(), task.AnyVersion, task.Placement{List: lid(shared)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.PatchTask(ctx, c.owner, c.task.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &editor}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.MoveTask(ctx, c.owner, mine.ID(), task.AnyVersion, task.Placement{List: lid(shared)}); err != nil {
+		t.Fatal(err)
+	}
+	v := get(c.task.ID()).Version()
+	if err := c.svc.RemoveMember(ctx, c.owner, shared, editor); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(c.task.ID()); assigneeOf(got) != "" || got.Version() != v+1 {
+		t.Errorf("after the removal: assignee %q at version %d; want none, at %d", assigneeOf(got), got.Version(), v+1)
+	}
+	if got := get(mine.ID()); assigneeOf(got) != c.sh.owner.ID {
+		t.Errorf("after the removal: the owner's assignment is %q", assigneeOf(got))
+	}
+
+	// A member who leaves: the same.
+	leaver := c.sh.member("leaver", list.RoleEditor)
+	la, err := c.svc.Authorize(ctx, auth.Identity{UserID: leaver.ID, Email: leaver.Email, Name: leaver.Name}, string(leaver.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.PatchTask(ctx, la, c.task.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &leaver.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.svc.RemoveMember(ctx, la, shared, leaver.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(c.task.ID()); assigneeOf(got) != "" {
+		t.Errorf("after the member left: assignee %q, want none", assigneeOf(got))
+	}
+}
