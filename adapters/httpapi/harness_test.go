@@ -462,6 +462,8 @@ type taskJSON struct {
 	DueFloating bool            `json:"due_floating"`
 	Recurrence  *recurrenceJSON `json:"recurrence"`
 	Reminders   []reminderJSON  `json:"reminders"`
+	// Issue 19.
+	AssigneeID *string `json:"assignee_id"`
 }
 
 type reminderJSON struct {

@@ -42,7 +42,7 @@ type MergeConflict struct {
 	_         struct{} `json:"-" additionalProperties:"false"`
 	headers   http.Header
 	Detail    string   `json:"detail" doc:"What went wrong, for people." example:"Somebody changed these fields since the version given in If-Match (base_version): they were not applied; task is the task as it is now"`
-	Conflicts []string `json:"conflicts" maxItems:"20" nullable:"false" doc:"The fields somebody else changed since the base version, as a task's history names them (title, description, completed, priority, due, recurrence, reminders, tags, list_id)." example:"[\"title\"]"`
+	Conflicts []string `json:"conflicts" maxItems:"20" nullable:"false" doc:"The fields somebody else changed since the base version, as a task's history names them (title, description, completed, priority, due, recurrence, reminders, tags, list_id, assignee_id)." example:"[\"title\"]"`
 	Task      Task     `json:"task" doc:"The task as it is now."`
 }
 
@@ -100,7 +100,7 @@ func merging(api huma.API, op *huma.Operation) {
 // history keeps them in. parent_id and position are a move's, which POST
 // .../move undoes: a revert puts the list back (to the bottom of its top
 // level, as a PATCH of list_id does) but no parent or place.
-var revertedByPatch = []string{"title", "description", "completed", "priority", "tags", "list_id"}
+var revertedByPatch = []string{"title", "description", "completed", "priority", "tags", "list_id", "assignee_id"}
 
 // revertPatch is the patch that puts back what rev changed, or a 422
 // saying why it cannot be.

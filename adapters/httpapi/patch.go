@@ -142,7 +142,7 @@ func (b *patchBody) carried() []string {
 		{"title", b.Title.set}, {"description", b.Description.set}, {"completed", b.Completed.set},
 		{"priority", b.Priority.set}, {"due", b.DueDate.set || b.DueTZ.set || b.DueFloating != nil},
 		{"tags", b.Tags.set}, {"recurrence", b.Recurrence.set}, {"reminders", b.Reminders.set},
-		{"list_id", b.ListID.set},
+		{"list_id", b.ListID.set}, {"assignee_id", b.AssigneeID.set},
 	} {
 		if m.set {
 			out = append(out, m.name)
@@ -173,6 +173,8 @@ func (b patchBody) without(fields []string) patchBody {
 			b.Reminders = optional[[]reminderIn]{}
 		case "list_id":
 			b.ListID = optional[int64]{}
+		case "assignee_id":
+			b.AssigneeID = optional[string]{}
 		}
 	}
 	return b

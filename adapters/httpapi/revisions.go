@@ -14,7 +14,7 @@ import (
 type Revision struct {
 	_       struct{}                  `json:"-" additionalProperties:"false"`
 	Version int64                     `json:"version" doc:"The version the write made." example:"3"`
-	Changed map[string]RevisionChange `json:"changed" doc:"The fields it changed (title, description, completed, priority, due, recurrence, reminders, tags, list_id, parent_id, position), each with its value before and after."`
+	Changed map[string]RevisionChange `json:"changed" doc:"The fields it changed (title, description, completed, priority, due, recurrence, reminders, tags, list_id, parent_id, assignee_id, position), each with its value before and after."`
 	At      time.Time                 `json:"at" doc:"When, RFC 3339 in UTC."`
 	By      string                    `json:"by" doc:"The user whose request made the write (the owner, or a member of a shared list)." example:"u_123"`
 	Created bool                      `json:"created" doc:"true for the task's creation (version 1), whose changed fields hold the values it was created with, each from null. Tasks created before creations were recorded have no such entry."`

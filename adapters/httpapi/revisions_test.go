@@ -118,3 +118,41 @@ func TestMergePatchOverHTTP(t *testing.T) {
 		t.Errorf("tags = %v, want [b c]", got.Tags)
 	}
 }
+
+// assignee_id is a field of history and merges like the others (issue
+// 19): an offline change of it over a version where somebody else changed
+// it is a 409 naming it, the change's other fields apply, and history
+// records each assignment.
+func TestMergeAssigneeOverHTTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u := e.newUser(t)
+	tk := wantTask(t, "POST", e.call(t, http.MethodPost, u.tasks(), u.token, `{"title":"one","assignee_id":"`+u.id+`"}`), http.StatusCreated)
+	// Device A unassigns; device B, from version 1, assigns again and
+	// renames; device C, from version 1, only renames.
+	wantTask(t, "A: unassign", e.mergePatch(t, u, tk.ID, 1, `{"assignee_id":null}`, true), http.StatusOK)
+	res := e.mergePatch(t, u, tk.ID, 1, `{"assignee_id":"`+u.id+`","description":"B's"}`, true)
+	wantStatus(t, "B: assignee again", res, http.StatusConflict)
+	var c struct {
+		Conflicts []string `json:"conflicts"`
+		Task      taskJSON `json:"task"`
+	}
+	if err := json.Unmarshal(res.body, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Conflicts, []string{"assignee_id"}) || c.Task.AssigneeID != nil || c.Task.Description == nil || *c.Task.Description != "B's" {
+		t.Errorf("409 = %s, want conflicts [assignee_id], the task unassigned with B's description", res.body)
+	}
+	got := wantTask(t, "C: title", e.mergePatch(t, u, tk.ID, 1, `{"title":"C's"}`, true), http.StatusOK)
+	if got.Title != "C's" || got.AssigneeID != nil {
+		t.Errorf("C's merge = %+v, want C's title, nobody assigned", got)
+	}
+	revs := wantHistory(t, e, u, tk.ID)
+	last := revs[len(revs)-1]
+	if c := last.Changed["assignee_id"]; !last.Created || string(c.From) != `null` || string(c.To) != `"`+u.id+`"` {
+		t.Errorf("the creation's assignee_id = %s → %s, want null → %q", c.From, c.To, u.id)
+	}
+	if c := revs[len(revs)-2].Changed["assignee_id"]; string(c.From) != `"`+u.id+`"` || string(c.To) != `null` {
+		t.Errorf("version 2's assignee_id = %s → %s, want %q → null", c.From, c.To, u.id)
+	}
+}

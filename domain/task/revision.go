@@ -15,7 +15,8 @@ import (
 // Every store records one per write that changes content, in the write's
 // transaction; version and updated_at are not content. The fields are
 // named as in the API: title, description, completed, priority, due,
-// recurrence, reminders, tags, list_id, parent_id, position.
+// recurrence, reminders, tags, list_id, parent_id, assignee_id, position
+// (assignee_id since migration 20261213000030).
 type Revision struct {
 	Version Version
 	At      time.Time
@@ -33,8 +34,8 @@ type Revision struct {
 func (r Revision) Creation() bool { return r.Version == 1 }
 
 // FieldChange is one field's value before and after a revision, as JSON.
-// title, description, completed, priority, tags, list_id and parent_id
-// hold their API values; due, recurrence, reminders and position hold the
+// title, description, completed, priority, tags, list_id, parent_id and
+// assignee_id hold their API values; due, recurrence, reminders and position hold the
 // stored form, for display.
 type FieldChange struct {
 	From json.RawMessage `json:"from"`
@@ -67,6 +68,7 @@ func Diff(old, new *Task) map[string]FieldChange {
 	add("tags", nonNil(old.Tags()), nonNil(new.Tags()))
 	add("list_id", old.listID, new.listID)
 	add("parent_id", old.parentID, new.parentID)
+	add("assignee_id", old.assignee, new.assignee)
 	add("position", old.Position(), new.Position())
 	if len(out) == 0 {
 		return nil
@@ -96,6 +98,7 @@ func Created(t *Task) map[string]FieldChange {
 	add("tags", nonNil(t.Tags()))
 	add("list_id", t.listID)
 	add("parent_id", t.parentID)
+	add("assignee_id", t.assignee)
 	return out
 }
 

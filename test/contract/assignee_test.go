@@ -154,3 +154,51 @@ func testSharedAssignees(t *testing.T, s shareStores) {
 		t.Errorf("after the member left: assignee %q, want none", assigneeOf(got))
 	}
 }
+
+// TestAssigneeHistory: every store records assignee_id in a task's history
+// (migration 20261213000030 for the SQL stores' triggers, task.Diff for
+// memory), at the creation, at a change, and when a removal clears it, so
+// that a merge finds a conflict on it as on any field.
+func TestAssigneeHistory(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			c := newSharedCase(t, s, list.RoleEditor)
+			editor, owner := c.caller.Owner(), c.sh.owner.ID
+			tk, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{List: lid(c.sh.list)}, "assigned", nil, task.AssignTo(&editor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.svc.PatchTask(ctx, c.caller, tk.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &owner}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.svc.PatchTask(ctx, c.owner, tk.ID(), task.AnyVersion, application.Patch{SetAssignee: true, Assignee: &editor}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.svc.RemoveMember(ctx, c.owner, c.sh.list, editor); err != nil {
+				t.Fatal(err)
+			}
+			revs, err := c.svc.TaskHistory(ctx, c.owner, tk.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := func(u auth.UserID) string { return `"` + string(u) + `"` }
+			want := map[task.Version][2]string{1: {"null", q(editor)}, 2: {q(editor), q(owner)}, 3: {q(owner), q(editor)}, 4: {q(editor), "null"}}
+			if len(revs) != len(want) {
+				t.Fatalf("history = %d revisions, want %d", len(revs), len(want))
+			}
+			for _, r := range revs {
+				c, ok := r.Changed["assignee_id"]
+				if w := want[r.Version]; !ok || string(c.From) != w[0] || string(c.To) != w[1] {
+					t.Errorf("version %d: assignee_id %s → %s (recorded %v), want %s → %s", r.Version, c.From, c.To, ok, w[0], w[1])
+				}
+			}
+			if !task.ChangedSince(revs, 3)["assignee_id"] {
+				t.Error("ChangedSince(3) misses the removal's assignee_id")
+			}
+		})
+	}
+}
