@@ -218,14 +218,23 @@ func (s *Service) patchTask(ctx context.Context, a Actor, id task.ID, expect tas
 				return nil, err
 			}
 			in := cur.ListID()
+			check := true
 			if p.List != nil {
 				in = p.List
 				if *in == list.Inbox {
 					in = nil
+				} else if s.members != nil {
+					// A list the actor cannot reach is the move's to refuse
+					// (404): checking the assignee against it would tell
+					// whether it exists and who is in it.
+					_, err := s.members.Access(ctx, a.owner, *in)
+					check = err == nil
 				}
 			}
-			if err := s.CheckAssignee(ctx, cur.Owner(), in, *p.Assignee); err != nil {
-				return nil, err
+			if check {
+				if err := s.CheckAssignee(ctx, cur.Owner(), in, *p.Assignee); err != nil {
+					return nil, err
+				}
 			}
 		}
 		p.Options = append(p.Options[:len(p.Options):len(p.Options)], task.AssignTo(p.Assignee))

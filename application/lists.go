@@ -228,9 +228,14 @@ func (s *Service) checkNewAssignee(ctx context.Context, a Actor, t *task.Task) e
 	}
 	owner := t.Owner()
 	if l := t.ListID(); l != nil && s.members != nil {
-		if acc, err := s.members.Access(ctx, a.owner, *l); err == nil {
-			owner = acc.Owner
+		acc, err := s.members.Access(ctx, a.owner, *l)
+		if err != nil {
+			// A list the actor cannot reach is the store's to refuse
+			// (404): checking the assignee against it would tell whether
+			// it exists and who is in it.
+			return nil
 		}
+		owner = acc.Owner
 	}
 	return s.CheckAssignee(ctx, owner, t.ListID(), *who)
 }

@@ -202,3 +202,39 @@ func TestAssigneeHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestAssigneeTellsNothing: a caller who cannot reach a list learns
+// nothing of its members through assignee_id: creating a task there, or
+// moving one there by PATCH, assigned to a member or to nobody of it, is
+// the same refusal (not found), never the 422 of an assignee who is not a
+// member.
+func TestAssigneeTellsNothing(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			for _, who := range []list.Role{"stranger", "removed"} {
+				c := newSharedCase(t, s, who)
+				member := c.sh.member("member", list.RoleViewer).ID
+				nobody := c.sh.user("nobody").ID
+				mine, err := c.svc.CreateTask(ctx, c.caller, "mine", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, as := range []auth.UserID{member, nobody} {
+					_, err := c.svc.CreateTaskAt(ctx, c.caller, application.Home{List: lid(c.sh.list)}, "probe", nil, task.AssignTo(&as))
+					if !refused(err) {
+						t.Errorf("%s: CreateTaskAt(in the list, assigned to %s) = %v, want not found", who, as, err)
+					}
+					_, err = c.svc.PatchTask(ctx, c.caller, mine.ID(), task.AnyVersion, application.Patch{List: lid(c.sh.list), SetAssignee: true, Assignee: &as})
+					if !refused(err) {
+						t.Errorf("%s: PatchTask(to the list, assigned to %s) = %v, want not found", who, as, err)
+					}
+				}
+				c.unchanged(t, "probe")
+			}
+		})
+	}
+}
