@@ -3,6 +3,8 @@ package application
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
@@ -202,6 +204,40 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 		return err
 	})
 	return out, err
+}
+
+// Lock takes the locks that writing tasks ids takes (task.Repository.Lock),
+// in their owners' rows: the caller's own as the store does, and each task
+// of a shared list the caller reaches after the owner's scope lock and the
+// caller's membership (Reach), the order of every member's write. Without
+// it a member's merge (MergeTask) or batch of commands locked nothing of
+// what it then wrote: a merge could meet a write between its read and its
+// own, and two batches could write the same tasks in opposite orders. An
+// id the caller does not reach is locked as theirs, that is not at all:
+// the write that follows answers not found.
+func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.ID) error {
+	groups := map[auth.UserID][]task.ID{}
+	for _, id := range task.UniqueIDs(ids) {
+		owner := caller
+		if _, err := r.Repository.Get(ctx, caller, id); errors.Is(err, task.ErrNotFound) {
+			acc, err := r.m.Reach(ctx, caller, id)
+			switch {
+			case err == nil:
+				owner = acc.Owner
+			case !errors.Is(err, task.ErrNotFound):
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+		groups[owner] = append(groups[owner], id)
+	}
+	for _, owner := range slices.Sorted(maps.Keys(groups)) {
+		if err := r.Repository.Lock(ctx, owner, groups[owner]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // byOwner splits ids into the caller's and, per owner, those of shared

@@ -174,3 +174,68 @@ func version(t *testing.T, db *bun.DB, id task.ID) int64 {
 	}
 	return v
 }
+
+// TestMemberMergeWhileOwnerWrites: an editor's offline changes merge
+// (application.MergeTask, PATCH with Prefer: merge) while the owner
+// writes the same task, on PostgreSQL. A merge reads the task and its
+// history, decides, and writes in one unit with the task locked, so it
+// never meets a write in between: no answer is the 412 of a stale
+// version. Before the shared task repository's Lock locked the owner's
+// row for a member, the member's merge locked nothing of it.
+func TestMemberMergeWhileOwnerWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: concurrent writes on PostgreSQL")
+	}
+	t.Parallel()
+	db := openPostgres(t)
+	svc := serviceOn(db)
+	ctx := t.Context()
+	owner, editor := admit(t, svc), admit(t, svc)
+	l, err := svc.CreateList(ctx, owner.actor, "merge "+rand.Text()[:8], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lid := l.List.ID()
+	inv, err := svc.InviteMember(ctx, owner.actor, lid, editor.email, string(list.RoleEditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AcceptInvitation(ctx, editor.actor, inv.ID); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.CreateTask(ctx, owner.actor, "shared", nil, task.InList(&lid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	var stale atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range n {
+			if _, err := svc.ReplaceTask(ctx, owner.actor, tk.ID(), task.AnyVersion, fmt.Sprintf("owner %d", i), nil, nil); err != nil {
+				t.Errorf("the owner's write: %v", err)
+				return
+			}
+		}
+	})
+	for g := range 2 {
+		wg.Go(func() {
+			for i := range n / 2 {
+				desc := fmt.Sprintf("editor %d-%d", g, i)
+				_, _, err := svc.MergeTask(ctx, editor.actor, tk.ID(), 1, []string{"description"}, func([]string) (application.Patch, error) {
+					return application.Patch{SetDescription: true, Description: &desc}, nil
+				}, false)
+				if _, ok := errors.AsType[*task.ConflictError](err); ok {
+					stale.Add(1)
+				} else if err != nil {
+					t.Errorf("the editor's merge: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if stale.Load() > 0 {
+		t.Errorf("%d of %d merges of the editor answered a stale version (412)", stale.Load(), n)
+	}
+}
