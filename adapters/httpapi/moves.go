@@ -17,7 +17,7 @@ import (
 // or the top level. (Exported: the bulk move's body embeds them, and huma
 // documents an embedded struct's fields only when it is exported.)
 type PlaceMembers struct {
-	ListID   optional[int64] `json:"list_id,omitempty" minimum:"1" doc:"The list to move to; null: the inbox; absent: the list the tasks are in (or the new parent's). Tasks moved to another list take their subtasks along." example:"3"`
+	ListID   optional[int64] `json:"list_id,omitempty" minimum:"1" doc:"The list to move to; null: the inbox; absent: the list the tasks are in (or the new parent's). Tasks moved to another list take their subtasks along; a task (or subtask) whose assignee is neither the owner nor a member of that list loses its assignee (assignee_id null)." example:"3"`
 	ParentID optional[int64] `json:"parent_id,omitempty" minimum:"1" doc:"The new parent, a task of the caller's; null: the top level; absent: the parent the tasks have. A subtask lives in its parent's list, at most 4 levels deep." example:"12"`
 	AfterID  *int64          `json:"after_id,omitempty" minimum:"1" nullable:"true" doc:"Put the tasks right after this sibling in the place they go to. Without after_id or before_id (or null), they go to the top." example:"7"`
 	BeforeID *int64          `json:"before_id,omitempty" minimum:"1" nullable:"true" doc:"Put the tasks right before this sibling. Not with after_id."`

@@ -27,8 +27,8 @@ type patchBody struct {
 	TagsAdd     []string           `json:"tags_add,omitempty" maxItems:"100" doc:"Tags to add to those the task has (compared as tags are: case-insensitively); a merge never finds them in conflict." example:"[\"work\"]"`
 	TagsRemove  []string           `json:"tags_remove,omitempty" maxItems:"100" doc:"Tags to take off the task, if it has them; a merge never finds them in conflict." example:"[\"home\"]"`
 	TimeMembers
-	AssigneeID optional[string] `json:"assignee_id,omitempty" maxLength:"255" doc:"Assigns the task to the owner or a member of its list (in the inbox: the owner), else 422; null: to nobody." example:"u_456"`
-	ListID     optional[int64]  `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. POST .../move places a task anywhere." example:"3"`
+	AssigneeID optional[string] `json:"assignee_id,omitempty" maxLength:"255" doc:"Assigns the task to the owner or a member of its list (in the inbox: the owner; with list_id, of that list), else 422; null: to nobody. With Prefer: merge, a field like the others: a conflict on it is named assignee_id." example:"u_456"`
+	ListID     optional[int64]  `json:"list_id,omitempty" minimum:"1" doc:"Moves the task, with its subtasks, to the bottom of the top level of this list of the caller's (404 otherwise); null: of the inbox. A subtask becomes a top-level task there. A task already in that list stays where it is. An assignee who is neither the owner nor a member of the new list is cleared, on the task and its subtasks. POST .../move places a task anywhere." example:"3"`
 }
 
 // patchPriority is the priority member: its enum names null too, as JSON

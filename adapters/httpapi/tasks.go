@@ -46,7 +46,7 @@ type Task struct {
 	Recurrence  *Recurrence `json:"recurrence" doc:"How the task repeats; null when it does not."`
 	Reminders   []Reminder  `json:"reminders" nullable:"false" maxItems:"10" doc:"When to remind the user, in the order given; [] when none. Kept with the task (delivery is to come)."`
 	CreatedBy   string      `json:"created_by" doc:"Who created the task: user_id, or the member of its shared list who did (the task stays the list owner's, user_id)." example:"u_123"`
-	AssigneeID  *string     `json:"assignee_id" doc:"Who the task is assigned to: the owner or a member of its list (for a task in the inbox, the owner); null when nobody." example:"u_456"`
+	AssigneeID  *string     `json:"assignee_id" doc:"Who the task is assigned to: the owner or a member of its list (for a task in the inbox, the owner); null when nobody. A move to a list where they are neither, and their removal from the list, set it to null." example:"u_456"`
 }
 
 // TransformSchema gives due_date its pattern (dueUTCPattern), which a tag
