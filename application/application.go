@@ -295,9 +295,27 @@ func (s *Service) DeleteTaskForGood(ctx context.Context, a Actor, id task.ID, ex
 
 // RestoreTask brings a task back from the trash exactly as it was deleted
 // (same fields, same version). A task not in the trash is returned as it
-// is, so that a retried restore succeeds.
+// is, so that a retried restore succeeds. An assignee who left the list
+// while the task was in the trash is cleared as it comes back, on it and
+// its subtasks (a write, one version up: see assignee.go).
 func (s *Service) RestoreTask(ctx context.Context, a Actor, id task.ID) (*task.Task, error) {
-	return s.tasks.RestoreFromTrash(ctx, a.owner, id)
+	if s.members == nil {
+		return s.tasks.RestoreFromTrash(ctx, a.owner, id)
+	}
+	var out *task.Task
+	err := s.inUnit(ctx, func(ctx context.Context) error {
+		t, err := s.tasks.RestoreFromTrash(ctx, a.owner, id)
+		if err != nil {
+			return err
+		}
+		out = t
+		cleared, err := s.clearStale(ctx, t)
+		if err == nil && cleared != nil {
+			out = cleared
+		}
+		return err
+	})
+	return out, err
 }
 
 // ListTrash returns a page of the actor's trash, the latest deletion first.

@@ -22,7 +22,8 @@ import (
 //     cleared in the same write, as Todoist does, rather than refusing the
 //     move: the task goes where it was dragged, unassigned;
 //   - removing a member (or a member leaving): their assignments in that
-//     list's live tasks are cleared in the removal's unit of work.
+//     list's live tasks are cleared in the removal's unit of work; a task
+//     in the trash meanwhile loses them as it is restored (RestoreTask).
 
 // inUnit runs fn in one unit of work, or as it comes without a
 // Transactor.
@@ -126,6 +127,46 @@ func (s *Service) move(ctx context.Context, a Actor, m task.Move) ([]*task.Task,
 		return err
 	})
 	return out, err
+}
+
+// clearStale clears, after t came back from the trash, the assignees of t
+// and its subtasks who may not be assigned in its list (removed while it
+// was in the trash: clearAssignments clears live tasks only). It returns
+// t as it leaves it when it cleared t's own.
+func (s *Service) clearStale(ctx context.Context, t *task.Task) (*task.Task, error) {
+	in := t.ListID()
+	if in == nil {
+		return nil, nil // a move to the inbox cleared every assignee but the owner
+	}
+	owner := t.Owner()
+	keep, ok, err := s.assignableIn(ctx, Actor{owner: owner}, in)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var stale []task.ID
+	level := []*task.Task{t}
+	for depth := 0; len(level) > 0 && depth <= task.MaxDepth; depth++ {
+		var next []*task.Task
+		for _, x := range level {
+			if who := x.Assignee(); who != nil && !keep(*who) {
+				stale = append(stale, x.ID())
+			}
+			page, err := s.tasks.List(ctx, owner, task.Query{Parent: ptr(x.ID())})
+			if err != nil {
+				return nil, err
+			}
+			next = append(next, page.Tasks...)
+		}
+		level = next
+	}
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	ts, err := s.tasks.UpdateAll(ctx, owner, stale, unassign(s.now(), keep))
+	if err != nil || stale[0] != t.ID() {
+		return nil, err
+	}
+	return ts[0], nil
 }
 
 // clearAssignments unassigns member from the live tasks of owner's list

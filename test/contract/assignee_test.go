@@ -238,3 +238,57 @@ func TestAssigneeTellsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestAssigneeRemovedWhileTrashed: a task in the trash when its assignee
+// left the list comes back from the trash without them, and so do its
+// subtasks; an assignee still a member stays.
+func TestAssigneeRemovedWhileTrashed(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			c := newSharedCase(t, s, list.RoleEditor)
+			editor := c.caller.Owner()
+			stays := c.sh.member("stays", list.RoleViewer).ID
+			root, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{List: lid(c.sh.list)}, "root", nil, task.AssignTo(&editor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{Parent: tidOf(root.ID())}, "sub", nil, task.AssignTo(&editor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			kept, err := c.svc.CreateTaskAt(ctx, c.owner, application.Home{Parent: tidOf(root.ID())}, "kept", nil, task.AssignTo(&stays))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.svc.DeleteTask(ctx, c.owner, root.ID(), task.AnyVersion); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.svc.RemoveMember(ctx, c.owner, c.sh.list, editor); err != nil {
+				t.Fatal(err)
+			}
+			back, err := c.svc.RestoreTask(ctx, c.owner, root.ID())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if assigneeOf(back) != "" {
+				t.Errorf("the restored task is assigned to %q, want nobody", assigneeOf(back))
+			}
+			for _, tc := range []struct {
+				id   task.ID
+				want auth.UserID
+			}{{root.ID(), ""}, {sub.ID(), ""}, {kept.ID(), stays}} {
+				got, err := c.svc.GetTask(ctx, c.owner, tc.id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if assigneeOf(got) != tc.want {
+					t.Errorf("task %d after the restore: assigned to %q, want %q", tc.id, assigneeOf(got), tc.want)
+				}
+			}
+		})
+	}
+}
