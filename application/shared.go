@@ -206,6 +206,38 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 	return out, err
 }
 
+// lockOwners takes, in ctx's transaction, the scope locks of every owner
+// of tasks ids (the caller's when some are theirs, and the owners of those
+// the caller reaches as a member: Sharing.Owners, which locks nothing), in
+// the owners' id order. A call that writes several owners' tasks then
+// never holds one owner's lock while it waits for another's out of that
+// order: Reach and the store's writes take them again (they are
+// re-entrant). Without it, two users each writing a task of their own and
+// one of the other's shared list at once deadlocked (TestCrossOwnerBatches).
+func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []task.ID) error {
+	ids = task.UniqueIDs(ids)
+	owners, err := r.m.Owners(ctx, caller, ids)
+	if err != nil {
+		return err
+	}
+	set := map[auth.UserID]bool{}
+	for _, o := range owners {
+		set[o] = true
+	}
+	if len(owners) < len(ids) {
+		set[caller] = true
+	}
+	if len(set) < 2 {
+		return nil // one owner: Reach takes that lock first anyway
+	}
+	for _, o := range slices.Sorted(maps.Keys(set)) {
+		if err := r.Repository.Lock(ctx, o, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Lock takes the locks that writing tasks ids takes (task.Repository.Lock),
 // in their owners' rows: the caller's own as the store does, and each task
 // of a shared list the caller reaches after the owner's scope lock and the
@@ -216,6 +248,9 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 // id the caller does not reach is locked as theirs, that is not at all:
 // the write that follows answers not found.
 func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.ID) error {
+	if err := r.lockOwners(ctx, caller, ids); err != nil {
+		return err
+	}
 	groups := map[auth.UserID][]task.ID{}
 	for _, id := range task.UniqueIDs(ids) {
 		owner := caller
@@ -274,12 +309,16 @@ func (r *sharedTasks) UpdateAll(ctx context.Context, caller auth.UserID, ids []t
 		return out, err
 	}
 	err = r.inTx(ctx, func(ctx context.Context) error {
+		if err := r.lockOwners(ctx, caller, ids); err != nil {
+			return err
+		}
 		groups, roles, err := r.byOwner(ctx, caller, ids, list.ActComplete)
 		if err != nil {
 			return err
 		}
 		got := map[task.ID]*task.Task{}
-		for owner, group := range groups {
+		for _, owner := range slices.Sorted(maps.Keys(groups)) {
+			group := groups[owner]
 			f := func(t *task.Task) error { return guard(roles[t.ID()], fn)(t) }
 			ts, err := r.Repository.UpdateAll(ctx, owner, group, f)
 			if err != nil {
@@ -323,12 +362,16 @@ func (r *sharedTasks) TrashAll(ctx context.Context, caller auth.UserID, ids []ta
 		return n, err
 	}
 	err = r.inTx(ctx, func(ctx context.Context) error {
+		if err := r.lockOwners(ctx, caller, ids); err != nil {
+			return err
+		}
 		groups, _, err := r.byOwner(ctx, caller, ids, list.ActEdit)
 		if err != nil {
 			return err
 		}
 		n = 0
-		for owner, group := range groups {
+		for _, owner := range slices.Sorted(maps.Keys(groups)) {
+			group := groups[owner]
 			k, err := r.Repository.TrashAll(ctx, owner, group, at)
 			if err != nil {
 				return err

@@ -242,6 +242,22 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 	return list.Access{Owner: owner, Role: role}, nil
 }
 
+// Owners returns the owners of the tasks ids caller reaches as a member.
+func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID) (map[task.ID]auth.UserID, error) {
+	defer r.read(ctx).done()
+	out := map[task.ID]auth.UserID{}
+	for _, id := range ids {
+		e, ok := r.tasks[id]
+		if !ok || e.t.Owner() == caller || e.t.ListID() == nil {
+			continue
+		}
+		if owner, role := r.roleOn(caller, *e.t.ListID()); role != "" && role != list.RoleOwner {
+			out[id] = owner
+		}
+	}
+	return out, nil
+}
+
 var _ task.Sharing = (*MemberRepository)(nil)
 
 // SharedWith returns the live lists user is a member of.

@@ -77,4 +77,28 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 	return acc, nil
 }
 
+// Owners reads the owners of the tasks ids that caller reaches as a
+// member (the predicate above, for reading), in one statement that locks
+// nothing.
+func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID) (map[task.ID]auth.UserID, error) {
+	out := map[task.ID]auth.UserID{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	x := r.on(ctx)
+	s := in(x.sql().add("SELECT t.id, t.user_id FROM tasks AS t WHERE t.user_id <> ? AND t.id IN ", string(caller)), rawIDs(task.UniqueIDs(ids)))
+	s = reachable(s.add(" AND "), "t", caller, list.ActRead)
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		UserID string `bun:"user_id"`
+	}
+	if err := x.idb().NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read tasks' owners: %w", err)
+	}
+	for _, row := range rows {
+		out[task.ID(row.ID)] = auth.UserID(row.UserID)
+	}
+	return out, nil
+}
+
 var _ task.Sharing = (*MemberRepository)(nil)

@@ -31,4 +31,10 @@ type Sharing interface {
 	// On PostgreSQL in a transaction it locks the membership (see
 	// list.Members.Access).
 	Reach(ctx context.Context, caller auth.UserID, id ID) (list.Access, error)
+	// Owners returns the owner of each of tasks ids that caller reaches as
+	// a member of its list (any role; the caller's own and those they do
+	// not reach are left out), locking nothing: a write of several owners'
+	// tasks takes their locks in one order from it before Reach takes
+	// them one by one.
+	Owners(ctx context.Context, caller auth.UserID, ids []ID) (map[ID]auth.UserID, error)
 }

@@ -292,3 +292,38 @@ func TestAssigneeRemovedWhileTrashed(t *testing.T) {
 		})
 	}
 }
+
+// TestSharingOwners: task.Sharing.Owners names the owner of each task the
+// caller reaches as a member, and leaves out the caller's own, a
+// stranger's, and every task once the membership ends.
+func TestSharingOwners(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			ctx := context.Background()
+			c := newSharedCase(t, s, list.RoleViewer)
+			sharing := s.members.(task.Sharing)
+			mine, err := c.svc.CreateTask(ctx, c.caller, "mine", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inbox, err := c.svc.CreateTask(ctx, c.owner, "the owner's inbox", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := []task.ID{c.task.ID(), mine.ID(), inbox.ID(), c.task.ID() + 100000}
+			got, err := sharing.Owners(ctx, c.caller.Owner(), ids)
+			if err != nil || len(got) != 1 || got[c.task.ID()] != c.sh.owner.ID {
+				t.Errorf("Owners(member) = %v, %v; want only the shared task, the owner's", got, err)
+			}
+			if err := s.members.Remove(ctx, c.sh.list, c.caller.Owner()); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := sharing.Owners(ctx, c.caller.Owner(), ids); err != nil || len(got) != 0 {
+				t.Errorf("Owners(removed member) = %v, %v; want none", got, err)
+			}
+		})
+	}
+}
