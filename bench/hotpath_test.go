@@ -233,12 +233,23 @@ type handlerEnv struct {
 	user    string
 	token   string
 	taskIDs []int64
+	listID  int64 // the list of envOptions.inList
+}
+
+// listInPath is the list-in-list request of `make bench` (bench/wrk/api.lua
+// mode listin): the list's top-level tasks by position.
+func (e *handlerEnv) listInPath() string {
+	return fmt.Sprintf("/api/%s/tasks?list_id=%d&parent_id=none&sort=position", e.user, e.listID)
 }
 
 type envOptions struct {
 	log       *zap.Logger
 	cacheSize int  // jwks.Config.CacheSize: 0 default, -1 off
 	metrics   bool // count requests in a metrics set, as the service does
+	// inList puts the user's tasks in a list of theirs, as `make bench`'s
+	// seed (-lists) does, with the service's lists and memberships ports:
+	// list-in-list lists it (listInPath).
+	inList bool
 }
 
 func newHandlerEnv(tb testing.TB, o envOptions) *handlerEnv {
@@ -250,19 +261,33 @@ func newHandlerEnv(tb testing.TB, o envOptions) *handlerEnv {
 	}
 	tb.Cleanup(v.Close)
 	svc := application.New(memory.NewTaskRepository(), memory.NewUserRepository(), nil)
+	if o.inList {
+		st := memory.NewStore()
+		svc = application.New(st.Tasks(), st.Users(), nil, application.WithLists(st.Lists()),
+			application.WithMembers(st.Members()), application.WithTransactor(st))
+	}
 	id := auth.Identity{UserID: auth.UserID(seed.UserID(1)), Email: seed.Email(1), Name: seed.Name(1)}
 	a, err := svc.Authorize(ctx, id, string(id.UserID))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	e := &handlerEnv{svc: svc, ver: v, user: string(id.UserID)}
+	var home application.Home
+	if o.inList {
+		l, err := svc.CreateList(ctx, a, "Bench list", nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e.listID = int64(l.List.ID())
+		home.List = new(l.List.ID())
+	}
 	desc := "Some details about this task, long enough to look real."
 	for i := range tasksPerUser {
 		var d *string
 		if i%2 == 1 {
 			d = &desc
 		}
-		t, err := svc.CreateTask(ctx, a, fmt.Sprintf("Task %d of user 1", i+1), d)
+		t, err := svc.CreateTaskAt(ctx, a, home, fmt.Sprintf("Task %d of user 1", i+1), d)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -347,6 +372,25 @@ func TestHandlerEnv(t *testing.T) {
 	if got, want := list(baselineMux(e)), list(e.router); !reflect.DeepEqual(got, want) {
 		t.Errorf("baseline list =\n%+v\nwant the router's\n%+v", got, want)
 	}
+	// list-in-list's environment: the same 20 tasks in a list, by position
+	// (created in order, so the default order too).
+	in := newHandlerEnv(t, envOptions{inList: true})
+	rec := httptest.NewRecorder()
+	in.router.ServeHTTP(rec, in.request(http.MethodGet, in.listInPath(), nil))
+	var got []httpapi.Task
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); rec.Code != http.StatusOK || err != nil || len(got) != tasksPerUser {
+		t.Fatalf("GET list in list = %d with %d tasks (%v), want 200 with %d", rec.Code, len(got), err, tasksPerUser)
+	}
+	all := httptest.NewRecorder()
+	in.router.ServeHTTP(all, in.request(http.MethodGet, "/api/"+in.user+"/tasks", nil))
+	if !bytes.Equal(rec.Body.Bytes(), all.Body.Bytes()) {
+		t.Errorf("GET list in list =\n%s\nwant GET list's\n%s", rec.Body.Bytes(), all.Body.Bytes())
+	}
+	for _, tk := range got {
+		if tk.ListID == nil || *tk.ListID != in.listID || tk.ParentID != nil || tk.Position == "" {
+			t.Fatalf("task %d in list %v under %v at %q, want list %d, top level, a position", tk.ID, tk.ListID, tk.ParentID, tk.Position, in.listID)
+		}
+	}
 }
 
 // baselineMux is the least a list handler can do with the same verifier,
@@ -401,8 +445,12 @@ func baselineMux(e *handlerEnv) http.Handler {
 // writer.
 func BenchmarkHandler(b *testing.B) {
 	listRun := func(b *testing.B, e *handlerEnv, h http.Handler) {
+		path := "/api/" + e.user + "/tasks"
+		if e.listID != 0 {
+			path = e.listInPath()
+		}
 		w := &discard{h: http.Header{}}
-		r := e.request(http.MethodGet, "/api/"+e.user+"/tasks", nil)
+		r := e.request(http.MethodGet, path, nil)
 		b.ReportAllocs()
 		for b.Loop() {
 			w.reset()
@@ -415,6 +463,18 @@ func BenchmarkHandler(b *testing.B) {
 	}
 	b.Run("list20", func(b *testing.B) {
 		e := newHandlerEnv(b, envOptions{})
+		listRun(b, e, e.router)
+	})
+	// make bench's list and list-in-list: the same 20 tasks, in a list.
+	b.Run("list20/in-list", func(b *testing.B) {
+		e := newHandlerEnv(b, envOptions{inList: true})
+		id := e.listID
+		e.listID = 0 // GET /tasks
+		listRun(b, e, e.router)
+		e.listID = id
+	})
+	b.Run("list-in-list20", func(b *testing.B) {
+		e := newHandlerEnv(b, envOptions{inList: true})
 		listRun(b, e, e.router)
 	})
 	b.Run("list20/log=info-discard", func(b *testing.B) {
