@@ -323,3 +323,41 @@ func TestQueryListParentAndPosition(t *testing.T) {
 		t.Errorf("Normalized(negative list and parent) = %v, want two problems", err)
 	}
 }
+
+// TestComparePositions: in sort=position, Compare orders by Position()
+// then id, in the query's direction, implicit keys (never moved) and keys
+// of moves alike, and makes no string to do it (the memory store sorts a
+// list view with it).
+func TestComparePositions(t *testing.T) {
+	l := list.ID(3)
+	var ts []*task.Task
+	for i, key := range []string{"", "", position.Rebalanced(0), position.Rebalanced(1), position.Rebalanced(1), "", "m"} {
+		id := task.ID([]int{5, 12, 40, 41, 42, 300, 7}[i])
+		tk, err := task.Stored{ID: id, Owner: owner, Title: "t", CreatedAt: t0, UpdatedAt: t0, ListID: &l, Position: key}.Restore()
+		if err != nil {
+			t.Fatalf("Restore(task %d) = %v", id, err)
+		}
+		ts = append(ts, tk)
+	}
+	for _, order := range []task.Order{task.OrderAsc, task.OrderDesc} {
+		q := task.Query{Sort: task.SortPosition, Order: order}
+		for _, a := range ts {
+			for _, b := range ts {
+				want := strings.Compare(a.Position(), b.Position())
+				if want == 0 {
+					want = int(a.ID()) - int(b.ID())
+					want = min(max(want, -1), 1)
+				}
+				if order == task.OrderDesc {
+					want = -want
+				}
+				if got := q.Compare(a, b); got != want {
+					t.Errorf("%s: Compare(task %d at %q, task %d at %q) = %d, want %d", order, a.ID(), a.Position(), b.ID(), b.Position(), got, want)
+				}
+			}
+		}
+		if n := testing.AllocsPerRun(100, func() { q.Compare(ts[0], ts[1]) }); n != 0 {
+			t.Errorf("%s: Compare of two implicit keys made %v allocations, want 0", order, n)
+		}
+	}
+}
