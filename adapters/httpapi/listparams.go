@@ -441,7 +441,7 @@ func ptrFloat(f float64) *float64 { return &f }
 // of each parameter the client used, so that problems name it.
 type listQuery struct {
 	q    task.Query
-	used map[string]string // canonical name -> the spelling sent; nil when none
+	used map[string]string // canonical name -> the peer spelling sent; nil when none
 }
 
 // parseList reads every list parameter (listParams) into a task.Query.
@@ -513,10 +513,15 @@ func (lq *listQuery) single(v url.Values, problems *[]task.Problem, names ...str
 			switch {
 			case !ok:
 				name, value, ok = n, s, true
-				if lq.used == nil {
-					lq.used = map[string]string{}
+				// Only a peer spelling is kept: rename leaves the
+				// canonical name as it is, so the common request (every
+				// parameter spelt canonically) makes no map.
+				if n != names[0] {
+					if lq.used == nil {
+						lq.used = map[string]string{}
+					}
+					lq.used[names[0]] = n
 				}
-				lq.used[names[0]] = n
 			case s != value:
 				*problems = append(*problems, task.Problem{Field: n,
 					Msg: fmt.Sprintf("conflicts with %s=%q: give one value", name, value), Type: "value_error"})

@@ -103,26 +103,28 @@ func scopeFilter(s *sqlText, l *list.ID, parent *task.ID) *sqlText {
 	return scopeFilterOf(s, "t", l, parent)
 }
 
-// scopeFilterOf is scopeFilter on the tasks aliased alias.
+// scopeFilterOf is scopeFilter on the tasks aliased alias. The fragments
+// are added piece by piece: a list page builds its statement on every
+// request, and a concatenation would make a string each time.
 func scopeFilterOf(s *sqlText, alias string, l *list.ID, parent *task.ID) *sqlText {
 	if l != nil {
 		switch {
 		case !s.pg:
-			s.add(" AND ifnull("+alias+".list_id, 0) = ?", int64(*l))
+			s.add(" AND ifnull(").add(alias).add(".list_id, 0) = ?", int64(*l))
 		case *l == list.Inbox:
-			s.add(" AND " + alias + ".list_id IS NULL")
+			s.add(" AND ").add(alias).add(".list_id IS NULL")
 		default:
-			s.add(" AND "+alias+".list_id = ?", int64(*l))
+			s.add(" AND ").add(alias).add(".list_id = ?", int64(*l))
 		}
 	}
 	if parent != nil {
 		switch {
 		case !s.pg && l != nil:
-			s.add(" AND ifnull("+alias+".parent_id, 0) = ?", int64(*parent))
+			s.add(" AND ifnull(").add(alias).add(".parent_id, 0) = ?", int64(*parent))
 		case *parent == task.TopLevel:
-			s.add(" AND " + alias + ".parent_id IS NULL")
+			s.add(" AND ").add(alias).add(".parent_id IS NULL")
 		default:
-			s.add(" AND "+alias+".parent_id = ?", int64(*parent))
+			s.add(" AND ").add(alias).add(".parent_id = ?", int64(*parent))
 		}
 	}
 	return s
