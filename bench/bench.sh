@@ -16,7 +16,9 @@
 #   USERS=2000          seeded users (20 tasks each)
 #   SCENARIOS="..."     subset, e.g. "list32 create32" (default: all): list32,
 #                       list32hs, list128, list256, list32simple, list32info,
-#                       get32, toggle32, mixed32, create32, list-in-list, move,
+#                       get32, toggle32, mixed32, create32, list-in-list,
+#                       list-pair (list and list-in-list alternated round by
+#                       round, not part of all), move,
 #                       complete-recurring, changes, commands, shared (issue
 #                       19: each user an editor of the next user's list,
 #                       member against owner, made last), events (issue 16:
@@ -418,17 +420,33 @@ run_pgbench() {
 # shows the best round of each (noise from other processes only ever slows
 # a run down); errors are summed over all rounds; the notes list every round.
 measure() {
-  local key=$1 r a w=() p=() seen=0
+  local key=$1 r
   shift
+  for ((r = 1; r <= ROUNDS; r++)); do measure_round "$key" "$r" "$@"; done
+  measure_pick "$key" "$@"
+}
+
+# measure_round KEY R WRK_ARGS... -- PGBENCH_ARGS...: round R of measure.
+measure_round() {
+  local key=$1 r=$2 a w=() p=() seen=0
+  shift 2
   for a in "$@"; do
     if [[ $a == -- ]]; then seen=1; elif [[ $seen == 0 ]]; then w+=("$a"); else p+=("$a"); fi
   done
-  for ((r = 1; r <= ROUNDS; r++)); do
-    [[ ${#w[@]} -gt 0 ]] && run_wrk "$key.r$r" "${w[@]}"
-    [[ ${#p[@]} -gt 0 ]] && run_pgbench "$key.r$r" "${p[@]}"
+  [[ ${#w[@]} -gt 0 ]] && run_wrk "$key.r$r" "${w[@]}"
+  [[ ${#p[@]} -gt 0 ]] && run_pgbench "$key.r$r" "${p[@]}"
+  return 0
+}
+
+# measure_pick KEY WRK_ARGS... -- PGBENCH_ARGS...: the best rounds of KEY.
+measure_pick() {
+  local key=$1 a w=0 p=0 seen=0
+  shift
+  for a in "$@"; do
+    if [[ $a == -- ]]; then seen=1; elif [[ $seen == 0 ]]; then w=1; else p=1; fi
   done
-  [[ ${#w[@]} -gt 0 ]] && pick_wrk "$key"
-  [[ ${#p[@]} -gt 0 ]] && pick_pgbench "$key"
+  [[ $w == 1 ]] && pick_wrk "$key"
+  [[ $p == 1 ]] && pick_pgbench "$key"
   pick_notes "$key"
 }
 
@@ -625,6 +643,20 @@ if [[ $GROWTH != 1 ]]; then
     row list-in-list "list in list (a list's 20 by position)" 32
     measure list-in-list 32 listin eddsa -- 32 prepared list_in_list.sql
   fi
+  if [[ " $SCENARIOS " == *" list-pair "* ]]; then
+    # list and list-in-list round by round (list, its pgbench, list-in-list,
+    # its pgbench), so that both see the same moments of the machine: the
+    # two scenarios measured one after the other once differed by 1.4x in
+    # every process's CPU per request, wrk's included (docs/PERFORMANCE.md).
+    row pair-list "list (EdDSA), alternated with list-in-list" 32
+    row pair-in-list "list in list, alternated with list" 32
+    for ((r = 1; r <= ROUNDS; r++)); do
+      measure_round pair-list "$r" 32 list eddsa -- 32 prepared list.sql
+      measure_round pair-in-list "$r" 32 listin eddsa -- 32 prepared list_in_list.sql
+    done
+    measure_pick pair-list 32 -- 32
+    measure_pick pair-in-list 32 -- 32
+  fi
   if want move; then
     row move "move (POST .../move, after a sibling)" 32
     measure move 32 move eddsa -- 32 prepared move.sql
@@ -727,6 +759,7 @@ fi
 
 # ---------------------------------------------------------------- the table
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{if (a>0 && b>0) printf "%.2f", a/b; else printf "-"}'; }
+ratio4() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN{if (a>0 && b>0) printf "%.4f", a/b; else printf "-"}'; }
 REPORT=$OUT/bench-$STAMP.txt
 MD=$OUT/bench-$STAMP.md
 {
@@ -756,6 +789,13 @@ MD=$OUT/bench-$STAMP.md
   fi
   if [[ -n ${RPS[list32]:-} && -n ${RPS[list-in-list]:-} ]]; then
     echo "list-in-list ratio ÷ list ratio: $(ratio "$(ratio "${RPS[list-in-list]}" "${PG_TPS[list-in-list]:-0}")" "$(ratio "${RPS[list32]}" "${PG_TPS[list32]:-0}")")"
+  fi
+  if [[ -n ${RPS[pair-list]:-} && -n ${RPS[pair-in-list]:-} ]]; then
+    pr=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+      pr+="${pr:+, }$(ratio "$(ratio4 "${RPS[pair-in-list.r$r]:-0}" "${PG_TPS[pair-in-list.r$r]:-0}")" "$(ratio4 "${RPS[pair-list.r$r]:-0}" "${PG_TPS[pair-list.r$r]:-0}")")"
+    done
+    echo "list-in-list ratio ÷ list ratio, alternated (list-pair): $(ratio "$(ratio4 "${RPS[pair-in-list]}" "${PG_TPS[pair-in-list]:-0}")" "$(ratio4 "${RPS[pair-list]}" "${PG_TPS[pair-list]:-0}")") of the best rounds; by round: $pr"
   fi
   if [[ -n ${RPS[list32]:-} && -n ${RPS[list32info]:-} ]]; then
     echo "LOG_LEVEL=info ÷ LOG_LEVEL=warn list throughput: $(ratio "${RPS[list32info]}" "${RPS[list32]}")"
