@@ -203,8 +203,9 @@ func (s *Service) OccurrenceHistory(ctx context.Context, a Actor, id task.ID, li
 	if s.occurrences == nil {
 		return nil, errOccurrences
 	}
-	if _, err := s.tasks.Get(ctx, a.owner, id); err != nil {
+	t, err := s.tasks.Get(ctx, a.owner, id)
+	if err != nil {
 		return nil, err
 	}
-	return s.occurrences.History(ctx, a.owner, id, limit)
+	return s.occurrences.History(ctx, t.Owner(), id, limit) // a shared task's is its owner's
 }

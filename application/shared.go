@@ -33,8 +33,11 @@ type Memberships interface {
 // scope lock, waits for the write, or the write sees the removal). A caller whose role does not allow the call gets
 // task.ErrNotFound, exactly as for a task that does not exist.
 //
-// The owner's calls go straight to the store, unchanged; only a call that
-// fails with not found costs the lookups of the shared path.
+// The owner's calls go straight to the store, unchanged; only a write that
+// fails with not found costs the lookups of the shared path. Reads (Get,
+// Revisions, List, Stats) are the store's own: it answers for a caller
+// with the tasks they read, their own and those of the lists where their
+// role reads, in one statement (task.Repository).
 type sharedTasks struct {
 	task.Repository
 	m  Memberships
@@ -133,60 +136,6 @@ func (r *sharedTasks) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task
 	return out, err
 }
 
-// Get returns the caller's task, or one of a list they may read.
-func (r *sharedTasks) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
-	out, err := r.Repository.Get(ctx, caller, id)
-	if !errors.Is(err, task.ErrNotFound) {
-		return out, err
-	}
-	acc, err := r.reach(ctx, caller, id, list.ActRead)
-	if err != nil {
-		return nil, err
-	}
-	return r.Repository.Get(ctx, acc.Owner, id)
-}
-
-// Revisions is the history of the caller's task or of one they may read.
-func (r *sharedTasks) Revisions(ctx context.Context, caller auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
-	out, err := r.Repository.Revisions(ctx, caller, id, since)
-	if !errors.Is(err, task.ErrNotFound) {
-		return out, err
-	}
-	acc, err := r.reach(ctx, caller, id, list.ActRead)
-	if err != nil {
-		return nil, err
-	}
-	return r.Repository.Revisions(ctx, acc.Owner, id, since)
-}
-
-// List returns the caller's tasks; a query of one list the caller is a
-// member of (with a role that reads) returns that list's tasks.
-func (r *sharedTasks) List(ctx context.Context, caller auth.UserID, q task.Query) (task.Page, error) {
-	out, err := r.Repository.List(ctx, caller, q)
-	if err != nil || out.Total > 0 || q.List == nil || *q.List == list.Inbox {
-		return out, err
-	}
-	acc, aerr := r.shareList(ctx, caller, *q.List, list.ActRead)
-	if aerr != nil || acc.Owner == caller {
-		return out, nil
-	}
-	return r.Repository.List(ctx, acc.Owner, q)
-}
-
-// Stats counts the caller's tasks; those of one list the caller may read
-// when in names it.
-func (r *sharedTasks) Stats(ctx context.Context, caller auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
-	out, err := r.Repository.Stats(ctx, caller, m, in)
-	if err != nil || out.Total > 0 || in == nil || *in == list.Inbox {
-		return out, err
-	}
-	acc, aerr := r.shareList(ctx, caller, *in, list.ActRead)
-	if aerr != nil || acc.Owner == caller {
-		return out, nil
-	}
-	return r.Repository.Stats(ctx, acc.Owner, m, in)
-}
-
 // Update changes the caller's task, or one of a shared list when the
 // caller's role allows the change fn makes (task.Needs).
 func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
@@ -282,11 +231,13 @@ func (r *sharedTasks) byOwner(ctx context.Context, caller auth.UserID, ids []tas
 	groups := map[auth.UserID][]task.ID{}
 	roles := map[task.ID]list.Role{}
 	for _, id := range task.UniqueIDs(ids) {
-		if _, err := r.Repository.Get(ctx, caller, id); err == nil {
+		// Get reads shared tasks too (task.Repository): the caller's own
+		// are those they own.
+		if t, err := r.Repository.Get(ctx, caller, id); err == nil && t.Owner() == caller {
 			groups[caller] = append(groups[caller], id)
 			roles[id] = list.RoleOwner
 			continue
-		} else if !errors.Is(err, task.ErrNotFound) {
+		} else if err != nil && !errors.Is(err, task.ErrNotFound) {
 			return nil, nil, err
 		}
 		acc, err := r.reach(ctx, caller, id, act)

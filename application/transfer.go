@@ -133,6 +133,9 @@ func (s *Service) Export(ctx context.Context, a Actor, f ExportFormat, trash boo
 					return
 				}
 				for _, t := range page.Tasks {
+					if t.Owner() != a.owner {
+						continue // a shared list's, which is its owner's to export
+					}
 					if !yield(taskOut(t, nil), nil) {
 						return
 					}

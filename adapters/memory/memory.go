@@ -65,11 +65,12 @@ func (e *entry) record(next *task.Task, by auth.UserID) {
 	e.revs = revs
 }
 
-// Revisions is the history of owner's task id, newest first.
-func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+// Revisions is the history of task id (live or in the trash), newest
+// first, when caller reads it (reads).
+func (r *TaskRepository) Revisions(ctx context.Context, caller auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
 	defer r.read(ctx).done()
 	e, ok := r.tasks[id]
-	if !ok || e.t.Owner() != owner {
+	if !ok || !r.reads(caller, e.t) {
 		return nil, task.ErrNotFound
 	}
 	var out []task.Revision
@@ -162,26 +163,56 @@ func (s *state) live(owner auth.UserID, id task.ID) (*entry, bool) {
 	return e, true
 }
 
-// Get returns a copy of owner's task id.
-func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
+// reads reports whether caller reads task t: their own, or one of a live
+// list where their role allows reading (roleOn, list.Role.Allows). The
+// data is held.
+func (s *state) reads(caller auth.UserID, t *task.Task) bool {
+	if t.Owner() == caller {
+		return true
+	}
+	l := t.ListID()
+	if l == nil {
+		return false
+	}
+	_, role := s.roleOn(caller, *l)
+	return role.Allows(list.ActRead)
+}
+
+// Get returns a copy of live task id when caller reads it (reads).
+func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
 	defer r.read(ctx).done()
-	e, ok := r.live(owner, id)
-	if !ok {
+	e, ok := r.tasks[id]
+	if !ok || e.deletedAt != nil || !r.reads(caller, e.t) {
 		return nil, task.ErrNotFound
 	}
 	return e.t.WithID(id), nil
 }
 
-// List returns a page of copies of owner's tasks, through the domain's
-// reference implementation (Query.Apply), which the SQL stores match. The
-// service's queries come normalized (Normalized then does nothing); others
-// are normalized here.
-func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Query) (task.Page, error) {
+// List returns a page of copies of the tasks caller reads (readable),
+// through the domain's reference implementation (Query.Apply), which the
+// SQL stores match. The service's queries come normalized (Normalized then
+// does nothing); others are normalized here.
+func (r *TaskRepository) List(ctx context.Context, caller auth.UserID, q task.Query) (task.Page, error) {
 	q, err := q.Normalized()
 	if err != nil {
 		return task.Page{}, err
 	}
-	return q.Apply(r.owned(ctx, owner, nil)), nil
+	return q.Apply(r.readable(ctx, caller, q.List)), nil
+}
+
+// readable returns copies of the live tasks caller reads (reads), in no
+// order: all of them, the caller's own and those of the shared lists they
+// may read (in nil), or those of one list (caller's or shared) or of the
+// caller's inbox (a task in no list is only its owner's).
+func (r *TaskRepository) readable(ctx context.Context, caller auth.UserID, in *list.ID) []*task.Task {
+	defer r.read(ctx).done()
+	var out []*task.Task
+	for _, e := range r.tasks {
+		if e.deletedAt == nil && (in == nil || e.t.Scope().List == *in) && r.reads(caller, e.t) {
+			out = append(out, e.t.WithID(e.t.ID()))
+		}
+	}
+	return out
 }
 
 // owned returns copies of owner's live tasks, in no order: all of them (in
@@ -219,10 +250,10 @@ func (r *TaskRepository) Tags(ctx context.Context, owner auth.UserID) ([]task.Ta
 	return out, nil
 }
 
-// Stats counts owner's tasks (of one list, or of the inbox, when in is
-// set) with the domain's reference (task.StatsOf).
-func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
-	return task.StatsOf(r.owned(ctx, owner, in), m), nil
+// Stats counts the tasks caller reads (readable: of one list, or of the
+// inbox, when in is set) with the domain's reference (task.StatsOf).
+func (r *TaskRepository) Stats(ctx context.Context, caller auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+	return task.StatsOf(r.readable(ctx, caller, in), m), nil
 }
 
 // Update applies fn to a copy under the write lock and keeps the copy, one

@@ -34,10 +34,84 @@ func memberLists(s *sqlText, caller auth.UserID, act list.Action) *sqlText {
 }
 
 // reachable appends the predicate on a task row alias: caller owns it, or
-// it is in a list where caller's role allows act.
+// it is in a list where caller's role allows act. For the owner the first
+// arm holds and the membership subquery is never run (PostgreSQL evaluates
+// it lazily, SQLite short-circuits the OR). On PostgreSQL the lists are an
+// array (= ANY(ARRAY(...)), one InitPlan), so that a scan of many tasks can
+// be a BitmapOr of the owner's index and tasks_list_idx; an IN (subquery)
+// under an OR would be a filter over every row.
 func reachable(s *sqlText, alias string, caller auth.UserID, act list.Action) *sqlText {
+	if s.pg {
+		s.add("("+alias+".user_id = ? OR "+alias+".list_id = ANY(ARRAY(", string(caller))
+		return memberLists(s, caller, act).add(")))")
+	}
 	s.add("("+alias+".user_id = ? OR "+alias+".list_id IN (", string(caller))
 	return memberLists(s, caller, act).add("))")
+}
+
+// listOwner appends, as a scalar subquery, the owner of list l when caller
+// owns it or is a member whose role there allows act; NULL otherwise (a
+// comparison with it holds for no row). A statement on one list's tasks
+// compares the owner column with it: the owner's index range, as for the
+// owner's own query, found in the same statement.
+func listOwner(s *sqlText, l list.ID, caller auth.UserID, act list.Action) *sqlText {
+	s.add("(SELECT l.user_id FROM lists AS l WHERE l.id = ? AND (l.user_id = ? OR l.id IN (", int64(l), string(caller))
+	return memberLists(s, caller, act).add(")))")
+}
+
+// readers appends, as a subquery, caller and the owners of the lists where
+// caller's role allows act: whose rows of another table (task_tags) a
+// query over reachable tasks reads.
+func readers(s *sqlText, caller auth.UserID, act list.Action) *sqlText {
+	s.add("(SELECT CAST(? AS text) UNION SELECT l.user_id FROM lists AS l WHERE l.id IN (", string(caller))
+	return memberLists(s, caller, act).add("))")
+}
+
+// ShareHint tells, before a query of all of a user's tasks, whether the
+// user may be a member of a shared list: then the query reads the tasks of
+// those lists too, without the owner-only plans (the task_counts counters,
+// index-ordered keyset pages). false only when the user certainly is not.
+type ShareHint interface {
+	MayRead(ctx context.Context, user auth.UserID) (bool, error)
+}
+
+// UseShareHint makes r ask h instead of the database (probe) whether a user
+// may be a member of a shared list. Call it before r is used.
+func (r *TaskRepository) UseShareHint(h ShareHint) { r.hint = h }
+
+// probe is the default ShareHint: one query of the user's memberships
+// (list_members_user_idx) on the repository's connection or ctx's
+// transaction.
+type probe struct{ r *TaskRepository }
+
+// MayRead reports whether user has a membership whose role reads.
+func (p probe) MayRead(ctx context.Context, user auth.UserID) (bool, error) {
+	x := p.r.on(ctx)
+	var n int64
+	s := memberLists(x.sql().add("SELECT count(*) FROM ("), user, list.ActRead).add(" LIMIT 1) AS m")
+	if err := x.ints(ctx, s, &n); err != nil {
+		return false, fmt.Errorf("read memberships: %w", err)
+	}
+	return n > 0, nil
+}
+
+// shares reports whether a query of caller's tasks in l (nil: all lists)
+// reads the tasks of shared lists too (filters' shared): a query of all
+// lists by a caller who may be a member (mayRead). A query of one list
+// finds that list's owner itself (listOwner); the inbox is the caller's.
+func (r *TaskRepository) shares(ctx context.Context, caller auth.UserID, l *list.ID) (bool, error) {
+	if l != nil {
+		return false, nil
+	}
+	return r.mayRead(ctx, caller)
+}
+
+// mayRead asks r's hint whether caller may read shared lists.
+func (r *TaskRepository) mayRead(ctx context.Context, caller auth.UserID) (bool, error) {
+	if r.hint == nil {
+		return probe{r}.MayRead(ctx, caller)
+	}
+	return r.hint.MayRead(ctx, caller)
 }
 
 // Reach reads the owner and the list of task id when caller reaches it as

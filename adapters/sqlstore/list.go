@@ -25,11 +25,28 @@ const overdueSQL = "(t.completed = ? AND t.due_at IS NOT NULL AND " +
 
 func overdueArgs(c task.Cutoffs) []any { return []any{false, c.Today, c.Local, c.Now} }
 
-// filters appends q's filters (q normalized) on owner's live tasks, as a
-// WHERE clause.
-func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
+// filters appends q's filters (q normalized) on the live tasks caller
+// reads, as a WHERE clause. Whose tasks those are is one condition on
+// t.user_id, or two:
+//   - one list (q.List, not the inbox): the list's owner, when caller owns
+//     it or may read it as a member (listOwner, one subquery the statement
+//     runs once), so that the page is a range of the owner's indexes for
+//     the owner and for a member alike;
+//   - shared (caller may be a member of shared lists, see ShareHint): the
+//     caller's own tasks and those of the lists they may read (reachable);
+//   - otherwise the caller's own.
+func filters(s *sqlText, caller auth.UserID, q task.Query, shared bool) *sqlText {
 	s.adhoc = s.adhoc || planPerCall(q)
-	s.add(" WHERE t.user_id = ? AND t.deleted_at IS NULL", string(owner))
+	one := q.List != nil && *q.List != list.Inbox
+	switch {
+	case one:
+		listOwner(s.add(" WHERE t.user_id = "), *q.List, caller, list.ActRead)
+	case shared:
+		reachable(s.add(" WHERE "), "t", caller, list.ActRead)
+	default:
+		s.add(" WHERE t.user_id = ?", string(caller))
+	}
+	s.add(" AND t.deleted_at IS NULL")
 	scopeFilter(s, q.List, q.Parent)
 	for _, st := range q.Statuses {
 		switch st {
@@ -51,8 +68,17 @@ func filters(s *sqlText, owner auth.UserID, q task.Query) *sqlText {
 	}
 	if len(q.Tags) > 0 {
 		// q.Tags are keys already. The subquery is one range of the
-		// (user_id, tag_key, task_id) index per key.
-		in(s.add(" AND t.id IN (SELECT tt.task_id FROM task_tags AS tt WHERE tt.user_id = ? AND tt.tag_key IN ", string(owner)), q.Tags)
+		// (user_id, tag_key, task_id) index per key and owner.
+		s.add(" AND t.id IN (SELECT tt.task_id FROM task_tags AS tt WHERE tt.user_id ")
+		switch {
+		case one:
+			listOwner(s.add("= "), *q.List, caller, list.ActRead)
+		case shared:
+			readers(s.add("IN "), caller, list.ActRead)
+		default:
+			s.add("= ?", string(caller))
+		}
+		in(s.add(" AND tt.tag_key IN "), q.Tags)
 		if q.TagsMatch == task.MatchAll {
 			s.add(" GROUP BY tt.task_id HAVING count(*) = ?", len(q.Tags))
 		}
@@ -208,18 +234,19 @@ func order(s *sqlText, q task.Query) string {
 }
 
 // listSQL is the statement of a page in any order but a due_date keyset
-// page: one index range scan. With counts, each row also carries the
-// owner's task_counts row (two uncorrelated subqueries, which PostgreSQL
-// and SQLite both evaluate once per statement), so that a page that needs
-// its total gets it in the same round trip.
-func listSQL(s *sqlText, owner auth.UserID, q task.Query, counts bool) *sqlText {
+// page: one index range scan (for a caller's own tasks, or one list's).
+// With counts, each row also carries the owner's task_counts row (two
+// uncorrelated subqueries, which PostgreSQL and SQLite both evaluate once
+// per statement), so that a page that needs its total gets it in the same
+// round trip. shared: see filters.
+func listSQL(s *sqlText, owner auth.UserID, q task.Query, counts, shared bool) *sqlText {
 	s.add("SELECT " + selectList)
 	if counts {
 		s.extra = extraCounts
 		s.add(", (SELECT c.live FROM task_counts AS c WHERE c.user_id = ?) AS counted_live"+
 			", (SELECT c.completed FROM task_counts AS c WHERE c.user_id = ?) AS counted_completed", string(owner), string(owner))
 	}
-	filters(s.add(" FROM tasks AS t"), owner, q)
+	filters(s.add(" FROM tasks AS t"), owner, q, shared)
 	s.add(order(s, q))
 	limit := 0
 	if q.Limit > 0 {
@@ -229,11 +256,12 @@ func listSQL(s *sqlText, owner auth.UserID, q task.Query, counts bool) *sqlText 
 }
 
 // withCounts reports whether a page of q should bring the owner's counters
-// along: its total comes from them (status filters alone) and it is likely
-// not the whole list (a page size a client asked for, or a later page).
-// The whole list up to LIST_MAX, the common case, has its total in hand.
-func withCounts(q task.Query) bool {
-	return onlyStatus(q) && (q.After != nil || q.Offset > 0 || q.Limit > 0 && q.Limit <= task.MaxPageSize)
+// along: its total comes from them (status filters alone, on the caller's
+// own tasks: not shared) and it is likely not the whole list (a page size
+// a client asked for, or a later page). The whole list up to LIST_MAX, the
+// common case, has its total in hand.
+func withCounts(q task.Query, shared bool) bool {
+	return !shared && onlyStatus(q) && (q.After != nil || q.Offset > 0 || q.Limit > 0 && q.Limit <= task.MaxPageSize)
 }
 
 // dueKeyset reports whether q's page is read by dueKeysetPage.
@@ -241,9 +269,9 @@ func dueKeyset(q task.Query) bool { return q.Sort == task.SortDue && q.Limit > 0
 
 // dueSQL is one of dueKeysetPage's two statements: up to limit tasks with a
 // due date after q's cursor (due), or without one (!due).
-func dueSQL(s *sqlText, owner auth.UserID, q task.Query, due bool, limit int) *sqlText {
+func dueSQL(s *sqlText, owner auth.UserID, q task.Query, shared, due bool, limit int) *sqlText {
 	dir, op := direction(q)
-	filters(s.add("SELECT "+selectList+" FROM tasks AS t"), owner, q)
+	filters(s.add("SELECT "+selectList+" FROM tasks AS t"), owner, q, shared)
 	c := q.After
 	if due {
 		s.add(" AND t.due_at IS NOT NULL")
@@ -266,11 +294,11 @@ func dueSQL(s *sqlText, owner auth.UserID, q task.Query, due bool, limit int) *s
 // keyset (due_at IS NULL OR (due_at, id) > cursor) is no index range, and
 // in descending order NULLS LAST is not the index's order either: deep
 // pages would read every task before them.
-func dueKeysetPage(ctx context.Context, x runner, owner auth.UserID, q task.Query) ([]*task.Task, error) {
+func dueKeysetPage(ctx context.Context, x runner, owner auth.UserID, q task.Query, shared bool) ([]*task.Task, error) {
 	want := q.Limit + 1
 	var ts []*task.Task
 	if q.After == nil || !q.After.NoDue {
-		rows, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, true, want))
+		rows, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, shared, true, want))
 		if err != nil {
 			return nil, err
 		}
@@ -279,7 +307,7 @@ func dueKeysetPage(ctx context.Context, x runner, owner auth.UserID, q task.Quer
 	if len(ts) == want {
 		return ts, nil
 	}
-	none, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, false, want-len(ts)))
+	none, err := x.tasks(ctx, owner, dueSQL(x.sql(), owner, q, shared, false, want-len(ts)))
 	if err != nil {
 		return nil, err
 	}
@@ -298,9 +326,13 @@ func (r *TaskRepository) ExplainList(ctx context.Context, owner auth.UserID, q t
 	if err != nil {
 		return "", err
 	}
-	s := listSQL(r.run.sql(), owner, q, withCounts(q))
+	shared, err := r.shares(ctx, owner, q.List)
+	if err != nil {
+		return "", err
+	}
+	s := listSQL(r.run.sql(), owner, q, withCounts(q, shared), shared)
 	if dueKeyset(q) {
-		s = dueSQL(r.run.sql(), owner, q, q.After == nil || !q.After.NoDue, q.Limit+1)
+		s = dueSQL(r.run.sql(), owner, q, shared, q.After == nil || !q.After.NoDue, q.Limit+1)
 	}
 	var lines []string
 	err = withPgx(ctx, r.db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
@@ -368,9 +400,23 @@ func (r *TaskRepository) Tags(ctx context.Context, owner auth.UserID) ([]task.Ta
 	return out, nil
 }
 
-// Stats counts owner's live tasks in one pass, as task.StatsOf does: all
-// of them, or those of one list or of the inbox (in).
-func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+// Stats counts the live tasks caller reads in one pass, as task.StatsOf
+// does: all of them (with those of the shared lists caller may read, see
+// filters), or those of one list or of the inbox (in).
+func (r *TaskRepository) Stats(ctx context.Context, caller auth.UserID, m task.Moment, in *list.ID) (task.Stats, error) {
+	shared, err := r.shares(ctx, caller, in)
+	if err != nil {
+		return task.Stats{}, err
+	}
+	whose := &sqlText{pg: r.pg} // Bun's ? placeholders
+	switch {
+	case in != nil && *in != list.Inbox:
+		listOwner(whose.add("t.user_id = "), *in, caller, list.ActRead)
+	case shared:
+		reachable(whose, "t", caller, list.ActRead)
+	default:
+		whose.add("t.user_id = ?", string(caller))
+	}
 	c := m.Cutoffs()
 	pending := "t.completed = ? AND "
 	count := func(cond string) string {
@@ -397,7 +443,7 @@ func (r *TaskRepository) Stats(ctx context.Context, owner auth.UserID, m task.Mo
 		ColumnExpr(count(pending+"t.priority = ?")+" AS low", false, task.PriorityLow.Rank()).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS medium", false, task.PriorityMedium.Rank()).
 		ColumnExpr(count(pending+"t.priority = ?")+" AS high", false, task.PriorityHigh.Rank()).
-		Where("t.user_id = ?", string(owner)).
+		Where(whose.String(), whose.args...).
 		Where("t.deleted_at IS NULL")
 	switch {
 	case in == nil:

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -18,7 +19,13 @@ import (
 // before it was kept). The trigger keeps a priority
 // as its rank and a boolean on SQLite as 0 or 1: they are read back as the
 // API's values.
-func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+//
+// The history is that of a task caller reaches for reading (live or in
+// the trash), in one statement: the revisions' owner (task_revisions
+// .user_id, the task's) is the caller, or the owner of the task when
+// caller reaches it (reachable), a subquery run only for a caller whose
+// own rows these are not. An empty answer asks whether the task is there.
+func (r *TaskRepository) Revisions(ctx context.Context, caller auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
 	var rows []struct {
 		Version int64     `bun:"version"`
 		By      string    `bun:"by_user"`
@@ -26,17 +33,19 @@ func (r *TaskRepository) Revisions(ctx context.Context, owner auth.UserID, id ta
 		At      time.Time `bun:"at"`
 	}
 	db := r.on(ctx).idb()
+	whose := reachable((&sqlText{pg: r.pg}).add("(r.user_id = ? OR r.user_id = (SELECT t.user_id FROM tasks AS t WHERE t.id = ? AND ",
+		string(caller), int64(id)), "t", caller, list.ActRead).add("))")
 	err := db.NewSelect().TableExpr("task_revisions AS r").
 		ColumnExpr("r.version, COALESCE(r.by_user, r.user_id) AS by_user, r.fields, r.at").
-		Where("r.task_id = ?", int64(id)).Where("r.user_id = ?", string(owner)).
+		Where("r.task_id = ?", int64(id)).Where(whose.String(), whose.args...).
 		Where("r.version > ?", int64(since)).
 		OrderExpr("r.version DESC").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("select revisions: %w", err)
 	}
 	if len(rows) == 0 {
-		ok, err := db.NewSelect().TableExpr("tasks AS t").
-			Where("t.id = ?", int64(id)).Where("t.user_id = ?", string(owner)).Exists(ctx)
+		there := reachable((&sqlText{pg: r.pg}).add("t.id = ? AND ", int64(id)), "t", caller, list.ActRead)
+		ok, err := db.NewSelect().TableExpr("tasks AS t").Where(there.String(), there.args...).Exists(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("select task: %w", err)
 		}

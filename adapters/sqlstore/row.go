@@ -52,10 +52,12 @@ type column struct {
 var taskColumns = []column{
 	{name: "id", pgType: "bigint", in: selects,
 		read: scanInt(func(r *rowScan, v int64) { r.s.ID = task.ID(v) })},
-	// The owner: every statement that reads tasks filters on it, so a read
-	// takes it from the caller.
-	{name: "user_id", pgType: "text", in: inserts,
-		write: writes(func(s *task.Stored) string { return string(s.Owner) })},
+	// The owner. A read of a member's (shared lists, issue 19) finds other
+	// owners' tasks beside the caller's: each row says whose it is
+	// (rowScan.task).
+	{name: "user_id", pgType: "text", in: selects | inserts,
+		write: writes(func(s *task.Stored) string { return string(s.Owner) }),
+		read:  scanBytes(func(r *rowScan, v []byte) { r.owner = v })},
 	{name: "title", pgType: "text", in: selects | inserts | updates,
 		write: writes(func(s *task.Stored) string { return s.Title }),
 		read:  scanText(func(r *rowScan, v string) { r.s.Title = v })},
@@ -454,6 +456,7 @@ type rowScan struct {
 	tags        []byte // in the driver's buffer, until the next row
 	listID      list.ID
 	parentID    task.ID
+	owner       []byte // in the driver's buffer, until the next row
 
 	live, completed *int64
 	deletedAt       *time.Time
@@ -487,16 +490,20 @@ func newRowScan() *rowScan {
 
 // release returns r to the pool, holding on to no row's memory.
 func (r *rowScan) release() {
-	r.reminders = nil
+	r.reminders, r.owner = nil, nil
 	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith, r.neighbour = task.Stored{}, nil, nil, nil, nil, nil, nil, nil
 	rowScans.Put(r)
 }
 
-// task is the row just scanned as owner's task; the task keeps none of the
-// row's memory.
-func (r *rowScan) task(owner auth.UserID) (*task.Task, error) {
+// task is the row just scanned as a task; the task keeps none of the
+// row's memory. caller is whose tasks the statement read, the owner of
+// most rows: a row of theirs takes that string, another owner's its own.
+func (r *rowScan) task(caller auth.UserID) (*task.Task, error) {
 	s := r.s
-	s.Owner = owner
+	s.Owner = caller
+	if string(r.owner) != string(caller) {
+		s.Owner = auth.UserID(string(r.owner))
+	}
 	if r.dueAt != nil {
 		d, err := task.RestoreDue(*r.dueAt, r.dueAllDay, r.dueFloating, r.dueTZ)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun/dialect"
 
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -48,6 +49,9 @@ type TaskRepository struct {
 	// and the update's fast path group-committed (batch.go); on SQLite
 	// through Bun.
 	run runner
+	// hint tells whether a user may be a member of a shared list (nil:
+	// probe, a query): see ShareHint.
+	hint ShareHint
 }
 
 var _ task.Repository = (*TaskRepository)(nil)
@@ -208,13 +212,28 @@ func checkParents(ctx context.Context, x runner, ts []*task.Task) error {
 	return nil
 }
 
-// Get returns owner's task id, unless it is in the trash.
-func (r *TaskRepository) Get(ctx context.Context, owner auth.UserID, id task.ID) (*task.Task, error) {
-	return r.getTask(ctx, owner, id, true)
+// Get returns task id, unless it is in the trash, when caller reaches it
+// for reading (their own, or one of a list where their role reads: see
+// reachable), with its owner. One statement for everyone: for the owner it
+// is the primary key's row and the first arm of the predicate; a member
+// pays the lookup of their memberships in the same statement.
+func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
+	x := r.on(ctx)
+	s := reachable(x.sql().add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", int64(id)), "t", caller, list.ActRead).
+		add(" AND t.deleted_at IS NULL")
+	rows, err := x.tasks(ctx, caller, s)
+	if err != nil {
+		return nil, fmt.Errorf("select task: %w", err)
+	}
+	if len(rows.tasks) == 0 {
+		return nil, task.ErrNotFound
+	}
+	return rows.tasks[0], nil
 }
 
-// getTask reads owner's task id, in one prepared statement on PostgreSQL;
-// live only, or in the trash too. ErrNotFound when there is none.
+// getTask reads owner's own task id (not a shared one: the writes' reads),
+// in one prepared statement on PostgreSQL; live only, or in the trash too.
+// ErrNotFound when there is none.
 func (r *TaskRepository) getTask(ctx context.Context, owner auth.UserID, id task.ID, liveOnly bool) (*task.Task, error) {
 	st := getAnySQL
 	if liveOnly {
@@ -243,16 +262,20 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 		return task.Page{}, err
 	}
 	x := r.on(ctx)
+	shared, err := r.shares(ctx, owner, q.List)
+	if err != nil {
+		return task.Page{}, err
+	}
 
 	var ts []*task.Task
 	var c counters
 	counted := false
 	if dueKeyset(q) {
-		ts, err = dueKeysetPage(ctx, x, owner, q)
+		ts, err = dueKeysetPage(ctx, x, owner, q, shared)
 	} else {
-		counted = withCounts(q)
+		counted = withCounts(q, shared)
 		var rows taskRows
-		rows, err = x.tasks(ctx, owner, listSQL(x.sql(), owner, q, counted))
+		rows, err = x.tasks(ctx, owner, listSQL(x.sql(), owner, q, counted, shared))
 		ts, c = rows.tasks, rows.counts
 	}
 	if err != nil {
@@ -275,7 +298,7 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 		// with tasks has a task_counts row; without one, 0 (as before).
 		page.Total = totalOf(q, c.live, c.completed)
 	default:
-		if page.Total, err = count(ctx, x, owner, q); err != nil {
+		if page.Total, err = count(ctx, x, owner, q, shared); err != nil {
 			return task.Page{}, err
 		}
 	}
@@ -289,9 +312,10 @@ func (r *TaskRepository) List(ctx context.Context, owner auth.UserID, q task.Que
 // countsSQL reads the owner's counters.
 var countsSQL = newStmt("SELECT live, completed FROM task_counts WHERE user_id = ?")
 
-// count is how many of owner's live tasks match q's filters.
-func count(ctx context.Context, x runner, owner auth.UserID, q task.Query) (int, error) {
-	if onlyStatus(q) {
+// count is how many of the live tasks caller reads (see filters) match q's
+// filters.
+func count(ctx context.Context, x runner, owner auth.UserID, q task.Query, shared bool) (int, error) {
+	if onlyStatus(q) && !shared {
 		var live, completed int64
 		err := x.ints(ctx, x.sql().fixed(countsSQL, string(owner)), &live, &completed)
 		switch {
@@ -303,7 +327,7 @@ func count(ctx context.Context, x runner, owner auth.UserID, q task.Query) (int,
 		return totalOf(q, live, completed), nil
 	}
 	var n int64
-	s := filters(x.sql().add("SELECT count(*) FROM tasks AS t"), owner, q)
+	s := filters(x.sql().add("SELECT count(*) FROM tasks AS t"), owner, q, shared)
 	if err := x.ints(ctx, s, &n); err != nil {
 		return 0, fmt.Errorf("count tasks: %w", err)
 	}
@@ -467,7 +491,7 @@ func (r *TaskRepository) updateFast(ctx context.Context, owner auth.UserID, id t
 // it read says: the task's *task.ConflictError when expect no longer holds,
 // ErrNotFound when it is gone, nil when a retry may succeed.
 func (r *TaskRepository) stillExpected(ctx context.Context, owner auth.UserID, id task.ID, expect task.Version) error {
-	current, err := r.Get(ctx, owner, id)
+	current, err := r.getTask(ctx, owner, id, true)
 	if err != nil {
 		return err
 	}

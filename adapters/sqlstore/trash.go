@@ -186,7 +186,7 @@ func (r *TaskRepository) RestoreFromTrash(ctx context.Context, owner auth.UserID
 	if err != nil {
 		return nil, err
 	}
-	return r.Get(ctx, owner, id)
+	return r.getTask(ctx, owner, id, true)
 }
 
 // readAny reads owner's task id, live or in the trash.

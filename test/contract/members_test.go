@@ -393,8 +393,9 @@ func testTransfer(t *testing.T, s shareStores) {
 		if got, err := s.tasks.Get(ctx, bob.ID, id); err != nil || got.CreatedBy() != sh.owner.ID {
 			t.Errorf("Get(bob, %d) = %v, %v, want the task, created by the old owner", id, got, err)
 		}
-		if _, err := s.tasks.Get(ctx, sh.owner.ID, id); !errors.Is(err, task.ErrNotFound) {
-			t.Errorf("Get(old owner, %d) = %v, want ErrNotFound (the owner's rows moved)", id, err)
+		// The old owner, now an admin, reads the task in bob's rows.
+		if got, err := s.tasks.Get(ctx, sh.owner.ID, id); err != nil || got.Owner() != bob.ID {
+			t.Errorf("Get(old owner, %d) = %v, %v, want the task, owned by bob (the owner's rows moved)", id, got, err)
 		}
 	}
 	if _, err := s.tasks.Get(ctx, sh.owner.ID, inbox); err != nil {
@@ -418,9 +419,22 @@ func testTransfer(t *testing.T, s shareStores) {
 	if err != nil || st.Total != 3 {
 		t.Errorf("Stats(bob) = %+v, %v, want 3 tasks", st, err)
 	}
+	// The old owner, an admin now, counts the list's tasks as a member.
+	st, err = s.tasks.Stats(ctx, sh.owner.ID, task.Moment{Now: sh.tr.now()}, nil)
+	if err != nil || st.Total != 4 {
+		t.Errorf("Stats(old owner) = %+v, %v, want 4 tasks (the inbox's and, as a member, the list's)", st, err)
+	}
+	if err := s.members.Remove(ctx, sh.list, sh.owner.ID); err != nil {
+		t.Fatal(err)
+	}
 	st, err = s.tasks.Stats(ctx, sh.owner.ID, task.Moment{Now: sh.tr.now()}, nil)
 	if err != nil || st.Total != 1 {
-		t.Errorf("Stats(old owner) = %+v, %v, want 1 task (the inbox's)", st, err)
+		t.Errorf("Stats(old owner, removed) = %+v, %v, want 1 task (the inbox's)", st, err)
+	}
+	for _, id := range []task.ID{in, sub} {
+		if _, err := s.tasks.Get(ctx, sh.owner.ID, id); !errors.Is(err, task.ErrNotFound) {
+			t.Errorf("Get(old owner, removed, %d) = %v, want ErrNotFound", id, err)
+		}
 	}
 }
 
