@@ -334,8 +334,22 @@ func (r *TaskRepository) ExplainList(ctx context.Context, owner auth.UserID, q t
 	if dueKeyset(q) {
 		s = dueSQL(r.run.sql(), owner, q, shared, q.After == nil || !q.After.NoDue, q.Limit+1)
 	}
+	return r.explain(ctx, s)
+}
+
+// ExplainGet is the plan PostgreSQL runs for the statement Get sends, as
+// ExplainList shows it.
+func (r *TaskRepository) ExplainGet(ctx context.Context, caller auth.UserID, id task.ID) (string, error) {
+	if !r.pg {
+		return "", fmt.Errorf("explain: PostgreSQL only")
+	}
+	return r.explain(ctx, getReachSQL(r.run.sql(), caller, id))
+}
+
+// explain runs EXPLAIN ANALYZE of s: its text, then its plan.
+func (r *TaskRepository) explain(ctx context.Context, s *sqlText) (string, error) {
 	var lines []string
-	err = withPgx(ctx, r.db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
+	err := withPgx(ctx, r.db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
 		rows, err := c.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "+s.String(),
 			append([]any{pgx.QueryExecModeExec}, s.args...)...)
 		if err != nil {

@@ -219,9 +219,7 @@ func checkParents(ctx context.Context, x runner, ts []*task.Task) error {
 // pays the lookup of their memberships in the same statement.
 func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
 	x := r.on(ctx)
-	s := reachable(x.sql().add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", int64(id)), "t", caller, list.ActRead).
-		add(" AND t.deleted_at IS NULL")
-	rows, err := x.tasks(ctx, caller, s)
+	rows, err := x.tasks(ctx, caller, getReachSQL(x.sql(), caller, id))
 	if err != nil {
 		return nil, fmt.Errorf("select task: %w", err)
 	}
@@ -229,6 +227,12 @@ func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID
 		return nil, task.ErrNotFound
 	}
 	return rows.tasks[0], nil
+}
+
+// getReachSQL is Get's statement.
+func getReachSQL(s *sqlText, caller auth.UserID, id task.ID) *sqlText {
+	return reachable(s.add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", int64(id)), "t", caller, list.ActRead).
+		add(" AND t.deleted_at IS NULL")
 }
 
 // getTask reads owner's own task id (not a shared one: the writes' reads),

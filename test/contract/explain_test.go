@@ -254,4 +254,54 @@ func TestListInListUsesScopeIndex(t *testing.T) {
 			}
 		}
 	}
+
+	// One task (GET /tasks/{id}): one statement for the owner and the
+	// member alike, a primary-key lookup; the owner's row satisfies the
+	// predicate's first arm, and their memberships are never read.
+	var id task.ID
+	if err := db.NewRaw("SELECT min(id) FROM tasks WHERE list_id = ? AND deleted_at IS NULL", int64(listID)).Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	for _, caller := range []auth.UserID{owner, member} {
+		got, err := repo.Get(ctx, caller, id)
+		if err != nil || got.Owner() != owner {
+			t.Fatalf("Get(%s, %d) = %v, %v; want the owner's task", caller, id, got, err)
+		}
+		text, err := repo.ExplainGet(ctx, caller, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Get as %s:\n%s", caller, text)
+		if !strings.Contains(text, "Index Scan using tasks_pkey") || strings.Contains(text, "Seq Scan") {
+			t.Errorf("Get as %s is not a primary-key lookup:\n%s", caller, text)
+		}
+		if never := strings.Contains(text, "on list_members m (never executed)"); never != (caller == owner) {
+			t.Errorf("Get as %s: memberships never read = %v, want %v:\n%s", caller, never, caller == owner, text)
+		}
+	}
+
+	// Every list (GET /tasks): the member's page holds the shared list's
+	// tasks, by the owner's index and tasks_list_idx, counted by COUNT.
+	var inList int
+	if err := db.NewRaw("SELECT count(*) FROM tasks WHERE list_id = ? AND deleted_at IS NULL", int64(listID)).Scan(ctx, &inList); err != nil {
+		t.Fatal(err)
+	}
+	q := task.Query{Limit: 20, Offset: 40}
+	page, err := repo.List(ctx, member, q)
+	if err != nil || len(page.Tasks) != 20 || page.Total != inList {
+		t.Fatalf("List(member, every list) = %d tasks of %d, %v; want 20 of %d", len(page.Tasks), page.Total, err, inList)
+	}
+	for _, tk := range page.Tasks {
+		if tk.Owner() != owner || tk.ListID() == nil || *tk.ListID() != listID {
+			t.Fatalf("List(member, every list): task %d of %s in %v, want the shared list's", tk.ID(), tk.Owner(), tk.ListID())
+		}
+	}
+	text, err := repo.ExplainList(ctx, member, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("every list as the member:\n%s", text)
+	if strings.Contains(text, "Seq Scan on tasks") || !strings.Contains(text, "tasks_list_idx") {
+		t.Errorf("the member's page of every list does not read the shared list by tasks_list_idx:\n%s", text)
+	}
 }
