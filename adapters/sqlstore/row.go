@@ -456,7 +456,8 @@ type rowScan struct {
 	tags        []byte // in the driver's buffer, until the next row
 	listID      list.ID
 	parentID    task.ID
-	owner       []byte // in the driver's buffer, until the next row
+	owner       []byte      // in the driver's buffer, until the next row
+	other       auth.UserID // the last owner read who was not the caller
 
 	live, completed *int64
 	deletedAt       *time.Time
@@ -490,7 +491,7 @@ func newRowScan() *rowScan {
 
 // release returns r to the pool, holding on to no row's memory.
 func (r *rowScan) release() {
-	r.reminders, r.owner = nil, nil
+	r.reminders, r.owner, r.other = nil, nil, ""
 	r.s, r.dueAt, r.tags, r.live, r.completed, r.deletedAt, r.trashedWith, r.neighbour = task.Stored{}, nil, nil, nil, nil, nil, nil, nil
 	rowScans.Put(r)
 }
@@ -502,7 +503,12 @@ func (r *rowScan) task(caller auth.UserID) (*task.Task, error) {
 	s := r.s
 	s.Owner = caller
 	if string(r.owner) != string(caller) {
-		s.Owner = auth.UserID(string(r.owner))
+		// Another owner's: the string of the last such row when it is the
+		// same owner (a shared list's rows are one owner's).
+		if string(r.owner) != string(r.other) {
+			r.other = auth.UserID(string(r.owner))
+		}
+		s.Owner = r.other
 	}
 	if r.dueAt != nil {
 		d, err := task.RestoreDue(*r.dueAt, r.dueAllDay, r.dueFloating, r.dueTZ)

@@ -167,6 +167,9 @@ var memberRoutes = map[string]bool{
 	"restore-list": true, "list-trashed-lists": true,
 	"list-members": true, "invite-member": true, "set-member-role": true, "remove-member": true,
 	"list-tasks ?list_id={list_id}": true, "task-stats ?list_id={list_id}": true,
+	// Every list's tasks, their stats and the calendar feed (made of the
+	// same query) hold the shared lists' tasks a member reads.
+	"list-tasks": true, "task-stats": true, "calendar-feed": true,
 }
 
 // role is a caller's relation to the shared list.
