@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
@@ -19,18 +21,43 @@ import (
 
 // memberLists appends the lists where caller's role allows act:
 // "SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND m.role IN (...)".
+// The roles are literals (rolesAllowing): the domain's names, fixed for
+// the statement, so that its text and its plan, prepared or generic, are
+// one per action.
 func memberLists(s *sqlText, caller auth.UserID, act list.Action) *sqlText {
-	var roles []string
-	for _, r := range list.RolesAllowing(act) {
-		if r != list.RoleOwner { // the owner has no membership row
-			roles = append(roles, string(r))
+	return s.add("SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND "+rolesAllowing(act), string(caller))
+}
+
+// memberRoles are, by action, the SQL condition on m.role that
+// memberLists appends: "m.role IN ('admin', ...)", or "1 = 0" when no
+// member's role allows the action.
+var memberRoles = func() map[list.Action]string {
+	out := map[list.Action]string{}
+	for a := list.ActRead; a <= list.ActOwn; a++ {
+		var roles []string
+		for _, r := range list.RolesAllowing(a) {
+			if r == list.RoleOwner { // the owner has no membership row
+				continue
+			}
+			if strings.Trim(string(r), "abcdefghijklmnopqrstuvwxyz") != "" {
+				panic(fmt.Sprintf("sqlstore: role %q is not a plain name", r))
+			}
+			roles = append(roles, "'"+string(r)+"'")
+		}
+		out[a] = "1 = 0"
+		if len(roles) > 0 {
+			out[a] = "m.role IN (" + strings.Join(roles, ", ") + ")"
 		}
 	}
-	s.add("SELECT m.list_id FROM list_members AS m WHERE m.user_id = ?", string(caller))
-	if len(roles) == 0 {
-		return s.add(" AND 1 = 0")
+	return out
+}()
+
+func rolesAllowing(act list.Action) string {
+	cond, ok := memberRoles[act]
+	if !ok {
+		panic(fmt.Sprintf("sqlstore: no roles for action %v", act))
 	}
-	return in(s.add(" AND m.role IN "), roles)
+	return cond
 }
 
 // reachable appends the predicate on a task row alias: caller owns it, or
@@ -65,6 +92,48 @@ func listOwner(s *sqlText, l list.ID, caller auth.UserID, act list.Action) *sqlT
 func readers(s *sqlText, caller auth.UserID, act list.Action) *sqlText {
 	s.add("(SELECT CAST(? AS text) UNION SELECT l.user_id FROM lists AS l WHERE l.id IN (", string(caller))
 	return memberLists(s, caller, act).add("))")
+}
+
+// stmtShape is what a statement's text depends on beside its arguments:
+// the dialect and the placeholders.
+type stmtShape struct {
+	name       string
+	pg, dollar bool
+}
+
+// shapes holds, by stmtShape, statements written once (byCaller).
+var shapes sync.Map
+
+// Marks stand for a statement's arguments while byCaller writes it once.
+const (
+	callerMark = auth.UserID("\x00caller")
+	idMark     = int64(-1 << 62)
+)
+
+// byCaller is the statement build writes for caller and id, written once
+// per shape (name, dialect) with marks in place of caller and id, then
+// taken whole (fixed), its arguments bound: a hot read whose text depends
+// on the caller only through its arguments costs no writing of SQL.
+func byCaller(s *sqlText, name string, build func(s *sqlText, caller auth.UserID, id int64) *sqlText, caller auth.UserID, id int64) *sqlText {
+	key := stmtShape{name: name, pg: s.pg, dollar: s.dollar}
+	v, ok := shapes.Load(key)
+	if !ok {
+		v, _ = shapes.LoadOrStore(key, build(&sqlText{pg: s.pg, dollar: s.dollar}, callerMark, idMark))
+	}
+	t := v.(*sqlText)
+	args := make([]any, len(t.args))
+	for i, a := range t.args {
+		switch a {
+		case any(string(callerMark)):
+			args[i] = string(caller)
+		case any(idMark):
+			args[i] = id
+		default:
+			args[i] = a
+		}
+	}
+	s.text, s.args, s.extra, s.adhoc = t.String(), args, t.extra, t.adhoc
+	return s
 }
 
 // ShareHint tells, before a query of all of a user's tasks, whether the

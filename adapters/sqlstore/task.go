@@ -229,10 +229,12 @@ func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID
 	return rows.tasks[0], nil
 }
 
-// getReachSQL is Get's statement.
+// getReachSQL is Get's statement, written once (byCaller).
 func getReachSQL(s *sqlText, caller auth.UserID, id task.ID) *sqlText {
-	return reachable(s.add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", int64(id)), "t", caller, list.ActRead).
-		add(" AND t.deleted_at IS NULL")
+	return byCaller(s, "get", func(s *sqlText, caller auth.UserID, id int64) *sqlText {
+		return reachable(s.add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", id), "t", caller, list.ActRead).
+			add(" AND t.deleted_at IS NULL")
+	}, caller, int64(id))
 }
 
 // getTask reads owner's own task id (not a shared one: the writes' reads),
