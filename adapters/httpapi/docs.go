@@ -59,7 +59,7 @@ var opDocs = map[string]opDoc{
 		"(default 10 MiB) or with more lists and tasks than IMPORT_MAX_ROWS (default 10,000) is 413; one that is not " +
 		"of its format (invalid UTF-8, nesting, a line over 64 KiB) is 422." + idempotencyDoc},
 	"list-tasks": {"List tasks", listDescription},
-	"task-stats": {"Count tasks", "The counts a sidebar shows, in one call: all tasks, completed, pending; of the " +
+	"task-stats": {"Count tasks", "The counts a sidebar shows, in one call: all tasks (with those of the lists shared with the caller), completed, pending; of the " +
 		"pending ones, how many are overdue, due today and of each priority. `tz` (an IANA name such as " +
 		"Europe/Paris, default UTC) says where the user's today is: an all-day task is due today on that " +
 		"date and overdue once it is over; a timed task is due today when it falls in that day (one already " +
@@ -212,7 +212,8 @@ var opDocs = map[string]opDoc{
 	"readyz":  {"Readiness", "200 when storage (and, in JWKS mode, the signing keys) can be reached; 503 otherwise. No auth."},
 }
 
-var listDescription = fmt.Sprintf("The caller's tasks, oldest first (creation time, then id) unless `sort` says "+
+var listDescription = fmt.Sprintf("The caller's tasks, with those of the lists shared with the caller "+
+	"(a member whose role reads; each task's `user_id` is its owner), oldest first (creation time, then id) unless `sort` says "+
 	"otherwise; `[]` when there are none. Every filter must hold; contradicting filters "+
 	"(`status=completed&overdue=true`) give `[]`, not an error. Peer spellings of a parameter are "+
 	"accepted; the same parameter twice with different values is a 422, except the status filters, "+
