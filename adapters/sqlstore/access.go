@@ -19,13 +19,17 @@ import (
 // list.Role.Allows). Every statement that lets a member reach tasks that
 // are not theirs builds its condition here.
 
-// memberLists appends the lists where caller's role allows act:
-// "SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND m.role IN (...)".
-// The roles are literals (rolesAllowing): the domain's names, fixed for
-// the statement, so that its text and its plan, prepared or generic, are
-// one per action.
+// memberLists appends the live lists where caller's role allows act:
+// "SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND m.role
+// IN (...) AND <the list is live>". A list in the trash is reached by nobody but its
+// owner, as Access and the memory store's roleOn say. The roles are
+// literals (rolesAllowing): the domain's names, fixed for the statement,
+// so that its text and its plan, prepared or generic, are one per action.
 func memberLists(s *sqlText, caller auth.UserID, act list.Action) *sqlText {
-	return s.add("SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND "+rolesAllowing(act), string(caller))
+	// The list's liveness is a lookup of its row per membership (lists_pkey):
+	// a join let the planner read every live list.
+	return s.add("SELECT m.list_id FROM list_members AS m WHERE m.user_id = ? AND "+rolesAllowing(act)+
+		" AND (SELECT ml.deleted_at FROM lists AS ml WHERE ml.id = m.list_id) IS NULL", string(caller))
 }
 
 // memberRoles are, by action, the SQL condition on m.role that

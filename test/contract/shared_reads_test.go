@@ -186,4 +186,22 @@ func testSharedReads(t *testing.T, s shareStores, who list.Role) {
 	if st, err := c.svc.TaskStats(ctx, c.owner, nil); err != nil || st.Total != len(ownersAll) {
 		t.Errorf("TaskStats(owner) = %+v, %v; want %d tasks", st, err, len(ownersAll))
 	}
+
+	// A list in the trash is its owner's alone: its tasks (in the trash
+	// with it) and their history are nobody else's to read.
+	if err := c.svc.DeleteList(ctx, c.owner, c.sh.list, list.AnyVersion); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []task.ID{shared.ID(), sub.ID()} {
+		_, err := c.svc.TaskHistory(ctx, c.caller, id)
+		if who == list.RoleOwner && err != nil || who != list.RoleOwner && !errors.Is(err, task.ErrNotFound) {
+			t.Errorf("TaskHistory(%s, %d in the trashed list) = %v", who, id, err)
+		}
+		if _, err := c.svc.GetTask(ctx, c.caller, id); !errors.Is(err, task.ErrNotFound) {
+			t.Errorf("GetTask(%s, %d in the trashed list) = %v, want not found", who, id, err)
+		}
+	}
+	if got := pages(c.caller, task.Query{Limit: 1}); slices.Contains(got, shared.ID()) || slices.Contains(got, sub.ID()) {
+		t.Errorf("ListTasks(%s) after the list's trashing = %v", who, got)
+	}
 }
