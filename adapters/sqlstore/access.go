@@ -148,6 +148,9 @@ type ShareHint interface {
 	MayRead(ctx context.Context, user auth.UserID) (bool, error)
 }
 
+// Sharers answers from memory.
+var _ ShareHint = (*Sharers)(nil)
+
 // UseShareHint makes r ask h instead of the database (probe) whether a user
 // may be a member of a shared list. Call it before r is used.
 func (r *TaskRepository) UseShareHint(h ShareHint) { r.hint = h }
