@@ -78,7 +78,11 @@ func StatsOf(tasks []*Task, m Moment) Stats {
 }
 
 // Repository stores tasks. Every call is scoped to an owner: another user's
-// task is ErrNotFound, exactly like a task that does not exist. A task in
+// task is ErrNotFound, exactly like a task that does not exist. The reads
+// (Get, List, Stats, Revisions) are scoped to the caller instead: their
+// own tasks and those of the shared lists where their role reads
+// (list.Role.Allows(list.ActRead)), each with its owner (Task.Owner); the
+// writes stay the owner's, and the application decides a member's. A task in
 // the trash is ErrNotFound too, and is not listed or counted, except by the
 // calls about the trash.
 //
@@ -126,14 +130,15 @@ type Repository interface {
 	// subtask one version up). With one id, m.Expect is checked as in
 	// Update. It returns the moved tasks in the order given.
 	Move(ctx context.Context, owner auth.UserID, m Move) ([]*Task, error)
-	// Get returns one task of owner.
-	Get(ctx context.Context, owner auth.UserID, id ID) (*Task, error)
-	// List returns one page of owner's tasks: those q.Matches, in q's order
+	// Get returns one live task caller reads (see above).
+	Get(ctx context.Context, caller auth.UserID, id ID) (*Task, error)
+	// List returns one page of the tasks caller reads (see above; of one
+	// list when q.List names one, the caller's own in the inbox): those q.Matches, in q's order
 	// (q.Compare), after q.After or q.Offset tasks, at most q.Limit of them
 	// (every one when 0), the total that match, and the cursor of the next
 	// page when there is one (q.CursorAt of the page's last task). Stores
 	// normalize q themselves, so any Query is safe to pass.
-	List(ctx context.Context, owner auth.UserID, q Query) (Page, error)
+	List(ctx context.Context, caller auth.UserID, q Query) (Page, error)
 	// Update loads the task, applies fn and stores the result atomically: no
 	// other change to the task can land between the load and the store. If
 	// fn fails, nothing is stored and its error is returned. With expect
@@ -176,13 +181,13 @@ type Repository interface {
 	// Tags returns owner's tags, each with how many tasks carry it, ordered
 	// by TagKey (byte-wise).
 	Tags(ctx context.Context, owner auth.UserID) ([]TagCount, error)
-	// Stats counts owner's tasks as StatsOf does: all of them (in nil), or
-	// those of one list or of the inbox (list.Inbox).
-	Stats(ctx context.Context, owner auth.UserID, m Moment, in *list.ID) (Stats, error)
-	// Revisions is the history of owner's task id (live or in the trash),
-	// newest first: its revisions after version since (0: all it keeps).
-	// ErrNotFound when owner has no such task.
-	Revisions(ctx context.Context, owner auth.UserID, id ID, since Version) ([]Revision, error)
+	// Stats counts the tasks caller reads as StatsOf does: all of them (in
+	// nil), or those of one list or of the inbox (list.Inbox).
+	Stats(ctx context.Context, caller auth.UserID, m Moment, in *list.ID) (Stats, error)
+	// Revisions is the history of task id (live or in the trash) when
+	// caller reads it, newest first: its revisions after version since (0:
+	// all it keeps). ErrNotFound otherwise.
+	Revisions(ctx context.Context, caller auth.UserID, id ID, since Version) ([]Revision, error)
 	// Lock takes, in the transaction ctx carries, the locks that writes of
 	// owner's tasks ids take, in the one order every writer takes them
 	// (the owner's scope, then the rows in id order), and holds them until
