@@ -203,7 +203,9 @@ func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.I
 	groups := map[auth.UserID][]task.ID{}
 	for _, id := range task.UniqueIDs(ids) {
 		owner := caller
-		if _, err := r.Repository.Get(ctx, caller, id); errors.Is(err, task.ErrNotFound) {
+		// Get reads shared tasks too (task.Repository): one of another
+		// owner's goes through Reach, which locks the membership.
+		if t, err := r.Repository.Get(ctx, caller, id); errors.Is(err, task.ErrNotFound) || err == nil && t.Owner() != caller {
 			acc, err := r.m.Reach(ctx, caller, id)
 			switch {
 			case err == nil:
