@@ -67,6 +67,24 @@ func (r *sharedTasks) reach(ctx context.Context, caller auth.UserID, id task.ID,
 	return acc, nil
 }
 
+// reachNamed refuses, with task.ErrNotFound, the tasks other than those
+// it writes that a member's write names (a parent, an anchor: nil is
+// none) when the caller does not reach them with act. The write runs in
+// the owner's rows, which hold the owner's tasks of lists the caller is no
+// member of: the store would put a task under one of those, into a list
+// the caller cannot see, or refuse it with a 422 naming where it is.
+func (r *sharedTasks) reachNamed(ctx context.Context, caller auth.UserID, act list.Action, ids ...*task.ID) error {
+	for _, id := range ids {
+		if id == nil {
+			continue
+		}
+		if _, err := r.reach(ctx, caller, *id, act); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // guard makes fn fail with task.ErrNotFound when the change it makes needs
 // more than role allows (task.Needs).
 func guard(role list.Role, fn func(*task.Task) error) func(*task.Task) error {
@@ -108,6 +126,9 @@ func (r *sharedTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error)
 		acc, err := r.shareList(ctx, t.Owner(), *t.ListID(), list.ActEdit)
 		if err != nil || acc.Owner == t.Owner() {
 			return first
+		}
+		if err := r.reachNamed(ctx, t.Owner(), list.ActRead, t.ParentID()); err != nil {
+			return err
 		}
 		out, err = r.Repository.Add(ctx, t.WithOwner(acc.Owner))
 		return err
@@ -411,6 +432,13 @@ func (r *sharedTasks) Move(ctx context.Context, caller auth.UserID, m task.Move)
 		}
 		if owner == caller {
 			return first // the caller's own move, refused as it was
+		}
+		// The new parent decides the list the tasks go to when m names none.
+		if err := r.reachNamed(ctx, caller, list.ActEdit, m.To.NewParent()); err != nil {
+			return err
+		}
+		if err := r.reachNamed(ctx, caller, list.ActRead, m.To.Anchor()); err != nil {
+			return err
 		}
 		if edit := m.Edit; edit != nil {
 			m.Edit = func(t *task.Task) error { return guard(roles[t.ID()], edit)(t) }

@@ -1,0 +1,151 @@
+package sharing
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/todo-backend/todo/domain/list"
+)
+
+// Probes of the ids a request names besides its path: a parent, an anchor
+// (after_id, before_id), a list. A member of a shared list reaches that
+// list's tasks, not the owner's others: naming one of those must answer
+// exactly what naming an id that does not exist answers, and change
+// nothing. Each probe is sent twice, once naming the owner's private task
+// (or list) and once naming missingID, and the two answers must be equal.
+
+// probeWorld is an owner's private list with a task in it, a shared list
+// with two tasks in it, and its members.
+type probeWorld struct {
+	owner, editor, admin, stranger caller
+	private, shared                int64 // lists
+	secret                         int64 // a task in private
+	task, other                    int64 // tasks in shared
+}
+
+func (s *server) newProbeWorld(t *testing.T) *probeWorld {
+	t.Helper()
+	w := &probeWorld{owner: s.newCaller(t), editor: s.newCaller(t), admin: s.newCaller(t), stranger: s.newCaller(t)}
+	m := strings.ToLower(rand.Text()[:8])
+	lists, tasks := "/api/"+w.owner.id+"/lists", "/api/"+w.owner.id+"/tasks"
+	w.private = s.create(t, w.owner, lists, `{"name":"private `+m+`"}`)
+	w.shared = s.create(t, w.owner, lists, `{"name":"shared `+m+`"}`)
+	s.join(t, w.owner, w.editor, w.shared, list.RoleEditor, false)
+	s.join(t, w.owner, w.admin, w.shared, list.RoleAdmin, false)
+	w.secret = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"secret","list_id":%d}`, w.private))
+	w.task = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"shared one","list_id":%d}`, w.shared))
+	w.other = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"shared two","list_id":%d}`, w.shared))
+	return w
+}
+
+// probe is one request, by who, naming the foreign id as %[1]d (in its
+// path or body); w's ids are filled in by the functions.
+type probe struct {
+	name       string
+	who        func(*probeWorld) caller
+	method     string
+	path, body func(w *probeWorld, foreign int64) string
+}
+
+func editor(w *probeWorld) caller { return w.editor }
+func admin(w *probeWorld) caller  { return w.admin }
+
+// probes name the owner's private task (or list) where a member of the
+// shared list may only name the shared list's.
+var probes = []probe{
+	{name: "create under a private parent", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/tasks" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"title":"probe","list_id":%d,"parent_id":%d}`, w.shared, x)
+		}},
+	{name: "bulk create under a private parent", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/tasks/bulk" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`[{"title":"probe","list_id":%d,"parent_id":%d}]`, w.shared, x)
+		}},
+	{name: "move under a private parent", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/tasks/%d/move", w.editor.id, w.task) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"parent_id":%d}`, x) }},
+	{name: "move under a private parent, list named", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/tasks/%d/move", w.editor.id, w.task) },
+		body: func(w *probeWorld, x int64) string { return fmt.Sprintf(`{"list_id":%d,"parent_id":%d}`, w.shared, x) }},
+	{name: "move after a private task", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/tasks/%d/move", w.editor.id, w.task) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"after_id":%d}`, x) }},
+	{name: "move before a private task", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/tasks/%d/move", w.editor.id, w.task) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"before_id":%d}`, x) }},
+	{name: "bulk move after a private task", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/tasks/move" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"ids":[%d,%d],"after_id":%d}`, w.task, w.other, x)
+		}},
+	{name: "bulk move under a private parent", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/tasks/move" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"ids":[%d,%d],"parent_id":%d}`, w.task, w.other, x)
+		}},
+	{name: "command: create under a private parent", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/commands" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"commands":[{"id":"%s","type":"task.create","args":{"title":"probe","list_id":%d,"parent_id":%d}}]}`, rand.Text(), w.shared, x)
+		}},
+	{name: "command: move after a private task", who: editor, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return "/api/" + w.editor.id + "/commands" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"commands":[{"id":"%s","type":"task.move","entity_id":%d,"args":{"after_id":%d}}]}`, rand.Text(), w.task, x)
+		}},
+	{name: "move a list after a private list", who: admin, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/lists/%d/move", w.admin.id, w.shared) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"after_id":%d}`, x) }},
+}
+
+// commandID is a command's id in the results of /commands, which differs
+// between the two calls of a probe.
+var commandID = regexp.MustCompile(`"results":\{"[^"]*"`)
+
+// TestForeignIDsInBodies sends every probe naming the owner's private task
+// (or, for a list's move, the private list) and naming nothing, on every
+// store: the answers must be equal and the owner's state unchanged.
+func TestForeignIDsInBodies(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			t.Run("the shared list's own ids", func(t *testing.T) {
+				// What the probes refuse with the owner's private ids works
+				// with the shared list's.
+				w := s.newProbeWorld(t)
+				e := "/api/" + w.editor.id + "/tasks"
+				s.mustDo(t, w.editor, http.MethodPost, e, fmt.Sprintf(`{"title":"sub","list_id":%d,"parent_id":%d}`, w.shared, w.other), http.StatusCreated)
+				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"after_id":%d}`, w.other), http.StatusOK)
+				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"parent_id":%d}`, w.other), http.StatusOK)
+			})
+			for _, p := range probes {
+				t.Run(p.name, func(t *testing.T) {
+					w := s.newProbeWorld(t)
+					foreign := w.secret
+					if strings.Contains(p.name, "list after") {
+						foreign = w.private
+					}
+					f := &fixture{owner: w.owner, list: w.shared}
+					before := s.snapshot(t, f)
+					c := p.who(w)
+					miss := s.do(t, c, p.method, p.path(w, missingID), p.body(w, missingID))
+					got := s.do(t, c, p.method, p.path(w, foreign), p.body(w, foreign))
+					if got.status != miss.status || commandID.ReplaceAllString(string(got.body), "") != commandID.ReplaceAllString(string(miss.body), "") {
+						t.Errorf("%s: %s naming the owner's private id = %s\nnaming a missing id = %s", s.name, p.name, got, miss)
+					}
+					if after := s.snapshot(t, f); after != before {
+						t.Errorf("%s: %s changed the owner's state: %s", s.name, p.name, firstDiff(before, after))
+					}
+				})
+			}
+		})
+	}
+}
