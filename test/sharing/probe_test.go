@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/list"
 )
 
@@ -21,21 +24,32 @@ import (
 // probeWorld is an owner's private list with a task in it, a shared list
 // with two tasks in it, and its members.
 type probeWorld struct {
-	owner, editor, admin, stranger caller
-	private, shared                int64 // lists
-	secret                         int64 // a task in private
-	task, other                    int64 // tasks in shared
+	owner, editor, admin, stranger, removed caller
+	private, shared                         int64 // lists
+	secret                                  int64 // a task in private
+	task, other                             int64 // tasks in shared
+	mine, myList                            int64 // the stranger's task and list
+	invitation                              int64 // to the shared list, for an email nobody has
 }
 
 func (s *server) newProbeWorld(t *testing.T) *probeWorld {
 	t.Helper()
-	w := &probeWorld{owner: s.newCaller(t), editor: s.newCaller(t), admin: s.newCaller(t), stranger: s.newCaller(t)}
+	w := &probeWorld{owner: s.newCaller(t), editor: s.newCaller(t), admin: s.newCaller(t), stranger: s.newCaller(t), removed: s.newCaller(t)}
 	m := strings.ToLower(rand.Text()[:8])
 	lists, tasks := "/api/"+w.owner.id+"/lists", "/api/"+w.owner.id+"/tasks"
 	w.private = s.create(t, w.owner, lists, `{"name":"private `+m+`"}`)
 	w.shared = s.create(t, w.owner, lists, `{"name":"shared `+m+`"}`)
 	s.join(t, w.owner, w.editor, w.shared, list.RoleEditor, false)
 	s.join(t, w.owner, w.admin, w.shared, list.RoleAdmin, false)
+	s.join(t, w.owner, w.removed, w.shared, list.RoleEditor, true)
+	inv, err := s.members.Invite(t.Context(), list.Invitation{ListID: list.ID(w.shared), Email: "pending-" + m + "@example.com",
+		Role: list.RoleEditor, InvitedBy: auth.UserID(w.owner.id), CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.invitation = int64(inv.ID)
+	w.myList = s.create(t, w.stranger, "/api/"+w.stranger.id+"/lists", `{"name":"mine `+m+`"}`)
+	w.mine = s.create(t, w.stranger, "/api/"+w.stranger.id+"/tasks", `{"title":"mine"}`)
 	w.secret = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"secret","list_id":%d}`, w.private))
 	w.task = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"shared one","list_id":%d}`, w.shared))
 	w.other = s.create(t, w.owner, tasks, fmt.Sprintf(`{"title":"shared two","list_id":%d}`, w.shared))
@@ -47,12 +61,35 @@ func (s *server) newProbeWorld(t *testing.T) *probeWorld {
 type probe struct {
 	name       string
 	who        func(*probeWorld) caller
+	foreign    func(*probeWorld) int64 // the owner's private task when nil
 	method     string
 	path, body func(w *probeWorld, foreign int64) string
 }
 
-func editor(w *probeWorld) caller { return w.editor }
-func admin(w *probeWorld) caller  { return w.admin }
+func editor(w *probeWorld) caller     { return w.editor }
+func admin(w *probeWorld) caller      { return w.admin }
+func stranger(w *probeWorld) caller   { return w.stranger }
+func removed(w *probeWorld) caller    { return w.removed }
+func sharedTask(w *probeWorld) int64  { return w.task }
+func sharedList(w *probeWorld) int64  { return w.shared }
+func privateList(w *probeWorld) int64 { return w.private }
+func invitation(w *probeWorld) int64  { return w.invitation }
+
+// as is p for each of callers, named after them.
+func as(p probe, callers ...func(*probeWorld) caller) []probe {
+	names := []string{"stranger", "removed member"}
+	var out []probe
+	for i, c := range callers {
+		q := p
+		q.name, q.who = names[i]+": "+p.name, c
+		path := p.path
+		q.path = func(w *probeWorld, x int64) string {
+			return strings.Replace(path(w, x), "{me}", q.who(w).id, 1)
+		}
+		out = append(out, q)
+	}
+	return out
+}
 
 // probes name the owner's private task (or list) where a member of the
 // shared list may only name the shared list's.
@@ -99,10 +136,50 @@ var probes = []probe{
 		body: func(w *probeWorld, x int64) string {
 			return fmt.Sprintf(`{"commands":[{"id":"%s","type":"task.move","entity_id":%d,"args":{"after_id":%d}}]}`, rand.Text(), w.task, x)
 		}},
-	{name: "move a list after a private list", who: admin, method: http.MethodPost,
+	{name: "move a list after a private list", who: admin, foreign: privateList, method: http.MethodPost,
 		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/%s/lists/%d/move", w.admin.id, w.shared) },
 		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"after_id":%d}`, x) }},
 }
+
+// outsiders' probes name the shared list's task, list or invitation, for
+// a stranger and a removed member, beside their own ids.
+var outsiders = slices.Concat(
+	as(probe{name: "bulk delete with a shared task", foreign: sharedTask, method: http.MethodPost,
+		path: func(*probeWorld, int64) string { return "/api/{me}/tasks/bulk-delete" },
+		body: func(w *probeWorld, x int64) string { return fmt.Sprintf(`{"ids":[%d,%d]}`, w.mine, x) }}, stranger, removed),
+	as(probe{name: "bulk update with a shared task", foreign: sharedTask, method: http.MethodPatch,
+		path: func(*probeWorld, int64) string { return "/api/{me}/tasks/bulk" },
+		body: func(w *probeWorld, x int64) string {
+			return fmt.Sprintf(`{"ids":[%d,%d],"set":{"priority":"high"}}`, w.mine, x)
+		}}, stranger, removed),
+	as(probe{name: "move a shared task with an own one", foreign: sharedTask, method: http.MethodPost,
+		path: func(*probeWorld, int64) string { return "/api/{me}/tasks/move" },
+		body: func(w *probeWorld, x int64) string { return fmt.Sprintf(`{"ids":[%d,%d]}`, w.mine, x) }}, stranger, removed),
+	as(probe{name: "move own after a shared task", foreign: sharedTask, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/{me}/tasks/%d/move", w.mine) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"after_id":%d}`, x) }}, stranger),
+	as(probe{name: "move own under a shared task", foreign: sharedTask, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/{me}/tasks/%d/move", w.mine) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"parent_id":%d}`, x) }}, stranger),
+	as(probe{name: "move own to the shared list", foreign: sharedList, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/{me}/tasks/%d/move", w.mine) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"list_id":%d}`, x) }}, stranger),
+	as(probe{name: "create under a shared task", foreign: sharedTask, method: http.MethodPost,
+		path: func(*probeWorld, int64) string { return "/api/{me}/tasks" },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"title":"probe","parent_id":%d}`, x) }}, stranger, removed),
+	as(probe{name: "move own list after the shared list", foreign: sharedList, method: http.MethodPost,
+		path: func(w *probeWorld, _ int64) string { return fmt.Sprintf("/api/{me}/lists/%d/move", w.myList) },
+		body: func(_ *probeWorld, x int64) string { return fmt.Sprintf(`{"after_id":%d}`, x) }}, stranger),
+	as(probe{name: "leave the shared list", foreign: sharedList, method: http.MethodDelete,
+		path: func(w *probeWorld, x int64) string { return fmt.Sprintf("/api/{me}/lists/%d/members/{me}", x) },
+		body: func(*probeWorld, int64) string { return "" }}, stranger, removed),
+	as(probe{name: "accept another's invitation", foreign: invitation, method: http.MethodPost,
+		path: func(_ *probeWorld, x int64) string { return fmt.Sprintf("/api/{me}/invitations/%d/accept", x) },
+		body: func(*probeWorld, int64) string { return "" }}, stranger, removed),
+	as(probe{name: "decline another's invitation", foreign: invitation, method: http.MethodPost,
+		path: func(_ *probeWorld, x int64) string { return fmt.Sprintf("/api/{me}/invitations/%d/decline", x) },
+		body: func(*probeWorld, int64) string { return "" }}, stranger, removed),
+)
 
 // commandID is a command's id in the results of /commands, which differs
 // between the two calls of a probe.
@@ -126,12 +203,12 @@ func TestForeignIDsInBodies(t *testing.T) {
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"after_id":%d}`, w.other), http.StatusOK)
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"parent_id":%d}`, w.other), http.StatusOK)
 			})
-			for _, p := range probes {
+			for _, p := range slices.Concat(probes, outsiders) {
 				t.Run(p.name, func(t *testing.T) {
 					w := s.newProbeWorld(t)
 					foreign := w.secret
-					if strings.Contains(p.name, "list after") {
-						foreign = w.private
+					if p.foreign != nil {
+						foreign = p.foreign(w)
 					}
 					f := &fixture{owner: w.owner, list: w.shared}
 					before := s.snapshot(t, f)
