@@ -157,6 +157,26 @@ func (r *sharedTasks) AddAll(ctx context.Context, ts []*task.Task) ([]*task.Task
 	return out, err
 }
 
+// Revisions is the history of a task the caller reads (the store's one
+// statement decides that); a member's starts where the task came to the
+// shared list (sinceArrival): before, it was in a list of its owner's the
+// member may not see. Telling the member from the owner costs one more
+// statement, on this route only.
+func (r *sharedTasks) Revisions(ctx context.Context, caller auth.UserID, id task.ID, since task.Version) ([]task.Revision, error) {
+	out, err := r.Repository.Revisions(ctx, caller, id, since)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	switch _, err := r.m.Reach(ctx, caller, id); {
+	case err == nil: // a member's
+		return sinceArrival(out), nil
+	case errors.Is(err, task.ErrNotFound): // the caller's own
+		return out, nil
+	default:
+		return nil, err
+	}
+}
+
 // Update changes the caller's task, or one of a shared list when the
 // caller's role allows the change fn makes (task.Needs).
 func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {

@@ -1,7 +1,9 @@
 package sharing
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -222,6 +224,90 @@ func TestForeignIDsInBodies(t *testing.T) {
 						t.Errorf("%s: %s changed the owner's state: %s", s.name, p.name, firstDiff(before, after))
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestMovedOutOfSharedList: the owner moves a task of the shared list to
+// their private list. A member then reaches it no more: not by id, not in
+// the change feed (which must not show it with its new list), not in its
+// history.
+func TestMovedOutOfSharedList(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			e := "/api/" + w.editor.id
+			feed := s.mustDo(t, w.editor, http.MethodGet, e+"/changes", "", http.StatusOK)
+			var page struct {
+				Cursor string `json:"cursor"`
+			}
+			if err := json.Unmarshal(feed.body, &page); err != nil {
+				t.Fatal(err)
+			}
+			s.mustDo(t, w.owner, http.MethodPatch, fmt.Sprintf("/api/%s/tasks/%d", w.owner.id, w.task),
+				fmt.Sprintf(`{"list_id":%d,"title":"now private"}`, w.private), http.StatusOK)
+			miss := s.do(t, w.editor, http.MethodGet, fmt.Sprintf("%s/tasks/%d", e, missingID), "")
+			for _, p := range []string{"", "/history"} {
+				got := s.do(t, w.editor, http.MethodGet, fmt.Sprintf("%s/tasks/%d%s", e, w.task, p), "")
+				if got.status != http.StatusNotFound {
+					t.Errorf("%s: GET task%s after it left the shared list = %s, want 404", s.name, p, got)
+				}
+			}
+			if a := s.do(t, w.editor, http.MethodGet, fmt.Sprintf("%s/tasks/%d", e, w.task), ""); string(a.body) != string(miss.body) {
+				t.Errorf("%s: GET task = %s, want %s", s.name, a, miss)
+			}
+			for _, p := range []string{"/changes", "/changes?cursor=" + page.Cursor, "/tasks", "/export"} {
+				a := s.mustDo(t, w.editor, http.MethodGet, e+p, "", http.StatusOK)
+				if bytes.Contains(a.body, []byte("now private")) || bytes.Contains(a.body, []byte(fmt.Sprintf(`"list_id":%d`, w.private))) {
+					t.Errorf("%s: GET %s shows the task in the owner's private list: %s", s.name, p, a)
+				}
+			}
+		})
+	}
+}
+
+// TestHistoryBeforeSharing: the owner writes a task in their private list,
+// then moves it to the shared list. A member reads its history: what it
+// was while private (its private list's id, its texts then) is the
+// owner's alone, as the private list is; the member sees the history from
+// the move into the shared list on.
+func TestHistoryBeforeSharing(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			o := "/api/" + w.owner.id + "/tasks"
+			id := s.create(t, w.owner, o, fmt.Sprintf(`{"title":"draft","description":"private plan","list_id":%d,"parent_id":%d}`, w.private, w.secret))
+			s.mustDo(t, w.owner, http.MethodPatch, fmt.Sprintf("%s/%d", o, id), `{"description":"private plan, edited"}`, http.StatusOK)
+			s.mustDo(t, w.owner, http.MethodPost, fmt.Sprintf("%s/%d/move", o, id), fmt.Sprintf(`{"list_id":%d,"parent_id":null}`, w.shared), http.StatusOK)
+			s.mustDo(t, w.owner, http.MethodPatch, fmt.Sprintf("%s/%d", o, id), `{"description":"shared plan"}`, http.StatusOK)
+			own := s.mustDo(t, w.owner, http.MethodGet, fmt.Sprintf("%s/%d/history", o, id), "", http.StatusOK)
+			if !bytes.Contains(own.body, []byte("private plan")) {
+				t.Fatalf("%s: the owner's history lacks the private versions: %s", s.name, own)
+			}
+			for _, c := range []caller{w.editor, w.admin} {
+				a := s.mustDo(t, c, http.MethodGet, fmt.Sprintf("/api/%s/tasks/%d/history", c.id, id), "", http.StatusOK)
+				for _, secret := range []string{`"private plan"`, `"version":1,`, `"version":3,`, fmt.Sprintf(`"from":%d,`, w.private), fmt.Sprintf(`"from":%d,`, w.secret)} {
+					if bytes.Contains(a.body, []byte(secret)) {
+						t.Errorf("%s: a member's history of the task shows %q from before it was shared: %s", s.name, secret, a)
+					}
+				}
+				if !bytes.Contains(a.body, []byte("shared plan")) {
+					t.Errorf("%s: a member's history lacks the shared versions: %s", s.name, a)
+				}
+				// Reverting to a private version is refused as for a version
+				// that does not exist.
+				got := s.do(t, c, http.MethodPost, fmt.Sprintf("/api/%s/tasks/%d/history/2/revert", c.id, id), "")
+				miss := s.do(t, c, http.MethodPost, fmt.Sprintf("/api/%s/tasks/%d/history/999/revert", c.id, id), "")
+				if got.status != miss.status || string(got.body) != string(miss.body) {
+					t.Errorf("%s: reverting a private version = %s, want %s", s.name, got, miss)
+				}
 			}
 		})
 	}
