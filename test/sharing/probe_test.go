@@ -1,11 +1,14 @@
 package sharing
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -308,6 +311,87 @@ func TestHistoryBeforeSharing(t *testing.T) {
 				if got.status != miss.status || string(got.body) != string(miss.body) {
 					t.Errorf("%s: reverting a private version = %s, want %s", s.name, got, miss)
 				}
+			}
+		})
+	}
+}
+
+// TestStreamAcrossRemoval: a member's live stream, open while they are
+// removed, sends the deletes of the list's tasks and then nothing more of
+// the list: neither the owner's next change to a task nor a new task. The
+// change feed read from before the removal says the same.
+func TestStreamAcrossRemoval(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			c := w.editor
+			feed := s.mustDo(t, c, http.MethodGet, "/api/"+c.id+"/changes", "", http.StatusOK)
+			var page struct {
+				Cursor string `json:"cursor"`
+			}
+			if err := json.Unmarshal(feed.body, &page); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url(t)+"/api/"+c.id+"/events", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			br := bufio.NewReader(res.Body)
+			line := func() string {
+				l, err := br.ReadString('\n')
+				if err != nil {
+					t.Fatalf("%s: read the stream: %v", s.name, err)
+				}
+				return strings.TrimRight(l, "\n")
+			}
+			for !strings.HasPrefix(line(), "retry:") {
+			}
+			o := "/api/" + w.owner.id + "/tasks"
+			s.mustDo(t, w.owner, http.MethodPatch, fmt.Sprintf("%s/%d", o, w.task), `{"title":"before removal"}`, http.StatusOK)
+			s.mustDo(t, w.owner, http.MethodDelete, fmt.Sprintf("/api/%s/lists/%d/members/%s", w.owner.id, w.shared, c.id), "", http.StatusNoContent)
+			s.mustDo(t, w.owner, http.MethodPatch, fmt.Sprintf("%s/%d", o, w.task), `{"title":"after removal"}`, http.StatusOK)
+			later := s.create(t, w.owner, o, fmt.Sprintf(`{"title":"after removal, new","list_id":%d}`, w.shared))
+			own := s.create(t, c, "/api/"+c.id+"/tasks", `{"title":"sentinel"}`)
+			removed := false
+			for {
+				data, ok := strings.CutPrefix(line(), "data: ")
+				if !ok {
+					continue
+				}
+				var ev struct {
+					Entity, Op string
+					ID         int64
+				}
+				if json.Unmarshal([]byte(data), &ev) != nil || ev.Entity != "task" {
+					continue
+				}
+				if ev.ID == own {
+					break
+				}
+				switch {
+				case ev.ID == w.task && ev.Op == "delete":
+					removed = true
+				case ev.ID == later || ev.ID == w.task && removed:
+					t.Errorf("%s: after the removal, the stream sends %s", s.name, data)
+				}
+			}
+			if !removed {
+				t.Errorf("%s: the stream sent no delete of the list's task on the removal", s.name)
+			}
+			a := s.mustDo(t, c, http.MethodGet, "/api/"+c.id+"/changes?cursor="+url.QueryEscape(page.Cursor), "", http.StatusOK)
+			if bytes.Contains(a.body, []byte("after removal")) || bytes.Contains(a.body, []byte("before removal")) {
+				t.Errorf("%s: the feed from before the removal shows the list's task: %s", s.name, a)
 			}
 		})
 	}
