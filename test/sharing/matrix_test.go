@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -471,7 +472,32 @@ func (s *server) judgeObject(t *testing.T, what string, rt httpapi.Route, sp spe
 	if a.status != miss.status || !bytes.Equal(a.body, miss.body) {
 		t.Errorf("%s = %s, want what a missing id answers: %s", what, a, miss)
 	}
+	if d := headerDiff(a.header, miss.header); d != "" {
+		t.Errorf("%s: headers differ from a missing id's: %s", what, d)
+	}
 	return false
+}
+
+// perRequest are headers that differ between any two responses.
+var perRequest = map[string]bool{"Date": true, "X-Request-Id": true, "Traceparent": true}
+
+// headerDiff says how the headers of two answers differ (those that
+// differ between any two responses aside), "" when they do not.
+func headerDiff(a, b http.Header) string {
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !perRequest[k] && !slices.Equal(a.Values(k), b.Values(k)) {
+			out = append(out, fmt.Sprintf("%s: %q vs %q", k, a.Values(k), b.Values(k)))
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // commands are the commands judgeCommand sends, each alone in a batch: %d

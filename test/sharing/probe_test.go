@@ -223,6 +223,9 @@ func TestForeignIDsInBodies(t *testing.T) {
 					if got.status != miss.status || commandID.ReplaceAllString(string(got.body), "") != commandID.ReplaceAllString(string(miss.body), "") {
 						t.Errorf("%s: %s naming the owner's private id = %s\nnaming a missing id = %s", s.name, p.name, got, miss)
 					}
+					if d := headerDiff(got.header, miss.header); d != "" {
+						t.Errorf("%s: %s: headers differ from a missing id's: %s", s.name, p.name, d)
+					}
 					if after := s.snapshot(t, f); after != before {
 						t.Errorf("%s: %s changed the owner's state: %s", s.name, p.name, firstDiff(before, after))
 					}

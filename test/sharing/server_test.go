@@ -129,6 +129,7 @@ func (s *server) newCaller(t *testing.T) caller {
 type answer struct {
 	status int
 	body   []byte
+	header http.Header
 }
 
 func (a answer) String() string {
@@ -158,7 +159,7 @@ func (s *server) do(t *testing.T, c caller, method, path, body string, header ..
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	rec := httptest.NewRecorder()
 	s.h.ServeHTTP(rec, req)
-	return answer{status: rec.Code, body: rec.Body.Bytes()}
+	return answer{status: rec.Code, body: rec.Body.Bytes(), header: rec.Header()}
 }
 
 // mustDo is do, failing the test unless the status is want.
