@@ -399,3 +399,92 @@ func TestStreamAcrossRemoval(t *testing.T) {
 		})
 	}
 }
+
+// TestInvitationsTellNothing: an invitation's answer is the same for the
+// email of a user the service knows and for an unknown one; an invitation
+// to a list its owner put in the trash is not shown to the invitee, and
+// accepting or declining it answers as for one that does not exist.
+func TestInvitationsTellNothing(t *testing.T) {
+	t.Parallel()
+	fields := regexp.MustCompile(`"(id|email|created_at)":("[^"]*"|\d+)`)
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			members := fmt.Sprintf("/api/%s/lists/%d/members", w.admin.id, w.shared)
+			known := s.do(t, w.admin, http.MethodPost, members, `{"email":"`+w.stranger.email()+`","role":"viewer"}`)
+			unknown := s.do(t, w.admin, http.MethodPost, members, `{"email":"nobody-`+strings.ToLower(rand.Text()[:8])+`@example.com","role":"viewer"}`)
+			if known.status != unknown.status || fields.ReplaceAllString(string(known.body), "") != fields.ReplaceAllString(string(unknown.body), "") {
+				t.Errorf("%s: inviting a known user = %s, an unknown email = %s", s.name, known, unknown)
+			}
+			known.header.Del("Content-Length") // the emails' lengths differ
+			unknown.header.Del("Content-Length")
+			if d := headerDiff(known.header, unknown.header); d != "" {
+				t.Errorf("%s: invitations' headers differ: %s", s.name, d)
+			}
+			var inv struct {
+				ID int64 `json:"id"`
+			}
+			if err := json.Unmarshal(known.body, &inv); err != nil {
+				t.Fatal(err)
+			}
+			invitations := "/api/" + w.stranger.id + "/invitations"
+			if a := s.mustDo(t, w.stranger, http.MethodGet, invitations, "", http.StatusOK); !bytes.Contains(a.body, []byte(fmt.Sprintf(`"id":%d`, inv.ID))) {
+				t.Fatalf("%s: the invitee does not see the invitation: %s", s.name, a)
+			}
+			s.mustDo(t, w.owner, http.MethodDelete, fmt.Sprintf("/api/%s/lists/%d", w.owner.id, w.shared), "", http.StatusNoContent)
+			if a := s.mustDo(t, w.stranger, http.MethodGet, invitations, "", http.StatusOK); string(bytes.TrimSpace(a.body)) != "[]" {
+				t.Errorf("%s: the invitee sees an invitation to a list in the trash: %s", s.name, a)
+			}
+			for _, verb := range []string{"accept", "decline"} {
+				got := s.do(t, w.stranger, http.MethodPost, fmt.Sprintf("%s/%d/%s", invitations, inv.ID, verb), "")
+				miss := s.do(t, w.stranger, http.MethodPost, fmt.Sprintf("%s/%d/%s", invitations, missingID, verb), "")
+				if got.status != miss.status || string(got.body) != string(miss.body) {
+					t.Errorf("%s: %s an invitation to a list in the trash = %s, want %s", s.name, verb, got, miss)
+				}
+			}
+			if a := s.do(t, w.stranger, http.MethodGet, fmt.Sprintf("/api/%s/lists/%d", w.stranger.id, w.shared), ""); a.status != http.StatusNotFound {
+				t.Errorf("%s: the invitee reads the list = %s", s.name, a)
+			}
+		})
+	}
+}
+
+// TestIdempotencyKeysPerUser: a key another user sent is no key of the
+// caller's: the same key, with the same body or another, makes the
+// caller's own task, never replays the other's answer nor says the key
+// was used.
+func TestIdempotencyKeysPerUser(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			key := "k-" + rand.Text()
+			body := fmt.Sprintf(`{"title":"owner's %s","list_id":%d}`, key, w.shared)
+			first := s.do(t, w.owner, http.MethodPost, "/api/"+w.owner.id+"/tasks", body, "Idempotency-Key", key)
+			if first.status != http.StatusCreated {
+				t.Fatalf("%s: %s", s.name, first)
+			}
+			// Each caller sends the key once (a second use would be their
+			// own reuse): the stranger with a body of their own, the editor
+			// and the removed member with the owner's very body.
+			for _, try := range []struct {
+				c    caller
+				body string
+				want int
+			}{{w.stranger, `{"title":"mine"}`, http.StatusCreated}, {w.editor, body, http.StatusCreated}, {w.removed, body, http.StatusNotFound}} {
+				a := s.do(t, try.c, http.MethodPost, "/api/"+try.c.id+"/tasks", try.body, "Idempotency-Key", key)
+				fresh := s.do(t, try.c, http.MethodPost, "/api/"+try.c.id+"/tasks", try.body, "Idempotency-Key", "k-"+rand.Text())
+				if a.status != try.want || bytes.Equal(a.body, first.body) || a.status != fresh.status {
+					t.Errorf("%s: %s's POST with the owner's key = %s, with a fresh key %s", s.name, try.c.id, a, fresh)
+				}
+				if a.status == http.StatusNotFound && !bytes.Equal(a.body, fresh.body) {
+					t.Errorf("%s: %s's refused POST with the owner's key = %s, with a fresh key %s", s.name, try.c.id, a, fresh)
+				}
+			}
+		})
+	}
+}
