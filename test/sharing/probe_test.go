@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,8 @@ type probe struct {
 	foreign    func(*probeWorld) int64 // the owner's private task when nil
 	method     string
 	path, body func(w *probeWorld, foreign int64) string
+	// header, when set, is the request's headers ("name", "value", ...).
+	header func(foreign int64) []string
 }
 
 func editor(w *probeWorld) caller     { return w.editor }
@@ -186,6 +189,52 @@ var outsiders = slices.Concat(
 		body: func(*probeWorld, int64) string { return "" }}, stranger, removed),
 )
 
+// conditionals are the outsiders' requests with If-Match and
+// If-None-Match on the shared task and list, at their versions (1 and 2
+// for the task, 1 for the list) and *: none may answer 304 or 412.
+var conditionals = func() []probe {
+	var out []probe
+	tag := func(h, v string) func(int64) []string {
+		return func(x int64) []string { return []string{h, strings.ReplaceAll(v, "ID", strconv.FormatInt(x, 10))} }
+	}
+	noBody := func(*probeWorld, int64) string { return "" }
+	task := func(suffix string) func(*probeWorld, int64) string {
+		return func(_ *probeWorld, x int64) string { return fmt.Sprintf("/api/{me}/tasks/%d%s", x, suffix) }
+	}
+	lst := func(suffix string) func(*probeWorld, int64) string {
+		return func(_ *probeWorld, x int64) string { return fmt.Sprintf("/api/{me}/lists/%d%s", x, suffix) }
+	}
+	for _, v := range []string{`"ID-1"`, `W/"ID-2"`, "*"} {
+		out = slices.Concat(out,
+			as(probe{name: "GET task If-None-Match " + v, foreign: sharedTask, method: http.MethodGet, path: task(""), body: noBody,
+				header: tag("If-None-Match", v)}, stranger, removed),
+			as(probe{name: "PATCH task If-Match " + v, foreign: sharedTask, method: http.MethodPatch, path: task(""),
+				body: fixed2(`{"priority":"high"}`), header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "PUT task If-Match " + v, foreign: sharedTask, method: http.MethodPut, path: task(""),
+				body: fixed2(`{"title":"x"}`), header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "DELETE task If-Match " + v, foreign: sharedTask, method: http.MethodDelete, path: task(""), body: noBody,
+				header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "complete task If-Match " + v, foreign: sharedTask, method: http.MethodPatch, path: task("/complete"), body: noBody,
+				header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "move task If-Match " + v, foreign: sharedTask, method: http.MethodPost, path: task("/move"),
+				body: fixed2(`{}`), header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "GET list If-None-Match " + v, foreign: sharedList, method: http.MethodGet, path: lst(""), body: noBody,
+				header: tag("If-None-Match", v)}, stranger, removed),
+			as(probe{name: "PATCH list If-Match " + v, foreign: sharedList, method: http.MethodPatch, path: lst(""),
+				body: fixed2(`{"color":"#ff0000"}`), header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "DELETE list If-Match " + v, foreign: sharedList, method: http.MethodDelete, path: lst(""), body: noBody,
+				header: tag("If-Match", v)}, stranger, removed),
+			as(probe{name: "move list If-Match " + v, foreign: sharedList, method: http.MethodPost, path: lst("/move"),
+				body: fixed2(`{}`), header: tag("If-Match", v)}, stranger, removed),
+		)
+	}
+	return out
+}()
+
+func fixed2(s string) func(*probeWorld, int64) string {
+	return func(*probeWorld, int64) string { return s }
+}
+
 // commandID is a command's id in the results of /commands, which differs
 // between the two calls of a probe.
 var commandID = regexp.MustCompile(`"results":\{"[^"]*"`)
@@ -208,7 +257,7 @@ func TestForeignIDsInBodies(t *testing.T) {
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"after_id":%d}`, w.other), http.StatusOK)
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"parent_id":%d}`, w.other), http.StatusOK)
 			})
-			for _, p := range slices.Concat(probes, outsiders) {
+			for _, p := range slices.Concat(probes, outsiders, conditionals) {
 				t.Run(p.name, func(t *testing.T) {
 					w := s.newProbeWorld(t)
 					foreign := w.secret
@@ -218,8 +267,12 @@ func TestForeignIDsInBodies(t *testing.T) {
 					f := &fixture{owner: w.owner, list: w.shared}
 					before := s.snapshot(t, f)
 					c := p.who(w)
-					miss := s.do(t, c, p.method, p.path(w, missingID), p.body(w, missingID))
-					got := s.do(t, c, p.method, p.path(w, foreign), p.body(w, foreign))
+					var missH, gotH []string
+					if p.header != nil {
+						missH, gotH = p.header(missingID), p.header(foreign)
+					}
+					miss := s.do(t, c, p.method, p.path(w, missingID), p.body(w, missingID), missH...)
+					got := s.do(t, c, p.method, p.path(w, foreign), p.body(w, foreign), gotH...)
 					if got.status != miss.status || commandID.ReplaceAllString(string(got.body), "") != commandID.ReplaceAllString(string(miss.body), "") {
 						t.Errorf("%s: %s naming the owner's private id = %s\nnaming a missing id = %s", s.name, p.name, got, miss)
 					}
