@@ -541,3 +541,51 @@ func TestIdempotencyKeysPerUser(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedListInTrash: once the owner puts the shared list in the trash,
+// it is theirs alone (list.Members.Access): a member reaches neither the
+// list nor its tasks (now in the trash with it) by id, and no collection
+// of theirs shows them.
+func TestSharedListInTrash(t *testing.T) {
+	t.Parallel()
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, st.name, st.url(t))
+			w := s.newProbeWorld(t)
+			s.mustDo(t, w.owner, http.MethodDelete, fmt.Sprintf("/api/%s/lists/%d", w.owner.id, w.shared), "", http.StatusNoContent)
+			for _, c := range []caller{w.editor, w.admin} {
+				me := "/api/" + c.id
+				for _, r := range []struct{ method, path string }{
+					{http.MethodGet, "/tasks/%d"}, {http.MethodGet, "/tasks/%d/history"}, {http.MethodPost, "/tasks/%d/restore"},
+					{http.MethodDelete, "/tasks/%d"}, {http.MethodPatch, "/tasks/%d/complete"},
+				} {
+					got := s.do(t, c, r.method, me+fmt.Sprintf(r.path, w.task), "")
+					miss := s.do(t, c, r.method, me+fmt.Sprintf(r.path, missingID), "")
+					if got.status != miss.status || string(got.body) != string(miss.body) {
+						t.Errorf("%s: %s %s on a task of a list in the trash = %s, want %s", s.name, r.method, r.path, got, miss)
+					}
+				}
+				for _, r := range []struct{ method, path string }{
+					{http.MethodGet, "/lists/%d"}, {http.MethodGet, "/lists/%d/members"}, {http.MethodPost, "/lists/%d/restore"},
+					{http.MethodDelete, "/lists/%d/members/" + c.id}, {http.MethodGet, "/tasks?list_id=%d"}, {http.MethodGet, "/tasks/stats?list_id=%d"},
+				} {
+					got := s.do(t, c, r.method, me+fmt.Sprintf(r.path, w.shared), "")
+					miss := s.do(t, c, r.method, me+fmt.Sprintf(r.path, missingID), "")
+					if got.status != miss.status || string(got.body) != string(miss.body) {
+						t.Errorf("%s: %s %s on a list in the trash = %s, want %s", s.name, r.method, r.path, got, miss)
+					}
+				}
+				for _, p := range []string{"/trash", "/trash/lists", "/tasks", "/lists", "/export", "/tags", "/tasks/stats"} {
+					a := s.mustDo(t, c, http.MethodGet, me+p, "", http.StatusOK)
+					if bytes.Contains(a.body, []byte("shared one")) || bytes.Contains(a.body, []byte("shared "+"")) && bytes.Contains(a.body, []byte(fmt.Sprintf(`"id":%d,`, w.shared))) {
+						t.Errorf("%s: GET %s shows the list in the trash or its tasks: %s", s.name, p, a)
+					}
+				}
+			}
+			// The owner restores it: the members are back.
+			s.mustDo(t, w.owner, http.MethodPost, fmt.Sprintf("/api/%s/lists/%d/restore", w.owner.id, w.shared), "", http.StatusOK)
+			s.mustDo(t, w.editor, http.MethodGet, fmt.Sprintf("/api/%s/tasks/%d", w.editor.id, w.task), "", http.StatusOK)
+		})
+	}
+}
