@@ -190,6 +190,18 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 		if err != nil {
 			return err
 		}
+		if expect != task.AnyVersion && !acc.Allows(list.ActEdit) {
+			// The store checks the version before fn: a change the role
+			// refuses would be a 412 at a stale version, not the 404 of
+			// every refusal. Try fn on the task as it is first.
+			cur, err := r.Repository.Get(ctx, acc.Owner, id)
+			if err != nil {
+				return err
+			}
+			if err := guard(acc.Role, fn)(cur); errors.Is(err, task.ErrNotFound) {
+				return err
+			}
+		}
 		out, err = r.Repository.Update(ctx, acc.Owner, id, expect, guard(acc.Role, fn))
 		return err
 	})

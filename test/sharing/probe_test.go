@@ -31,6 +31,7 @@ import (
 // with two tasks in it, and its members.
 type probeWorld struct {
 	owner, editor, admin, stranger, removed caller
+	viewer, completer                       caller
 	private, shared                         int64 // lists
 	secret                                  int64 // a task in private
 	task, other                             int64 // tasks in shared
@@ -40,7 +41,8 @@ type probeWorld struct {
 
 func (s *server) newProbeWorld(t *testing.T) *probeWorld {
 	t.Helper()
-	w := &probeWorld{owner: s.newCaller(t), editor: s.newCaller(t), admin: s.newCaller(t), stranger: s.newCaller(t), removed: s.newCaller(t)}
+	w := &probeWorld{owner: s.newCaller(t), editor: s.newCaller(t), admin: s.newCaller(t), stranger: s.newCaller(t), removed: s.newCaller(t),
+		viewer: s.newCaller(t), completer: s.newCaller(t)}
 	m := strings.ToLower(rand.Text()[:8])
 	lists, tasks := "/api/"+w.owner.id+"/lists", "/api/"+w.owner.id+"/tasks"
 	w.private = s.create(t, w.owner, lists, `{"name":"private `+m+`"}`)
@@ -48,6 +50,8 @@ func (s *server) newProbeWorld(t *testing.T) *probeWorld {
 	s.join(t, w.owner, w.editor, w.shared, list.RoleEditor, false)
 	s.join(t, w.owner, w.admin, w.shared, list.RoleAdmin, false)
 	s.join(t, w.owner, w.removed, w.shared, list.RoleEditor, true)
+	s.join(t, w.owner, w.viewer, w.shared, list.RoleViewer, false)
+	s.join(t, w.owner, w.completer, w.shared, list.RoleCompleter, false)
 	inv, err := s.members.Invite(t.Context(), list.Invitation{ListID: list.ID(w.shared), Email: "pending-" + m + "@example.com",
 		Role: list.RoleEditor, InvitedBy: auth.UserID(w.owner.id), CreatedAt: time.Now()})
 	if err != nil {
@@ -78,18 +82,26 @@ func editor(w *probeWorld) caller     { return w.editor }
 func admin(w *probeWorld) caller      { return w.admin }
 func stranger(w *probeWorld) caller   { return w.stranger }
 func removed(w *probeWorld) caller    { return w.removed }
+func viewer(w *probeWorld) caller     { return w.viewer }
+func completer(w *probeWorld) caller  { return w.completer }
 func sharedTask(w *probeWorld) int64  { return w.task }
 func sharedList(w *probeWorld) int64  { return w.shared }
 func privateList(w *probeWorld) int64 { return w.private }
 func invitation(w *probeWorld) int64  { return w.invitation }
 
+// callerName names a caller of probeWorld by its role.
+func callerName(c func(*probeWorld) caller) string {
+	w := &probeWorld{stranger: caller{id: "stranger"}, removed: caller{id: "removed member"}, viewer: caller{id: "viewer"},
+		completer: caller{id: "completer"}, editor: caller{id: "editor"}, admin: caller{id: "admin"}}
+	return c(w).id
+}
+
 // as is p for each of callers, named after them.
 func as(p probe, callers ...func(*probeWorld) caller) []probe {
-	names := []string{"stranger", "removed member"}
 	var out []probe
-	for i, c := range callers {
+	for _, c := range callers {
 		q := p
-		q.name, q.who = names[i]+": "+p.name, c
+		q.name, q.who = callerName(c)+": "+p.name, c
 		path := p.path
 		q.path = func(w *probeWorld, x int64) string {
 			return strings.Replace(path(w, x), "{me}", q.who(w).id, 1)
@@ -228,6 +240,50 @@ var conditionals = func() []probe {
 				body: fixed2(`{}`), header: tag("If-Match", v)}, stranger, removed),
 		)
 	}
+	// A lower role's refused writes, with If-Match at the task's version
+	// (1), a stale one and *: the refusal is a missing task's 404 still,
+	// never a 412 or a 409 nor a merge that lands.
+	for _, v := range []string{`"ID-1"`, `"ID-0"`, "*"} {
+		out = slices.Concat(out,
+			as(probe{name: "PATCH title If-Match " + v, foreign: sharedTask, method: http.MethodPatch, path: task(""),
+				body: fixed2(`{"title":"by a lower role"}`), header: tag("If-Match", v)}, viewer, completer),
+			as(probe{name: "PUT task If-Match " + v, foreign: sharedTask, method: http.MethodPut, path: task(""),
+				body: fixed2(`{"title":"by a lower role"}`), header: tag("If-Match", v)}, viewer, completer),
+			as(probe{name: "DELETE task If-Match " + v, foreign: sharedTask, method: http.MethodDelete, path: task(""), body: noBody,
+				header: tag("If-Match", v)}, viewer, completer),
+			as(probe{name: "move task If-Match " + v, foreign: sharedTask, method: http.MethodPost, path: task("/move"),
+				body: fixed2(`{"bottom":true}`), header: tag("If-Match", v)}, viewer, completer),
+			as(probe{name: "complete task If-Match " + v, foreign: sharedTask, method: http.MethodPatch, path: task("/complete"), body: noBody,
+				header: tag("If-Match", v)}, viewer),
+			as(probe{name: "PATCH list If-Match " + v, foreign: sharedList, method: http.MethodPatch, path: lst(""),
+				body: fixed2(`{"color":"#ff0000"}`), header: tag("If-Match", v)}, viewer, completer, editor),
+			as(probe{name: "DELETE list If-Match " + v, foreign: sharedList, method: http.MethodDelete, path: lst(""), body: noBody,
+				header: tag("If-Match", v)}, viewer, completer, editor, admin),
+		)
+	}
+	for _, c := range []string{
+		`{"type":"task.update","entity_id":ID,"base_version":V,"args":{"priority":"high"}}`,
+		`{"type":"task.update","entity_id":ID,"base_version":V,"on_conflict":"reject","args":{"priority":"high"}}`,
+		`{"type":"task.complete","entity_id":ID,"base_version":V}`,
+		`{"type":"task.move","entity_id":ID,"base_version":V,"args":{}}`,
+		`{"type":"task.delete","entity_id":ID,"base_version":V}`,
+		`{"type":"list.update","entity_id":LID,"base_version":V,"args":{"color":"#ff0000"}}`,
+		`{"type":"list.move","entity_id":LID,"base_version":V,"args":{}}`,
+		`{"type":"list.delete","entity_id":LID,"base_version":V}`,
+	} {
+		for _, v := range []string{"1", "2"} {
+			foreign := sharedTask
+			if strings.Contains(c, "LID") {
+				foreign = sharedList
+			}
+			cmd := strings.NewReplacer("LID", "ID", "V", v).Replace(c)
+			out = append(out, as(probe{name: "command " + cmd, foreign: foreign, method: http.MethodPost,
+				path: func(*probeWorld, int64) string { return "/api/{me}/commands" },
+				body: func(_ *probeWorld, x int64) string {
+					return `{"commands":[{"id":"` + rand.Text() + `",` + strings.ReplaceAll(cmd, "ID", strconv.FormatInt(x, 10))[1:] + `]}`
+				}}, stranger, removed)...)
+		}
+	}
 	return out
 }()
 
@@ -256,6 +312,15 @@ func TestForeignIDsInBodies(t *testing.T) {
 				s.mustDo(t, w.editor, http.MethodPost, e, fmt.Sprintf(`{"title":"sub","list_id":%d,"parent_id":%d}`, w.shared, w.other), http.StatusCreated)
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"after_id":%d}`, w.other), http.StatusOK)
 				s.mustDo(t, w.editor, http.MethodPost, fmt.Sprintf("%s/%d/move", e, w.task), fmt.Sprintf(`{"parent_id":%d}`, w.other), http.StatusOK)
+				// A completer's completion at a stale version is a 412 (they
+				// may complete it), at the current one it lands.
+				cp := fmt.Sprintf("/api/%s/tasks/%d/complete", w.completer.id, w.other)
+				if a := s.do(t, w.completer, http.MethodPatch, cp, "", "If-Match", fmt.Sprintf(`"%d-0"`, w.other)); a.status != http.StatusPreconditionFailed {
+					t.Errorf("%s: a completer's completion at a stale version = %s, want 412", s.name, a)
+				}
+				if a := s.do(t, w.completer, http.MethodPatch, cp, "", "If-Match", fmt.Sprintf(`"%d-1"`, w.other)); a.status != http.StatusOK {
+					t.Errorf("%s: a completer's completion at the current version = %s, want 200", s.name, a)
+				}
 			})
 			for _, p := range slices.Concat(probes, outsiders, conditionals) {
 				t.Run(p.name, func(t *testing.T) {
