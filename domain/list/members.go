@@ -90,7 +90,8 @@ func ParseEmail(s string) (string, error) {
 }
 
 // Shared is a list as one of its members sees it: the list with its counts,
-// and the member's role.
+// at the member's own place (its Position is the member's key, see
+// Members.Place), and the member's role.
 type Shared struct {
 	Summary
 	Role Role
@@ -126,21 +127,37 @@ type Members interface {
 	Remove(ctx context.Context, id ID, user auth.UserID) error
 	// Transfer makes member to the owner of list id and of its tasks
 	// (live and in the trash); the old owner becomes an admin member,
-	// invited by the new owner, since at. ErrMemberNotFound when to is
+	// invited by the new owner, since at. Nobody's sidebar changes: the
+	// old owner's membership keeps the list's key, the list takes the new
+	// owner's membership key. ErrMemberNotFound when to is
 	// not a member; ErrNameTaken when one of to's live lists has the
 	// list's name.
 	Transfer(ctx context.Context, id ID, to auth.UserID, at time.Time) error
 	// SharedWith returns the live lists user is a member of (not those
-	// they own), with their counts and user's role, in the order user
-	// joined them (then by id).
+	// they own), with their counts and user's role, each at user's place
+	// for it, in user's order (by that key, then by id).
 	SharedWith(ctx context.Context, user auth.UserID) ([]Shared, error)
+	// SharedList returns live list id as member user sees it (as
+	// SharedWith); ErrNotFound when user is not a member.
+	SharedList(ctx context.Context, user auth.UserID, id ID) (Shared, error)
+	// Place puts live list id, which user is a member of, at a in user's
+	// sidebar (the top when a names no list): a key between its new
+	// neighbours' among user's own lists and the lists shared with them,
+	// kept on user's membership. The list itself does not change (nor its
+	// version, nor anybody else's place for it); with expect other than
+	// AnyVersion a list at another version is a *ConflictError. An
+	// anchor that is not in user's sidebar is ErrNotFound, the list itself
+	// a ValidationError; ErrNotFound when user is not a member. It returns
+	// the list as user now sees it.
+	Place(ctx context.Context, user auth.UserID, id ID, expect Version, a Anchor) (Shared, error)
 	// Invitations returns the invitations addressed to user's email (as
 	// the users table has it), oldest first, with their lists' names;
 	// none when the user has no email. Invitations to lists in the trash
 	// are left out.
 	Invitations(ctx context.Context, user auth.UserID) ([]Invitation, error)
 	// Accept makes user a member of the invitation's list with its role,
-	// as of at, and deletes the invitation; ErrInvitationNotFound when
+	// as of at, with the list at the bottom of user's sidebar, and deletes
+	// the invitation; ErrInvitationNotFound when
 	// invitation id is not addressed to user's email or its list is in
 	// the trash. A user already the owner or a member keeps their role
 	// and the invitation goes.

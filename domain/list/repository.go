@@ -8,8 +8,12 @@ import (
 	"github.com/todo-backend/todo/domain/check"
 )
 
-// Anchor says where a moved list goes among its owner's lists: right after
-// one, right before one, or (neither) at the top.
+// Anchor says where a moved list goes in a user's sidebar: right after one
+// of the lists there, right before one, or (neither) at the top. A user's
+// sidebar is their own lists and the lists shared with them, in one order
+// that is theirs alone: their own lists by the list's key (List.Position),
+// the shared ones by the key of their membership (Members.Place), one key
+// space per user.
 type Anchor struct {
 	After, Before *ID
 }
@@ -50,9 +54,12 @@ type Repository interface {
 	// version is a *ConflictError and fn is not called. ErrNameTaken when
 	// the new name is another live list's.
 	Update(ctx context.Context, owner auth.UserID, id ID, expect Version, fn func(*List) error) (Summary, error)
-	// Move places the list at a (the top when a names no list), one version
-	// up, at at. expect as in Update; an anchor that is not one of owner's
-	// live lists is ErrNotFound, the list itself a ValidationError.
+	// Move places the list at a in owner's sidebar (the top when a names
+	// no list), one version up, at at: a key between its new neighbours'
+	// among owner's lists and the lists shared with owner. expect as in
+	// Update; an anchor that is neither one of owner's live lists nor a
+	// live list shared with owner is ErrNotFound, the list itself a
+	// ValidationError. The members' places of the list do not change.
 	Move(ctx context.Context, owner auth.UserID, id ID, expect Version, a Anchor, at time.Time) (Summary, error)
 	// Trash moves the list and its live tasks to the trash, as deleted at
 	// at, in one step. expect as in Update.

@@ -15,7 +15,7 @@ type Role string
 // The roles, from the most to the least a member may do.
 const (
 	RoleOwner     Role = "owner"     // everything, and only the owner trashes, deletes or hands the list over
-	RoleAdmin     Role = "admin"     // manages members and the list's name, color and place, and edits tasks
+	RoleAdmin     Role = "admin"     // manages members and the list's name and color, and edits tasks
 	RoleEditor    Role = "editor"    // creates, changes, moves, trashes and restores the list's tasks
 	RoleCompleter Role = "completer" // only completes and reopens tasks
 	RoleViewer    Role = "viewer"    // reads
@@ -39,7 +39,9 @@ type Action int
 // The actions that access rules decide.
 const (
 	// ActRead sees the list, its tasks, their history, and their changes
-	// in the feed and on live streams.
+	// in the feed and on live streams. It also places the list in the
+	// reader's own sidebar: the place is personal (each member keeps their
+	// own, Members.Place), so it changes nothing anybody else sees.
 	ActRead Action = iota
 	// ActComplete completes or reopens a task (and nothing else about it).
 	ActComplete
@@ -49,7 +51,8 @@ const (
 	// ActManageMembers invites, changes the role of and removes members
 	// other than the owner.
 	ActManageMembers
-	// ActManageList renames, recolors and otherwise changes the list itself.
+	// ActManageList renames, recolors and otherwise changes the list itself
+	// (not its place in a sidebar, which is each reader's: ActRead).
 	ActManageList
 	// ActOwn trashes, restores or deletes the list, and hands it over to
 	// another member.
