@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -36,7 +37,7 @@ type feed struct {
 	tasks map[task.ID]*seenTask
 	lists map[list.ID]*seenList
 	// members are the memberships as the feed last saw them.
-	members map[list.ID]map[auth.UserID]list.Role
+	members map[list.ID]map[auth.UserID]membership
 	// entries are each user's entries: the number of an entity's last
 	// change in that user's sequence, a tombstone when purged is set.
 	entries map[auth.UserID]map[ref]*feedEntry
@@ -82,7 +83,7 @@ type seenList struct {
 func newFeed() *feed {
 	return &feed{
 		heads: map[auth.UserID]*head{}, tasks: map[task.ID]*seenTask{}, lists: map[list.ID]*seenList{},
-		members: map[list.ID]map[auth.UserID]list.Role{}, entries: map[auth.UserID]map[ref]*feedEntry{},
+		members: map[list.ID]map[auth.UserID]membership{}, entries: map[auth.UserID]map[ref]*feedEntry{},
 		live:       map[ref]map[auth.UserID]bool{},
 		dirtyTasks: map[task.ID]struct{}{}, dirtyLists: map[list.ID]struct{}{}, dirtyMembers: map[list.ID]struct{}{},
 	}
@@ -96,7 +97,7 @@ func (s *state) touchTask(id task.ID) { s.s.feed.dirtyTasks[id] = struct{}{} }
 func (s *state) touchList(id list.ID) { s.s.feed.dirtyLists[id] = struct{}{} }
 
 // touchMembers marks list id's memberships as changed (a member added,
-// removed, or given another role).
+// removed, given another role, or placing the list in their sidebar).
 func (s *state) touchMembers(id list.ID) { s.s.feed.dirtyMembers[id] = struct{}{} }
 
 // SetFeedCheck has every commit also compare the whole store with what the
@@ -327,7 +328,8 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs, memberIDs map[lis
 	}
 	// Memberships: a new member gets the list and its tasks (live and in
 	// the trash), a removed one who no longer reads it tombstones, one
-	// whose role changed the list again.
+	// whose role or place changed the list again (only they: the place is
+	// theirs).
 	for id := range memberIDs {
 		ms, seen := st.members[id], f.members[id]
 		lr := ref{application.EntityList, int64(id)}
@@ -336,7 +338,7 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs, memberIDs map[lis
 		for u, m := range ms {
 			if was, ok := seen[u]; !ok {
 				added = append(added, u)
-			} else if was != m.role {
+			} else if was.role != m.role || was.position != m.position {
 				if _, live := st.lists[id]; live {
 					out[feedKey{u, lr}] = nil
 				}
@@ -352,11 +354,7 @@ func (s *Store) compare(taskIDs map[task.ID]struct{}, listIDs, memberIDs map[lis
 		case len(ms) == 0:
 			delete(f.members, id)
 		case changedRole || len(added)+len(removed) > 0:
-			roles := make(map[auth.UserID]list.Role, len(ms))
-			for u, m := range ms {
-				roles[u] = m.role
-			}
-			f.members[id] = roles
+			f.members[id] = maps.Clone(ms)
 		}
 		if len(added)+len(removed) == 0 {
 			continue
@@ -472,6 +470,9 @@ func (c *ChangeLog) Read(ctx context.Context, owner auth.UserID, r application.C
 			if e := st.lists[id]; fe.purged == nil && e != nil {
 				live = e.deletedAt == nil
 				sum := st.summary(id)
+				if m, ok := st.members[id][owner]; ok {
+					sum.List = sum.List.WithPosition(placeOf(id, m)) // at the member's place
+				}
 				ch.Op, ch.List, ch.Deleted = application.OpUpsert, &sum, copyTime(e.deletedAt)
 			}
 		}

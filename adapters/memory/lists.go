@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/todo-backend/todo/domain/auth"
-	"github.com/todo-backend/todo/domain/check"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/position"
 	"github.com/todo-backend/todo/domain/task"
@@ -126,9 +125,9 @@ func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.
 	return r.summary(id), nil
 }
 
-// Move places the list after or before another of owner's lists, or at the
-// top; its neighbours keep their keys unless the new one is long enough to
-// rebalance them all.
+// Move places the list after or before another list of owner's sidebar
+// (sidebar.go), or at the top; its neighbours keep their keys unless the
+// new one is long enough to rebalance them all.
 func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
 	if err := a.Check(); err != nil {
 		return list.Summary{}, err
@@ -141,14 +140,7 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 	if err := list.Conflict(r.summary(id), expect); err != nil {
 		return list.Summary{}, err
 	}
-	var keys []string
-	for oid, o := range r.lists {
-		if oid != id && o.l.Owner() == owner {
-			keys = append(keys, o.l.Position())
-		}
-	}
-	slices.Sort(keys)
-	lower, upper, err := r.listGap(owner, id, a, keys)
+	lower, upper, err := r.sidebarGap(owner, id, a, r.sidebarKeys(owner, id, 0))
 	if err != nil {
 		return list.Summary{}, err
 	}
@@ -161,53 +153,9 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 	e.l = c.WithVersion(e.l.Version() + 1)
 	r.touchList(id)
 	if position.NeedsRebalance(key) {
-		var all []*listEntry
-		for _, o := range r.lists {
-			if o.l.Owner() == owner {
-				all = append(all, o)
-			}
-		}
-		slices.SortFunc(all, func(x, y *listEntry) int { return strings.Compare(x.l.Position(), y.l.Position()) })
-		for rank, o := range all {
-			o.l = o.l.WithPosition(position.Rebalanced(int64(rank)))
-			r.touchList(o.l.ID())
-		}
+		r.rebalanceSidebar(owner)
 	}
 	return r.summary(id), nil
-}
-
-// listGap returns the keys on either side of where a puts list id among
-// owner's other lists, whose keys are keys, in order.
-func (s *state) listGap(owner auth.UserID, id list.ID, a list.Anchor, keys []string) (lower, upper string, err error) {
-	anchor, field := a.After, "after_id"
-	if a.Before != nil {
-		anchor, field = a.Before, "before_id"
-	}
-	if anchor == nil {
-		if len(keys) > 0 {
-			upper = keys[0]
-		}
-		return "", upper, nil
-	}
-	if *anchor == id {
-		return "", "", check.Invalid(field, "a list cannot be placed next to itself", "value_error")
-	}
-	ae, ok := s.liveList(owner, *anchor)
-	if !ok {
-		return "", "", list.ErrNotFound
-	}
-	k := ae.l.Position()
-	i, _ := slices.BinarySearch(keys, k)
-	if a.After != nil {
-		if i+1 < len(keys) {
-			upper = keys[i+1]
-		}
-		return k, upper, nil
-	}
-	if i > 0 {
-		lower = keys[i-1]
-	}
-	return lower, k, nil
 }
 
 // Trash moves the list and its live tasks to the trash.

@@ -16,6 +16,7 @@ type membership struct {
 	role      list.Role
 	invitedBy auth.UserID
 	since     time.Time
+	position  string // the list's key in the member's sidebar, "" for the implicit one (placeOf)
 }
 
 // MemberRepository is a list.Members held in memory, in a Store. The access
@@ -147,7 +148,10 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		return list.ErrNameTaken
 	}
 	from := e.l.Owner()
-	e.l = e.l.WithOwner(to)
+	// Nobody's sidebar changes: the new owner's place becomes the list's
+	// key, the old owner's key their membership's.
+	kept := e.l.Stored().Position
+	e.l = e.l.WithOwner(to).WithPosition(r.members[id][to].position)
 	r.touchList(id)
 	for tid, te := range r.tasks {
 		if l := te.t.ListID(); l != nil && *l == id {
@@ -156,7 +160,7 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		}
 	}
 	delete(r.members[id], to)
-	r.members[id][from] = membership{role: list.RoleAdmin, invitedBy: to, since: at.UTC().Truncate(time.Microsecond)}
+	r.members[id][from] = membership{role: list.RoleAdmin, invitedBy: to, since: at.UTC().Truncate(time.Microsecond), position: kept}
 	r.touchMembers(id)
 	return nil
 }
@@ -208,10 +212,14 @@ func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list
 	if _, member := r.members[inv.ListID][user]; member || e.l.Owner() == user {
 		return out, nil
 	}
+	bottom, err := r.bottomOf(user)
+	if err != nil {
+		return list.Invitation{}, err
+	}
 	if r.members[inv.ListID] == nil {
 		r.members[inv.ListID] = map[auth.UserID]membership{}
 	}
-	r.members[inv.ListID][user] = membership{role: inv.Role, invitedBy: inv.InvitedBy, since: at.UTC().Truncate(time.Microsecond)}
+	r.members[inv.ListID][user] = membership{role: inv.Role, invitedBy: inv.InvitedBy, since: at.UTC().Truncate(time.Microsecond), position: bottom}
 	r.touchMembers(inv.ListID)
 	return out, nil
 }
@@ -260,26 +268,22 @@ func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids [
 
 var _ task.Sharing = (*MemberRepository)(nil)
 
-// SharedWith returns the live lists user is a member of.
+// SharedWith returns the live lists user is a member of, in user's order.
 func (r *MemberRepository) SharedWith(ctx context.Context, user auth.UserID) ([]list.Shared, error) {
 	defer r.read(ctx).done()
-	type joined struct {
-		id    list.ID
-		since time.Time
-		role  list.Role
-	}
-	var js []joined
+	var out []list.Shared
 	for id, ms := range r.members {
 		if m, ok := ms[user]; ok {
 			if e, ok := r.lists[id]; ok && e.deletedAt == nil {
-				js = append(js, joined{id: id, since: m.since, role: m.role})
+				out = append(out, r.shared(id, m))
 			}
 		}
 	}
-	slices.SortFunc(js, func(a, b joined) int { return cmp.Or(a.since.Compare(b.since), cmp.Compare(a.id, b.id)) })
-	out := make([]list.Shared, len(js))
-	for i, j := range js {
-		out[i] = list.Shared{Summary: r.summary(j.id), Role: j.role}
+	slices.SortFunc(out, func(a, b list.Shared) int {
+		return cmp.Or(cmp.Compare(a.List.Position(), b.List.Position()), cmp.Compare(a.List.ID(), b.List.ID()))
+	})
+	if out == nil {
+		out = []list.Shared{}
 	}
 	return out, nil
 }
@@ -301,7 +305,11 @@ func (s *Store) SetMember(ctx context.Context, id list.ID, user auth.UserID, rol
 	}
 	m, ok := st.members[id][user]
 	if !ok {
-		m = membership{invitedBy: e.l.Owner(), since: time.Now().UTC().Truncate(time.Microsecond)}
+		bottom, err := st.bottomOf(user)
+		if err != nil {
+			return err
+		}
+		m = membership{invitedBy: e.l.Owner(), since: time.Now().UTC().Truncate(time.Microsecond), position: bottom}
 	}
 	m.role = role
 	st.members[id][user] = m

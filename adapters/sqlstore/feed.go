@@ -169,7 +169,10 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 	}
 	lists := map[int64]list.Summary{}
 	if len(listIDs) > 0 {
-		s := in(x.sql().add("SELECT "+listColumns+listFrom+" WHERE l.id IN "), listIDs)
+		// Each at owner's place: a member's key is their membership's
+		// (sidebar.go).
+		s := in(x.sql().add("SELECT "+feedListColumns+listFrom+
+			" LEFT JOIN list_members AS m ON m.list_id = l.id AND m.user_id = ? WHERE l.id IN ", string(owner)), listIDs)
 		var got []listRow
 		if err := x.db.NewRaw(s.String(), s.args...).Scan(ctx, &got); err != nil {
 			return page, fmt.Errorf("read changed lists: %w", err)
@@ -209,6 +212,10 @@ func (c *ChangeLog) read(ctx context.Context, x bunRunner, owner auth.UserID, r 
 	}
 	return page, nil
 }
+
+// feedListColumns is listColumns with the reader's key: their membership's
+// when they have one.
+var feedListColumns = strings.Replace(listColumns, "l.sort_key", "coalesce(m.sort_key, l.sort_key) AS sort_key", 1)
 
 // Prune deletes the tombstones of entities purged before cutoff, and
 // raises their users' pruned_seq to the highest number it deleted, in one

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -218,10 +217,11 @@ func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.
 	return out, err
 }
 
-// Move places the list right after or before another of owner's lists, or
-// at the top: a key between the neighbours' (all of owner's lists, the
-// trash included, so that a restored list never collides), read in one
-// statement. Past position.RebalanceLen the owner's lists are re-keyed.
+// Move places the list right after or before another list of owner's
+// sidebar (their lists and those shared with them, sidebar.go), or at the
+// top: a key between the neighbours' (the trash included, so that a
+// restored list never collides), read in one statement. Past
+// position.RebalanceLen the owner's sidebar is re-keyed.
 func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, a list.Anchor, at time.Time) (list.Summary, error) {
 	if err := a.Check(); err != nil {
 		return list.Summary{}, err
@@ -239,42 +239,9 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 		if err := list.Conflict(cur, expect); err != nil {
 			return err
 		}
-		anchor, field := a.After, "after_id"
-		if a.Before != nil {
-			anchor, field = a.Before, "before_id"
-		}
-		agg, cmp, anchorKey := "min", "", ""
-		if anchor != nil {
-			if *anchor == id {
-				return listProblem(field, "a list cannot be placed next to itself")
-			}
-			ar, err := readList(ctx, x, owner, *anchor, true, false)
-			if err != nil {
-				return err
-			}
-			anchorKey, cmp = ar.SortKey, " AND sort_key > ?"
-			if a.Before != nil {
-				agg, cmp = "max", " AND sort_key < ?"
-			}
-		}
-		s := x.sql().add("SELECT "+agg+"(sort_key) FROM lists WHERE user_id = ? AND id <> ?", string(owner), int64(id))
-		if cmp != "" {
-			s.add(cmp, anchorKey)
-		}
-		var k sql.NullString
-		if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&k); err != nil {
-			return fmt.Errorf("read neighbours: %w", err)
-		}
-		lower, upper := "", k.String
-		switch {
-		case a.After != nil:
-			lower, upper = anchorKey, k.String
-		case a.Before != nil:
-			lower, upper = k.String, anchorKey
-		}
-		key, err := position.Between(lower, upper)
+		key, err := sidebarKey(ctx, x, owner, id, 0, a)
 		if err != nil {
-			return fmt.Errorf("move list: %w", err)
+			return err
 		}
 		l := cur.List
 		l.MoveTo(key, at)
@@ -284,7 +251,7 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 		}
 		cur.List = l.WithVersion(l.Version() + 1)
 		if position.NeedsRebalance(key) {
-			if err := r.rebalance(ctx, x, owner); err != nil {
+			if err := rebalanceSidebar(ctx, x, owner); err != nil {
 				return err
 			}
 			row, err := readList(ctx, x, owner, id, true, false)
@@ -297,22 +264,6 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 		return nil
 	})
 	return out, err
-}
-
-// rebalance re-keys owner's lists, in the trash too, as tree.go's rebalance
-// does a scope of tasks: position.Rebalanced of each one's rank, in two
-// statements.
-func (r *ListRepository) rebalance(ctx context.Context, x runner, owner auth.UserID) error {
-	for _, q := range []string{
-		"UPDATE lists SET position = " + rebalanceKey(r.pg, "k.rank") + " || '0' FROM (SELECT id, row_number() OVER (ORDER BY sort_key) - 1 AS rank" +
-			" FROM lists WHERE user_id = ?) AS k WHERE lists.id = k.id",
-		"UPDATE lists SET position = substr(position, 1, 11) || 'V' WHERE user_id = ?",
-	} {
-		if _, err := x.idb().NewRaw(q, string(owner)).Exec(ctx); err != nil {
-			return fmt.Errorf("rebalance lists: %w", err)
-		}
-	}
-	return nil
 }
 
 // Trash moves the list and its live tasks to the trash: the list row locked

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -323,9 +324,9 @@ func (r *MemberRepository) remove(ctx context.Context, id list.ID, user auth.Use
 
 // Transfer moves the list and every row of its tasks (tags, occurrences,
 // revisions) to member to, under both owners' scope locks (in id order),
-// and swaps the memberships. The list goes back to its implicit place
-// (position NULL): its key in the old owner's order means nothing in the
-// new one's, and could collide there.
+// and swaps the memberships. Nobody's sidebar changes: the list takes the
+// key of the new owner's membership (in their key space, sidebar.go), the
+// old owner's new membership the list's key.
 func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.UserID, at time.Time) error {
 	return inTx(ctx, r.db, func(ctx context.Context) error {
 		x := r.on(ctx)
@@ -379,8 +380,19 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		if taken {
 			return list.ErrNameTaken
 		}
+		// Nobody's sidebar changes: the list takes the new owner's key (of
+		// their membership), the old owner's membership the list's.
+		var kept sql.NullString
+		s := x.sql().add("SELECT position FROM lists WHERE id = ?", int64(id))
+		if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&kept); err != nil {
+			return fmt.Errorf("read list position: %w", err)
+		}
+		if _, err := x.idb().NewRaw("UPDATE lists SET user_id = ?,"+
+			" position = (SELECT m.position FROM list_members AS m WHERE m.list_id = lists.id AND m.user_id = ?) WHERE id = ?",
+			string(to), string(to), int64(id)).Exec(ctx); err != nil {
+			return fmt.Errorf("transfer list: %w", nameError(err))
+		}
 		for _, q := range []string{
-			"UPDATE lists SET user_id = ?, position = NULL WHERE id = ?",
 			"UPDATE tasks SET user_id = ?, created_by = coalesce(created_by, user_id) WHERE list_id = ?",
 			"UPDATE task_tags SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
 			"UPDATE task_occurrences SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
@@ -394,8 +406,8 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			return fmt.Errorf("delete membership: %w", err)
 		}
 		r.sharing(from)
-		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)",
-			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC()).Exec(ctx); err != nil {
+		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at, position) VALUES (?, ?, ?, ?, ?, ?)",
+			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC(), kept).Exec(ctx); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
 		}
 		return nil
@@ -439,11 +451,19 @@ func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list
 		if _, err := x.idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete invitation: %w", err)
 		}
+		// At the bottom of the user's sidebar, under their scope lock.
+		if err := lockScope(ctx, x, user); err != nil {
+			return err
+		}
+		bottom, err := sidebarBottom(ctx, x, user)
+		if err != nil {
+			return err
+		}
 		r.sharing(user)
-		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at)"+
-			" SELECT l.id, ?, ?, ?, ? FROM lists AS l WHERE l.id = ? AND l.user_id <> ?"+
+		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at, position)"+
+			" SELECT l.id, ?, ?, ?, ?, ? FROM lists AS l WHERE l.id = ? AND l.user_id <> ?"+
 			" ON CONFLICT (list_id, user_id) DO NOTHING",
-			string(user), string(inv.Role), string(inv.InvitedBy), at.UTC(), int64(inv.ListID), string(user)).Exec(ctx); err != nil {
+			string(user), string(inv.Role), string(inv.InvitedBy), at.UTC(), bottom, int64(inv.ListID), string(user)).Exec(ctx); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
 		}
 		return nil
@@ -470,21 +490,29 @@ type sharedRow struct {
 	Role string `bun:"role"`
 }
 
-// SharedWith reads the live lists user is a member of with their counters:
-// one range of list_members_user_idx.
+func (row sharedRow) shared() (list.Shared, error) {
+	s, err := row.summary()
+	if err != nil {
+		return list.Shared{}, err
+	}
+	return list.Shared{Summary: s, Role: list.Role(row.Role)}, nil
+}
+
+// SharedWith reads the live lists user is a member of with their counters,
+// each at user's place (sidebar.go): one range of list_members_user_idx.
 func (r *MemberRepository) SharedWith(ctx context.Context, user auth.UserID) ([]list.Shared, error) {
 	var rows []sharedRow
-	if err := r.on(ctx).idb().NewRaw("SELECT "+listColumns+", m.role"+listFrom+" JOIN list_members AS m ON m.list_id = l.id"+
-		" WHERE m.user_id = ? AND l.deleted_at IS NULL ORDER BY m.created_at, l.id", string(user)).Scan(ctx, &rows); err != nil {
+	if err := r.on(ctx).idb().NewRaw("SELECT "+memberListColumns+", m.role"+listFrom+" JOIN list_members AS m ON m.list_id = l.id"+
+		" WHERE m.user_id = ? AND l.deleted_at IS NULL ORDER BY m.sort_key, l.id", string(user)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list shared lists: %w", err)
 	}
 	out := make([]list.Shared, len(rows))
 	for i, row := range rows {
-		s, err := row.summary()
+		s, err := row.shared()
 		if err != nil {
 			return nil, err
 		}
-		out[i] = list.Shared{Summary: s, Role: list.Role(row.Role)}
+		out[i] = s
 	}
 	return out, nil
 }
