@@ -38,26 +38,26 @@ func (s *Service) CreateList(ctx context.Context, a Actor, name string, color *s
 }
 
 // GetList returns one of the actor's lists, or a list shared with them,
-// with its counts.
-func (s *Service) GetList(ctx context.Context, a Actor, id list.ID) (list.Summary, error) {
+// with its counts, at the actor's place for it, and their role there.
+func (s *Service) GetList(ctx context.Context, a Actor, id list.ID) (list.Shared, error) {
 	lists, err := s.listRepo()
 	if err != nil {
-		return list.Summary{}, err
+		return list.Shared{}, err
 	}
 	out, err := lists.Get(ctx, a.owner, id)
 	if !errors.Is(err, list.ErrNotFound) || s.members == nil {
-		return out, err
+		return list.Shared{Summary: out, Role: list.RoleOwner}, err
 	}
-	acc, err := allowed(ctx, s.members, a.owner, id, list.ActRead)
-	if err != nil {
-		return list.Summary{}, err
+	if _, err := allowed(ctx, s.members, a.owner, id, list.ActRead); err != nil {
+		return list.Shared{}, err
 	}
-	return lists.Get(ctx, acc.Owner, id)
+	return s.members.SharedList(ctx, a.owner, id)
 }
 
-// Sidebar returns the actor's lists in their order (each with role owner),
-// then the lists shared with them in the order they joined, each with their
-// role: GET /lists.
+// Sidebar returns the actor's lists (each with role owner) and the lists
+// shared with them (each with their role) in the actor's order: one key
+// space per user, their own lists by the list's key and the shared ones by
+// their membership's key (list.Anchor), then by id. GET /lists.
 func (s *Service) Sidebar(ctx context.Context, a Actor) ([]list.Shared, error) {
 	own, err := s.ListLists(ctx, a)
 	if err != nil {
@@ -71,10 +71,31 @@ func (s *Service) Sidebar(ctx context.Context, a Actor) ([]list.Shared, error) {
 		return out, nil
 	}
 	shared, err := s.members.SharedWith(ctx, a.owner)
-	if err != nil {
-		return nil, err
+	if err != nil || len(shared) == 0 {
+		return out, err
 	}
-	return append(out, shared...), nil
+	// Both are in order already: merge them.
+	merged := make([]list.Shared, 0, len(out)+len(shared))
+	i, j := 0, 0
+	for i < len(out) || j < len(shared) {
+		if j == len(shared) || i < len(out) && sidebarBefore(out[i].List, shared[j].List) {
+			merged = append(merged, out[i])
+			i++
+		} else {
+			merged = append(merged, shared[j])
+			j++
+		}
+	}
+	return merged, nil
+}
+
+// sidebarBefore reports whether a comes before b in a sidebar: by key, then
+// by id.
+func sidebarBefore(a, b *list.List) bool {
+	if pa, pb := a.Position(), b.Position(); pa != pb {
+		return pa < pb
+	}
+	return a.ID() < b.ID()
 }
 
 // ListLists returns the actor's lists in their order, with their counts:
@@ -108,7 +129,7 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 		if err != nil {
 			return list.Summary{}, err
 		}
-		return cur, list.Conflict(cur, expect)
+		return cur.Summary, list.Conflict(cur.Summary, expect)
 	}
 	owner := a.owner
 	if s.members != nil {
@@ -133,14 +154,31 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 	})
 }
 
-// MoveList places one of the actor's lists right after or before another
-// of theirs, or at the top (an anchor naming neither).
-func (s *Service) MoveList(ctx context.Context, a Actor, id list.ID, expect list.Version, to list.Anchor) (list.Summary, error) {
+// MoveList places a list in the actor's sidebar right after or before
+// another list there (their own or one shared with them), or at the top
+// (an anchor naming neither), and returns it as the actor sees it. The
+// sidebar's order is personal: the owner's move gives the list a new key
+// (one version up); a member's, whatever their role (list.ActRead), gives
+// their membership one and changes nothing anybody else sees, the list's
+// version included, so that nobody's If-Match fails for it.
+func (s *Service) MoveList(ctx context.Context, a Actor, id list.ID, expect list.Version, to list.Anchor) (list.Shared, error) {
 	lists, err := s.listRepo()
 	if err != nil {
-		return list.Summary{}, err
+		return list.Shared{}, err
 	}
-	return lists.Move(ctx, a.owner, id, expect, to, s.now())
+	if s.members != nil {
+		if _, err := lists.Get(ctx, a.owner, id); errors.Is(err, list.ErrNotFound) {
+			if err := to.Check(); err != nil {
+				return list.Shared{}, err
+			}
+			if _, err := allowed(ctx, s.members, a.owner, id, list.ActRead); err != nil {
+				return list.Shared{}, err
+			}
+			return s.members.Place(ctx, a.owner, id, expect, to)
+		}
+	}
+	out, err := lists.Move(ctx, a.owner, id, expect, to, s.now())
+	return list.Shared{Summary: out, Role: list.RoleOwner}, err
 }
 
 // DeleteList moves one of the actor's lists to the trash with its tasks, in

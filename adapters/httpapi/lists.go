@@ -229,8 +229,10 @@ func (h *handlers) getList(ctx context.Context, in *getListInput) (*getListOutpu
 	if err != nil {
 		return nil, h.errs.toResponse(ctx, err, "body")
 	}
-	out := &getListOutput{Status: http.StatusOK, ETag: listETag(s.List), Body: listOut(s)}
-	if noneMatch(in.IfNoneMatch, out.ETag) {
+	out := &getListOutput{Status: http.StatusOK, ETag: listETag(s.List), Body: listOut(s.Summary)}
+	// A member's position is their own and not in the list's version
+	// (a member's move leaves it): their copy is never known current.
+	if s.Role == list.RoleOwner && noneMatch(in.IfNoneMatch, out.ETag) {
 		out.Status = http.StatusNotModified
 	}
 	return out, nil
@@ -295,7 +297,7 @@ func (h *handlers) moveList(ctx context.Context, in *moveListInput) (*oneListOut
 		to = list.Anchor{After: (*list.ID)(in.Body.AfterID), Before: (*list.ID)(in.Body.BeforeID)}
 	}
 	s, err := h.svc.MoveList(ctx, a, list.ID(in.ListID), in.expect(in.ListID), to)
-	return h.oneList(ctx, s, err)
+	return h.oneList(ctx, s.Summary, err)
 }
 
 func (h *handlers) listTrashedLists(ctx context.Context, in *ownerInput) (*trashedListsOutput, error) {
