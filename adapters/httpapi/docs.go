@@ -134,7 +134,8 @@ var opDocs = map[string]opDoc{
 		"a list and a parent unless `parent_id` (and `list_id`) say where they all go. Returns them in the order of " +
 		"`ids`, each one version up." + idempotencyDoc},
 	"list-lists": {"List lists", "The caller's lists in their order (by `position`), each with how many of its tasks are open and completed: " +
-		"the sidebar. Tasks in no list are in the inbox: `GET .../tasks?list_id=inbox` lists them and " +
+		"the sidebar. The lists shared with the caller are in it too, each with the caller's `role` and its `owner`, ordered together " +
+		"with the caller's own by the caller's keys (`position` is the caller's own place for the list: each member has theirs). Tasks in no list are in the inbox: `GET .../tasks?list_id=inbox` lists them and " +
 		"`GET .../tasks/stats?list_id=inbox` counts them. `[]` when there are none."},
 	"create-webhook": {"Register a webhook", "Registers a URL to which the caller's reminders are posted as they fall due, signed as " +
 		"Standard Webhooks says: headers webhook-id (the same on every retry: drop repeats by it), webhook-timestamp and " +
@@ -153,9 +154,10 @@ var opDocs = map[string]opDoc{
 	"delete-push-subscription": {"Delete a Web Push subscription", "Removes one of the caller's browsers. 404 for an unknown id."},
 	"create-list": {"Create a list", "Creates a list at the bottom of the caller's lists. name: 1 to 100 characters after trimming, " +
 		"unique among the caller's lists ignoring case (409 `List name already exists` otherwise); color: `#rrggbb` or null." + idempotencyDoc},
-	"get-list": {"Get a list", "One of the caller's lists, with its counts. Another user's list is 404, as if it did not exist; so is " +
-		"a list in the trash. With If-None-Match naming the current ETag: 304 and no body (the counts are not part of " +
-		"the version: a change of its tasks does not change the list's ETag)."},
+	"get-list": {"Get a list", "One of the caller's lists, or one shared with them (at the caller's own `position`), with its counts. " +
+		"Another user's list is 404, as if it did not exist; so is a list in the trash. With If-None-Match naming the current ETag: " +
+		"304 and no body (the counts are not part of the version: a change of its tasks does not change the list's ETag); " +
+		"never for a member, whose `position` is their own and not part of the list's version."},
 	"patch-list": {"Rename or recolor a list", "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
 		"`application/merge-patch+json` or `application/json`. name cannot be null; color null removes it. A name another " +
 		"of the caller's lists has is 409. An empty patch `{}` changes nothing." + listIfMatchDoc},
@@ -165,9 +167,13 @@ var opDocs = map[string]opDoc{
 		"all its tasks for good, from the sidebar or the trash." + listIfMatchDoc},
 	"restore-list": {"Restore a list", "Brings a list back from the trash with the tasks deleted with it, as they were. 409 when another list " +
 		"took its name meanwhile (rename that one first). Restoring a list that is not in the trash returns it as it is." + idempotencyDoc},
-	"move-list": {"Move a list", "Places one of the caller's lists right after `after_id` or right before `before_id`, another of " +
-		"their lists (404 otherwise); neither: at the top. Only this list's `position` changes. Returns the list, one " +
-		"version up." + listIfMatchDoc + idempotencyDoc},
+	"move-list": {"Move a list", "Places a list in the caller's sidebar right after `after_id` or right before `before_id`, another list " +
+		"of that sidebar: the caller's own or one shared with them (404 otherwise); neither: at the top. The sidebar's order is " +
+		"personal: the owner's move changes only this list's `position` and returns it one version up; a member's move (any role, " +
+		"a viewer too) changes only the member's own place for the list, which they see as its `position`, and nothing anybody else " +
+		"sees: not the owner's order, not another member's, not the list's version, updated_at or ETag (so nobody's If-Match " +
+		"fails for it). It is a change of the list in that member's change feed only. If-Match is compared with the list's version." +
+		listIfMatchDoc + idempotencyDoc},
 	"list-trashed-lists": {"List the trashed lists", "The caller's lists in the trash, the most recently deleted first, each with " +
 		"`deleted_at`; their counts are 0 (their tasks are in the trash with them). `[]` when there are none."},
 	"run-commands": {"Apply a queue of offline writes", "Up to 100 commands, applied in order, each as its REST route would apply it " +

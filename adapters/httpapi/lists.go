@@ -36,16 +36,17 @@ type List struct {
 	UserID         string    `json:"user_id" doc:"The owner: the token's user id." example:"u_123"`
 	Name           string    `json:"name" doc:"1 to 100 characters, unique among the owner's lists ignoring case." example:"Groceries"`
 	Color          *string   `json:"color" pattern:"^#[0-9a-f]{6}$" doc:"#rrggbb in lower case; null when none." example:"#ff8800"`
-	Position       string    `json:"position" doc:"The list's place among the owner's lists: an opaque key by which they sort byte-wise, in the order the user gave. Set by the server: new lists go to the bottom; POST .../move changes it." example:"z0000000000000000003"`
+	Position       string    `json:"position" doc:"The list's place in the caller's sidebar: an opaque key by which the caller's lists and the lists shared with them sort together byte-wise, in the order the caller gave. Personal: on a shared list each member has their own (a list they accept goes to the bottom), and the owner's is the list's. Set by the server: new lists go to the bottom; POST .../move changes it." example:"z0000000000000000003"`
 	OpenCount      int       `json:"open_count" minimum:"0" doc:"Its tasks not completed (subtasks included; the trash left out)." example:"4"`
 	CompletedCount int       `json:"completed_count" minimum:"0" doc:"Its completed tasks (subtasks included; the trash left out)." example:"2"`
 	CreatedAt      time.Time `json:"created_at" doc:"RFC 3339, UTC. Never changes."`
 	UpdatedAt      time.Time `json:"updated_at" doc:"RFC 3339, UTC. Moves on every change (not on a change of its tasks)."`
-	Version        int64     `json:"version" minimum:"1" doc:"1 when created, one more on every change (a rename, a color, a move); its tasks do not count. The ETag of a response carrying the list names it." example:"1"`
+	Version        int64     `json:"version" minimum:"1" doc:"1 when created, one more on every change (a rename, a color, the owner's move); its tasks do not count, nor a member's move (their own place). The ETag of a response carrying the list names it." example:"1"`
 }
 
 // SidebarList is a list of GET /lists: the caller's own, or one shared with
-// them, with what they may do there.
+// them, with what they may do there. GET /lists orders both together by
+// the caller's keys (position).
 type SidebarList struct {
 	_ struct{} `json:"-" additionalProperties:"false"`
 	List
@@ -163,8 +164,8 @@ type restoreListInput struct {
 // listMoveBody says where a list goes: right after one list, right before
 // one, or (neither) at the top.
 type listMoveBody struct {
-	AfterID  *int64 `json:"after_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right after this list of the caller's; null or absent: see before_id." example:"4"`
-	BeforeID *int64 `json:"before_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right before this list of the caller's. Not with after_id. Neither (or null): the top."`
+	AfterID  *int64 `json:"after_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right after this list of the caller's sidebar (their own, or one shared with them); null or absent: see before_id." example:"4"`
+	BeforeID *int64 `json:"before_id,omitempty" minimum:"1" nullable:"true" doc:"Put it right before this list of the caller's sidebar (their own, or one shared with them). Not with after_id. Neither (or null): the top."`
 }
 
 type moveListInput struct {

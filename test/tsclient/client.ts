@@ -253,6 +253,11 @@ export class Client {
     return this.call<Task[]>("POST", "/tasks/move", body);
   }
 
+  /**
+   * lists is the caller's sidebar: their own lists and those shared with them
+   * (role, owner), in one order that is the caller's: position is the
+   * caller's own place for each list (each member of a shared list has theirs).
+   */
   lists(): Promise<TodoList[]> {
     return this.call<TodoList[]>("GET", "/lists");
   }
@@ -269,6 +274,12 @@ export class Client {
     return this.call<TodoList>("PATCH", `/lists/${id}`, patch);
   }
 
+  /**
+   * moveList places a list in the caller's sidebar, after or before another
+   * list there (their own or a shared one). On a shared list any member, a
+   * viewer too, moves only their own place: the list's version and ETag stay,
+   * and nobody else's order changes.
+   */
   moveList(id: TodoList["id"], to: ListMove): Promise<TodoList> {
     return this.call<TodoList>("POST", `/lists/${id}/move`, to);
   }
