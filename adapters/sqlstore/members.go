@@ -442,18 +442,19 @@ func (r *MemberRepository) invitationOf(ctx context.Context, user auth.UserID, i
 func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list.InvitationID, at time.Time) (list.Invitation, error) {
 	var out list.Invitation
 	err := inTx(ctx, r.db, func(ctx context.Context) error {
+		// The user's scope lock first (their sidebar's keys: the list goes
+		// to the bottom), before any row.
+		x := r.on(ctx)
+		if err := lockScope(ctx, x, user); err != nil {
+			return err
+		}
 		inv, err := r.invitationOf(ctx, user, id)
 		if err != nil {
 			return err
 		}
 		out = inv
-		x := r.on(ctx)
 		if _, err := x.idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete invitation: %w", err)
-		}
-		// At the bottom of the user's sidebar, under their scope lock.
-		if err := lockScope(ctx, x, user); err != nil {
-			return err
 		}
 		bottom, err := sidebarBottom(ctx, x, user)
 		if err != nil {

@@ -158,8 +158,10 @@ func (r *MemberRepository) SharedList(ctx context.Context, user auth.UserID, id 
 	return r.sharedList(ctx, r.on(ctx), user, id, false)
 }
 
-// Place gives user's membership of list id a new key, in a transaction:
-// the membership locked first (as Transfer does), then user's scope lock.
+// Place gives user's membership of list id a new key, in a transaction,
+// in the lock order of shared lists (members.go): the scope locks of the
+// list's owner and of user (whose key space it writes), in id order as
+// Transfer takes them, then the membership row.
 func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.ID, expect list.Version, a list.Anchor) (list.Shared, error) {
 	if err := a.Check(); err != nil {
 		return list.Shared{}, err
@@ -167,14 +169,14 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 	var out list.Shared
 	err := inTx(ctx, r.db, func(ctx context.Context) error {
 		x := r.on(ctx)
+		if err := r.lockSidebar(ctx, x, user, id); err != nil {
+			return err
+		}
 		cur, err := r.sharedList(ctx, x, user, id, true)
 		if err != nil {
 			return err
 		}
 		if err := list.Conflict(cur.Summary, expect); err != nil {
-			return err
-		}
-		if err := lockScope(ctx, x, user); err != nil {
 			return err
 		}
 		key, err := sidebarKey(ctx, x, user, 0, id, a)
@@ -194,4 +196,45 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 		return err
 	})
 	return out, err
+}
+
+// lockSidebar takes, on PostgreSQL, the scope locks of user and of the
+// owner of live list id, in id order; an owner that changed while they were
+// awaited (a transfer) has their lock taken in turn, as lockedOwner does.
+// list.ErrNotFound when the list is not live.
+func (r *MemberRepository) lockSidebar(ctx context.Context, x runner, user auth.UserID, id list.ID) error {
+	owner, ok, err := ownerOf(ctx, x, id, true)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return list.ErrNotFound
+	}
+	if !r.pg {
+		return nil // the transaction holds SQLite's write lock
+	}
+	scopes := []auth.UserID{owner, user}
+	slices.Sort(scopes)
+	for _, o := range slices.Compact(scopes) {
+		if err := lockScope(ctx, x, o); err != nil {
+			return err
+		}
+	}
+	for range 4 {
+		now, ok, err := ownerOf(ctx, x, id, true)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return list.ErrNotFound
+		}
+		if now == owner {
+			return nil
+		}
+		owner = now
+		if err := lockScope(ctx, x, owner); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("place list: list %d changed owner 4 times while its lock was awaited", id)
 }
