@@ -381,15 +381,17 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			return list.ErrNameTaken
 		}
 		// Nobody's sidebar changes: the list takes the new owner's key (of
-		// their membership), the old owner's membership the list's.
+		// their membership; the implicit one should a list of theirs have
+		// it, see Place), the old owner's membership the list's.
 		var kept sql.NullString
 		s := x.sql().add("SELECT position FROM lists WHERE id = ?", int64(id))
 		if err := x.idb().QueryRowContext(ctx, s.String(), s.args...).Scan(&kept); err != nil {
 			return fmt.Errorf("read list position: %w", err)
 		}
 		if _, err := x.idb().NewRaw("UPDATE lists SET user_id = ?,"+
-			" position = (SELECT m.position FROM list_members AS m WHERE m.list_id = lists.id AND m.user_id = ?) WHERE id = ?",
-			string(to), string(to), int64(id)).Exec(ctx); err != nil {
+			" position = (SELECT m.position FROM list_members AS m WHERE m.list_id = lists.id AND m.user_id = ?"+
+			" AND NOT EXISTS (SELECT 1 FROM lists AS o WHERE o.user_id = ? AND o.sort_key = m.sort_key)) WHERE id = ?",
+			string(to), string(to), string(to), int64(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("transfer list: %w", nameError(err))
 		}
 		for _, q := range []string{
@@ -442,20 +444,18 @@ func (r *MemberRepository) invitationOf(ctx context.Context, user auth.UserID, i
 func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list.InvitationID, at time.Time) (list.Invitation, error) {
 	var out list.Invitation
 	err := inTx(ctx, r.db, func(ctx context.Context) error {
-		// The user's scope lock first (their sidebar's keys: the list goes
-		// to the bottom), before any row.
-		x := r.on(ctx)
-		if err := lockScope(ctx, x, user); err != nil {
-			return err
-		}
 		inv, err := r.invitationOf(ctx, user, id)
 		if err != nil {
 			return err
 		}
 		out = inv
+		x := r.on(ctx)
 		if _, err := x.idb().NewRaw("DELETE FROM list_invitations WHERE id = ?", int64(id)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete invitation: %w", err)
 		}
+		// At the bottom of the user's sidebar (read without their scope
+		// lock, see Place: a move of theirs at the same instant may make
+		// an equal key, which orders by id).
 		bottom, err := sidebarBottom(ctx, x, user)
 		if err != nil {
 			return err

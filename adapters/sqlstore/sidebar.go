@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -159,18 +160,40 @@ func (r *MemberRepository) SharedList(ctx context.Context, user auth.UserID, id 
 }
 
 // Place gives user's membership of list id a new key, in a transaction,
-// in the lock order of shared lists (members.go): the scope locks of the
-// list's owner and of user (whose key space it writes), in id order as
-// Transfer takes them, then the membership row.
+// in the lock order of shared lists (members.go): the list owner's scope
+// lock, then the membership row (FOR UPDATE), then (the feed's trigger)
+// user's change head, as SetRole writes the row. It does not take user's
+// own scope lock, which would be a second scope lock in an order that
+// another member's move of another list could reverse: two moves of one
+// user at the same instant may then make equal keys, which order by list
+// id and which any later move puts apart (the neighbours are read with
+// strict bounds). A rebalance, which rewrites user's own lists too, takes
+// user's scope lock as well (rare: keys past position.RebalanceLen).
 func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.ID, expect list.Version, a list.Anchor) (list.Shared, error) {
 	if err := a.Check(); err != nil {
 		return list.Shared{}, err
 	}
 	var out list.Shared
-	err := inTx(ctx, r.db, func(ctx context.Context) error {
+	place := func(ctx context.Context) error {
 		x := r.on(ctx)
-		if err := r.lockSidebar(ctx, x, user, id); err != nil {
+		owner, ok, err := ownerOf(ctx, x, id, true)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return list.ErrNotFound
+		}
+		if r.locking(ctx) {
+			if err := lockScope(ctx, x, owner); err != nil {
+				return err
+			}
+			if now, ok, err := ownerOf(ctx, x, id, true); err != nil {
+				return err
+			} else if !ok {
+				return list.ErrNotFound
+			} else if now != owner {
+				return errHandedOver
+			}
 		}
 		cur, err := r.sharedList(ctx, x, user, id, true)
 		if err != nil {
@@ -188,53 +211,29 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 			return fmt.Errorf("place list: %w", err)
 		}
 		if position.NeedsRebalance(key) {
+			if err := lockScope(ctx, x, user); err != nil {
+				return err
+			}
 			if err := rebalanceSidebar(ctx, x, user); err != nil {
 				return err
 			}
 		}
 		out, err = r.sharedList(ctx, x, user, id, false)
 		return err
-	})
-	return out, err
+	}
+	// A list handed over while its owner's lock was awaited: again, from
+	// the start, rather than take the new owner's lock while holding the
+	// old one's (the new owner may hold theirs and wait for the old one's:
+	// a transfer back).
+	for range 4 {
+		err := inTx(ctx, r.db, place)
+		if !errors.Is(err, errHandedOver) {
+			return out, err
+		}
+	}
+	return list.Shared{}, fmt.Errorf("place list %d: it changed owner 4 times while its lock was awaited", id)
 }
 
-// lockSidebar takes, on PostgreSQL, the scope locks of user and of the
-// owner of live list id, in id order; an owner that changed while they were
-// awaited (a transfer) has their lock taken in turn, as lockedOwner does.
-// list.ErrNotFound when the list is not live.
-func (r *MemberRepository) lockSidebar(ctx context.Context, x runner, user auth.UserID, id list.ID) error {
-	owner, ok, err := ownerOf(ctx, x, id, true)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return list.ErrNotFound
-	}
-	if !r.pg {
-		return nil // the transaction holds SQLite's write lock
-	}
-	scopes := []auth.UserID{owner, user}
-	slices.Sort(scopes)
-	for _, o := range slices.Compact(scopes) {
-		if err := lockScope(ctx, x, o); err != nil {
-			return err
-		}
-	}
-	for range 4 {
-		now, ok, err := ownerOf(ctx, x, id, true)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return list.ErrNotFound
-		}
-		if now == owner {
-			return nil
-		}
-		owner = now
-		if err := lockScope(ctx, x, owner); err != nil {
-			return err
-		}
-	}
-	return fmt.Errorf("place list: list %d changed owner 4 times while its lock was awaited", id)
-}
+// errHandedOver is a list whose owner changed while Place awaited the
+// owner's lock.
+var errHandedOver = errors.New("list handed over meanwhile")

@@ -411,3 +411,67 @@ func TestSidebarFeed(t *testing.T) {
 		})
 	}
 }
+
+// TestSidebarConcurrent: on every store, a member placing a shared list
+// and their own lists over and over, while the owner hands the list over
+// to them and back and another member is removed, never fails but with
+// list.ErrNotFound (the list changed hands under the move) and never
+// deadlocks; at the end each sidebar's keys are distinct and in order.
+func TestSidebarConcurrent(t *testing.T) {
+	t.Parallel()
+	for name, open := range shareStoreKinds {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := newSidebarCase(t, open(t))
+			shared := c.sh.list
+			o2 := c.create(c.owner, "o2")
+			u := c.sh.member("admin", list.RoleAdmin)
+			m := c.actor(u)
+			x, y := c.create(m, "x"), c.create(m, "y")
+			other := c.sh.member("other", list.RoleViewer)
+			done := make(chan error, 3)
+			go func() {
+				var err error
+				for i := range 40 {
+					anchors := []list.Anchor{after(x), before(y), {}, after(o2)}
+					if _, e := c.move(m, shared, list.AnyVersion, anchors[i%len(anchors)]); e != nil && !notFound(e) {
+						err = e
+					}
+				}
+				done <- err
+			}()
+			go func() {
+				var err error
+				for i := range 40 {
+					id, to := x, after(shared)
+					if i%2 == 1 {
+						id, to = y, before(shared)
+					}
+					if _, e := c.move(m, id, list.AnyVersion, to); e != nil && !notFound(e) {
+						err = e
+					}
+				}
+				done <- err
+			}()
+			go func() {
+				if _, err := c.svc.SetMemberRole(ctx, c.owner, shared, u.ID, string(list.RoleOwner)); err != nil {
+					done <- err
+					return
+				}
+				if _, err := c.svc.SetMemberRole(ctx, m, shared, c.sh.owner.ID, string(list.RoleOwner)); err != nil {
+					done <- err
+					return
+				}
+				done <- c.svc.RemoveMember(ctx, c.owner, shared, other.ID)
+			}()
+			for range 3 {
+				if err := <-done; err != nil {
+					t.Errorf("concurrent: %v", err)
+				}
+			}
+			c.sidebar(m) // positions strictly increasing
+			c.sidebar(c.owner)
+		})
+	}
+}
