@@ -142,7 +142,7 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 			owner = acc.Owner
 		}
 	}
-	return lists.Update(ctx, owner, id, expect, func(l *list.List) error {
+	out, err := lists.Update(ctx, owner, id, expect, func(l *list.List) error {
 		name, color := l.Name(), l.Color()
 		if p.Name != nil {
 			name = *p.Name
@@ -152,6 +152,29 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 		}
 		return l.Edit(name, color, s.now())
 	})
+	if owner == a.owner {
+		return out, err
+	}
+	// The list as the admin sees it: at their own place.
+	if ce, ok := errors.AsType[*list.ConflictError](err); ok {
+		ce.Current = s.placedFor(ctx, a, ce.Current)
+		return out, ce
+	}
+	if err != nil {
+		return out, err
+	}
+	return s.placedFor(ctx, a, out), nil
+}
+
+// placedFor is sum, a list shared with the actor, at the actor's place for
+// it (as it is now); sum as it is when that cannot be read.
+func (s *Service) placedFor(ctx context.Context, a Actor, sum list.Summary) list.Summary {
+	sh, err := s.members.SharedList(ctx, a.owner, sum.List.ID())
+	if err != nil {
+		return sum
+	}
+	sum.List = sum.List.WithPosition(sh.List.Position())
+	return sum
 }
 
 // MoveList places a list in the actor's sidebar right after or before

@@ -270,8 +270,18 @@ func testSidebarTransfer(t *testing.T, s shareStores) {
 	u := c.sh.member("admin", list.RoleAdmin)
 	admin := c.actor(u)
 	x, y := c.create(admin, "x"), c.create(admin, "y")
-	c.mustMove("admin: shared between x and y", admin, shared, after(x))
+	placed := c.mustMove("admin: shared between x and y", admin, shared, after(x))
 	c.wantOrder("admin before", admin, x, shared, y)
+	// An admin's rename answers the list at the admin's place, its 412 too.
+	name := "Renamed " + uniq()
+	edited, err := c.svc.EditList(context.Background(), admin, shared, list.AnyVersion, application.ListPatch{Name: &name})
+	if err != nil || edited.List.Position() != placed.List.Position() {
+		t.Errorf("admin's EditList = %q, %v; want the admin's position %q", edited.List.Position(), err, placed.List.Position())
+	}
+	_, err = c.svc.EditList(context.Background(), admin, shared, edited.List.Version()+1, application.ListPatch{Name: &name})
+	if ce, ok := errors.AsType[*list.ConflictError](err); !ok || ce.Current.List.Position() != placed.List.Position() {
+		t.Errorf("admin's EditList at a stale version = %v; want a ConflictError at the admin's position %q", err, placed.List.Position())
+	}
 	if _, err := c.svc.SetMemberRole(context.Background(), c.owner, shared, u.ID, string(list.RoleOwner)); err != nil {
 		t.Fatalf("SetMemberRole(owner) = %v", err)
 	}
