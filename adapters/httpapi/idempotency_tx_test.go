@@ -66,8 +66,15 @@ type lostCommit struct {
 	armed atomic.Bool
 }
 
+// lostCommitNested marks a context inside lostCommit's outermost InTx: a
+// nested call is a savepoint, whose release is no commit.
+type lostCommitNested struct{}
+
 func (l *lostCommit) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	err := l.Transactor.InTx(ctx, fn)
+	if ctx.Value(lostCommitNested{}) != nil {
+		return l.Transactor.InTx(ctx, fn)
+	}
+	err := l.Transactor.InTx(context.WithValue(ctx, lostCommitNested{}, true), fn)
 	if err == nil && l.armed.CompareAndSwap(true, false) {
 		return fmt.Errorf("commit: %w", application.ErrUnavailable)
 	}
