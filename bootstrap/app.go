@@ -91,7 +91,14 @@ var Memory = fx.Module("memory",
 var SQLStore = fx.Module("sqlstore",
 	fx.Provide(
 		newDB,
-		fx.Annotate(sqlstore.NewTaskRepository, fx.As(new(task.Repository))),
+		// The task repository asks the Sharers, not the database, whether a
+		// caller may be a member of a shared list: everyone else's queries
+		// of every list stay owner-only, with no round trip of their own.
+		func(db *bun.DB, s *sqlstore.Sharers) task.Repository {
+			r := sqlstore.NewTaskRepository(db)
+			r.UseShareHint(s)
+			return r
+		},
 		fx.Annotate(sqlstore.NewListRepository, fx.As(new(list.Repository))),
 		fx.Annotate(sqlstore.NewUserRepository, fx.As(new(user.Repository))),
 		newSharers,
