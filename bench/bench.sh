@@ -31,7 +31,8 @@
 #                       bench/cmd/reminders; REMINDERS_N=2000)
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
-#                       (pprof, and perf when present) during list32
+#                       (pprof, and perf when present) during list32, and
+#                       during each wrk run of list-pair (cpu-pair-*.pprof)
 #   BENCH_LOG_LEVEL=warn  LOG_LEVEL of the service under test
 #   API_DB_PARAMS=...   extra DATABASE_URL query parameters for the service,
 #                       e.g. default_query_exec_mode=simple_protocol
@@ -347,11 +348,32 @@ window_share() {
     'BEGIN{f=(b-a)/d; if(f>1)f=1; printf "%.0f", n*f}'
 }
 
+# csw prints the context switches (voluntary and not) so far of the
+# service's threads, then of the bench database's PostgreSQL backends: how
+# often each process slept or was preempted, a count other load on the
+# machine moves less than CPU time (list-pair notes them per request).
+# PostgreSQL's figure is only good when the pool kept its connections
+# through the run: a backend that ended in between takes its count away.
+csw() {
+  local t pid title api=0 pg=0
+  for t in /proc/${API_PID:-0}/task/*/status; do
+    api=$((api + $(awk '/ctxt_switches/{s+=$2} END{print s+0}' "$t" 2>/dev/null || echo 0)))
+  done
+  for pid in $(pgrep -x postgres); do
+    IFS= read -r -d '' title 2>/dev/null <"/proc/$pid/cmdline" || [[ -n $title ]] || continue
+    [[ "$title " == *" $DB "* ]] || continue
+    pg=$((pg + $(awk '/ctxt_switches/{s+=$2} END{print s+0}' "/proc/$pid/status" 2>/dev/null || echo 0)))
+  done
+  echo "$api $pg"
+}
+
 # run_wrk KEY CONNS MODE TOKENS [QUERY] [USER]
 run_wrk() {
   local key=$1 conns=$2 mode=$3 tokens=$4 query=${5:--} user=${6:--1} s0 s1 line t
   local threads=$((WRK_THREADS < conns ? WRK_THREADS : conns))
   say "wrk      $key: $mode, $conns connections, ${DURATION}s"
+  local c0 c1
+  [[ $key == pair-* ]] && c0=$(csw)
   s0=$(snap)
   { time wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" -s "$LUA" "$API_URL" \
       -- "$mode" "$TMP/$tokens.tokens" "$PER" "$query" "$user" >"$TMP/wrk_$key.out" 2>&1; } 2>"$TMP/time_$key" &
@@ -362,6 +384,7 @@ run_wrk() {
   # on a cancelled query), taking those backends' counters with them.
   sleep "$(awk -v d="$DURATION" 'BEGIN{print d - 0.25}')"
   s1=$(snap)
+  [[ $key == pair-* ]] && c1=$(csw)
   wait "$wp" || die "wrk failed: $(tail -3 "$TMP/wrk_$key.out")"
   line=$(grep '^WRK_RESULT' "$TMP/wrk_$key.out") || die "wrk printed no result: $(tail -3 "$TMP/wrk_$key.out")"
   eval "$(sed -E 's/([a-z0-9_]+)=/w_\1=/g; s/^WRK_RESULT /local /' <<<"$line")"
@@ -373,6 +396,10 @@ run_wrk() {
   t=$(awk '{print $1+$2}' "$TMP/time_$key")
   GEN[$key]=$(awk -v t="$t" -v d="$DURATION" 'BEGIN{printf "%.0f%%", t/d*100}')
   usage "$key" "$s0" "$s1" "$t" "$(window_share "$w_requests" "$s0" "$s1")"
+  if [[ $key == pair-* ]]; then
+    NOTE[$key]+=" context switches per request: $(awk -v a="$c0" -v b="$c1" -v r="$(window_share "$w_requests" "$s0" "$s1")" \
+      'BEGIN{split(a, x, " "); split(b, y, " "); printf "service %.2f, PostgreSQL %.2f", (y[1]-x[1])/r, (y[2]-x[2])/r}'), CPU µs/req ${CPU_REQ[$key]}/${PG_CPU_REQ[$key]};"
+  fi
 }
 
 # run_pgbench KEY CONNS MODE SCRIPT[@WEIGHT]... (extra -D with PGB_EXTRA)
@@ -650,9 +677,31 @@ if [[ $GROWTH != 1 ]]; then
     # every process's CPU per request, wrk's included (docs/PERFORMANCE.md).
     row pair-list "list (EdDSA), alternated with list-in-list" 32
     row pair-in-list "list in list, alternated with list" 32
+    # The order alternates too (list first in odd rounds, list-in-list in
+    # even ones), so that neither always follows the other's pgbench run.
     for ((r = 1; r <= ROUNDS; r++)); do
-      measure_round pair-list "$r" 32 list eddsa -- 32 prepared list.sql
-      measure_round pair-in-list "$r" 32 listin eddsa -- 32 prepared list_in_list.sql
+      pair_order="pair-list pair-in-list"
+      ((r % 2 == 0)) && pair_order="pair-in-list pair-list"
+      for k in $pair_order; do
+        # PROFILE=1: a CPU profile of the service during each wrk run of
+        # the pair, compared with go tool pprof -diff_base.
+        if [[ $PROFILE == 1 ]]; then
+          curl -sS -o "$OUT/cpu-$k.r$r-$STAMP.pprof" "$PPROF_URL/debug/pprof/profile?seconds=$((DURATION - 1))" &
+          PROF_PID=$!
+          PIDS+=($PROF_PID)
+        fi
+        if [[ $k == pair-list ]]; then
+          measure_round pair-list "$r" 32 list eddsa
+        else
+          measure_round pair-in-list "$r" 32 listin eddsa
+        fi
+        [[ $PROFILE == 1 ]] && { wait "$PROF_PID" || true; }
+        if [[ $k == pair-list ]]; then
+          measure_round pair-list "$r" -- 32 prepared list.sql
+        else
+          measure_round pair-in-list "$r" -- 32 prepared list_in_list.sql
+        fi
+      done
     done
     measure_pick pair-list 32 -- 32
     measure_pick pair-in-list 32 -- 32
