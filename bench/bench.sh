@@ -349,22 +349,26 @@ window_share() {
 }
 
 # csw prints the context switches (voluntary and not) so far of the
-# service's threads, then of the bench database's PostgreSQL backends: how
-# often each process slept or was preempted, a count other load on the
-# machine moves less than CPU time (list-pair notes them per request).
-# PostgreSQL's figure is only good when the pool kept its connections
-# through the run: a backend that ended in between takes its count away.
+# service's threads, then of the bench database's PostgreSQL backends, then
+# the service's read and write system calls (syscr, syscw of /proc/PID/io;
+# PostgreSQL's recv and send are not counted there): how often each
+# process slept or was preempted, and the service went to its sockets:
+# counts other load on the machine moves less than CPU time (list-pair
+# notes them per request). PostgreSQL's figures are only good when the
+# pool kept its connections through the run: a backend that ended in
+# between takes its counts away.
 csw() {
-  local t pid title api=0 pg=0
+  local t pid title api=0 pg=0 ar=0 aw=0
   for t in /proc/${API_PID:-0}/task/*/status; do
     api=$((api + $(awk '/ctxt_switches/{s+=$2} END{print s+0}' "$t" 2>/dev/null || echo 0)))
   done
+  read -r ar aw < <(awk '/^syscr/{r=$2} /^syscw/{w=$2} END{print r+0, w+0}' "/proc/${API_PID:-0}/io" 2>/dev/null || echo 0 0)
   for pid in $(pgrep -x postgres); do
     IFS= read -r -d '' title 2>/dev/null <"/proc/$pid/cmdline" || [[ -n $title ]] || continue
     [[ "$title " == *" $DB "* ]] || continue
     pg=$((pg + $(awk '/ctxt_switches/{s+=$2} END{print s+0}' "/proc/$pid/status" 2>/dev/null || echo 0)))
   done
-  echo "$api $pg"
+  echo "$api $pg $ar $aw"
 }
 
 # run_wrk KEY CONNS MODE TOKENS [QUERY] [USER]
@@ -398,7 +402,7 @@ run_wrk() {
   usage "$key" "$s0" "$s1" "$t" "$(window_share "$w_requests" "$s0" "$s1")"
   if [[ $key == pair-* ]]; then
     NOTE[$key]+=" context switches per request: $(awk -v a="$c0" -v b="$c1" -v r="$(window_share "$w_requests" "$s0" "$s1")" \
-      'BEGIN{split(a, x, " "); split(b, y, " "); printf "service %.2f, PostgreSQL %.2f", (y[1]-x[1])/r, (y[2]-x[2])/r}'), CPU µs/req ${CPU_REQ[$key]}/${PG_CPU_REQ[$key]};"
+      'BEGIN{split(a, x, " "); split(b, y, " "); printf "service %.2f, PostgreSQL %.2f; service reads/writes per request %.2f/%.2f", (y[1]-x[1])/r, (y[2]-x[2])/r, (y[3]-x[3])/r, (y[4]-x[4])/r}'), CPU µs/req ${CPU_REQ[$key]}/${PG_CPU_REQ[$key]};"
   fi
 }
 
