@@ -19,7 +19,6 @@ import (
 
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
-	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
@@ -76,10 +75,15 @@ func start(t *testing.T, name, databaseURL string) *server {
 	s := &server{name: name}
 	opts := []fx.Option{bootstrap.App(c), fx.Populate(&s.h, &s.svc)}
 	var mem *memory.Store
+	// On SQL stores, the service's own members repository: it tells the
+	// service's Sharers of each new member, as a membership accepted
+	// through the API does (a second repository would be a second process,
+	// which an SQLite database never has).
+	var sm application.Memberships
 	if c.StorageKind() == "memory" {
 		opts = append(opts, fx.Populate(&mem))
 	} else {
-		opts = append(opts, fx.Populate(&s.db))
+		opts = append(opts, fx.Populate(&s.db, &sm))
 	}
 	app := fx.New(opts...)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
@@ -94,10 +98,9 @@ func start(t *testing.T, name, databaseURL string) *server {
 			t.Errorf("stop the service on %s: %v", name, err)
 		}
 	})
+	s.members = sm
 	if mem != nil {
 		s.members = mem.Members()
-	} else {
-		s.members = sqlstore.NewMemberRepository(s.db)
 	}
 	return s
 }
