@@ -256,17 +256,10 @@ func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.I
 	groups := map[auth.UserID][]task.ID{}
 	for _, id := range task.UniqueIDs(ids) {
 		owner := caller
-		// Get reads shared tasks too (task.Repository): one of another
-		// owner's goes through Reach, which locks the membership.
-		if t, err := r.Repository.Get(ctx, caller, id); errors.Is(err, task.ErrNotFound) || err == nil && t.Owner() != caller {
-			acc, err := r.m.Reach(ctx, caller, id)
-			switch {
-			case err == nil:
-				owner = acc.Owner
-			case !errors.Is(err, task.ErrNotFound):
-				return err
-			}
-		} else if err != nil {
+		switch acc, err := r.access(ctx, caller, id); {
+		case err == nil:
+			owner = acc.Owner
+		case !errors.Is(err, task.ErrNotFound):
 			return err
 		}
 		groups[owner] = append(groups[owner], id)
@@ -279,6 +272,22 @@ func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.I
 	return nil
 }
 
+// access is caller's access to task id: their own task (list.RoleOwner),
+// or one of a shared list they are a member of (Reach, which locks the
+// membership); task.ErrNotFound when neither.
+func (r *sharedTasks) access(ctx context.Context, caller auth.UserID, id task.ID) (list.Access, error) {
+	// Get reads shared tasks too (task.Repository): the caller's own are
+	// those they own.
+	t, err := r.Repository.Get(ctx, caller, id)
+	switch {
+	case err == nil && t.Owner() == caller:
+		return list.Access{Owner: caller, Role: list.RoleOwner}, nil
+	case err != nil && !errors.Is(err, task.ErrNotFound):
+		return list.Access{}, err
+	}
+	return r.m.Reach(ctx, caller, id)
+}
+
 // byOwner splits ids into the caller's and, per owner, those of shared
 // lists the caller reaches with act (with the caller's role on each one's
 // list); task.ErrNotFound when one is neither.
@@ -286,23 +295,37 @@ func (r *sharedTasks) byOwner(ctx context.Context, caller auth.UserID, ids []tas
 	groups := map[auth.UserID][]task.ID{}
 	roles := map[task.ID]list.Role{}
 	for _, id := range task.UniqueIDs(ids) {
-		// Get reads shared tasks too (task.Repository): the caller's own
-		// are those they own.
-		if t, err := r.Repository.Get(ctx, caller, id); err == nil && t.Owner() == caller {
-			groups[caller] = append(groups[caller], id)
-			roles[id] = list.RoleOwner
-			continue
-		} else if err != nil && !errors.Is(err, task.ErrNotFound) {
-			return nil, nil, err
-		}
-		acc, err := r.reach(ctx, caller, id, act)
+		acc, err := r.access(ctx, caller, id)
 		if err != nil {
 			return nil, nil, err
+		}
+		if !acc.Allows(act) {
+			return nil, nil, task.ErrNotFound
 		}
 		groups[acc.Owner] = append(groups[acc.Owner], id)
 		roles[id] = acc.Role
 	}
 	return groups, roles, nil
+}
+
+// eachOwner takes every owner's scope lock in owner order (lockOwners),
+// splits ids by owner (byOwner, with act) and runs fn on each owner's
+// group, in that order, with the caller's role on each task.
+func (r *sharedTasks) eachOwner(ctx context.Context, caller auth.UserID, ids []task.ID, act list.Action,
+	fn func(owner auth.UserID, group []task.ID, roles map[task.ID]list.Role) error) error {
+	if err := r.lockOwners(ctx, caller, ids); err != nil {
+		return err
+	}
+	groups, roles, err := r.byOwner(ctx, caller, ids, act)
+	if err != nil {
+		return err
+	}
+	for _, owner := range slices.Sorted(maps.Keys(groups)) {
+		if err := fn(owner, groups[owner], roles); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UpdateAll changes the caller's tasks and those of shared lists, all or
@@ -315,24 +338,17 @@ func (r *sharedTasks) UpdateAll(ctx context.Context, caller auth.UserID, ids []t
 		return out, err
 	}
 	err = r.inTx(ctx, func(ctx context.Context) error {
-		if err := r.lockOwners(ctx, caller, ids); err != nil {
-			return err
-		}
-		groups, roles, err := r.byOwner(ctx, caller, ids, list.ActComplete)
-		if err != nil {
-			return err
-		}
 		got := map[task.ID]*task.Task{}
-		for _, owner := range slices.Sorted(maps.Keys(groups)) {
-			group := groups[owner]
+		err := r.eachOwner(ctx, caller, ids, list.ActComplete, func(owner auth.UserID, group []task.ID, roles map[task.ID]list.Role) error {
 			f := func(t *task.Task) error { return guard(roles[t.ID()], fn)(t) }
 			ts, err := r.Repository.UpdateAll(ctx, owner, group, f)
-			if err != nil {
-				return err
-			}
 			for _, t := range ts {
 				got[t.ID()] = t
 			}
+			return err
+		})
+		if err != nil {
+			return err
 		}
 		out = nil
 		for _, id := range task.UniqueIDs(ids) {
@@ -368,23 +384,12 @@ func (r *sharedTasks) TrashAll(ctx context.Context, caller auth.UserID, ids []ta
 		return n, err
 	}
 	err = r.inTx(ctx, func(ctx context.Context) error {
-		if err := r.lockOwners(ctx, caller, ids); err != nil {
-			return err
-		}
-		groups, _, err := r.byOwner(ctx, caller, ids, list.ActEdit)
-		if err != nil {
-			return err
-		}
 		n = 0
-		for _, owner := range slices.Sorted(maps.Keys(groups)) {
-			group := groups[owner]
+		return r.eachOwner(ctx, caller, ids, list.ActEdit, func(owner auth.UserID, group []task.ID, _ map[task.ID]list.Role) error {
 			k, err := r.Repository.TrashAll(ctx, owner, group, at)
-			if err != nil {
-				return err
-			}
 			n += k
-		}
-		return nil
+			return err
+		})
 	})
 	return n, err
 }
