@@ -214,11 +214,7 @@ func (b *breaker) probe() {
 			return
 		}
 		b.open(err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-b.stop.Done():
-			t.Stop()
+		if !sleep(b.stop, wait) {
 			return
 		}
 		wait = min(2*wait, probeBackoffMax)
@@ -274,5 +270,18 @@ func pingFresh(c driver.Connector) func(context.Context) error {
 			return p.Ping(ctx)
 		}
 		return nil
+	}
+}
+
+// sleep waits d, or until ctx ends: false when ctx ended first (the
+// retry loops of the listener, the Sharers and the breaker's probe).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }

@@ -210,12 +210,8 @@ func (s *Sharers) reload(ctx context.Context, epoch uint64, report func(error)) 
 			return
 		}
 		report(err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
 		wait = min(2*wait, s.opts.MaxRetry)
 	}
