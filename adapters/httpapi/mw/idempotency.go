@@ -140,6 +140,17 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		return k.Store.Finish(tx, claim, application.StoredResponse{Status: status, Header: rec.header, Body: rec.buf.Bytes()})
 	})
 	done = true
+	k.settle(ctx, rec, claim, err)
+}
+
+// settle answers a keyed request once its unit of work has ended with err:
+// the recorded response when it committed (nil) or was not to be kept
+// (errNotKept: the claim is released); otherwise the error, for Finish or
+// the commit failed: the handler's writes were rolled back, and its
+// response must not go out. (Unless the commit succeeded and only its
+// reply was lost: then the key holds the response, Abandon leaves it, and
+// a retry replays it.)
+func (k *Idempotency) settle(ctx huma.Context, rec *recorder, claim application.IdempotencyClaim, err error) {
 	switch {
 	case err == nil:
 		rec.flush()
@@ -147,11 +158,8 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		k.abandon(ctx.Context(), claim)
 		rec.flush()
 	default:
-		// Finish or the commit failed: the handler's writes were rolled
-		// back, and its response must not go out. (Unless the commit
-		// succeeded and only its reply was lost: then the key holds the
-		// response, Abandon leaves it, and a retry replays it.)
 		k.abandon(ctx.Context(), claim)
+		r, w := humachi.Unwrap(ctx)
 		k.Errors.WriteError(w, r, err)
 	}
 }
@@ -225,16 +233,7 @@ func (k *Idempotency) streamed(ctx huma.Context, next func(huma.Context), key st
 		return k.Store.Finish(tx, claim, application.StoredResponse{Status: status, Header: header, Body: rec.buf.Bytes()})
 	})
 	done = true
-	switch {
-	case err == nil:
-		rec.flush()
-	case errors.Is(err, errNotKept):
-		k.abandon(ctx.Context(), claim)
-		rec.flush()
-	default:
-		k.abandon(ctx.Context(), claim)
-		k.Errors.WriteError(w, r, err)
-	}
+	k.settle(ctx, rec, claim, err)
 }
 
 // errNotKept rolls back the unit of work of a request whose response is
