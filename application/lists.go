@@ -142,7 +142,7 @@ func (s *Service) EditList(ctx context.Context, a Actor, id list.ID, expect list
 			owner = acc.Owner
 		}
 	}
-	out, err := lists.Update(ctx, owner, id, expect, func(l *list.List) error {
+	out, err := lists.Update(ctx, a.owner, owner, id, expect, func(l *list.List) error {
 		name, color := l.Name(), l.Color()
 		if p.Name != nil {
 			name = *p.Name

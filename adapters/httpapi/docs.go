@@ -153,20 +153,23 @@ var opDocs = map[string]opDoc{
 	"list-push-subscriptions":  {"List Web Push subscriptions", "The caller's registered browsers, oldest first, without their keys."},
 	"delete-push-subscription": {"Delete a Web Push subscription", "Removes one of the caller's browsers. 404 for an unknown id."},
 	"create-list": {"Create a list", "Creates a list at the bottom of the caller's lists. name: 1 to 100 characters after trimming, " +
-		"unique among the caller's lists ignoring case (409 `List name already exists` otherwise); color: `#rrggbb` or null." + idempotencyDoc},
+		"unique among the lists the caller owns, ignoring case (409 `List name already exists` otherwise; lists shared with the caller " +
+		"do not count); color: `#rrggbb` or null." + idempotencyDoc},
 	"get-list": {"Get a list", "One of the caller's lists, or one shared with them (at the caller's own `position`), with its counts. " +
 		"Another user's list is 404, as if it did not exist; so is a list in the trash. With If-None-Match naming the current ETag: " +
 		"304 and no body (the counts are not part of the version: a change of its tasks does not change the list's ETag); " +
 		"never for a member, whose `position` is their own and not part of the list's version."},
 	"patch-list": {"Rename or recolor a list", "Changes only what the body names: a JSON Merge Patch (RFC 7396), sent as " +
-		"`application/merge-patch+json` or `application/json`. name cannot be null; color null removes it. A name another " +
-		"of the caller's lists has is 409. An empty patch `{}` changes nothing." + listIfMatchDoc},
+		"`application/merge-patch+json` or `application/json`. name cannot be null; color null removes it. A new name another " +
+		"list the caller owns has is 409, for an admin of a shared list too: the admin's own lists, never the owner's (so a rename " +
+		"tells nobody the names of lists they cannot see, and the owner may end with two lists of one name). Keeping the name " +
+		"(another case, or only a new color) is never 409. An empty patch `{}` changes nothing." + listIfMatchDoc},
 	"delete-list": {"Delete a list", "Moves one of the caller's lists and all its tasks to the trash, in one step: they are 404 and left " +
 		"out of lists and counts until the list is restored (POST .../restore, which brings back the tasks that went " +
 		"with it, and not those that were in the trash on their own before). `permanent=true` deletes the list and " +
 		"all its tasks for good, from the sidebar or the trash." + listIfMatchDoc},
 	"restore-list": {"Restore a list", "Brings a list back from the trash with the tasks deleted with it, as they were. 409 when another list " +
-		"took its name meanwhile (rename that one first). Restoring a list that is not in the trash returns it as it is." + idempotencyDoc},
+		"the caller owns took its name meanwhile (rename that one first). Restoring a list that is not in the trash returns it as it is." + idempotencyDoc},
 	"move-list": {"Move a list", "Places a list in the caller's sidebar right after `after_id` or right before `before_id`, another list " +
 		"of that sidebar: the caller's own or one shared with them (404 otherwise); neither: at the top. The sidebar's order is " +
 		"personal: the owner's move changes only this list's `position` and returns it one version up; a member's move (any role, " +
@@ -201,7 +204,7 @@ var opDocs = map[string]opDoc{
 		"Needs the role owner or admin; only the owner invites an admin. Inviting an email invited already gives it the new role. " +
 		"The email of the owner or of a member is 409 (nobody to invite). Any refusal by role is the 404 of a list that does not exist, with the same body."},
 	"set-member-role": {"Change a member's role, or hand the list over", "Sets a member's role. Only the owner makes or changes an admin; an admin changes editors, completers and viewers. " +
-		"Role owner hands the list over (only the owner may): the member becomes the owner of the list and of its tasks, and the old owner stays as an admin; a name the new owner already uses for a list is 409. " +
+		"Role owner hands the list over (only the owner may): the member becomes the owner of the list and of its tasks, and the old owner stays as an admin; never refused for its name (the new owner may own a list of that name already: a refusal would tell the old owner the new one's list names). " +
 		"A user who is not a member is 404 (Member not found); a refusal by role is the 404 of a list that does not exist."},
 	"remove-member": {"Remove a member, or leave", "Ends a membership. A member removing themself leaves the list, whatever their role; the owner cannot leave (422: hand the list over first). " +
 		"Removing someone else needs the rights to change their role. The removed member reaches nothing of the list from then on: its tasks are 404 to them, as for a stranger."},
@@ -281,7 +284,7 @@ const (
 	listNotFoundDoc     = "No such list for this user (or it is in the trash)."
 	// taskOrListNotFoundDoc ends the 404 of a task operation that names a list.
 	taskOrListNotFoundDoc = " Or a list the request names is not the caller's: `List not found`."
-	nameTakenDoc          = " Or another of the caller's lists has this name, ignoring case: `List name already exists`."
+	nameTakenDoc          = " Or another list the caller owns has this name, ignoring case: `List name already exists`."
 	replayedDoc           = "`true` when this is the stored response of an earlier request with the same Idempotency-Key."
 	keyConflictDoc        = "The token's email belongs to another user id; or a request with the same Idempotency-Key " +
 		"is still in progress: retry after Retry-After seconds."

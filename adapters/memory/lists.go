@@ -41,10 +41,11 @@ func (s *state) liveList(owner auth.UserID, id list.ID) (*listEntry, bool) {
 	return e, true
 }
 
-// nameTaken reports whether another live list of owner has l's name.
-func (s *state) nameTaken(l *list.List) bool {
+// nameTaken reports whether another live list that by owns has l's name
+// (list.NameKey: the namer's own lists only).
+func (s *state) nameTaken(by auth.UserID, l *list.List) bool {
 	for id, e := range s.lists {
-		if id != l.ID() && e.deletedAt == nil && e.l.Owner() == l.Owner() && e.l.NameKey() == l.NameKey() {
+		if id != l.ID() && e.deletedAt == nil && e.l.Owner() == by && e.l.NameKey() == l.NameKey() {
 			return true
 		}
 	}
@@ -69,7 +70,7 @@ func (s *state) summary(id list.ID) list.Summary {
 // Add stores l at the bottom of its owner's lists, under the next id.
 func (r *ListRepository) Add(ctx context.Context, l *list.List) (list.Summary, error) {
 	defer r.write(ctx).done()
-	if r.nameTaken(l) {
+	if r.nameTaken(l.Owner(), l) {
 		return list.Summary{}, list.ErrNameTaken
 	}
 	r.lastList++
@@ -103,8 +104,8 @@ func (r *ListRepository) List(ctx context.Context, owner auth.UserID) ([]list.Su
 }
 
 // Update applies fn to a copy and keeps it, one version up, if fn succeeds
-// and the name is still the owner's only one.
-func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
+// and no other list of by's has the name.
+func (r *ListRepository) Update(ctx context.Context, by, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
 	defer r.write(ctx).done()
 	e, ok := r.liveList(owner, id)
 	if !ok {
@@ -117,7 +118,9 @@ func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.
 	if err := fn(c); err != nil {
 		return list.Summary{}, err
 	}
-	if r.nameTaken(c) {
+	// A name kept (its case changed, or only the color) is not checked:
+	// the owner may hold another list of that name already.
+	if c.NameKey() != e.l.NameKey() && r.nameTaken(by, c) {
 		return list.Summary{}, list.ErrNameTaken
 	}
 	e.l = c.WithVersion(e.l.Version() + 1)
@@ -202,9 +205,9 @@ func (r *ListRepository) Restore(ctx context.Context, owner auth.UserID, id list
 }
 
 // restoreList brings the list alone back from the trash, unless another
-// live list took its name; the data is held.
+// live list of its owner took its name; the data is held.
 func (s *state) restoreList(e *listEntry) error {
-	if s.nameTaken(e.l) {
+	if s.nameTaken(e.l.Owner(), e.l) {
 		return list.ErrNameTaken
 	}
 	e.deletedAt = nil

@@ -144,9 +144,6 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 	if _, ok := r.members[id][to]; !ok {
 		return list.ErrMemberNotFound
 	}
-	if r.nameTaken(e.l.WithOwner(to)) {
-		return list.ErrNameTaken
-	}
 	from := e.l.Owner()
 	// Nobody's sidebar changes: the new owner's place becomes the list's
 	// key, the old owner's key their membership's.

@@ -2,11 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
@@ -105,24 +103,19 @@ func readList(ctx context.Context, x runner, owner auth.UserID, id list.ID, live
 	return rows[0], nil
 }
 
-// nameTaken reports whether another live list of owner has the name key.
-func nameTaken(ctx context.Context, x runner, owner auth.UserID, key string, except list.ID) (bool, error) {
+// nameTaken reports whether another live list that by owns has the name
+// key (list.NameKey: the namer's own lists only). by's scope lock, held by
+// x, keeps the answer true until the commit: every write of a name of
+// by's lists takes it (no unique index does, since a list's owner may hold
+// two lists of one name, migration 20261214000020).
+func nameTaken(ctx context.Context, x runner, by auth.UserID, key string, except list.ID) (bool, error) {
 	var n int64
 	s := x.sql().add("SELECT count(*) FROM lists WHERE user_id = ? AND name_key = ? AND deleted_at IS NULL AND id <> ?",
-		string(owner), key, int64(except))
+		string(by), key, int64(except))
 	if err := x.ints(ctx, s, &n); err != nil {
 		return false, fmt.Errorf("read list names: %w", err)
 	}
 	return n > 0, nil
-}
-
-// nameError is ErrNameTaken for the unique index of names, which two
-// concurrent writers on PostgreSQL can reach past nameTaken; err otherwise.
-func nameError(err error) error {
-	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == "23505" && pe.ConstraintName == "lists_user_name_key" {
-		return fmt.Errorf("%w: %w", list.ErrNameTaken, err)
-	}
-	return err
 }
 
 // Add inserts l at the bottom of its owner's lists (no key: the implicit
@@ -142,7 +135,7 @@ func (r *ListRepository) Add(ctx context.Context, l *list.List) (list.Summary, e
 		if err := x.idb().NewRaw("INSERT INTO lists (user_id, name, name_key, color, version, created_at, updated_at) "+
 			"VALUES (?, ?, ?, ?, 1, ?, ?) RETURNING id",
 			string(s.Owner), s.Name, l.NameKey(), s.Color, s.CreatedAt, s.UpdatedAt).Scan(ctx, &id); err != nil {
-			return fmt.Errorf("insert list: %w", nameError(err))
+			return fmt.Errorf("insert list: %w", err)
 		}
 		out = list.Summary{List: l.WithID(list.ID(id)).WithVersion(1)}
 		return nil
@@ -179,8 +172,12 @@ func (r *ListRepository) List(ctx context.Context, owner auth.UserID) ([]list.Su
 }
 
 // Update locks the list, applies fn and writes name and color, one version
-// up.
-func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
+// up, under the owner's scope lock. A new name is checked against by's
+// lists: when by is the owner, under the lock that every naming of their
+// lists takes; when by is an admin, without their lock, which needs none:
+// the list is not among by's, so its name is no part of what another
+// naming of by's checks, and either order of the two is allowed.
+func (r *ListRepository) Update(ctx context.Context, by, owner auth.UserID, id list.ID, expect list.Version, fn func(*list.List) error) (list.Summary, error) {
 	var out list.Summary
 	err := r.inTx(ctx, owner, func(ctx context.Context, x runner) error {
 		row, err := readList(ctx, x, owner, id, true, true)
@@ -198,17 +195,21 @@ func (r *ListRepository) Update(ctx context.Context, owner auth.UserID, id list.
 		if err := fn(l); err != nil {
 			return err
 		}
-		taken, err := nameTaken(ctx, x, owner, l.NameKey(), id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return list.ErrNameTaken
+		// A name kept (its case changed, or only the color) is not
+		// checked: its owner may hold another list of that name already.
+		if l.NameKey() != list.NameKey(row.Name) {
+			taken, err := nameTaken(ctx, x, by, l.NameKey(), id)
+			if err != nil {
+				return err
+			}
+			if taken {
+				return list.ErrNameTaken
+			}
 		}
 		s := l.Stored()
 		if _, err := x.idb().NewRaw("UPDATE lists SET name = ?, name_key = ?, color = ?, updated_at = ?, version = version + 1 WHERE id = ?",
 			s.Name, l.NameKey(), s.Color, s.UpdatedAt, int64(id)).Exec(ctx); err != nil {
-			return fmt.Errorf("update list: %w", nameError(err))
+			return fmt.Errorf("update list: %w", err)
 		}
 		cur.List = l.WithVersion(l.Version() + 1)
 		out = cur
@@ -350,7 +351,7 @@ func restoreListAlone(ctx context.Context, x runner, owner auth.UserID, id list.
 		return list.ErrNameTaken
 	}
 	if _, err := x.idb().NewRaw("UPDATE lists SET deleted_at = NULL WHERE id = ?", int64(id)).Exec(ctx); err != nil {
-		return fmt.Errorf("restore list: %w", nameError(err))
+		return fmt.Errorf("restore list: %w", err)
 	}
 	return nil
 }

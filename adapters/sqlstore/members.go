@@ -369,16 +369,9 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		if len(members) == 0 {
 			return list.ErrMemberNotFound
 		}
-		row, err := readList(ctx, x, from, id, true, true)
-		if err != nil {
+		// No name check (list.NameKey): to may own a list of this name.
+		if _, err := readList(ctx, x, from, id, true, true); err != nil {
 			return err
-		}
-		taken, err := nameTaken(ctx, x, to, list.NameKey(row.Name), id)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return list.ErrNameTaken
 		}
 		// Nobody's sidebar changes: the list takes the new owner's key (of
 		// their membership; the implicit one should a list of theirs have
@@ -392,7 +385,7 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			" position = (SELECT m.position FROM list_members AS m WHERE m.list_id = lists.id AND m.user_id = ?"+
 			" AND NOT EXISTS (SELECT 1 FROM lists AS o WHERE o.user_id = ? AND o.sort_key = m.sort_key)) WHERE id = ?",
 			string(to), string(to), string(to), int64(id)).Exec(ctx); err != nil {
-			return fmt.Errorf("transfer list: %w", nameError(err))
+			return fmt.Errorf("transfer list: %w", err)
 		}
 		for _, q := range []string{
 			"UPDATE tasks SET user_id = ?, created_by = coalesce(created_by, user_id) WHERE list_id = ?",
@@ -401,7 +394,7 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 			"UPDATE task_revisions SET user_id = ? WHERE task_id IN (SELECT t.id FROM tasks AS t WHERE t.list_id = ?)",
 		} {
 			if _, err := x.idb().NewRaw(q, string(to), int64(id)).Exec(ctx); err != nil {
-				return fmt.Errorf("transfer list: %w", nameError(err))
+				return fmt.Errorf("transfer list: %w", err)
 			}
 		}
 		if _, err := x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx); err != nil {

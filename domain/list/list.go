@@ -38,8 +38,9 @@ var (
 	// ErrNotFound means the list does not exist or belongs to someone else;
 	// the two are deliberately indistinguishable.
 	ErrNotFound = errors.New("list not found")
-	// ErrNameTaken means another of the owner's lists (not in the trash)
-	// has the same name, ignoring case.
+	// ErrNameTaken means another live list of the one who names a list
+	// (creates, renames or restores it) has the same name, ignoring case:
+	// see NameKey.
 	ErrNameTaken = errors.New("list name already exists")
 	// ErrVersionMismatch means a write expected a version the list no
 	// longer has. The error carrying it is a *ConflictError.
@@ -235,9 +236,23 @@ func (l *List) CreatedAt() time.Time { return l.createdAt }
 // UpdatedAt returns when the list last changed, in UTC.
 func (l *List) UpdatedAt() time.Time { return l.updatedAt }
 
-// NameKey is what list names are unique by, per owner: the name folded as
-// every text key of the domain is (check.Fold), so "Work" and "work" are
-// one name. Stores keep it and enforce the uniqueness.
+// NameKey is what list names are compared by: the name folded as every
+// text key of the domain is (check.Fold), so "Work" and "work" are one
+// name.
+//
+// The naming rule (issue 19): whoever names a list (creates it, renames
+// it, restores it from the trash) must give it a name none of the other
+// live lists THEY OWN has, else ErrNameTaken. The check looks at the
+// namer's own lists and nothing else: an admin renaming a shared list is
+// checked against the admin's lists, never the owner's (which they cannot
+// see: a refusal would tell them the owner's private list names), and a
+// hand-over (Members.Transfer) or an accepted invitation never fails on a
+// name (a refusal would tell the old owner the new one's). So a sidebar
+// may show two lists of one name, one of them someone else's doing; they
+// differ by owner, as a shared project or list does next to your own in
+// Todoist or Microsoft To Do. Stores check it under the namer's scope
+// lock, not with a unique index, since a list's owner may now hold two
+// lists of one name.
 func NameKey(name string) string { return check.Fold(strings.TrimSpace(name)) }
 
 // Summary is a list as the sidebar shows it: the list and how many of its

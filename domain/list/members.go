@@ -130,8 +130,9 @@ type Members interface {
 	// invited by the new owner, since at. Nobody's sidebar changes: the
 	// old owner's membership keeps the list's key, the list takes the new
 	// owner's membership key. ErrMemberNotFound when to is
-	// not a member; ErrNameTaken when one of to's live lists has the
-	// list's name.
+	// not a member. Never ErrNameTaken: to may own a list of the same name
+	// already (see NameKey: refusing would tell the old owner to's list
+	// names).
 	Transfer(ctx context.Context, id ID, to auth.UserID, at time.Time) error
 	// SharedWith returns the live lists user is a member of (not those
 	// they own), with their counts and user's role, each at user's place

@@ -42,18 +42,21 @@ func (a Anchor) Check() error {
 // good deletes all its tasks.
 type Repository interface {
 	// Add stores a new list at the bottom of owner's lists, at version 1.
-	// ErrNameTaken when one of the owner's live lists has its name.
+	// ErrNameTaken when one of the owner's live lists has its name (see
+	// NameKey: the naming rule).
 	Add(ctx context.Context, l *List) (Summary, error)
 	// Get returns one live list of owner with its counts.
 	Get(ctx context.Context, owner auth.UserID, id ID) (Summary, error)
 	// List returns owner's live lists in their order (by Position), each
 	// with its counts, without reading the lists' tasks.
 	List(ctx context.Context, owner auth.UserID) ([]Summary, error)
-	// Update loads the list, applies fn and stores the result one version
-	// up, atomically; with expect other than AnyVersion a list at another
-	// version is a *ConflictError and fn is not called. ErrNameTaken when
-	// the new name is another live list's.
-	Update(ctx context.Context, owner auth.UserID, id ID, expect Version, fn func(*List) error) (Summary, error)
+	// Update loads owner's list, applies fn and stores the result one
+	// version up, atomically; with expect other than AnyVersion a list at
+	// another version is a *ConflictError and fn is not called. by is who
+	// changes it: owner, or an admin of the shared list. ErrNameTaken when
+	// the new name is that of another live list by owns (by's lists only,
+	// never owner's when by is someone else: see NameKey).
+	Update(ctx context.Context, by, owner auth.UserID, id ID, expect Version, fn func(*List) error) (Summary, error)
 	// Move places the list at a in owner's sidebar (the top when a names
 	// no list), one version up, at at: a key between its new neighbours'
 	// among owner's lists and the lists shared with owner. expect as in

@@ -3,7 +3,11 @@ package contract
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -65,6 +69,8 @@ func TestMembers(t *testing.T) {
 				{"memberships: role and removal", testSetRoleRemove},
 				{"transfer: the list and its tasks change hands", testTransfer},
 				{"transfer: refused without a change", testTransferRefused},
+				{"names: checked against the namer's lists only", testNamesByNamer},
+				{"names: one of two concurrent namings lands", testNamesConcurrent},
 				{"deleted list: memberships and invitations go", testMembersListDeleted},
 				{"tasks: created_by and assignee_id round-trip", testTaskPeople},
 			} {
@@ -446,24 +452,161 @@ func testTransferRefused(t *testing.T, s shareStores) {
 		t.Errorf("Transfer(stranger) = %v, want ErrMemberNotFound", err)
 	}
 	sh.wantRole(sh.owner.ID, list.RoleOwner)
-	// Bob has a list of the same name: the transfer would make two.
-	bob := sh.member("Bob", list.RoleAdmin)
-	sum, err := s.lists.Get(ctx, sh.owner.ID, sh.list)
+}
+
+// rename has by rename owner's list id to name.
+func (sh *share) rename(by, owner auth.UserID, id list.ID, name string) error {
+	_, err := sh.s.lists.Update(context.Background(), by, owner, id, list.AnyVersion, func(l *list.List) error {
+		return l.Edit(name, l.Color(), sh.tr.now())
+	})
+	return err
+}
+
+// names returns the names of user's own live lists.
+func (sh *share) names(user auth.UserID) []string {
+	sh.t.Helper()
+	ls, err := sh.s.lists.List(context.Background(), user)
+	if err != nil {
+		sh.t.Fatal(err)
+	}
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.List.Name()
+	}
+	return out
+}
+
+// testNamesByNamer: a name is checked against the lists of whoever gives
+// it, and nothing else (list.NameKey): an admin's rename never tells them
+// the owner's private list names, a hand-over never tells the old owner
+// the new one's.
+func testNamesByNamer(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	private := "Private " + uniq()
+	mine := sh.tr.list(private)
+	carol := sh.member("Carol", list.RoleAdmin)
+	carols := "Carol's " + uniq()
+	cl, _ := list.New(carol.ID, carols, nil, sh.tr.now())
+	cs, err := s.lists.Add(ctx, cl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _ := list.New(bob.ID, sum.List.Name(), nil, sh.tr.now())
-	if _, err := s.lists.Add(ctx, l); err != nil {
+	// The admin renames the shared list to the owner's private name: it
+	// lands, as a free name would.
+	if err := sh.rename(carol.ID, sh.owner.ID, sh.list, strings.ToUpper(private)); err != nil {
+		t.Errorf("admin's rename to the owner's private name = %v, want it to land", err)
+	}
+	// To one of their own lists' names: refused, nothing changed.
+	if err := sh.rename(carol.ID, sh.owner.ID, sh.list, carols); !errors.Is(err, list.ErrNameTaken) {
+		t.Errorf("admin's rename to their own list's name = %v, want ErrNameTaken", err)
+	}
+	if got, err := s.lists.Get(ctx, sh.owner.ID, sh.list); err != nil || got.List.Name() != strings.ToUpper(private) {
+		t.Errorf("the shared list = %v, %v, want it named %q still", got.List, err, strings.ToUpper(private))
+	}
+	// The owner holds two lists of one name now: either keeps it (a
+	// recolor, a change of case) without a refusal; a new list, or a
+	// rename to it of another list, is refused as ever.
+	if _, err := s.lists.Update(ctx, sh.owner.ID, sh.owner.ID, sh.list, list.AnyVersion, func(l *list.List) error {
+		return l.Edit(l.Name(), ptr("#00ff00"), sh.tr.now())
+	}); err != nil {
+		t.Errorf("owner's recolor of a list whose name another of theirs has = %v", err)
+	}
+	if err := sh.rename(sh.owner.ID, sh.owner.ID, mine, strings.ToLower(private)); err != nil {
+		t.Errorf("owner's change of case = %v", err)
+	}
+	l, _ := list.New(sh.owner.ID, private, nil, sh.tr.now())
+	if _, err := s.lists.Add(ctx, l); !errors.Is(err, list.ErrNameTaken) {
+		t.Errorf("owner's Add(%q) = %v, want ErrNameTaken", private, err)
+	}
+	other := sh.tr.list("Other " + uniq())
+	if err := sh.rename(sh.owner.ID, sh.owner.ID, other, private); !errors.Is(err, list.ErrNameTaken) {
+		t.Errorf("owner's rename to their own name = %v, want ErrNameTaken", err)
+	}
+	// The admin's own list may take the name of the shared one (not theirs).
+	if err := sh.rename(carol.ID, carol.ID, cs.List.ID(), private); err != nil {
+		t.Errorf("admin's rename of their list to the shared list's name = %v", err)
+	}
+	// A hand-over to a member who owns a list of that name lands.
+	bob := sh.member("Bob", list.RoleEditor)
+	bl, _ := list.New(bob.ID, private, nil, sh.tr.now())
+	if _, err := s.lists.Add(ctx, bl); err != nil {
 		t.Fatal(err)
 	}
-	id := sh.tr.add("stays", lid(sh.list), nil).ID()
-	if err := s.members.Transfer(ctx, sh.list, bob.ID, sh.tr.now()); !errors.Is(err, list.ErrNameTaken) {
-		t.Errorf("Transfer(name taken) = %v, want ErrNameTaken", err)
+	if err := s.members.Transfer(ctx, sh.list, bob.ID, sh.tr.now()); err != nil {
+		t.Fatalf("Transfer to a member owning a list of that name = %v, want it to land", err)
 	}
-	sh.wantRole(sh.owner.ID, list.RoleOwner)
-	sh.wantRole(bob.ID, list.RoleAdmin)
-	if _, err := s.tasks.Get(ctx, sh.owner.ID, id); err != nil {
-		t.Errorf("Get(owner) = %v, want the task unchanged", err)
+	sh.wantRole(bob.ID, list.RoleOwner)
+	if got := sh.names(bob.ID); len(got) != 2 || list.NameKey(got[0]) != list.NameKey(got[1]) {
+		t.Errorf("bob's lists = %q, want two of one name", got)
+	}
+	// Trashed and restored, a list whose name another list of its owner
+	// has is refused as ever (the owner names it again).
+	if err := s.lists.Trash(ctx, bob.ID, sh.list, list.AnyVersion, sh.tr.now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.lists.Restore(ctx, bob.ID, sh.list); !errors.Is(err, list.ErrNameTaken) {
+		t.Errorf("Restore while another of bob's lists has the name = %v, want ErrNameTaken", err)
+	}
+}
+
+// testNamesConcurrent: the check holds under concurrency with no unique
+// index behind it (the namer's scope lock does it): two creates of one
+// name by one user, or two renames of two of their lists to one name, at
+// once: one lands and the other is ErrNameTaken, every round. (An admin's
+// rename of a shared list checks the admin's own lists, which the shared
+// list is not among: it races with nothing of theirs.)
+func testNamesConcurrent(t *testing.T, s shareStores) {
+	ctx := context.Background()
+	sh := newShare(t, s)
+	carol := sh.member("Carol", list.RoleAdmin)
+	add := func(name string, at time.Time) func() error {
+		return func() error {
+			l, _ := list.New(carol.ID, name, nil, at)
+			_, err := s.lists.Add(ctx, l)
+			return err
+		}
+	}
+	rename := func(id list.ID, name string, at time.Time) func() error {
+		return func() error {
+			_, err := s.lists.Update(ctx, carol.ID, carol.ID, id, list.AnyVersion, func(l *list.List) error { return l.Edit(name, nil, at) })
+			return err
+		}
+	}
+	newList := func(name string) list.ID {
+		l, _ := list.New(carol.ID, name, nil, sh.tr.now())
+		sum, err := s.lists.Add(ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum.List.ID()
+	}
+	for round := range 10 {
+		name := fmt.Sprintf("Same %d %s", round, uniq())
+		a, b := newList(name+" a"), newList(name+" b")
+		for _, pair := range [][2]func() error{
+			{add(name, sh.tr.now()), add(strings.ToUpper(name), sh.tr.now())},
+			{rename(a, name+" c", sh.tr.now()), rename(b, name+" C", sh.tr.now())},
+		} {
+			var errs [2]error
+			var wg sync.WaitGroup
+			for i := range pair {
+				wg.Go(func() { errs[i] = pair[i]() })
+			}
+			wg.Wait()
+			landed := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					landed++
+				case !errors.Is(err, list.ErrNameTaken):
+					t.Errorf("round %d: %v, want nil or ErrNameTaken", round, err)
+				}
+			}
+			if landed != 1 {
+				t.Errorf("round %d: %v: %d landed, want exactly 1", round, errs, landed)
+			}
+		}
 	}
 }
 

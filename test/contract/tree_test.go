@@ -240,7 +240,7 @@ func testListsCRUD(t *testing.T, s stores) {
 	if err != nil || len(all) != 3 || all[0].List.ID() != a.ID() || all[1].List.ID() != b || all[2].List.ID() != c {
 		t.Fatalf("List = %v, %v; want the three lists in creation order", all, err)
 	}
-	edited, err := s.lists.Update(ctx, tr.owner, b, list.AnyVersion, func(l *list.List) error {
+	edited, err := s.lists.Update(ctx, tr.owner, tr.owner, b, list.AnyVersion, func(l *list.List) error {
 		return l.Edit("Office", ptr("#00aa00"), tr.now())
 	})
 	if err != nil || edited.List.Name() != "Office" || *edited.List.Color() != "#00aa00" || edited.List.Version() != 2 {
@@ -250,7 +250,7 @@ func testListsCRUD(t *testing.T, s stores) {
 		t.Errorf("Get(edited) = %q v%d", g.Name(), g.Version())
 	}
 	// A failing edit changes nothing.
-	if _, err := s.lists.Update(ctx, tr.owner, b, list.AnyVersion, func(l *list.List) error {
+	if _, err := s.lists.Update(ctx, tr.owner, tr.owner, b, list.AnyVersion, func(l *list.List) error {
 		return l.Edit("", nil, tr.now())
 	}); err == nil || tr.summary(b).List.Version() != 2 {
 		t.Errorf("Update(empty name) = %v, version %d", err, tr.summary(b).List.Version())
@@ -260,7 +260,7 @@ func testListsCRUD(t *testing.T, s stores) {
 	for _, op := range []func() error{
 		func() error { _, err := s.lists.Get(ctx, other, b); return err },
 		func() error {
-			_, err := s.lists.Update(ctx, other, b, list.AnyVersion, func(*list.List) error { return nil })
+			_, err := s.lists.Update(ctx, other, other, b, list.AnyVersion, func(*list.List) error { return nil })
 			return err
 		},
 		func() error { return s.lists.Trash(ctx, other, b, list.AnyVersion, tr.now()) },
@@ -302,12 +302,12 @@ func testListNames(t *testing.T, s stores) {
 		t.Errorf("Add(äRGER) next to Ärger = %v, want ErrNameTaken", err)
 	}
 	home := tr.list("Home")
-	if _, err := s.lists.Update(ctx, tr.owner, home, list.AnyVersion, func(l *list.List) error {
+	if _, err := s.lists.Update(ctx, tr.owner, tr.owner, home, list.AnyVersion, func(l *list.List) error {
 		return l.Edit("WORK", nil, tr.now())
 	}); !errors.Is(err, list.ErrNameTaken) {
 		t.Errorf("rename to WORK = %v, want ErrNameTaken", err)
 	}
-	if _, err := s.lists.Update(ctx, tr.owner, work, list.AnyVersion, func(l *list.List) error {
+	if _, err := s.lists.Update(ctx, tr.owner, tr.owner, work, list.AnyVersion, func(l *list.List) error {
 		return l.Edit("work", nil, tr.now()) // its own name, in another case
 	}); err != nil {
 		t.Errorf("rename Work to work = %v", err)
@@ -344,7 +344,7 @@ func testListVersions(t *testing.T, s stores) {
 	other := tr.list("Other")
 	noop := func(*list.List) error { return nil }
 	for name, op := range map[string]func(v list.Version) error{
-		"Update": func(v list.Version) error { _, err := s.lists.Update(ctx, tr.owner, id, v, noop); return err },
+		"Update": func(v list.Version) error { _, err := s.lists.Update(ctx, tr.owner, tr.owner, id, v, noop); return err },
 		"Move": func(v list.Version) error {
 			_, err := s.lists.Move(ctx, tr.owner, id, v, list.Anchor{After: &other}, tr.now())
 			return err

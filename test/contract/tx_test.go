@@ -532,7 +532,7 @@ var txCalls = []txCall{
 		return err
 	}},
 	{"list.Repository", "Update", func(ctx context.Context, s txStore, f *txCallFixture) error {
-		_, err := s.lists.Update(ctx, f.owner, f.list, list.AnyVersion, func(l *list.List) error {
+		_, err := s.lists.Update(ctx, f.owner, f.owner, f.list, list.AnyVersion, func(l *list.List) error {
 			return l.Edit("renamed", nil, base)
 		})
 		return err
