@@ -178,6 +178,27 @@ func (p Patch) empty() bool {
 	return p.Title == nil && !p.SetDescription && p.Completed == nil && len(p.Options) == 0 && p.List == nil && !p.SetAssignee
 }
 
+// edit is the change of p's fields but the list (a move) and the
+// assignee (an option patchTask adds once it is checked), made at now.
+func (p Patch) edit(now time.Time) func(*task.Task) error {
+	return func(t *task.Task) error {
+		title, description := t.Title(), t.Description()
+		if p.Title != nil {
+			title = *p.Title
+		}
+		if p.SetDescription {
+			description = p.Description
+		}
+		if err := t.Edit(title, description, now, p.Options...); err != nil {
+			return err
+		}
+		if p.Completed != nil {
+			t.SetCompleted(*p.Completed, now)
+		}
+		return nil
+	}
+}
+
 func (p Patch) edits() bool {
 	return p.Title != nil || p.SetDescription || p.Completed != nil || len(p.Options) > 0
 }
@@ -240,22 +261,7 @@ func (s *Service) patchTask(ctx context.Context, a Actor, id task.ID, expect tas
 		p.Options = append(p.Options[:len(p.Options):len(p.Options)], task.AssignTo(p.Assignee))
 	}
 	now := s.now()
-	edit := func(t *task.Task) error {
-		title, description := t.Title(), t.Description()
-		if p.Title != nil {
-			title = *p.Title
-		}
-		if p.SetDescription {
-			description = p.Description
-		}
-		if err := t.Edit(title, description, now, p.Options...); err != nil {
-			return err
-		}
-		if p.Completed != nil {
-			t.SetCompleted(*p.Completed, now)
-		}
-		return nil
-	}
+	edit := p.edit(now)
 	if p.List == nil {
 		return s.tasks.Update(ctx, a.owner, id, expect, edit)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -64,6 +65,18 @@ func (s *Service) MergeTask(ctx context.Context, a Actor, id task.ID, base task.
 			}
 			conflicts = task.Merge(carried, base, cur.Version(), revs)
 		}
+		if len(conflicts) > 0 {
+			// A 409 tells what the change was to meet: only to a caller
+			// who may make it. Whoever may not gets the 404 the write
+			// would answer (a stranger's), conflicts or not.
+			full, err := build(nil)
+			if err != nil {
+				return err
+			}
+			if err := s.mayChange(ctx, a, cur, full); err != nil {
+				return err
+			}
+		}
 		if len(conflicts) > 0 && reject {
 			return &MergeConflict{Fields: conflicts, Current: cur}
 		}
@@ -82,6 +95,37 @@ func (s *Service) MergeTask(ctx context.Context, a Actor, id task.ID, base task.
 		return nil, nil, err
 	}
 	return out, conflicts, nil
+}
+
+// mayChange is task.ErrNotFound when the actor reaches cur as a member of
+// its list whose role may not make the change p (as the store's write
+// would refuse it: guard, list.Role.Allows with task.Needs), nil when it
+// may, or when the task is the actor's own. Nothing is written.
+func (s *Service) mayChange(ctx context.Context, a Actor, cur *task.Task, p Patch) error {
+	r, ok := s.tasks.(*sharedTasks)
+	if !ok || cur.Owner() == a.owner {
+		return nil
+	}
+	acc, err := r.m.Reach(ctx, a.owner, cur.ID())
+	if err != nil {
+		return err
+	}
+	if acc.Allows(list.ActEdit) {
+		return nil
+	}
+	if p.List != nil {
+		to := p.List
+		if *to == list.Inbox {
+			to = nil
+		}
+		if (to == nil) != (cur.ListID() == nil) || to != nil && *to != *cur.ListID() {
+			return task.ErrNotFound // a move
+		}
+	}
+	if p.SetAssignee {
+		p.Options = append(p.Options[:len(p.Options):len(p.Options)], task.AssignTo(p.Assignee))
+	}
+	return guard(acc.Role, p.edit(s.now()))(cur.WithID(cur.ID()))
 }
 
 // RevertTask puts back the values revision version of a task changed
