@@ -129,10 +129,11 @@ func (s *Service) move(ctx context.Context, a Actor, m task.Move) ([]*task.Task,
 	return out, err
 }
 
-// clearStale clears, after t came back from the trash, the assignees of t
-// and its subtasks who may not be assigned in its list (removed while it
-// was in the trash: clearAssignments clears live tasks only). It returns
-// t as it leaves it when it cleared t's own.
+// clearStale clears, after t came back from the trash, the assignees of t,
+// its subtasks and its ancestors (which a subtask's restore brings back
+// alone) who may not be assigned in its list (removed while they were in
+// the trash: clearAssignments clears live tasks only). It returns t as it
+// leaves it when it cleared t's own.
 func (s *Service) clearStale(ctx context.Context, t *task.Task) (*task.Task, error) {
 	in := t.ListID()
 	if in == nil {
@@ -144,6 +145,16 @@ func (s *Service) clearStale(ctx context.Context, t *task.Task) (*task.Task, err
 		return nil, err
 	}
 	var stale []task.ID
+	for up, depth := t.ParentID(), 0; up != nil && depth < task.MaxDepth; depth++ {
+		p, err := s.tasks.Get(ctx, owner, *up)
+		if err != nil {
+			return nil, err
+		}
+		if who := p.Assignee(); who != nil && !keep(*who) {
+			stale = append(stale, p.ID())
+		}
+		up = p.ParentID()
+	}
 	level := []*task.Task{t}
 	for depth := 0; len(level) > 0 && depth <= task.MaxDepth; depth++ {
 		var next []*task.Task
@@ -163,10 +174,15 @@ func (s *Service) clearStale(ctx context.Context, t *task.Task) (*task.Task, err
 		return nil, nil
 	}
 	ts, err := s.tasks.UpdateAll(ctx, owner, stale, unassign(s.now(), keep))
-	if err != nil || stale[0] != t.ID() {
+	if err != nil {
 		return nil, err
 	}
-	return ts[0], nil
+	for _, x := range ts {
+		if x.ID() == t.ID() {
+			return x, nil
+		}
+	}
+	return nil, nil
 }
 
 // clearAssignments unassigns member from the live tasks of owner's list
