@@ -315,7 +315,8 @@ func (s *Service) RestoreTask(ctx context.Context, a Actor, id task.ID) (*task.T
 			return err
 		}
 		out = t
-		cleared, err := s.clearStale(ctx, t)
+		// The actor's write, whoever owns the task: the history names them.
+		cleared, err := s.clearStale(task.WithActor(ctx, a.owner), t)
 		if err == nil && cleared != nil {
 			out = cleared
 		}

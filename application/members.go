@@ -8,6 +8,7 @@ import (
 	"github.com/todo-backend/todo/domain/auth"
 	"github.com/todo-backend/todo/domain/check"
 	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/task"
 )
 
 // The use cases of shared lists' members and invitations (issue 19). Every
@@ -222,8 +223,10 @@ func (s *Service) RemoveMember(ctx context.Context, a Actor, id list.ID, member 
 		}
 		// Their assignments in the list end with them (as in Todoist), in
 		// the removal's unit: under the owner's scope lock, so that no
-		// write assigns them in between (assignee.go).
-		return s.clearAssignments(ctx, acc.Owner, id, member)
+		// write assigns them in between (assignee.go). The writes are the
+		// remover's (or the leaver's): the history names them, not the
+		// owner.
+		return s.clearAssignments(task.WithActor(ctx, a.owner), acc.Owner, id, member)
 	})
 }
 

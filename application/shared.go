@@ -180,7 +180,7 @@ func (r *sharedTasks) Revisions(ctx context.Context, caller auth.UserID, id task
 // Update changes the caller's task, or one of a shared list when the
 // caller's role allows the change fn makes (task.Needs).
 func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, fn func(*task.Task) error) (*task.Task, error) {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	out, err := r.Repository.Update(ctx, caller, id, expect, fn)
 	if !errors.Is(err, task.ErrNotFound) {
 		return out, err
@@ -332,7 +332,7 @@ func (r *sharedTasks) eachOwner(ctx context.Context, caller auth.UserID, ids []t
 // none, each group in its owner's rows, each task as its list's role
 // allows.
 func (r *sharedTasks) UpdateAll(ctx context.Context, caller auth.UserID, ids []task.ID, fn func(*task.Task) error) ([]*task.Task, error) {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	out, err := r.Repository.UpdateAll(ctx, caller, ids, fn)
 	if !errors.Is(err, task.ErrNotFound) {
 		return out, err
@@ -361,7 +361,7 @@ func (r *sharedTasks) UpdateAll(ctx context.Context, caller auth.UserID, ids []t
 
 // Trash trashes the caller's task, or one of a list they may edit.
 func (r *sharedTasks) Trash(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version, at time.Time) error {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	err := r.Repository.Trash(ctx, caller, id, expect, at)
 	if !errors.Is(err, task.ErrNotFound) {
 		return err
@@ -378,7 +378,7 @@ func (r *sharedTasks) Trash(ctx context.Context, caller auth.UserID, id task.ID,
 // TrashAll trashes the caller's tasks and those of lists they may edit,
 // all or none.
 func (r *sharedTasks) TrashAll(ctx context.Context, caller auth.UserID, ids []task.ID, at time.Time) (int, error) {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	n, err := r.Repository.TrashAll(ctx, caller, ids, at)
 	if !errors.Is(err, task.ErrNotFound) {
 		return n, err
@@ -397,7 +397,7 @@ func (r *sharedTasks) TrashAll(ctx context.Context, caller auth.UserID, ids []ta
 // RestoreFromTrash restores the caller's task, or one of a list they may
 // edit.
 func (r *sharedTasks) RestoreFromTrash(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	out, err := r.Repository.RestoreFromTrash(ctx, caller, id)
 	if !errors.Is(err, task.ErrNotFound) {
 		return out, err
@@ -416,7 +416,7 @@ func (r *sharedTasks) RestoreFromTrash(ctx context.Context, caller auth.UserID, 
 // Delete deletes the caller's task, or one of a list they may edit, for
 // good.
 func (r *sharedTasks) Delete(ctx context.Context, caller auth.UserID, id task.ID, expect task.Version) error {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	err := r.Repository.Delete(ctx, caller, id, expect)
 	if !errors.Is(err, task.ErrNotFound) {
 		return err
@@ -435,7 +435,7 @@ func (r *sharedTasks) Delete(ctx context.Context, caller auth.UserID, id task.ID
 // owner's (errOtherOwner otherwise), and a member moves only into lists
 // they may edit.
 func (r *sharedTasks) Move(ctx context.Context, caller auth.UserID, m task.Move) ([]*task.Task, error) {
-	ctx = task.WithActor(ctx, caller) // the history names the caller, not the owner
+	ctx = task.WithActor(ctx, task.Actor(ctx, caller)) // the history names the caller (or whoever the application named), not the owner
 	out, err := r.Repository.Move(ctx, caller, m)
 	if !errors.Is(err, task.ErrNotFound) && !errors.Is(err, list.ErrNotFound) {
 		return out, err
