@@ -88,7 +88,8 @@ func merging(api huma.API, op *huma.Operation) {
 	s := api.OpenAPI().Components.Schemas.Schema(reflect.TypeOf(MergeConflict{}), true, "MergeConflict")
 	op.Responses[httpCode(http.StatusConflict)] = &huma.Response{
 		Description: "With If-Match and Prefer: merge, some fields the change carries were changed by somebody else since its version: " +
-			"they are named in conflicts and were not applied; the others were (unless the batch said on_conflict: reject). task is the task as it is now.",
+			"they are named in conflicts and were not applied; the others were (unless the batch said on_conflict: reject). task is the task as it is now. " +
+			"A member of a shared list whose role may not make the change gets the 404 of a missing task instead, conflicts or not.",
 		Headers: map[string]*huma.Param{"ETag": etagHeaderDoc},
 		Content: map[string]*huma.MediaType{"application/json": {Schema: s}},
 	}
