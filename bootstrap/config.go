@@ -98,6 +98,11 @@ type Config struct {
 	// EventsKeepalive (EVENTS_KEEPALIVE) is how often an idle stream sends
 	// a comment line.
 	EventsKeepalive time.Duration
+	// EventsCheckInterval (EVENTS_CHECK_INTERVAL) is how often, on
+	// PostgreSQL, an instance with streams open reads their users' change
+	// heads, so that a change whose notification was never sent (its
+	// writer's instance died after the commit) still reaches them.
+	EventsCheckInterval time.Duration
 	// RemindersPoll (REMINDERS_POLL) is how often each instance looks for
 	// reminders falling due and claims their deliveries.
 	RemindersPoll time.Duration
@@ -113,18 +118,19 @@ const (
 	DefaultDatabaseURL = "sqlite:todo.db"
 	DefaultCORSOrigins = "http://localhost:3000"
 
-	DefaultShutdownTimeout   = 20 * time.Second
-	DefaultDBTimeout         = 5 * time.Second
-	DefaultRequestTimeout    = 10 * time.Second
-	DefaultReadHeaderTimeout = 5 * time.Second
-	DefaultReadTimeout       = 30 * time.Second
-	DefaultWriteTimeout      = 30 * time.Second
-	DefaultIdleTimeout       = 120 * time.Second
-	DefaultTrashRetention    = 30 * 24 * time.Hour
-	DefaultPurgeInterval     = time.Minute
-	DefaultChangesRetention  = 30 * 24 * time.Hour
-	DefaultRemindersPoll     = time.Second
-	DefaultRemindersLease    = 30 * time.Second
+	DefaultShutdownTimeout     = 20 * time.Second
+	DefaultDBTimeout           = 5 * time.Second
+	DefaultRequestTimeout      = 10 * time.Second
+	DefaultReadHeaderTimeout   = 5 * time.Second
+	DefaultReadTimeout         = 30 * time.Second
+	DefaultWriteTimeout        = 30 * time.Second
+	DefaultIdleTimeout         = 120 * time.Second
+	DefaultTrashRetention      = 30 * 24 * time.Hour
+	DefaultPurgeInterval       = time.Minute
+	DefaultChangesRetention    = 30 * 24 * time.Hour
+	DefaultRemindersPoll       = time.Second
+	DefaultRemindersLease      = 30 * time.Second
+	DefaultEventsCheckInterval = time.Second
 )
 
 // ErrNoAuth means no way to verify tokens was configured.
@@ -185,6 +191,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{"PURGE_INTERVAL", &c.PurgeInterval, DefaultPurgeInterval},
 		{"CHANGES_RETENTION", &c.ChangesRetention, DefaultChangesRetention},
 		{"EVENTS_KEEPALIVE", &c.EventsKeepalive, httpapi.DefaultEventsKeepalive},
+		{"EVENTS_CHECK_INTERVAL", &c.EventsCheckInterval, DefaultEventsCheckInterval},
 		{"REMINDERS_POLL", &c.RemindersPoll, DefaultRemindersPoll},
 		{"REMINDERS_LEASE", &c.RemindersLease, DefaultRemindersLease},
 	} {

@@ -18,8 +18,10 @@ import (
 // Events wires live events (issue 16): the in-process hub, which is every
 // store's ChangeWatcher and the ChangePublisher the memory and SQLite
 // stores tell after their commits (memory.Store.SetPublisher,
-// sqlstore.PublishChanges); on PostgreSQL the listening connection
-// that feeds it what every instance commits; the registry of open streams,
+// sqlstore.PublishChanges); on PostgreSQL the publisher that notifies,
+// after this instance's commits, the changes of watched users
+// (sqlstore.PublishChanges too), and the listening connection that feeds
+// the hub what every instance commits; the registry of open streams,
 // which the HTTP server closes first when it shuts down; and the use case,
 // over the store's ChangeLog.
 func Events(c Config) fx.Option {
@@ -73,10 +75,10 @@ func newEvents(p eventsParams) *application.Events {
 	return application.NewEvents(p.Changes, p.Watcher, p.Tickets, nil)
 }
 
-// publishSQL has the SQLite store's commits told to the hub, from start
-// (after the migrations: their hook runs first) to stop (before the
-// database closes); on PostgreSQL the triggers notify instead and it does
-// nothing.
+// publishSQL has the store's commits told, from start (after the
+// migrations: their hook runs first) to stop (before the database closes):
+// on SQLite to the hub, on PostgreSQL to every instance's listener, in
+// notifications sent after the commits (sqlstore.PublishChanges).
 func publishSQL(lc fx.Lifecycle, db *bun.DB, p application.ChangePublisher) {
 	stop := func() {}
 	lc.Append(fx.Hook{
@@ -99,7 +101,8 @@ func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, sh
 	if timeout <= 0 {
 		timeout = DefaultDBTimeout
 	}
-	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, Sharers: sharers, RaceWindow: timeout + time.Second, OnEvent: func(e sqlstore.ListenEvent) {
+	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, Sharers: sharers, RaceWindow: timeout + time.Second,
+		CheckInterval: c.EventsCheckInterval, OnEvent: func(e sqlstore.ListenEvent) {
 		switch {
 		case e.Up && e.Err == nil:
 			log.Info("listening for changes", zap.String("channel", application.ChangeChannel))

@@ -249,16 +249,22 @@ func (c *ChangeLog) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 	return int(n), nil
 }
 
-// PublishChanges has p told of the commits that change data on db (see
-// application.ChangePublisher), on SQLite: a query hook hears every write
-// and every COMMIT, and wakes a goroutine that reads which heads moved
-// since it last looked (change_heads.stamp) and publishes them; it reads
-// on the pool, so it sees only what was committed. On PostgreSQL writers
-// notify in their transactions (the triggers), and PublishChanges does
-// nothing. stop ends the goroutine; call it before closing db.
+// PublishChanges has the commits that change data on db told (see
+// application.ChangePublisher). On SQLite, p is told: a query hook hears
+// every write and every COMMIT, and wakes a goroutine that reads which
+// heads moved since it last looked (change_heads.stamp) and publishes
+// them; it reads on the pool, so it sees only what was committed. On
+// PostgreSQL (a db that Open opened) every instance hears: the publisher
+// of publish.go, woken by this pool's commits, notifies the moved heads of
+// watched users on channel application.ChangeChannel, and each instance's
+// Listener hands them to its hub (p, here too). stop ends the goroutine;
+// call it before closing db.
 func PublishChanges(db *bun.DB, p application.ChangePublisher) (stop func()) {
-	if p == nil || db.Dialect().Name() == dialect.PG {
+	if p == nil {
 		return func() {}
+	}
+	if db.Dialect().Name() == dialect.PG {
+		return publishPG(db)
 	}
 	h := &publishHook{wake: make(chan struct{}, 1)}
 	var last int64

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"io"
@@ -41,6 +42,11 @@ type guardConnector struct {
 	// breaker is nil for SQLite (a local file is never silent) and without
 	// a timeout (nothing ever times out).
 	breaker *breaker
+	// sig and sqldb, on PostgreSQL: the commit signal of the pool's
+	// connections, registered for sqldb in signals until Close (see
+	// publish.go).
+	sig   *commitSignal
+	sqldb *sql.DB
 }
 
 func (c *guardConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -64,6 +70,9 @@ func (c *guardConnector) Connect(ctx context.Context) (driver.Conn, error) {
 
 // Close stops the breaker's probe; database/sql's DB.Close calls it.
 func (c *guardConnector) Close() error {
+	if c.sqldb != nil {
+		signals.Delete(c.sqldb)
+	}
 	if c.breaker != nil {
 		c.breaker.close()
 	}

@@ -21,14 +21,19 @@ import (
 	"github.com/todo-backend/todo/domain/auth"
 )
 
-// Listening for the change feed's notifications (issue 16). Writers on
-// every instance run pg_notify(application.ChangeChannel, '<seq> <user id>')
-// in their transactions, so PostgreSQL delivers a notification for each
-// commit, and none for a rollback, to every connection that listens. Each
-// instance holds one such connection, outside the pool (a pooled
-// connection goes back to others; a transaction-mode pooler, such as
-// Neon's pooled host, cannot LISTEN at all: DATABASE_LISTEN_URL names a
-// direct host), and hands what it hears to the in-process hub.
+// Listening for the change feed's notifications (issue 16). After writes
+// commit, the publisher of the writing instance (publish.go) sends on
+// application.ChangeChannel the new heads of the users who have watchers,
+// "<seq> <user id>" pairs, one per line, many in one notification; a
+// rolled-back write is never read, so never sent. PostgreSQL delivers each
+// notification to every connection that listens. Each instance holds one
+// such connection, outside the pool (a pooled connection goes back to
+// others; a transaction-mode pooler, such as Neon's pooled host, cannot
+// LISTEN at all: DATABASE_LISTEN_URL names a direct host), and hands what
+// it hears to the in-process hub. What a publisher never sent (its
+// instance died after the commit) the check finds: every CheckInterval the
+// listener reads the heads of the users with streams here, in one
+// statement, and publishes those above what it last heard.
 
 // ListenSink is what a Listener tells, and whose watchers it registers:
 // application.Hub.
@@ -67,6 +72,11 @@ type ListenOptions struct {
 	// once RaceWindow has passed since the row was written. It must exceed
 	// the longest write transaction (DB_TIMEOUT); default 6 s.
 	RaceWindow time.Duration
+	// CheckInterval is how often, while users have streams here, their
+	// heads are read and those above what the listener last heard are
+	// published (DB must be set): a change whose notification was never
+	// sent reaches its streams within it. Default 1 s.
+	CheckInterval time.Duration
 	// Sharers, when set, is kept current across instances: the connection
 	// listens on MembersChannel too and adds each user it hears of; each
 	// time it listens (again) the set is read again in the background, and
@@ -105,9 +115,10 @@ type Listener struct {
 
 // watchEntry counts one user's streams on this instance.
 type watchEntry struct {
-	mu   sync.Mutex // held while the row is written or removed
-	n    int        // streams
-	refs int        // Watch calls and stops holding the entry (under wmu)
+	mu   sync.Mutex      // held while the row is written or removed
+	n    int             // streams
+	refs int             // Watch calls and stops holding the entry (under wmu)
+	seen application.Seq // the highest head published (under wmu)
 }
 
 var _ application.ChangeWatcher = (*Listener)(nil)
@@ -136,6 +147,9 @@ func NewListener(databaseURL string, sink ListenSink, opts ListenOptions) (*List
 	}
 	if opts.RaceWindow <= 0 {
 		opts.RaceWindow = 6 * time.Second
+	}
+	if opts.CheckInterval <= 0 {
+		opts.CheckInterval = time.Second
 	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
@@ -251,6 +265,8 @@ func (l *Listener) refresh(ctx context.Context) error {
 func (l *Listener) keepRows(ctx context.Context) {
 	t := time.NewTicker(l.opts.WatchTTL / 3)
 	defer t.Stop()
+	check := time.NewTicker(l.opts.CheckInterval)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -262,8 +278,59 @@ func (l *Listener) keepRows(ctx context.Context) {
 			if err := l.refresh(ctx); err != nil && ctx.Err() == nil {
 				l.opts.OnEvent(ListenEvent{Up: true, Err: err})
 			}
+		case <-check.C:
+			if err := l.check(ctx); err != nil && ctx.Err() == nil {
+				l.opts.OnEvent(ListenEvent{Up: true, Err: err})
+			}
 		}
 	}
+}
+
+// check reads the heads of the users with streams here (none: no
+// statement) and publishes each one above what the listener last
+// published for its user: a change committed by an instance that died
+// before its publisher sent it, or whose notification was lost.
+func (l *Listener) check(ctx context.Context) error {
+	l.wmu.Lock()
+	users := make([]string, 0, len(l.active))
+	for u := range l.active {
+		users = append(users, string(u))
+	}
+	l.wmu.Unlock()
+	if len(users) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, watchStatement)
+	defer cancel()
+	var heads []struct {
+		UserID string `bun:"user_id"`
+		Seq    int64  `bun:"seq"`
+	}
+	if err := l.opts.DB.NewRaw("SELECT user_id, seq FROM change_heads WHERE user_id = ANY(?)", pgdialect.Array(users)).Scan(ctx, &heads); err != nil {
+		return fmt.Errorf("check heads: %w", err)
+	}
+	for _, h := range heads {
+		l.publish(auth.UserID(h.UserID), application.Seq(h.Seq), true)
+	}
+	return nil
+}
+
+// publish hands owner's head to the sink and remembers it for check;
+// onlyNew (the check) publishes only a head above the one remembered.
+func (l *Listener) publish(owner auth.UserID, head application.Seq, onlyNew bool) {
+	l.wmu.Lock()
+	if e := l.users[owner]; e != nil {
+		if onlyNew && head <= e.seen {
+			l.wmu.Unlock()
+			return
+		}
+		e.seen = max(e.seen, head)
+	} else if onlyNew {
+		l.wmu.Unlock()
+		return
+	}
+	l.wmu.Unlock()
+	l.sink.Publish(owner, head)
 }
 
 // Start connects and listens in the background, until Stop. It returns at
@@ -378,12 +445,17 @@ func (l *Listener) session(ctx context.Context, resync bool) (listened bool, err
 				l.opts.Sharers.Add(auth.UserID(n.Payload))
 			}
 		case err == nil:
-			owner, seq, perr := parseChangeNotice(n.Payload)
-			if perr != nil {
-				l.opts.OnEvent(ListenEvent{Up: true, Err: perr})
-				continue
+			// One pair per line; a notification from a writer's trigger
+			// (before 20261214000010, while instances are replaced) holds
+			// one.
+			for p := range strings.Lines(n.Payload) {
+				owner, seq, perr := parseChangeNotice(strings.TrimSuffix(p, "\n"))
+				if perr != nil {
+					l.opts.OnEvent(ListenEvent{Up: true, Err: perr})
+					continue
+				}
+				l.publish(owner, seq, false)
 			}
-			l.sink.Publish(owner, seq)
 		case ctx.Err() != nil:
 			return true, ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():
@@ -410,8 +482,8 @@ func parseChangeNotice(p string) (auth.UserID, application.Seq, error) {
 	return auth.UserID(u), application.Seq(n), nil
 }
 
-// ChangeNotice is the payload of a notification for owner's change head:
-// what writers pass to pg_notify.
+// ChangeNotice is one pair of a notification's payload, for owner's
+// change head: what the publisher sends, a line per head.
 func ChangeNotice(owner auth.UserID, head application.Seq) string {
 	return strconv.FormatUint(uint64(head), 10) + " " + string(owner)
 }

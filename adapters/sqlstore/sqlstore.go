@@ -179,12 +179,18 @@ func openPostgres(databaseURL string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every connection tells the publisher of live events of its commits
+	// (publish.go).
+	tracer, sig := newCommitTracer()
+	cfg.Tracer = tracer
 	pgc := stdlib.GetConnector(*cfg)
-	g := &guardConnector{Connector: pgc, timeout: opts.Timeout, hot: newExecMode(hot, auto, opts.OnEvent)}
+	g := &guardConnector{Connector: pgc, timeout: opts.Timeout, hot: newExecMode(hot, auto, opts.OnEvent), sig: sig}
 	if opts.Timeout > 0 {
 		g.breaker = newBreaker(pingFresh(pgc), opts.ProbeTimeout, opts.OnEvent)
 	}
 	sqldb := sql.OpenDB(g)
+	g.sqldb = sqldb
+	signals.Store(sqldb, sig)
 
 	maxOpen := opts.MaxOpenConns
 	if maxOpen <= 0 {
