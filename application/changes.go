@@ -91,8 +91,8 @@ type ChangeLog interface {
 
 // ChangeWatcher wakes the readers of live events (issue 16). Every store
 // has one: an in-process hub for memory and SQLite; on PostgreSQL one
-// listening connection per instance hears the notifications writers send in
-// their transactions, so a write on any instance wakes streams on all.
+// listening connection per instance hears the notifications each instance
+// sends after its commits, so a write on any instance wakes streams on all.
 type ChangeWatcher interface {
 	// Watch returns a channel that receives, coalesced, after every commit
 	// that changed owner's data, and a function that stops watching. The
@@ -121,8 +121,9 @@ const MaxWakeReminders = 100
 // ChangePublisher is told, after a commit that changed owner's data, the
 // newest Seq the writer knows of (0: unknown). The memory and SQLite stores
 // call it after their commits; the in-process hub that implements it is
-// their ChangeWatcher. On PostgreSQL writers notify inside the transaction
-// instead (channel ChangeChannel, payload "<seq> <user id>"), so that other
+// their ChangeWatcher. On PostgreSQL the writing instance notifies after
+// its commits instead (channel ChangeChannel, "<seq> <user id>" a line per
+// head, the heads read from the database after the commit), so that other
 // instances hear of every commit and of nothing rolled back.
 type ChangePublisher interface {
 	Publish(owner auth.UserID, head Seq)

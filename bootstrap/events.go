@@ -49,7 +49,7 @@ func Events(c Config) fx.Option {
 	}
 	if c.StorageKind() == "postgres" {
 		// The listener is the watcher: it registers the users with streams
-		// here (change_watchers), for whom writers notify.
+		// here (change_watchers), whose changes the publishers notify.
 		opts = append(opts, fx.Provide(newListener, func(l *sqlstore.Listener) application.ChangeWatcher { return l }))
 	} else {
 		opts = append(opts, fx.Provide(func(h *application.Hub) application.ChangeWatcher { return h }))
@@ -103,15 +103,15 @@ func newListener(lc fx.Lifecycle, c Config, hub *application.Hub, db *bun.DB, sh
 	}
 	l, err := sqlstore.NewListener(url, hub, sqlstore.ListenOptions{DB: db, Sharers: sharers, RaceWindow: timeout + time.Second,
 		CheckInterval: c.EventsCheckInterval, OnEvent: func(e sqlstore.ListenEvent) {
-		switch {
-		case e.Up && e.Err == nil:
-			log.Info("listening for changes", zap.String("channel", application.ChangeChannel))
-		case e.Up:
-			log.Warn("change listener", zap.Error(e.Err))
-		default:
-			log.Warn("change listener lost its connection; streams resync, shared lists are read for everyone, reconnecting", zap.Error(e.Err))
-		}
-	}})
+			switch {
+			case e.Up && e.Err == nil:
+				log.Info("listening for changes", zap.String("channel", application.ChangeChannel))
+			case e.Up:
+				log.Warn("change listener", zap.Error(e.Err))
+			default:
+				log.Warn("change listener lost its connection; streams resync, shared lists are read for everyone, reconnecting", zap.Error(e.Err))
+			}
+		}})
 	if err != nil {
 		return nil, err
 	}

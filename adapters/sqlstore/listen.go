@@ -56,9 +56,9 @@ type ListenOptions struct {
 	// set), for the logs.
 	OnEvent func(ListenEvent)
 	// DB, when set, is where the listener keeps the change_watchers rows
-	// of the users with streams on this instance: writers notify only for
-	// users with a row (a notifying transaction holds a database-wide lock
-	// through its commit). Watch registers a user's first stream before it
+	// of the users with streams on this instance: writes are stamped, and
+	// their heads notified after the commit, only for users with a row
+	// (publish.go); it is also where CheckInterval's read goes. Watch registers a user's first stream before it
 	// returns, the rows are refreshed every WatchTTL/3 and written again
 	// whenever the connection listens again, and a user's last stream
 	// removes its row.

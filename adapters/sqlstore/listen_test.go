@@ -206,7 +206,7 @@ func TestListenerStopsWhileDown(t *testing.T) {
 
 // TestListenerRegistersWatchers: with a database, a user's first stream
 // (Watch) writes the user's change_watchers row before Watch returns, so
-// that writers notify for them; a second stream writes nothing more; the
+// that their changes are notified; a second stream writes nothing more; the
 // last stop removes it; Stop removes the instance's rows. A user's streams
 // are woken again after RaceWindow (a write under way at registration may
 // not have seen the row).

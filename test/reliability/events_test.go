@@ -120,7 +120,7 @@ func TestEventsAcrossInstances(t *testing.T) {
 	onB := openEvents(t, b, u, "")
 	onA := openEvents(t, a, u, "")
 
-	// Writers notify only for users someone listens for: both instances
+	// Changes are notified only for users someone listens for: both instances
 	// registered u before their streams' headers came.
 	conn := connect(t, dbURL)
 	defer conn.Close(ctx)

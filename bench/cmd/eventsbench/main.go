@@ -289,7 +289,11 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	// The same writers without streams, before and after (their users have
 	// no change_watchers row then: no notifications), for the cost of the
 	// notifications on A's writes.
+	// A's CPU per write of each run: a figure the other load on the
+	// machine moves less than the throughput.
+	cpu0 := a.cpu()
 	before, _ := writeRun(ctx, c, a, users, "before")
+	cpuBefore := a.cpu() - cpu0
 	var readers sync.WaitGroup
 	for i := range users {
 		events[i] = &seen{at: map[int64]time.Time{}}
@@ -325,7 +329,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		}(events[i])
 	}
 
+	cpu0, cpuB0 := a.cpu(), b.cpu()
 	writes, failed := writeRun(ctx, c, a, users, "bench event")
+	cpuWith, cpuWithB := a.cpu()-cpu0, b.cpu()-cpuB0
 	time.Sleep(2 * time.Second) // the last events
 	stop()
 	readers.Wait()
@@ -364,10 +370,16 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed, pct(0.5), pct(0.99), pct(1), early, missing,
 		pctOf(took, 0.5), pctOf(took, 0.99))
 	time.Sleep(2 * time.Second) // the streams' rows go with the last stream
+	cpu0 = a.cpu()
 	after, _ := writeRun(ctx, c, a, users, "after")
+	cpuAfter := a.cpu() - cpu0
 	base := (float64(count(before)) + float64(count(after))) / 2
 	fmt.Printf("writes on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
 		"with ÷ without %.3f\n", c.writers, c.duration, count(before), total, count(after), float64(total)/max(1, base))
+	per := func(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(max(1, n)) }
+	withoutPer := (per(cpuBefore, count(before)) + per(cpuAfter, count(after))) / 2
+	fmt.Printf("A's CPU per write: %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f; B's CPU per write with the streams %.0f µs\n",
+		per(cpuBefore, count(before)), per(cpuWith, total), per(cpuAfter, count(after)), per(cpuWith, total)/max(1, withoutPer), per(cpuWithB, total))
 	if missing > 0 {
 		return errors.New("events missing")
 	}
