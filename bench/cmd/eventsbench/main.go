@@ -61,6 +61,7 @@ type config struct {
 	listDuration     time.Duration
 	scenarios        string
 	idleRounds       int
+	benchDB          string // the fresh database's URL
 	profile          string // a directory: B's CPU profiles of the list runs (-bin must be profserve)
 }
 
@@ -98,6 +99,7 @@ func run() error {
 	}
 	defer b.stop()
 
+	c.benchDB = dbURL
 	if strings.Contains(c.scenarios, "latency") {
 		if err := latency(ctx, c, a, b); err != nil {
 			return fmt.Errorf("latency: %w", err)
@@ -212,8 +214,44 @@ func (in *instance) stop() {
 }
 
 // cpu is the instance's CPU time so far (user and system).
-func (in *instance) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", in.cmd.Process.Pid))
+func (in *instance) cpu() time.Duration { return procCPU(in.cmd.Process.Pid) }
+
+// pgCPU is the CPU time so far of each PostgreSQL backend connected to the
+// bench's database (both instances' pools, listeners and publishers), by
+// pid; nil when they cannot be read (PostgreSQL on another host).
+func pgCPU(ctx context.Context, conn *pgx.Conn) map[int]time.Duration {
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return nil
+	}
+	out := map[int]time.Duration{}
+	for _, p := range pids {
+		out[int(p)] = procCPU(int(p))
+	}
+	return out
+}
+
+// pgSpent is the backends' CPU between two pgCPU readings (a backend that
+// came after the first counts from zero); -1 when either is missing.
+func pgSpent(from, to map[int]time.Duration) time.Duration {
+	if from == nil || to == nil {
+		return -1
+	}
+	var d time.Duration
+	for p, t := range to {
+		d += t - from[p]
+	}
+	return d
+}
+
+// procCPU is a process's CPU time so far (user and system); 0 when it
+// cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -291,9 +329,14 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	// notifications on A's writes.
 	// A's CPU per write of each run: a figure the other load on the
 	// machine moves less than the throughput.
-	cpu0 := a.cpu()
+	pc, err := pgx.Connect(ctx, c.benchDB)
+	if err != nil {
+		return err
+	}
+	defer pc.Close(context.Background())
+	cpu0, pg0 := a.cpu(), pgCPU(ctx, pc)
 	before, _ := writeRun(ctx, c, a, users, "before")
-	cpuBefore := a.cpu() - cpu0
+	cpuBefore, pgBefore := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
 	var readers sync.WaitGroup
 	for i := range users {
 		events[i] = &seen{at: map[int64]time.Time{}}
@@ -329,9 +372,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		}(events[i])
 	}
 
-	cpu0, cpuB0 := a.cpu(), b.cpu()
+	cpu0, cpuB0, pg0 := a.cpu(), b.cpu(), pgCPU(ctx, pc)
 	writes, failed := writeRun(ctx, c, a, users, "bench event")
-	cpuWith, cpuWithB := a.cpu()-cpu0, b.cpu()-cpuB0
+	cpuWith, cpuWithB, pgWith := a.cpu()-cpu0, b.cpu()-cpuB0, pgSpent(pg0, pgCPU(ctx, pc))
 	time.Sleep(2 * time.Second) // the last events
 	stop()
 	readers.Wait()
@@ -370,9 +413,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed, pct(0.5), pct(0.99), pct(1), early, missing,
 		pctOf(took, 0.5), pctOf(took, 0.99))
 	time.Sleep(2 * time.Second) // the streams' rows go with the last stream
-	cpu0 = a.cpu()
+	cpu0, pg0 = a.cpu(), pgCPU(ctx, pc)
 	after, _ := writeRun(ctx, c, a, users, "after")
-	cpuAfter := a.cpu() - cpu0
+	cpuAfter, pgAfter := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
 	base := (float64(count(before)) + float64(count(after))) / 2
 	fmt.Printf("writes on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
 		"with ÷ without %.3f\n", c.writers, c.duration, count(before), total, count(after), float64(total)/max(1, base))
@@ -380,6 +423,11 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	withoutPer := (per(cpuBefore, count(before)) + per(cpuAfter, count(after))) / 2
 	fmt.Printf("A's CPU per write: %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f; B's CPU per write with the streams %.0f µs\n",
 		per(cpuBefore, count(before)), per(cpuWith, total), per(cpuAfter, count(after)), per(cpuWith, total)/max(1, withoutPer), per(cpuWithB, total))
+	if pgBefore >= 0 && pgWith >= 0 && pgAfter >= 0 {
+		pgWithout := (per(pgBefore, count(before)) + per(pgAfter, count(after))) / 2
+		fmt.Printf("PostgreSQL's CPU per write (the bench database's backends): %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f\n",
+			per(pgBefore, count(before)), per(pgWith, total), per(pgAfter, count(after)), per(pgWith, total)/max(1, pgWithout))
+	}
 	if missing > 0 {
 		return errors.New("events missing")
 	}
