@@ -172,12 +172,21 @@ func (p probe) MayRead(ctx context.Context, user auth.UserID) (bool, error) {
 }
 
 // shares reports whether a query of caller's tasks in l (nil: all lists)
-// reads the tasks of shared lists too (filters' shared): a query of all
-// lists by a caller who may be a member (mayRead). A query of one list
-// finds that list's owner itself (listOwner); the inbox is the caller's.
+// may read the tasks of shared lists (filters' shared): when caller may be
+// a member (mayRead). Then a query of all lists reads the caller's tasks
+// and the shared lists' (reachable), and a query of one list finds that
+// list's owner in the statement (listOwner); otherwise both are the
+// caller's own tasks, the owner's index range with no subquery (a list of
+// another's holds none of the caller's tasks: a list's tasks are its
+// owner's rows, Transfer moves them). The inbox is the caller's. A query of
+// one list without an in-process hint lets listOwner decide: the probe
+// would cost a round trip where the subquery costs an index lookup.
 func (r *TaskRepository) shares(ctx context.Context, caller auth.UserID, l *list.ID) (bool, error) {
-	if l != nil {
+	switch {
+	case l != nil && *l == list.Inbox:
 		return false, nil
+	case l != nil && r.hint == nil:
+		return true, nil
 	}
 	return r.mayRead(ctx, caller)
 }

@@ -27,17 +27,18 @@ func overdueArgs(c task.Cutoffs) []any { return []any{false, c.Today, c.Local, c
 
 // filters appends q's filters (q normalized) on the live tasks caller
 // reads, as a WHERE clause. Whose tasks those are is one condition on
-// t.user_id, or two:
+// t.user_id, or two, when the caller may read shared lists (shared, see
+// TaskRepository.shares):
 //   - one list (q.List, not the inbox): the list's owner, when caller owns
 //     it or may read it as a member (listOwner, one subquery the statement
 //     runs once), so that the page is a range of the owner's indexes for
 //     the owner and for a member alike;
-//   - shared (caller may be a member of shared lists, see ShareHint): the
-//     caller's own tasks and those of the lists they may read (reachable);
-//   - otherwise the caller's own.
+//   - all lists: the caller's own tasks and those of the lists they may
+//     read (reachable);
+//   - otherwise (a caller who is nobody's member) the caller's own.
 func filters(s *sqlText, caller auth.UserID, q task.Query, shared bool) *sqlText {
 	s.adhoc = s.adhoc || planPerCall(q)
-	one := q.List != nil && *q.List != list.Inbox
+	one := shared && q.List != nil && *q.List != list.Inbox
 	switch {
 	case one:
 		listOwner(s.add(" WHERE t.user_id = "), *q.List, caller, list.ActRead)
@@ -424,7 +425,7 @@ func (r *TaskRepository) Stats(ctx context.Context, caller auth.UserID, m task.M
 	}
 	whose := &sqlText{pg: r.pg} // Bun's ? placeholders
 	switch {
-	case in != nil && *in != list.Inbox:
+	case shared && in != nil && *in != list.Inbox:
 		listOwner(whose.add("t.user_id = "), *in, caller, list.ActRead)
 	case shared:
 		reachable(whose, "t", caller, list.ActRead)

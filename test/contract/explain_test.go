@@ -268,16 +268,24 @@ func TestListInListUsesScopeIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := sqlstore.NewTaskRepository(db)
+	// As served (bootstrap wires sqlstore.Sharers): a caller known to be
+	// nobody's member reads their list with no subquery on lists.
+	hinted := sqlstore.NewTaskRepository(db)
+	hinted.UseShareHint(memberHint{member})
 	top, inbox := task.TopLevel, list.Inbox
 	for _, tc := range []struct {
 		caller auth.UserID
 		l      *list.ID
-	}{{owner, &listID}, {owner, &inbox}, {member, &listID}} {
-		l := tc.l
+		repo   *sqlstore.TaskRepository
+	}{{owner, &listID, repo}, {owner, &inbox, repo}, {member, &listID, repo}, {owner, &listID, hinted}, {member, &listID, hinted}} {
+		l, repo := tc.l, tc.repo
 		for _, order := range []task.Order{task.OrderAsc, task.OrderDesc} {
 			q := task.Query{List: l, Parent: &top, Sort: task.SortPosition, Order: order, Limit: 20}
 			for page := 1; page <= 2; page++ {
 				what := fmt.Sprintf("list %d as %s, %s, page %d", *l, tc.caller, order, page)
+				if repo == hinted {
+					what += ", hinted"
+				}
 				got, err := repo.List(ctx, tc.caller, q)
 				if err != nil || len(got.Tasks) != 20 || got.Next == nil {
 					t.Fatalf("%s: List = %d tasks, next %v, %v; want 20 and a next page", what, len(got.Tasks), got.Next, err)
@@ -303,6 +311,9 @@ func TestListInListUsesScopeIndex(t *testing.T) {
 				}
 				if !strings.Contains(text, "LIMIT $") {
 					t.Errorf("%s: no LIMIT in the statement:\n%s", what, text)
+				}
+				if lookup := strings.Contains(text, "on lists"); repo == hinted && lookup != (tc.caller == member) {
+					t.Errorf("%s (hinted): reads lists = %v, want %v:\n%s", what, lookup, tc.caller == member, text)
 				}
 				q.After = got.Next
 			}
@@ -358,4 +369,11 @@ func TestListInListUsesScopeIndex(t *testing.T) {
 	if strings.Contains(text, "Seq Scan on tasks") || !strings.Contains(text, "tasks_list_idx") {
 		t.Errorf("the member's page of every list does not read the shared list by tasks_list_idx:\n%s", text)
 	}
+}
+
+// memberHint is a sqlstore.ShareHint that knows the one member there is.
+type memberHint struct{ member auth.UserID }
+
+func (h memberHint) MayRead(_ context.Context, user auth.UserID) (bool, error) {
+	return user == h.member, nil
 }
