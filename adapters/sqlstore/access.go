@@ -183,12 +183,22 @@ func (p probe) MayRead(ctx context.Context, user auth.UserID) (bool, error) {
 // would cost a round trip where the subquery costs an index lookup.
 func (r *TaskRepository) shares(ctx context.Context, caller auth.UserID, l *list.ID) (bool, error) {
 	switch {
-	case l != nil && *l == list.Inbox:
+	case l == nil:
+		return r.mayRead(ctx, caller)
+	case *l == list.Inbox:
 		return false, nil
-	case l != nil && r.hint == nil:
+	}
+	return r.mayShare(ctx, caller)
+}
+
+// mayShare is mayRead for a statement that checks the membership itself
+// at the cost of an index lookup (one list's owner, one task): without an
+// in-process hint, true, since the probe would cost a round trip.
+func (r *TaskRepository) mayShare(ctx context.Context, caller auth.UserID) (bool, error) {
+	if r.hint == nil {
 		return true, nil
 	}
-	return r.mayRead(ctx, caller)
+	return r.hint.MayRead(ctx, caller)
 }
 
 // mayRead asks r's hint whether caller may read shared lists.

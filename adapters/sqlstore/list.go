@@ -344,7 +344,11 @@ func (r *TaskRepository) ExplainGet(ctx context.Context, caller auth.UserID, id 
 	if !r.pg {
 		return "", fmt.Errorf("explain: PostgreSQL only")
 	}
-	return r.explain(ctx, getReachSQL(r.run.sql(), caller, id))
+	s, err := r.getStatement(ctx, r.run.sql(), caller, id)
+	if err != nil {
+		return "", err
+	}
+	return r.explain(ctx, s)
 }
 
 // explain runs EXPLAIN ANALYZE of s: its text, then its plan.

@@ -219,7 +219,11 @@ func checkParents(ctx context.Context, x runner, ts []*task.Task) error {
 // pays the lookup of their memberships in the same statement.
 func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID) (*task.Task, error) {
 	x := r.on(ctx)
-	rows, err := x.tasks(ctx, caller, getReachSQL(x.sql(), caller, id))
+	s, err := r.getStatement(ctx, x.sql(), caller, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := x.tasks(ctx, caller, s)
 	if err != nil {
 		return nil, fmt.Errorf("select task: %w", err)
 	}
@@ -229,7 +233,22 @@ func (r *TaskRepository) Get(ctx context.Context, caller auth.UserID, id task.ID
 	return rows.tasks[0], nil
 }
 
-// getReachSQL is Get's statement, written once (byCaller).
+// getStatement is Get's statement: the task caller reaches (getReachSQL), or,
+// for a caller who is nobody's member (see mayShare), caller's own task
+// (getSQL, the writes' read), with no membership subquery in its plan.
+func (r *TaskRepository) getStatement(ctx context.Context, s *sqlText, caller auth.UserID, id task.ID) (*sqlText, error) {
+	shared, err := r.mayShare(ctx, caller)
+	if err != nil {
+		return nil, err
+	}
+	if !shared {
+		return s.fixed(getSQL, int64(id), string(caller)), nil
+	}
+	return getReachSQL(s, caller, id), nil
+}
+
+// getReachSQL is Get's statement for a caller who may be a member, written
+// once (byCaller).
 func getReachSQL(s *sqlText, caller auth.UserID, id task.ID) *sqlText {
 	return byCaller(s, "get", func(s *sqlText, caller auth.UserID, id int64) *sqlText {
 		return reachable(s.add("SELECT "+selectList+" FROM tasks AS t WHERE t.id = ? AND ", id), "t", caller, list.ActRead).

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -343,6 +344,22 @@ func TestListInListUsesScopeIndex(t *testing.T) {
 		if never := strings.Contains(text, "on list_members m (never executed)"); never != (caller == owner) {
 			t.Errorf("Get as %s: memberships never read = %v, want %v:\n%s", caller, never, caller == owner, text)
 		}
+		// As served: the owner, known to be nobody's member, reads their
+		// own task with no membership subquery; the member as above.
+		got, err = hinted.Get(ctx, caller, id)
+		if err != nil || got.Owner() != owner {
+			t.Fatalf("Get(%s, %d), hinted = %v, %v; want the owner's task", caller, id, got, err)
+		}
+		if text, err = hinted.ExplainGet(ctx, caller, id); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Get as %s, hinted:\n%s", caller, text)
+		if !strings.Contains(text, "Index Scan using tasks_pkey") || strings.Contains(text, "list_members") != (caller == member) {
+			t.Errorf("Get as %s, hinted: want a primary-key lookup, with the memberships for the member only:\n%s", caller, text)
+		}
+	}
+	if _, err := hinted.Get(ctx, newOwner(), id); !errors.Is(err, task.ErrNotFound) {
+		t.Errorf("Get by a stranger, hinted = %v, want task.ErrNotFound", err)
 	}
 
 	// Every list (GET /tasks): the member's page holds the shared list's
