@@ -32,7 +32,8 @@
 #   GROWTH=1            the growth scenario instead: 1,000,000 tasks, plans
 #   PROFILE=1           serve with bench/cmd/profserve and take a CPU profile
 #                       (pprof, and perf when present) during list32, and
-#                       during each wrk run of list-pair (cpu-pair-*.pprof)
+#                       during each wrk run of list-pair (cpu-pair-*.pprof,
+#                       perf-pair-*.txt)
 #   BENCH_LOG_LEVEL=warn  LOG_LEVEL of the service under test
 #   API_DB_PARAMS=...   extra DATABASE_URL query parameters for the service,
 #                       e.g. default_query_exec_mode=simple_protocol
@@ -693,13 +694,14 @@ if [[ $GROWTH != 1 ]]; then
           curl -sS -o "$OUT/cpu-$k.r$r-$STAMP.pprof" "$PPROF_URL/debug/pprof/profile?seconds=$((DURATION - 1))" &
           PROF_PID=$!
           PIDS+=($PROF_PID)
+          perf_start
         fi
         if [[ $k == pair-list ]]; then
           measure_round pair-list "$r" 32 list eddsa
         else
           measure_round pair-in-list "$r" 32 listin eddsa
         fi
-        [[ $PROFILE == 1 ]] && { wait "$PROF_PID" || true; }
+        [[ $PROFILE == 1 ]] && { wait "$PROF_PID" || true; perf_stop "$k.r$r"; }
         if [[ $k == pair-list ]]; then
           measure_round pair-list "$r" -- 32 prepared list.sql
         else
@@ -747,12 +749,25 @@ if [[ $GROWTH != 1 ]]; then
       row shared-all-member "all tasks, member (also an owner)" 32
       row shared-get-owner "get a shared task, owner" 32
       row shared-get-member "get a shared task, member" 32
+      # The owner's and the member's runs of a pair alternate their order
+      # round by round (the owner first in odd rounds), as list-pair does,
+      # so that neither always runs right after the other.
       for ((r = 1; r <= ROUNDS; r++)); do
-        run_wrk "shared-list-owner.r$r" 32 listin eddsa
-        run_wrk "shared-list-member.r$r" 32 sharedin eddsa
+        if ((r % 2 == 1)); then
+          run_wrk "shared-list-owner.r$r" 32 listin eddsa
+          run_wrk "shared-list-member.r$r" 32 sharedin eddsa
+        else
+          run_wrk "shared-list-member.r$r" 32 sharedin eddsa
+          run_wrk "shared-list-owner.r$r" 32 listin eddsa
+        fi
         run_wrk "shared-all-owner.r$r" 32 list eddsa
-        run_wrk "shared-get-owner.r$r" 32 get eddsa
-        run_wrk "shared-get-member.r$r" 32 sharedget eddsa
+        if ((r % 2 == 1)); then
+          run_wrk "shared-get-owner.r$r" 32 get eddsa
+          run_wrk "shared-get-member.r$r" 32 sharedget eddsa
+        else
+          run_wrk "shared-get-member.r$r" 32 sharedget eddsa
+          run_wrk "shared-get-owner.r$r" 32 get eddsa
+        fi
       done
       for k in shared-list-owner shared-list-member shared-all-owner shared-get-owner shared-get-member; do
         pick_wrk "$k"; pick_notes "$k"
