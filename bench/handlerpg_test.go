@@ -69,8 +69,17 @@ func newPGEnv(b *testing.B, users int) *pgEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(v.Close)
-	svc := application.New(sqlstore.NewTaskRepository(db), sqlstore.NewUserRepository(db), nil,
-		application.WithLists(sqlstore.NewListRepository(db)), application.WithMembers(sqlstore.NewMemberRepository(db)),
+	// As bootstrap wires them: the task repository asks the Sharers (read
+	// once here: nobody is a member in this seed) whether a caller may be
+	// a member, not the database.
+	sharers := sqlstore.NewSharers(db, sqlstore.SharersOptions{Local: true})
+	if err := sharers.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tasks := sqlstore.NewTaskRepository(db)
+	tasks.UseShareHint(sharers)
+	svc := application.New(tasks, sqlstore.NewUserRepository(db), nil,
+		application.WithLists(sqlstore.NewListRepository(db)), application.WithMembers(sqlstore.NewMemberRepository(db, sqlstore.RecordSharers(sharers))),
 		application.WithTransactor(sqlstore.NewTransactor(db)), application.WithOccurrences(sqlstore.NewOccurrenceLog(db)),
 		application.WithChanges(sqlstore.NewChangeLog(db)), application.WithCalendarFeeds(sqlstore.NewCalendarFeedStore(db)))
 	e := &pgEnv{users: users, app: app, admin: admin, router: httpapi.NewRouter(httpapi.Deps{
