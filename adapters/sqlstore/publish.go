@@ -183,6 +183,8 @@ type pgPublisher struct {
 	floor int64               // stamps below it were read; 0: not known yet
 	sent  map[string]sentHead // heads sent with a stamp at or above floor
 	retry func(time.Duration) // wakes the loop again after a failure
+	// failed: the last round failed (its retry is due).
+	failed bool
 }
 
 type sentHead struct{ seq, stamp int64 }
@@ -230,16 +232,21 @@ func publishPG(db *bun.DB) (stop func()) {
 	// Commits from now on: the floor of this moment (retried by the first
 	// round when the database does not answer yet).
 	_ = p.readFloor(ctx)
-	finished := make(chan struct{})
+	closing, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		p.run(ctx)
+		p.run(ctx, closing)
 	}()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			cancel()
+			// Not cancel first: the commits that woke the publisher last
+			// (fx stops it after the HTTP server has drained its
+			// requests) are sent by a last round, not left to the other
+			// instances' checks.
+			close(closing)
 			<-finished
+			cancel()
 		})
 	}
 }
@@ -250,15 +257,28 @@ func (p *pgPublisher) readFloor(ctx context.Context) error {
 	return p.db.NewRaw("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").Scan(qctx, &p.floor)
 }
 
-func (p *pgPublisher) run(ctx context.Context) {
+// run publishes after each wake until closing, then once more if a
+// commit woke it since its last round or that round failed.
+func (p *pgPublisher) run(ctx context.Context, closing <-chan struct{}) {
 	for {
 		select {
-		case <-ctx.Done():
+		case <-closing:
+			select {
+			case <-p.sig.wake:
+				p.failed = true
+			default:
+			}
+			if p.failed {
+				_ = p.publish(ctx)
+			}
 			return
 		case <-p.sig.wake:
 		}
-		if !sleep(ctx, publishCoalesce) {
-			return
+		t := time.NewTimer(publishCoalesce)
+		select {
+		case <-t.C:
+		case <-closing: // publish now, then the last check above
+			t.Stop()
 		}
 		// The statement's snapshot is taken after every commit that woke
 		// the publisher until now.
@@ -266,7 +286,9 @@ func (p *pgPublisher) run(ctx context.Context) {
 		case <-p.sig.wake:
 		default:
 		}
-		if err := p.publish(ctx); err != nil && ctx.Err() == nil {
+		err := p.publish(ctx)
+		p.failed = err != nil
+		if p.failed && ctx.Err() == nil {
 			p.retry(100 * time.Millisecond)
 		}
 	}

@@ -251,3 +251,26 @@ func TestPublishCheckFindsUnsent(t *testing.T) {
 	// Seen once, not again.
 	quiet(t, ch, 300*time.Millisecond, "a head already published")
 }
+
+// TestPublishFlushesAtStop: a commit that woke the publisher just before
+// it stops (the instance shuts down: fx stops it after the HTTP server has
+// drained its requests) is still notified, by a last round, and not left
+// to the other instances' checks.
+func TestPublishFlushesAtStop(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "flush")
+	ctx := context.Background()
+	dbA, dbB := openPG(t, url, true), openPG(t, url, false)
+	b := listening(t, url, dbB, application.NewHub(), time.Hour) // no check: only notifications reach B
+	tasks := sqlstore.NewTaskRepository(dbA)
+
+	owner := auth.UserID(fmt.Sprintf("u_flush_%d", time.Now().UnixNano()))
+	ch, stop := b.Watch(owner, nil)
+	defer stop()
+	stopA := sqlstore.PublishChanges(dbA, application.NewHub())
+	addTask(t, ctx, tasks, owner, "the last write before the shutdown")
+	stopA()
+	if w := wake(t, ch, "after the publisher stopped"); w.Head != 1 {
+		t.Errorf("B's watcher woke with %+v, want Head 1", w)
+	}
+}
