@@ -111,7 +111,7 @@ func (t *commitTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.T
 
 func (t *commitTracer) TraceQueryEnd(ctx context.Context, c *pgx.Conn, d pgx.TraceQueryEndData) {
 	if ctx.Value(quietKey{}) == nil {
-		t.observe(c, sqlOf(ctx), d.CommandTag, d.Err)
+		t.observe(c, sqlOf(ctx), d.CommandTag, d.Err, false)
 	}
 }
 
@@ -120,10 +120,20 @@ func (t *commitTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.T
 }
 
 func (t *commitTracer) TraceBatchQuery(_ context.Context, c *pgx.Conn, d pgx.TraceBatchQueryData) {
-	t.observe(c, d.SQL, d.CommandTag, d.Err)
+	t.observe(c, d.SQL, d.CommandTag, d.Err, true)
 }
 
-func (t *commitTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+// TraceBatchEnd wakes the publisher after a batch whose writes committed
+// with it: a batch sent outside a transaction is one implicit transaction,
+// committed at its end (the Sync), after the results of its statements;
+// the connection's status is only known again here.
+func (t *commitTracer) TraceBatchEnd(_ context.Context, c *pgx.Conn, _ pgx.TraceBatchEndData) {
+	data := c.PgConn().CustomData()
+	if s := c.PgConn().TxStatus(); s != 'T' && s != 'E' && data[dirtyKey] == true {
+		t.sig.signal() // a failed batch may wake it for nothing: never too few
+		delete(data, dirtyKey)
+	}
+}
 
 // sqlOf is the statement text TraceQueryStart kept, if any.
 func sqlOf(ctx context.Context) string {
@@ -137,7 +147,9 @@ type sqlKey struct{}
 // the writes, a write marks the transaction (and, outside one, wakes the
 // publisher: it committed), COMMIT of a transaction that wrote wakes it.
 // A failed statement changes nothing (PostgreSQL rolls back what follows).
-func (t *commitTracer) observe(c *pgx.Conn, q string, tag pgconn.CommandTag, err error) {
+// In a batch (inBatch) the connection's status is the one from before the
+// batch: a write outside a transaction waits for TraceBatchEnd.
+func (t *commitTracer) observe(c *pgx.Conn, q string, tag pgconn.CommandTag, err error, inBatch bool) {
 	if err != nil {
 		return
 	}
@@ -159,7 +171,7 @@ func (t *commitTracer) observe(c *pgx.Conn, q string, tag pgconn.CommandTag, err
 	case tag.Insert(), tag.Update(), tag.Delete(), strings.HasPrefix(s, "MERGE"),
 		tag.Select() && hasPrefixFold(strings.TrimLeft(q, " \t\r\n("), "WITH"):
 		data[dirtyKey] = true
-		if c.PgConn().TxStatus() == 'I' {
+		if !inBatch && c.PgConn().TxStatus() == 'I' {
 			t.sig.signal() // committed by itself
 		}
 	}

@@ -117,4 +117,22 @@ func TestCommitSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(true, "a pipelined transaction")
+
+	// A pipelined batch without BEGIN is one implicit transaction that
+	// commits at the batch's end (its Sync), after its writes' results.
+	if err := withPgx(ctx, db, func(ctx context.Context, c *pgx.Conn, _ pgx.QueryExecMode) error {
+		b := &pgx.Batch{}
+		b.Queue(insert)
+		b.Queue("SELECT pg_sleep(0.05)")
+		br := c.SendBatch(ctx, b)
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return err
+		}
+		expect(false, "a pipelined write, before its batch's implicit commit")
+		return br.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expect(true, "a pipelined write, after its batch's implicit commit")
 }
