@@ -153,8 +153,8 @@ var opDocs = map[string]opDoc{
 	"list-push-subscriptions":  {"List Web Push subscriptions", "The caller's registered browsers, oldest first, without their keys."},
 	"delete-push-subscription": {"Delete a Web Push subscription", "Removes one of the caller's browsers. 404 for an unknown id."},
 	"create-list": {"Create a list", "Creates a list at the bottom of the caller's lists. name: 1 to 100 characters after trimming, " +
-		"unique among the lists the caller owns, ignoring case (409 `List name already exists` otherwise; lists shared with the caller " +
-		"do not count); color: `#rrggbb` or null." + idempotencyDoc},
+		"different, ignoring case, from the name of every live list the caller owns (409 `List name already exists` otherwise; lists " +
+		"shared with the caller do not count; a hand-over may still leave its new owner with two lists of one name); color: `#rrggbb` or null." + idempotencyDoc},
 	"get-list": {"Get a list", "One of the caller's lists, or one shared with them (at the caller's own `position`), with its counts. " +
 		"Another user's list is 404, as if it did not exist; so is a list in the trash. With If-None-Match naming the current ETag: " +
 		"304 and no body (the counts are not part of the version: a change of its tasks does not change the list's ETag); " +
