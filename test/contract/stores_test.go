@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -67,7 +69,88 @@ func migrated(t *testing.T, databaseURL string) *bun.DB {
 	return db
 }
 
-func openSQLiteDB(t *testing.T) *bun.DB   { return migrated(t, sqliteURL(t)) }
+// openSQLiteDB opens a new SQLite database with the schema up to date: a
+// copy of one the package migrated once (sqliteTemplate), then Migrate on
+// it as on any database (nothing left to do). Under -race migrating a new
+// SQLite file takes ~1.2 s of CPU (SQLite is a C library translated to Go),
+// and the package opens over a hundred. TestMigrations and the other
+// migration tests migrate their own files from scratch.
+func openSQLiteDB(t *testing.T) *bun.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "todo.db")
+	if err := copyFile(sqliteTemplate(t), path); err != nil {
+		t.Fatalf("copy the migrated SQLite file: %v", err)
+	}
+	return migrated(t, "sqlite:"+path+"?_pragma=synchronous(NORMAL)")
+}
+
+var sqliteOnce struct {
+	sync.Once
+	path string
+	err  error
+}
+
+// sqliteTemplate returns the path of a SQLite file migrated by
+// sqlstore.Migrate, once for the package, closed and checkpointed (the
+// file holds it all, no -wal beside it). It lives in a directory of its
+// own under the system's temporary directory, removed by TestMain.
+func sqliteTemplate(t *testing.T) string {
+	t.Helper()
+	sqliteOnce.Do(func() {
+		sqliteOnce.err = func() error {
+			dir, err := os.MkdirTemp("", "contract-sqlite-")
+			if err != nil {
+				return err
+			}
+			templateDir = dir
+			path := filepath.Join(dir, "template.db")
+			ctx := context.Background()
+			db, err := sqlstore.Open(ctx, "sqlite:"+path+"?_pragma=synchronous(NORMAL)", sqlstore.Options{})
+			if err != nil {
+				return err
+			}
+			if err := sqlstore.Migrate(ctx, db); err != nil {
+				db.Close()
+				return err
+			}
+			if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				db.Close()
+				return err
+			}
+			if err := db.Close(); err != nil {
+				return err
+			}
+			if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+				return fmt.Errorf("%s-wal holds %d bytes after the close", path, fi.Size())
+			}
+			sqliteOnce.path = path
+			return nil
+		}()
+	})
+	if sqliteOnce.err != nil {
+		t.Fatalf("migrate the SQLite template: %v", sqliteOnce.err)
+	}
+	return sqliteOnce.path
+}
+
+// templateDir holds the SQLite template (sqliteTemplate), if made.
+var templateDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if templateDir != "" {
+		os.RemoveAll(templateDir)
+	}
+	os.Exit(code)
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o600)
+}
 func openPostgresDB(t *testing.T) *bun.DB { return migrated(t, freshPostgresSchema(t)) }
 
 // openPostgresExecDB is PostgreSQL as behind a pooler that keeps no
