@@ -1,0 +1,91 @@
+package sharing
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/todo-backend/todo/domain/list"
+)
+
+// TestCrossOwnerCommandBatches: two users, each an editor of the other's
+// list, send at once atomic batches of offline commands that change a task
+// of their own first, then create a task in the other's shared list, on
+// PostgreSQL. The batch's up-front locks (LockTasks) knew only the tasks
+// it names: the caller's scope lock came first, the other owner's (the
+// create's) after it, out of the owners' id order, and the two batches
+// deadlocked: PostgreSQL aborted one with 40P01, which the create
+// answered as a 404 "List not found" (and the batch's other command 424)
+// in 39 of 40 rounds. Every batch must land.
+func TestCrossOwnerCommandBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: concurrent writes on PostgreSQL")
+	}
+	t.Parallel()
+	var url string
+	for _, st := range stores {
+		if st.name == "postgres" {
+			url = st.url(t)
+		}
+	}
+	s := start(t, "postgres", url)
+	a, b := s.newCaller(t), s.newCaller(t)
+	shared := func(owner, member caller) int64 {
+		id := s.create(t, owner, "/api/"+owner.id+"/lists", `{"name":"cross"}`)
+		s.join(t, owner, member, id, list.RoleEditor, false)
+		return id
+	}
+	ofA, ofB := shared(a, b), shared(b, a)
+	ownA := s.create(t, a, "/api/"+a.id+"/tasks", `{"title":"a's own"}`)
+	ownB := s.create(t, b, "/api/"+b.id+"/tasks", `{"title":"b's own"}`)
+	for _, w := range []struct {
+		who        caller
+		own, other int64
+	}{{a, ownA, ofB}, {b, ownB, ofA}} {
+		s.create(t, w.who, "/api/"+w.who.id+"/tasks", fmt.Sprintf(`{"title":"alone","list_id":%d}`, w.other)) // each alone lands
+	}
+	const rounds = 40
+	var failed, answered atomic.Int64
+	statuses := sync.Map{}
+	run := func(who caller, own, other int64) {
+		for i := range rounds {
+			body, _ := json.Marshal(map[string]any{"atomic": true, "commands": []map[string]any{
+				{"id": fmt.Sprintf("%s-u-%d", who.id, i), "type": "task.update", "entity_id": own,
+					"args": map[string]any{"title": fmt.Sprintf("own %d", i)}},
+				{"id": fmt.Sprintf("%s-c-%d", who.id, i), "type": "task.create",
+					"args": map[string]any{"title": fmt.Sprintf("for the other %d", i), "list_id": other}},
+			}})
+			got := s.do(t, who, http.MethodPost, "/api/"+who.id+"/commands", string(body))
+			answered.Add(1)
+			var out struct {
+				Results map[string]struct{ Status int } `json:"results"`
+			}
+			ok := got.status == http.StatusOK && json.Unmarshal(got.body, &out) == nil
+			for _, r := range out.Results {
+				ok = ok && r.Status < 300
+			}
+			if !ok {
+				failed.Add(1)
+				n, _ := statuses.LoadOrStore(got.status, new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+				if failed.Load() <= 3 {
+					t.Errorf("commands by %s: %s", who.id, got)
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { run(a, ownA, ofB) })
+	wg.Go(func() { run(b, ownB, ofA) })
+	wg.Wait()
+	statuses.Range(func(k, v any) bool {
+		t.Logf("status %v: %d batches", k, v.(*atomic.Int64).Load())
+		return true
+	})
+	if failed.Load() > 0 {
+		t.Errorf("%d of %d batches failed", failed.Load(), answered.Load())
+	}
+}
