@@ -563,7 +563,16 @@ func (s *seenUsers) add(u user.User) {
 // actor's tasks ids takes, in the one order every writer takes them
 // (task.Repository.Lock): a unit that will write them in another order,
 // or create tasks first, then cannot deadlock with another unit.
-func (s *Service) LockTasks(ctx context.Context, a Actor, ids []task.ID) error {
+//
+// lists are the lists the unit will write tasks into (creates, moves):
+// with shared lists, their owners' scope locks are taken up front too, in
+// the same order (sharedTasks.LockInto), so that a unit that writes the
+// actor's own tasks and then into another owner's shared list does not
+// take the two owners' locks out of that order.
+func (s *Service) LockTasks(ctx context.Context, a Actor, ids []task.ID, lists ...list.ID) error {
+	if sh, ok := s.tasks.(*sharedTasks); ok {
+		return sh.LockInto(ctx, a.owner, ids, lists)
+	}
 	return s.tasks.Lock(ctx, a.owner, ids)
 }
 

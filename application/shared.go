@@ -124,8 +124,13 @@ func (r *sharedTasks) Add(ctx context.Context, t *task.Task) (*task.Task, error)
 	first := err
 	err = r.inTx(ctx, func(ctx context.Context) error {
 		acc, err := r.shareList(ctx, t.Owner(), *t.ListID(), list.ActEdit)
-		if err != nil || acc.Owner == t.Owner() {
+		switch {
+		case errors.Is(err, list.ErrNotFound), err == nil && acc.Owner == t.Owner():
 			return first
+		case err != nil:
+			// A deadlock, a lost connection: not a list that is not
+			// there (a 404 would hide it, and nobody would retry).
+			return err
 		}
 		if err := r.reachNamed(ctx, t.Owner(), list.ActRead, t.ParentID()); err != nil {
 			return err
@@ -216,7 +221,16 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 // order: Reach and the store's writes take them again (they are
 // re-entrant). Without it, two users each writing a task of their own and
 // one of the other's shared list at once deadlocked (TestCrossOwnerBatches).
-func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []task.ID) error {
+//
+// lists are the lists the call writes into besides the tasks' own (an
+// offline batch's creates and moves into another owner's shared list):
+// their owners' locks, and the caller's, are taken with the others, up
+// front. Without them a batch that wrote the caller's own task first and
+// then created one in another owner's shared list took the two locks in
+// the batch's order, and two such batches deadlocked
+// (TestCrossOwnerCommandBatches). A list the caller does not reach adds
+// nothing: the write into it answers not found.
+func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []task.ID, lists ...list.ID) error {
 	ids = task.UniqueIDs(ids)
 	owners, err := r.m.Owners(ctx, caller, ids)
 	if err != nil {
@@ -227,6 +241,18 @@ func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []
 		set[o] = true
 	}
 	if len(owners) < len(ids) {
+		set[caller] = true
+	}
+	for _, l := range slices.Compact(slices.Sorted(slices.Values(lists))) {
+		// SharedList reads without a lock: the locks come below, in order.
+		sh, err := r.m.SharedList(ctx, caller, l)
+		switch {
+		case errors.Is(err, list.ErrNotFound):
+			continue // the caller's own list, or none they reach
+		case err != nil:
+			return err
+		}
+		set[sh.List.Owner()] = true
 		set[caller] = true
 	}
 	if len(set) < 2 {
@@ -250,7 +276,14 @@ func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []
 // id the caller does not reach is locked as theirs, that is not at all:
 // the write that follows answers not found.
 func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.ID) error {
-	if err := r.lockOwners(ctx, caller, ids); err != nil {
+	return r.LockInto(ctx, caller, ids, nil)
+}
+
+// LockInto is Lock for a unit that also writes into lists (creates or
+// moves tasks into them): the scope locks of those lists' owners come up
+// front with the tasks' owners', in the owners' id order (lockOwners).
+func (r *sharedTasks) LockInto(ctx context.Context, caller auth.UserID, ids []task.ID, lists []list.ID) error {
+	if err := r.lockOwners(ctx, caller, ids, lists...); err != nil {
 		return err
 	}
 	groups := map[auth.UserID][]task.ID{}

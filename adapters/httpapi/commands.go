@@ -19,6 +19,7 @@ import (
 
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/domain/auth"
+	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/task"
 )
 
@@ -251,8 +252,10 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 		if ids, tasks := commandTaskIDs(cmds); tasks {
 			// The batch's commands lock tasks in the batch's order, and a
 			// create takes the owner's feed and counters first: the
-			// locks in the one order of every writer, up front.
-			if err := b.h.svc.LockTasks(tx, b.actor, ids); err != nil {
+			// locks in the one order of every writer, up front, with the
+			// scope locks of the owners of the shared lists it writes
+			// into (commandListIDs).
+			if err := b.h.svc.LockTasks(tx, b.actor, ids, commandListIDs(cmds)...); err != nil {
 				return err
 			}
 		}
@@ -309,6 +312,28 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 		}
 	}
 	return nil
+}
+
+// commandListIDs are the existing lists that cmds' task commands name in
+// their args (list_id: where a create or a move puts a task); a temp_id
+// names a list the batch creates, the caller's own.
+func commandListIDs(cmds []Command) []list.ID {
+	var ids []list.ID
+	for _, c := range cmds {
+		if rt, ok := commandRoutes[c.Type]; !ok || rt.list || len(c.Args) == 0 {
+			continue
+		}
+		var args struct {
+			ListID json.RawMessage `json:"list_id"`
+		}
+		if json.Unmarshal(c.Args, &args) != nil {
+			continue
+		}
+		if id, err := strconv.ParseInt(strings.TrimSpace(string(args.ListID)), 10, 64); err == nil && id > 0 {
+			ids = append(ids, list.ID(id))
+		}
+	}
+	return ids
 }
 
 // commandTaskIDs are the ids of the existing tasks cmds name as their entity (a
