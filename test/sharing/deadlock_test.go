@@ -1,14 +1,17 @@
 package sharing
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/todo-backend/todo/domain/list"
+	"github.com/todo-backend/todo/domain/position"
 )
 
 // TestCrossOwnerCommandBatches: two users, each an editor of the other's
@@ -87,5 +90,83 @@ func TestCrossOwnerCommandBatches(t *testing.T) {
 	})
 	if failed.Load() > 0 {
 		t.Errorf("%d of %d batches failed", failed.Load(), answered.Load())
+	}
+}
+
+// TestRebalanceWhileRemoved: a member moves one of their own lists where
+// their sidebar's keys grow past position.RebalanceLen, so that the move
+// re-keys their sidebar, their memberships too (rebalanceSidebar), while
+// the owner of a list they are a member of removes them, at once, on
+// PostgreSQL. The removal takes the owner's scope lock, then the
+// membership row, then (the feed's trigger) the member's change head; the
+// move held the member's change head (its first write) and then waited
+// for the membership row: a cycle, which PostgreSQL broke with 40P01.
+// Every call must land.
+func TestRebalanceWhileRemoved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: concurrent writes on PostgreSQL")
+	}
+	t.Parallel()
+	db := openPostgres(t)
+	svc := serviceOn(db)
+	ctx := t.Context()
+	const rounds = 30
+	var failed, rebalanced int
+	for round := range rounds {
+		owner, m := admit(t, svc), admit(t, svc)
+		var own []list.ID
+		for _, name := range []string{"a", "b", "c"} {
+			l, err := svc.CreateList(ctx, m.actor, name+" "+rand.Text()[:8], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own = append(own, l.List.ID())
+		}
+		var shared []list.ID
+		for range 3 {
+			l, err := svc.CreateList(ctx, owner.actor, "shared "+rand.Text()[:8], nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := svc.InviteMember(ctx, owner.actor, l.List.ID(), m.email, string(list.RoleEditor))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.AcceptInvitation(ctx, m.actor, inv.ID); err != nil {
+				t.Fatal(err)
+			}
+			shared = append(shared, l.List.ID())
+		}
+		// a and b next to each other at keys of RebalanceLen characters:
+		// c moved between them gets a longer key, and the sidebar is
+		// re-keyed.
+		k := "m" + strings.Repeat("5", position.RebalanceLen-1)
+		if _, err := db.ExecContext(ctx, "UPDATE lists SET position = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)",
+			int64(own[0]), k, k+"1", int64(own[0]), int64(own[1])); err != nil {
+			t.Fatal(err)
+		}
+		var errMove, errRemove error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			got, err := svc.MoveList(ctx, m.actor, own[2], list.AnyVersion, list.Anchor{After: &own[0]})
+			if err == nil && len(got.List.Position()) <= len(position.Rebalanced(0)) {
+				rebalanced++
+			}
+			errMove = err
+		})
+		wg.Go(func() { errRemove = svc.RemoveMember(ctx, owner.actor, shared[round%3], m.id) })
+		wg.Wait()
+		for _, err := range []error{errMove, errRemove} {
+			if err != nil {
+				failed++
+				if failed <= 3 {
+					t.Errorf("round %d: %v", round, err)
+				}
+			}
+		}
+	}
+	t.Logf("%d rounds, %d moves rebalanced, %d calls failed", rounds, rebalanced, failed)
+	if rebalanced == 0 {
+		t.Error("no move rebalanced: the test tests nothing")
 	}
 }
