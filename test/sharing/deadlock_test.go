@@ -123,7 +123,7 @@ func TestRebalanceWhileRemoved(t *testing.T) {
 			own = append(own, l.List.ID())
 		}
 		var shared []list.ID
-		for range 3 {
+		for range 4 {
 			l, err := svc.CreateList(ctx, owner.actor, "shared "+rand.Text()[:8], nil)
 			if err != nil {
 				t.Fatal(err)
@@ -140,21 +140,29 @@ func TestRebalanceWhileRemoved(t *testing.T) {
 		// a and b next to each other at keys of RebalanceLen characters:
 		// c moved between them gets a longer key, and the sidebar is
 		// re-keyed.
+		// On odd rounds the same with shared lists: the member's move of
+		// one (MemberRepository.Place) re-keys the sidebar, under the
+		// owner's scope lock and the member's.
 		k := "m" + strings.Repeat("5", position.RebalanceLen-1)
-		if _, err := db.ExecContext(ctx, "UPDATE lists SET position = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?)",
-			int64(own[0]), k, k+"1", int64(own[0]), int64(own[1])); err != nil {
+		q := "UPDATE lists SET position = CASE id WHEN ? THEN ? ELSE ? END WHERE id IN (?, ?) AND user_id = ?"
+		moved, anchor, next, removed := own[2], own[0], own[1], shared[round%4]
+		if round%2 == 1 {
+			q = "UPDATE list_members SET position = CASE list_id WHEN ? THEN ? ELSE ? END WHERE list_id IN (?, ?) AND user_id = ?"
+			moved, anchor, next, removed = shared[2], shared[0], shared[1], shared[3]
+		}
+		if _, err := db.ExecContext(ctx, q, int64(anchor), k, k+"1", int64(anchor), int64(next), string(m.id)); err != nil {
 			t.Fatal(err)
 		}
 		var errMove, errRemove error
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			got, err := svc.MoveList(ctx, m.actor, own[2], list.AnyVersion, list.Anchor{After: &own[0]})
+			got, err := svc.MoveList(ctx, m.actor, moved, list.AnyVersion, list.Anchor{After: &anchor})
 			if err == nil && len(got.List.Position()) <= len(position.Rebalanced(0)) {
 				rebalanced++
 			}
 			errMove = err
 		})
-		wg.Go(func() { errRemove = svc.RemoveMember(ctx, owner.actor, shared[round%3], m.id) })
+		wg.Go(func() { errRemove = svc.RemoveMember(ctx, owner.actor, removed, m.id) })
 		wg.Wait()
 		for _, err := range []error{errMove, errRemove} {
 			if err != nil {
