@@ -244,6 +244,13 @@ func (r *ListRepository) Move(ctx context.Context, owner auth.UserID, id list.ID
 		if err != nil {
 			return err
 		}
+		if position.NeedsRebalance(key) {
+			// Every row the re-key writes, before the first write
+			// (lockSidebar).
+			if err := lockSidebar(ctx, x, owner); err != nil {
+				return err
+			}
+		}
 		l := cur.List
 		l.MoveTo(key, at)
 		if _, err := x.idb().NewRaw("UPDATE lists SET position = ?, updated_at = ?, version = version + 1 WHERE id = ?",

@@ -101,12 +101,37 @@ func sidebarBottom(ctx context.Context, x runner, user auth.UserID) (string, err
 	return position.Between(k.String, "")
 }
 
+// lockSidebar locks, on PostgreSQL, every row a re-key of user's sidebar
+// (rebalanceSidebar) writes: their own lists, then their memberships,
+// each in id order. A transaction that may re-key runs it before its first
+// write, under user's scope lock: its writes take user's change head (the
+// feed's triggers), and waiting for a membership row while holding that
+// head deadlocked with a removal, which holds the list owner's scope lock,
+// then the membership row, then wants the member's head
+// (TestRebalanceWhileRemoved); waiting for a list row held FOR KEY SHARE by
+// a create in the list, which wants the head too, would as well.
+func lockSidebar(ctx context.Context, x runner, user auth.UserID) error {
+	if !x.sql().pg {
+		return nil // the transaction holds SQLite's write lock
+	}
+	for _, q := range []string{
+		"SELECT id FROM lists WHERE user_id = ? ORDER BY id FOR UPDATE",
+		"SELECT list_id FROM list_members WHERE user_id = ? ORDER BY list_id FOR UPDATE",
+	} {
+		if _, err := x.idb().NewRaw(q, string(user)).Exec(ctx); err != nil {
+			return fmt.Errorf("lock sidebar: %w", err)
+		}
+	}
+	return nil
+}
+
 // rebalanceSidebar re-keys user's sidebar, the trash too, in the same
 // order: position.Rebalanced of each one's rank. The ranks are read first
 // (a user has a few dozen lists); the lists are then written as
 // ListRepository's rebalance always did, in two steps because of the
 // unique index of their keys (see tree.go's rebalance), the memberships
-// one by one.
+// one by one. x holds user's scope lock and the rows (lockSidebar),
+// taken before its first write.
 func rebalanceSidebar(ctx context.Context, x runner, user auth.UserID) error {
 	type item struct {
 		ID     int64  `bun:"id"`
@@ -174,6 +199,7 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 		return list.Shared{}, err
 	}
 	var out list.Shared
+	rekey := false // the move re-keys user's sidebar: take its locks first
 	place := func(ctx context.Context) error {
 		x := r.on(ctx)
 		owner, ok, err := ownerOf(ctx, x, id, true)
@@ -184,8 +210,18 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 			return list.ErrNotFound
 		}
 		if r.locking(ctx) {
-			if err := lockScope(ctx, x, owner); err != nil {
-				return err
+			// A re-key writes user's own lists and memberships too:
+			// user's scope lock as well, with the owner's in id order,
+			// then every row it writes, before the first write.
+			scopes := []auth.UserID{owner}
+			if rekey && user != owner {
+				scopes = append(scopes, user)
+				slices.Sort(scopes)
+			}
+			for _, o := range scopes {
+				if err := lockScope(ctx, x, o); err != nil {
+					return err
+				}
 			}
 			if now, ok, err := ownerOf(ctx, x, id, true); err != nil {
 				return err
@@ -206,12 +242,20 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 		if err != nil {
 			return err
 		}
+		if position.NeedsRebalance(key) && r.locking(ctx) {
+			if !rekey {
+				return errRekey // again, with the locks of a re-key up front
+			}
+			if err := lockSidebar(ctx, x, user); err != nil {
+				return err
+			}
+		}
 		if _, err := x.idb().NewRaw("UPDATE list_members SET position = ? WHERE list_id = ? AND user_id = ?",
 			key, int64(id), string(user)).Exec(ctx); err != nil {
 			return fmt.Errorf("place list: %w", err)
 		}
 		if position.NeedsRebalance(key) {
-			if err := lockScope(ctx, x, user); err != nil {
+			if err := lockScope(ctx, x, user); err != nil { // held already on PostgreSQL (re-entrant)
 				return err
 			}
 			if err := rebalanceSidebar(ctx, x, user); err != nil {
@@ -227,6 +271,10 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 	// a transfer back).
 	for range 4 {
 		err := inTx(ctx, r.db, place)
+		if errors.Is(err, errRekey) {
+			rekey = true
+			err = inTx(ctx, r.db, place)
+		}
 		if !errors.Is(err, errHandedOver) {
 			return out, err
 		}
@@ -237,3 +285,7 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 // errHandedOver is a list whose owner changed while Place awaited the
 // owner's lock.
 var errHandedOver = errors.New("list handed over meanwhile")
+
+// errRekey is a Place that found it re-keys the sidebar before it took the
+// locks of a re-key: it is rolled back and run again with them.
+var errRekey = errors.New("the move re-keys the sidebar")
