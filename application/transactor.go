@@ -22,6 +22,10 @@ type Transactor interface {
 	// fn's writes are kept or undone with the outer ones, and undone at
 	// once when its own fn fails (a savepoint), so that the outer fn may
 	// carry on. fn's calls run one after another, as on one connection.
+	// The store may run fn again, from the start, when the database
+	// aborted the whole transaction to break a deadlock or a serialization
+	// failure (a bounded retry, on PostgreSQL: sqlstore.TxAttempts): fn
+	// must keep nothing of a failed run but what it overwrites.
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
@@ -55,7 +59,14 @@ func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) 
 		return err
 	}
 	u := &unit{}
-	if err := s.tx.InTx(context.WithValue(ctx, unitKey{}, u), fn); err != nil {
+	// The store may run fn again when the database aborted the
+	// transaction (a deadlock it broke): nothing of a failed run is kept,
+	// its after-commit steps neither.
+	run := func(ctx context.Context) error {
+		u.undo(0)
+		return fn(ctx)
+	}
+	if err := s.tx.InTx(context.WithValue(ctx, unitKey{}, u), run); err != nil {
 		return err
 	}
 	u.committed()

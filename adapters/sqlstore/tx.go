@@ -2,7 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/uptrace/bun"
 
@@ -84,11 +89,65 @@ func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) e
 		}
 		return runTx(ctx, db, sp, fn)
 	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+	attempts := TxAttempts
+	if n, ok := ctx.Value(attemptsKey{}).(int); ok {
+		attempts = n
 	}
-	return runTx(ctx, db, tx, fn)
+	wait := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		err = runTx(ctx, db, tx, fn)
+		switch {
+		case err == nil || !retryable(err):
+			return err
+		case attempt >= attempts:
+			// Nothing was written: the client may send it again, which
+			// a 503 with Retry-After says (application.ErrUnavailable),
+			// not a 500.
+			return &unavailableError{err: err}
+		}
+		// Rolled back whole: nothing of it was committed, and every lock
+		// it held is free. Again, after a pause of a few milliseconds
+		// (jittered, so that the two of a deadlock do not meet again).
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait + rand.N(wait)):
+		}
+		wait *= 2
+	}
+}
+
+// TxAttempts bounds the runs of one transaction (inTx, not a savepoint)
+// that PostgreSQL aborted because it could not serialise it: a deadlock it
+// broke (40P01) or a serialization failure (40001). Such a transaction
+// wrote nothing, and runs again from the start, fn included: fn must keep
+// nothing of a failed run but what it overwrites (the application's unit
+// of work forgets its after-commit steps, transactor.go). Past the bound,
+// the error wraps application.ErrUnavailable (a 503 with Retry-After: it
+// wrote nothing, and may be sent again), never a 500. The writes' lock order
+// (tree.go, members.go) makes these rare; this is the safety net.
+const TxAttempts = 3
+
+// attemptsKey carries WithTxAttempts' bound.
+type attemptsKey struct{}
+
+// WithTxAttempts bounds the runs of ctx's transactions to n (TxAttempts
+// otherwise); 1 turns the retry off, for a test that must see the
+// deadlock a lock order prevents rather than its retry.
+func WithTxAttempts(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, attemptsKey{}, max(n, 1))
+}
+
+// retryable reports whether err is PostgreSQL's abort of a transaction it
+// could not serialise: a deadlock (40P01) or a serialization failure
+// (40001).
+func retryable(err error) bool {
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // runTx runs fn with tx in its context, then commits tx (or releases it,

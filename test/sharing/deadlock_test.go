@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/domain/list"
 	"github.com/todo-backend/todo/domain/position"
 )
@@ -109,7 +110,9 @@ func TestRebalanceWhileRemoved(t *testing.T) {
 	t.Parallel()
 	db := openPostgres(t)
 	svc := serviceOn(db)
-	ctx := t.Context()
+	// No retry of an aborted transaction (sqlstore.TxAttempts): the lock
+	// order alone must keep the calls apart.
+	ctx := sqlstore.WithTxAttempts(t.Context(), 1)
 	const rounds = 30
 	var failed, rebalanced int
 	for round := range rounds {
