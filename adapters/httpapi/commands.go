@@ -248,7 +248,10 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 	failed := -1
 	results := make([]CommandResult, len(cmds))
 	err := b.h.svc.InTx(ctx, func(tx context.Context) error {
-		b.mapping = map[string]int64{}
+		// From the start: the store may run the unit again when the
+		// database aborted it (a deadlock), and nothing of a failed run
+		// stays.
+		failed, b.mapping, b.out.TempIDMapping = -1, map[string]int64{}, map[string]int64{}
 		if ids, tasks := commandTaskIDs(cmds); tasks {
 			// The batch's commands lock tasks in the batch's order, and a
 			// create takes the owner's feed and counters first: the
