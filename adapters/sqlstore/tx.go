@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,7 +101,11 @@ func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) e
 		if err != nil {
 			return fmt.Errorf("begin transaction: %w", err)
 		}
-		err = runTx(ctx, db, tx, fn)
+		body := fn
+		if attempt == 1 && attempts > 1 && forcedRetry(ctx) {
+			body = failOnce(fn)
+		}
+		err = runTx(ctx, db, tx, body)
 		switch {
 		case err == nil || !retryable(err):
 			return err
@@ -140,6 +146,50 @@ type attemptsKey struct{}
 // deadlock a lock order prevents rather than its retry.
 func WithTxAttempts(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, attemptsKey{}, max(n, 1))
+}
+
+// Forced retry, for tests only. A test proves that a transaction's fn keeps
+// nothing of a failed run by making every outermost transaction fail once,
+// right before its COMMIT, with the 40001 PostgreSQL would send: fn ran and
+// wrote, its writes are rolled back, and inTx runs it again. Two switches:
+// WithForcedRetry on a context (the transactions begun with it), and, in a
+// test binary only (testing.Testing), TODO_TEST_FORCE_RETRY=1 in the
+// environment, for every transaction of the process (a whole package's
+// tests: `TODO_TEST_FORCE_RETRY=1 go test ./test/contract`). A transaction
+// whose retry is off (WithTxAttempts 1) is left alone. Otherwise it costs a
+// bool and a context lookup per transaction.
+
+// forceRetryKey carries WithForcedRetry's switch.
+type forceRetryKey struct{}
+
+// forceRetryAll is TODO_TEST_FORCE_RETRY in a test binary; set once, at init.
+var forceRetryAll = testing.Testing() && os.Getenv("TODO_TEST_FORCE_RETRY") == "1"
+
+// WithForcedRetry is for tests only: every outermost transaction begun with
+// the returned context (inTx, not a savepoint) fails once with a synthetic
+// 40001 right before its COMMIT, after its fn ran, and runs again.
+func WithForcedRetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, forceRetryKey{}, true)
+}
+
+// forcedRetry reports whether ctx's transactions fail once before COMMIT.
+func forcedRetry(ctx context.Context) bool {
+	if forceRetryAll {
+		return true
+	}
+	on, _ := ctx.Value(forceRetryKey{}).(bool)
+	return on
+}
+
+// failOnce is fn, then the 40001 of a forced retry when fn succeeded.
+func failOnce(fn func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := fn(ctx); err != nil {
+			return err
+		}
+		return &pgconn.PgError{Code: "40001", Severity: "ERROR",
+			Message: "could not serialize access (forced by sqlstore.WithForcedRetry, a test)"}
+	}
 }
 
 // retryable reports whether err is PostgreSQL's abort of a transaction it
