@@ -131,6 +131,7 @@ func (k *Idempotency) Middleware(ctx huma.Context, next func(huma.Context)) {
 		}
 	}()
 	err = k.Tx.InTx(ctx.Context(), func(tx context.Context) error {
+		rec.reset() // the store may run this again (a deadlock): nothing of a failed run
 		rec.ctx = tx
 		next(rec)
 		status := rec.Status()
@@ -218,7 +219,14 @@ func (k *Idempotency) streamed(ctx huma.Context, next func(huma.Context), key st
 			k.abandon(ctx.Context(), claim)
 		}
 	}()
+	runs := 0
 	err = k.Tx.InTx(ctx.Context(), func(tx context.Context) error {
+		// The store may run this again (after a deadlock), but the body
+		// it streamed is gone: nothing was written, and the client may
+		// send it again (a 503 with Retry-After).
+		if runs++; runs > 1 {
+			return application.ErrUnavailable
+		}
 		rec.ctx = tx
 		next(rec)
 		status := rec.Status()
@@ -346,6 +354,14 @@ func (r *recorder) BodyReader() io.Reader {
 }
 
 func (r *recorder) SetStatus(code int) { r.status = code }
+
+// reset forgets the response recorded so far: a unit of work that the store
+// runs again (after a deadlock, Transactor) answers from nothing.
+func (r *recorder) reset() {
+	r.status = 0
+	r.header = http.Header{}
+	r.buf.Reset()
+}
 
 func (r *recorder) Status() int { return r.status }
 
