@@ -305,7 +305,12 @@ func (s *Service) Import(ctx context.Context, a Actor, f ImportFormat, r io.Read
 	if dryRun {
 		return rep, nil
 	}
+	// runImport fills in the report (ids, what was skipped): the store may
+	// run the unit again (a deadlock), each run from the planned report.
+	planned := *rep
 	err = s.InTx(ctx, func(ctx context.Context) error {
+		*rep = planned
+		rep.Lists, rep.Tasks = slices.Clone(planned.Lists), slices.Clone(planned.Tasks)
 		return s.runImport(ctx, a, lists, plan, rep, now)
 	})
 	if err != nil {
