@@ -74,9 +74,8 @@ func TestForcedRetryAnswersAlike(t *testing.T) {
 		{"list to trash", owner, http.MethodPost, o + "/lists", `{"name":"Old"}`, nil, []string{"L3"}, ""},
 		{"trash list", owner, http.MethodDelete, o + "/lists/{L3}", "", nil, nil, ""},
 		{"list taking its name", owner, http.MethodPost, o + "/lists", `{"name":"Old"}`, nil, nil, ""},
-		{"export", owner, http.MethodGet, o + "/export?format=json", "", nil, nil, "EXPORT"},
+		{"export", owner, http.MethodGet, o + "/export?format=json&trash=true", "", nil, nil, "EXPORT"},
 		{"import the export", owner, http.MethodPost, o + "/imports?format=json", "{EXPORT}", nil, nil, ""},
-		{"import the export, keyed", owner, http.MethodPost, o + "/imports?format=json", "{EXPORT}", []string{"Idempotency-Key", "k-2"}, nil, ""},
 		{"invite", owner, http.MethodPost, o + "/lists/{L1}/members", `{"email":"` + member.email() + `","role":"editor"}`, nil, []string{"I1"}, ""},
 		{"invitations", member, http.MethodGet, m + "/invitations", "", nil, nil, ""},
 		{"accept", member, http.MethodPost, m + "/invitations/{I1}/accept", "", nil, nil, ""},
@@ -90,6 +89,7 @@ func TestForcedRetryAnswersAlike(t *testing.T) {
 		{"owner's lists", owner, http.MethodGet, o + "/lists", "", nil, nil, ""},
 		{"trash", owner, http.MethodGet, o + "/trash", "", nil, nil, ""},
 		{"member's tasks", member, http.MethodGet, m + "/tasks", "", nil, nil, ""},
+		{"import the export, keyed", owner, http.MethodPost, o + "/imports?format=json", "{EXPORT}", []string{"Idempotency-Key", "k-2"}, nil, ""}, // last: see below
 	}
 	run := func(s *server) []string {
 		var out []string
@@ -134,6 +134,17 @@ func TestForcedRetryAnswersAlike(t *testing.T) {
 		return out
 	}
 	want, got := run(plain), run(forced)
+	// A keyed import streams its body, which a second run cannot read
+	// again: a unit of work the store runs again answers 503 (nothing was
+	// written; the client sends it again). It is the script's last step.
+	for i, w := range want {
+		if strings.HasPrefix(w, "import the export, keyed: ") && i < len(got) {
+			if !strings.HasPrefix(got[i], "import the export, keyed: 503 ") {
+				t.Errorf("with a forced retry: %s, want a 503", got[i])
+			}
+			got[i] = w
+		}
+	}
 	for i := range want {
 		if i >= len(got) || got[i] != want[i] {
 			t.Errorf("with a forced retry:\n  %s\nwithout:\n  %s", at(got, i), want[i])
@@ -153,7 +164,7 @@ func at(s []string, i int) string {
 // up ids), and the positions made of ids.
 var (
 	stamps    = regexp.MustCompile(`"\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)"`)
-	idFields  = regexp.MustCompile(`"(id|list_id|parent_id|entity_id|after_id|before_id)":"?\d+"?`)
+	idFields  = regexp.MustCompile(`"(id|list_id|parent_id|entity_id|after_id|before_id|ref|list_ref|parent_ref|trashed_with)":"?\d+"?`)
 	positions = regexp.MustCompile(`"position":"[^"]*"`)
 	mappings  = regexp.MustCompile(`"temp_id_mapping":\{[^}]*\}`)
 	digits    = regexp.MustCompile(`\d+`)
