@@ -83,6 +83,13 @@ func TestForcedRetryAnswersAlike(t *testing.T) {
 		{"member creates in the shared list", member, http.MethodPost, m + "/tasks", `{"title":"by member","list_id":{L1}}`, nil, nil, ""},
 		{"member bulk creates", member, http.MethodPost, m + "/tasks/bulk", `[{"title":"mb1","list_id":{L1}},{"title":"mb2"}]`, nil, nil, ""},
 		{"bulk trash", owner, http.MethodPost, o + "/tasks/bulk-delete", `{"ids":[{T2},{B3}]}`, nil, nil, ""},
+		{"set role", owner, http.MethodPatch, o + "/lists/{L1}/members/" + member.id, `{"role":"viewer"}`, nil, nil, ""},
+		{"restore", owner, http.MethodPost, o + "/tasks/{T2}/restore", "", nil, nil, ""},
+		{"create recurring", owner, http.MethodPost, o + "/tasks", `{"title":"daily","due_date":"2027-03-01","recurrence":{"rule":"FREQ=DAILY"}}`, nil, []string{"R1"}, ""},
+		{"complete recurring", owner, http.MethodPatch, o + "/tasks/{R1}/complete", `{"completed":true}`, nil, nil, ""},
+		{"skip occurrence", owner, http.MethodPost, o + "/tasks/{R1}/skip", "", nil, nil, ""},
+		{"occurrences", owner, http.MethodGet, o + "/tasks/{R1}/occurrences/history", "", nil, nil, ""},
+		{"history", owner, http.MethodGet, o + "/tasks/{T1}/history", "", nil, nil, ""},
 		{"remove member", owner, http.MethodDelete, o + "/lists/{L1}/members/" + member.id, "", nil, nil, ""},
 		{"clear completed", owner, http.MethodPost, o + "/tasks/clear-completed", "", nil, nil, ""},
 		{"owner's tasks", owner, http.MethodGet, o + "/tasks", "", nil, nil, ""},
@@ -164,7 +171,7 @@ func at(s []string, i int) string {
 // up ids), and the positions made of ids.
 var (
 	stamps    = regexp.MustCompile(`"\d{4}-\d\d-\d\dT[0-9:.]+(Z|[+-]\d\d:\d\d)"`)
-	idFields  = regexp.MustCompile(`"(id|list_id|parent_id|entity_id|after_id|before_id|ref|list_ref|parent_ref|trashed_with)":"?\d+"?`)
+	idFields  = regexp.MustCompile(`"(id|list_id|parent_id|entity_id|after_id|before_id|ref|list_ref|parent_ref|trashed_with|from|to)":"?\d+"?`)
 	positions = regexp.MustCompile(`"position":"[^"]*"`)
 	mappings  = regexp.MustCompile(`"temp_id_mapping":\{[^}]*\}`)
 	digits    = regexp.MustCompile(`\d+`)
