@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -346,12 +345,8 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		// change heads, which a transaction takes only after its scope
 		// locks, and the new owner, by then the owner, reads the list on
 		// and gets no tombstones.
-		scopes := []auth.UserID{from, to}
-		slices.Sort(scopes)
-		for _, o := range scopes {
-			if err := lockScope(ctx, x, o); err != nil {
-				return err
-			}
+		if err := lockScopes(ctx, x, from, to); err != nil {
+			return err
 		}
 		if now, ok, err := ownerOf(ctx, x, id, true); err != nil {
 			return err

@@ -214,14 +214,11 @@ func (r *MemberRepository) Place(ctx context.Context, user auth.UserID, id list.
 			// user's scope lock as well, with the owner's in id order,
 			// then every row it writes, before the first write.
 			scopes := []auth.UserID{owner}
-			if rekey && user != owner {
+			if rekey {
 				scopes = append(scopes, user)
-				slices.Sort(scopes)
 			}
-			for _, o := range scopes {
-				if err := lockScope(ctx, x, o); err != nil {
-					return err
-				}
+			if err := lockScopes(ctx, x, scopes...); err != nil {
+				return err
 			}
 			if now, ok, err := ownerOf(ctx, x, id, true); err != nil {
 				return err

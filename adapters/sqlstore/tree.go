@@ -60,6 +60,17 @@ func lockScope(ctx context.Context, x runner, owner auth.UserID) error {
 	return nil
 }
 
+// lockScopes takes the scope locks of owners (repeats counted once) in id
+// order, the one order in which a transaction takes more than one.
+func lockScopes(ctx context.Context, x runner, owners ...auth.UserID) error {
+	for _, o := range slices.Compact(slices.Sorted(slices.Values(owners))) {
+		if err := lockScope(ctx, x, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // lockScopeSQL is the statement that takes owner's scope lock on
 // PostgreSQL.
 func lockScopeSQL(s *sqlText, owner auth.UserID) *sqlText {
