@@ -177,10 +177,6 @@ func (t *commitTracer) observe(c *pgx.Conn, q string, tag pgconn.CommandTag, err
 	}
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
 // newCommitTracer returns the tracer of a pool and its signal.
 func newCommitTracer() (*commitTracer, *commitSignal) {
 	sig := &commitSignal{wake: make(chan struct{}, 1)}

@@ -87,9 +87,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*bun.DB, error
 		err error
 	)
 	switch {
-	case hasScheme(databaseURL, "postgres://"), hasScheme(databaseURL, "postgresql://"):
+	case hasPrefixFold(databaseURL, "postgres://"), hasPrefixFold(databaseURL, "postgresql://"):
 		db, err = openPostgres(databaseURL, opts)
-	case hasScheme(databaseURL, "sqlite:"):
+	case hasPrefixFold(databaseURL, "sqlite:"):
 		db, err = openSQLite(databaseURL, opts)
 	default:
 		return nil, fmt.Errorf("%w (got %q)", ErrUnsupportedURL, redactScheme(databaseURL))
@@ -104,7 +104,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*bun.DB, error
 	return db, nil
 }
 
-func hasScheme(s, prefix string) bool {
+// hasPrefixFold reports whether s begins with prefix, ignoring case: a
+// URL's scheme, a statement's first keyword.
+func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
@@ -244,7 +246,7 @@ func openSQLite(databaseURL string, opts Options) (*bun.DB, error) {
 // Query parameters already in the URL are kept; a _pragma it names wins over
 // the default for that pragma.
 func SQLiteDSN(databaseURL string) (string, error) {
-	if !hasScheme(databaseURL, "sqlite:") {
+	if !hasPrefixFold(databaseURL, "sqlite:") {
 		return "", fmt.Errorf("%w (got %q)", ErrUnsupportedURL, redactScheme(databaseURL))
 	}
 	rest := databaseURL[len("sqlite:"):]
