@@ -32,6 +32,9 @@ import (
 )
 
 const cols = "t.id, t.user_id, t.title, t.description, t.completed, t.priority, t.due_at, t.due_all_day, t.due_tz, t.due_floating, t.recurrence_rule, t.recurrence_from, t.recurrence_passed, t.reminders, t.completed_at, t.created_at, t.updated_at, t.version, t.tags, t.list_id, t.parent_id, t.created_by, t.assignee_id, t.sort_key"
+
+// uid is seed.UserID of the parameter $1 (n), in SQL.
+const uid = "encode(substr(sha256(convert_to('bench user ' || $1::int, 'UTF8')), 1, 16), 'hex')"
 const more = ", priority, due_at, due_all_day, completed_at, version, tags, list_id, parent_id, sort_key"
 
 type st struct {
@@ -56,7 +59,9 @@ func main() {
 	users := flag.Int("users", 2000, "")
 	only := flag.String("only", "", "comma-separated names")
 	conns := flag.Int("conns", 1, "concurrent connections")
+	text := flag.Bool("text", false, "ask for every result column in text format, as pgbench does (pgx asks for binary where it can)")
 	flag.Parse()
+	textResults = *text
 	ctx := context.Background()
 	var cs []*pgx.Conn
 	var pids []int
@@ -94,6 +99,23 @@ func main() {
 			func(n int) []any { return []any{int64(n)} }},
 		{"twin_lil", "SELECT id, title, description, completed, created_at, updated_at" + more + " FROM tasks WHERE user_id = (SELECT id FROM bench_users WHERE n = $1) AND deleted_at IS NULL AND list_id = $1 + 1 AND parent_id IS NULL ORDER BY list_id, parent_id, sort_key LIMIT 1001",
 			func(n int) []any { return []any{int64(n)} }},
+		// The twins as bench/pgbench now sends them (the user's id computed
+		// as seed.UserID computes it, LIMIT a parameter as the service's), with
+		// the twins' 15 columns (tw2_*) and the service's 24 (tw3_*).
+		{"tw2_list", "SELECT id, title, description, completed, created_at, updated_at" + more + " FROM tasks WHERE user_id = " + uid + " AND deleted_at IS NULL ORDER BY created_at, id LIMIT $2",
+			func(n int) []any { return []any{int64(n), int64(1001)} }},
+		{"tw2_lil", "SELECT id, title, description, completed, created_at, updated_at" + more + " FROM tasks WHERE user_id = " + uid + " AND deleted_at IS NULL AND list_id = $1 + 1 AND parent_id IS NULL ORDER BY list_id, parent_id, sort_key LIMIT $2",
+			func(n int) []any { return []any{int64(n), int64(1001)} }},
+		{"tw3_list", "SELECT " + cols + " FROM tasks AS t WHERE t.user_id = " + uid + " AND t.deleted_at IS NULL ORDER BY t.created_at, t.id LIMIT $2",
+			func(n int) []any { return []any{int64(n), int64(1001)} }},
+		{"tw3_lil", "SELECT " + cols + " FROM tasks AS t WHERE t.user_id = " + uid + " AND t.deleted_at IS NULL AND t.list_id = $1 + 1 AND t.parent_id IS NULL ORDER BY t.list_id, t.parent_id, t.sort_key LIMIT $2",
+			func(n int) []any { return []any{int64(n), int64(1001)} }},
+		// The old twins with LIMIT a parameter only (twl_*), and the service's
+		// statements with a constant LIMIT (svcc_*): which plan each gets.
+		{"twl_list", "SELECT id, title, description, completed, created_at, updated_at" + more + " FROM tasks WHERE user_id = (SELECT id FROM bench_users WHERE n = $1) AND deleted_at IS NULL ORDER BY created_at, id LIMIT $2",
+			func(n int) []any { return []any{int64(n), int64(1001)} }},
+		{"svcc_list", "SELECT " + cols + " FROM tasks AS t WHERE t.user_id = $1 AND t.deleted_at IS NULL ORDER BY t.created_at ASC, t.id ASC LIMIT 1001",
+			func(n int) []any { return []any{seed.UserID(n)} }},
 		{"get_owner", "SELECT " + cols + " FROM tasks AS t WHERE t.id = $1 AND (t.user_id = $2 OR t.list_id = ANY(ARRAY(SELECT m.list_id FROM list_members AS m WHERE m.user_id = $3 AND " + roles + " AND (SELECT ml.deleted_at FROM lists AS ml WHERE ml.id = m.list_id) IS NULL))) AND t.deleted_at IS NULL",
 			func(n int) []any {
 				o := (n + 1) % *users
@@ -201,8 +223,15 @@ func main() {
 	}
 }
 
+// textResults: -text.
+var textResults bool
+
 func run(ctx context.Context, c *pgx.Conn, s st, n int) int {
-	rows, err := c.Query(ctx, s.sql, s.args(n)...)
+	args := s.args(n)
+	if textResults {
+		args = append([]any{pgx.QueryResultFormats{pgx.TextFormatCode}}, args...)
+	}
+	rows, err := c.Query(ctx, s.sql, args...)
 	if err != nil {
 		panic(err)
 	}
