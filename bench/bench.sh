@@ -38,6 +38,8 @@
 #   API_DB_PARAMS=...   extra DATABASE_URL query parameters for the service,
 #                       e.g. default_query_exec_mode=simple_protocol
 #   DB_MAX_CONNS=N      passed through to the service (its pool size)
+#   PGBENCH_WARMUP=2    seconds each pgbench run warms up before its DURATION
+#                       is counted (QUICK: 1): its backends are new
 #   WRK_THREADS=1 PGBENCH_THREADS=1 PGBENCH_MAX_CLIENTS=64 WRK_TIMEOUT=2
 #   BENCH_OUT=bench/out  where reports, profiles and plans are written
 set -Eeuo pipefail
@@ -53,9 +55,9 @@ PROFILE=${PROFILE:-0}
 if [[ $QUICK == 1 ]]; then
   # A profile is taken over DURATION-1 seconds: too short a run gives none.
   [[ $PROFILE == 1 ]] && DURATION=${DURATION:-6}
-  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; WARMUP=1
+  DURATION=${DURATION:-2}; ROUNDS=${ROUNDS:-1}; WARMUP=1; PGBENCH_WARMUP=${PGBENCH_WARMUP:-1}
 else
-  DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-2}; WARMUP=2
+  DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-2}; WARMUP=2; PGBENCH_WARMUP=${PGBENCH_WARMUP:-2}
 fi
 USERS=${USERS:-2000}
 [[ $GROWTH == 1 ]] && USERS=10000
@@ -408,42 +410,66 @@ run_wrk() {
 }
 
 # run_pgbench KEY CONNS MODE SCRIPT[@WEIGHT]... (extra -D with PGB_EXTRA)
+#
+# pgbench runs PGBENCH_WARMUP + DURATION (+ 1) seconds and only DURATION
+# seconds after the warm-up count: its transactions (from its -l log),
+# their latency and PostgreSQL's CPU. The service's pooled backends
+# are long warm when wrk measures them; pgbench's are new on each run, and
+# a new backend first maps every shared buffer it touches (32 backends:
+# about 45,000 page faults, costly in this VM, in the first 1-2 s on a
+# loaded machine) and fills its caches: a 5 s run counted from the start
+# measured that warm-up as much as the SQL, its rate swung up to 2x between
+# rounds and its PostgreSQL CPU per transaction read 3-4x the service's per
+# request (docs/PERFORMANCE.md, "The pair's twins").
 run_pgbench() {
-  local key=$1 conns=$2 mode=$3 s0 s1 t c j files=() f n
+  local key=$1 conns=$2 mode=$3 s0 s1 t c j files=() f n w0 w1 start
   shift 3
   c=$((conns < PGBENCH_MAX_CLIENTS ? conns : PGBENCH_MAX_CLIENTS))
   j=$((PGBENCH_THREADS < c ? PGBENCH_THREADS : c))
   for f in "$@"; do files+=(-f "$SQL/$f"); done
-  say "pgbench  $key: $*, -M $mode, $c clients, ${DURATION}s"
-  s0=$(snap)
-  { time pgbench -n -M "$mode" -c "$c" -j "$j" -T "$DURATION" -D nusers="$USERS" -D per="$PER" ${PGB_EXTRA:-} \
+  say "pgbench  $key: $*, -M $mode, $c clients, ${PGBENCH_WARMUP}s + ${DURATION}s"
+  start=$(date +%s.%N)
+  # One second more than is counted: -T counts from when every client is
+  # connected, and pgbench's backends exit with it, so both snapshots
+  # (taken at fixed times from the start, each taking up to some tenths of
+  # a second on a loaded machine) fall inside the run. They once did not:
+  # the second snapshot, DURATION - 0.25 s after the first, often came
+  # after pgbench's end and missed its backends (PostgreSQL CPU per
+  # transaction 0-10 µs).
+  { time pgbench -n -M "$mode" -c "$c" -j "$j" -T "$((PGBENCH_WARMUP + DURATION + 1))" -D nusers="$USERS" -D per="$PER" ${PGB_EXTRA:-} \
       -l --log-prefix="$TMP/pgb_$key" "${files[@]}" "$BENCH_URL" >"$TMP/pgb_$key.out" 2>&1; } 2>"$TMP/time_pgb_$key" &
   local pgb=$!
-  # pgbench's backends exit with it: count their CPU just before the end.
-  sleep "$(awk -v d="$DURATION" 'BEGIN{print d - 0.25}')"
+  sleep "$(awk -v s="$start" -v w="$PGBENCH_WARMUP" -v now="$(date +%s.%N)" 'BEGIN{d = s + w - now; print (d > 0 ? d : 0)}')"
+  s0=$(snap)
+  sleep "$(awk -v s="$start" -v w="$PGBENCH_WARMUP" -v d="$DURATION" -v now="$(date +%s.%N)" 'BEGIN{x = s + w + d - now; print (x > 0 ? x : 0)}')"
   s1=$(snap)
+  local alive=1
+  kill -0 "$pgb" 2>/dev/null || { alive=0; NOTE[$key]+=" pgbench ended before the second snapshot: its PostgreSQL CPU is not measured;"; }
   wait "$pgb" || true
-  PG_TPS[$key]=$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' "$TMP/pgb_$key.out" | head -1)
-  if [[ -z ${PG_TPS[$key]} ]]; then
-    NOTE[$key]+=" pgbench failed: $(grep -m1 -E 'pgbench: error|FATAL|fatal:|abort' "$TMP/pgb_$key.out" || tail -1 "$TMP/pgb_$key.out");"
-    PG_TPS[$key]=0
-  fi
-  PG_TPS[$key]=$(awk -v v="${PG_TPS[$key]}" 'BEGIN{printf "%.0f", v}')
   PG_ERR[$key]=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
   PG_ERR[$key]=${PG_ERR[$key]:-0}
   PG_C[$key]=$c
-  { cat "$TMP"/pgb_"$key".[0-9]* 2>/dev/null || true; } | awk '$3 ~ /^[0-9]+$/ {print $3}' | sort -n >"$TMP/pgb_$key.lat"
+  # The transactions that ended between the snapshots (a log line: client,
+  # transaction, latency µs, script, end time s, µs).
+  w0=$(cut -d' ' -f3 <<<"$s0")
+  w1=$(cut -d' ' -f3 <<<"$s1")
+  { cat "$TMP"/pgb_"$key".[0-9]* 2>/dev/null || true; } |
+    awk -v a="$w0" -v b="$w1" '$3 ~ /^[0-9]+$/ { e = $5 + $6 / 1e6; if (e >= a && e < b) print $3 }' | sort -n >"$TMP/pgb_$key.lat"
   n=$(wc -l <"$TMP/pgb_$key.lat")
+  PG_TPS[$key]=$(awk -v n="$n" -v a="$w0" -v b="$w1" 'BEGIN{printf "%.0f", (b > a ? n / (b - a) : 0)}')
   if [[ $n -gt 0 ]]; then
     PG_P50[$key]=$(sed -n "$(((n + 1) / 2))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
     PG_P99[$key]=$(sed -n "$(((n * 99 + 99) / 100))p" "$TMP/pgb_$key.lat" | awk '{printf "%.2f", $1/1000}')
+  else
+    NOTE[$key]+=" pgbench failed: $(grep -m1 -E 'pgbench: error|FATAL|fatal:|abort' "$TMP/pgb_$key.out" || tail -1 "$TMP/pgb_$key.out");"
   fi
   rm -f "$TMP"/pgb_"$key".[0-9]* "$TMP/pgb_$key.lat"
   # time's figures are the file's last line (a run whose file had another
-  # line before them gave two sums, and the script failed).
-  t=$(tail -1 "$TMP/time_pgb_$key" | awk '{print $1+$2}')
-  n=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$TMP/pgb_$key.out" | head -1)
-  usage "pgb_$key" "$s0" "$s1" "$t" "$(window_share "${n:-0}" "$s0" "$s1")"
+  # line before them gave two sums, and the script failed); pgbench's own
+  # CPU, spread evenly over its run, is counted for the window's part.
+  t=$(tail -1 "$TMP/time_pgb_$key" | awk -v d="$DURATION" -v w="$PGBENCH_WARMUP" '{print ($1 + $2) * d / (d + w + 1)}')
+  [[ $alive == 1 ]] && usage "pgb_$key" "$s0" "$s1" "$t" "$n"
+  return 0
 }
 
 # measure KEY [WRK_ARGS...] [-- PGBENCH_ARGS...]: ROUNDS rounds of a run
@@ -848,7 +874,7 @@ MD=$OUT/bench-$STAMP.md
   echo
   column -t -s $'\t' "$TMP/table.tsv"
   echo
-  echo "ratio = service req/s ÷ pgbench tx/s (same SQL, -M prepared, same clients, same duration); (c=N): pgbench capped at PGBENCH_MAX_CLIENTS=$PGBENCH_MAX_CLIENTS for max_connections."
+  echo "ratio = service req/s ÷ pgbench tx/s (same SQL, -M prepared, same clients, same duration; pgbench counted after ${PGBENCH_WARMUP}s of warm-up, its backends being new); (c=N): pgbench capped at PGBENCH_MAX_CLIENTS=$PGBENCH_MAX_CLIENTS for max_connections."
   echo "CPU µs/req from /proc: the service's own, and PostgreSQL's (the bench database's backends, autovacuum, WAL writer, checkpointer) per service request / per pgbench transaction."
   echo "other load = CPU used by neither the service, PostgreSQL nor the load generator, % of the machine (wrk run/pgbench run): noise."
   for k in "${ORDER[@]}"; do [[ -n ${NOTE[$k]:-} ]] && echo "note ${LABEL[$k]} (${CONNS[$k]}):${NOTE[$k]}"; done
