@@ -40,6 +40,7 @@
 #   DB_MAX_CONNS=N      passed through to the service (its pool size)
 #   PGBENCH_WARMUP=2    seconds each pgbench run warms up before its DURATION
 #                       is counted (QUICK: 1): its backends are new
+#   CONNECT_SLACK=2     seconds pgbench's run allows its clients to connect
 #   WRK_THREADS=1 PGBENCH_THREADS=1 PGBENCH_MAX_CLIENTS=64 WRK_TIMEOUT=2
 #   BENCH_OUT=bench/out  where reports, profiles and plans are written
 set -Eeuo pipefail
@@ -59,6 +60,7 @@ if [[ $QUICK == 1 ]]; then
 else
   DURATION=${DURATION:-5}; ROUNDS=${ROUNDS:-2}; WARMUP=2; PGBENCH_WARMUP=${PGBENCH_WARMUP:-2}
 fi
+CONNECT_SLACK=${CONNECT_SLACK:-2}
 USERS=${USERS:-2000}
 [[ $GROWTH == 1 ]] && USERS=10000
 PER=20
@@ -422,23 +424,36 @@ run_wrk() {
 # rounds and its PostgreSQL CPU per transaction read 3-4x the service's per
 # request (docs/PERFORMANCE.md, "The pair's twins").
 run_pgbench() {
-  local key=$1 conns=$2 mode=$3 s0 s1 t c j files=() f n w0 w1 start
+  local key=$1 conns=$2 mode=$3 s0 s1 t c j files=() f n w0 w1 start launch
   shift 3
   c=$((conns < PGBENCH_MAX_CLIENTS ? conns : PGBENCH_MAX_CLIENTS))
   j=$((PGBENCH_THREADS < c ? PGBENCH_THREADS : c))
   for f in "$@"; do files+=(-f "$SQL/$f"); done
   say "pgbench  $key: $*, -M $mode, $c clients, ${PGBENCH_WARMUP}s + ${DURATION}s"
-  start=$(date +%s.%N)
-  # One second more than is counted: -T counts from when every client is
-  # connected, and pgbench's backends exit with it, so both snapshots
-  # (taken at fixed times from the start, each taking up to some tenths of
+  # One second more than is counted (and CONNECT_SLACK, below): pgbench's
+  # backends exit with it, so both snapshots (taken at fixed times from the
+  # connections, each taking up to some tenths of
   # a second on a loaded machine) fall inside the run. They once did not:
   # the second snapshot, DURATION - 0.25 s after the first, often came
   # after pgbench's end and missed its backends (PostgreSQL CPU per
   # transaction 0-10 µs).
-  { time pgbench -n -M "$mode" -c "$c" -j "$j" -T "$((PGBENCH_WARMUP + DURATION + 1))" -D nusers="$USERS" -D per="$PER" ${PGB_EXTRA:-} \
+  launch=$(date +%s.%N)
+  { time pgbench -n -M "$mode" -c "$c" -j "$j" -T "$((CONNECT_SLACK + PGBENCH_WARMUP + DURATION + 1))" -D nusers="$USERS" -D per="$PER" ${PGB_EXTRA:-} \
       -l --log-prefix="$TMP/pgb_$key" "${files[@]}" "$BENCH_URL" >"$TMP/pgb_$key.out" 2>&1; } 2>"$TMP/time_pgb_$key" &
   local pgb=$!
+  # pgbench's -T counts from its start, its clients' connections too:
+  # 32 new backends took 3 s on a loaded machine (0.1 s per connection),
+  # more than the warm-up. So the warm-up starts when every client is
+  # connected (pg_stat_activity, polled every 0.1 s), and the run lasts
+  # CONNECT_SLACK seconds more than the warm-up, the count and a second;
+  # connections slower than that end pgbench before the second snapshot,
+  # and the report's note says so.
+  for _ in $(seq 300); do
+    [[ $(psql "$TEST_DATABASE_URL" -Atqc "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND application_name = 'pgbench' AND backend_start >= to_timestamp($launch)" 2>/dev/null) -ge $c ]] && break
+    kill -0 "$pgb" 2>/dev/null || break
+    sleep 0.1
+  done
+  start=$(date +%s.%N)
   sleep "$(awk -v s="$start" -v w="$PGBENCH_WARMUP" -v now="$(date +%s.%N)" 'BEGIN{d = s + w - now; print (d > 0 ? d : 0)}')"
   s0=$(snap)
   sleep "$(awk -v s="$start" -v w="$PGBENCH_WARMUP" -v d="$DURATION" -v now="$(date +%s.%N)" 'BEGIN{x = s + w + d - now; print (x > 0 ? x : 0)}')"
@@ -534,7 +549,11 @@ pick_pgbench() {
 pick_notes() {
   local key=$1 r
   for ((r = 1; r <= ROUNDS; r++)); do
-    [[ -n ${NOTE[$key.r$r]:-} ]] && NOTE[$key]+="$([[ $ROUNDS -gt 1 ]] && echo " round $r:")${NOTE[$key.r$r]}"
+    # (the round's label is empty with one round: an if, not `&&`, whose
+    # status 1 as the assignment's would stop the script under set -e)
+    if [[ -n ${NOTE[$key.r$r]:-} ]]; then
+      NOTE[$key]+="$(if [[ $ROUNDS -gt 1 ]]; then echo " round $r:"; fi)${NOTE[$key.r$r]}"
+    fi
   done
   return 0
 }
