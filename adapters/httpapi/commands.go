@@ -427,6 +427,9 @@ func (b *batch) run(tx context.Context, c Command) CommandResult {
 	var r CommandResult
 	// In a savepoint of its own: a command that fails leaves the
 	// transaction as it found it, for the next command and its record.
+	// Unless PostgreSQL aborted a statement of it (40P01, 40001): then the
+	// store fails the savepoint with the abort, whatever the route
+	// answered, and the whole batch runs again (sqlstore's txRun).
 	err = b.h.svc.InTx(req.Context(), func(tx context.Context) error {
 		w := &commandRecorder{header: http.Header{}}
 		b.h.router.ServeHTTP(w, req.WithContext(tx))

@@ -106,6 +106,17 @@ func (c *guardConnector) check(err error) error {
 	return classify(err)
 }
 
+// checkIn is check for a statement run with ctx, which also notes an
+// abort (40P01, 40001) in the transaction ctx carries (abortedIn), however
+// the caller then handles the error: it lost the transaction's run.
+func (c *guardConnector) checkIn(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	abortedIn(ctx, c.sqldb, err)
+	return c.check(err)
+}
+
 // bound gives one statement or transaction its deadline, and has it cut
 // when the breaker opens.
 func (c *guardConnector) bound(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -203,7 +214,7 @@ func (c *guardConn) ExecContext(ctx context.Context, query string, args []driver
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	res, err := e.ExecContext(ctx, query, args)
-	return res, c.g.check(err)
+	return res, c.g.checkIn(ctx, err)
 }
 
 func (c *guardConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -218,9 +229,9 @@ func (c *guardConn) QueryContext(ctx context.Context, query string, args []drive
 	rows, err := q.QueryContext(ctx, query, args)
 	if err != nil {
 		cancel()
-		return nil, c.g.check(err)
+		return nil, c.g.checkIn(ctx, err)
 	}
-	return &guardRows{Rows: rows, g: c.g, cancel: cancel}, nil
+	return &guardRows{Rows: rows, g: c.g, ctx: ctx, cancel: cancel}, nil
 }
 
 func (c *guardConn) Ping(ctx context.Context) error {
@@ -296,7 +307,7 @@ func (s *guardStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (
 			res, err = s.Stmt.Exec(vals)
 		}
 	}
-	return res, s.conn.g.check(err)
+	return res, s.conn.g.checkIn(ctx, err)
 }
 
 func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -319,9 +330,9 @@ func (s *guardStmt) QueryContext(ctx context.Context, args []driver.NamedValue) 
 	}
 	if err != nil {
 		cancel()
-		return nil, s.conn.g.check(err)
+		return nil, s.conn.g.checkIn(ctx, err)
 	}
-	return &guardRows{Rows: rows, g: s.conn.g, cancel: cancel}, nil
+	return &guardRows{Rows: rows, g: s.conn.g, ctx: ctx, cancel: cancel}, nil
 }
 
 func (s *guardStmt) CheckNamedValue(nv *driver.NamedValue) error {
@@ -363,6 +374,7 @@ func (t *guardTx) Rollback() error {
 type guardRows struct {
 	driver.Rows
 	g      *guardConnector
+	ctx    context.Context // the statement's: an abort is noted in its transaction
 	cancel context.CancelFunc
 }
 
@@ -371,7 +383,7 @@ func (r *guardRows) Next(dest []driver.Value) error {
 	if err == io.EOF { // the end of the rows, compared with == by database/sql
 		return err
 	}
-	return r.g.check(err)
+	return r.g.checkIn(r.ctx, err)
 }
 
 func (r *guardRows) Close() error {

@@ -122,3 +122,126 @@ func TestInTxRetryBounded(t *testing.T) {
 		t.Errorf("a savepoint's 40001: %v after %d runs, want nil after 2", err, runs)
 	}
 }
+
+// TestSavepointAbortRetriesWhole: a 40P01 or 40001 met in a savepoint
+// loses the whole run of the outermost transaction, even when the code
+// around the savepoint carries on (as a batch of commands does, answering
+// that one command, or a route that answers a 500 for it): the outer
+// transaction is rolled back and runs again, and its error, past
+// TxAttempts, is the abort's (a 503), not what the caller made of it.
+func TestSavepointAbortRetriesWhole(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "todo.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+	handled := errors.New("the command answered 500")
+	for _, c := range []struct {
+		name  string
+		outer func(inner error) error // what the outer fn makes of the savepoint's error
+	}{
+		{"carried on", func(error) error { return nil }},
+		{"answered otherwise", func(error) error { return handled }},
+	} {
+		var outer, inner int
+		err := inTx(ctx, db, func(ctx context.Context) error {
+			outer++
+			err := inTx(ctx, db, func(ctx context.Context) error {
+				if inner++; inner == 1 {
+					return deadlock
+				}
+				return nil
+			})
+			if err != nil {
+				return c.outer(err)
+			}
+			return nil
+		})
+		if err != nil || outer != 2 || inner != 2 {
+			t.Errorf("%s: %v after %d outer and %d inner runs, want nil after 2 and 2", c.name, err, outer, inner)
+		}
+		outer = 0
+		err = inTx(ctx, db, func(ctx context.Context) error {
+			outer++
+			_ = inTx(ctx, db, func(ctx context.Context) error { return deadlock })
+			return c.outer(nil)
+		})
+		if !errors.Is(err, deadlock) || !errors.Is(err, application.ErrUnavailable) || outer != TxAttempts {
+			t.Errorf("%s, always aborted: %v after %d runs, want the 40P01, unavailable, after %d", c.name, err, outer, TxAttempts)
+		}
+	}
+}
+
+// TestStatementAbortRetriesWhole: on PostgreSQL, a statement PostgreSQL
+// aborts with 40P01 (a real deadlock, in a savepoint or not) loses the
+// run of the outermost transaction, whatever fn then makes of the error:
+// both transactions of a deadlock land, the loser run again.
+func TestStatementAbortRetriesWhole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL (-short)")
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, testenv.FreshSchema(t, "retry"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.ExecContext(ctx, "CREATE TABLE marks (k int)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, savepoint := range []bool{true, false} {
+		if _, err := db.ExecContext(ctx, "DELETE FROM marks"); err != nil {
+			t.Fatal(err)
+		}
+		var first sync.WaitGroup
+		first.Add(2)
+		var once [2]sync.Once
+		var runs [2]atomic.Int64
+		var errs [2]error
+		var wg sync.WaitGroup
+		for i, keys := range [2][2]int64{{911, 912}, {912, 911}} {
+			wg.Go(func() {
+				errs[i] = inTx(ctx, db, func(ctx context.Context) error {
+					runs[i].Add(1)
+					x := conn(ctx, db)
+					if _, err := x.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", keys[0]); err != nil {
+						return err
+					}
+					once[i].Do(first.Done)
+					first.Wait()
+					second := func(ctx context.Context) error {
+						x := conn(ctx, db)
+						if _, err := x.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", keys[1]); err != nil {
+							return err
+						}
+						_, err := x.ExecContext(ctx, "INSERT INTO marks VALUES (?)", i)
+						return err
+					}
+					if savepoint {
+						// A command of a batch: its failure is its result,
+						// and the batch carries on.
+						_ = inTx(ctx, db, second)
+						return nil
+					}
+					// A route that answers the error (a 500) and ends
+					// its unit with an error of its own.
+					if err := second(ctx); err != nil {
+						return errors.New("answered 500")
+					}
+					return nil
+				})
+			})
+		}
+		wg.Wait()
+		var marks int
+		if err := db.NewRaw("SELECT count(*) FROM marks").Scan(ctx, &marks); err != nil {
+			t.Fatal(err)
+		}
+		if errs[0] != nil || errs[1] != nil || marks != 2 || runs[0].Load()+runs[1].Load() != 3 {
+			t.Errorf("savepoint %v: errors %v, %d of 2 marks, runs %d and %d; want no error, 2 marks, 3 runs in all",
+				savepoint, errs, marks, runs[0].Load(), runs[1].Load())
+		}
+	}
+}

@@ -2,10 +2,12 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,19 +38,72 @@ import (
 type txKey struct{}
 
 // ambient is a transaction carried in a context, and the database it is on:
-// a repository on another database ignores it.
+// a repository on another database ignores it. run is the run of the
+// outermost transaction, shared by its savepoints.
 type ambient struct {
-	db *bun.DB
-	tx bun.Tx
+	db  *bun.DB
+	tx  bun.Tx
+	run *txRun
+}
+
+// txRun is one run of an outermost transaction (inTx). A statement of it
+// that PostgreSQL aborted with 40P01 or 40001 loses the whole run, even in
+// a savepoint that was rolled back and that the code around it got past:
+// a batch of commands answers that command and carries on, a route
+// answers a 500 and ends its unit of work with an error of its own. A
+// deadlock leaves the transaction usable after ROLLBACK TO SAVEPOINT, but
+// the write it broke is not done, and doing it again in the same
+// transaction meets the same locks in the same order; so the run is
+// rolled back whole and runs again (TxAttempts), or, past the bound,
+// answers the abort (a 503), never what the code made of it. The guard
+// (guard.go) notes every failed statement's abort (abortedIn), whatever
+// becomes of its error; an abort returned from a savepoint is noted too
+// (one a test makes up, with no statement).
+type txRun struct {
+	mu   sync.Mutex
+	lost error // the first abort, nil while the run may commit
+}
+
+// abort notes err, PostgreSQL's abort of a statement of the run.
+func (r *txRun) abort(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lost == nil {
+		r.lost = err
+	}
+}
+
+// err is the abort that lost the run, nil when none did.
+func (r *txRun) err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lost
+}
+
+// abortedIn notes err, the error of a statement run with ctx on sqldb,
+// when it is an abort (retryable) in a transaction ctx carries on sqldb.
+func abortedIn(ctx context.Context, sqldb *sql.DB, err error) {
+	if err == nil || sqldb == nil || !retryable(err) {
+		return
+	}
+	if a, ok := ctx.Value(txKey{}).(*ambient); ok && a.db.DB == sqldb {
+		a.run.abort(err)
+	}
 }
 
 // txOf is the transaction on db that ctx carries, if any.
 func txOf(ctx context.Context, db *bun.DB) (bun.Tx, bool) {
+	a, ok := ambientOf(ctx, db)
+	return a.tx, ok
+}
+
+// ambientOf is the transaction on db that ctx carries, if any.
+func ambientOf(ctx context.Context, db *bun.DB) (*ambient, bool) {
 	a, ok := ctx.Value(txKey{}).(*ambient)
 	if !ok || a.db != db {
-		return bun.Tx{}, false
+		return &ambient{}, false
 	}
-	return a.tx, true
+	return a, true
 }
 
 // conn is the connection that ctx's statements on db run on: ctx's
@@ -84,12 +139,15 @@ func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context) erro
 // savepoint in it, released when fn returns nil. Either is rolled back when
 // fn fails or panics.
 func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) error {
-	if outer, ok := txOf(ctx, db); ok {
-		sp, err := outer.BeginTx(ctx, nil) // SAVEPOINT
+	if outer, ok := ambientOf(ctx, db); ok {
+		sp, err := outer.tx.BeginTx(ctx, nil) // SAVEPOINT
 		if err != nil {
+			if lost := outer.run.err(); lost != nil {
+				return lost
+			}
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		return runTx(ctx, db, sp, fn)
+		return runTx(ctx, db, sp, outer.run, fn)
 	}
 	attempts := TxAttempts
 	if n, ok := ctx.Value(attemptsKey{}).(int); ok {
@@ -105,7 +163,7 @@ func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) e
 		if attempt == 1 && attempts > 1 && forcedRetry(ctx) {
 			body = failOnce(fn)
 		}
-		err = runTx(ctx, db, tx, body)
+		err = runTx(ctx, db, tx, &txRun{}, body)
 		switch {
 		case err == nil || !retryable(err):
 			return err
@@ -201,16 +259,25 @@ func retryable(err error) bool {
 }
 
 // runTx runs fn with tx in its context, then commits tx (or releases it,
-// a savepoint) or rolls it back.
-func runTx(ctx context.Context, db *bun.DB, tx bun.Tx, fn func(ctx context.Context) error) (err error) {
+// a savepoint) or rolls it back. When run, the outermost transaction's,
+// was lost to an abort (txRun), tx is rolled back and the error is the
+// abort, whatever fn returned: an outermost transaction then runs again.
+func runTx(ctx context.Context, db *bun.DB, tx bun.Tx, run *txRun, fn func(ctx context.Context) error) (err error) {
 	finished := false
 	defer func() {
 		if !finished { // fn panicked: undo its writes, and let the panic go on
 			_ = tx.Rollback()
 		}
 	}()
-	err = fn(context.WithValue(ctx, txKey{}, &ambient{db: db, tx: tx}))
+	err = fn(context.WithValue(ctx, txKey{}, &ambient{db: db, tx: tx, run: run}))
 	finished = true
+	if retryable(err) {
+		run.abort(err)
+	}
+	if lost := run.err(); lost != nil {
+		_ = tx.Rollback()
+		return lost
+	}
 	if err != nil {
 		// A failed rollback leaves nothing committed either (the
 		// connection is dropped, or the outer transaction fails), and fn's
