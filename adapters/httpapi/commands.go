@@ -173,13 +173,16 @@ func (h *handlers) commands(ctx context.Context, in *commandsInput) (*commandsOu
 	}
 	b := &batch{h: h, actor: a, owner: a.Owner(), identity: id, mapping: map[string]int64{}, reject: in.Body.OnConflict == "reject",
 		out: CommandsResponse{Results: map[string]CommandResult{}, TempIDMapping: map[string]int64{}}}
+	// Through the error mapper: a unit of work PostgreSQL aborted past the
+	// store's bound is a 503 with Retry-After (it wrote nothing), not the
+	// 500 of an error huma does not know.
 	if err := b.apply(ctx, in.Body.Commands, in.Body.Atomic); err != nil {
-		return nil, err
+		return nil, h.errs.toResponse(ctx, err, "body")
 	}
 	if page, err := h.svc.Changes(ctx, a, application.SinceNow, 0); err == nil {
 		b.out.Cursor = page.Cursor
 	} else if !errors.Is(err, application.ErrNoChanges) {
-		return nil, err
+		return nil, h.errs.toResponse(ctx, err, "body")
 	}
 	return &commandsOutput{Body: b.out}, nil
 }

@@ -24,6 +24,9 @@ func TestCommandAbortRetriesBatch(t *testing.T) {
 		"CREATE SEQUENCE abort_once",
 		`CREATE FUNCTION abort_once() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
+			IF NEW.title LIKE 'abort always%' THEN
+				RAISE EXCEPTION 'deadlock detected (raised by a test)' USING ERRCODE = '40P01';
+			END IF;
 			IF NEW.title LIKE 'abort me%' THEN
 				IF nextval('abort_once') = 1 THEN
 					RAISE EXCEPTION 'deadlock detected (raised by a test)' USING ERRCODE = '40P01';
@@ -65,10 +68,17 @@ func TestCommandAbortRetriesBatch(t *testing.T) {
 			t.Errorf("atomic %v: %d and %d tasks, want one of each", atomic, b, c)
 		}
 	}
+	// Aborted on every run: past the bound, the batch is a 503 with
+	// Retry-After (it wrote nothing), as any unit of work is (it was a 500).
+	got := s.do(t, a, http.MethodPost, "/api/"+a.id+"/commands",
+		`{"commands":[{"id":"x-1","type":"task.create","args":{"title":"kept?"}},{"id":"x-2","type":"task.create","args":{"title":"abort always"}}]}`)
+	if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" || count("kept?") != 0 {
+		t.Errorf("always aborted: %s, Retry-After %q, %d tasks; want 503 with Retry-After, none", got, got.header.Get("Retry-After"), count("kept?"))
+	}
 	if _, err := s.db.ExecContext(ctx, "SELECT setval('abort_once', 1, false)"); err != nil {
 		t.Fatal(err)
 	}
-	got := s.do(t, a, http.MethodPost, "/api/"+a.id+"/tasks", `{"title":"abort me keyed"}`, "Idempotency-Key", "abort-keyed")
+	got = s.do(t, a, http.MethodPost, "/api/"+a.id+"/tasks", `{"title":"abort me keyed"}`, "Idempotency-Key", "abort-keyed")
 	if got.status != http.StatusCreated || count("abort me keyed") != 1 {
 		t.Errorf("keyed create: %s, %d tasks; want 201 and one", got, count("abort me keyed"))
 	}
