@@ -559,21 +559,38 @@ func (s *seenUsers) add(u user.User) {
 	s.m[u.ID] = u
 }
 
+// Locks names what a unit of work will write, for LockTasks.
+type Locks struct {
+	// Tasks are the existing tasks it writes: their owners' scope locks
+	// and their rows.
+	Tasks []task.ID
+	// Named are tasks its writes name without writing them (a new task's
+	// parent, a move's anchors): their owners' scope locks, for a write
+	// under or beside a task of a shared list writes into its owner's
+	// rows.
+	Named []task.ID
+	// Lists are the lists it writes tasks into (creates, moves) or
+	// changes (an admin's edit, a member's move of it in their sidebar),
+	// and the lists a list's move names as anchors: their owners' scope
+	// locks.
+	Lists []list.ID
+}
+
 // LockTasks takes, in ctx's unit of work, the locks that writing the
-// actor's tasks ids takes, in the one order every writer takes them
+// actor's tasks l.Tasks takes, in the one order every writer takes them
 // (task.Repository.Lock): a unit that will write them in another order,
 // or create tasks first, then cannot deadlock with another unit.
 //
-// lists are the lists the unit will write tasks into (creates, moves):
-// with shared lists, their owners' scope locks are taken up front too, in
-// the same order (sharedTasks.LockInto), so that a unit that writes the
-// actor's own tasks and then into another owner's shared list does not
-// take the two owners' locks out of that order.
-func (s *Service) LockTasks(ctx context.Context, a Actor, ids []task.ID, lists ...list.ID) error {
+// With shared lists, the scope locks of the owners of l.Named's tasks and
+// of l.Lists are taken up front too, in the same order
+// (sharedTasks.LockInto), so that a unit that writes the actor's own
+// tasks and then into another owner's shared list does not take the two
+// owners' locks out of that order.
+func (s *Service) LockTasks(ctx context.Context, a Actor, l Locks) error {
 	if sh, ok := s.tasks.(*sharedTasks); ok {
-		return sh.LockInto(ctx, a.owner, ids, lists)
+		return sh.LockInto(ctx, a.owner, l)
 	}
-	return s.tasks.Lock(ctx, a.owner, ids)
+	return s.tasks.Lock(ctx, a.owner, l.Tasks)
 }
 
 // TaskHistory is the history of one of the actor's tasks (task.Revision),

@@ -223,9 +223,11 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 // one of the other's shared list at once deadlocked (TestCrossOwnerBatches).
 //
 // lists are the lists the call writes into besides the tasks' own (an
-// offline batch's creates and moves into another owner's shared list):
-// their owners' locks, and the caller's, are taken with the others, up
-// front. Without them a batch that wrote the caller's own task first and
+// offline batch's creates and moves into another owner's shared list, its
+// changes of such a list): their owners' locks, and the caller's, are
+// taken with the others, up front. ids may hold tasks the call only names
+// (a parent, an anchor): their owners' locks are taken the same way, read
+// with the others' in one statement (Sharing.Owners). Without them a batch that wrote the caller's own task first and
 // then created one in another owner's shared list took the two locks in
 // the batch's order, and two such batches deadlocked
 // (TestCrossOwnerCommandBatches). A list the caller does not reach adds
@@ -276,14 +278,17 @@ func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []
 // id the caller does not reach is locked as theirs, that is not at all:
 // the write that follows answers not found.
 func (r *sharedTasks) Lock(ctx context.Context, caller auth.UserID, ids []task.ID) error {
-	return r.LockInto(ctx, caller, ids, nil)
+	return r.LockInto(ctx, caller, Locks{Tasks: ids})
 }
 
-// LockInto is Lock for a unit that also writes into lists (creates or
-// moves tasks into them): the scope locks of those lists' owners come up
-// front with the tasks' owners', in the owners' id order (lockOwners).
-func (r *sharedTasks) LockInto(ctx context.Context, caller auth.UserID, ids []task.ID, lists []list.ID) error {
-	if err := r.lockOwners(ctx, caller, ids, lists...); err != nil {
+// LockInto is Lock (of l.Tasks) for a unit that also writes into lists
+// (creates or moves tasks into them, changes them: l.Lists) or under and
+// beside tasks it does not write (l.Named): the scope locks of those
+// lists' and tasks' owners come up front with the written tasks' owners',
+// in the owners' id order (lockOwners). Only l.Tasks' rows are locked.
+func (r *sharedTasks) LockInto(ctx context.Context, caller auth.UserID, l Locks) error {
+	ids := l.Tasks
+	if err := r.lockOwners(ctx, caller, append(slices.Clip(ids), l.Named...), l.Lists...); err != nil {
 		return err
 	}
 	groups := map[auth.UserID][]task.ID{}

@@ -255,13 +255,14 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 		// database aborted it (a deadlock), and nothing of a failed run
 		// stays.
 		failed, b.mapping, b.out.TempIDMapping = -1, map[string]int64{}, map[string]int64{}
-		if ids, tasks := commandTaskIDs(cmds); tasks {
+		if locks, writes := commandLocks(cmds); writes {
 			// The batch's commands lock tasks in the batch's order, and a
 			// create takes the owner's feed and counters first: the
 			// locks in the one order of every writer, up front, with the
 			// scope locks of the owners of the shared lists it writes
-			// into (commandListIDs).
-			if err := b.h.svc.LockTasks(tx, b.actor, ids, commandListIDs(cmds)...); err != nil {
+			// into or changes, and of the tasks it writes under or
+			// beside (commandLocks).
+			if err := b.h.svc.LockTasks(tx, b.actor, locks); err != nil {
 				return err
 			}
 		}
@@ -320,45 +321,72 @@ func (b *batch) apply(ctx context.Context, cmds []Command, atomic bool) error {
 	return nil
 }
 
-// commandListIDs are the existing lists that cmds' task commands name in
-// their args (list_id: where a create or a move puts a task); a temp_id
-// names a list the batch creates, the caller's own.
-func commandListIDs(cmds []Command) []list.ID {
-	var ids []list.ID
+// commandLocks is what cmds will write, as far as their ids say, for the
+// batch's up-front locks (application.Locks), and whether they write
+// anything those cover (every command but a list.create alone):
+//   - Tasks: the existing tasks the task commands name as their entity;
+//   - Named: the existing tasks they name in args (parent_id, after_id,
+//     before_id: a create under a task of another owner's shared list
+//     writes into that owner's rows, its list named by no list_id);
+//   - Lists: the existing lists the task commands name in args (list_id:
+//     where a create, a move or an update puts a task), the list commands'
+//     entities (an admin's edit, a member's move or leave of a shared
+//     list take its owner's scope lock) and their anchors (after_id,
+//     before_id).
+//
+// A temp_id names an entity the batch creates: a task created in a shared
+// list or under a shared task is locked as that list or task is, and a
+// list the batch creates is the caller's own.
+func commandLocks(cmds []Command) (application.Locks, bool) {
+	var l application.Locks
+	writes := false
 	for _, c := range cmds {
-		if rt, ok := commandRoutes[c.Type]; !ok || rt.list || len(c.Args) == 0 {
+		rt, ok := commandRoutes[c.Type]
+		if !ok {
 			continue
 		}
 		var args struct {
-			ListID json.RawMessage `json:"list_id"`
+			ListID   json.RawMessage `json:"list_id"`
+			ParentID json.RawMessage `json:"parent_id"`
+			AfterID  json.RawMessage `json:"after_id"`
+			BeforeID json.RawMessage `json:"before_id"`
 		}
-		if json.Unmarshal(c.Args, &args) != nil {
+		if len(c.Args) > 0 && json.Unmarshal(c.Args, &args) != nil {
+			args.ListID, args.ParentID, args.AfterID, args.BeforeID = nil, nil, nil, nil
+		}
+		if rt.list {
+			if id, ok := literalID(c.EntityID); ok && rt.entity {
+				l.Lists = append(l.Lists, list.ID(id))
+			}
+			for _, raw := range []json.RawMessage{args.AfterID, args.BeforeID} {
+				if id, ok := literalID(raw); ok {
+					l.Lists = append(l.Lists, list.ID(id))
+				}
+			}
+			writes = writes || rt.entity || len(l.Lists) > 0
 			continue
 		}
-		if id, err := strconv.ParseInt(strings.TrimSpace(string(args.ListID)), 10, 64); err == nil && id > 0 {
-			ids = append(ids, list.ID(id))
+		writes = true
+		if id, ok := literalID(c.EntityID); ok && rt.entity {
+			l.Tasks = append(l.Tasks, task.ID(id))
+		}
+		if id, ok := literalID(args.ListID); ok {
+			l.Lists = append(l.Lists, list.ID(id))
+		}
+		for _, raw := range []json.RawMessage{args.ParentID, args.AfterID, args.BeforeID} {
+			if id, ok := literalID(raw); ok {
+				l.Named = append(l.Named, task.ID(id))
+			}
 		}
 	}
-	return ids
+	return l, writes
 }
 
-// commandTaskIDs are the ids of the existing tasks cmds name as their entity (a
-// temp_id names a task the batch creates, which nobody else holds), and
-// whether any command is about tasks.
-func commandTaskIDs(cmds []Command) ([]task.ID, bool) {
-	var ids []task.ID
-	tasks := false
-	for _, c := range cmds {
-		rt, ok := commandRoutes[c.Type]
-		if !ok || rt.list {
-			continue
-		}
-		tasks = true
-		if id, err := strconv.ParseInt(strings.TrimSpace(string(c.EntityID)), 10, 64); rt.entity && err == nil && id > 0 {
-			ids = append(ids, task.ID(id))
-		}
-	}
-	return ids, tasks
+// literalID is the id raw holds when it is a positive integer (not a
+// temp_id, not null).
+func literalID(raw json.RawMessage) (int64, bool) {
+	id, err := strconv.ParseInt(strings.TrimSpace(string(raw)), 10, 64)
+	return id, err == nil && id > 0
 }
 
 func (b *batch) finish(tx context.Context, claim application.IdempotencyClaim, r CommandResult) error {
