@@ -505,9 +505,16 @@ func (s *Service) runImport(ctx context.Context, a Actor, lists list.Repository,
 	if err != nil {
 		return err
 	}
+	// A name is unique only among the lists one user names (an admin's
+	// rename of a shared list is checked against the admin's lists, a
+	// hand-over against nobody's): the owner may have two live lists of
+	// one name. The file's list goes to the first of them in the owner's
+	// sidebar (lists.List's order), the one they see first.
 	byName := make(map[string]list.ID, len(have))
 	for _, l := range have {
-		byName[l.List.NameKey()] = l.List.ID()
+		if _, dup := byName[l.List.NameKey()]; !dup {
+			byName[l.List.NameKey()] = l.List.ID()
+		}
 	}
 	listIDs := make(map[string]list.ID, len(p.lists))
 	addList := func(i int, src *portable.List) error {

@@ -112,7 +112,7 @@ type ImportedList struct {
 	Ref      string   `json:"ref" doc:"The list's id in the file."`
 	Name     string   `json:"name"`
 	ID       *int64   `json:"id" doc:"The list's id; null in a dry run of a new list."`
-	Existing bool     `json:"existing" doc:"The user had a live list of this name: the tasks went there."`
+	Existing bool     `json:"existing" doc:"The user had a live list of this name: the tasks went there (of two such lists of the user's own, the first in their sidebar)."`
 	Trashed  bool     `json:"trashed" doc:"The file has it in the trash: it was created there, with its tasks, at the file's deletion time."`
 	Line     int      `json:"line" doc:"The 1-based line of the file it comes from; 0 when none."`
 }
