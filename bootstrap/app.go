@@ -127,7 +127,7 @@ var SQLStore = fx.Module("sqlstore",
 // migrations (newDB's hook comes first); on PostgreSQL the listener reads
 // it each time it listens (ListenOptions.Sharers), and until then the set
 // answers true for everyone.
-func newSharers(lc fx.Lifecycle, c Config, db *bun.DB, set *metrics.Set) *sqlstore.Sharers {
+func newSharers(lc fx.Lifecycle, c Config, db *bun.DB, set *metrics.Set, log *zap.Logger) *sqlstore.Sharers {
 	s := sqlstore.NewSharers(db, sqlstore.SharersOptions{})
 	if c.StorageKind() != "postgres" {
 		lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
@@ -137,6 +137,38 @@ func newSharers(lc fx.Lifecycle, c Config, db *bun.DB, set *metrics.Set) *sqlsto
 			return nil
 		}})
 	}
+	// A user removed from every list leaves the set at the next sweep,
+	// and gets the owner-only statements again.
+	sweepCtx, stopSweeps := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(swept)
+				tick := time.NewTicker(s.SweepEvery())
+				defer tick.Stop()
+				for {
+					select {
+					case <-sweepCtx.Done():
+						return
+					case <-tick.C:
+					}
+					if _, err := s.Sweep(sweepCtx); err != nil && sweepCtx.Err() == nil {
+						log.Warn("sweep list members", zap.Error(err))
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			stopSweeps()
+			select {
+			case <-swept:
+			case <-ctx.Done():
+			}
+			return nil
+		},
+	})
 	set.NewGauge("todo_sharers", func() float64 { return float64(s.Len()) })
 	set.NewGauge("todo_sharers_ready", func() float64 {
 		if s.Ready() {

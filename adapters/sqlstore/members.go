@@ -46,11 +46,17 @@ func NewMemberRepository(db *bun.DB, opts ...MemberOption) *MemberRepository {
 }
 
 // sharing records that user may be a member from now on (see
-// RecordSharers).
-func (r *MemberRepository) sharing(user auth.UserID) {
+// RecordSharers), after it took the sharers lock in ctx's transaction,
+// held to its commit: a sweep of any instance's set (Sharers.Sweep) waits
+// for the row it writes next.
+func (r *MemberRepository) sharing(ctx context.Context, user auth.UserID) error {
+	if err := lockSharers(ctx, r.on(ctx)); err != nil {
+		return err
+	}
 	if r.sharers != nil {
 		r.sharers.Add(user)
 	}
+	return nil
 }
 
 func (r *MemberRepository) on(ctx context.Context) runner {
@@ -284,7 +290,9 @@ func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.Us
 }
 
 func (r *MemberRepository) setRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
-	r.sharing(user)
+	if err := r.sharing(ctx, user); err != nil {
+		return err
+	}
 	if _, _, err := r.lockedOwner(ctx, r.on(ctx), id, false); err != nil {
 		return err
 	}
@@ -395,7 +403,9 @@ func (r *MemberRepository) Transfer(ctx context.Context, id list.ID, to auth.Use
 		if _, err := x.idb().NewRaw("DELETE FROM list_members WHERE list_id = ? AND user_id = ?", int64(id), string(to)).Exec(ctx); err != nil {
 			return fmt.Errorf("delete membership: %w", err)
 		}
-		r.sharing(from)
+		if err := r.sharing(ctx, from); err != nil {
+			return err
+		}
 		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at, position) VALUES (?, ?, ?, ?, ?, ?)",
 			int64(id), string(from), string(list.RoleAdmin), string(to), at.UTC(), kept).Exec(ctx); err != nil {
 			return fmt.Errorf("insert membership: %w", err)
@@ -448,7 +458,9 @@ func (r *MemberRepository) Accept(ctx context.Context, user auth.UserID, id list
 		if err != nil {
 			return err
 		}
-		r.sharing(user)
+		if err := r.sharing(ctx, user); err != nil {
+			return err
+		}
 		if _, err := x.idb().NewRaw("INSERT INTO list_members (list_id, user_id, role, invited_by, created_at, position)"+
 			" SELECT l.id, ?, ?, ?, ?, ? FROM lists AS l WHERE l.id = ? AND l.user_id <> ?"+
 			" ON CONFLICT (list_id, user_id) DO NOTHING",

@@ -28,12 +28,26 @@ const MembersChannel = "todo_members"
 // MemberRepository (RecordSharers) adds the users it makes members before
 // it writes the row, in the writing process; on PostgreSQL the other
 // instances hear of the row from its trigger at the commit, through their
-// Listener (ListenOptions.Sharers). A removal leaves the user in the set: a
-// true answer only costs the shared statement, which checks the membership
-// itself. The set is read again, and merged in, when the Listener listens
-// again (what was notified while it did not listen is lost); until that
-// read has finished, and whenever the Listener does not listen, MayRead
-// answers true for everyone.
+// Listener (ListenOptions.Sharers). A removal leaves the user in the set
+// until a sweep (Sweep, every SharersOptions.SweepEvery in the service)
+// finds them in no list_members row: a true answer only costs the shared
+// statement, which checks the membership itself, but the fast path is
+// lost for good without the sweep. The set is read again, and merged in,
+// when the Listener listens again (what was notified while it did not
+// listen is lost); until that read has finished, and whenever the
+// Listener does not listen, MayRead answers true for everyone.
+//
+// Why a sweep cannot drop a member: every writer of a membership row
+// (MemberRepository: Accept, SetRole, a hand-over's old owner) takes the
+// sharers lock shared (sharersLockSQL, PostgreSQL; SQLite's write lock),
+// then adds the user here, then writes the row, in one transaction. A
+// sweep notes the set's add count, takes that lock exclusively, which
+// waits for every such transaction in flight on any instance (their rows
+// are then committed, and its read sees them) and holds off new ones,
+// reads the members, and drops only the users it did not read and that
+// were not added here since it noted the count. A row committed after its
+// read was written after its lock, by a writer that adds the user on its
+// own instance first and notifies the others, as for any new member.
 type Sharers struct {
 	db *bun.DB
 	// listened: on PostgreSQL (without SharersOptions.Local) the set
@@ -41,8 +55,11 @@ type Sharers struct {
 	listened bool
 	opts     SharersOptions
 
-	mu    sync.RWMutex
-	users map[auth.UserID]struct{}
+	mu sync.RWMutex
+	// users maps each user to the add count (adds) when they were last
+	// added: a sweep keeps those added after it began.
+	users map[auth.UserID]uint64
+	adds  uint64
 	// ready: MayRead answers from users. Set by Load (the set needs no
 	// listener) or by a read that began after the Listener last started
 	// listening (epoch unchanged since).
@@ -63,6 +80,11 @@ type SharersOptions struct {
 	// MinRetry and MaxRetry bound the wait before the Listener's read is
 	// tried again after a failure (doubling); defaults 100 ms and 5 s.
 	MinRetry, MaxRetry time.Duration
+	// SweepEvery is how often the service sweeps the set (Sweep), so that
+	// a user removed from every list gets the owner-only statements
+	// again; default 10 minutes. Each sweep holds off membership writes
+	// on every instance for the one read of list_members_user_idx.
+	SweepEvery time.Duration
 }
 
 // NewSharers returns an empty set on a migrated db, that answers true for
@@ -77,8 +99,11 @@ func NewSharers(db *bun.DB, opts SharersOptions) *Sharers {
 	if opts.MaxRetry < opts.MinRetry {
 		opts.MaxRetry = max(5*time.Second, opts.MinRetry)
 	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = 10 * time.Minute
+	}
 	pg := db.Dialect().Name() == dialect.PG
-	return &Sharers{db: db, listened: pg && !opts.Local, opts: opts, users: map[auth.UserID]struct{}{}}
+	return &Sharers{db: db, listened: pg && !opts.Local, opts: opts, users: map[auth.UserID]uint64{}}
 }
 
 // MayRead reports whether user may be a member of a list: false only when
@@ -98,16 +123,78 @@ func (s *Sharers) MayRead(_ context.Context, user auth.UserID) (bool, error) {
 // Add records that user may be a member from now on: for writers of
 // list_members other than MemberRepository (tests, tools). Call it before
 // the row is written, or at the latest before it commits.
+//
+// A writer that may run while the set is swept (Sweep) takes the sharers
+// lock first, in the transaction that writes the row (lockSharers), as
+// MemberRepository does: otherwise a sweep may drop the user between
+// this call and the commit.
 func (s *Sharers) Add(user auth.UserID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.adds++
+	s.users[user] = s.adds
+}
+
+// SweepEvery is how often the service sweeps the set (SharersOptions).
+func (s *Sharers) SweepEvery() time.Duration { return s.opts.SweepEvery }
+
+// Sweep drops from the set the users who are in no list_members row, so
+// that their task queries are the owner's alone again, and returns how
+// many. It waits for every membership write in flight (the sharers lock,
+// see Sharers) and holds the next ones off for its one read; a user added
+// meanwhile stays.
+func (s *Sharers) Sweep(ctx context.Context) (int, error) {
 	s.mu.RLock()
-	_, ok := s.users[user]
+	began := s.adds
 	s.mu.RUnlock()
-	if ok {
-		return
+	var members []string
+	err := inTx(ctx, s.db, func(ctx context.Context) error {
+		x := bunRunner{db: conn(ctx, s.db), pg: s.db.Dialect().Name() == dialect.PG}
+		if x.pg {
+			// Exclusive: every writer of a membership holds it shared
+			// from before its Add to its commit.
+			if _, err := x.idb().ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", sharersLockKey); err != nil {
+				return fmt.Errorf("lock sharers: %w", err)
+			}
+		} // SQLite: the transaction (BEGIN IMMEDIATE) holds the write lock, as every writer's does
+		members = nil
+		return x.idb().NewRaw("SELECT DISTINCT user_id FROM list_members").Scan(ctx, &members)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sweep sharers: %w", err)
+	}
+	keep := make(map[auth.UserID]bool, len(members))
+	for _, u := range members {
+		keep[auth.UserID(u)] = true
 	}
 	s.mu.Lock()
-	s.users[user] = struct{}{}
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	n := 0
+	for u, at := range s.users {
+		if !keep[u] && at <= began {
+			delete(s.users, u)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// sharersLockKey names the advisory lock of membership writes against a
+// sweep (Sharers).
+const sharersLockKey = "todo-backend sharers"
+
+// lockSharers takes, in x's transaction on PostgreSQL, the sharers lock
+// shared: a membership write's, held from before its Sharers.Add to its
+// commit, so that a sweep waits for it (Sharers). SQLite's transaction
+// holds the write lock already.
+func lockSharers(ctx context.Context, x runner) error {
+	if !x.sql().pg {
+		return nil
+	}
+	if _, err := x.idb().ExecContext(ctx, "SELECT pg_advisory_xact_lock_shared(hashtextextended(?, 0))", sharersLockKey); err != nil {
+		return fmt.Errorf("lock sharers: %w", err)
+	}
+	return nil
 }
 
 // Ready reports whether MayRead answers from the set (false: it answers
@@ -157,8 +244,9 @@ func (s *Sharers) read(ctx context.Context) ([]string, error) {
 // merge adds users to the set (under mu). The set is never replaced: a
 // user added while the statement ran, whose row it did not see, stays.
 func (s *Sharers) merge(users []string) {
+	s.adds++
 	for _, u := range users {
-		s.users[auth.UserID(u)] = struct{}{}
+		s.users[auth.UserID(u)] = s.adds
 	}
 }
 

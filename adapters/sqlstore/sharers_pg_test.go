@@ -263,3 +263,89 @@ func TestSharersListenerDrop(t *testing.T) {
 		t.Logf("attempt %d: the listener was back before the write; again", attempt)
 	}
 }
+
+// TestSharersSweep: a user removed from every list leaves each instance's
+// set at its next sweep (Sweep), and their queries are the owner's alone
+// again (before, they stayed in the set until a restart); a sweep never
+// drops a member: rounds of an acceptance on instance A while A and B
+// sweep at once end with the member in A's set when Accept returns, and
+// in B's once notified, after B's sweep too.
+func TestSharersSweep(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "sharers")
+	a := newSharerInstance(t, url, 10*time.Millisecond)
+	b := newSharerInstance(t, url, 10*time.Millisecond)
+	ctx := context.Background()
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	owner, member := auth.UserID("u_own "+run), auth.UserID("u_mem "+run)
+	users := sqlstore.NewUserRepository(a.db)
+	for _, u := range []auth.UserID{owner, member} {
+		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := list.New(owner, "Groceries", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+	join := func() {
+		t.Helper()
+		inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
+			Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep := func(name string, in *sharerInstance) {
+		if _, err := in.sharers.Sweep(ctx); err != nil {
+			t.Errorf("%s: sweep: %v", name, err)
+		}
+	}
+	join()
+	eventually(t, "b hearing of the membership", func() bool { return b.mayRead(t, member) })
+	if err := a.members.Remove(ctx, id, member); err != nil {
+		t.Fatal(err)
+	}
+	sweep("a", a)
+	sweep("b", b)
+	for name, in := range map[string]*sharerInstance{"a": a, "b": b} {
+		if in.mayRead(t, member) {
+			t.Errorf("%s: MayRead(member) = true after they left every list and a sweep", name)
+		}
+	}
+
+	const rounds = 30
+	for round := range rounds {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 3 {
+				sweep("a", a)
+				sweep("b", b)
+			}
+		}()
+		join()
+		onA := a.mayRead(t, member)
+		<-done
+		if !onA {
+			t.Fatalf("round %d: a: MayRead(member) = false once Accept returned on a, while sweeping", round)
+		}
+		eventually(t, "b hearing of the membership", func() bool { return b.mayRead(t, member) })
+		sweep("b", b)
+		sweep("a", a)
+		if !a.mayRead(t, member) || !b.mayRead(t, member) {
+			t.Fatalf("round %d: a sweep dropped a member (a %v, b %v)", round, a.mayRead(t, member), b.mayRead(t, member))
+		}
+		if err := a.members.Remove(ctx, id, member); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -270,3 +270,30 @@ func TestSharersConcurrent(t *testing.T) {
 			s.Ready(), mayRead(t, s, "u_stranger"), mayRead(t, s, "u_old"))
 	}
 }
+
+// TestSharersSweepSQLite: a sweep drops the users in no list_members row
+// (a member removed from their only list) and keeps the members; a user
+// added by hand (Add, as a writer other than MemberRepository does before
+// its row) stays too, until a sweep finds them in no row.
+func TestSharersSweepSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, id := sharersDB(t)
+	s := NewSharers(db, SharersOptions{})
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Add("u_gone")
+	if n, err := s.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d dropped, %v; want 1 (u_gone)", n, err)
+	}
+	if err := NewMemberRepository(db, RecordSharers(s)).Remove(ctx, id, "u_old"); err != nil {
+		t.Fatal(err)
+	}
+	if !mayRead(t, s, "u_old") {
+		t.Fatal("MayRead(u_old) = false before a sweep")
+	}
+	if n, err := s.Sweep(ctx); err != nil || n != 1 || mayRead(t, s, "u_old") || mayRead(t, s, "u_gone") {
+		t.Errorf("after removal and sweep: %d dropped, %v, MayRead(u_old) %v; want 1, nil, false", n, err, mayRead(t, s, "u_old"))
+	}
+}
