@@ -60,6 +60,7 @@ func main() {
 	only := flag.String("only", "", "comma-separated names")
 	conns := flag.Int("conns", 1, "concurrent connections")
 	text := flag.Bool("text", false, "ask for every result column in text format, as pgbench does (pgx asks for binary where it can)")
+	watchers := flag.Bool("watchers", false, "before the rounds, give users 0 .. conns-1 (the w_* statements' users) a change_watchers row good for a day, and remove it at the end")
 	flag.Parse()
 	textResults = *text
 	ctx := context.Background()
@@ -159,6 +160,30 @@ func main() {
 				return []any{int64((n%20)*(*users) + o + 1), u, u}
 			}},
 	}
+	// The feed's writes (issue 16): each connection writes its own user,
+	// w_*: users 0 .. conns-1 (watched with -watchers), u_*: the next
+	// conns users (unwatched). A create as the service inserts (pgbench's
+	// create.sql), a toggle of one of the user's 20 seeded tasks (toggle.sql).
+	create := "INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at, title_key, priority, due_all_day, version, tags) VALUES ($1, 'bench task', NULL, false, now(), now(), 'bench task', 2, false, 1, '[]') RETURNING id"
+	toggle := "UPDATE tasks SET completed = NOT completed, updated_at = now(), version = version + 1, completed_at = CASE WHEN completed THEN NULL ELSE now() END WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING id, title, description, completed, created_at, updated_at"
+	createArgs := func(n int) []any { return []any{seed.UserID(n)} }
+	toggleArgs := func(n int) []any { return []any{int64(rand.Intn(20)*(*users) + n + 1), seed.UserID(n)} }
+	all = append(all, st{"w_create", create, createArgs}, st{"u_create", create, createArgs},
+		st{"w_toggle", toggle, toggleArgs}, st{"u_toggle", toggle, toggleArgs})
+	// The writes' users: each connection writes its own (base plus the
+	// connection's index), not a random one: writes of one user queue on
+	// the user's head.
+	base := map[string]int{"w_create": 0, "u_create": *conns, "w_toggle": 0, "u_toggle": *conns}
+	if *watchers {
+		ids := make([]string, *conns)
+		for i := range ids {
+			ids[i] = seed.UserID(i)
+		}
+		if _, err := c.Exec(ctx, "INSERT INTO change_watchers (user_id, instance, expires_at) SELECT u, 'stmtcpu', now() + interval '1 day' FROM unnest($1::text[]) AS u ON CONFLICT DO NOTHING", ids); err != nil {
+			panic(err)
+		}
+		defer c.Exec(ctx, "DELETE FROM change_watchers WHERE instance = 'stmtcpu'")
+	}
 	var sts []st
 	for _, s := range all {
 		if *only == "" || strings.Contains(","+*only+",", ","+s.name+",") {
@@ -177,9 +202,13 @@ func main() {
 		}
 		for _, s := range order {
 			// warm: prepare and reach the generic plan
-			for _, c := range cs {
+			for k, c := range cs {
 				for i := 0; i < 10; i++ {
-					run(ctx, c, s, rng.Intn(*users))
+					if b, ok := base[s.name]; ok {
+						run(ctx, c, s, b+k)
+					} else {
+						run(ctx, c, s, rng.Intn(*users))
+					}
 				}
 			}
 			t0, w0 := cpuAll(), time.Now()
@@ -187,13 +216,17 @@ func main() {
 			var total atomic.Int64
 			for k, c := range cs {
 				wg.Add(1)
-				go func(c *pgx.Conn, seedv int64) {
+				go func(c *pgx.Conn, k int, seedv int64) {
 					defer wg.Done()
 					r := rand.New(rand.NewSource(seedv))
 					for i := 0; i < *n/len(cs); i++ {
-						total.Add(int64(run(ctx, c, s, r.Intn(*users))))
+						u := r.Intn(*users)
+						if b, ok := base[s.name]; ok {
+							u = b + k
+						}
+						total.Add(int64(run(ctx, c, s, u)))
 					}
-				}(c, int64(k+r*100))
+				}(c, k, int64(k+r*100))
 			}
 			wg.Wait()
 			rows := int(total.Load())
