@@ -942,7 +942,7 @@ if want events && [[ $GROWTH != 1 ]]; then
   say "events: latency across instances (32 writers), then 10,000 idle streams"
   go build -o "$TMP/bin/" ./bench/cmd/eventsbench
   EV_ARGS=(-bin "$API_BIN" -db "$TEST_DATABASE_URL")
-  [[ $QUICK == 1 ]] && EV_ARGS+=(-duration 3s -list-duration 2s)
+  [[ $QUICK == 1 ]] && EV_ARGS+=(-duration 3s -toggle-duration 3s -list-duration 2s)
   { echo; echo "Live events (issue 16), $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg):"
     "$TMP/bin/eventsbench" "${EV_ARGS[@]}"; } | tee -a "$REPORT" || die "eventsbench failed"
 fi

@@ -3,7 +3,10 @@
 //
 //   - latency: W writers create tasks on instance A, each user has a stream
 //     open on instance B; for every write, the time from A's 201 to the
-//     event naming that task on B's stream (p50, p99, max, missing);
+//     event naming that task on B's stream (p50, p99, max, missing); the
+//     writers' creates without the streams (before and after) and with them,
+//     each followed by a run of toggles (PATCH .../complete) of tasks they
+//     created, reported apart: throughput and CPU per op with ÷ without;
 //   - idle: list throughput on B (C connections, GET 20 tasks) without
 //     streams, then with N idle streams open on B, and B's resident memory
 //     (VmRSS) before and with them.
@@ -56,6 +59,7 @@ type config struct {
 	bin, db          string
 	writers          int
 	duration         time.Duration
+	toggleDuration   time.Duration // each toggle run; 0: none
 	streams, perUser int
 	listConns        int
 	listDuration     time.Duration
@@ -71,6 +75,7 @@ func run() error {
 	flag.StringVar(&c.db, "db", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "a PostgreSQL server URL (a fresh database is made on it)")
 	flag.IntVar(&c.writers, "writers", 32, "concurrent writers on instance A (one user each)")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long the writers write")
+	flag.DurationVar(&c.toggleDuration, "toggle-duration", 10*time.Second, "after each create run, how long the writers toggle (PATCH .../complete) tasks they created before the streams opened; 0: no toggles")
 	flag.IntVar(&c.streams, "streams", 10000, "idle streams opened on instance B")
 	flag.IntVar(&c.perUser, "per-user", 8, "streams per user (EVENTS_MAX_PER_USER)")
 	flag.IntVar(&c.listConns, "list-conns", 32, "connections of the list throughput runs")
@@ -335,8 +340,20 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	}
 	defer pc.Close(context.Background())
 	cpu0, pg0 := a.cpu(), pgCPU(ctx, pc)
-	before, _ := writeRun(ctx, c, a, users, "before")
+	before, _ := writeRun(ctx, c, a, users, "before", nil)
 	cpuBefore, pgBefore := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
+	// Toggles, after each create run: each writer completes and reopens,
+	// in turn, up to 20 of the tasks it created before the streams opened
+	// (PATCH .../complete, 200): the same runs without, with and without
+	// the streams, measured apart from the creates.
+	targets := make([][]int64, len(users))
+	for i, ws := range before {
+		for _, w := range ws[:min(len(ws), 20)] {
+			targets[i] = append(targets[i], w.id)
+		}
+	}
+	var tog [3]opRun
+	tog[0] = toggleRun(ctx, c, a, b, pc, users, targets)
 	var readers sync.WaitGroup
 	for i := range users {
 		events[i] = &seen{at: map[int64]time.Time{}}
@@ -373,8 +390,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 	}
 
 	cpu0, cpuB0, pg0 := a.cpu(), b.cpu(), pgCPU(ctx, pc)
-	writes, failed := writeRun(ctx, c, a, users, "bench event")
+	writes, failed := writeRun(ctx, c, a, users, "bench event", nil)
 	cpuWith, cpuWithB, pgWith := a.cpu()-cpu0, b.cpu()-cpuB0, pgSpent(pg0, pgCPU(ctx, pc))
+	tog[1] = toggleRun(ctx, c, a, b, pc, users, targets)
 	time.Sleep(2 * time.Second) // the last events
 	stop()
 	readers.Wait()
@@ -414,8 +432,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		pctOf(took, 0.5), pctOf(took, 0.99))
 	time.Sleep(2 * time.Second) // the streams' rows go with the last stream
 	cpu0, pg0 = a.cpu(), pgCPU(ctx, pc)
-	after, _ := writeRun(ctx, c, a, users, "after")
+	after, _ := writeRun(ctx, c, a, users, "after", nil)
 	cpuAfter, pgAfter := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
+	tog[2] = toggleRun(ctx, c, a, b, pc, users, targets)
 	base := (float64(count(before)) + float64(count(after))) / 2
 	fmt.Printf("writes on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
 		"with ÷ without %.3f\n", c.writers, c.duration, count(before), total, count(after), float64(total)/max(1, base))
@@ -427,6 +446,31 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		pgWithout := (per(pgBefore, count(before)) + per(pgAfter, count(after))) / 2
 		fmt.Printf("PostgreSQL's CPU per write (the bench database's backends): %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f\n",
 			per(pgBefore, count(before)), per(pgWith, total), per(pgAfter, count(after)), per(pgWith, total)/max(1, pgWithout))
+	}
+	if c.toggleDuration > 0 {
+		// The same three lines for the toggles (the lines above are the
+		// creates'), then both ops' ratios side by side.
+		tBase := float64(tog[0].n+tog[2].n) / 2
+		fmt.Printf("toggles on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
+			"with ÷ without %.3f; %d failed\n", c.writers, c.toggleDuration, tog[0].n, tog[1].n, tog[2].n, float64(tog[1].n)/max(1, tBase),
+			tog[0].failed+tog[1].failed+tog[2].failed)
+		tWithout := (per(tog[0].cpuA, tog[0].n) + per(tog[2].cpuA, tog[2].n)) / 2
+		fmt.Printf("A's CPU per toggle: %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f; B's CPU per toggle with the streams %.0f µs\n",
+			per(tog[0].cpuA, tog[0].n), per(tog[1].cpuA, tog[1].n), per(tog[2].cpuA, tog[2].n), per(tog[1].cpuA, tog[1].n)/max(1, tWithout), per(tog[1].cpuB, tog[1].n))
+		pgOK := tog[0].pg >= 0 && tog[1].pg >= 0 && tog[2].pg >= 0
+		pgTog := 0.0
+		if pgOK {
+			pgTWithout := (per(tog[0].pg, tog[0].n) + per(tog[2].pg, tog[2].n)) / 2
+			pgTog = per(tog[1].pg, tog[1].n) / max(1, pgTWithout)
+			fmt.Printf("PostgreSQL's CPU per toggle (the bench database's backends): %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f\n",
+				per(tog[0].pg, tog[0].n), per(tog[1].pg, tog[1].n), per(tog[2].pg, tog[2].n), pgTog)
+		}
+		pgCreate := 0.0
+		if pgBefore >= 0 && pgWith >= 0 && pgAfter >= 0 {
+			pgCreate = per(pgWith, total) / max(1, (per(pgBefore, count(before))+per(pgAfter, count(after)))/2)
+		}
+		fmt.Printf("with ÷ without by op: creates %.3f, toggles %.3f (throughput); PostgreSQL's CPU per op creates %.3f, toggles %.3f\n",
+			float64(total)/max(1, base), float64(tog[1].n)/max(1, tBase), pgCreate, pgTog)
 	}
 	if missing > 0 {
 		return errors.New("events missing")
@@ -443,20 +487,51 @@ type write struct {
 	took time.Duration
 }
 
+// opRun is what one toggle run did: the toggles that got 200, those that
+// failed, and the CPU A, B and the bench database's backends spent (pg < 0:
+// not known).
+type opRun struct {
+	n, failed      int
+	cpuA, cpuB, pg time.Duration
+}
+
+// toggleRun runs writeRun's toggles for c.toggleDuration (none when it is
+// 0) and measures them.
+func toggleRun(ctx context.Context, c config, a, b *instance, pc *pgx.Conn, users []benchUser, targets [][]int64) opRun {
+	if c.toggleDuration <= 0 {
+		return opRun{}
+	}
+	cpuA, cpuB, pg0 := a.cpu(), b.cpu(), pgCPU(ctx, pc)
+	c.duration = c.toggleDuration
+	ws, failed := writeRun(ctx, c, a, users, "", targets)
+	return opRun{n: count(ws), failed: int(failed), cpuA: a.cpu() - cpuA, cpuB: b.cpu() - cpuB, pg: pgSpent(pg0, pgCPU(ctx, pc))}
+}
+
 // writeRun has each of users create tasks on a for c.duration, one at a
-// time: the writes that got 201, per user, and how many failed.
-func writeRun(ctx context.Context, c config, a *instance, users []benchUser, title string) ([][]write, int64) {
+// time: the writes that got 201, per user, and how many failed. With
+// toggle, user i instead toggles toggle[i]'s tasks in turn (PATCH
+// .../complete, 200).
+func writeRun(ctx context.Context, c config, a *instance, users []benchUser, title string, toggle [][]int64) ([][]write, int64) {
 	writes := make([][]write, len(users))
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	end := time.Now().Add(c.duration)
 	for i := range users {
+		if toggle != nil && len(toggle[i]) == 0 {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 0; time.Now().Before(end); n++ {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.url+"/api/"+users[i].id+"/tasks",
 					strings.NewReader(`{"title":"`+title+` `+strconv.Itoa(n)+`"}`))
+				want := http.StatusCreated
+				if toggle != nil {
+					id := toggle[i][n%len(toggle[i])]
+					req, _ = http.NewRequestWithContext(ctx, http.MethodPatch, a.url+"/api/"+users[i].id+"/tasks/"+strconv.FormatInt(id, 10)+"/complete", nil)
+					want = http.StatusOK
+				}
 				req.Header.Set("Authorization", "Bearer "+users[i].token)
 				req.Header.Set("Content-Type", "application/json")
 				sent := time.Now()
@@ -471,7 +546,7 @@ func writeRun(ctx context.Context, c config, a *instance, users []benchUser, tit
 				err = json.NewDecoder(res.Body).Decode(&t)
 				res.Body.Close()
 				at := time.Now()
-				if res.StatusCode != http.StatusCreated || err != nil {
+				if res.StatusCode != want || err != nil {
 					failed.Add(1)
 					continue
 				}
