@@ -109,9 +109,26 @@ type ChangeWatcher interface {
 type Wake struct {
 	Head   Seq
 	Resync bool
+	// Keys, when set, are every entry of the feed after Keys.From up to
+	// Head (see KeyRun): a reader that has sent everything up to a Seq
+	// between Keys.From and Head sends those above it without reading
+	// the feed.
+	Keys *KeyRun
 	// Reminders are reminders falling due now, for the streams of this
 	// instance (Hub.Remind), oldest first; at most MaxWakeReminders wait.
 	Reminders []Message
+}
+
+// KeyRun is what a notification may carry besides a head (PostgreSQL:
+// the publisher reads them with the heads, sqlstore's publish.go): the
+// entries of the owner's feed numbered above From and up to the Wake's
+// Head, oldest first, without data, all of those a read of that part of
+// the feed returned in one snapshot taken after their commits (a number
+// without an entry was taken again by a later change of the same item,
+// which is in the run). Readers share it: never modify it.
+type KeyRun struct {
+	From    Seq
+	Changes []Change
 }
 
 // MaxWakeReminders bounds the reminders one waiting Wake holds: a stream

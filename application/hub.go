@@ -73,6 +73,17 @@ func (h *Hub) Publish(owner auth.UserID, head Seq) {
 	}
 }
 
+// PublishKeys is Publish with the feed's entries after keys.From up to
+// head (see KeyRun), which the watchers' readers may send without reading
+// the feed; nil keys is Publish.
+func (h *Hub) PublishKeys(owner auth.UserID, head Seq, keys *KeyRun) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for w := range h.subs[owner] {
+		w.wake(Wake{Head: head, Keys: keys})
+	}
+}
+
 // Resync wakes every watcher of every user with Resync set: notifications
 // may have been lost (the PostgreSQL listener lost its connection), so
 // every reader must re-read the feed from where it is.
@@ -127,6 +138,7 @@ func (w *watch) put(v Wake) {
 	defer w.mu.Unlock()
 	select {
 	case old := <-w.ch:
+		v.Keys = mergeKeys(old, v)
 		v.Head = max(v.Head, old.Head)
 		v.Resync = v.Resync || old.Resync
 		if len(old.Reminders) > 0 {
@@ -140,4 +152,46 @@ func (w *watch) put(v Wake) {
 	// Only wake sends, under w.mu, and the channel was just emptied: this
 	// cannot block.
 	w.ch <- v
+}
+
+// mergeKeys is the KeyRun of two Wakes merged into one, whose Head is the
+// higher: one that covers everything from its From up to that Head, or
+// nil (the reader then reads the feed). Two runs that meet or overlap are
+// joined, each part taken from the run that read it; otherwise the one
+// reaching the higher head is kept (a reader behind its From reads). A
+// head without keys above the run's, a Head of 0 (unknown: read) or a
+// Resync leave none; a Wake of reminders alone changes nothing.
+func mergeKeys(a, b Wake) *KeyRun {
+	if a.Resync || b.Resync {
+		return nil
+	}
+	if a.Keys == nil {
+		a, b = b, a
+	}
+	switch {
+	case a.Keys == nil:
+		return nil
+	case b.Keys == nil && b.Head == 0 && len(b.Reminders) > 0:
+		return a.Keys // reminders only
+	case b.Keys == nil:
+		if b.Head == 0 || b.Head > a.Head {
+			return nil
+		}
+		return a.Keys
+	}
+	lo, hi := a, b // hi reaches the higher head
+	if hi.Head < lo.Head {
+		lo, hi = hi, lo
+	}
+	if lo.Keys.From >= hi.Keys.From || hi.Keys.From > lo.Head {
+		return hi.Keys // hi starts no later, or they do not meet
+	}
+	run := &KeyRun{From: lo.Keys.From, Changes: make([]Change, 0, len(lo.Keys.Changes)+len(hi.Keys.Changes))}
+	for _, c := range lo.Keys.Changes {
+		if c.Seq <= hi.Keys.From {
+			run.Changes = append(run.Changes, c)
+		}
+	}
+	run.Changes = append(run.Changes, hi.Keys.Changes...)
+	return run
 }

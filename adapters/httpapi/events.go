@@ -29,7 +29,9 @@ import (
 // wake of the ChangeWatcher it reads the feed from the last Seq it sent, in
 // pages, so that a replay after Last-Event-ID and the live part are one path
 // and no change is skipped, whatever wakes were merged or lost (a Resync
-// makes it read again).
+// makes it read again). A wake that carries the feed's entries from at or
+// below the last Seq sent up to its head (application.KeyRun: PostgreSQL's
+// notifications) is sent as it is, without the read.
 
 const (
 	eventsPath = "/api/{user_id}/events"
@@ -678,6 +680,20 @@ func (s *stream) wake(wk application.Wake) bool {
 	}
 	if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
 		return true // a change this stream has sent already
+	}
+	if k := wk.Keys; k != nil && !wk.Resync && k.From <= s.last && s.last < wk.Head {
+		// The wake carries every change after k.From up to its head, and
+		// the stream has sent everything up to s.last: the rest of them
+		// is what a read of the feed would send now.
+		last := s.last
+		for _, c := range k.Changes {
+			if c.Seq > last {
+				s.appendEvent(c)
+				last = c.Seq
+			}
+		}
+		s.last = max(last, wk.Head)
+		return len(s.buf) == 0 || s.flush()
 	}
 	return s.catchUp(wk.Resync)
 }

@@ -24,7 +24,8 @@ import (
 // Listening for the change feed's notifications (issue 16). After writes
 // commit, the publisher of the writing instance (publish.go) sends on
 // application.ChangeChannel the new heads of the users who have watchers,
-// "<seq> <user id>" pairs, one per line, many in one notification; a
+// "<seq> <user id>" pairs, one per line, many in one notification, each
+// followed by the keys of its changes (notice.go); a
 // rolled-back write is never read, so never sent. PostgreSQL delivers each
 // notification to every connection that listens. Each instance holds one
 // such connection, outside the pool (a pooled connection goes back to
@@ -40,6 +41,9 @@ import (
 type ListenSink interface {
 	application.ChangeWatcher
 	Publish(owner auth.UserID, head application.Seq)
+	// PublishKeys is Publish with the feed's entries after keys.From up
+	// to head, which the publisher sent with it (notice.go).
+	PublishKeys(owner auth.UserID, head application.Seq, keys *application.KeyRun)
 	Resync()
 }
 
@@ -310,14 +314,15 @@ func (l *Listener) check(ctx context.Context) error {
 		return fmt.Errorf("check heads: %w", err)
 	}
 	for _, h := range heads {
-		l.publish(auth.UserID(h.UserID), application.Seq(h.Seq), true)
+		l.publish(auth.UserID(h.UserID), application.Seq(h.Seq), nil, true)
 	}
 	return nil
 }
 
-// publish hands owner's head to the sink and remembers it for check;
-// onlyNew (the check) publishes only a head above the one remembered.
-func (l *Listener) publish(owner auth.UserID, head application.Seq, onlyNew bool) {
+// publish hands owner's head, with its keys when it has them, to the sink
+// and remembers it for check; onlyNew (the check) publishes only a head
+// above the one remembered.
+func (l *Listener) publish(owner auth.UserID, head application.Seq, keys *application.KeyRun, onlyNew bool) {
 	l.wmu.Lock()
 	if e := l.users[owner]; e != nil {
 		if onlyNew && head <= e.seen {
@@ -330,6 +335,10 @@ func (l *Listener) publish(owner auth.UserID, head application.Seq, onlyNew bool
 		return
 	}
 	l.wmu.Unlock()
+	if keys != nil {
+		l.sink.PublishKeys(owner, head, keys)
+		return
+	}
 	l.sink.Publish(owner, head)
 }
 
@@ -445,17 +454,12 @@ func (l *Listener) session(ctx context.Context, resync bool) (listened bool, err
 				l.opts.Sharers.Add(auth.UserID(n.Payload))
 			}
 		case err == nil:
-			// One pair per line; a notification from a writer's trigger
+			// A head per line, each with its keys when the publisher sent
+			// them (notice.go); a notification from a writer's trigger
 			// (before 20261214000010, while instances are replaced) holds
-			// one.
-			for p := range strings.Lines(n.Payload) {
-				owner, seq, perr := parseChangeNotice(strings.TrimSuffix(p, "\n"))
-				if perr != nil {
-					l.opts.OnEvent(ListenEvent{Up: true, Err: perr})
-					continue
-				}
-				l.publish(owner, seq, false)
-			}
+			// one head.
+			decodeNotices(n.Payload, func(c changeNotice) { l.publish(c.owner, c.head, c.keys, false) },
+				func(err error) { l.opts.OnEvent(ListenEvent{Up: true, Err: err}) })
 		case ctx.Err() != nil:
 			return true, ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed():

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/todo-backend/todo/application"
+	"github.com/todo-backend/todo/domain/auth"
 )
 
 // Notifying after the commit, on PostgreSQL (issue 16). A transaction that
@@ -55,10 +54,13 @@ const publishCoalesce = 2 * time.Millisecond
 // listeners' check).
 const maxSent = 10000
 
-// noticeBytes bounds the pairs of one notification's payload (PostgreSQL
-// refuses 8000 bytes and more); a pair is at most 20 digits, a space, a
-// user id (auth.MaxUserIDBytes) and a newline.
-const noticeBytes = 7600
+// keysWindow is how many numbers below each head the publisher reads the
+// keys of (the changes' seq, entity, op and id), to send them with the
+// head (notice.go): a stream on another instance that has sent up to one
+// of those numbers sends them without reading the feed. A head that moved
+// by more between two notifications (a bulk write) costs its streams a
+// read, as before.
+const keysWindow = 8
 
 // commitSignal is told when a connection of the pool commits a write (see
 // commitTracer); the publisher waits on wake.
@@ -190,6 +192,10 @@ type pgPublisher struct {
 	sig   *commitSignal
 	floor int64               // stamps below it were read; 0: not known yet
 	sent  map[string]sentHead // heads sent with a stamp at or above floor
+	// last is the head last sent of each user (at most maxSent of them),
+	// where the keys of the user's next notification start: a stream that
+	// heard it needs none below.
+	last  map[string]int64
 	retry func(time.Duration) // wakes the loop again after a failure
 	// failed: the last round failed (its retry is due).
 	failed bool
@@ -197,29 +203,33 @@ type pgPublisher struct {
 
 type sentHead struct{ seq, stamp int64 }
 
-// publishSQL reads the moved heads and notifies them in one statement:
-// ?0, ?1 the users and numbers already sent, ?2 the floor. s sets
-// synchronous_commit off for this transaction (it is read at the commit),
-// and gives the oldest running transaction id of the statement's
-// snapshot, the next floor; m is the heads to send, n their notifications,
-// the pairs "<seq> <user id>" separated by newlines (a user id holds no
-// control character), cut below noticeBytes.
+// publishSQL reads the moved heads and their keys: $1, $2 the users and
+// numbers already sent, $3 the floor, $4 keysWindow. s gives the oldest
+// running transaction id of the statement's snapshot, the next floor; m
+// is the heads to send, k the feed's entries of each head's window, read
+// in the same snapshot as the head: every change numbered up to a head
+// was committed before it (the head row is locked from a change's number
+// to its commit), so k holds every entry of the window. A row per entry
+// (and one per head without any, one without a head when none moved).
 var publishSQL = `WITH s AS MATERIALIZED (
-	SELECT set_config('synchronous_commit', 'off', true) AS off, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
+	SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
 ), m AS MATERIALIZED (
-	SELECT h.user_id, h.seq, h.stamp FROM change_heads AS h
-	LEFT JOIN unnest(?0::text[], ?1::bigint[]) AS d(u, s) ON d.u = h.user_id
-	WHERE h.stamp > 0 AND h.stamp >= ?2 AND (d.s IS NULL OR h.seq > d.s)
-), n AS MATERIALIZED (
-	SELECT count(pg_notify('` + application.ChangeChannel + `', c.p)) AS sent FROM (
-		SELECT string_agg(x.seq::text || ' ' || x.user_id, E'\n' ORDER BY x.stamp, x.user_id) AS p FROM (
-			SELECT m.user_id, m.seq, m.stamp,
-				sum(octet_length(m.user_id) + 22) OVER (ORDER BY m.stamp, m.user_id ROWS UNBOUNDED PRECEDING) / ` + fmt.Sprint(noticeBytes) + ` AS chunk
-			FROM m
-		) AS x GROUP BY x.chunk
-	) AS c
+	SELECT h.user_id, h.seq, h.stamp, h.pruned_seq FROM change_heads AS h
+	LEFT JOIN unnest($1::text[], $2::bigint[]) AS d(u, s) ON d.u = h.user_id
+	WHERE h.stamp > 0 AND h.stamp >= $3 AND (d.s IS NULL OR h.seq > d.s)
 )
-SELECT s.xmin, n.sent, m.user_id, m.seq, m.stamp FROM s CROSS JOIN n LEFT JOIN m ON true`
+SELECT s.xmin, m.user_id, m.seq, m.stamp, m.pruned_seq, k.seq, k.entity, k.id, k.purged
+FROM s LEFT JOIN m ON true LEFT JOIN LATERAL (
+	SELECT l.seq, l.entity, l.id, l.purged_at IS NOT NULL AS purged FROM change_log AS l
+	WHERE l.user_id = m.user_id AND l.seq > m.seq - $4 AND l.seq <= m.seq
+) AS k ON true
+ORDER BY m.stamp, m.user_id, k.seq`
+
+// notifySQL sends the payloads $1, in a transaction committed without
+// waiting for its WAL flush (synchronous_commit is read at the commit; the
+// writes were flushed by their own commits).
+const notifySQL = `WITH s AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off)
+SELECT count(pg_notify('` + application.ChangeChannel + `', p.p)) FROM s CROSS JOIN unnest($1::text[]) AS p(p)`
 
 // publishPG starts the publisher of db's commits (db opened by Open), until
 // stop.
@@ -228,7 +238,7 @@ func publishPG(db *bun.DB) (stop func()) {
 	if !ok {
 		return func() {}
 	}
-	p := &pgPublisher{db: db, sig: v.(*commitSignal), sent: map[string]sentHead{}}
+	p := &pgPublisher{db: db, sig: v.(*commitSignal), sent: map[string]sentHead{}, last: map[string]int64{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.retry = func(d time.Duration) {
 		time.AfterFunc(d, func() {
@@ -302,7 +312,8 @@ func (p *pgPublisher) run(ctx context.Context, closing <-chan struct{}) {
 	}
 }
 
-// publish runs one round: see publishSQL.
+// publish runs one round: publishSQL, then notifySQL with what it read
+// (none when no head moved).
 func (p *pgPublisher) publish(ctx context.Context) error {
 	if p.floor == 0 {
 		if err := p.readFloor(ctx); err != nil {
@@ -315,23 +326,81 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 		users = append(users, u)
 		seqs = append(seqs, h.seq)
 	}
-	var rows []struct {
-		Xmin   int64          `bun:"xmin"`
-		Sent   int64          `bun:"sent"`
-		UserID sql.NullString `bun:"user_id"`
-		Seq    sql.NullInt64  `bun:"seq"`
-		Stamp  sql.NullInt64  `bun:"stamp"`
+	type head struct {
+		user               string
+		seq, stamp, pruned int64
+		keys               []application.Change
+		bad                bool // an entry the format has no key for
 	}
+	var (
+		xmin  int64
+		heads []head
+	)
 	qctx, cancel := context.WithTimeout(context.WithValue(ctx, quietKey{}, true), 5*time.Second)
 	defer cancel()
-	if err := p.db.NewRaw(publishSQL, pgdialect.Array(users), pgdialect.Array(seqs), p.floor).Scan(qctx, &rows); err != nil {
-		return fmt.Errorf("publish changes: %w", err)
-	}
-	for _, r := range rows {
-		p.floor = max(p.floor, r.Xmin)
-		if r.UserID.Valid {
-			p.sent[r.UserID.String] = sentHead{seq: r.Seq.Int64, stamp: r.Stamp.Int64}
+	err := withPgx(qctx, p.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+		heads = heads[:0]
+		rows, err := c.Query(ctx, publishSQL, mode, users, seqs, p.floor, keysWindow)
+		if err != nil {
+			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				user                     *string
+				seq, stamp, pruned, kseq *int64
+				entity                   *string
+				id                       *int64
+				purged                   *bool
+			)
+			if err := rows.Scan(&xmin, &user, &seq, &stamp, &pruned, &kseq, &entity, &id, &purged); err != nil {
+				return err
+			}
+			if user == nil {
+				continue
+			}
+			if n := len(heads); n == 0 || heads[n-1].user != *user {
+				heads = append(heads, head{user: *user, seq: *seq, stamp: *stamp, pruned: *pruned})
+			}
+			if kseq == nil {
+				continue
+			}
+			h := &heads[len(heads)-1]
+			ch := application.Change{Seq: application.Seq(*kseq), Entity: application.Entity(*entity), ID: *id, Op: application.OpUpsert}
+			if *purged {
+				ch.Op = application.OpDelete
+			}
+			if _, _, ok := keyLetters(ch); !ok {
+				h.bad = true
+			}
+			h.keys = append(h.keys, ch)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("publish changes: read heads: %w", err)
+	}
+	if len(heads) > 0 {
+		notices := make([]changeNotice, len(heads))
+		for i, h := range heads {
+			notices[i] = changeNotice{owner: auth.UserID(h.user), head: application.Seq(h.seq), keys: p.keysOf(h.user, h.seq, h.pruned, h.keys, h.bad)}
+		}
+		payloads := encodeNotices(notices, 0)
+		err := withPgx(qctx, p.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
+			_, err := c.Exec(ctx, notifySQL, mode, payloads)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("publish changes: notify: %w", err)
+		}
+	}
+	p.floor = max(p.floor, xmin)
+	for _, h := range heads {
+		p.sent[h.user] = sentHead{seq: h.seq, stamp: h.stamp}
+		p.last[h.user] = h.seq
+	}
+	if len(p.last) > maxSent {
+		clear(p.last) // where the next keys start is only a saving
 	}
 	for u, h := range p.sent {
 		if h.stamp < p.floor {
@@ -354,4 +423,25 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 		p.floor = all[maxSent-1].stamp
 	}
 	return nil
+}
+
+// keysOf is the KeyRun of user's head seq, from keys, the feed's entries of
+// its window (read with it): from the head this publisher sent last, or
+// the window's start when that is further back or unknown, never below
+// the user's pruned tombstones (a stream behind them reads the feed, which
+// tells it the history expired); nil when nothing is left or an entry has
+// no key in the format.
+func (p *pgPublisher) keysOf(user string, seq, pruned int64, keys []application.Change, bad bool) *application.KeyRun {
+	from := max(seq-keysWindow, pruned, 0)
+	if l, ok := p.last[user]; ok && l < seq {
+		from = max(from, l)
+	}
+	if bad || from >= seq {
+		return nil
+	}
+	run := &application.KeyRun{From: application.Seq(from), Changes: keys}
+	for len(run.Changes) > 0 && run.Changes[0].Seq <= run.From {
+		run.Changes = run.Changes[1:]
+	}
+	return run
 }
