@@ -165,3 +165,65 @@ func TestHubConcurrent(t *testing.T) {
 		t.Errorf("Watchers() = %d after every watcher stopped, want 0", n)
 	}
 }
+
+// run is a KeyRun of task upserts with the given numbers, after from.
+func run(from application.Seq, seqs ...application.Seq) *application.KeyRun {
+	r := &application.KeyRun{From: from, Changes: []application.Change{}}
+	for _, s := range seqs {
+		r.Changes = append(r.Changes, application.Change{Seq: s, Entity: application.EntityTask, Op: application.OpUpsert, ID: int64(s)})
+	}
+	return r
+}
+
+// TestHubMergesKeys: wakes with keys that wait for a reader merge into
+// one whose keys cover everything from their From up to the merged Head,
+// or into one without keys (the reader reads the feed): two runs that
+// meet are joined, each number taken from the run that read it; runs that
+// do not meet keep the one reaching higher; a head without keys above the
+// run's, an unknown head (0) or a Resync drop them; a head without keys
+// at or below the run's, or reminders, keep them.
+func TestHubMergesKeys(t *testing.T) {
+	t.Parallel()
+	type pub struct {
+		head application.Seq
+		keys *application.KeyRun
+	}
+	for _, tc := range []struct {
+		name   string
+		pubs   []pub
+		remind bool // a reminder after the publishes
+		resync bool // a Resync after them
+		want   application.Wake
+	}{
+		{"alone", []pub{{3, run(2, 3)}}, false, false, application.Wake{Head: 3, Keys: run(2, 3)}},
+		{"contiguous", []pub{{3, run(2, 3)}, {5, run(3, 5)}}, false, false, application.Wake{Head: 5, Keys: run(2, 3, 5)}},
+		{"contiguous, later first", []pub{{5, run(3, 5)}, {3, run(2, 3)}}, false, false, application.Wake{Head: 5, Keys: run(2, 3, 5)}},
+		{"overlapping", []pub{{4, run(1, 2, 4)}, {6, run(3, 5, 6)}}, false, false, application.Wake{Head: 6, Keys: run(1, 2, 5, 6)}},
+		{"a wider run", []pub{{4, run(3, 4)}, {6, run(1, 2, 4, 6)}}, false, false, application.Wake{Head: 6, Keys: run(1, 2, 4, 6)}},
+		{"the same head twice", []pub{{4, run(3, 4)}, {4, run(2, 3, 4)}}, false, false, application.Wake{Head: 4, Keys: run(2, 3, 4)}},
+		{"a gap", []pub{{3, run(2, 3)}, {9, run(7, 8, 9)}}, false, false, application.Wake{Head: 9, Keys: run(7, 8, 9)}},
+		{"a gap, later first", []pub{{9, run(7, 8, 9)}, {3, run(2, 3)}}, false, false, application.Wake{Head: 9, Keys: run(7, 8, 9)}},
+		{"a head without keys above", []pub{{3, run(2, 3)}, {4, nil}}, false, false, application.Wake{Head: 4}},
+		{"a head without keys above, first", []pub{{4, nil}, {3, run(2, 3)}}, false, false, application.Wake{Head: 4}},
+		{"a head without keys below", []pub{{3, run(2, 3)}, {2, nil}}, false, false, application.Wake{Head: 3, Keys: run(2, 3)}},
+		{"an unknown head", []pub{{3, run(2, 3)}, {0, nil}}, false, false, application.Wake{Head: 3}},
+		{"reminders", []pub{{3, run(2, 3)}}, true, false, application.Wake{Head: 3, Keys: run(2, 3), Reminders: []application.Message{{}}}},
+		{"resync", []pub{{3, run(2, 3)}}, false, true, application.Wake{Head: 3, Resync: true}},
+	} {
+		h := application.NewHub()
+		ch, stop := h.Watch("alice", nil)
+		for _, p := range tc.pubs {
+			h.PublishKeys("alice", p.head, p.keys)
+		}
+		if tc.remind {
+			h.Remind("alice", application.Message{})
+		}
+		if tc.resync {
+			h.Resync()
+		}
+		if got := <-ch; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v (keys %+v), want %+v (keys %+v)", tc.name, got, got.Keys, tc.want, tc.want.Keys)
+		}
+		stop()
+	}
+}

@@ -28,6 +28,7 @@ type fakeFeed struct {
 	mu    sync.Mutex
 	log   map[auth.UserID][]application.Change
 	floor application.Seq // reads from below it are ErrChangesExpired
+	reads int             // calls of Changes
 }
 
 func newFakeFeed(hub *application.Hub) *fakeFeed {
@@ -38,21 +39,41 @@ var _ application.ChangeLog = (*fakeFeed)(nil)
 
 // add appends n task upserts to owner's feed and publishes the head.
 func (f *fakeFeed) add(owner string, n int) application.Seq {
+	head := f.write(owner, n)
+	f.hub.Publish(auth.UserID(owner), head)
+	return head
+}
+
+// write appends n task upserts to owner's feed and publishes nothing.
+func (f *fakeFeed) write(owner string, n int) application.Seq {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	u := auth.UserID(owner)
 	for range n {
 		s := application.Seq(len(f.log[u]) + 1)
 		f.log[u] = append(f.log[u], application.Change{Seq: s, Entity: application.EntityTask, Op: application.OpUpsert, ID: int64(100 + s)})
 	}
-	head := application.Seq(len(f.log[u]))
-	f.mu.Unlock()
-	f.hub.Publish(u, head)
-	return head
+	return application.Seq(len(f.log[u]))
+}
+
+// keys is owner's entries after from up to head, as a KeyRun.
+func (f *fakeFeed) keys(owner string, from, head application.Seq) *application.KeyRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &application.KeyRun{From: from, Changes: append([]application.Change{}, f.log[auth.UserID(owner)][from:head]...)}
+}
+
+// readCount is how many times Changes was called.
+func (f *fakeFeed) readCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 func (f *fakeFeed) Changes(_ context.Context, owner auth.UserID, since application.Seq, limit int, _ bool) (application.ChangePage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if since < f.floor {
 		return application.ChangePage{}, application.ErrChangesExpired
 	}
@@ -347,6 +368,54 @@ func TestEventsResync(t *testing.T) {
 		t.Fatalf("after Resync got %+v, want event resync", ev)
 	}
 	wantIDs(t, c, "1")
+}
+
+// TestEventsKeys: a wake that carries the feed's entries from at or below
+// what the stream sent up to its head (PostgreSQL's notifications) is sent
+// as it is, without reading the feed, the entries the stream sent already
+// left out; a wake whose keys start above what the stream sent (a gap) or
+// a head above its keys read the feed, and nothing is skipped or sent
+// twice (a Resync drops the keys: TestHubMergesKeys).
+func TestEventsKeys(t *testing.T) {
+	t.Parallel()
+	ee := newEventsEnv(t, 0)
+	alice := ee.newUser(t)
+	a := auth.UserID(alice.id)
+	c := ee.open(t, alice, alice.token, "", nil) // at head 0, read with Head
+	reads := ee.feed.readCount()
+
+	head := ee.feed.write(alice.id, 2)
+	ee.hub.PublishKeys(a, head, ee.feed.keys(alice.id, 0, head))
+	wantIDs(t, c, "1", "2")
+	head = ee.feed.write(alice.id, 3)
+	ee.hub.PublishKeys(a, head, ee.feed.keys(alice.id, 1, head)) // from below what was sent
+	wantIDs(t, c, "3", "4", "5")
+	ee.hub.PublishKeys(a, head, ee.feed.keys(alice.id, 4, head)) // sent already
+	if n := ee.feed.readCount() - reads; n != 0 {
+		t.Errorf("%d reads of the feed for wakes with keys that continue the stream, want 0", n)
+	}
+
+	// A gap: keys from 6 while the stream sent up to 5.
+	ee.feed.write(alice.id, 1)
+	head = ee.feed.write(alice.id, 2)
+	ee.hub.PublishKeys(a, head, ee.feed.keys(alice.id, 6, head))
+	wantIDs(t, c, "6", "7", "8")
+	if n := ee.feed.readCount() - reads; n != 1 {
+		t.Errorf("%d reads of the feed after a gap in the keys, want 1", n)
+	}
+	// A head without keys above the keys' (another publisher's): read.
+	ee.feed.write(alice.id, 1)
+	head = ee.feed.write(alice.id, 1)
+	ee.hub.PublishKeys(a, head-1, ee.feed.keys(alice.id, 8, head-1))
+	ee.hub.Publish(a, head)
+	wantIDs(t, c, "9", "10")
+	if n := ee.feed.readCount() - reads; n != 2 {
+		t.Errorf("%d reads of the feed after the gap and a head without keys, want 2", n)
+	}
+	// Keys of heads the stream sent: nothing; then nothing twice.
+	ee.hub.PublishKeys(a, 9, ee.feed.keys(alice.id, 7, 9))
+	ee.feed.add(alice.id, 1)
+	wantIDs(t, c, "11")
 }
 
 // TestEventsKeepalive: an idle stream sends a comment line.
