@@ -140,8 +140,9 @@ const MaxWakeReminders = 100
 // call it after their commits; the in-process hub that implements it is
 // their ChangeWatcher. On PostgreSQL the writing instance notifies after
 // its commits instead (channel ChangeChannel, "<seq> <user id>" a line per
-// head, the heads read from the database after the commit), so that other
-// instances hear of every commit and of nothing rolled back.
+// head, each followed by its changes' keys, read from the database after
+// the commit: sqlstore's notice.go), so that other instances hear of every
+// commit and of nothing rolled back.
 type ChangePublisher interface {
 	Publish(owner auth.UserID, head Seq)
 }
