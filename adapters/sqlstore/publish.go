@@ -338,61 +338,65 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 	)
 	qctx, cancel := context.WithTimeout(context.WithValue(ctx, quietKey{}, true), 5*time.Second)
 	defer cancel()
+	// Both statements on one connection of the pool, taken once: the
+	// writers keep the pool busy, and each wait for a connection delays
+	// every event of the round.
 	err := withPgx(qctx, p.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
 		heads = heads[:0]
-		rows, err := c.Query(ctx, publishSQL, mode, users, seqs, p.floor, keysWindow)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				user                     *string
-				seq, stamp, pruned, kseq *int64
-				entity                   *string
-				id                       *int64
-				purged                   *bool
-			)
-			if err := rows.Scan(&xmin, &user, &seq, &stamp, &pruned, &kseq, &entity, &id, &purged); err != nil {
+		if err := func() error {
+			rows, err := c.Query(ctx, publishSQL, mode, users, seqs, p.floor, keysWindow)
+			if err != nil {
 				return err
 			}
-			if user == nil {
-				continue
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					user                     *string
+					seq, stamp, pruned, kseq *int64
+					entity                   *string
+					id                       *int64
+					purged                   *bool
+				)
+				if err := rows.Scan(&xmin, &user, &seq, &stamp, &pruned, &kseq, &entity, &id, &purged); err != nil {
+					return err
+				}
+				if user == nil {
+					continue
+				}
+				if n := len(heads); n == 0 || heads[n-1].user != *user {
+					heads = append(heads, head{user: *user, seq: *seq, stamp: *stamp, pruned: *pruned})
+				}
+				if kseq == nil {
+					continue
+				}
+				h := &heads[len(heads)-1]
+				ch := application.Change{Seq: application.Seq(*kseq), Entity: application.Entity(*entity), ID: *id, Op: application.OpUpsert}
+				if *purged {
+					ch.Op = application.OpDelete
+				}
+				if _, _, ok := keyLetters(ch); !ok {
+					h.bad = true
+				}
+				h.keys = append(h.keys, ch)
 			}
-			if n := len(heads); n == 0 || heads[n-1].user != *user {
-				heads = append(heads, head{user: *user, seq: *seq, stamp: *stamp, pruned: *pruned})
-			}
-			if kseq == nil {
-				continue
-			}
-			h := &heads[len(heads)-1]
-			ch := application.Change{Seq: application.Seq(*kseq), Entity: application.Entity(*entity), ID: *id, Op: application.OpUpsert}
-			if *purged {
-				ch.Op = application.OpDelete
-			}
-			if _, _, ok := keyLetters(ch); !ok {
-				h.bad = true
-			}
-			h.keys = append(h.keys, ch)
+			return rows.Err()
+		}(); err != nil {
+			return fmt.Errorf("read heads: %w", err)
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("publish changes: read heads: %w", err)
-	}
-	if len(heads) > 0 {
+		if len(heads) == 0 {
+			return nil
+		}
 		notices := make([]changeNotice, len(heads))
 		for i, h := range heads {
 			notices[i] = changeNotice{owner: auth.UserID(h.user), head: application.Seq(h.seq), keys: p.keysOf(h.user, h.seq, h.pruned, h.keys, h.bad)}
 		}
-		payloads := encodeNotices(notices, 0)
-		err := withPgx(qctx, p.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
-			_, err := c.Exec(ctx, notifySQL, mode, payloads)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("publish changes: notify: %w", err)
+		if _, err := c.Exec(ctx, notifySQL, mode, encodeNotices(notices, 0)); err != nil {
+			return fmt.Errorf("notify: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("publish changes: %w", err)
 	}
 	p.floor = max(p.floor, xmin)
 	for _, h := range heads {
