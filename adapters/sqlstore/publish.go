@@ -26,10 +26,13 @@ import (
 // those without. So writers do not notify. The trigger (migration
 // 20261214000010) stamps the change head of each user who has a watcher
 // with the writing transaction's id, and each instance's publisher, woken
-// after its own commits, sends the moved heads of a few milliseconds of
-// commits in one statement: one notification transaction for many writes,
-// committed without waiting for its WAL flush (synchronous_commit off for
-// that transaction only; the writes were flushed by their own commits).
+// after its own commits, reads the moved heads of a few milliseconds of
+// commits, with the keys of their latest changes, in one statement, and
+// sends them in another, on the same connection: one notification
+// transaction for many writes, committed without waiting for its WAL
+// flush (synchronous_commit off for that transaction only; the writes
+// were flushed by their own commits). The keys spare the streams of other
+// instances a read of the feed per event (notice.go).
 //
 // Which heads moved: the publisher reads the heads whose stamp is at or
 // above its floor, the oldest transaction id still running when it last
