@@ -29,8 +29,9 @@ import (
 //     stream that has sent up to a number between from and the head sends
 //     the keys above it and does not read the feed.
 //
-// A head and its keys are never split between notifications: a head whose
-// lines would not fit in one goes without its keys.
+// A head and its keys are never split between notifications. The
+// publisher writes them in SQL (publishSQL); encodeNotices in the tests is
+// the same in Go.
 
 // changeNotice is one head of a notification, with its keys when the
 // publisher sent them.
@@ -43,83 +44,6 @@ type changeNotice struct {
 // maxPayload is the most bytes a payload holds (PostgreSQL refuses 8000
 // and more).
 const maxPayload = 7999
-
-// keyLetters is the entity's and the op's letters of c's key; ok false
-// for an entity or op the format has no letter for.
-func keyLetters(c application.Change) (e, o byte, ok bool) {
-	switch c.Entity {
-	case application.EntityTask:
-		e = 't'
-	case application.EntityList:
-		e = 'l'
-	default:
-		return 0, 0, false
-	}
-	switch c.Op {
-	case application.OpUpsert:
-		o = 'u'
-	case application.OpDelete:
-		o = 'd'
-	default:
-		return 0, 0, false
-	}
-	return e, o, true
-}
-
-// appendNotice appends n's lines, each ending with a newline; its keys
-// are left out when one of them has no letters.
-func appendNotice(b []byte, n changeNotice) []byte {
-	b = strconv.AppendUint(b, uint64(n.head), 10)
-	b = append(b, ' ')
-	b = append(b, n.owner...)
-	b = append(b, '\n')
-	if n.keys == nil {
-		return b
-	}
-	head := len(b)
-	b = append(b, "0 k"...)
-	b = strconv.AppendUint(b, uint64(n.keys.From), 10)
-	for _, c := range n.keys.Changes {
-		e, o, ok := keyLetters(c)
-		if !ok {
-			return b[:head]
-		}
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, uint64(c.Seq), 10)
-		b = append(b, e, o)
-		b = strconv.AppendInt(b, c.ID, 10)
-	}
-	return append(b, '\n')
-}
-
-// encodeNotices returns the payloads of ns, in their order, each of at
-// most limit bytes (maxPayload when limit is 0) and without its last
-// newline: as many heads in each as fit. A head whose lines alone exceed
-// limit goes without its keys (a head line fits: a user id is at most
-// auth.MaxUserIDBytes).
-func encodeNotices(ns []changeNotice, limit int) []string {
-	if limit <= 0 {
-		limit = maxPayload
-	}
-	var out []string
-	var cur, one []byte
-	for _, n := range ns {
-		one = appendNotice(one[:0], n)
-		if len(one)-1 > limit && n.keys != nil {
-			n.keys = nil
-			one = appendNotice(one[:0], n)
-		}
-		if len(cur) > 0 && len(cur)+len(one)-1 > limit {
-			out = append(out, string(cur[:len(cur)-1]))
-			cur = cur[:0]
-		}
-		cur = append(cur, one...)
-	}
-	if len(cur) > 0 {
-		out = append(out, string(cur[:len(cur)-1]))
-	}
-	return out
-}
 
 // decodeNotices calls each with the heads of payload, in order, each with
 // its keys when they came and are well formed; bad hears of each line it

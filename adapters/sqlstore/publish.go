@@ -26,13 +26,12 @@ import (
 // those without. So writers do not notify. The trigger (migration
 // 20261214000010) stamps the change head of each user who has a watcher
 // with the writing transaction's id, and each instance's publisher, woken
-// after its own commits, reads the moved heads of a few milliseconds of
-// commits, with the keys of their latest changes, in one statement, and
-// sends them in another, on the same connection: one notification
-// transaction for many writes, committed without waiting for its WAL
-// flush (synchronous_commit off for that transaction only; the writes
-// were flushed by their own commits). The keys spare the streams of other
-// instances a read of the feed per event (notice.go).
+// after its own commits, sends the moved heads of a few milliseconds of
+// commits, with the keys of their latest changes, in one statement: one
+// notification transaction for many writes, committed without waiting for
+// its WAL flush (synchronous_commit off for that transaction only; the
+// writes were flushed by their own commits). The keys spare the streams of
+// other instances a read of the feed per event (notice.go).
 //
 // Which heads moved: the publisher reads the heads whose stamp is at or
 // above its floor, the oldest transaction id still running when it last
@@ -64,6 +63,11 @@ const maxSent = 10000
 // by more between two notifications (a bulk write) costs its streams a
 // read, as before.
 const keysWindow = 8
+
+// maxLast bounds the heads the publisher remembers having sent last (all
+// of them go with each statement); past it they are forgotten, and the
+// keys of each user's next head start keysWindow below it.
+const maxLast = 1000
 
 // commitSignal is told when a connection of the pool commits a write (see
 // commitTracer); the publisher waits on wake.
@@ -195,7 +199,7 @@ type pgPublisher struct {
 	sig   *commitSignal
 	floor int64               // stamps below it were read; 0: not known yet
 	sent  map[string]sentHead // heads sent with a stamp at or above floor
-	// last is the head last sent of each user (at most maxSent of them),
+	// last is the head last sent of each user (at most maxLast of them),
 	// where the keys of the user's next notification start: a stream that
 	// heard it needs none below.
 	last  map[string]int64
@@ -206,33 +210,56 @@ type pgPublisher struct {
 
 type sentHead struct{ seq, stamp int64 }
 
-// publishSQL reads the moved heads and their keys: $1, $2 the users and
-// numbers already sent, $3 the floor, $4 keysWindow. s gives the oldest
-// running transaction id of the statement's snapshot, the next floor; m
-// is the heads to send, k the feed's entries of each head's window, read
-// in the same snapshot as the head: every change numbered up to a head
-// was committed before it (the head row is locked from a change's number
-// to its commit), so k holds every entry of the window. A row per entry
-// (and one per head without any, one without a head when none moved).
-var publishSQL = `WITH s AS MATERIALIZED (
-	SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
-), m AS MATERIALIZED (
-	SELECT h.user_id, h.seq, h.stamp, h.pruned_seq FROM change_heads AS h
-	LEFT JOIN unnest($1::text[], $2::bigint[]) AS d(u, s) ON d.u = h.user_id
-	WHERE h.stamp > 0 AND h.stamp >= $3 AND (d.s IS NULL OR h.seq > d.s)
-)
-SELECT s.xmin, m.user_id, m.seq, m.stamp, m.pruned_seq, k.seq, k.entity, k.id, k.purged
-FROM s LEFT JOIN m ON true LEFT JOIN LATERAL (
-	SELECT l.seq, l.entity, l.id, l.purged_at IS NOT NULL AS purged FROM change_log AS l
-	WHERE l.user_id = m.user_id AND l.seq > m.seq - $4 AND l.seq <= m.seq
-) AS k ON true
-ORDER BY m.stamp, m.user_id, k.seq`
+// noticeBudget bounds the running sum by which publishSQL cuts its lines
+// into notifications: a notification holds less than noticeBudget plus
+// its longest line, a head's lines at most 20 digits, a space, a user id
+// (auth.MaxUserIDBytes), a newline, "0 k", 20 digits and keysWindow keys
+// of at most 43 bytes (notice.go), under maxPayload.
+const noticeBudget = maxPayload - 21 - auth.MaxUserIDBytes - 1 - 23 - keysWindow*43 - 1
 
-// notifySQL sends the payloads $1, in a transaction committed without
-// waiting for its WAL flush (synchronous_commit is read at the commit; the
-// writes were flushed by their own commits).
-const notifySQL = `WITH s AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS off)
-SELECT count(pg_notify('` + application.ChangeChannel + `', p.p)) FROM s CROSS JOIN unnest($1::text[]) AS p(p)`
+// publishSQL reads the moved heads and the keys of their latest changes
+// and notifies them, in one statement: $1, $2 the users and numbers
+// already sent, $3 the floor, $4 keysWindow, $5, $6 the users and heads
+// the publisher sent last (where their keys start). s sets
+// synchronous_commit off for this transaction (it is read at the commit),
+// and gives the oldest running transaction id of the statement's
+// snapshot, the next floor; m is the heads to send, with where their keys
+// start (the head sent last, at most keysWindow below, never below the
+// pruned tombstones: a stream behind them reads the feed, which tells it
+// the history expired); x their lines, the keys read in the same snapshot
+// as the head: every change numbered up to a head was committed before it
+// (the head row is locked from a change's number to its commit), so they
+// are every entry of the feed after from up to the head; n the
+// notifications, the lines cut below noticeBudget (a head never parted
+// from its keys).
+var publishSQL = `WITH s AS MATERIALIZED (
+	SELECT set_config('synchronous_commit', 'off', true) AS off, pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin
+), m AS MATERIALIZED (
+	SELECT h.user_id, h.seq, h.stamp,
+		greatest(h.seq - $4, h.pruned_seq, CASE WHEN e.last < h.seq THEN e.last ELSE 0 END, 0) AS from_seq
+	FROM change_heads AS h
+	LEFT JOIN unnest($1::text[], $2::bigint[]) AS d(u, s) ON d.u = h.user_id
+	LEFT JOIN unnest($5::text[], $6::bigint[]) AS e(u, last) ON e.u = h.user_id
+	WHERE h.stamp > 0 AND h.stamp >= $3 AND (d.s IS NULL OR h.seq > d.s)
+), x AS MATERIALIZED (
+	SELECT m.user_id, m.seq, m.stamp, m.seq::text || ' ' || m.user_id ||
+		CASE WHEN m.from_seq < m.seq AND k.ok THEN E'\n0 k' || m.from_seq::text || k.keys ELSE '' END AS line
+	FROM m LEFT JOIN LATERAL (
+		SELECT coalesce(bool_and(l.entity IN ('task', 'list')), true) AS ok,
+			coalesce(string_agg(' ' || l.seq::text || CASE l.entity WHEN 'task' THEN 't' ELSE 'l' END ||
+				CASE WHEN l.purged_at IS NULL THEN 'u' ELSE 'd' END || l.id::text, '' ORDER BY l.seq), '') AS keys
+		FROM change_log AS l WHERE l.user_id = m.user_id AND l.seq > m.from_seq AND l.seq <= m.seq
+	) AS k ON true
+), n AS MATERIALIZED (
+	SELECT count(pg_notify('` + application.ChangeChannel + `', c.p)) AS sent FROM (
+		SELECT string_agg(y.line, E'\n' ORDER BY y.stamp, y.user_id) AS p FROM (
+			SELECT x.line, x.stamp, x.user_id,
+				sum(octet_length(x.line) + 1) OVER (ORDER BY x.stamp, x.user_id ROWS UNBOUNDED PRECEDING) / ` + fmt.Sprint(noticeBudget) + ` AS chunk
+			FROM x
+		) AS y GROUP BY y.chunk
+	) AS c
+)
+SELECT s.xmin, n.sent, x.user_id, x.seq, x.stamp FROM s CROSS JOIN n LEFT JOIN x ON true`
 
 // publishPG starts the publisher of db's commits (db opened by Open), until
 // stop.
@@ -315,8 +342,7 @@ func (p *pgPublisher) run(ctx context.Context, closing <-chan struct{}) {
 	}
 }
 
-// publish runs one round: publishSQL, then notifySQL with what it read
-// (none when no head moved).
+// publish runs one round: see publishSQL.
 func (p *pgPublisher) publish(ctx context.Context) error {
 	if p.floor == 0 {
 		if err := p.readFloor(ctx); err != nil {
@@ -329,11 +355,15 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 		users = append(users, u)
 		seqs = append(seqs, h.seq)
 	}
+	lastUsers := make([]string, 0, len(p.last))
+	lastSeqs := make([]int64, 0, len(p.last))
+	for u, s := range p.last {
+		lastUsers = append(lastUsers, u)
+		lastSeqs = append(lastSeqs, s)
+	}
 	type head struct {
-		user               string
-		seq, stamp, pruned int64
-		keys               []application.Change
-		bad                bool // an entry the format has no key for
+		user       string
+		seq, stamp int64
 	}
 	var (
 		xmin  int64
@@ -341,62 +371,27 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 	)
 	qctx, cancel := context.WithTimeout(context.WithValue(ctx, quietKey{}, true), 5*time.Second)
 	defer cancel()
-	// Both statements on one connection of the pool, taken once: the
-	// writers keep the pool busy, and each wait for a connection delays
-	// every event of the round.
 	err := withPgx(qctx, p.db, func(ctx context.Context, c *pgx.Conn, mode pgx.QueryExecMode) error {
 		heads = heads[:0]
-		if err := func() error {
-			rows, err := c.Query(ctx, publishSQL, mode, users, seqs, p.floor, keysWindow)
-			if err != nil {
+		rows, err := c.Query(ctx, publishSQL, mode, users, seqs, p.floor, keysWindow, lastUsers, lastSeqs)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				sent       int64
+				user       *string
+				seq, stamp *int64
+			)
+			if err := rows.Scan(&xmin, &sent, &user, &seq, &stamp); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var (
-					user                     *string
-					seq, stamp, pruned, kseq *int64
-					entity                   *string
-					id                       *int64
-					purged                   *bool
-				)
-				if err := rows.Scan(&xmin, &user, &seq, &stamp, &pruned, &kseq, &entity, &id, &purged); err != nil {
-					return err
-				}
-				if user == nil {
-					continue
-				}
-				if n := len(heads); n == 0 || heads[n-1].user != *user {
-					heads = append(heads, head{user: *user, seq: *seq, stamp: *stamp, pruned: *pruned})
-				}
-				if kseq == nil {
-					continue
-				}
-				h := &heads[len(heads)-1]
-				ch := application.Change{Seq: application.Seq(*kseq), Entity: application.Entity(*entity), ID: *id, Op: application.OpUpsert}
-				if *purged {
-					ch.Op = application.OpDelete
-				}
-				if _, _, ok := keyLetters(ch); !ok {
-					h.bad = true
-				}
-				h.keys = append(h.keys, ch)
+			if user != nil {
+				heads = append(heads, head{user: *user, seq: *seq, stamp: *stamp})
 			}
-			return rows.Err()
-		}(); err != nil {
-			return fmt.Errorf("read heads: %w", err)
 		}
-		if len(heads) == 0 {
-			return nil
-		}
-		notices := make([]changeNotice, len(heads))
-		for i, h := range heads {
-			notices[i] = changeNotice{owner: auth.UserID(h.user), head: application.Seq(h.seq), keys: p.keysOf(h.user, h.seq, h.pruned, h.keys, h.bad)}
-		}
-		if _, err := c.Exec(ctx, notifySQL, mode, encodeNotices(notices, 0)); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		return nil
+		return rows.Err()
 	})
 	if err != nil {
 		return fmt.Errorf("publish changes: %w", err)
@@ -406,7 +401,7 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 		p.sent[h.user] = sentHead{seq: h.seq, stamp: h.stamp}
 		p.last[h.user] = h.seq
 	}
-	if len(p.last) > maxSent {
+	if len(p.last) > maxLast {
 		clear(p.last) // where the next keys start is only a saving
 	}
 	for u, h := range p.sent {
@@ -430,25 +425,4 @@ func (p *pgPublisher) publish(ctx context.Context) error {
 		p.floor = all[maxSent-1].stamp
 	}
 	return nil
-}
-
-// keysOf is the KeyRun of user's head seq, from keys, the feed's entries of
-// its window (read with it): from the head this publisher sent last, or
-// the window's start when that is further back or unknown, never below
-// the user's pruned tombstones (a stream behind them reads the feed, which
-// tells it the history expired); nil when nothing is left or an entry has
-// no key in the format.
-func (p *pgPublisher) keysOf(user string, seq, pruned int64, keys []application.Change, bad bool) *application.KeyRun {
-	from := max(seq-keysWindow, pruned, 0)
-	if l, ok := p.last[user]; ok && l < seq {
-		from = max(from, l)
-	}
-	if bad || from >= seq {
-		return nil
-	}
-	run := &application.KeyRun{From: application.Seq(from), Changes: keys}
-	for len(run.Changes) > 0 && run.Changes[0].Seq <= run.From {
-		run.Changes = run.Changes[1:]
-	}
-	return run
 }
