@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -39,13 +41,16 @@ const MembersChannel = "todo_members"
 //
 // Why a sweep cannot drop a member: every writer of a membership row
 // (MemberRepository: Accept, SetRole, a hand-over's old owner) takes the
-// sharers lock shared (sharersLockSQL, PostgreSQL; SQLite's write lock),
+// sharers lock shared (lockSharers, PostgreSQL; SQLite's write lock),
 // then adds the user here, then writes the row, in one transaction. A
-// sweep notes the set's add count, takes that lock exclusively, which
-// waits for every such transaction in flight on any instance (their rows
-// are then committed, and its read sees them) and holds off new ones,
-// reads the members, and drops only the users it did not read and that
-// were not added here since it noted the count. A row committed after its
+// sweep notes the set's add count, takes that lock exclusively, which it
+// gets only when no such transaction is in flight on any instance (their
+// rows are then committed, and its read sees them) and which holds off
+// new ones, reads the members, and drops only the users it did not read
+// and that were not added here since it noted the count. It tries the
+// lock rather than waiting in PostgreSQL's lock queue, where it would
+// hold every new membership write behind it for as long as a writer in
+// flight waits for another lock (TestSharersSweepQueuesNoWriter). A row committed after its
 // read was written after its lock, by a writer that adds the user on its
 // own instance first and notifies the others, as for any new member.
 type Sharers struct {
@@ -148,20 +153,45 @@ func (s *Sharers) Sweep(ctx context.Context) (int, error) {
 	began := s.adds
 	s.mu.RUnlock()
 	var members []string
-	err := inTx(ctx, s.db, func(ctx context.Context) error {
-		x := bunRunner{db: conn(ctx, s.db), pg: s.db.Dialect().Name() == dialect.PG}
-		if x.pg {
-			// Exclusive: every writer of a membership holds it shared
-			// from before its Add to its commit.
-			if _, err := x.idb().ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", sharersLockKey); err != nil {
-				return fmt.Errorf("lock sharers: %w", err)
+	wait := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		locked := false
+		err := inTx(ctx, s.db, func(ctx context.Context) error {
+			x := bunRunner{db: conn(ctx, s.db), pg: s.db.Dialect().Name() == dialect.PG}
+			locked = !x.pg // SQLite: the transaction (BEGIN IMMEDIATE) holds the write lock, as every writer's does
+			if x.pg {
+				// Exclusive: every writer of a membership holds it
+				// shared from before its Add to its commit. Tried, not
+				// awaited: a sweep in PostgreSQL's lock queue would hold
+				// every membership write of every instance behind it,
+				// for as long as a writer holding the lock shared waits
+				// for a row or scope lock (a role change for the owner's
+				// scope lock behind a long write of theirs).
+				if err := x.idb().NewRaw("SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", sharersLockKey).Scan(ctx, &locked); err != nil {
+					return fmt.Errorf("lock sharers: %w", err)
+				}
+				if !locked {
+					return nil
+				}
 			}
-		} // SQLite: the transaction (BEGIN IMMEDIATE) holds the write lock, as every writer's does
-		members = nil
-		return x.idb().NewRaw("SELECT DISTINCT user_id FROM list_members").Scan(ctx, &members)
-	})
-	if err != nil {
-		return 0, fmt.Errorf("sweep sharers: %w", err)
+			members = nil
+			return x.idb().NewRaw("SELECT DISTINCT user_id FROM list_members").Scan(ctx, &members)
+		})
+		if err != nil {
+			return 0, fmt.Errorf("sweep sharers: %w", err)
+		}
+		if locked {
+			break
+		}
+		if attempt >= sweepAttempts {
+			return 0, errSweepBusy
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("sweep sharers: %w", ctx.Err())
+		case <-time.After(wait + rand.N(wait)):
+		}
+		wait = min(2*wait, time.Second)
 	}
 	keep := make(map[auth.UserID]bool, len(members))
 	for _, u := range members {
@@ -178,6 +208,14 @@ func (s *Sharers) Sweep(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// sweepAttempts bounds a sweep's tries of the sharers lock (Sweep), after
+// pauses of 10 ms doubling to 1 s, jittered: 20 to 40 s in all.
+const sweepAttempts = 25
+
+// errSweepBusy is a sweep that never found the sharers lock free: the set
+// is swept next time.
+var errSweepBusy = errors.New("sweep sharers: membership writes held the sharers lock at every try")
 
 // sharersLockKey names the advisory lock of membership writes against a
 // sweep (Sharers).

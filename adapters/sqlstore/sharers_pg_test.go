@@ -349,3 +349,102 @@ func TestSharersSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestSharersSweepQueuesNoWriter: a sweep never makes a membership write
+// wait behind it. A role change holds the sharers lock shared while it
+// waits for the list owner's scope lock (held here by a long write of the
+// owner's); a sweep that queued for the lock exclusively then held every
+// other membership write of every instance in PostgreSQL's lock queue
+// behind it, until that owner's write ended: an acceptance of another
+// owner's list waited as long. Now the sweep tries the lock without
+// queueing, and again after a pause.
+func TestSharersSweepQueuesNoWriter(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "sharers")
+	a := newSharerInstance(t, url, 10*time.Millisecond)
+	ctx := context.Background()
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	owner, member, other, newcomer := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_oth "+run), auth.UserID("u_new "+run)
+	users := sqlstore.NewUserRepository(a.db)
+	for _, u := range []auth.UserID{owner, member, other, newcomer} {
+		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lists := sqlstore.NewListRepository(a.db)
+	invite := func(by auth.UserID, to auth.UserID) (list.ID, list.InvitationID) {
+		t.Helper()
+		l, err := list.New(by, "Groceries", nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := lists.Add(ctx, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := a.members.Invite(ctx, list.Invitation{ListID: sum.List.ID(), Email: fmt.Sprintf("%x@example.com", string(to)),
+			Role: list.RoleEditor, InvitedBy: by, CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum.List.ID(), inv.ID
+	}
+	mine, inv := invite(owner, member)
+	if _, err := a.members.Accept(ctx, member, inv, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, theirs := invite(other, newcomer)
+
+	// A long write of the owner's: their scope lock, held until released.
+	holder, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend scope "+string(owner)); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int) {
+		t.Helper()
+		eventually(t, fmt.Sprintf("%d waiting for an advisory lock", n), func() bool {
+			var got int
+			if err := a.db.NewRaw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(ctx, &got); err != nil {
+				t.Fatal(err)
+			}
+			return got >= n
+		})
+	}
+	setRole := make(chan error, 1)
+	go func() { setRole <- a.members.SetRole(ctx, mine, member, list.RoleAdmin) }()
+	waiting(1) // the role change, holding the sharers lock shared
+	swept := make(chan error, 1)
+	go func() { _, err := a.sharers.Sweep(ctx); swept <- err }()
+	time.Sleep(200 * time.Millisecond) // the sweep's first try
+	accepted := make(chan error, 1)
+	go func() { _, err := a.members.Accept(ctx, newcomer, theirs, time.Now()); accepted <- err }()
+	pending := map[string]chan error{"set role": setRole, "sweep": swept}
+	select {
+	case err := <-accepted:
+		if err != nil {
+			t.Errorf("accept: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Errorf("an acceptance of another owner's list waited behind a sweep for the owner's write (2 s)")
+		pending["accept"] = accepted
+	}
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	for what, ch := range pending {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Errorf("%s: %v", what, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Errorf("%s: still waiting 20 s after the owner's write", what)
+		}
+	}
+	if !a.mayRead(t, member) || !a.mayRead(t, newcomer) {
+		t.Errorf("after the sweep: MayRead(member) %v, MayRead(newcomer) %v; want both true", a.mayRead(t, member), a.mayRead(t, newcomer))
+	}
+}
