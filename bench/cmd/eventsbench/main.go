@@ -501,6 +501,16 @@ func toggleRun(ctx context.Context, c config, a, b *instance, pc *pgx.Conn, user
 	if c.toggleDuration <= 0 {
 		return opRun{}
 	}
+	// The bench database is fresh and the test server runs autovacuum off:
+	// without statistics the instances' cached plans find a toggle's task
+	// (its read and its UPDATE, by id and owner) through tasks_scope_key by
+	// owner, reading every task the writer created so far (400 rows a
+	// toggle after 500 creates; togglecpu), so a toggle cost more each run.
+	// ANALYZE (outside the measure) gives them the plans autoanalyze would:
+	// tasks_pkey, one row. Creates find nothing by id and are not affected.
+	if _, err := pc.Exec(ctx, "ANALYZE tasks, task_revisions"); err != nil {
+		fmt.Fprintln(os.Stderr, "analyze before the toggles:", err)
+	}
 	cpuA, cpuB, pg0 := a.cpu(), b.cpu(), pgCPU(ctx, pc)
 	c.duration = c.toggleDuration
 	ws, failed := writeRun(ctx, c, a, users, "", targets)

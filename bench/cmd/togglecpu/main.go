@@ -43,9 +43,12 @@ type instance struct {
 	cmd          *exec.Cmd
 	conn         *pgx.Conn
 	tasks        [][]int64
+	analyze      bool
 }
 
 type user struct{ id, token string }
+
+var useDB string
 
 var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
@@ -58,6 +61,8 @@ func main() {
 	per := flag.Int("tasks", 20, "tasks each writer toggles round-robin")
 	ops := flag.String("ops", "toggle,create", "")
 	keep := flag.Bool("keep", false, "keep the databases")
+	analyze := flag.String("analyze", "", "comma-separated 0/1/2 per binary: ANALYZE its database never (this server runs autovacuum off: a fresh database is never analyzed), once after the seed tasks (1), or before every round too (2, as autovacuum would keep the statistics)")
+	flag.StringVar(&useDB, "use", "", "an existing database to run the (one) binary on, instead of a fresh one (kept); e.g. one with log_min_duration_statement = 0")
 	flag.Parse()
 	ctx := context.Background()
 	users := make([]user, *writers)
@@ -68,7 +73,8 @@ func main() {
 		users[i] = user{id, tok}
 	}
 	var ins []*instance
-	for _, b := range strings.Split(*bins, ",") {
+	an := strings.Split(*analyze, ",")
+	for bi, b := range strings.Split(*bins, ",") {
 		in := start(ctx, *admin, b, *keep)
 		defer in.stop(*admin, *keep)
 		for i, u := range users {
@@ -80,6 +86,12 @@ func main() {
 				must(in.do(u, http.MethodPost, "/api/"+u.id+"/tasks", `{"title":"seed `+strconv.Itoa(k)+`"}`, 201, &t))
 				in.tasks[i] = append(in.tasks[i], t.ID)
 			}
+		}
+		if bi < len(an) && an[bi] != "0" && an[bi] != "" {
+			in.analyze = an[bi] == "2"
+			_, err := in.conn.Exec(ctx, "ANALYZE")
+			must(err)
+			in.bin += "+analyze" + an[bi]
 		}
 		ins = append(ins, in)
 	}
@@ -94,6 +106,10 @@ func main() {
 			}
 		}
 		for _, in := range order {
+			if in.analyze {
+				_, err := in.conn.Exec(ctx, "ANALYZE")
+				must(err)
+			}
 			for _, op := range strings.Split(*ops, ",") {
 				before, lsn0 := in.pgCPU(ctx), in.lsn(ctx)
 				var wg sync.WaitGroup
@@ -193,25 +209,27 @@ func (in *instance) pgCPU(ctx context.Context) map[int]time.Duration {
 	return out
 }
 
+// procCPU is a process's CPU time so far from /proc/PID/schedstat (ns,
+// finer than /proc/PID/stat's ticks); 0 when it cannot be read.
 func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/schedstat", pid))
 	if err != nil {
 		return 0
 	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	u, _ := strconv.ParseInt(f[11], 10, 64)
-	k, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(u+k) * time.Second / 100
+	v, _ := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+	return time.Duration(v)
 }
 
 func start(ctx context.Context, admin, bin string, keep bool) *instance {
 	c, err := pgx.Connect(ctx, admin)
 	must(err)
 	defer c.Close(ctx)
-	name := "togglecpu_" + randHex(4)
-	_, err = c.Exec(ctx, "CREATE DATABASE "+name)
-	must(err)
+	name := useDB
+	if name == "" {
+		name = "togglecpu_" + randHex(4)
+		_, err = c.Exec(ctx, "CREATE DATABASE "+name)
+		must(err)
+	}
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -246,7 +264,7 @@ func (in *instance) stop(admin string, keep bool) {
 	_ = in.cmd.Process.Signal(os.Interrupt)
 	_ = in.cmd.Wait()
 	in.conn.Close(context.Background())
-	if keep {
+	if keep || useDB != "" {
 		return
 	}
 	c, err := pgx.Connect(context.Background(), admin)
