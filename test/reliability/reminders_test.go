@@ -144,9 +144,18 @@ func TestRemindersExactlyOnce(t *testing.T) {
 		rc.secrets[users[i].id] = wh
 		rc.mu.Unlock()
 	}
-	// The reminders fall due evenly over span, from a few seconds on
-	// (time to create them all).
-	first := time.Now().Add(4 * time.Second).Truncate(time.Second)
+	// The reminders fall due evenly over span, from a few seconds on:
+	// time to create them all, which a loaded machine (CI with other
+	// work) stretched past 4 s. A bulk create of 100 tasks without
+	// reminders first measures what a batch takes here; the lead is twice
+	// the n/100 batches at that pace, at least 4 s.
+	probe := time.Now()
+	if o := c.do(ctx, http.MethodPost, users[0].tasks()+"/bulk", users[0].token, probeItems(100)); o.status != http.StatusCreated {
+		t.Fatalf("create probe tasks: %v", o)
+	}
+	lead := max(4*time.Second, 2*time.Duration((n+99)/100)*time.Since(probe))
+	t.Logf("a bulk create of 100 took %s: the first reminder falls due %s after the creates begin", time.Since(probe).Round(time.Millisecond), lead.Round(time.Millisecond))
+	first := time.Now().Add(lead).Truncate(time.Second)
 	step := span / time.Duration(n)
 	for b := 0; b < n; b += 100 {
 		u := users[(b/100)%len(users)]
@@ -243,4 +252,13 @@ func TestRemindersExactlyOnce(t *testing.T) {
 	if worst > 15*time.Second {
 		t.Errorf("a reminder came %v after its time: a claim was stuck far past its lease", worst)
 	}
+}
+
+// probeItems is a bulk create's body of n tasks without reminders.
+func probeItems(n int) []map[string]any {
+	items := make([]map[string]any, n)
+	for i := range items {
+		items[i] = map[string]any{"title": fmt.Sprintf("probe %d", i)}
+	}
+	return items
 }
