@@ -240,7 +240,7 @@ var publishSQL = `WITH s AS MATERIALIZED (
 	FROM change_heads AS h
 	LEFT JOIN unnest($1::text[], $2::bigint[]) AS d(u, s) ON d.u = h.user_id
 	LEFT JOIN unnest($5::text[], $6::bigint[]) AS e(u, last) ON e.u = h.user_id
-	WHERE h.stamp > 0 AND h.stamp >= $3 AND (d.s IS NULL OR h.seq > d.s)
+	WHERE h.stamp_block > 0 AND h.stamp_block >= greatest($3::bigint >> 10, 1) AND h.stamp >= $3 AND (d.s IS NULL OR h.seq > d.s)
 ), x AS MATERIALIZED (
 	SELECT m.user_id, m.seq, m.stamp, m.seq::text || ' ' || m.user_id ||
 		CASE WHEN m.from_seq < m.seq AND k.ok THEN E'\n0 k' || m.from_seq::text || k.keys ELSE '' END AS line

@@ -1,0 +1,92 @@
+-- Issue 16, live events: the head updates of watched users become HOT.
+-- 20261214000010 indexed change_heads.stamp (partial, stamp > 0) for the
+-- publisher; a column an index reads makes every update that changes it
+-- non-HOT, and the stamp changes at every write of a watched user: none of
+-- 5,257 such updates was HOT (about 99% of unwatched users' were), each
+-- wrote 3 more WAL records and left dead entries in both indexes.
+--
+-- So the index moves to stamp_block, the stamp's block of 1,024
+-- transaction ids (stamp >> 10; at least 1 for a stamped head, so that
+-- the first ids of a new cluster are not taken for "not stamped"), which
+-- the trigger raises with the stamp (neither is ever lowered). A watched
+-- user's head update changes an indexed column only at the user's first
+-- write in each block: the others are HOT. The publisher finds its heads
+-- by stamp_block >= greatest(floor >> 10, 1) AND stamp >= floor (the block
+-- of a stamp at or above the floor is at or above the floor's).
+ALTER TABLE change_heads ADD COLUMN stamp_block bigint NOT NULL DEFAULT 0;
+--bun:split
+UPDATE change_heads SET stamp_block = greatest(stamp >> 10, 1) WHERE stamp > 0;
+--bun:split
+CREATE INDEX change_heads_stamp_block_idx ON change_heads (stamp_block) WHERE stamp_block > 0;
+--bun:split
+DROP INDEX change_heads_stamp_idx;
+--bun:split
+-- As in 20261214000010, with stamp_block set wherever stamp is (the
+-- 'unordered' test path stamps neither, as before).
+DO $do$
+BEGIN
+    EXECUTE format($fn$
+        CREATE OR REPLACE FUNCTION %1$I.change_log_apply(u text[], e text[], i bigint[], p timestamptz[]) RETURNS void LANGUAGE plpgsql AS $body$
+        DECLARE
+            n bigint;
+            s bigint;
+            stamped bigint;
+        BEGIN
+            IF u IS NULL OR cardinality(u) = 0 THEN
+                RETURN;
+            END IF;
+            IF current_setting('todo.change_feed_test', true) = 'unordered' THEN
+                WITH w AS (
+                    INSERT INTO %1$I.change_log AS c (entity, id, user_id, seq, purged_at)
+                    SELECT x.e, x.i, x.u, nextval('%1$I.change_unordered'), x.p FROM unnest(u, e, i, p) AS x(u, e, i, p)
+                    ON CONFLICT (entity, id, user_id) DO UPDATE SET seq = EXCLUDED.seq, purged_at = EXCLUDED.purged_at
+                    RETURNING c.user_id, c.seq
+                )
+                SELECT count(*) INTO n FROM w;
+                PERFORM pg_sleep(random() * 0.005);
+                INSERT INTO %1$I.change_heads AS h (user_id, seq)
+                SELECT x.u, max(c.seq) FROM unnest(u, e, i) AS x(u, e, i)
+                JOIN %1$I.change_log AS c ON c.entity = x.e AND c.id = x.i AND c.user_id = x.u
+                GROUP BY x.u ORDER BY x.u
+                ON CONFLICT (user_id) DO UPDATE SET seq = greatest(h.seq, EXCLUDED.seq);
+                RETURN;
+            END IF;
+            IF u[1] = ALL(u) THEN
+                n := cardinality(u);
+                stamped := CASE WHEN EXISTS (SELECT FROM %1$I.change_watchers AS w WHERE w.user_id = u[1] AND w.expires_at > now())
+                          THEN pg_current_xact_id()::text::bigint ELSE 0 END;
+                INSERT INTO %1$I.change_heads AS h (user_id, seq, stamp, stamp_block)
+                VALUES (u[1], n, stamped, CASE WHEN stamped > 0 THEN greatest(stamped >> 10, 1) ELSE 0 END)
+                ON CONFLICT (user_id) DO UPDATE SET seq = h.seq + EXCLUDED.seq, stamp = greatest(h.stamp, EXCLUDED.stamp),
+                    stamp_block = greatest(h.stamp_block, EXCLUDED.stamp_block)
+                RETURNING h.seq INTO s;
+                INSERT INTO %1$I.change_log AS c (entity, id, user_id, seq, purged_at)
+                SELECT x.e, x.i, u[1], s - n + x.k, x.p FROM unnest(e, i, p) WITH ORDINALITY AS x(e, i, p, k)
+                ON CONFLICT (entity, id, user_id) DO UPDATE SET seq = EXCLUDED.seq, purged_at = EXCLUDED.purged_at;
+                RETURN;
+            END IF;
+            WITH ch AS (
+                SELECT x.u, x.e, x.i, x.p, row_number() OVER (PARTITION BY x.u ORDER BY x.e, x.i) AS k,
+                       count(*) OVER (PARTITION BY x.u) AS m
+                FROM unnest(u, e, i, p) AS x(u, e, i, p)
+            ), h AS (
+                INSERT INTO %1$I.change_heads AS h (user_id, seq, stamp, stamp_block)
+                SELECT g.u, g.m, g.st, CASE WHEN g.st > 0 THEN greatest(g.st >> 10, 1) ELSE 0 END FROM (
+                    SELECT ch.u, max(ch.m) AS m, CASE WHEN EXISTS (SELECT FROM %1$I.change_watchers AS w WHERE w.user_id = ch.u AND w.expires_at > now())
+                                                      THEN pg_current_xact_id()::text::bigint ELSE 0 END AS st
+                    FROM ch GROUP BY ch.u
+                ) AS g ORDER BY g.u
+                ON CONFLICT (user_id) DO UPDATE SET seq = h.seq + EXCLUDED.seq, stamp = greatest(h.stamp, EXCLUDED.stamp),
+                    stamp_block = greatest(h.stamp_block, EXCLUDED.stamp_block)
+                RETURNING h.user_id, h.seq
+            ), w AS (
+                INSERT INTO %1$I.change_log AS c (entity, id, user_id, seq, purged_at)
+                SELECT ch.e, ch.i, ch.u, h.seq - ch.m + ch.k, ch.p FROM ch JOIN h ON h.user_id = ch.u
+                ON CONFLICT (entity, id, user_id) DO UPDATE SET seq = EXCLUDED.seq, purged_at = EXCLUDED.purged_at
+            )
+            SELECT count(*) INTO n FROM h;
+        END
+        $body$
+    $fn$, current_schema());
+END
+$do$;
