@@ -226,35 +226,29 @@ func (r *sharedTasks) Update(ctx context.Context, caller auth.UserID, id task.ID
 // offline batch's creates and moves into another owner's shared list, its
 // changes of such a list): their owners' locks, and the caller's, are
 // taken with the others, up front. ids may hold tasks the call only names
-// (a parent, an anchor): their owners' locks are taken the same way, read
-// with the others' in one statement (Sharing.Owners). Without them a batch that wrote the caller's own task first and
+// (a parent, an anchor): their owners' locks are taken the same way. The
+// owners of the tasks and of the lists are read in one statement
+// (Sharing.Owners), none for a caller the store knows to be nobody's
+// member. Without them a batch that wrote the caller's own task first and
 // then created one in another owner's shared list took the two locks in
 // the batch's order, and two such batches deadlocked
 // (TestCrossOwnerCommandBatches). A list the caller does not reach adds
 // nothing: the write into it answers not found.
 func (r *sharedTasks) lockOwners(ctx context.Context, caller auth.UserID, ids []task.ID, lists ...list.ID) error {
 	ids = task.UniqueIDs(ids)
-	owners, err := r.m.Owners(ctx, caller, ids)
+	owned, err := r.m.Owners(ctx, caller, ids, lists)
 	if err != nil {
 		return err
 	}
 	set := map[auth.UserID]bool{}
-	for _, o := range owners {
+	for _, o := range owned.Tasks {
 		set[o] = true
 	}
-	if len(owners) < len(ids) {
+	if len(owned.Tasks) < len(ids) {
 		set[caller] = true
 	}
-	for _, l := range slices.Compact(slices.Sorted(slices.Values(lists))) {
-		// SharedList reads without a lock: the locks come below, in order.
-		sh, err := r.m.SharedList(ctx, caller, l)
-		switch {
-		case errors.Is(err, list.ErrNotFound):
-			continue // the caller's own list, or none they reach
-		case err != nil:
-			return err
-		}
-		set[sh.List.Owner()] = true
+	for _, o := range owned.Lists {
+		set[o] = true
 		set[caller] = true
 	}
 	if len(set) < 2 {

@@ -247,17 +247,23 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 	return list.Access{Owner: owner, Role: role}, nil
 }
 
-// Owners returns the owners of the tasks ids caller reaches as a member.
-func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID) (map[task.ID]auth.UserID, error) {
+// Owners returns the owners of the tasks ids and of the live lists lists
+// caller reaches as a member.
+func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID, lists []list.ID) (task.Owned, error) {
 	defer r.read(ctx).done()
-	out := map[task.ID]auth.UserID{}
+	out := task.Owned{Tasks: map[task.ID]auth.UserID{}, Lists: map[list.ID]auth.UserID{}}
 	for _, id := range ids {
 		e, ok := r.tasks[id]
 		if !ok || e.t.Owner() == caller || e.t.ListID() == nil {
 			continue
 		}
 		if owner, role := r.roleOn(caller, *e.t.ListID()); role != "" && role != list.RoleOwner {
-			out[id] = owner
+			out.Tasks[id] = owner
+		}
+	}
+	for _, id := range lists {
+		if owner, role := r.roleOn(caller, id); role != "" && role != list.RoleOwner {
+			out.Lists[id] = owner
 		}
 	}
 	return out, nil

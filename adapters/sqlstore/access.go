@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -246,28 +247,71 @@ func (r *MemberRepository) Reach(ctx context.Context, caller auth.UserID, id tas
 	return acc, nil
 }
 
-// Owners reads the owners of the tasks ids that caller reaches as a
-// member (the predicate above, for reading), in one statement that locks
-// nothing.
-func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID) (map[task.ID]auth.UserID, error) {
-	out := map[task.ID]auth.UserID{}
-	if len(ids) == 0 {
+// Owners reads the owners of the tasks ids and of the lists lists that
+// caller reaches as a member (the predicates above, for reading), in one
+// statement that locks nothing, and none when there is nothing to read or
+// when the repository's Sharers (RecordSharers) say that caller is
+// nobody's member: a caller who is no member reaches no task or list of
+// another's, which is all this statement could find. The batches of
+// everyone else (nearly every caller) then take their up-front locks
+// (application's lockOwners) without a round trip, as their reads skip
+// the membership subquery (ShareHint). The owners found order locks only:
+// every write decides access in its own statements, under the owner's
+// lock. The statement reads without locking, so a membership committed
+// after it leaves the batch without that owner's lock up front; the
+// Sharers widen that window only on PostgreSQL with several instances,
+// by the time another instance's membership takes to be heard of
+// (Sharers: this process adds a user before it writes their row). In
+// both cases such a batch takes the owner's lock in its commands' order,
+// at worst a deadlock PostgreSQL breaks and the unit runs again (TxAttempts).
+func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids []task.ID, lists []list.ID) (task.Owned, error) {
+	out := task.Owned{Tasks: map[task.ID]auth.UserID{}, Lists: map[list.ID]auth.UserID{}}
+	if len(ids) == 0 && len(lists) == 0 {
 		return out, nil
 	}
+	if r.sharers != nil {
+		if may, err := r.sharers.MayRead(ctx, caller); err != nil || !may {
+			return out, err
+		}
+	}
 	x := r.on(ctx)
-	s := in(x.sql().add("SELECT t.id, t.user_id FROM tasks AS t WHERE t.user_id <> ? AND t.id IN ", string(caller)), rawIDs(task.UniqueIDs(ids)))
-	s = reachable(s.add(" AND "), "t", caller, list.ActRead)
+	s := x.sql()
+	if len(ids) > 0 {
+		s = in(s.add("SELECT false AS is_list, t.id, t.user_id FROM tasks AS t WHERE t.user_id <> ? AND t.id IN ", string(caller)), rawIDs(task.UniqueIDs(ids)))
+		s = reachable(s.add(" AND "), "t", caller, list.ActRead)
+	}
+	if len(lists) > 0 {
+		if len(ids) > 0 {
+			s.add(" UNION ALL ")
+		}
+		s = in(s.add("SELECT true AS is_list, l.id, l.user_id FROM lists AS l WHERE l.user_id <> ? AND l.id IN ", string(caller)), rawListIDs(lists))
+		s = memberLists(s.add(" AND l.id IN ("), caller, list.ActRead).add(")")
+	}
 	var rows []struct {
+		IsList bool   `bun:"is_list"`
 		ID     int64  `bun:"id"`
 		UserID string `bun:"user_id"`
 	}
 	if err := x.idb().NewRaw(s.String(), s.args...).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("read tasks' owners: %w", err)
+		return task.Owned{}, fmt.Errorf("read owners: %w", err)
 	}
 	for _, row := range rows {
-		out[task.ID(row.ID)] = auth.UserID(row.UserID)
+		if row.IsList {
+			out.Lists[list.ID(row.ID)] = auth.UserID(row.UserID)
+		} else {
+			out.Tasks[task.ID(row.ID)] = auth.UserID(row.UserID)
+		}
 	}
 	return out, nil
+}
+
+// rawListIDs are ids, once each, in order, as the driver binds them.
+func rawListIDs(ids []list.ID) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
+		out = append(out, int64(id))
+	}
+	return out
 }
 
 var _ task.Sharing = (*MemberRepository)(nil)

@@ -31,10 +31,19 @@ type Sharing interface {
 	// On PostgreSQL in a transaction it locks the membership (see
 	// list.Members.Access).
 	Reach(ctx context.Context, caller auth.UserID, id ID) (list.Access, error)
-	// Owners returns the owner of each of tasks ids that caller reaches as
-	// a member of its list (any role; the caller's own and those they do
-	// not reach are left out), locking nothing: a write of several owners'
-	// tasks takes their locks in one order from it before Reach takes
-	// them one by one.
-	Owners(ctx context.Context, caller auth.UserID, ids []ID) (map[ID]auth.UserID, error)
+	// Owners returns the owner of each of tasks ids, and of each of the
+	// live lists lists, that caller reaches as a member of the list (any
+	// role; the caller's own and those they do not reach are left out), in
+	// one statement at most, locking nothing: a write of several owners'
+	// tasks, or into several owners' lists, takes their locks in one order
+	// from it before Reach takes them one by one. A caller the store knows,
+	// without a statement, to be nobody's member costs none.
+	Owners(ctx context.Context, caller auth.UserID, ids []ID, lists []list.ID) (Owned, error)
+}
+
+// Owned is what Sharing.Owners found: the owners of the tasks and of the
+// lists the caller reaches as a member.
+type Owned struct {
+	Tasks map[ID]auth.UserID
+	Lists map[list.ID]auth.UserID
 }

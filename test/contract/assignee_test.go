@@ -293,9 +293,10 @@ func TestAssigneeRemovedWhileTrashed(t *testing.T) {
 	}
 }
 
-// TestSharingOwners: task.Sharing.Owners names the owner of each task the
-// caller reaches as a member, and leaves out the caller's own, a
-// stranger's, and every task once the membership ends.
+// TestSharingOwners: task.Sharing.Owners names the owner of each task and
+// of each list the caller reaches as a member, and leaves out the
+// caller's own, a stranger's, what does not exist, and everything once
+// the membership ends.
 func TestSharingOwners(t *testing.T) {
 	t.Parallel()
 	for name, open := range shareStoreKinds {
@@ -313,15 +314,31 @@ func TestSharingOwners(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			myList, err := c.svc.CreateList(ctx, c.caller, "mine", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirList, err := c.svc.CreateList(ctx, c.owner, "not shared", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			ids := []task.ID{c.task.ID(), mine.ID(), inbox.ID(), c.task.ID() + 100000}
-			got, err := sharing.Owners(ctx, c.caller.Owner(), ids)
-			if err != nil || len(got) != 1 || got[c.task.ID()] != c.sh.owner.ID {
-				t.Errorf("Owners(member) = %v, %v; want only the shared task, the owner's", got, err)
+			lists := []list.ID{c.sh.list, myList.List.ID(), theirList.List.ID(), c.sh.list + 100000, c.sh.list}
+			got, err := sharing.Owners(ctx, c.caller.Owner(), ids, lists)
+			if err != nil || len(got.Tasks) != 1 || got.Tasks[c.task.ID()] != c.sh.owner.ID ||
+				len(got.Lists) != 1 || got.Lists[c.sh.list] != c.sh.owner.ID {
+				t.Errorf("Owners(member) = %v, %v; want only the shared task and list, the owner's", got, err)
+			}
+			if got, err := sharing.Owners(ctx, c.caller.Owner(), nil, lists[:1]); err != nil || len(got.Tasks) != 0 || got.Lists[c.sh.list] != c.sh.owner.ID {
+				t.Errorf("Owners(member, the shared list alone) = %v, %v; want it, the owner's", got, err)
+			}
+			if got, err := sharing.Owners(ctx, c.owner.Owner(), ids, lists); err != nil || len(got.Tasks)+len(got.Lists) != 0 {
+				t.Errorf("Owners(owner) = %v, %v; want none (their own)", got, err)
 			}
 			if err := s.members.Remove(ctx, c.sh.list, c.caller.Owner()); err != nil {
 				t.Fatal(err)
 			}
-			if got, err := sharing.Owners(ctx, c.caller.Owner(), ids); err != nil || len(got) != 0 {
+			if got, err := sharing.Owners(ctx, c.caller.Owner(), ids, lists); err != nil || len(got.Tasks)+len(got.Lists) != 0 {
 				t.Errorf("Owners(removed member) = %v, %v; want none", got, err)
 			}
 		})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/todo-backend/todo/adapters/jwks"
 	"github.com/todo-backend/todo/adapters/memory"
+	"github.com/todo-backend/todo/adapters/sqlstore"
 	"github.com/todo-backend/todo/application"
 	"github.com/todo-backend/todo/bootstrap"
 	"github.com/todo-backend/todo/domain/auth"
@@ -38,6 +39,7 @@ type server struct {
 	members list.Members
 	db      *bun.DB // nil on memory
 	svc     *application.Service
+	sharers *sqlstore.Sharers // nil on memory
 }
 
 // stores names the stores and the DATABASE_URL of a fresh one of each.
@@ -83,7 +85,7 @@ func start(t *testing.T, name, databaseURL string) *server {
 	if c.StorageKind() == "memory" {
 		opts = append(opts, fx.Populate(&mem))
 	} else {
-		opts = append(opts, fx.Populate(&s.db, &sm))
+		opts = append(opts, fx.Populate(&s.db, &sm, &s.sharers))
 	}
 	app := fx.New(opts...)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
