@@ -31,7 +31,7 @@ var _ list.Members = (*MemberRepository)(nil)
 type MemberOption func(*MemberRepository)
 
 // RecordSharers has the repository add to s each user it makes a member
-// (Accept, Transfer's old owner, SetRole), before it writes the row: s may
+// (Accept, Transfer's old owner), before it writes the row: s may
 // then say true for a while too early, or for a membership rolled back,
 // which is harmless, and never false once the row can be read.
 func RecordSharers(s *Sharers) MemberOption { return func(r *MemberRepository) { r.sharers = s } }
@@ -289,10 +289,12 @@ func (r *MemberRepository) SetRole(ctx context.Context, id list.ID, user auth.Us
 	return inTx(ctx, r.db, func(ctx context.Context) error { return r.setRole(ctx, id, user, role) })
 }
 
+// setRole makes nobody a member: it changes a row that exists (none is
+// list.ErrMemberNotFound), whose user is in every instance's Sharers
+// already, and a sweep, which drops only users in no row, keeps them. So
+// it takes no sharers lock (it took it shared, a statement of its own, and
+// held it while it waited for the owner's scope lock).
 func (r *MemberRepository) setRole(ctx context.Context, id list.ID, user auth.UserID, role list.Role) error {
-	if err := r.sharing(ctx, user); err != nil {
-		return err
-	}
 	if _, _, err := r.lockedOwner(ctx, r.on(ctx), id, false); err != nil {
 		return err
 	}

@@ -39,10 +39,11 @@ const MembersChannel = "todo_members"
 // listen is lost); until that read has finished, and whenever the
 // Listener does not listen, MayRead answers true for everyone.
 //
-// Why a sweep cannot drop a member: every writer of a membership row
-// (MemberRepository: Accept, SetRole, a hand-over's old owner) takes the
-// sharers lock shared (lockSharers, PostgreSQL; SQLite's write lock),
-// then adds the user here, then writes the row, in one transaction. A
+// Why a sweep cannot drop a member: every writer of a new membership row
+// (MemberRepository: Accept, a hand-over's old owner) takes the sharers
+// lock shared (lockSharers, PostgreSQL; SQLite's write lock), then adds
+// the user here, then writes the row, in one transaction (a role change
+// writes a row that exists, of a user a sweep keeps). A
 // sweep notes the set's add count, takes that lock exclusively, which it
 // gets only when no such transaction is in flight on any instance (their
 // rows are then committed, and its read sees them) and which holds off

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -351,13 +352,16 @@ func TestSharersSweep(t *testing.T) {
 }
 
 // TestSharersSweepQueuesNoWriter: a sweep never makes a membership write
-// wait behind it. A role change holds the sharers lock shared while it
-// waits for the list owner's scope lock (held here by a long write of the
-// owner's); a sweep that queued for the lock exclusively then held every
-// other membership write of every instance in PostgreSQL's lock queue
-// behind it, until that owner's write ended: an acceptance of another
-// owner's list waited as long. Now the sweep tries the lock without
-// queueing, and again after a pause.
+// wait behind it. An acceptance holds the sharers lock shared while it
+// waits for the new member's change head (the membership's feed entry,
+// change_log_apply), held here by a long write of the member's; a sweep
+// that queued for the lock exclusively then held every other membership
+// write of every instance in PostgreSQL's lock queue behind it, until
+// that member's write ended: an acceptance of another owner's list by
+// someone else waited as long. Now the sweep tries the lock without
+// queueing, and again after a pause. (A role change held the lock too,
+// while it waited for the owner's scope lock, until it stopped taking
+// it: TestSetRoleTakesNoSharersLock.)
 func TestSharersSweepQueuesNoWriter(t *testing.T) {
 	t.Parallel()
 	url := testenv.FreshSchema(t, "sharers")
@@ -389,46 +393,47 @@ func TestSharersSweepQueuesNoWriter(t *testing.T) {
 		}
 		return sum.List.ID(), inv.ID
 	}
-	mine, inv := invite(owner, member)
-	if _, err := a.members.Accept(ctx, member, inv, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	_, inv := invite(owner, member)
 	_, theirs := invite(other, newcomer)
 
-	// A long write of the owner's: their scope lock, held until released.
+	// A long write of the member's: it holds their change head (as
+	// change_log_apply does for every write of theirs) until released.
 	holder, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend scope "+string(owner)); err != nil {
+	if _, err := holder.ExecContext(ctx, "INSERT INTO change_heads (user_id, seq) VALUES (?, 0)"+
+		" ON CONFLICT (user_id) DO UPDATE SET seq = change_heads.seq", string(member)); err != nil {
 		t.Fatal(err)
 	}
-	waiting := func(n int) {
-		t.Helper()
-		eventually(t, fmt.Sprintf("%d waiting for an advisory lock", n), func() bool {
-			var got int
-			if err := a.db.NewRaw("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").Scan(ctx, &got); err != nil {
-				t.Fatal(err)
-			}
-			return got >= n
-		})
+	var pid int
+	if err := holder.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
 	}
-	setRole := make(chan error, 1)
-	go func() { setRole <- a.members.SetRole(ctx, mine, member, list.RoleAdmin) }()
-	waiting(1) // the role change, holding the sharers lock shared
+	accepting := make(chan error, 1)
+	go func() { _, err := a.members.Accept(ctx, member, inv, time.Now()); accepting <- err }()
+	// The acceptance, holding the sharers lock shared, waits for the
+	// member's write.
+	eventually(t, "the member's acceptance waiting for their write", func() bool {
+		var got int
+		if err := a.db.NewRaw("SELECT count(*) FROM pg_stat_activity WHERE ? = ANY(pg_blocking_pids(pid))", pid).Scan(ctx, &got); err != nil {
+			t.Fatal(err)
+		}
+		return got > 0
+	})
 	swept := make(chan error, 1)
 	go func() { _, err := a.sharers.Sweep(ctx); swept <- err }()
 	time.Sleep(200 * time.Millisecond) // the sweep's first try
 	accepted := make(chan error, 1)
 	go func() { _, err := a.members.Accept(ctx, newcomer, theirs, time.Now()); accepted <- err }()
-	pending := map[string]chan error{"set role": setRole, "sweep": swept}
+	pending := map[string]chan error{"the member's acceptance": accepting, "sweep": swept}
 	select {
 	case err := <-accepted:
 		if err != nil {
 			t.Errorf("accept: %v", err)
 		}
 	case <-time.After(2 * time.Second):
-		t.Errorf("an acceptance of another owner's list waited behind a sweep for the owner's write (2 s)")
+		t.Errorf("an acceptance of another owner's list waited behind a sweep for the member's write (2 s)")
 		pending["accept"] = accepted
 	}
 	if err := holder.Rollback(); err != nil {
@@ -441,10 +446,93 @@ func TestSharersSweepQueuesNoWriter(t *testing.T) {
 				t.Errorf("%s: %v", what, err)
 			}
 		case <-time.After(20 * time.Second):
-			t.Errorf("%s: still waiting 20 s after the owner's write", what)
+			t.Errorf("%s: still waiting 20 s after the member's write", what)
 		}
 	}
 	if !a.mayRead(t, member) || !a.mayRead(t, newcomer) {
 		t.Errorf("after the sweep: MayRead(member) %v, MayRead(newcomer) %v; want both true", a.mayRead(t, member), a.mayRead(t, newcomer))
+	}
+}
+
+// TestSetRoleTakesNoSharersLock: a role change makes nobody a member (it
+// changes a row that exists, of a user the Sharers keep), so it does not
+// take the sharers lock: it does not wait while a sweep holds it
+// exclusively for its read, and it holds nothing a sweep waits for. It
+// took the lock shared, a statement of its own, and held it while it
+// waited for the owner's scope lock. A role change of a non-member is
+// still list.ErrMemberNotFound, and makes them no reader.
+func TestSetRoleTakesNoSharersLock(t *testing.T) {
+	t.Parallel()
+	url := testenv.FreshSchema(t, "sharers")
+	a := newSharerInstance(t, url, 10*time.Millisecond)
+	ctx := context.Background()
+	run := fmt.Sprintf("%d", time.Now().UnixNano())
+	owner, member, stranger := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_str "+run)
+	users := sqlstore.NewUserRepository(a.db)
+	for _, u := range []auth.UserID{owner, member, stranger} {
+		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := list.New(owner, "Groceries", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := sum.List.ID()
+	inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
+		Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A sweep's read: the sharers lock, exclusively, tried as a sweep
+	// tries it (the lock is the database's, every test schema's: queued,
+	// it would hold other tests' acceptances behind a writer), and held
+	// for the role change only.
+	sweep, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sweep.Rollback() }()
+	eventually(t, "the sharers lock", func() bool {
+		var locked bool
+		if err := sweep.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", "todo-backend sharers").Scan(&locked); err != nil {
+			t.Fatal(err)
+		}
+		return locked
+	})
+	done := make(chan error, 1)
+	go func() { done <- a.members.SetRole(ctx, id, member, list.RoleAdmin) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("SetRole: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Errorf("a role change waited for the sharers lock a sweep held (2 s)")
+		defer func() {
+			if err := <-done; err != nil {
+				t.Errorf("SetRole: %v", err)
+			}
+		}()
+	}
+	if err := sweep.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.members.SetRole(ctx, id, stranger, list.RoleAdmin); !errors.Is(err, list.ErrMemberNotFound) {
+		t.Errorf("SetRole(stranger) = %v, want list.ErrMemberNotFound", err)
+	}
+	if a.mayRead(t, stranger) {
+		t.Errorf("MayRead(stranger) = true after a refused role change")
+	}
+	if !a.mayRead(t, member) {
+		t.Errorf("MayRead(member) = false")
 	}
 }
