@@ -174,6 +174,63 @@ func TestSavepointAbortRetriesWhole(t *testing.T) {
 	}
 }
 
+// TestSavepointAfterAbortRunsNothing: once a run of the outermost
+// transaction is lost to an abort (a 40P01 in an earlier savepoint, which
+// the code around it got past, as a batch of commands does), a later
+// savepoint of that run returns the abort without running its body: the
+// run is rolled back whole anyway. Before, only a failed SAVEPOINT was
+// checked, and the body ran its statements (every later command of the
+// batch) for nothing.
+func TestSavepointAfterAbortRunsNothing(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "todo.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	deadlock := &pgconn.PgError{Code: "40P01", Message: "deadlock detected"}
+	var outer, later int
+	var lost []error
+	err = inTx(ctx, db, func(ctx context.Context) error {
+		outer++
+		first := outer == 1
+		_ = inTx(ctx, db, func(ctx context.Context) error {
+			if first {
+				return deadlock
+			}
+			return nil
+		})
+		for range 2 { // the batch's later commands, one nested in another
+			err := inTx(ctx, db, func(ctx context.Context) error {
+				if first {
+					later++
+				}
+				return inTx(ctx, db, func(ctx context.Context) error {
+					if first {
+						later++
+					}
+					return nil
+				})
+			})
+			if first {
+				lost = append(lost, err)
+			}
+		}
+		return nil
+	})
+	if err != nil || outer != 2 {
+		t.Errorf("%v after %d outer runs, want nil after 2", err, outer)
+	}
+	if later != 0 {
+		t.Errorf("the lost run ran %d savepoints' bodies after the abort, want none", later)
+	}
+	for i, err := range lost {
+		if !errors.Is(err, deadlock) {
+			t.Errorf("savepoint %d of the lost run: %v, want the 40P01", i, err)
+		}
+	}
+}
+
 // TestStatementAbortRetriesWhole: on PostgreSQL, a statement PostgreSQL
 // aborts with 40P01 (a real deadlock, in a savepoint or not) loses the
 // run of the outermost transaction, whatever fn then makes of the error:

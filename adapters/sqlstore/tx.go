@@ -137,9 +137,16 @@ func (t *Transactor) InTx(ctx context.Context, fn func(ctx context.Context) erro
 // inTx runs fn in a transaction on db that fn's context carries: a new one,
 // committed when fn returns nil; or, when ctx carries one on db already, a
 // savepoint in it, released when fn returns nil. Either is rolled back when
-// fn fails or panics.
+// fn fails or panics. A savepoint of a run already lost to an abort
+// (txRun) is not made, and fn not run: the error is the abort.
 func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) error {
 	if outer, ok := ambientOf(ctx, db); ok {
+		// A run lost to an abort is rolled back whole and runs again (or
+		// answers the abort): a savepoint of it would run its body, every
+		// statement of it, for nothing.
+		if lost := outer.run.err(); lost != nil {
+			return lost
+		}
 		sp, err := outer.tx.BeginTx(ctx, nil) // SAVEPOINT
 		if err != nil {
 			if lost := outer.run.err(); lost != nil {
