@@ -117,6 +117,12 @@ type Wake struct {
 	// Reminders are reminders falling due now, for the streams of this
 	// instance (Hub.Remind), oldest first; at most MaxWakeReminders wait.
 	Reminders []Message
+	// Read: a head published as unknown (0: a write may have committed
+	// without a notification, sqlstore's ListenOptions.RaceWindow) is in
+	// this Wake, merged or not: the reader reads the feed from where it
+	// is, whatever Head says, and Keys are none. A Wake of reminders alone
+	// has neither a Head nor Read.
+	Read bool
 }
 
 // KeyRun is what a notification may carry besides a head (PostgreSQL:

@@ -10,8 +10,9 @@ import (
 // memory and SQLite stores publish to it after their commits, and on
 // PostgreSQL the listening connection publishes what it hears. Each watcher
 // has a channel of one Wake: a publish never waits for a reader, it merges
-// its Wake into the one still waiting (the higher Head, Resync if either
-// says so), so a slow reader costs a writer nothing and loses no wake.
+// its Wake into the one still waiting (the higher Head, Resync and Read if
+// either says so), so a slow reader costs a writer nothing and loses no
+// wake.
 type Hub struct {
 	mu   sync.RWMutex
 	subs map[auth.UserID]map[*watch]struct{}
@@ -69,7 +70,7 @@ func (h *Hub) Publish(owner auth.UserID, head Seq) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for w := range h.subs[owner] {
-		w.wake(Wake{Head: head})
+		w.wake(Wake{Head: head, Read: head == 0})
 	}
 }
 
@@ -80,7 +81,7 @@ func (h *Hub) PublishKeys(owner auth.UserID, head Seq, keys *KeyRun) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for w := range h.subs[owner] {
-		w.wake(Wake{Head: head, Keys: keys})
+		w.wake(Wake{Head: head, Keys: keys, Read: head == 0})
 	}
 }
 
@@ -138,9 +139,14 @@ func (w *watch) put(v Wake) {
 	defer w.mu.Unlock()
 	select {
 	case old := <-w.ch:
+		// A head unknown stays a read (Read): merged into a Wake of
+		// reminders alone it looked like one (no Head), and into a known
+		// Head a reader had passed, like a change already sent; the
+		// reader then skipped the read it asked for.
 		v.Keys = mergeKeys(old, v)
 		v.Head = max(v.Head, old.Head)
 		v.Resync = v.Resync || old.Resync
+		v.Read = v.Read || old.Read
 		if len(old.Reminders) > 0 {
 			v.Reminders = append(old.Reminders, v.Reminders...)
 			if len(v.Reminders) > MaxWakeReminders {
@@ -159,10 +165,10 @@ func (w *watch) put(v Wake) {
 // nil (the reader then reads the feed). Two runs that meet or overlap are
 // joined, each part taken from the run that read it; otherwise the one
 // reaching the higher head is kept (a reader behind its From reads). A
-// head without keys above the run's, a Head of 0 (unknown: read) or a
-// Resync leave none; a Wake of reminders alone changes nothing.
+// head without keys above the run's, a head unknown (Read) or a Resync
+// leave none; a Wake of reminders alone changes nothing.
 func mergeKeys(a, b Wake) *KeyRun {
-	if a.Resync || b.Resync {
+	if a.Resync || b.Resync || a.Read || b.Read {
 		return nil
 	}
 	if a.Keys == nil {

@@ -206,7 +206,7 @@ func TestHubMergesKeys(t *testing.T) {
 		{"a head without keys above", []pub{{3, run(2, 3)}, {4, nil}}, false, false, application.Wake{Head: 4}},
 		{"a head without keys above, first", []pub{{4, nil}, {3, run(2, 3)}}, false, false, application.Wake{Head: 4}},
 		{"a head without keys below", []pub{{3, run(2, 3)}, {2, nil}}, false, false, application.Wake{Head: 3, Keys: run(2, 3)}},
-		{"an unknown head", []pub{{3, run(2, 3)}, {0, nil}}, false, false, application.Wake{Head: 3}},
+		{"an unknown head", []pub{{3, run(2, 3)}, {0, nil}}, false, false, application.Wake{Head: 3, Read: true}},
 		{"reminders", []pub{{3, run(2, 3)}}, true, false, application.Wake{Head: 3, Keys: run(2, 3), Reminders: []application.Message{{}}}},
 		{"resync", []pub{{3, run(2, 3)}}, false, true, application.Wake{Head: 3, Resync: true}},
 	} {
@@ -223,6 +223,44 @@ func TestHubMergesKeys(t *testing.T) {
 		}
 		if got := <-ch; !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v (keys %+v), want %+v (keys %+v)", tc.name, got, got.Keys, tc.want, tc.want.Keys)
+		}
+		stop()
+	}
+}
+
+// TestHubKeepsUnknownHeadRead: a head published as unknown (0: the
+// listener's RaceWindow wake, "read the feed") stays a read in whatever it
+// is merged with (Read, no keys). Merged with a reminder waiting, it came
+// out as a Wake of reminders alone (no Head), which a stream answers with
+// the reminders and no read; merged with a known head, as that head,
+// which a stream that has sent it skips. The stream missed the change
+// until the listener's next check.
+func TestHubKeepsUnknownHeadRead(t *testing.T) {
+	t.Parallel()
+	m := application.Message{Type: "task.reminder"}
+	remind := func(h *application.Hub) { h.Remind("alice", m) }
+	unknown := func(h *application.Hub) { h.Publish("alice", 0) }
+	known := func(h *application.Hub) { h.PublishKeys("alice", 3, run(2, 3)) }
+	for _, tc := range []struct {
+		name string
+		do   []func(*application.Hub)
+		want application.Wake
+	}{
+		{"unknown alone", []func(*application.Hub){unknown}, application.Wake{Read: true}},
+		{"reminder alone", []func(*application.Hub){remind}, application.Wake{Reminders: []application.Message{m}}},
+		{"reminder, then unknown", []func(*application.Hub){remind, unknown}, application.Wake{Read: true, Reminders: []application.Message{m}}},
+		{"unknown, then reminder", []func(*application.Hub){unknown, remind}, application.Wake{Read: true, Reminders: []application.Message{m}}},
+		{"unknown, reminder, known", []func(*application.Hub){unknown, remind, known}, application.Wake{Head: 3, Read: true, Reminders: []application.Message{m}}},
+		{"known, unknown, reminder", []func(*application.Hub){known, unknown, remind}, application.Wake{Head: 3, Read: true, Reminders: []application.Message{m}}},
+		{"reminder, known", []func(*application.Hub){remind, known}, application.Wake{Head: 3, Keys: run(2, 3), Reminders: []application.Message{m}}},
+	} {
+		h := application.NewHub()
+		ch, stop := h.Watch("alice", nil)
+		for _, f := range tc.do {
+			f(h)
+		}
+		if got := <-ch; !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 		stop()
 	}

@@ -674,14 +674,14 @@ func (s *stream) wake(wk application.Wake) bool {
 		if !s.flush() {
 			return false
 		}
-		if !wk.Resync && wk.Head == 0 {
-			return true
+		if !wk.Resync && !wk.Read && wk.Head == 0 {
+			return true // reminders alone
 		}
 	}
-	if !wk.Resync && wk.Head != 0 && wk.Head <= s.last {
+	if !wk.Resync && !wk.Read && wk.Head != 0 && wk.Head <= s.last {
 		return true // a change this stream has sent already
 	}
-	if k := wk.Keys; k != nil && !wk.Resync && k.From <= s.last && s.last < wk.Head {
+	if k := wk.Keys; k != nil && !wk.Resync && !wk.Read && k.From <= s.last && s.last < wk.Head {
 		// The wake carries every change after k.From up to its head, and
 		// the stream has sent everything up to s.last: the rest of them
 		// is what a read of the feed would send now.

@@ -6,9 +6,11 @@ import (
 	"github.com/todo-backend/todo/domain/task"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/todo-backend/todo/adapters/httpapi"
 	"github.com/todo-backend/todo/adapters/memory"
 	"github.com/todo-backend/todo/adapters/webhook"
 	"github.com/todo-backend/todo/adapters/webpush"
@@ -153,5 +155,82 @@ func TestReminderOnLiveStream(t *testing.T) {
 	}
 	if n := len(c.events); n != 0 {
 		t.Errorf("%d more events after the reminder, want none", n)
+	}
+}
+
+// gatedWatcher is the hub, whose wakes' notifications it holds while
+// gated: the wakes published meanwhile merge in the hub (Hub.put) before
+// the stream takes them, as when its goroutine is busy.
+type gatedWatcher struct {
+	hub   *application.Hub
+	mu    sync.Mutex
+	gated bool
+	held  []func()
+}
+
+func (g *gatedWatcher) Watch(owner auth.UserID, notify func()) (<-chan application.Wake, func()) {
+	return g.hub.Watch(owner, func() {
+		g.mu.Lock()
+		if g.gated {
+			g.held = append(g.held, notify)
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		notify()
+	})
+}
+
+func (g *gatedWatcher) gate() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.gated = true
+}
+
+func (g *gatedWatcher) release() {
+	g.mu.Lock()
+	held := g.held
+	g.gated, g.held = false, nil
+	g.mu.Unlock()
+	for _, n := range held {
+		n()
+	}
+}
+
+// TestUnknownHeadWithReminderReads: a head published as unknown (the
+// listener's RaceWindow wake: a write may have committed without a
+// notification) merged with a reminder waiting for the stream still makes
+// the stream read the feed: it sends the reminder, then the change. The
+// merged wake looked like a reminder alone, and the stream sent only the
+// reminder (the change waited for the listener's next check).
+func TestUnknownHeadWithReminderReads(t *testing.T) {
+	t.Parallel()
+	hub := application.NewHub()
+	feed := newFakeFeed(hub)
+	g := &gatedWatcher{hub: hub}
+	ee := newEventsEnv(t, 0, func(d *httpapi.Deps) {
+		d.Events = application.NewEvents(feed, g, memory.NewTicketStore(), time.Now)
+	})
+	alice := ee.newUser(t)
+	c := ee.open(t, alice, alice.token, "", nil)
+	feed.add(alice.id, 1)
+	if ev, _ := c.nextEvent(t); ev.id != "1" {
+		t.Fatalf("first event %+v, want the change 1", ev)
+	}
+	g.gate()
+	feed.write(alice.id, 1) // committed, not notified
+	hub.Remind(auth.UserID(alice.id), application.Message{Type: "task.reminder"})
+	hub.Publish(auth.UserID(alice.id), 0)
+	g.release()
+	if ev := c.next(t); ev.event != "reminder" {
+		t.Fatalf("stream sent %+v, want the reminder", ev)
+	}
+	select {
+	case ev := <-c.events:
+		if ev.id != "2" {
+			t.Errorf("stream sent %+v, want the change 2", ev)
+		}
+	case <-time.After(2 * time.Second):
+		t.Errorf("no change 2 in 2 s: the stream did not read the feed")
 	}
 }
