@@ -29,6 +29,44 @@ type sharerInstance struct {
 	members *sqlstore.MemberRepository
 }
 
+// saveUsers stores users, each with the e-mail address invite invites.
+func (in *sharerInstance) saveUsers(t *testing.T, users ...auth.UserID) {
+	t.Helper()
+	repo := sqlstore.NewUserRepository(in.db)
+	for _, u := range users {
+		if err := repo.Save(context.Background(), user.FromIdentity(auth.Identity{UserID: u, Email: emailOf(u)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// addList stores a new list of owner's, named name.
+func (in *sharerInstance) addList(t *testing.T, owner auth.UserID, name string) list.ID {
+	t.Helper()
+	l, err := list.New(owner, name, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := sqlstore.NewListRepository(in.db).Add(context.Background(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum.List.ID()
+}
+
+// invite has by invite to (by e-mail) to list id as an editor.
+func (in *sharerInstance) invite(t *testing.T, id list.ID, by, to auth.UserID) list.InvitationID {
+	t.Helper()
+	inv, err := in.members.Invite(context.Background(), list.Invitation{ListID: id, Email: emailOf(to),
+		Role: list.RoleEditor, InvitedBy: by, CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv.ID
+}
+
+func emailOf(u auth.UserID) string { return fmt.Sprintf("%x@example.com", string(u)) }
+
 func newSharerInstance(t *testing.T, url string, minBackoff time.Duration) *sharerInstance {
 	t.Helper()
 	ctx := context.Background()
@@ -96,26 +134,9 @@ func TestSharersAcrossInstances(t *testing.T) {
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	owner, member, other, stranger := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_oth "+run), auth.UserID("u_str "+run)
 
-	users := sqlstore.NewUserRepository(a.db)
-	for _, u := range []auth.UserID{owner, member} {
-		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := list.New(owner, "Groceries", nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sum.List.ID()
-	inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
-		Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a.saveUsers(t, owner, member)
+	id := a.addList(t, owner, "Groceries")
+	inv := a.invite(t, id, owner, member)
 	for name, in := range map[string]*sharerInstance{"a": a, "b": b} {
 		for _, u := range []auth.UserID{owner, member, stranger} {
 			if in.mayRead(t, u) {
@@ -124,7 +145,7 @@ func TestSharersAcrossInstances(t *testing.T) {
 		}
 	}
 
-	if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+	if _, err := a.members.Accept(ctx, member, inv, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if !a.mayRead(t, member) {
@@ -217,15 +238,7 @@ func TestSharersListenerDrop(t *testing.T) {
 	defer conn.Close(ctx)
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	owner, stranger := auth.UserID("u_own "+run), auth.UserID("u_str "+run)
-	l, err := list.New(owner, "Team", nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sqlstore.NewListRepository(b.db).Add(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sum.List.ID()
+	id := b.addList(t, owner, "Team")
 
 	for attempt := 1; ; attempt++ {
 		member := auth.UserID(fmt.Sprintf("u_mem %d %s", attempt, run))
@@ -279,29 +292,11 @@ func TestSharersSweep(t *testing.T) {
 	ctx := context.Background()
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	owner, member := auth.UserID("u_own "+run), auth.UserID("u_mem "+run)
-	users := sqlstore.NewUserRepository(a.db)
-	for _, u := range []auth.UserID{owner, member} {
-		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := list.New(owner, "Groceries", nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sum.List.ID()
+	a.saveUsers(t, owner, member)
+	id := a.addList(t, owner, "Groceries")
 	join := func() {
 		t.Helper()
-		inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
-			Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+		if _, err := a.members.Accept(ctx, member, a.invite(t, id, owner, member), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -369,32 +364,9 @@ func TestSharersSweepQueuesNoWriter(t *testing.T) {
 	ctx := context.Background()
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	owner, member, other, newcomer := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_oth "+run), auth.UserID("u_new "+run)
-	users := sqlstore.NewUserRepository(a.db)
-	for _, u := range []auth.UserID{owner, member, other, newcomer} {
-		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	lists := sqlstore.NewListRepository(a.db)
-	invite := func(by auth.UserID, to auth.UserID) (list.ID, list.InvitationID) {
-		t.Helper()
-		l, err := list.New(by, "Groceries", nil, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := lists.Add(ctx, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := a.members.Invite(ctx, list.Invitation{ListID: sum.List.ID(), Email: fmt.Sprintf("%x@example.com", string(to)),
-			Role: list.RoleEditor, InvitedBy: by, CreatedAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return sum.List.ID(), inv.ID
-	}
-	_, inv := invite(owner, member)
-	_, theirs := invite(other, newcomer)
+	a.saveUsers(t, owner, member, other, newcomer)
+	inv := a.invite(t, a.addList(t, owner, "Groceries"), owner, member)
+	theirs := a.invite(t, a.addList(t, other, "Groceries"), other, newcomer)
 
 	// A long write of the member's: it holds their change head (as
 	// change_log_apply does for every write of theirs) until released.
@@ -468,27 +440,10 @@ func TestSetRoleTakesNoSharersLock(t *testing.T) {
 	ctx := context.Background()
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	owner, member, stranger := auth.UserID("u_own "+run), auth.UserID("u_mem "+run), auth.UserID("u_str "+run)
-	users := sqlstore.NewUserRepository(a.db)
-	for _, u := range []auth.UserID{owner, member, stranger} {
-		if err := users.Save(ctx, user.FromIdentity(auth.Identity{UserID: u, Email: fmt.Sprintf("%x@example.com", string(u))})); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := list.New(owner, "Groceries", nil, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := sqlstore.NewListRepository(a.db).Add(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := sum.List.ID()
-	inv, err := a.members.Invite(ctx, list.Invitation{ListID: id, Email: fmt.Sprintf("%x@example.com", string(member)),
-		Role: list.RoleEditor, InvitedBy: owner, CreatedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.members.Accept(ctx, member, inv.ID, time.Now()); err != nil {
+	a.saveUsers(t, owner, member, stranger)
+	id := a.addList(t, owner, "Groceries")
+	inv := a.invite(t, id, owner, member)
+	if _, err := a.members.Accept(ctx, member, inv, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 
