@@ -357,9 +357,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		}
 		toggleRun(ctx, wc, a, b, pc, users, wt)
 	}
-	cpu0, pg0 := a.cpu(), pgCPU(ctx, pc)
+	cpu0, pg0, own0 := a.cpu(), pgCPU(ctx, pc), procCPU(os.Getpid())
 	before, _ := writeRun(ctx, c, a, users, "before", nil)
-	cpuBefore, pgBefore := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
+	cpuBefore, pgBefore, ownBefore := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc)), procCPU(os.Getpid())-own0
 	// Toggles, after each create run: each writer completes and reopens,
 	// in turn, up to 20 of the tasks it created before the streams opened
 	// (PATCH .../complete, 200): the same runs without, with and without
@@ -407,9 +407,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		}(events[i])
 	}
 
-	cpu0, cpuB0, pg0 := a.cpu(), b.cpu(), pgCPU(ctx, pc)
+	cpu0, cpuB0, pg0, own0 := a.cpu(), b.cpu(), pgCPU(ctx, pc), procCPU(os.Getpid())
 	writes, failed := writeRun(ctx, c, a, users, "bench event", nil)
-	cpuWith, cpuWithB, pgWith := a.cpu()-cpu0, b.cpu()-cpuB0, pgSpent(pg0, pgCPU(ctx, pc))
+	cpuWith, cpuWithB, pgWith, ownWith := a.cpu()-cpu0, b.cpu()-cpuB0, pgSpent(pg0, pgCPU(ctx, pc)), procCPU(os.Getpid())-own0
 	tog[1] = toggleRun(ctx, c, a, b, pc, users, targets)
 	time.Sleep(2 * time.Second) // the last events
 	stop()
@@ -449,9 +449,9 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		c.writers, c.duration, total, float64(total)/c.duration.Seconds(), failed, pct(0.5), pct(0.99), pct(1), early, missing,
 		pctOf(took, 0.5), pctOf(took, 0.99))
 	time.Sleep(2 * time.Second) // the streams' rows go with the last stream
-	cpu0, pg0 = a.cpu(), pgCPU(ctx, pc)
+	cpu0, pg0, own0 = a.cpu(), pgCPU(ctx, pc), procCPU(os.Getpid())
 	after, _ := writeRun(ctx, c, a, users, "after", nil)
-	cpuAfter, pgAfter := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc))
+	cpuAfter, pgAfter, ownAfter := a.cpu()-cpu0, pgSpent(pg0, pgCPU(ctx, pc)), procCPU(os.Getpid())-own0
 	tog[2] = toggleRun(ctx, c, a, b, pc, users, targets)
 	base := (float64(count(before)) + float64(count(after))) / 2
 	fmt.Printf("writes on A (%d writers, %s each): %d without streams before, %d with every writer's stream open on B (notifications), %d without after: "+
@@ -465,6 +465,12 @@ func latency(ctx context.Context, c config, a, b *instance) error {
 		fmt.Printf("PostgreSQL's CPU per write (the bench database's backends): %.0f µs without streams before, %.0f with, %.0f without after: with ÷ without %.3f\n",
 			per(pgBefore, count(before)), per(pgWith, total), per(pgAfter, count(after)), per(pgWith, total)/max(1, pgWithout))
 	}
+	// The bench's own CPU (its writers, and with the streams its readers
+	// of every event): it shares the two cores with A, B and PostgreSQL,
+	// so what it spends reading events is throughput the with-run loses
+	// that no client of a real deployment would take from the servers.
+	fmt.Printf("this bench's own CPU per write (its writers; with the streams its readers too): %.0f µs without streams before, %.0f with, %.0f without after\n",
+		per(ownBefore, count(before)), per(ownWith, total), per(ownAfter, count(after)))
 	if c.toggleDuration > 0 {
 		// The same three lines for the toggles (the lines above are the
 		// creates'), then both ops' ratios side by side.
