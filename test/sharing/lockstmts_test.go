@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"go.uber.org/fx"
 
 	"github.com/todo-backend/todo/domain/list"
 )
@@ -32,17 +33,20 @@ func TestBatchLockStatements(t *testing.T) {
 		}
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
-			s := start(t, st.name, st.url(t))
+			c := &stmtCounter{}
+			// On the service's own *bun.DB (a WithQueryHook clone would
+			// not see the statements its repositories send), before the
+			// service starts: its purge and reminder loops query the same
+			// *bun.DB, and AddQueryHook races with them once they run.
+			s := start(t, st.name, st.url(t), fx.Invoke(func(db *bun.DB) {
+				//lint:ignore SA1019 a clone would miss the repositories' statements
+				db.AddQueryHook(c)
+			}))
 			for deadline := time.Now().Add(20 * time.Second); !s.sharers.Ready(); time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatal("the Sharers never got ready")
 				}
 			}
-			c := &stmtCounter{}
-			// On the service's own *bun.DB: a WithQueryHook clone would
-			// not see the statements its repositories send.
-			//lint:ignore SA1019 a clone would miss the repositories' statements
-			s.db.AddQueryHook(c)
 			loner, member, other := s.newCaller(t), s.newCaller(t), s.newCaller(t)
 			theirs := s.create(t, other, "/api/"+other.id+"/lists", `{"name":"theirs"}`)
 			s.join(t, other, member, theirs, list.RoleEditor, false)

@@ -64,7 +64,10 @@ var stores = []struct {
 }
 
 // start runs the service on databaseURL until the test ends.
-func start(t *testing.T, name, databaseURL string) *server {
+// extra are more fx options, invoked before the service starts (and its
+// background work with it: a hook added to its *bun.DB then races with
+// nothing).
+func start(t *testing.T, name, databaseURL string, extra ...fx.Option) *server {
 	t.Helper()
 	vars := map[string]string{
 		"DATABASE_URL": databaseURL, "BETTER_AUTH_SECRET": secret, "PORT": "0",
@@ -87,7 +90,7 @@ func start(t *testing.T, name, databaseURL string) *server {
 	} else {
 		opts = append(opts, fx.Populate(&s.db, &sm, &s.sharers))
 	}
-	app := fx.New(opts...)
+	app := fx.New(append(opts, extra...)...)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	if err := app.Start(ctx); err != nil {
