@@ -187,10 +187,8 @@ func (s *Sharers) Sweep(ctx context.Context) (int, error) {
 		if attempt >= sweepAttempts {
 			return 0, errSweepBusy
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, wait+rand.N(wait)) {
 			return 0, fmt.Errorf("sweep sharers: %w", ctx.Err())
-		case <-time.After(wait + rand.N(wait)):
 		}
 		wait = min(2*wait, time.Second)
 	}

@@ -183,10 +183,8 @@ func inTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context) error) e
 		// Rolled back whole: nothing of it was committed, and every lock
 		// it held is free. Again, after a pause of a few milliseconds
 		// (jittered, so that the two of a deadlock do not meet again).
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, wait+rand.N(wait)) {
 			return err
-		case <-time.After(wait + rand.N(wait)):
 		}
 		wait *= 2
 	}
