@@ -66,13 +66,7 @@ func (h *Hub) Watch(owner auth.UserID, notify func()) (<-chan Wake, func()) {
 
 // Publish implements ChangePublisher: it wakes owner's watchers, never
 // waiting for them.
-func (h *Hub) Publish(owner auth.UserID, head Seq) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	for w := range h.subs[owner] {
-		w.wake(Wake{Head: head, Read: head == 0})
-	}
-}
+func (h *Hub) Publish(owner auth.UserID, head Seq) { h.PublishKeys(owner, head, nil) }
 
 // PublishKeys is Publish with the feed's entries after keys.From up to
 // head (see KeyRun), which the watchers' readers may send without reading
