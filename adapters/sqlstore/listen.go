@@ -42,7 +42,8 @@ type ListenSink interface {
 	application.ChangeWatcher
 	Publish(owner auth.UserID, head application.Seq)
 	// PublishKeys is Publish with the feed's entries after keys.From up
-	// to head, which the publisher sent with it (notice.go).
+	// to head, which the publisher sent with it (notice.go); nil keys is
+	// Publish.
 	PublishKeys(owner auth.UserID, head application.Seq, keys *application.KeyRun)
 	Resync()
 }
@@ -335,11 +336,7 @@ func (l *Listener) publish(owner auth.UserID, head application.Seq, keys *applic
 		return
 	}
 	l.wmu.Unlock()
-	if keys != nil {
-		l.sink.PublishKeys(owner, head, keys)
-		return
-	}
-	l.sink.Publish(owner, head)
+	l.sink.PublishKeys(owner, head, keys) // nil keys: Publish
 }
 
 // Start connects and listens in the background, until Stop. It returns at
