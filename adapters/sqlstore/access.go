@@ -284,7 +284,7 @@ func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids [
 		if len(ids) > 0 {
 			s.add(" UNION ALL ")
 		}
-		s = in(s.add("SELECT true AS is_list, l.id, l.user_id FROM lists AS l WHERE l.user_id <> ? AND l.id IN ", string(caller)), rawListIDs(lists))
+		s = in(s.add("SELECT true AS is_list, l.id, l.user_id FROM lists AS l WHERE l.user_id <> ? AND l.id IN ", string(caller)), rawIDs(slices.Compact(slices.Sorted(slices.Values(lists)))))
 		s = memberLists(s.add(" AND l.id IN ("), caller, list.ActRead).add(")")
 	}
 	var rows []struct {
@@ -303,15 +303,6 @@ func (r *MemberRepository) Owners(ctx context.Context, caller auth.UserID, ids [
 		}
 	}
 	return out, nil
-}
-
-// rawListIDs are ids, once each, in order, as the driver binds them.
-func rawListIDs(ids []list.ID) []int64 {
-	out := make([]int64, 0, len(ids))
-	for _, id := range slices.Compact(slices.Sorted(slices.Values(ids))) {
-		out = append(out, int64(id))
-	}
-	return out
 }
 
 var _ task.Sharing = (*MemberRepository)(nil)

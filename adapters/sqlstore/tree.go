@@ -91,7 +91,8 @@ func lockRows(ctx context.Context, x runner, owner auth.UserID, ids []task.ID) e
 	return nil
 }
 
-func rawIDs(ids []task.ID) []int64 {
+// rawIDs are ids (of tasks or of lists) as the driver binds them.
+func rawIDs[ID ~int64](ids []ID) []int64 {
 	out := make([]int64, len(ids))
 	for i, id := range ids {
 		out[i] = int64(id)
